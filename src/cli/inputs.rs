@@ -1,0 +1,104 @@
+//! What encrypt and decrypt share: where input comes from, where output goes, which
+//! `.sops.yaml` applies, and the output layout it asks for.
+
+use std::path::{Path, PathBuf};
+
+use super::args::{GlobalArgs, IoArgs};
+use crate::config::{self, Config};
+use crate::error::Error;
+use crate::formats::{Format, OutputOptions, json::JsonIndent};
+use crate::io::{self, Input};
+
+/// Where the result goes.
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// The resolved input/output plan of one command.
+pub struct Plan {
+    pub input: Input,
+    /// The path used for the format and for creation-rule matching.
+    pub name: Option<PathBuf>,
+    pub destination: Destination,
+    pub input_format: Option<Format>,
+    pub output_format: Option<Format>,
+}
+
+impl Plan {
+    pub fn new(io_args: &IoArgs) -> Result<Plan, Error> {
+        let input = Input::from_arg(io_args.file.as_deref());
+        if io_args.in_place && io_args.output.is_some() {
+            return Err(Error::Conflict(
+                "--in-place and --output cannot be used together".into(),
+            ));
+        }
+        let destination = match (&input, io_args.in_place, &io_args.output) {
+            (Input::Stdin, true, _) => {
+                return Err(Error::Conflict("--in-place needs a file to replace, not stdin".into()));
+            }
+            (Input::File(path), true, _) => Destination::File(path.clone()),
+            (_, false, Some(path)) => Destination::File(path.clone()),
+            (_, false, None) => Destination::Stdout,
+        };
+        let name = io_args.filename_override.clone().or_else(|| match &input {
+            Input::File(p) => Some(p.clone()),
+            Input::Stdin => None,
+        });
+        let input_format = match &io_args.input_type {
+            Some(t) => Some(Format::from_name(t)?),
+            None => name.as_deref().and_then(Format::from_path),
+        };
+        let output_format = io_args.output_type.as_deref().map(Format::from_name).transpose()?;
+        Ok(Plan {
+            input,
+            name,
+            destination,
+            input_format,
+            output_format,
+        })
+    }
+
+    /// The input's name in messages.
+    pub fn display_name(&self) -> String {
+        self.input.display_name()
+    }
+
+    pub fn write(&self, bytes: &[u8]) -> Result<(), Error> {
+        match &self.destination {
+            Destination::Stdout => io::write_stdout(bytes),
+            Destination::File(path) => io::write_file_atomic(path, bytes),
+        }
+    }
+}
+
+/// Loads the `.sops.yaml` given with `--config`, or the nearest one above the working
+/// directory. A broken config is an error for every command, as in sops.
+pub fn load_config(global: &GlobalArgs) -> Result<Option<Config>, Error> {
+    if let Some(path) = &global.config {
+        return config::load(path).map(Some);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let lookup = config::find(&cwd);
+    if let Some(w) = lookup.warning() {
+        super::warn(&w);
+    }
+    lookup.found.as_deref().map(config::load).transpose()
+}
+
+/// Output layout from `--indent` and the config's `stores` section.
+pub fn output_options(io_args: &IoArgs, config: Option<&Config>) -> OutputOptions {
+    let stores = config.map(|c| c.stores.clone()).unwrap_or_default();
+    let mut options = OutputOptions::default();
+    options.yaml.indent = io_args.indent.or(stores.yaml_indent);
+    options.json_indent = match io_args.indent.or(stores.json_indent) {
+        Some(n) => JsonIndent::Spaces(n),
+        None => JsonIndent::Tab,
+    };
+    options
+}
+
+/// The path a creation rule is matched against: the file (or override), else nothing.
+pub fn rule_subject(plan: &Plan) -> Option<&Path> {
+    plan.name.as_deref()
+}

@@ -1,0 +1,58 @@
+//! The command line: clap definitions and one file per subcommand. Subcommands only wire the
+//! library together; the terminal rules (messages on stderr as `ksec: error: …`, then a hint;
+//! sops's exit codes) live here once.
+
+mod args;
+mod decrypt;
+mod encrypt;
+mod inputs;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+pub use args::{Cli, Command};
+
+use crate::error::Error;
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match &cli.command {
+        Command::Encrypt(a) => encrypt::run(&cli.global, a),
+        Command::Decrypt(a) => decrypt::run(&cli.global, a),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+/// Prints an error and its hint on stderr.
+fn report(error: &Error) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "ksec: error: {error}");
+    if let Some(hint) = error.hint() {
+        let _ = writeln!(err, "ksec: hint: {hint}");
+    }
+}
+
+/// Prints a warning on stderr.
+pub(crate) fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "ksec: warning: {message}");
+}

@@ -1,0 +1,179 @@
+//! One error type for the whole crate. Every variant maps to the exit code sops uses for the
+//! same failure (research: sops `cmd/sops/codes`), so scripts written for sops keep working.
+//!
+//! Messages name the file and the key path, never a secret value, and most carry a hint
+//! saying what to do next.
+
+use std::path::PathBuf;
+
+/// Exit codes shared with sops.
+pub mod exit {
+    pub const GENERIC: i32 = 1;
+    pub const COULD_NOT_READ_INPUT: i32 = 2;
+    pub const COULD_NOT_WRITE_OUTPUT: i32 = 3;
+    pub const ERROR_DUMPING_TREE: i32 = 4;
+    pub const CONFLICTING_PARAMETERS: i32 = 8;
+    pub const ERROR_ENCRYPTING_MAC: i32 = 21;
+    pub const ERROR_ENCRYPTING_TREE: i32 = 23;
+    pub const ERROR_DECRYPTING_TREE: i32 = 25;
+    pub const MAC_MISMATCH: i32 = 51;
+    pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
+    pub const NO_FILE_SPECIFIED: i32 = 100;
+    pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
+    pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
+}
+
+/// Everything that can go wrong in ksec.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Conflict(String),
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{}: no such file", .path.display())]
+    InputNotFound { path: PathBuf },
+
+    #[error("cannot read {}: {source}", .path.display())]
+    ReadInput { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot parse {file} as {format}: {message}")]
+    Parse {
+        file: String,
+        format: &'static str,
+        message: String,
+    },
+
+    #[error("{file}: {message}")]
+    UnsupportedDocument { file: String, message: String },
+
+    #[error("{file} has no documents")]
+    NoDocuments { file: String },
+
+    #[error("cannot write {}: {source}", .path.display())]
+    WriteOutput { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot write {format} output: {message}")]
+    Emit { format: &'static str, message: String },
+
+    #[error("{}: {message}", .path.display())]
+    Config { path: PathBuf, message: String },
+
+    #[error("no creation rule in {} matches {file}", .config.display())]
+    NoMatchingCreationRule { config: PathBuf, file: String },
+
+    #[error("no recipients to encrypt {file} for")]
+    NoRecipients { file: String },
+
+    #[error("invalid {field}: {message}")]
+    InvalidRule { field: String, message: String },
+
+    #[error("invalid recipient {recipient:?}: {message}")]
+    InvalidRecipient { recipient: String, message: String },
+
+    #[error("{file} is already encrypted (it has a top-level `sops` key)")]
+    AlreadyEncrypted { file: String },
+
+    #[error("{file} is not encrypted: sops metadata not found")]
+    MetadataNotFound { file: String },
+
+    #[error("{file}: invalid sops metadata: {message}")]
+    InvalidMetadata { file: String, message: String },
+
+    #[error("{file}: cannot encrypt {key_path}: {message}")]
+    EncryptValue {
+        file: String,
+        key_path: String,
+        message: String,
+    },
+
+    #[error("{file}: cannot decrypt {key_path}: {message}")]
+    DecryptValue {
+        file: String,
+        key_path: String,
+        message: String,
+    },
+
+    #[error("{file}: MAC mismatch: the file has {stored}, its content hashes to {computed}")]
+    MacMismatch {
+        file: String,
+        stored: String,
+        computed: String,
+    },
+
+    #[error("{file}: cannot decrypt the MAC: {message}")]
+    MacUnreadable { file: String, message: String },
+
+    #[error("{file}: cannot encrypt the MAC: {message}")]
+    MacEncrypt { file: String, message: String },
+
+    #[error("{file}: could not decrypt the data key\n{report}")]
+    DataKeyUnavailable { file: String, report: String },
+
+    #[error("cannot wrap the data key for {recipient}: {message}")]
+    WrapDataKey { recipient: String, message: String },
+
+    #[error("{source_name}: {message}")]
+    Identity { source_name: String, message: String },
+}
+
+impl Error {
+    /// The process exit code, equal to sops's for the same failure.
+    pub fn exit_code(&self) -> i32 {
+        use Error::*;
+        match self {
+            Conflict(_) => exit::CONFLICTING_PARAMETERS,
+            Usage(_) => exit::GENERIC,
+            InputNotFound { .. } => exit::NO_FILE_SPECIFIED,
+            ReadInput { .. } | Parse { .. } | UnsupportedDocument { .. } => exit::COULD_NOT_READ_INPUT,
+            NoDocuments { .. } => exit::NEED_AT_LEAST_ONE_DOCUMENT,
+            WriteOutput { .. } => exit::COULD_NOT_WRITE_OUTPUT,
+            Emit { .. } => exit::ERROR_DUMPING_TREE,
+            Config { .. } | NoMatchingCreationRule { .. } | NoRecipients { .. } => exit::GENERIC,
+            InvalidRule { .. } | InvalidRecipient { .. } | Identity { .. } => exit::GENERIC,
+            AlreadyEncrypted { .. } => exit::FILE_ALREADY_ENCRYPTED,
+            MetadataNotFound { .. } | InvalidMetadata { .. } => exit::GENERIC,
+            EncryptValue { .. } | WrapDataKey { .. } => exit::ERROR_ENCRYPTING_TREE,
+            DecryptValue { .. } => exit::ERROR_DECRYPTING_TREE,
+            MacMismatch { .. } | MacUnreadable { .. } => exit::MAC_MISMATCH,
+            MacEncrypt { .. } => exit::ERROR_ENCRYPTING_MAC,
+            DataKeyUnavailable { .. } => exit::COULD_NOT_RETRIEVE_KEY,
+        }
+    }
+
+    /// What the user can do about it, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        use Error::*;
+        Some(match self {
+            InputNotFound { .. } => "check the path, or pass `-` to read stdin".into(),
+            AlreadyEncrypted { .. } => {
+                "decrypt it first, or use `ksec rotate`/`ksec updatekeys` to change its keys".into()
+            }
+            MetadataNotFound { .. } => {
+                "encrypt it with `ksec encrypt`, or pass --input-type if the format was guessed wrong".into()
+            }
+            MacMismatch { .. } => "the file was changed after it was encrypted; restore it from Git, \
+                 or pass --ignore-mac to decrypt it anyway"
+                .into(),
+            MacUnreadable { .. } => {
+                "the `lastmodified` or `mac` field was edited; pass --ignore-mac to decrypt anyway".into()
+            }
+            NoRecipients { .. } => "pass --age RECIPIENT, set SOPS_AGE_RECIPIENTS, or add a \
+                 creation rule to .sops.yaml"
+                .into(),
+            NoMatchingCreationRule { .. } => {
+                "add a rule whose path_regex matches, or pass recipients with --age".into()
+            }
+            DataKeyUnavailable { .. } => "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity \
+                 for one of the recipients listed above"
+                .into(),
+            DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),
+            Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
+            Conflict(_) => "see `ksec help` for which options go together".into(),
+            _ => return None,
+        })
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

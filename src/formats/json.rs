@@ -1,0 +1,971 @@
+//! The JSON store: bytes ⇄ [`Tree`], as sops 3.11's `stores/json` reads and writes them.
+//!
+//! Reading keeps key order and duplicate keys, turns every number into a float (Go decodes
+//! into `float64`), and moves the top-level `"sops"` entry into [`Document::metadata`].
+//! Writing produces what sops's hand-built `{"k": v,...}` text looks like after Go's
+//! `json.Indent`: one item per line, `": "` between key and value, `{}`/`[]` kept compact,
+//! strings escaped as Go's `json.Marshal` escapes them, and a final newline.
+//!
+//! The parser is hand-written rather than built on `serde_json` because sops's decoder (Go
+//! `encoding/json`) accepts input `serde_json` rejects and we must read it the same way:
+//! invalid UTF-8 inside strings becomes one U+FFFD per bad byte, unpaired surrogate escapes
+//! become U+FFFD, and nothing after the top-level object is looked at. It is also small, needs
+//! no dependency, and decodes each string into a buffer sized up front, so secret text is not
+//! left behind in reallocated memory.
+
+use std::fmt::Write as _;
+
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::scalar::{Timestamp, format_float_json};
+use crate::tree::{Document, Mapping, Node, Parsed, Scalar, Sequence, SequenceItem, Tree, Value};
+
+const FORMAT: &str = "JSON";
+
+/// The top-level key that holds sops's metadata.
+const METADATA_KEY: &str = "sops";
+
+/// Deepest nesting of objects and arrays we accept. Go's token decoder has no limit, but our
+/// parser, emitter and the tree walks after them recurse, and a hostile file must not overflow
+/// the stack. `serde_json` uses the same limit; real secrets files are nowhere near it.
+const MAX_DEPTH: usize = 128;
+
+/// Indentation of JSON output: sops writes tabs by default (`stores.json.indent: -1`), N spaces
+/// when configured (0 = newlines, no indent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JsonIndent {
+    #[default]
+    Tab,
+    Spaces(usize),
+}
+
+/// Parses a JSON document as sops 3.11 does. `file` is the name used in error messages.
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
+    let mut parser = Parser { input, pos: 0, file };
+    parser.skip_whitespace();
+    match parser.peek() {
+        Some(b'{') => {}
+        None => return Err(parser.error("the input is empty; the top level must be an object")),
+        Some(_) => return Err(parser.error("the top level must be an object")),
+    }
+    // sops reads token by token and stops at the closing brace: trailing bytes are never read.
+    let mut root = parser.object(1)?;
+    let metadata = root.remove(METADATA_KEY);
+    let document = Document {
+        root,
+        metadata,
+        layout: None,
+    };
+    Ok(Tree::parsed(vec![document], None))
+}
+
+/// Writes a tree as sops 3.11's JSON store does; a document's `metadata` (if Some) is written as
+/// the last key "sops".
+///
+/// JSON holds one document: like sops, only the first one is written.
+pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, Error> {
+    let document = tree.documents.first().ok_or_else(|| Error::Emit {
+        format: FORMAT,
+        message: "there is no document to write".into(),
+    })?;
+    let unit = match indent {
+        JsonIndent::Tab => "\t".to_string(),
+        JsonIndent::Spaces(n) => " ".repeat(n),
+    };
+    let mut writer = Writer {
+        out: Vec::new(),
+        unit,
+        path: Vec::new(),
+    };
+    let entries = document.root.entries().map(|e| (e.key.as_str(), &e.value));
+    let metadata = document.metadata.as_ref().map(|node| (METADATA_KEY, node));
+    writer.object(entries.chain(metadata), 0)?;
+    writer.out.push(b'\n');
+    Ok(writer.out)
+}
+
+/// A recursive-descent reader over the input bytes; `pos` is the next byte to read.
+struct Parser<'a> {
+    input: &'a [u8],
+    pos: usize,
+    file: &'a str,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// An error at the current position.
+    fn error(&self, what: &str) -> Error {
+        self.error_at(self.pos, what)
+    }
+
+    /// An error at byte `at`, located by line and column (in characters), never quoting input.
+    fn error_at(&self, at: usize, what: &str) -> Error {
+        let before = &self.input[..at.min(self.input.len())];
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before[line_start..].iter().filter(|&&b| !is_continuation(b)).count();
+        Error::Parse {
+            file: self.file.to_string(),
+            format: FORMAT,
+            message: format!("line {line}, column {column}: {what}"),
+        }
+    }
+
+    /// Any value, starting at the current (non-whitespace) byte.
+    fn value(&mut self, depth: usize) -> Result<Node, Error> {
+        let value = match self.peek() {
+            Some(b'{') => return Ok(Node::Mapping(self.object(depth + 1)?)),
+            Some(b'[') => return Ok(Node::Sequence(self.array(depth + 1)?)),
+            Some(b'"') => Value::Str(self.string()?),
+            Some(b't') => self.literal("true", Value::Bool(true))?,
+            Some(b'f') => self.literal("false", Value::Bool(false))?,
+            Some(b'n') => self.literal("null", Value::Null)?,
+            Some(b'-' | b'0'..=b'9') => Value::Float(self.number()?),
+            Some(_) => return Err(self.error("expected a value")),
+            None => return Err(self.error("unexpected end of input, expected a value")),
+        };
+        Ok(Node::Scalar(Scalar {
+            value,
+            origin: None,
+            modified: false,
+        }))
+    }
+
+    /// An object, from its `{` through its `}`.
+    fn object(&mut self, depth: usize) -> Result<Mapping, Error> {
+        self.enter(depth)?;
+        let mut mapping = Mapping::default();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(mapping);
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected ':' after an object key"));
+            }
+            self.pos += 1;
+            self.skip_whitespace();
+            let value = self.value(depth)?;
+            // Keys are not secret (sops stores them in clear), so a plain String is fine.
+            mapping.push(key.as_str(), value);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(mapping);
+                }
+                _ => return Err(self.error("expected ',' or '}' after an object entry")),
+            }
+        }
+    }
+
+    /// An array, from its `[` through its `]`.
+    fn array(&mut self, depth: usize) -> Result<Sequence, Error> {
+        self.enter(depth)?;
+        let mut sequence = Sequence::default();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(sequence);
+        }
+        loop {
+            let value = self.value(depth)?;
+            sequence.items.push(SequenceItem::Node(value));
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(sequence);
+                }
+                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            }
+        }
+    }
+
+    /// Steps over the opening bracket of a container at nesting level `depth`.
+    fn enter(&mut self, depth: usize) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(&format!("objects and arrays nested deeper than {MAX_DEPTH} levels")));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+        if self.input[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    /// A number, as Go's decoder reads it into a float64: RFC 8259 syntax, correctly rounded,
+    /// underflow to zero, overflow an error.
+    fn number(&mut self) -> Result<f64, Error> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.error("expected a digit in a number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+        }
+        let text = std::str::from_utf8(&self.input[start..self.pos]).expect("a number is made of ASCII bytes");
+        match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(n),
+            _ => Err(self.error_at(start, "number out of the range of a 64-bit float")),
+        }
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), Error> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.error("expected a digit in a number"));
+        }
+        self.digits();
+        Ok(())
+    }
+
+    /// A string, from its opening quote through its closing quote, decoded as Go does.
+    fn string(&mut self) -> Result<Zeroizing<String>, Error> {
+        let open = self.pos;
+        let start = open + 1;
+        let mut end = start;
+        let mut escaped = false;
+        let mut non_ascii = 0;
+        loop {
+            match self.input.get(end) {
+                None => return Err(self.error_at(open, "unterminated string")),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    end += 2;
+                }
+                Some(&b) if b < 0x20 => {
+                    return Err(self.error_at(end, "control character in a string"));
+                }
+                Some(&b) => {
+                    non_ascii += usize::from(b >= 0x80);
+                    end += 1;
+                }
+            }
+        }
+        let raw = &self.input[start..end];
+        self.pos = end + 1;
+        // Each invalid byte grows into a 3-byte U+FFFD; escapes only shrink.
+        let mut out = Zeroizing::new(String::with_capacity(raw.len() + 2 * non_ascii));
+        if !escaped {
+            push_lossy(&mut out, raw);
+            return Ok(out);
+        }
+        let mut i = 0;
+        while i < raw.len() {
+            let run_end = raw[i..].iter().position(|&b| b == b'\\').map_or(raw.len(), |k| i + k);
+            push_lossy(&mut out, &raw[i..run_end]);
+            i = run_end;
+            if i == raw.len() {
+                break;
+            }
+            let simple = match raw[i + 1] {
+                b'"' => Some('"'),
+                b'\\' => Some('\\'),
+                b'/' => Some('/'),
+                b'b' => Some('\u{8}'),
+                b'f' => Some('\u{c}'),
+                b'n' => Some('\n'),
+                b'r' => Some('\r'),
+                b't' => Some('\t'),
+                b'u' => None,
+                _ => return Err(self.error_at(start + i, "invalid escape in a string")),
+            };
+            if let Some(c) = simple {
+                out.push(c);
+                i += 2;
+                continue;
+            }
+            let Some(unit) = hex4(&raw[i..]) else {
+                return Err(self.error_at(start + i, "invalid \\u escape in a string"));
+            };
+            i += 6;
+            // Like Go: a high surrogate followed by a low one is a pair; any other surrogate
+            // escape is U+FFFD, and the escape after it is read on its own.
+            let c = if (0xD800..0xE000).contains(&unit) {
+                match hex4(&raw[i..]) {
+                    Some(low) if unit < 0xDC00 && (0xDC00..0xE000).contains(&low) => {
+                        i += 6;
+                        char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                    }
+                    _ => None,
+                }
+            } else {
+                char::from_u32(unit)
+            };
+            out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+        Ok(out)
+    }
+}
+
+fn is_continuation(b: u8) -> bool {
+    (0x80..0xC0).contains(&b)
+}
+
+/// The code unit of a `\uXXXX` escape at the start of `s`.
+fn hex4(s: &[u8]) -> Option<u32> {
+    let digits = s.strip_prefix(b"\\u")?.get(..4)?;
+    digits
+        .iter()
+        .try_fold(0, |acc, &b| Some(acc * 16 + char::from(b).to_digit(16)?))
+}
+
+/// Appends bytes as text, each byte of an invalid UTF-8 sequence becoming one U+FFFD, as Go's
+/// `utf8.DecodeRune` loop does (Rust's `from_utf8_lossy` would merge a truncated sequence).
+fn push_lossy(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+}
+
+/// One step of the path to the value being written, for error messages.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Writes indented JSON into `out`; `path` is where the writer is, for error messages.
+struct Writer<'a> {
+    out: Vec<u8>,
+    unit: String,
+    path: Vec<Step<'a>>,
+}
+
+impl<'a> Writer<'a> {
+    fn newline(&mut self, depth: usize) {
+        self.out.push(b'\n');
+        for _ in 0..depth {
+            self.out.extend_from_slice(self.unit.as_bytes());
+        }
+    }
+
+    fn node(&mut self, node: &'a Node, depth: usize) -> Result<(), Error> {
+        match node {
+            Node::Mapping(m) => {
+                let entries = m.entries().map(|e| (e.key.as_str(), &e.value));
+                self.object(entries, depth)
+            }
+            Node::Sequence(s) => self.array(s, depth),
+            Node::Scalar(s) => self.scalar(&s.value),
+        }
+    }
+
+    fn object(&mut self, entries: impl Iterator<Item = (&'a str, &'a Node)>, depth: usize) -> Result<(), Error> {
+        self.out.push(b'{');
+        let mut empty = true;
+        for (key, value) in entries {
+            if !empty {
+                self.out.push(b',');
+            }
+            empty = false;
+            self.newline(depth + 1);
+            write_string(&mut self.out, key.as_bytes());
+            self.out.extend_from_slice(b": ");
+            self.path.push(Step::Key(key));
+            self.node(value, depth + 1)?;
+            self.path.pop();
+        }
+        if !empty {
+            self.newline(depth);
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    fn array(&mut self, sequence: &'a Sequence, depth: usize) -> Result<(), Error> {
+        self.out.push(b'[');
+        let elements = sequence.items.iter().filter_map(|item| match item {
+            SequenceItem::Node(n) => Some(n),
+            SequenceItem::Comment(_) => None,
+        });
+        let mut empty = true;
+        for (index, element) in elements.enumerate() {
+            if !empty {
+                self.out.push(b',');
+            }
+            empty = false;
+            self.newline(depth + 1);
+            self.path.push(Step::Index(index));
+            self.node(element, depth + 1)?;
+            self.path.pop();
+        }
+        if !empty {
+            self.newline(depth);
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    fn scalar(&mut self, value: &Value) -> Result<(), Error> {
+        match value {
+            Value::Null => self.out.extend_from_slice(b"null"),
+            Value::Bool(b) => self.out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Int(i) => self.out.extend_from_slice(i.to_string().as_bytes()),
+            Value::Float(f) => {
+                let text = format_float_json(*f)
+                    .ok_or_else(|| self.error("is NaN or infinite, which JSON cannot represent"))?;
+                self.out.extend_from_slice(text.as_bytes());
+            }
+            Value::Str(s) => write_string(&mut self.out, s.as_bytes()),
+            Value::Bytes(b) => write_string(&mut self.out, b),
+            Value::Time(t) => {
+                check_json_time(t).map_err(|why| self.error(why))?;
+                write_string(&mut self.out, t.to_rfc3339_nano().as_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    /// An error about the value at the current path, in sops's `--extract` syntax.
+    fn error(&self, what: &str) -> Error {
+        let mut path = String::new();
+        for step in &self.path {
+            match step {
+                Step::Key(key) => {
+                    let _ = write!(path, "[{key:?}]");
+                }
+                Step::Index(index) => {
+                    let _ = write!(path, "[{index}]");
+                }
+            }
+        }
+        Error::Emit {
+            format: FORMAT,
+            message: format!("the value at {path} {what}"),
+        }
+    }
+}
+
+/// Go's `time.Time.MarshalJSON` refuses what RFC 3339 cannot express, and sops fails with it.
+fn check_json_time(t: &Timestamp) -> Result<(), &'static str> {
+    if !(0..=9999).contains(&t.0.year()) {
+        return Err("is a time whose year is outside 0..9999, which JSON cannot hold");
+    }
+    if t.0.offset().whole_hours().unsigned_abs() >= 24 {
+        return Err("is a time whose UTC offset is 24 hours or more, which JSON cannot hold");
+    }
+    Ok(())
+}
+
+/// Appends a JSON string as Go's `json.Marshal` writes it (HTML-safe escaping), each byte of
+/// invalid UTF-8 written as `\ufffd`.
+fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        write_escaped(out, chunk.valid());
+        for _ in chunk.invalid() {
+            out.extend_from_slice(b"\\ufffd");
+        }
+    }
+    out.push(b'"');
+}
+
+fn write_escaped(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let short: &[u8] = match c {
+            '"' => b"\\\"",
+            '\\' => b"\\\\",
+            '\n' => b"\\n",
+            '\r' => b"\\r",
+            '\t' => b"\\t",
+            '\u{8}' => b"\\b",
+            '\u{c}' => b"\\f",
+            '\u{0}'..='\u{1f}' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&s.as_bytes()[start..i]);
+        start = i + c.len_utf8();
+        if short.is_empty() {
+            let code = u32::from(c);
+            out.extend_from_slice(b"\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(HEX[((code >> shift) & 0xF) as usize]);
+            }
+        } else {
+            out.extend_from_slice(short);
+        }
+    }
+    out.extend_from_slice(&s.as_bytes()[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+    use crate::tree::{Comment, Data, Entry, MappingItem, Plain};
+
+    fn vector(path: &str) -> Vec<u8> {
+        let full = format!("{}/../shared/vectors/sops-upstream/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read test vector {full}: {e}"))
+    }
+
+    fn parse_ok(input: &[u8]) -> Tree<Parsed> {
+        parse(input, "test.json").expect("valid JSON")
+    }
+
+    fn parse_err(input: &[u8]) -> String {
+        let err = parse(input, "test.json").expect_err("invalid JSON");
+        assert_eq!(err.exit_code(), exit::COULD_NOT_READ_INPUT, "{err}");
+        assert!(matches!(err, Error::Parse { format: "JSON", .. }), "{err:?}");
+        err.to_string()
+    }
+
+    fn data(tree: &Tree<Parsed>) -> Data {
+        Data::from(&tree.documents[0].root)
+    }
+
+    fn map(entries: &[(&str, Data)]) -> Data {
+        Data::Mapping(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    fn float(f: f64) -> Data {
+        Data::Value(Value::Float(f))
+    }
+
+    fn string(s: &str) -> Data {
+        Data::Value(Value::str(s))
+    }
+
+    fn emit_str(tree: &Tree<Parsed>, indent: JsonIndent) -> String {
+        String::from_utf8(emit(tree, indent).expect("emit")).expect("UTF-8 output")
+    }
+
+    fn plain(root: Mapping) -> Tree<Plain> {
+        Tree::new_plain(vec![Document {
+            root,
+            metadata: None,
+            layout: None,
+        }])
+    }
+
+    #[track_caller]
+    fn assert_round_trip(path: &str) {
+        let original = vector(path);
+        let tree = parse(&original, path).expect("sops output parses");
+        let written = emit(&tree, JsonIndent::Tab).expect("emit");
+        assert!(
+            written == original,
+            "{path} changed on the way through:\n{}",
+            String::from_utf8_lossy(&written)
+        );
+    }
+
+    #[test]
+    fn files_written_by_sops_round_trip_byte_for_byte() {
+        assert_round_trip("generated-by-sops-3.11.0/types.enc.json");
+        assert_round_trip("generated-by-sops-3.11.0/types.decrypted.json");
+        assert_round_trip("generated-by-sops-3.11.0/shamir-2of3.enc.json");
+        assert_round_trip("generated-by-sops-3.11.0/pgp-gpgbinary.enc.json");
+        assert_round_trip("upstream-v3.13.2/functional-tests/res/format.enc.json");
+    }
+
+    #[test]
+    fn encrypted_file_has_its_sops_entry_moved_to_metadata() {
+        let tree = parse_ok(&vector("generated-by-sops-3.11.0/types.enc.json"));
+        let doc = &tree.documents[0];
+        assert!(doc.root.get("sops").is_none());
+        let metadata = doc.metadata.as_ref().and_then(Node::as_mapping).expect("sops object");
+        assert_eq!(
+            metadata.get("version").and_then(Node::as_value),
+            Some(&Value::str("3.11.0"))
+        );
+        let keys: Vec<_> = doc.root.entries().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys.first(), Some(&"string"));
+        assert_eq!(keys.last(), Some(&"keep_unencrypted"));
+        assert!(tree.source.is_none() && doc.layout.is_none());
+    }
+
+    #[test]
+    fn only_the_first_sops_entry_becomes_metadata() {
+        let tree = parse_ok(br#"{"sops": 1, "a": 2, "sops": 3}"#);
+        let doc = &tree.documents[0];
+        assert_eq!(doc.metadata.as_ref().and_then(Node::as_value), Some(&Value::Float(1.0)));
+        assert_eq!(data(&tree), map(&[("a", float(2.0)), ("sops", float(3.0))]));
+    }
+
+    #[test]
+    fn plaintext_file_parses_to_the_data_sops_sees() {
+        let tree = parse_ok(&vector("generated-by-sops-3.11.0/types.plain.json"));
+        let root = &tree.documents[0].root;
+        assert_eq!(root.get("int").and_then(Node::as_value), Some(&Value::Float(10.0)));
+        assert_eq!(root.get("null").and_then(Node::as_value), Some(&Value::Null));
+        assert_eq!(root.get("bool").and_then(Node::as_value), Some(&Value::Bool(true)));
+        assert!(tree.documents[0].metadata.is_none());
+    }
+
+    #[test]
+    fn parsed_scalars_are_unmodified_and_have_no_origin() {
+        let tree = parse_ok(br#"{"a": "x", "b": [1]}"#);
+        let Some(Node::Scalar(s)) = tree.documents[0].root.get("a") else {
+            panic!("scalar")
+        };
+        assert!(!s.modified && s.origin.is_none());
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_in_order() {
+        let tree = parse_ok(br#"{"a": 1, "b": 2, "a": "again"}"#);
+        assert_eq!(
+            data(&tree),
+            map(&[("a", float(1.0)), ("b", float(2.0)), ("a", string("again"))])
+        );
+        assert_eq!(
+            emit_str(&tree, JsonIndent::Tab),
+            "{\n\t\"a\": 1,\n\t\"b\": 2,\n\t\"a\": \"again\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn every_number_is_a_float_rounded_as_go_does() {
+        let tree = parse_ok(br#"{"n": [10, -0, 12345678901234567890, 1.5e300, 1E-400, 0.1, 5e-324]}"#);
+        let Data::Mapping(entries) = data(&tree) else {
+            panic!("mapping")
+        };
+        let Data::Sequence(numbers) = &entries[0].1 else {
+            panic!("sequence")
+        };
+        let bits: Vec<u64> = numbers
+            .iter()
+            .map(|n| match n {
+                Data::Value(Value::Float(f)) => f.to_bits(),
+                other => panic!("not a float: {other:?}"),
+            })
+            .collect();
+        let expected = [10.0, -0.0, 12345678901234567168.0, 1.5e300, 0.0, 0.1, 5e-324];
+        assert_eq!(bits, expected.map(f64::to_bits));
+    }
+
+    #[test]
+    fn numbers_beyond_float_range_are_rejected_as_go_does() {
+        let message = parse_err(b"{\"a\": 1e400}");
+        assert!(message.contains("line 1, column 7"), "{message}");
+    }
+
+    #[test]
+    fn top_level_must_be_an_object() {
+        for input in [&b"[1, 2]"[..], b"\"text\"", b"42", b"null", b"", b"  \n"] {
+            let message = parse_err(input);
+            assert!(message.contains("the top level must be an object"), "{message}");
+        }
+    }
+
+    #[test]
+    fn anything_after_the_top_level_object_is_ignored() {
+        let tree = parse_ok(b"\n {\"a\": \"b\"} trailing {garbage \xff");
+        assert_eq!(data(&tree), map(&[("a", string("b"))]));
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column_and_never_the_value() {
+        let message = parse_err(b"{\n  \"key\": \"hunter2\"\n  \"next\": 1\n}");
+        assert!(message.contains("line 3, column 3"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        let message = parse_err("{\"é\": tru3}".as_bytes());
+        assert!(message.contains("line 1, column 7"), "{message}");
+    }
+
+    #[test]
+    fn input_go_rejects_is_rejected() {
+        let bad: [&[u8]; 16] = [
+            b"{",
+            b"{\"a\": 1,}",
+            b"{\"a\": [1,]}",
+            b"{\"a\" 1}",
+            b"{a: 1}",
+            b"{'a': 1}",
+            b"{\"a\": 01}",
+            b"{\"a\": 1.}",
+            b"{\"a\": .5}",
+            b"{\"a\": +1}",
+            b"{\"a\": 1e}",
+            b"{\"a\": \"tab\there\"}",
+            b"{\"a\": \"\\x\"}",
+            b"{\"a\": \"\\u12\"}",
+            b"{\"a\": \"open",
+            b"{\"a\": True}",
+        ];
+        for input in bad {
+            parse_err(input);
+        }
+    }
+
+    #[test]
+    fn strings_are_decoded_as_go_does() {
+        let tree = parse_ok(
+            b"{\"s\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\", \
+               \"lone\": \"\\ud800|\\udc00|\\ud800\\u0041\", \"bad\": \"a\xffb\xe2\x82c\xed\xa0\x80\"}",
+        );
+        assert_eq!(
+            data(&tree),
+            map(&[
+                ("s", string("\"\\/\u{8}\u{c}\n\r\té😀")),
+                ("lone", string("\u{fffd}|\u{fffd}|\u{fffd}A")),
+                ("bad", string("a\u{fffd}b\u{fffd}\u{fffd}c\u{fffd}\u{fffd}\u{fffd}")),
+            ])
+        );
+    }
+
+    /// `sops encrypt --unencrypted-regex .` of `INPUT`, then `sops decrypt`, with sops 3.11.
+    #[test]
+    fn output_matches_sops_for_escapes_numbers_and_nesting() {
+        const INPUT: &[u8] = b"  {\"k<&>\": \"x\\b\\f\\u0001\\u001f\\u007f\\u2028\\u2029\xe2\x80\xa8 <>& \\ud800 \
+            \\udc00\\udc00\\ud83d\\ude00 \\/ \xff\xe2\x82z\xc3\xa9\", \"n\": [1e21, 1e-7, -0, \
+            12345678901234567890, 0.000001, 1E-400, 1.5e300, 5e-324, 100, 0.1, -2.5E+3],\r\n \"dup\": 1, \
+            \"e\": {\"o\": {}, \"l\": [], \"ll\": [[], [{}]]}, \"dup\": true, \"z\": null, \"f\": false, \
+            \"q\": \"\\\"\\\\\\/\\n\\r\\t\"}  trailing garbage [";
+        const SOPS_OUTPUT: &[u8] = b"{\n\
+            \t\"k\\u003c\\u0026\\u003e\": \"x\\b\\f\\u0001\\u001f\x7f\\u2028\\u2029\\u2028 \\u003c\\u003e\\u0026 \
+            \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xf0\x9f\x98\x80 / \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xc3\xa9\",\n\
+            \t\"n\": [\n\
+            \t\t1e+21,\n\
+            \t\t1e-7,\n\
+            \t\t-0,\n\
+            \t\t12345678901234567000,\n\
+            \t\t0.000001,\n\
+            \t\t0,\n\
+            \t\t1.5e+300,\n\
+            \t\t5e-324,\n\
+            \t\t100,\n\
+            \t\t0.1,\n\
+            \t\t-2500\n\
+            \t],\n\
+            \t\"dup\": 1,\n\
+            \t\"e\": {\n\
+            \t\t\"o\": {},\n\
+            \t\t\"l\": [],\n\
+            \t\t\"ll\": [\n\
+            \t\t\t[],\n\
+            \t\t\t[\n\
+            \t\t\t\t{}\n\
+            \t\t\t]\n\
+            \t\t]\n\
+            \t},\n\
+            \t\"dup\": true,\n\
+            \t\"z\": null,\n\
+            \t\"f\": false,\n\
+            \t\"q\": \"\\\"\\\\/\\n\\r\\t\"\n\
+            }\n";
+        let written = emit(&parse_ok(INPUT), JsonIndent::Tab).expect("emit");
+        assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(SOPS_OUTPUT));
+        assert_eq!(written, SOPS_OUTPUT);
+        assert_eq!(
+            emit(&parse_ok(SOPS_OUTPUT), JsonIndent::Tab).expect("emit"),
+            SOPS_OUTPUT
+        );
+    }
+
+    #[test]
+    fn html_characters_are_escaped_like_go() {
+        let tree = parse_ok(br#"{"<a&b>": "<a&b>"}"#);
+        assert_eq!(
+            emit_str(&tree, JsonIndent::Tab),
+            "{\n\t\"\\u003ca\\u0026b\\u003e\": \"\\u003ca\\u0026b\\u003e\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn configured_indentation_is_spaces_or_none() {
+        let tree = parse_ok(br#"{"a": {"b": [1, {}], "c": []}, "d": "x"}"#);
+        assert_eq!(
+            emit_str(&tree, JsonIndent::Spaces(2)),
+            "{\n  \"a\": {\n    \"b\": [\n      1,\n      {}\n    ],\n    \"c\": []\n  },\n  \"d\": \"x\"\n}\n"
+        );
+        assert_eq!(
+            emit_str(&tree, JsonIndent::Spaces(0)),
+            "{\n\"a\": {\n\"b\": [\n1,\n{}\n],\n\"c\": []\n},\n\"d\": \"x\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn empty_containers_stay_compact() {
+        assert_eq!(emit_str(&parse_ok(b"{}"), JsonIndent::Tab), "{}\n");
+        assert_eq!(emit_str(&parse_ok(b" { } "), JsonIndent::Spaces(4)), "{}\n");
+        let tree = parse_ok(b"{\"o\": { }, \"l\": [ ]}");
+        assert_eq!(emit_str(&tree, JsonIndent::Tab), "{\n\t\"o\": {},\n\t\"l\": []\n}\n");
+    }
+
+    #[test]
+    fn metadata_is_written_as_the_last_key() {
+        let mut sops = Mapping::default();
+        sops.push("version", Node::scalar(Value::str("3.11.0")));
+        let mut root = Mapping::default();
+        root.push("a", Node::scalar(Value::Int(-7)));
+        let tree = Tree::<Plain>::new_plain(vec![Document {
+            root,
+            metadata: Some(Node::Mapping(sops)),
+            layout: None,
+        }]);
+        let written = String::from_utf8(emit(&tree, JsonIndent::Tab).expect("emit")).expect("UTF-8");
+        assert_eq!(
+            written,
+            "{\n\t\"a\": -7,\n\t\"sops\": {\n\t\t\"version\": \"3.11.0\"\n\t}\n}\n"
+        );
+    }
+
+    #[test]
+    fn comments_are_not_written() {
+        let mut root = Mapping::default();
+        root.items.push(MappingItem::Comment(Comment::new("top")));
+        root.push(
+            "list",
+            Node::Sequence(Sequence {
+                items: vec![
+                    SequenceItem::Comment(Comment::new("first")),
+                    SequenceItem::Node(Node::scalar(Value::Bool(false))),
+                    SequenceItem::Comment(Comment::new("last")),
+                ],
+                ..Sequence::default()
+            }),
+        );
+        root.items.push(MappingItem::Comment(Comment::new("end")));
+        let written = emit(&plain(root), JsonIndent::Tab).expect("emit");
+        assert_eq!(written, b"{\n\t\"list\": [\n\t\tfalse\n\t]\n}\n");
+    }
+
+    #[test]
+    fn invalid_utf8_bytes_are_written_as_one_replacement_escape_each() {
+        let mut root = Mapping::default();
+        root.push(
+            "data",
+            Node::scalar(Value::Bytes(Zeroizing::new(b"a\x00\xff\xe2\x82b\n".to_vec()))),
+        );
+        let written = emit(&plain(root), JsonIndent::Tab).expect("emit");
+        assert_eq!(written, b"{\n\t\"data\": \"a\\u0000\\ufffd\\ufffd\\ufffdb\\n\"\n}\n");
+    }
+
+    #[test]
+    fn blob_decrypted_to_json_matches_sops() {
+        // `sops decrypt --output-type json blob.enc.bin` printed exactly this.
+        let payload = vector("generated-by-sops-3.11.0/blob.plain.bin");
+        let mut root = Mapping::default();
+        root.push("data", Node::scalar(Value::Bytes(Zeroizing::new(payload))));
+        let written = emit(&plain(root), JsonIndent::Tab).expect("emit");
+        assert_eq!(
+            String::from_utf8(written).expect("escaped output is UTF-8"),
+            "{\n\t\"data\": \"binary \\u0000\\u0001\\u0002\\ufffd payload\\nline2\\n\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn non_finite_floats_cannot_be_written() {
+        for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut inner = Mapping::default();
+            inner.push(
+                "x",
+                Node::Sequence(Sequence {
+                    items: vec![SequenceItem::Node(Node::scalar(Value::Float(f)))],
+                    ..Sequence::default()
+                }),
+            );
+            let mut root = Mapping::default();
+            root.push("a", Node::Mapping(inner));
+            let err = emit(&plain(root), JsonIndent::Tab).expect_err("NaN/Inf");
+            assert_eq!(err.exit_code(), exit::ERROR_DUMPING_TREE);
+            assert!(err.to_string().contains(r#"["a"]["x"][0]"#), "{err}");
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_rfc3339_strings() {
+        let time = Timestamp::parse_rfc3339("2024-01-02T03:04:05.5+01:00").expect("valid time");
+        let mut root = Mapping::default();
+        root.push("t", Node::scalar(Value::Time(time)));
+        let written = emit(&plain(root), JsonIndent::Tab).expect("emit");
+        assert_eq!(written, b"{\n\t\"t\": \"2024-01-02T03:04:05.5+01:00\"\n}\n");
+    }
+
+    #[test]
+    fn a_tree_without_documents_cannot_be_written() {
+        let err = emit(&Tree::<Plain>::new_plain(vec![]), JsonIndent::Tab).expect_err("no document");
+        assert_eq!(err.exit_code(), exit::ERROR_DUMPING_TREE);
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let deep = |levels: usize| {
+            let mut s = b"{\"a\": ".to_vec();
+            s.extend(std::iter::repeat_n(b'[', levels - 1));
+            s.extend(std::iter::repeat_n(b']', levels - 1));
+            s.push(b'}');
+            s
+        };
+        let tree = parse_ok(&deep(MAX_DEPTH));
+        assert!(emit(&tree, JsonIndent::Spaces(0)).is_ok());
+        let message = parse_err(&deep(MAX_DEPTH + 1));
+        assert!(message.contains("nested deeper"), "{message}");
+    }
+
+    #[test]
+    fn entries_built_by_hand_are_written_in_order() {
+        let root = Mapping {
+            items: vec![
+                MappingItem::Entry(Entry {
+                    key: "z".into(),
+                    value: Node::scalar(Value::Null),
+                }),
+                MappingItem::Entry(Entry {
+                    key: "a\u{2028}".into(),
+                    value: Node::scalar(Value::Int(1)),
+                }),
+            ],
+            ..Mapping::default()
+        };
+        let written = emit(&plain(root), JsonIndent::Tab).expect("emit");
+        assert_eq!(written, b"{\n\t\"z\": null,\n\t\"a\\u2028\": 1\n}\n");
+    }
+}

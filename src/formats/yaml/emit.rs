@@ -1,0 +1,579 @@
+//! [`Tree`] → YAML text.
+//!
+//! When the tree was parsed from text, the output is that text with only the changed scalars
+//! and comments rewritten, the old `sops` block removed and the new one appended: indentation,
+//! quoting, block scalars, blank lines, document markers and comments stay exactly as written.
+//! Trees without source text (conversions, the metadata block) are written the way go-yaml v3
+//! writes them for sops: block style, sequences indented under their key, comments above keys.
+
+use std::fmt::Write as _;
+
+use super::render::{self, Context, Style};
+use crate::error::Error;
+use crate::tree::{
+    Comment, Document, Mapping, MappingItem, Node, Origin, Scalar, ScalarStyle, Sequence, SequenceItem, Source, Span,
+    State, Tree, Value,
+};
+
+/// The default indentation step sops uses for YAML (`stores.yaml.indent`).
+pub const DEFAULT_INDENT: usize = 4;
+
+/// Output settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmitOptions {
+    /// Indentation step for text ksec writes from scratch; `None` means the document's own
+    /// step when it has one, else 4.
+    pub indent: Option<usize>,
+}
+
+/// Writes a tree as YAML.
+pub fn emit<S: State>(tree: &Tree<S>, options: EmitOptions) -> Result<Vec<u8>, Error> {
+    let canonical_indent = options.indent.unwrap_or(DEFAULT_INDENT);
+    let mut out = String::new();
+    match &tree.source {
+        Some(source) => {
+            let mut patches = Vec::new();
+            for doc in &tree.documents {
+                document_patches::<S>(doc, source, canonical_indent, options.indent, &mut patches);
+            }
+            apply(&source.text, patches, &mut out);
+        }
+        None => {
+            for (i, doc) in tree.documents.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("---\n");
+                }
+                fresh_document(doc, canonical_indent, "\n", &mut out);
+            }
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+/// A replacement of a source range.
+struct Patch {
+    span: Span,
+    text: String,
+}
+
+fn apply(source: &str, mut patches: Vec<Patch>, out: &mut String) {
+    patches.sort_by_key(|p| (p.span.start, p.span.end));
+    out.reserve(source.len());
+    let mut cursor = 0;
+    for p in patches {
+        if p.span.start < cursor {
+            continue; // nested in an earlier replacement (an alias copy already rewritten)
+        }
+        out.push_str(&source[cursor..p.span.start]);
+        out.push_str(&p.text);
+        cursor = p.span.end;
+    }
+    out.push_str(&source[cursor..]);
+}
+
+fn document_patches<S: State>(
+    doc: &Document,
+    source: &Source,
+    canonical_indent: usize,
+    requested_indent: Option<usize>,
+    patches: &mut Vec<Patch>,
+) {
+    let Some(layout) = &doc.layout else { return };
+    let newline = source.newline;
+    if layout.rewrite || !has_layout(&doc.root) {
+        let mut text = String::new();
+        fresh_document(
+            doc,
+            requested_indent.or(layout.indent).unwrap_or(canonical_indent),
+            newline,
+            &mut text,
+        );
+        // The rewritten document must start on its own line.
+        let starts_line = layout.span.start == 0 || source.text.as_bytes()[layout.span.start - 1] == b'\n';
+        if !starts_line {
+            text.insert_str(0, newline);
+        }
+        if text.ends_with(newline) && source.text[layout.span.end..].starts_with(['\n', '\r']) {
+            text.truncate(text.len() - newline.len());
+        }
+        patches.push(Patch {
+            span: layout.span,
+            text,
+        });
+        return;
+    }
+    let mut walker = PatchWalker::<S> {
+        source,
+        canonical_indent,
+        patches,
+        state: std::marker::PhantomData,
+    };
+    walker.mapping(&doc.root);
+    let metadata_text = doc.metadata.as_ref().map(|meta| {
+        let mut text = String::new();
+        let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
+        fresh_entry("sops", meta, 0, indent, newline, &mut text);
+        text
+    });
+    match (layout.metadata_span, metadata_text) {
+        (Some(span), text) => patches.push(Patch {
+            span,
+            text: text.unwrap_or_default(),
+        }),
+        (None, Some(mut text)) => {
+            let at = layout.append_at;
+            let before = &source.text[..at];
+            if !before.is_empty() && !before.ends_with('\n') {
+                text.insert_str(0, newline);
+            }
+            patches.push(Patch {
+                span: Span::new(at, at),
+                text,
+            });
+        }
+        (None, None) => {}
+    }
+}
+
+/// Whether the mapping came from text (a hand-built tree has no positions to patch).
+fn has_layout(root: &Mapping) -> bool {
+    root.items.iter().all(|item| match item {
+        MappingItem::Entry(e) => node_has_layout(&e.value),
+        MappingItem::Comment(c) => c.origin.is_some(),
+    })
+}
+
+fn node_has_layout(node: &Node) -> bool {
+    match node {
+        Node::Scalar(s) => s.origin.is_some() || !s.modified,
+        Node::Mapping(m) => m.alias.is_some() || m.span.is_some() && has_layout(m),
+        Node::Sequence(s) => {
+            s.alias.is_some()
+                || s.span.is_some()
+                    && s.items.iter().all(|item| match item {
+                        SequenceItem::Node(n) => node_has_layout(n),
+                        SequenceItem::Comment(c) => c.origin.is_some(),
+                    })
+        }
+    }
+}
+
+struct PatchWalker<'a, S> {
+    source: &'a Source,
+    canonical_indent: usize,
+    patches: &'a mut Vec<Patch>,
+    state: std::marker::PhantomData<S>,
+}
+
+impl<S: State> PatchWalker<'_, S> {
+    fn mapping(&mut self, m: &Mapping) {
+        for item in &m.items {
+            match item {
+                MappingItem::Entry(e) => self.node(&e.value),
+                MappingItem::Comment(c) => self.comment(c),
+            }
+        }
+    }
+
+    fn node(&mut self, node: &Node) {
+        match node {
+            Node::Scalar(s) => self.scalar(s),
+            Node::Mapping(m) => match &m.alias {
+                Some(origin) if mapping_modified(m) => self.alias_copy(node, origin),
+                Some(_) => {}
+                None => self.mapping(m),
+            },
+            Node::Sequence(s) => match &s.alias {
+                Some(origin) if sequence_modified(s) => self.alias_copy(node, origin),
+                Some(_) => {}
+                None => {
+                    for item in &s.items {
+                        match item {
+                            SequenceItem::Node(n) => self.node(n),
+                            SequenceItem::Comment(c) => self.comment(c),
+                        }
+                    }
+                }
+            },
+        }
+    }
+
+    /// An alias whose expansion changed is replaced by a flow copy of that expansion.
+    fn alias_copy(&mut self, node: &Node, origin: &Origin) {
+        let text = flow(node, S::ENCRYPTED);
+        self.patches.push(Patch {
+            span: origin.span,
+            text,
+        });
+    }
+
+    fn scalar(&mut self, s: &Scalar) {
+        if !s.modified {
+            return;
+        }
+        let Some(origin) = &s.origin else { return };
+        let text = if S::ENCRYPTED {
+            self.ciphertext(&s.value, origin)
+        } else {
+            self.plaintext(&s.value, origin)
+        };
+        let span = self.keep_chomping_span(&s.value, &text, origin.span);
+        let text = self.keep_chomping_text(&s.value, text, span);
+        self.patches.push(Patch { span, text });
+    }
+
+    fn block_context(&self, origin: &Origin) -> Context<'static> {
+        Context {
+            in_flow: origin.in_flow,
+            block_indent: 0,
+            indent_indicator: 0,
+            newline: "\n",
+        }
+    }
+
+    /// An `ENC[...]` string written in the style the plaintext had, so decryption can restore it.
+    fn ciphertext(&self, value: &Value, origin: &Origin) -> String {
+        let newline = self.source.newline;
+        let Some(s) = value.as_str() else {
+            return render::canonical(value, &self.block_context(origin));
+        };
+        let indent = " ".repeat(origin.content_column);
+        match origin.style {
+            ScalarStyle::SingleQuoted => format!("'{s}'"),
+            ScalarStyle::DoubleQuoted => format!("\"{s}\""),
+            ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{indent}{s}"),
+            ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{indent}{s}"),
+            _ if origin.in_flow => format!("\"{s}\""),
+            _ => render::canonical(value, &self.block_context(origin)),
+        }
+    }
+
+    /// A decrypted value, in the style its ciphertext was written in (a plain `ENC[...]`, as
+    /// sops writes them, gives go-yaml v3's rendering).
+    fn plaintext(&self, value: &Value, origin: &Origin) -> String {
+        let best = self.canonical_indent;
+        let canonical_block_indent = if origin.in_sequence {
+            origin.parent_column + 2
+        } else {
+            best * ((origin.parent_column + best) / best)
+        };
+        let mut ctx = Context {
+            in_flow: origin.in_flow,
+            block_indent: canonical_block_indent,
+            indent_indicator: best,
+            newline: self.source.newline,
+        };
+        let Some(s) = value.as_str() else {
+            return render::canonical(value, &ctx);
+        };
+        let explicit = match origin.style {
+            ScalarStyle::SingleQuoted => Some(Style::SingleQuoted),
+            ScalarStyle::DoubleQuoted if !origin.in_flow => Some(Style::DoubleQuoted),
+            ScalarStyle::Literal => Some(Style::Literal),
+            ScalarStyle::Folded => Some(Style::Folded),
+            _ => None,
+        };
+        match explicit {
+            Some(style) => {
+                if matches!(style, Style::Literal | Style::Folded) {
+                    ctx.block_indent = origin.content_column;
+                    ctx.indent_indicator = origin.content_column.saturating_sub(origin.parent_column).clamp(1, 9);
+                }
+                render::write(s, style, &ctx)
+            }
+            None => render::canonical(value, &ctx),
+        }
+    }
+
+    /// A keep-chomped block (`|+`) needs as many blank lines after it as its value has extra
+    /// line breaks; blank lines already in the source count, surplus ones are swallowed.
+    fn keep_chomping_span(&self, value: &Value, text: &str, span: Span) -> Span {
+        let (needed, gap) = self.keep_chomping(value, text, span);
+        if gap <= needed {
+            return span;
+        }
+        let mut end = self.source.text[span.end..]
+            .find('\n')
+            .map_or(span.end, |i| span.end + i);
+        for _ in 0..gap - needed {
+            end = self.source.text[end + 1..].find('\n').map_or(end, |i| end + 1 + i);
+        }
+        Span::new(span.start, end)
+    }
+
+    /// Renderings carry a keep-chomped value's empty lines; blank lines already in the source
+    /// after the block stand in for as many of them.
+    fn keep_chomping_text(&self, value: &Value, mut text: String, span: Span) -> String {
+        let (needed, gap) = self.keep_chomping(value, &text, span);
+        let newline = self.source.newline;
+        for _ in 0..gap.min(needed) {
+            if text.ends_with(newline) {
+                text.truncate(text.len() - newline.len());
+            }
+        }
+        text
+    }
+
+    /// (blank lines the value needs after its block, blank lines following `span` in the source).
+    fn keep_chomping(&self, value: &Value, text: &str, span: Span) -> (usize, usize) {
+        let is_block = text.starts_with('|') || text.starts_with('>');
+        let needed = match value.as_str() {
+            Some(s) if is_block => render::trailing_blank_lines(s),
+            _ => 0,
+        };
+        if needed == 0 {
+            return (0, 0);
+        }
+        (needed, blank_lines_after(&self.source.text, span.end))
+    }
+
+    fn comment(&mut self, c: &Comment) {
+        if !c.modified {
+            return;
+        }
+        let Some(origin) = &c.origin else { return };
+        let mut span = origin.span;
+        if !matches!(origin.style, ScalarStyle::Comment | ScalarStyle::TrailingComment) {
+            // sops 3.11 writes encrypted comments in sequences as `- ENC[...]` items; the
+            // decrypted comment replaces the whole item, dash included.
+            span.start = dash_before(&self.source.text, span.start);
+        }
+        self.patches.push(Patch {
+            span,
+            text: format!("#{}", c.text.as_str()),
+        });
+    }
+}
+
+/// Counts whitespace-only lines after the line that `at` ends.
+fn blank_lines_after(text: &str, at: usize) -> usize {
+    let Some(first_break) = text[at..].find('\n') else {
+        return 0;
+    };
+    text[at + first_break + 1..]
+        .split('\n')
+        .take_while(|line| line.trim_matches([' ', '\t', '\r']).is_empty())
+        .count()
+        .min(text[at + first_break + 1..].matches('\n').count())
+}
+
+/// The position of the `-` that introduces the sequence item starting at `at`.
+fn dash_before(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b' ' | b'\t' => continue,
+            b'-' => return i,
+            _ => break,
+        }
+    }
+    at
+}
+
+fn mapping_modified(m: &Mapping) -> bool {
+    m.items.iter().any(|item| match item {
+        MappingItem::Entry(e) => node_modified(&e.value),
+        MappingItem::Comment(c) => c.modified,
+    })
+}
+
+fn sequence_modified(s: &Sequence) -> bool {
+    s.items.iter().any(|item| match item {
+        SequenceItem::Node(n) => node_modified(n),
+        SequenceItem::Comment(c) => c.modified,
+    })
+}
+
+fn node_modified(node: &Node) -> bool {
+    match node {
+        Node::Scalar(s) => s.modified,
+        Node::Mapping(m) => mapping_modified(m),
+        Node::Sequence(s) => sequence_modified(s),
+    }
+}
+
+/// A node in flow style on one line, for alias copies.
+fn flow(node: &Node, encrypted: bool) -> String {
+    let ctx = Context {
+        in_flow: true,
+        block_indent: 0,
+        indent_indicator: 2,
+        newline: "\n",
+    };
+    match node {
+        Node::Scalar(s) => match (&s.value, encrypted) {
+            (Value::Str(text), true) if text.starts_with("ENC[") => format!("\"{}\"", text.as_str()),
+            (value, _) => render::canonical(value, &ctx),
+        },
+        Node::Mapping(m) => {
+            let items: Vec<String> = m
+                .entries()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        render::write(&e.key, Style::Plain, &ctx),
+                        flow(&e.value, encrypted)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Node::Sequence(s) => {
+            let items: Vec<String> = s
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    SequenceItem::Node(n) => Some(flow(n, encrypted)),
+                    SequenceItem::Comment(_) => None,
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+    }
+}
+
+// ---- Writing from scratch, as go-yaml v3 does for sops --------------------------------------
+
+/// The indentation yaml.v3 gives a block collection or block scalar under a key at `indent`.
+fn nested_indent(indent: usize, best: usize) -> usize {
+    best * ((indent + best) / best)
+}
+
+fn fresh_document(doc: &Document, best: usize, newline: &str, out: &mut String) {
+    let has_entries = doc.root.entries().next().is_some();
+    if !has_entries && doc.metadata.is_none() {
+        write_comments(&doc.root.items, 0, newline, out);
+        out.push_str("{}");
+        out.push_str(newline);
+        return;
+    }
+    fresh_mapping_items(&doc.root, 0, best, newline, out);
+    if let Some(meta) = &doc.metadata {
+        fresh_entry("sops", meta, 0, best, newline, out);
+    }
+}
+
+fn write_comments(items: &[MappingItem], indent: usize, newline: &str, out: &mut String) {
+    for item in items {
+        if let MappingItem::Comment(c) = item {
+            let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
+        }
+    }
+}
+
+fn fresh_mapping_items(m: &Mapping, indent: usize, best: usize, newline: &str, out: &mut String) {
+    for item in &m.items {
+        match item {
+            MappingItem::Comment(c) => {
+                let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
+            }
+            MappingItem::Entry(e) => fresh_entry(&e.key, &e.value, indent, best, newline, out),
+        }
+    }
+}
+
+/// `key: value` at `indent`, ending with a line break.
+fn fresh_entry(key: &str, value: &Node, indent: usize, best: usize, newline: &str, out: &mut String) {
+    let _ = write!(out, "{:indent$}{}:", "", render::key(key));
+    fresh_value(value, nested_indent(indent, best), best, newline, out);
+}
+
+/// Writes a value after `key:` or `- ` (the cursor is at the end of that text).
+fn fresh_value(value: &Node, nested: usize, best: usize, newline: &str, out: &mut String) {
+    match value {
+        Node::Scalar(s) => {
+            let ctx = Context {
+                in_flow: false,
+                block_indent: nested,
+                indent_indicator: best,
+                newline,
+            };
+            let _ = write!(out, " {}{newline}", render::canonical(&s.value, &ctx));
+        }
+        Node::Mapping(m) if m.entries().next().is_none() => {
+            let _ = write!(out, " {{}}{newline}");
+        }
+        Node::Sequence(s) if !s.items.iter().any(|i| matches!(i, SequenceItem::Node(_))) => {
+            let _ = write!(out, " []{newline}");
+        }
+        Node::Mapping(m) => {
+            out.push_str(newline);
+            fresh_mapping_items(m, nested, best, newline, out);
+        }
+        Node::Sequence(s) => {
+            out.push_str(newline);
+            fresh_sequence_items(s, nested, best, newline, out);
+        }
+    }
+}
+
+fn fresh_sequence_items(s: &Sequence, indent: usize, best: usize, newline: &str, out: &mut String) {
+    for item in &s.items {
+        match item {
+            SequenceItem::Comment(c) => {
+                let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
+            }
+            SequenceItem::Node(node) => {
+                // Comments before a mapping item's first key go above its dash: a comment
+                // cannot sit between the dash and the key.
+                if let Node::Mapping(m) = node {
+                    let leading = m.items.iter().take_while(|i| matches!(i, MappingItem::Comment(_)));
+                    for item in leading {
+                        if let MappingItem::Comment(c) = item {
+                            let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
+                        }
+                    }
+                }
+                let _ = write!(out, "{:indent$}-", "");
+                fresh_sequence_item(node, indent, best, newline, out);
+            }
+        }
+    }
+}
+
+/// Writes an item after its `-`.
+fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out: &mut String) {
+    let inner = dash + 2;
+    match node {
+        Node::Mapping(m) if m.entries().next().is_some() => {
+            let items = m.items.iter().skip_while(|i| matches!(i, MappingItem::Comment(_)));
+            let mut first = true;
+            for item in items {
+                match item {
+                    MappingItem::Comment(c) => {
+                        let _ = write!(out, "{:inner$}#{}{newline}", "", c.text.as_str());
+                    }
+                    MappingItem::Entry(e) if first => {
+                        let _ = write!(out, " {}:", render::key(&e.key));
+                        fresh_value(&e.value, nested_indent(inner, best), best, newline, out);
+                        first = false;
+                    }
+                    MappingItem::Entry(e) => fresh_entry(&e.key, &e.value, inner, best, newline, out),
+                }
+            }
+        }
+        Node::Sequence(s) if s.items.iter().any(|i| matches!(i, SequenceItem::Node(_))) => {
+            // `- - a`: the nested sequence starts on the dash's line.
+            let mut first = true;
+            for item in &s.items {
+                match item {
+                    SequenceItem::Comment(c) => {
+                        let _ = write!(out, "{:inner$}#{}{newline}", "", c.text.as_str());
+                    }
+                    SequenceItem::Node(n) => {
+                        if first {
+                            out.push_str(" -");
+                            first = false;
+                        } else {
+                            let _ = write!(out, "{:inner$}-", "");
+                        }
+                        fresh_sequence_item(n, inner, best, newline, out);
+                    }
+                }
+            }
+        }
+        other => fresh_value(other, inner, best, newline, out),
+    }
+}

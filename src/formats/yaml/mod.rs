@@ -1,0 +1,9 @@
+//! The YAML store: parse with layout, emit by patching the source text.
+
+pub mod emit;
+pub mod parse;
+pub mod render;
+pub mod resolve;
+
+pub use emit::{EmitOptions, emit};
+pub use parse::parse;

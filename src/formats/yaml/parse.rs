@@ -1,0 +1,764 @@
+//! YAML text → [`Tree`], keeping where every scalar and comment was written.
+//!
+//! Reads granit-parser events and builds sops's model: ordered mappings with comments as items
+//! of their container, one document per YAML document, the top-level `sops` entry split off.
+//! Comments are placed as go-yaml v3 and sops place them, because a comment's container decides
+//! its AAD: own-line comments belong to the innermost open block collection whose indentation
+//! is at most the comment's column (and, between a key and its nested collection, to that
+//! collection); a trailing comment goes before the entry or item it trails.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
+use zeroize::Zeroizing;
+
+use super::resolve::{self, Unsupported};
+use crate::error::Error;
+use crate::tree::{
+    Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar, ScalarStyle,
+    Sequence, SequenceItem, Source, Span, Tree, Value,
+};
+
+/// Parses a YAML stream. `file` names the input in error messages.
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
+    let text = std::str::from_utf8(input).map_err(|e| Error::Parse {
+        file: file.to_string(),
+        format: "YAML",
+        message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+    })?;
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut builder = Builder::new(text, file);
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| Error::Parse {
+            file: file.to_string(),
+            format: "YAML",
+            message: format!(
+                "{} at line {} column {}",
+                e.info(),
+                e.marker().line(),
+                e.marker().col() + 1
+            ),
+        })?;
+        builder.on_event(event, span)?;
+    }
+    let source = Source {
+        text: Zeroizing::new(text.to_string()),
+        newline,
+    };
+    Ok(Tree::parsed(builder.documents, Some(Arc::new(source))))
+}
+
+/// An own-line comment waiting for the next token to decide its container.
+struct PendingComment {
+    comment: Comment,
+    column: usize,
+}
+
+enum FrameKind {
+    Mapping(Mapping),
+    Sequence(Sequence),
+}
+
+/// A collection being built.
+struct Frame {
+    kind: FrameKind,
+    /// Column of the keys (mapping) or dashes (block sequence).
+    column: usize,
+    flow: bool,
+    anchor: usize,
+    start: usize,
+    /// A key read, its value not yet complete.
+    pending_key: Option<PendingKey>,
+    /// Comments that come after the pending entry, kept until the entry is pushed.
+    deferred: Vec<Comment>,
+    /// Line on which the last complete item ended, for trailing comments.
+    last_item_line: Option<usize>,
+    keys: HashSet<String>,
+}
+
+struct PendingKey {
+    key: String,
+    start: usize,
+}
+
+/// Per-document state.
+#[derive(Default)]
+struct DocState {
+    metadata: Option<Node>,
+    metadata_span: Option<Span>,
+    root: Option<Mapping>,
+    root_flow: bool,
+    root_span: Option<Span>,
+    start: usize,
+    indent: Option<usize>,
+    has_root: bool,
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    file: &'a str,
+    frames: Vec<Frame>,
+    documents: Vec<Document>,
+    anchors: HashMap<usize, Node>,
+    pending: Vec<PendingComment>,
+    doc: DocState,
+    /// End of the last content token (not a comment), for the `sops` entry's extent.
+    last_content_end: usize,
+}
+
+/// A finished node and where it ended.
+struct Built {
+    node: Node,
+    end: usize,
+    end_line: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn new(text: &'a str, file: &'a str) -> Self {
+        Builder {
+            text,
+            file,
+            frames: Vec::new(),
+            documents: Vec::new(),
+            anchors: HashMap::new(),
+            pending: Vec::new(),
+            doc: DocState::default(),
+            last_content_end: 0,
+        }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, span: GranitSpan) -> Result<(), Error> {
+        let start = offset(&span.start);
+        let end = offset(&span.end);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
+            Event::Comment(text, placement) => {
+                let comment = Comment {
+                    text: Zeroizing::new(text.into_owned()),
+                    origin: Some(comment_origin(start, end, placement == granit_parser::Placement::Right)),
+                    modified: false,
+                };
+                if placement == granit_parser::Placement::Right && !self.frames.is_empty() {
+                    self.place_trailing_comment(comment, span.start.line());
+                } else {
+                    self.pending.push(PendingComment {
+                        comment,
+                        column: span.start.col(),
+                    });
+                }
+            }
+            Event::DocumentStart(..) => {
+                self.doc = DocState {
+                    start,
+                    ..DocState::default()
+                };
+                self.anchors.clear();
+            }
+            Event::DocumentEnd => self.end_document(start)?,
+            Event::MappingStart(style, anchor, _tag) => {
+                let flow = style == StructureStyle::Flow;
+                let column = span.start.col();
+                self.open(FrameKind::Mapping(Mapping::default()), column, flow, anchor, start)?;
+            }
+            Event::SequenceStart(style, anchor, _tag) => {
+                let flow = style == StructureStyle::Flow;
+                let column = if flow {
+                    span.start.col()
+                } else {
+                    self.dash_column(start, span.start.col())
+                };
+                self.open(FrameKind::Sequence(Sequence::default()), column, flow, anchor, start)?;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.resolve_pending(None);
+                self.close(end, span.end.line())?;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let is_key = matches!(
+                    self.frames.last(),
+                    Some(Frame {
+                        kind: FrameKind::Mapping(_),
+                        pending_key: None,
+                        ..
+                    })
+                );
+                if is_key {
+                    self.resolve_pending(None);
+                    self.on_key(&value, style, tag.as_deref(), start, end, span.start.line())?;
+                } else {
+                    let value_start = self.value_start(start, &span, style);
+                    self.resolve_pending(Some(false));
+                    let built = self.scalar(&value, style, tag.as_deref(), value_start, start, end, &span)?;
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, detach(built.node.clone()));
+                    }
+                    self.attach(built)?;
+                }
+            }
+            Event::Alias(id) => {
+                if matches!(
+                    self.frames.last(),
+                    Some(Frame {
+                        kind: FrameKind::Mapping(_),
+                        pending_key: None,
+                        ..
+                    })
+                ) {
+                    return Err(self.unsupported("aliases used as mapping keys are not supported"));
+                }
+                self.resolve_pending(Some(false));
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| self.unsupported("an alias refers to an unknown anchor"))?;
+                let frame = self.frames.last();
+                let origin = Origin {
+                    span: Span::new(start, end),
+                    style: ScalarStyle::Alias,
+                    in_flow: frame.is_some_and(|f| f.flow),
+                    parent_column: frame.map(|f| f.column).unwrap_or(0),
+                    in_sequence: matches!(
+                        frame,
+                        Some(Frame {
+                            kind: FrameKind::Sequence(_),
+                            ..
+                        })
+                    ),
+                    content_column: span.start.col(),
+                };
+                let node = mark_alias(node, origin);
+                self.last_content_end = end;
+                self.attach(Built {
+                    node,
+                    end,
+                    end_line: span.end.line(),
+                })?;
+            }
+            Event::UnresolvedAlias(..) => return Err(self.unsupported("an alias refers to an unknown anchor")),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn unsupported(&self, message: &str) -> Error {
+        Error::UnsupportedDocument {
+            file: self.file.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn parse_error(&self, message: String) -> Error {
+        Error::Parse {
+            file: self.file.to_string(),
+            format: "YAML",
+            message,
+        }
+    }
+
+    /// The dash column of a block sequence that granit reports at its first item's content.
+    fn dash_column(&self, start: usize, col: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        if bytes.get(start) == Some(&b'-') {
+            return col;
+        }
+        let mut i = start;
+        let mut back = 0;
+        while i > 0 {
+            i -= 1;
+            back += 1;
+            match bytes[i] {
+                b' ' | b'\t' => continue,
+                b'-' => return col.saturating_sub(back),
+                _ => break,
+            }
+        }
+        col
+    }
+
+    fn open(&mut self, kind: FrameKind, column: usize, flow: bool, anchor: usize, start: usize) -> Result<(), Error> {
+        let in_flow = self.frames.last().is_some_and(|f| f.flow);
+        if let Some(Frame {
+            kind: FrameKind::Mapping(_),
+            pending_key: None,
+            ..
+        }) = self.frames.last()
+        {
+            return Err(self.unsupported("complex mapping keys (collections as keys) are not supported"));
+        }
+        let parent_column = self.frames.last().map(|f| f.column);
+        let is_root = self.frames.is_empty();
+        if is_root {
+            if matches!(kind, FrameKind::Sequence(_)) {
+                return Err(self.unsupported("YAML documents that are sequences are not supported"));
+            }
+            self.doc.has_root = true;
+            self.doc.root_flow = flow;
+        } else if !flow
+            && !in_flow
+            && self.doc.indent.is_none()
+            && let Some(parent) = parent_column
+            && column > parent
+        {
+            self.doc.indent = Some(column - parent);
+        }
+        let mut frame = Frame {
+            kind,
+            column,
+            flow: flow || in_flow,
+            anchor,
+            start,
+            pending_key: None,
+            deferred: Vec::new(),
+            last_item_line: None,
+            keys: HashSet::new(),
+        };
+        // Comments between a key and its nested block collection belong to that collection
+        // when they are indented past the parent; the rest stay with the parent entry.
+        let take_into_child = !frame.flow;
+        let pending = std::mem::take(&mut self.pending);
+        let mut for_parent = Vec::new();
+        for p in pending {
+            let into_child = is_root || (take_into_child && parent_column.is_none_or(|c| p.column > c));
+            if into_child {
+                push_comment(&mut frame.kind, p.comment);
+            } else {
+                for_parent.push(p.comment);
+            }
+        }
+        if let Some(parent) = self.frames.last_mut() {
+            for c in for_parent {
+                push_comment(&mut parent.kind, c);
+            }
+        }
+        self.frames.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, end: usize, end_line: usize) -> Result<(), Error> {
+        let Some(mut frame) = self.frames.pop() else {
+            return Err(self.parse_error("unbalanced collection end".into()));
+        };
+        flush_deferred(&mut frame);
+        let span = Some(Span::new(frame.start, end.max(frame.start)));
+        let node = match frame.kind {
+            FrameKind::Mapping(mut m) => {
+                m.flow = frame.flow;
+                m.span = span;
+                Node::Mapping(m)
+            }
+            FrameKind::Sequence(mut s) => {
+                s.flow = frame.flow;
+                s.span = span;
+                Node::Sequence(s)
+            }
+        };
+        if frame.anchor != 0 {
+            self.anchors.insert(frame.anchor, detach(node.clone()));
+        }
+        if frame.flow {
+            self.last_content_end = end;
+        }
+        if self.frames.is_empty() {
+            // The document's root mapping.
+            match node {
+                Node::Mapping(m) => {
+                    self.doc.root_span = m.span;
+                    self.doc.root = Some(m);
+                }
+                _ => return Err(self.unsupported("YAML documents that are sequences are not supported")),
+            }
+            return Ok(());
+        }
+        self.attach(Built { node, end, end_line })
+    }
+
+    /// Where the bytes a new rendering replaces begin: the tag for tagged scalars, the header
+    /// for block scalars.
+    fn value_start(&self, start: usize, span: &GranitSpan, style: GranitStyle) -> usize {
+        let mut from = span.tag_start.as_ref().map(offset).unwrap_or(start).min(start);
+        if matches!(style, GranitStyle::Literal | GranitStyle::Folded) {
+            // The span starts at the content; the header (`|`, `>-`, `|2`…) comes before it, after
+            // the last content token (the key's `:` or the sequence dash).
+            let head = &self.text.as_bytes()[self.last_content_end..start];
+            if let Some(pos) = head.iter().enumerate().position(|(i, &b)| {
+                (b == b'|' || b == b'>') && (i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b':' | b'-'))
+            }) {
+                from = from.min(self.last_content_end + pos);
+            }
+        }
+        from
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: GranitStyle,
+        tag: Option<&Tag>,
+        replace_from: usize,
+        start: usize,
+        end: usize,
+        span: &GranitSpan,
+    ) -> Result<Built, Error> {
+        let value = self.resolve(text, style, tag)?;
+        let frame = self.frames.last();
+        let in_flow = frame.is_some_and(|f| f.flow);
+        let in_sequence = matches!(
+            frame,
+            Some(Frame {
+                kind: FrameKind::Sequence(_),
+                ..
+            })
+        );
+        let parent_column = frame.map(|f| f.column).unwrap_or(0);
+        let (style, replace_end, end_line) = match style {
+            GranitStyle::Plain => (ScalarStyle::Plain, end, span.end.line()),
+            GranitStyle::SingleQuoted => (ScalarStyle::SingleQuoted, end, span.end.line()),
+            GranitStyle::DoubleQuoted => (ScalarStyle::DoubleQuoted, end, span.end.line()),
+            GranitStyle::Literal | GranitStyle::Folded => {
+                let core_end = block_core_end(self.text, start, end);
+                let line = span.start.line() + self.text[start..core_end].matches('\n').count();
+                let s = if style == GranitStyle::Literal {
+                    ScalarStyle::Literal
+                } else {
+                    ScalarStyle::Folded
+                };
+                (s, core_end, line)
+            }
+        };
+        self.last_content_end = replace_end;
+        let origin = Origin {
+            span: Span::new(replace_from, replace_end),
+            style,
+            in_flow,
+            parent_column,
+            in_sequence,
+            content_column: span.start.col(),
+        };
+        let scalar = Scalar {
+            value,
+            origin: Some(origin),
+            modified: false,
+        };
+        Ok(Built {
+            node: Node::Scalar(scalar),
+            end: replace_end,
+            end_line,
+        })
+    }
+
+    fn resolve(&self, text: &str, style: GranitStyle, tag: Option<&Tag>) -> Result<Value, Error> {
+        let resolved = match tag {
+            Some(tag) => {
+                let full = format!("{}{}", tag.handle(), tag.suffix());
+                resolve::resolve_tagged(&full, text).map_err(|m| self.parse_error(m))?
+            }
+            _ if style == GranitStyle::Plain => resolve::resolve_plain(text).map_err(|u| match u {
+                Unsupported::Uint64 => self.unsupported(
+                    "an integer is between 2^63 and 2^64; sops cannot store it (quote it to keep it as a string)",
+                ),
+            })?,
+            _ => Value::str(text),
+        };
+        Ok(resolved)
+    }
+
+    fn on_key(
+        &mut self,
+        text: &str,
+        style: GranitStyle,
+        tag: Option<&Tag>,
+        start: usize,
+        end: usize,
+        line: usize,
+    ) -> Result<(), Error> {
+        let key = match self.resolve(text, style, tag)? {
+            Value::Str(s) => s.to_string(),
+            _ => {
+                return Err(Error::UnsupportedDocument {
+                    file: self.file.to_string(),
+                    message: format!(
+                        "line {line}: only string keys are supported (quote the key {text:?} to make it a string)"
+                    ),
+                });
+            }
+        };
+        let frame = self.frames.last_mut().expect("checked by caller");
+        if !frame.keys.insert(key.clone()) {
+            let path = self.key_path(&key);
+            return Err(self.parse_error(format!("line {line}: duplicate key {path}")));
+        }
+        let frame = self.frames.last_mut().expect("checked by caller");
+        frame.pending_key = Some(PendingKey { key, start });
+        self.last_content_end = end;
+        Ok(())
+    }
+
+    /// The path of the keys leading to the current frame plus `last`, for messages.
+    fn key_path(&self, last: &str) -> String {
+        let mut parts: Vec<&str> = self
+            .frames
+            .iter()
+            .filter_map(|f| f.pending_key.as_ref().map(|k| k.key.as_str()))
+            .collect();
+        parts.push(last);
+        parts.join(".")
+    }
+
+    /// Adds a finished node to the innermost frame (or makes it a document value).
+    fn attach(&mut self, built: Built) -> Result<(), Error> {
+        let text = self.text;
+        let root_level = self.frames.len() == 1;
+        let Some(frame) = self.frames.last_mut() else {
+            // A scalar document: only an empty (null) document is accepted.
+            if matches!(&built.node, Node::Scalar(s) if s.value == Value::Null) {
+                return Ok(());
+            }
+            return Err(self.unsupported("YAML documents that are values are not supported"));
+        };
+        match &mut frame.kind {
+            FrameKind::Mapping(m) => {
+                let key = frame.pending_key.take().expect("a value follows its key");
+                if root_level && key.key == "sops" {
+                    let start = line_start(text, key.start);
+                    let end = line_end(text, self.last_content_end.max(built.end));
+                    if self.doc.metadata.is_none() {
+                        self.doc.metadata = Some(built.node);
+                    }
+                    self.doc.metadata_span = Some(Span::new(start, end));
+                } else {
+                    m.items.push(MappingItem::Entry(Entry {
+                        key: key.key,
+                        value: built.node,
+                    }));
+                }
+            }
+            FrameKind::Sequence(s) => s.items.push(SequenceItem::Node(built.node)),
+        }
+        frame.last_item_line = Some(built.end_line);
+        flush_deferred(frame);
+        Ok(())
+    }
+
+    /// Places queued own-line comments. `value_next` is `Some(false)` when the next token is a
+    /// scalar or alias value: comments before a scalar value stay in front of its entry.
+    fn resolve_pending(&mut self, value_next: Option<bool>) {
+        if self.pending.is_empty() || self.frames.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let deepest_waits_for_value = matches!(
+            self.frames.last(),
+            Some(Frame {
+                kind: FrameKind::Mapping(_),
+                pending_key: Some(_),
+                ..
+            })
+        );
+        for p in pending {
+            if value_next.is_some() && deepest_waits_for_value {
+                let frame = self.frames.last_mut().expect("checked above");
+                push_comment(&mut frame.kind, p.comment);
+                continue;
+            }
+            // Innermost block frame whose indentation is at most the comment's column.
+            let last = self.frames.len() - 1;
+            let index = (0..self.frames.len())
+                .rev()
+                .find(|&i| !self.frames[i].flow && self.frames[i].column <= p.column)
+                .unwrap_or(0);
+            let frame = &mut self.frames[index];
+            if index < last {
+                frame.deferred.push(p.comment);
+            } else {
+                push_comment(&mut frame.kind, p.comment);
+            }
+        }
+    }
+
+    /// A comment after content on the same line goes before the item it trails.
+    fn place_trailing_comment(&mut self, comment: Comment, line: usize) {
+        self.resolve_pending(None);
+        let index = (0..self.frames.len())
+            .rev()
+            .find(|&i| !self.frames[i].flow)
+            .unwrap_or(0);
+        let frame = &mut self.frames[index];
+        let trails_last_item = frame.pending_key.is_none() && frame.last_item_line == Some(line);
+        match &mut frame.kind {
+            FrameKind::Mapping(m) if trails_last_item => {
+                let at = m
+                    .items
+                    .iter()
+                    .rposition(|i| matches!(i, MappingItem::Entry(_)))
+                    .unwrap_or(m.items.len());
+                m.items.insert(at, MappingItem::Comment(comment));
+            }
+            FrameKind::Sequence(s) if trails_last_item => {
+                let at = s
+                    .items
+                    .iter()
+                    .rposition(|i| matches!(i, SequenceItem::Node(_)))
+                    .unwrap_or(s.items.len());
+                s.items.insert(at, SequenceItem::Comment(comment));
+            }
+            kind => push_comment(kind, comment),
+        }
+    }
+
+    fn end_document(&mut self, end_start: usize) -> Result<(), Error> {
+        // Comments after the last token of a document with no root (an empty document).
+        let leftover: Vec<Comment> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|p| p.comment)
+            .collect();
+        let doc = std::mem::take(&mut self.doc);
+        let mut root = doc.root.unwrap_or_default();
+        for c in leftover {
+            root.items.push(MappingItem::Comment(c));
+        }
+        let rewrite = !doc.has_root || doc.root_flow;
+        let append_at = if rewrite {
+            doc.root_span.map(|s| s.end).unwrap_or(end_start)
+        } else {
+            line_start(self.text, end_start).max(doc.start)
+        };
+        let span = doc.root_span.unwrap_or(Span::new(end_start, end_start));
+        let layout = DocumentLayout {
+            span: if rewrite { span } else { Span::new(doc.start, end_start) },
+            metadata_span: doc.metadata_span,
+            append_at: append_at.max(doc.start),
+            indent: doc.indent,
+            rewrite,
+        };
+        self.documents.push(Document {
+            root,
+            metadata: doc.metadata,
+            layout: Some(layout),
+        });
+        Ok(())
+    }
+}
+
+fn offset(marker: &granit_parser::Marker) -> usize {
+    marker.byte_offset().expect("string input has byte offsets")
+}
+
+fn comment_origin(start: usize, end: usize, trailing: bool) -> Origin {
+    Origin {
+        span: Span::new(start, end),
+        style: if trailing {
+            ScalarStyle::TrailingComment
+        } else {
+            ScalarStyle::Comment
+        },
+        in_flow: false,
+        parent_column: 0,
+        in_sequence: false,
+        content_column: 0,
+    }
+}
+
+fn push_comment(kind: &mut FrameKind, comment: Comment) {
+    match kind {
+        FrameKind::Mapping(m) => m.items.push(MappingItem::Comment(comment)),
+        FrameKind::Sequence(s) => s.items.push(SequenceItem::Comment(comment)),
+    }
+}
+
+fn flush_deferred(frame: &mut Frame) {
+    for c in frame.deferred.drain(..) {
+        match &mut frame.kind {
+            FrameKind::Mapping(m) => m.items.push(MappingItem::Comment(c)),
+            FrameKind::Sequence(s) => s.items.push(SequenceItem::Comment(c)),
+        }
+    }
+}
+
+/// End of a block scalar's last content line (before its line break), leaving out the
+/// trailing blank lines and the next line's indentation that granit includes in the span.
+fn block_core_end(text: &str, start: usize, end: usize) -> usize {
+    let body = &text[start..end];
+    let mut core_end = start;
+    let mut line_begin = 0;
+    for line in body.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if !content.trim_matches([' ', '\t']).is_empty() {
+            core_end = start + line_begin + content.len();
+        }
+        line_begin += line.len();
+    }
+    core_end
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0)
+}
+
+/// The end of the line containing `at - 1`, including its line break.
+fn line_end(text: &str, at: usize) -> usize {
+    if at > 0 && text.as_bytes().get(at - 1) == Some(&b'\n') {
+        return at;
+    }
+    text[at..].find('\n').map(|i| at + i + 1).unwrap_or(text.len())
+}
+
+/// A copy of an anchored node, without source positions (they belong to the anchor).
+fn detach(node: Node) -> Node {
+    match node {
+        Node::Scalar(mut s) => {
+            s.origin = None;
+            s.modified = false;
+            Node::Scalar(s)
+        }
+        Node::Mapping(m) => Node::Mapping(Mapping {
+            items: m
+                .items
+                .into_iter()
+                .filter_map(|item| match item {
+                    MappingItem::Entry(e) => Some(MappingItem::Entry(Entry {
+                        key: e.key,
+                        value: detach(e.value),
+                    })),
+                    MappingItem::Comment(_) => None,
+                })
+                .collect(),
+            flow: false,
+            span: None,
+            alias: None,
+        }),
+        Node::Sequence(s) => Node::Sequence(Sequence {
+            items: s
+                .items
+                .into_iter()
+                .filter_map(|item| match item {
+                    SequenceItem::Node(n) => Some(SequenceItem::Node(detach(n))),
+                    SequenceItem::Comment(_) => None,
+                })
+                .collect(),
+            flow: false,
+            span: None,
+            alias: None,
+        }),
+    }
+}
+
+/// Marks an alias expansion with the `*name` token it replaces.
+fn mark_alias(node: Node, origin: Origin) -> Node {
+    match node {
+        Node::Scalar(mut s) => {
+            s.origin = Some(origin);
+            Node::Scalar(s)
+        }
+        Node::Mapping(mut m) => {
+            m.alias = Some(origin);
+            Node::Mapping(m)
+        }
+        Node::Sequence(mut s) => {
+            s.alias = Some(origin);
+            Node::Sequence(s)
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! Scalar text in YAML: go-yaml v3's choice of style and its writers.
+//!
+//! sops prints decrypted values through go-yaml v3, so a value rendered "canonically" here must
+//! come out byte for byte as yaml.v3 writes it (plain when it re-reads as the same string,
+//! double quotes when it would re-read as another type, `|` blocks for multi-line text, its
+//! escapes). Values ksec re-renders in the style they were written in use the same writers.
+
+use base64::Engine;
+
+use super::resolve;
+use crate::scalar::Timestamp;
+use crate::tree::Value;
+
+/// Where a scalar is written.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Inside a flow collection.
+    pub in_flow: bool,
+    /// Indentation of block scalar content lines.
+    pub block_indent: usize,
+    /// The indentation indicator written when content starts with a space or break.
+    pub indent_indicator: usize,
+    pub newline: &'a str,
+}
+
+/// The styles a string can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// yaml.v3's analysis of a string (`yaml_emitter_analyze_scalar`).
+struct Analysis {
+    multiline: bool,
+    flow_plain_allowed: bool,
+    block_plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+/// Renders a value as yaml.v3 encodes it (sops's decrypted output).
+pub fn canonical(value: &Value, ctx: &Context<'_>) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => resolve::format_float(*f),
+        Value::Time(t) => time_text(t),
+        Value::Str(s) => canonical_str(s, ctx),
+        Value::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(s) => canonical_str(s, ctx),
+            Err(_) => format!(
+                "!!binary {}",
+                base64::engine::general_purpose::STANDARD.encode(b.as_slice())
+            ),
+        },
+    }
+}
+
+fn time_text(t: &Timestamp) -> String {
+    t.to_rfc3339_nano()
+}
+
+/// yaml.v3's `stringv` style choice followed by the emitter's checks.
+fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
+    let wanted = if s.contains('\n') {
+        if ctx.in_flow {
+            Style::DoubleQuoted
+        } else {
+            Style::Literal
+        }
+    } else if resolve::encoder_may_write_plain(s) {
+        Style::Plain
+    } else {
+        Style::DoubleQuoted
+    };
+    write(s, wanted, ctx)
+}
+
+/// Renders a mapping key as yaml.v3 does (a simple key: never a block, never multi-line).
+pub fn key(s: &str) -> String {
+    let ctx = Context {
+        in_flow: false,
+        block_indent: 0,
+        indent_indicator: 2,
+        newline: "\n",
+    };
+    let a = analyze(s);
+    let mut style = if resolve::encoder_may_write_plain(s) && !s.contains('\n') {
+        Style::Plain
+    } else {
+        Style::DoubleQuoted
+    };
+    if a.multiline {
+        style = Style::DoubleQuoted;
+    }
+    if style == Style::Plain && (!a.block_plain_allowed || s.is_empty()) {
+        style = Style::SingleQuoted;
+    }
+    if style == Style::SingleQuoted && !a.single_quoted_allowed {
+        style = Style::DoubleQuoted;
+    }
+    emit(s, style, &ctx)
+}
+
+/// Writes a string in the wanted style, falling back as yaml.v3's emitter does when the style
+/// cannot represent it (`yaml_emitter_select_scalar_style`).
+pub fn write(s: &str, wanted: Style, ctx: &Context<'_>) -> String {
+    let a = analyze(s);
+    let mut style = wanted;
+    if style == Style::Plain {
+        let allowed = if ctx.in_flow {
+            a.flow_plain_allowed
+        } else {
+            a.block_plain_allowed
+        };
+        if !allowed || (s.is_empty() && ctx.in_flow) {
+            style = Style::SingleQuoted;
+        }
+    }
+    if style == Style::SingleQuoted && (!a.single_quoted_allowed || a.multiline) {
+        // Multi-line single quotes fold lines; ksec writes those in double quotes instead.
+        style = Style::DoubleQuoted;
+    }
+    if matches!(style, Style::Literal | Style::Folded) && (!a.block_allowed || ctx.in_flow) {
+        style = Style::DoubleQuoted;
+    }
+    emit(s, style, ctx)
+}
+
+fn emit(s: &str, style: Style, ctx: &Context<'_>) -> String {
+    match style {
+        Style::Plain => s.to_string(),
+        Style::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
+        Style::DoubleQuoted => double_quoted(s),
+        Style::Literal => literal(s, ctx),
+        Style::Folded => folded(s, ctx),
+    }
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// yaml.v3's `is_printable` (astral-plane characters are not printable to it).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\x20'..='\x7e' | '\u{a0}'..='\u{d7ff}')
+        || (('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}')
+}
+
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            multiline: false,
+            flow_plain_allowed: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
+    }
+    let (mut block_indicators, mut flow_indicators) = (false, false);
+    if s.starts_with("---") || s.starts_with("...") {
+        block_indicators = true;
+        flow_indicators = true;
+    }
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut previous_space, mut previous_break) = (false, false);
+    let mut preceded_by_whitespace = true;
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let followed_by_whitespace = next.is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                '?' | ':' => {
+                    flow_indicators = true;
+                    if followed_by_whitespace {
+                        block_indicators = true;
+                    }
+                }
+                '-' if followed_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                _ => {}
+            }
+        } else {
+            match c {
+                ',' | '?' | '[' | ']' | '{' | '}' => flow_indicators = true,
+                ':' => {
+                    flow_indicators = true;
+                    if followed_by_whitespace {
+                        block_indicators = true;
+                    }
+                }
+                '#' if preceded_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                _ => {}
+            }
+        }
+        if c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
+            special = true;
+        }
+        let last = i + 1 == chars.len();
+        if c == ' ' {
+            leading_space |= i == 0;
+            trailing_space |= last;
+            break_space |= previous_break;
+            previous_space = true;
+            previous_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            leading_break |= i == 0;
+            trailing_break |= last;
+            space_break |= previous_space;
+            previous_space = false;
+            previous_break = true;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+        preceded_by_whitespace = c == ' ' || c == '\t' || is_break(c);
+    }
+    let mut a = Analysis {
+        multiline: line_breaks,
+        flow_plain_allowed: true,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+    }
+    if trailing_space {
+        a.block_allowed = false;
+    }
+    if break_space || space_break || tabs || special {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || special {
+        a.block_allowed = false;
+    }
+    if line_breaks {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+    }
+    if flow_indicators {
+        a.flow_plain_allowed = false;
+    }
+    if block_indicators {
+        a.block_plain_allowed = false;
+    }
+    a
+}
+
+/// yaml.v3's double-quoted writer (no line folding: sops's emitter has unlimited width).
+pub fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    // yaml.v3 checks for a byte-order mark at the start of the value for every character.
+    let bom = s.starts_with('\u{feff}');
+    for c in s.chars() {
+        if !is_printable(c) || bom || is_break(c) || c == '"' || c == '\\' {
+            out.push('\\');
+            match c {
+                '\0' => out.push('0'),
+                '\x07' => out.push('a'),
+                '\x08' => out.push('b'),
+                '\t' => out.push('t'),
+                '\n' => out.push('n'),
+                '\x0b' => out.push('v'),
+                '\x0c' => out.push('f'),
+                '\r' => out.push('r'),
+                '\x1b' => out.push('e'),
+                '"' => out.push('"'),
+                '\\' => out.push('\\'),
+                '\u{85}' => out.push('N'),
+                '\u{a0}' => out.push('_'),
+                '\u{2028}' => out.push('L'),
+                '\u{2029}' => out.push('P'),
+                c if (c as u32) <= 0xff => out.push_str(&format!("x{:02X}", c as u32)),
+                c if (c as u32) <= 0xffff => out.push_str(&format!("u{:04X}", c as u32)),
+                c => out.push_str(&format!("U{:08X}", c as u32)),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The block header's indentation and chomping indicators (`yaml_emitter_write_block_scalar_hints`).
+fn block_hints(s: &str, ctx: &Context<'_>) -> String {
+    let mut hints = String::new();
+    if s.starts_with(' ') || s.starts_with(is_break) {
+        hints.push_str(&ctx.indent_indicator.to_string());
+    }
+    let mut rev = s.chars().rev();
+    match (rev.next(), rev.next()) {
+        (None, _) => hints.push('-'),
+        (Some(last), _) if !is_break(last) => hints.push('-'),
+        (Some(_), None) => hints.push('+'),
+        (Some(_), Some(prev)) if is_break(prev) => hints.push('+'),
+        _ => {}
+    }
+    hints
+}
+
+/// A `|` block. The result ends at the end of the last content line, without its line break,
+/// followed by the empty lines of a keep-chomped value.
+fn literal(s: &str, ctx: &Context<'_>) -> String {
+    let mut out = format!("|{}", block_hints(s, ctx));
+    push_block_lines(&mut out, s, ctx);
+    out
+}
+
+/// A `>` block as yaml.v3 writes it: a line break in the value becomes an empty line.
+fn folded(s: &str, ctx: &Context<'_>) -> String {
+    let mut out = format!(">{}", block_hints(s, ctx));
+    let lines = content_lines(s);
+    let indent = " ".repeat(ctx.block_indent);
+    let mut previous_text = false;
+    let mut leading_spaces = true;
+    for line in lines {
+        out.push_str(ctx.newline);
+        if line.is_empty() {
+            previous_text = false;
+            continue;
+        }
+        let starts_blank = line.starts_with([' ', '\t']);
+        if previous_text && !leading_spaces && !starts_blank {
+            out.push_str(ctx.newline);
+        }
+        out.push_str(&indent);
+        out.push_str(line);
+        previous_text = true;
+        leading_spaces = starts_blank;
+    }
+    push_keep_lines(&mut out, s, ctx);
+    out
+}
+
+/// The lines of a block scalar's content, without the final line break and without the
+/// trailing empty lines that keep-chomping carries (the emitter writes those as blank lines).
+fn content_lines(s: &str) -> Vec<&str> {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    let body = body.trim_end_matches('\n');
+    if body.is_empty() && !s.is_empty() {
+        return vec![""];
+    }
+    body.split('\n').collect()
+}
+
+fn push_block_lines(out: &mut String, s: &str, ctx: &Context<'_>) {
+    let indent = " ".repeat(ctx.block_indent);
+    for line in content_lines(s) {
+        out.push_str(ctx.newline);
+        if !line.is_empty() {
+            out.push_str(&indent);
+            out.push_str(line);
+        }
+    }
+    push_keep_lines(out, s, ctx);
+}
+
+/// The empty lines a keep-chomped value (`|+`) carries after its last content line.
+fn push_keep_lines(out: &mut String, s: &str, ctx: &Context<'_>) {
+    for _ in 0..trailing_blank_lines(s) {
+        out.push_str(ctx.newline);
+    }
+}
+
+/// How many line breaks end the value beyond the one that ends its last content line (blank
+/// lines a keep-chomped block needs after its content).
+pub fn trailing_blank_lines(s: &str) -> usize {
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    trailing.saturating_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context<'static> {
+        Context {
+            in_flow: false,
+            block_indent: 4,
+            indent_indicator: 4,
+            newline: "\n",
+        }
+    }
+
+    fn canon(s: &str) -> String {
+        canonical(&Value::str(s), &ctx())
+    }
+
+    #[test]
+    fn strings_that_would_change_type_are_double_quoted() {
+        assert_eq!(canon("hello world"), "hello world");
+        assert_eq!(canon("yes"), "\"yes\"");
+        assert_eq!(canon("123"), "\"123\"");
+        assert_eq!(canon("true"), "\"true\"");
+        assert_eq!(canon("2024-01-01"), "\"2024-01-01\"");
+        assert_eq!(canon(""), "\"\"");
+        assert_eq!(canon("null"), "\"null\"");
+    }
+
+    #[test]
+    fn strings_with_indicators_or_edge_spaces_are_single_quoted() {
+        assert_eq!(canon(" lead"), "' lead'");
+        assert_eq!(canon("a: b"), "'a: b'");
+        assert_eq!(canon("- x"), "'- x'");
+        assert_eq!(canon("#x"), "'#x'");
+        assert_eq!(canon("it's"), "it's");
+        assert_eq!(canon("@x'y"), "'@x''y'");
+    }
+
+    #[test]
+    fn non_printable_and_astral_characters_are_escaped() {
+        assert_eq!(canon("tab\there"), "\"tab\\there\"");
+        assert_eq!(canon("😀"), "\"\\U0001F600\"");
+        assert_eq!(canon("значение ✓"), "значение ✓");
+        assert_eq!(canon("bell\x07"), "\"bell\\a\"");
+    }
+
+    #[test]
+    fn multi_line_strings_are_literal_blocks_with_chomping() {
+        assert_eq!(canon("line one\nline two\n"), "|\n    line one\n    line two");
+        assert_eq!(canon("a\nb"), "|-\n    a\n    b");
+        assert_eq!(canon("a\n\n"), "|+\n    a\n");
+        assert_eq!(canon(" lead\nx\n"), "|4\n     lead\n    x");
+        assert_eq!(canon("a\n\nb\n"), "|\n    a\n\n    b");
+        // Trailing spaces before a break rule out a block: double quotes instead.
+        assert_eq!(canon("a \nb"), "\"a \\nb\"");
+    }
+
+    #[test]
+    fn in_flow_context_indicators_force_quotes() {
+        let flow = Context { in_flow: true, ..ctx() };
+        assert_eq!(canonical(&Value::str("a,b"), &flow), "'a,b'");
+        assert_eq!(canonical(&Value::str("a\nb"), &flow), "\"a\\nb\"");
+        assert_eq!(canonical(&Value::str("plain"), &flow), "plain");
+    }
+
+    #[test]
+    fn typed_values_use_go_text() {
+        assert_eq!(canonical(&Value::Int(-7), &ctx()), "-7");
+        assert_eq!(canonical(&Value::Bool(true), &ctx()), "true");
+        assert_eq!(canonical(&Value::Null, &ctx()), "null");
+        assert_eq!(canonical(&Value::Float(6.02e23), &ctx()), "6.02e+23");
+        assert_eq!(canonical(&Value::Float(1.0), &ctx()), "1");
+    }
+
+    #[test]
+    fn keys_quote_yaml11_words() {
+        assert_eq!(key("n"), "\"n\"");
+        assert_eq!(key("name"), "name");
+        assert_eq!(key(""), "\"\"");
+        assert_eq!(key("a: b"), "'a: b'");
+    }
+
+    #[test]
+    fn folded_writes_a_blank_line_per_line_break() {
+        let c = ctx();
+        assert_eq!(write("a\nb\n", Style::Folded, &c), ">\n    a\n\n    b");
+        assert_eq!(write("one two", Style::Folded, &c), ">-\n    one two");
+        assert_eq!(write("a\n  more\nb", Style::Folded, &c), ">-\n    a\n      more\n    b");
+    }
+
+    #[test]
+    fn keep_chomping_counts_blank_lines() {
+        assert_eq!(trailing_blank_lines("a\n"), 0);
+        assert_eq!(trailing_blank_lines("a\n\n\n"), 2);
+        assert_eq!(trailing_blank_lines("a"), 0);
+    }
+}

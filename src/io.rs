@@ -1,0 +1,178 @@
+//! Reading inputs and writing outputs safely.
+//!
+//! Inputs are read whole into zeroizing buffers. Files are only ever replaced by an atomic
+//! rename of a complete output written next to them (same directory, so the rename cannot
+//! cross file systems), with the original's permissions, after an fsync. A failure at any
+//! point leaves the original untouched and removes the temporary file.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// Where input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// `-` (or nothing) is stdin.
+    pub fn from_arg(arg: Option<&Path>) -> Input {
+        match arg {
+            None => Input::Stdin,
+            Some(p) if p.as_os_str() == "-" => Input::Stdin,
+            Some(p) => Input::File(p.to_path_buf()),
+        }
+    }
+
+    /// The name used in messages.
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::Stdin => "stdin".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// Reads all of it.
+    pub fn read(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let mut buffer = Zeroizing::new(Vec::new());
+        match self {
+            Input::Stdin => {
+                io::stdin()
+                    .lock()
+                    .read_to_end(&mut buffer)
+                    .map_err(|source| Error::ReadInput {
+                        path: PathBuf::from("stdin"),
+                        source,
+                    })?;
+            }
+            Input::File(path) => {
+                let mut file = File::open(path).map_err(|source| match source.kind() {
+                    io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
+                    _ => Error::ReadInput {
+                        path: path.clone(),
+                        source,
+                    },
+                })?;
+                let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+                // Reserve up front so the buffer never reallocates and leaves copies behind.
+                buffer.reserve_exact(len + 1);
+                file.read_to_end(&mut buffer).map_err(|source| Error::ReadInput {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+        Ok(buffer)
+    }
+}
+
+/// Writes to stdout. A closed pipe (`ksec decrypt … | head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(Error::WriteOutput {
+            path: PathBuf::from("stdout"),
+            source,
+        }),
+    }
+}
+
+/// Replaces (or creates) `path` with `bytes` atomically. An existing file keeps its
+/// permissions; a new one gets 0600, since it may hold secrets.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let error = |source: io::Error| Error::WriteOutput {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let existing = fs::metadata(path).ok();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".ksec-tmp")
+        .tempfile_in(&dir)
+        .map_err(error)?;
+    temp.write_all(bytes).map_err(error)?;
+    let permissions = match &existing {
+        Some(meta) => meta.permissions(),
+        None => private_permissions(),
+    };
+    temp.as_file().set_permissions(permissions).map_err(error)?;
+    temp.as_file().sync_all().map_err(error)?;
+    temp.persist(path).map_err(|e| error(e.error))?;
+    // Make the rename itself durable.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn private_permissions() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o600)
+}
+
+#[cfg(not(unix))]
+fn private_permissions() -> fs::Permissions {
+    tempfile::NamedTempFile::new()
+        .and_then(|f| f.as_file().metadata())
+        .map(|m| m.permissions())
+        .expect("temp dir")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.yaml");
+        fs::write(&path, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        write_file_atomic(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        }
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain.yaml");
+        write_file_atomic(&path, b"x").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn missing_input_is_exit_100() {
+        let err = Input::File(PathBuf::from("/nonexistent/ksec")).read().unwrap_err();
+        assert_eq!(err.exit_code(), 100);
+    }
+}

@@ -1,0 +1,958 @@
+//! age master keys, byte-compatible with sops (`age/keysource.go`).
+//!
+//! For each age recipient sops stores one complete age v1 file whose plaintext is the raw data
+//! key (or a 33-byte Shamir share), ASCII-armored exactly as Go age writes it. This module parses
+//! recipients, wraps and unwraps those files, and finds the user's identities in the places
+//! sops looks: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and
+//! `<config dir>/sops/age/keys.txt`.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::iter;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+
+use ::age::armor::{ArmoredReader, ArmoredWriter, Format};
+use ::age::{DecryptError, Decryptor, Encryptor};
+use zeroize::Zeroizing;
+
+use super::Env;
+use crate::error::Error;
+
+const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+const KEY_VAR: &str = "SOPS_AGE_KEY";
+const KEY_FILE_VAR: &str = "SOPS_AGE_KEY_FILE";
+const KEY_CMD_VAR: &str = "SOPS_AGE_KEY_CMD";
+
+/// One age recipient as written in `--age`, `SOPS_AGE_RECIPIENTS`, `.sops.yaml` or the
+/// metadata's `recipient` field.
+#[derive(Clone)]
+pub struct AgeRecipient {
+    text: String,
+    key: RecipientKey,
+}
+
+#[derive(Clone)]
+enum RecipientKey {
+    X25519(::age::x25519::Recipient),
+    Ssh(::age::ssh::Recipient),
+}
+
+impl AgeRecipient {
+    /// Parses an `age1…` X25519 public key or an `ssh-ed25519`/`ssh-rsa` public key line.
+    ///
+    /// Surrounding whitespace is dropped; everything else, an SSH key's comment included, is
+    /// kept as the metadata string, as sops does.
+    pub fn parse(text: &str) -> Result<AgeRecipient, Error> {
+        let text = text.trim();
+        let invalid = |message: String| Error::InvalidRecipient {
+            recipient: text.to_owned(),
+            message,
+        };
+        let key = if text.starts_with("age1pq1") {
+            return Err(invalid(
+                "post-quantum age recipients (age1pq1…) are not supported yet".into(),
+            ));
+        } else if text.starts_with("age1") && text.matches('1').count() > 1 {
+            // Bech32 data never contains a `1`, so a second one separates a plugin name.
+            return Err(invalid(
+                "age plugin recipients (age1<plugin>1…) are not supported yet; \
+                 use an X25519 (age1…) or SSH public key"
+                    .into(),
+            ));
+        } else if text.starts_with("age1") {
+            let key = text
+                .parse::<::age::x25519::Recipient>()
+                .map_err(|reason| invalid(format!("not a valid age X25519 public key ({reason})")))?;
+            RecipientKey::X25519(key)
+        } else if text.starts_with("ssh-") {
+            let key = text
+                .parse::<::age::ssh::Recipient>()
+                .map_err(|reason| invalid(describe_ssh_error(reason)))?;
+            RecipientKey::Ssh(key)
+        } else {
+            return Err(invalid(
+                "unknown recipient type; expected an age public key (age1…) or an SSH public key \
+                 (ssh-ed25519 … or ssh-rsa …)"
+                    .into(),
+            ));
+        };
+        Ok(AgeRecipient {
+            text: text.to_owned(),
+            key,
+        })
+    }
+
+    /// The string stored as `recipient` in the metadata.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    fn as_age(&self) -> &dyn ::age::Recipient {
+        match &self.key {
+            RecipientKey::X25519(key) => key,
+            RecipientKey::Ssh(key) => key,
+        }
+    }
+}
+
+fn describe_ssh_error(error: ::age::ssh::ParseRecipientKeyError) -> String {
+    use ::age::ssh::ParseRecipientKeyError::*;
+    match error {
+        RsaModulusTooLarge => "the ssh-rsa key is larger than age supports".into(),
+        RsaModulusTooSmall => "the ssh-rsa key is shorter than 2048 bits, which age refuses".into(),
+        Unsupported(kind) => {
+            format!("{kind} keys are not supported by age; use ssh-ed25519 or ssh-rsa")
+        }
+        Ignore | Invalid(_) => "not a valid SSH public key".into(),
+        _ => "not a supported SSH public key".into(),
+    }
+}
+
+impl FromStr for AgeRecipient {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        AgeRecipient::parse(text)
+    }
+}
+
+impl fmt::Display for AgeRecipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for AgeRecipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AgeRecipient").field(&self.text).finish()
+    }
+}
+
+impl PartialEq for AgeRecipient {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for AgeRecipient {}
+
+/// Parses a comma-separated recipient list, as given to `--age` or in `SOPS_AGE_RECIPIENTS`.
+/// Blank entries are skipped.
+pub fn parse_recipients(list: &str) -> Result<Vec<AgeRecipient>, Error> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(AgeRecipient::parse)
+        .collect()
+}
+
+/// Encrypts `data_key` to one recipient: the armored age file sops stores as `enc`.
+pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, Error> {
+    let failed = |message: String| Error::WrapDataKey {
+        recipient: recipient.as_str().to_owned(),
+        message,
+    };
+    let encryptor = Encryptor::with_recipients(iter::once(recipient.as_age())).map_err(|e| failed(e.to_string()))?;
+
+    let mut armored = Vec::with_capacity(512);
+    let write = |armored: &mut Vec<u8>| -> io::Result<()> {
+        let armor = ArmoredWriter::wrap_output(armored, Format::AsciiArmor)?;
+        let mut writer = encryptor.wrap_output(armor)?;
+        writer.write_all(data_key)?;
+        writer.finish()?.finish()?;
+        Ok(())
+    };
+    write(&mut armored).map_err(|e| failed(e.to_string()))?;
+
+    let armored = String::from_utf8(armored).map_err(|e| failed(e.to_string()))?;
+    // The age crate ends armor lines with CRLF on Windows; Go age, and so sops, always uses LF.
+    Ok(armored.replace("\r\n", "\n"))
+}
+
+/// Why an age-wrapped key could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnwrapError {
+    /// The file is fine, but none of the identities is one of its recipients.
+    NoMatchingIdentity { tried: usize },
+    /// The text is not a well-formed armored age file, or it was tampered with.
+    Malformed(String),
+}
+
+impl fmt::Display for UnwrapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnwrapError::NoMatchingIdentity { tried: 0 } => f.write_str("no age identity was found to try"),
+            UnwrapError::NoMatchingIdentity { tried: 1 } => {
+                f.write_str("the one age identity found does not match this recipient")
+            }
+            UnwrapError::NoMatchingIdentity { tried } => {
+                write!(f, "none of the {tried} age identities found matches this recipient")
+            }
+            UnwrapError::Malformed(reason) => write!(f, "malformed age data: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for UnwrapError {}
+
+/// Decrypts one armored age file (a metadata `enc`) with any of the identities.
+///
+/// Like Go age, it accepts CRLF line endings, blank lines before the armor, and a missing final
+/// newline. The plaintext is returned as is: a 32-byte data key, or a 33-byte Shamir share.
+pub fn unwrap(enc: &str, identities: &AgeIdentities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
+    let no_match = UnwrapError::NoMatchingIdentity {
+        tried: identities.len(),
+    };
+    let armored = skip_blank_lines(enc);
+    if !armored.starts_with(ARMOR_BEGIN) {
+        return Err(UnwrapError::Malformed(format!(
+            "expected an ASCII-armored age file starting with `{ARMOR_BEGIN}`"
+        )));
+    }
+    let malformed = |e: DecryptError| UnwrapError::Malformed(e.to_string());
+    let decryptor = Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).map_err(malformed)?;
+    if identities.is_empty() {
+        return Err(no_match);
+    }
+    let mut reader = decryptor.decrypt(identities.iter()).map_err(|e| match e {
+        DecryptError::NoMatchingKeys => no_match,
+        other => malformed(other),
+    })?;
+    // Enough room that a data key or share never reallocates, which would leave an unwiped copy.
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(64));
+    reader
+        .read_to_end(&mut plaintext)
+        .map_err(|e| UnwrapError::Malformed(format!("the payload does not decrypt: {e}")))?;
+    Ok(plaintext)
+}
+
+/// Go age skips whitespace-only lines before the armor; the age crate does not.
+fn skip_blank_lines(mut text: &str) -> &str {
+    while let Some((line, rest)) = text.split_once('\n') {
+        if !line.trim().is_empty() {
+            break;
+        }
+        text = rest;
+    }
+    text
+}
+
+/// The age identities found in the environment, and a record of every place looked at.
+#[derive(Default)]
+pub struct AgeIdentities {
+    identities: Vec<Box<dyn ::age::Identity + Send + Sync>>,
+    sources: Vec<IdentitySource>,
+}
+
+/// One place identities were looked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentitySource {
+    /// What the user would recognise: `SOPS_AGE_KEY_FILE=/path`, `default key file /path`, ….
+    pub name: String,
+    pub status: SourceStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// Read; it held this many identities.
+    Loaded(usize),
+    /// Not there (the variable is unset, the default file does not exist), with the reason.
+    Absent(String),
+}
+
+impl fmt::Display for IdentitySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.status {
+            SourceStatus::Loaded(1) => write!(f, "{}: 1 identity", self.name),
+            SourceStatus::Loaded(count) => write!(f, "{}: {count} identities", self.name),
+            SourceStatus::Absent(reason) => write!(f, "{}: {reason}", self.name),
+        }
+    }
+}
+
+impl AgeIdentities {
+    pub fn new() -> AgeIdentities {
+        AgeIdentities::default()
+    }
+
+    /// Parses identity text (a `keys.txt`) and adds what it holds, under `source_name`.
+    ///
+    /// One or more `AGE-SECRET-KEY-1…` per line, separated by whitespace; blank lines and lines
+    /// starting with `#` are skipped. Returns how many identities were added.
+    pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<usize, Error> {
+        let found = parse_identity_text(source_name, text)?;
+        let count = found.len();
+        self.identities.extend(found);
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Loaded(count),
+        });
+        Ok(count)
+    }
+
+    /// Records a place that was looked at and found empty-handed.
+    pub fn note_absent(&mut self, source_name: &str, reason: &str) {
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Absent(reason.to_owned()),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.identities.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.identities.is_empty()
+    }
+
+    /// Every place looked at, in the order sops looks.
+    pub fn sources(&self) -> &[IdentitySource] {
+        &self.sources
+    }
+
+    /// One line per place looked at, for the report printed when no key works.
+    pub fn report(&self) -> String {
+        self.sources
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &dyn ::age::Identity> {
+        self.identities
+            .iter()
+            .map(|identity| identity.as_ref() as &dyn ::age::Identity)
+    }
+}
+
+impl fmt::Debug for AgeIdentities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgeIdentities")
+            .field("count", &self.identities.len())
+            .field("sources", &self.sources)
+            .finish()
+    }
+}
+
+/// Loads every age identity sops would, from all its sources in its order, and merges them.
+///
+/// A source that is set but cannot be read or parsed is an error; sources that are simply not
+/// there are recorded in [`AgeIdentities::sources`].
+pub fn discover(env: &dyn Env) -> Result<AgeIdentities, Error> {
+    let mut found = AgeIdentities::new();
+    // sops loads SSH identities first (SOPS_AGE_SSH_PRIVATE_KEY_FILE, then ~/.ssh/id_ed25519 and
+    // ~/.ssh/id_rsa, each if present). They are not supported yet; they belong here, as one more
+    // `load_…` step that adds `age::ssh::Identity` values to `found`.
+    load_key_var(env, &mut found)?;
+    load_key_file(env, &mut found)?;
+    load_key_cmd(env, &mut found)?;
+    load_default_key_file(env, &mut found)?;
+    Ok(found)
+}
+
+fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+    match env.var(KEY_VAR).map(Zeroizing::new) {
+        None => found.note_absent(KEY_VAR, "not set"),
+        Some(text) => {
+            found.add_text(KEY_VAR, &text)?;
+        }
+    }
+    Ok(())
+}
+
+fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+    let Some(path) = env.var(KEY_FILE_VAR) else {
+        found.note_absent(KEY_FILE_VAR, "not set");
+        return Ok(());
+    };
+    let source_name = format!("{KEY_FILE_VAR}={path}");
+    if path.is_empty() {
+        return Err(identity_error(&source_name, "the variable is set but empty"));
+    }
+    let bytes = read_secret_file(Path::new(&path))
+        .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
+    add_identity_bytes(found, &source_name, &bytes)
+}
+
+fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+    let Some(command) = env.var(KEY_CMD_VAR).map(Zeroizing::new) else {
+        found.note_absent(KEY_CMD_VAR, "not set");
+        return Ok(());
+    };
+    let source_name = format!("{KEY_CMD_VAR}={:?}", shown_command(&command));
+    let output = run_key_command(&command).map_err(|message| identity_error(&source_name, &message))?;
+    add_identity_bytes(found, &source_name, &output)
+}
+
+/// Runs the command without a shell, as sops does: stdin empty, stderr to the user's terminal
+/// (so it can prompt or explain), stdout captured as the key text.
+fn run_key_command(command: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    let args = Zeroizing::new(shlex::split(command).ok_or("cannot split the command line (unbalanced quotes?)")?);
+    let Some((program, args)) = args.split_first() else {
+        return Err("the variable is set but holds no command".into());
+    };
+    let output = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {program:?}: {e}"))?;
+    let stdout = Zeroizing::new(output.stdout);
+    if !output.status.success() {
+        return Err(format!("the command failed ({})", output.status));
+    }
+    Ok(stdout)
+}
+
+/// The command line as it may appear in messages: whole, unless it carries a key itself.
+fn shown_command(command: &str) -> String {
+    if command.to_ascii_uppercase().contains("AGE-SECRET-KEY-") {
+        let program = command.split_whitespace().next().unwrap_or_default();
+        format!("{program} … (arguments hidden: they hold key material)")
+    } else {
+        command.to_owned()
+    }
+}
+
+fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+    let Some(config_dir) = env.config_dir() else {
+        found.note_absent(
+            "default key file <config dir>/sops/age/keys.txt",
+            "the user config directory is unknown (set XDG_CONFIG_HOME or HOME)",
+        );
+        return Ok(());
+    };
+    let path = config_dir.join("sops").join("age").join("keys.txt");
+    let source_name = format!("default key file {}", path.display());
+    match read_secret_file(&path) {
+        Ok(bytes) => add_identity_bytes(found, &source_name, &bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            found.note_absent(&source_name, "not found");
+            Ok(())
+        }
+        Err(e) => Err(identity_error(&source_name, &format!("cannot read the file: {e}"))),
+    }
+}
+
+fn read_secret_file(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
+    std::fs::read(path).map(Zeroizing::new)
+}
+
+fn add_identity_bytes(found: &mut AgeIdentities, source_name: &str, bytes: &[u8]) -> Result<(), Error> {
+    if bytes.starts_with(b"age-encryption.org/") || bytes.starts_with(ARMOR_BEGIN.as_bytes()) {
+        return Err(identity_error(
+            source_name,
+            "passphrase-protected identity files are not supported yet; \
+             provide the decrypted identity through SOPS_AGE_KEY_CMD instead",
+        ));
+    }
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| identity_error(source_name, "the identity text is not valid UTF-8"))?;
+    found.add_text(source_name, text)?;
+    Ok(())
+}
+
+fn parse_identity_text(source_name: &str, text: &str) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, Error> {
+    let mut identities: Vec<Box<dyn ::age::Identity + Send + Sync>> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        for word in line.split_whitespace() {
+            let identity = parse_identity(word)
+                .map_err(|reason| identity_error(source_name, &format!("line {}: {reason}", index + 1)))?;
+            identities.push(Box::new(identity));
+        }
+    }
+    Ok(identities)
+}
+
+/// Parses one identity. Errors describe the problem without echoing the input.
+fn parse_identity(word: &str) -> Result<::age::x25519::Identity, String> {
+    if word.starts_with("AGE-PLUGIN-") {
+        Err("age plugin identities are not supported yet".into())
+    } else if word.starts_with("AGE-SECRET-KEY-PQ-1") {
+        Err("post-quantum age identities are not supported yet".into())
+    } else if word.starts_with("AGE-SECRET-KEY-1") {
+        word.parse()
+            .map_err(|reason| format!("not a valid age secret key ({reason})"))
+    } else {
+        Err("not an age identity; expected AGE-SECRET-KEY-1…".into())
+    }
+}
+
+fn identity_error(source_name: &str, message: &str) -> Error {
+    Error::Identity {
+        source_name: source_name.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{DataKey, MapEnv};
+    use ::age::secrecy::ExposeSecret;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use std::path::PathBuf;
+
+    // The sops test identities (`age/keysource_test.go`), as in
+    // shared/vectors/sops-upstream/keys/age-test-identity.txt and age-test-identity-2.txt.
+    const IDENTITY: &str = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7";
+    const RECIPIENT: &str = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun";
+    const OTHER_IDENTITY: &str = "AGE-SECRET-KEY-1432K5YRNSC44GC4986NXMX6GVZ52WTMT9C79CLUVWYY4DKDHD5JSNDP4MC";
+    const OTHER_RECIPIENT: &str = "age1afnrdrkyvy0sl5e08t9ffs4c7g5e5npc8luf7hjc77syewg5gajsls4r90";
+    // shared/vectors/sops-upstream/keys/age-ssh-test-ed25519.pub
+    const SSH_ED25519_PUB: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID+Wi8WZw2bXfBpcs/WECttCzP39OkenS6pHWHWGFJvN Test\n";
+
+    // `sops.age[0].enc` of shared/vectors/sops-upstream/generated-by-sops-3.11.0/types.enc.yaml,
+    // written by sops 3.11.0 for RECIPIENT.
+    const SOPS_ENC: &str = "\
+-----BEGIN AGE ENCRYPTED FILE-----
+YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB5Q202NzdvYnZlcjdYRC9K
+aWdhVW9Bamg5M3c5bzNFSXc2OFBIaU8zSG13CnVLYWJZdFBXNE5pb2dJZ2RMOWtM
+VmtyaVJYNkNtSzZxaktycktCOWZMRVUKLS0tIDBrQm1vNGdHRVllL053SS9MYlJz
+VmZuRWVBVnZPMlgwd3FGUGVld0pOTFkK/IBfJkwTHWMQJL18BoBELysOn9OGfa2R
+qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
+-----END AGE ENCRYPTED FILE-----
+";
+
+    fn identities(text: &str) -> AgeIdentities {
+        let mut found = AgeIdentities::new();
+        found.add_text("test", text).expect("test identities parse");
+        found
+    }
+
+    /// Checks the armor byte for byte against what Go age's armor.NewWriter produces.
+    fn assert_go_armor(armored: &str) {
+        let body = armored
+            .strip_prefix("-----BEGIN AGE ENCRYPTED FILE-----\n")
+            .unwrap_or_else(|| panic!("bad begin line: {armored:?}"));
+        let body = body
+            .strip_suffix("\n-----END AGE ENCRYPTED FILE-----\n")
+            .unwrap_or_else(|| panic!("bad end line or final newline: {armored:?}"));
+        assert!(!armored.contains('\r'), "LF only");
+        let lines: Vec<&str> = body.split('\n').collect();
+        let (last, full) = lines.split_last().expect("at least one line");
+        for line in full {
+            assert_eq!(line.len(), 64, "every line but the last is 64 columns: {armored}");
+        }
+        assert!((1..=64).contains(&last.len()), "last line is 1..=64 columns: {armored}");
+        let alphabet = |c: char| c.is_ascii_alphanumeric() || "+/=".contains(c);
+        assert!(body.chars().all(|c| c == '\n' || alphabet(c)), "{armored}");
+    }
+
+    #[test]
+    fn wrap_then_unwrap_gives_the_data_key_back() {
+        let identity = ::age::x25519::Identity::generate();
+        let recipient = AgeRecipient::parse(&identity.to_public().to_string()).expect("fresh key");
+        let data_key = DataKey::generate();
+
+        let enc = wrap(&recipient, data_key.as_bytes()).expect("wrap");
+        let found = identities(identity.to_string().expose_secret());
+        let plain = unwrap(&enc, &found).expect("unwrap");
+
+        assert_eq!(plain.as_slice(), data_key.as_bytes());
+    }
+
+    #[test]
+    fn a_33_byte_shamir_share_round_trips_too() {
+        let recipient = AgeRecipient::parse(RECIPIENT).expect("valid");
+        let share = [0x5A; 33];
+        let enc = wrap(&recipient, &share).expect("wrap");
+        assert_eq!(unwrap(&enc, &identities(IDENTITY)).expect("unwrap").as_slice(), &share);
+    }
+
+    #[test]
+    fn armor_is_exactly_what_go_age_writes() {
+        let recipient = AgeRecipient::parse(RECIPIENT).expect("valid");
+        let armored = wrap(&recipient, &[1; 32]).expect("wrap");
+        assert_go_armor(&armored);
+        let body: String = armored.lines().filter(|l| !l.starts_with("-----")).collect();
+        let binary = STANDARD.decode(body).expect("strict base64");
+        assert!(
+            binary.starts_with(b"age-encryption.org/v1\n-> X25519 "),
+            "an age v1 file"
+        );
+
+        // The age crate adds a random-length "grease" stanza, so the length varies from file to
+        // file. When the base64 fills the last line exactly, Go age puts the end marker right
+        // after it, with no empty line: keep wrapping until that case has been checked.
+        let mut full_last_line_seen = false;
+        for round in 0..3000 {
+            let armored = wrap(&recipient, &vec![9; round % 97]).expect("wrap");
+            assert_go_armor(&armored);
+            let last = armored.lines().rev().nth(1).expect("a base64 line");
+            full_last_line_seen |= last.len() == 64;
+            if full_last_line_seen && round >= 200 {
+                break;
+            }
+        }
+        assert!(full_last_line_seen, "never produced a file whose last line is full");
+    }
+
+    #[test]
+    fn unwraps_what_sops_3_11_wrote() {
+        let plain = unwrap(SOPS_ENC, &identities(IDENTITY)).expect("the sops test identity opens it");
+        assert_eq!(plain.len(), 32);
+        assert!(DataKey::from_bytes(&plain).is_some());
+    }
+
+    #[test]
+    fn the_wrong_identity_is_reported_as_no_match() {
+        let error = unwrap(SOPS_ENC, &identities(OTHER_IDENTITY)).expect_err("wrong identity");
+        assert_eq!(error, UnwrapError::NoMatchingIdentity { tried: 1 });
+        assert_eq!(
+            error.to_string(),
+            "the one age identity found does not match this recipient"
+        );
+
+        let both = identities(&format!("{OTHER_IDENTITY}\n{IDENTITY}\n"));
+        assert_eq!(unwrap(SOPS_ENC, &both).expect("second one matches").len(), 32);
+
+        let none = AgeIdentities::new();
+        assert_eq!(
+            unwrap(SOPS_ENC, &none),
+            Err(UnwrapError::NoMatchingIdentity { tried: 0 })
+        );
+    }
+
+    #[test]
+    fn unwrap_tolerates_crlf_a_missing_final_newline_and_leading_blank_lines() {
+        let found = identities(IDENTITY);
+        let expected = unwrap(SOPS_ENC, &found).expect("reference");
+        let variants = [
+            SOPS_ENC.replace('\n', "\r\n"),
+            SOPS_ENC.trim_end().to_owned(),
+            SOPS_ENC.replace('\n', "\r\n").trim_end().to_owned(),
+            format!("\n  \n{SOPS_ENC}\n\n"),
+        ];
+        for variant in &variants {
+            let plain = unwrap(variant, &found).unwrap_or_else(|e| panic!("{variant:?}: {e}"));
+            assert_eq!(plain, expected);
+        }
+    }
+
+    #[test]
+    fn damaged_or_rewrapped_armor_is_malformed_not_a_key_mismatch() {
+        let found = identities(IDENTITY);
+        let body: String = SOPS_ENC.lines().filter(|l| !l.starts_with("-----")).collect();
+        let rewrapped_at_76 = format!(
+            "-----BEGIN AGE ENCRYPTED FILE-----\n{}\n{}\n-----END AGE ENCRYPTED FILE-----\n",
+            &body[..76],
+            &body[76..]
+        );
+        let tampered = SOPS_ENC.replacen("qK6OfZyD", "qK6OfZyE", 1);
+        let cases = [
+            "",
+            "not age at all",
+            "ENC[AES256_GCM,data:abc=,iv:abc=,tag:abc=,type:str]",
+            SOPS_ENC.replace("-----END AGE ENCRYPTED FILE-----\n", "").as_str(),
+            rewrapped_at_76.as_str(),
+            tampered.as_str(),
+        ]
+        .map(str::to_owned);
+        for case in &cases {
+            match unwrap(case, &found) {
+                Err(UnwrapError::Malformed(reason)) => assert!(!reason.is_empty()),
+                other => panic!("{case:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn parses_x25519_recipients() {
+        let recipient = AgeRecipient::parse(&format!("  {RECIPIENT}\n")).expect("valid");
+        assert_eq!(recipient.as_str(), RECIPIENT);
+        assert_eq!(recipient.to_string(), RECIPIENT);
+        assert_eq!(RECIPIENT.parse::<AgeRecipient>().expect("valid"), recipient);
+    }
+
+    #[test]
+    fn parses_recipient_lists_like_sops_age_recipients() {
+        let list = format!(" {RECIPIENT} ,{OTHER_RECIPIENT},, ");
+        let parsed = parse_recipients(&list).expect("valid list");
+        let texts: Vec<&str> = parsed.iter().map(AgeRecipient::as_str).collect();
+        assert_eq!(texts, [RECIPIENT, OTHER_RECIPIENT]);
+        assert_eq!(parse_recipients("").expect("empty list"), []);
+
+        let error = parse_recipients(&format!("{RECIPIENT},age1nope")).expect_err("bad entry");
+        assert!(
+            matches!(&error, Error::InvalidRecipient { recipient, .. } if recipient == "age1nope"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn ssh_recipients_keep_the_whole_line_with_its_comment() {
+        let recipient = AgeRecipient::parse(SSH_ED25519_PUB).expect("valid ssh-ed25519 key");
+        assert_eq!(recipient.as_str(), SSH_ED25519_PUB.trim_end());
+        assert!(recipient.as_str().ends_with(" Test"));
+        assert_go_armor(&wrap(&recipient, &[3; 32]).expect("wrap to ssh"));
+    }
+
+    #[test]
+    fn rejects_unknown_plugin_and_damaged_recipients_with_a_reason() {
+        let cases = [
+            ("age1yubikey1qwerty", "plugin"),
+            ("age1pq1qwerty", "post-quantum"),
+            (
+                "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvuq",
+                "X25519",
+            ),
+            (
+                "AGE1LZD99UKLCJNC0E7D860AXEVET2CZ99CE9PQ6TZUZD05L5NR28AMS36NVUN",
+                "unknown recipient type",
+            ),
+            ("ssh-ed25519 AAAA", "SSH"),
+            ("ssh-dss AAAAB3NzaC1kc3MAAACBAP", "SSH"),
+            ("0xDEADBEEF", "unknown recipient type"),
+            ("", "unknown recipient type"),
+        ];
+        for (text, expected) in cases {
+            match AgeRecipient::parse(text) {
+                Err(Error::InvalidRecipient { recipient, message }) => {
+                    assert_eq!(recipient, text);
+                    assert!(message.contains(expected), "{text}: {message}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn identity_text_skips_comments_and_blank_lines() {
+        let text = format!("# created: 2026-01-01\n# public key: {RECIPIENT}\n\n{IDENTITY}\r\n  \n{OTHER_IDENTITY}\n");
+        assert_eq!(identities(&text).len(), 2);
+        assert_eq!(identities(&format!("{IDENTITY} {OTHER_IDENTITY}")).len(), 2);
+    }
+
+    #[test]
+    fn bad_identity_text_names_the_line_but_not_the_key() {
+        let damaged = IDENTITY.replace("G0Q5", "G0Q6");
+        let cases = [
+            (damaged.as_str(), "line 2: not a valid age secret key"),
+            (
+                "AGE-PLUGIN-YUBIKEY-1QWERTY",
+                "line 2: age plugin identities are not supported yet",
+            ),
+            ("age-secret-key-1qwerty", "line 2: not an age identity"),
+            ("hunter2", "line 2: not an age identity"),
+        ];
+        for (line, expected) in cases {
+            let text = format!("# my key\n{line}\n");
+            let error = AgeIdentities::new().add_text("SOPS_AGE_KEY", &text).expect_err(line);
+            let message = error.to_string();
+            assert!(message.starts_with(&format!("SOPS_AGE_KEY: {expected}")), "{message}");
+            assert!(!message.contains(line), "key material leaked: {message}");
+        }
+    }
+
+    fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    fn status_of<'a>(found: &'a AgeIdentities, name: &str) -> &'a SourceStatus {
+        let source = found.sources().iter().find(|s| s.name.starts_with(name));
+        &source
+            .unwrap_or_else(|| panic!("{name} not in {:?}", found.sources()))
+            .status
+    }
+
+    #[test]
+    fn discover_reads_sops_age_key() {
+        let env = MapEnv::new().with_var("SOPS_AGE_KEY", format!("{IDENTITY}\n"));
+        let found = discover(&env).expect("discover");
+        assert_eq!(found.len(), 1);
+        assert_eq!(status_of(&found, "SOPS_AGE_KEY"), &SourceStatus::Loaded(1));
+        assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
+    }
+
+    #[test]
+    fn discover_reads_sops_age_key_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_file(dir.path(), "keys.txt", &format!("{IDENTITY}\n{OTHER_IDENTITY}\n"));
+        let path = path.to_str().expect("utf-8 temp path");
+        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path)).expect("discover");
+        assert_eq!(found.len(), 2);
+        let name = format!("SOPS_AGE_KEY_FILE={path}");
+        assert!(
+            found.report().contains(&format!("{name}: 2 identities")),
+            "{}",
+            found.report()
+        );
+        assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
+    }
+
+    #[test]
+    fn discover_runs_sops_age_key_cmd() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_file(dir.path(), "key file.txt", &format!("{IDENTITY}\n"));
+        let command = format!("cat '{}'", path.display());
+        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_CMD", &command)).expect("discover");
+        assert_eq!(found.len(), 1);
+        assert_eq!(status_of(&found, "SOPS_AGE_KEY_CMD"), &SourceStatus::Loaded(1));
+        assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
+    }
+
+    #[test]
+    fn discover_reads_the_default_key_file_under_the_config_dir() {
+        let config = tempfile::tempdir().expect("tempdir");
+        write_file(config.path(), "sops/age/keys.txt", &format!("# test\n{IDENTITY}\n"));
+        let found = discover(&MapEnv::new().with_config_dir(config.path())).expect("discover");
+        assert_eq!(found.len(), 1);
+        let name = format!("default key file {}", config.path().join("sops/age/keys.txt").display());
+        assert_eq!(status_of(&found, &name), &SourceStatus::Loaded(1));
+    }
+
+    #[test]
+    fn discover_merges_every_source() {
+        let config = tempfile::tempdir().expect("tempdir");
+        write_file(config.path(), "sops/age/keys.txt", &format!("{IDENTITY}\n"));
+        let file = write_file(config.path(), "other.txt", &format!("{OTHER_IDENTITY}\n"));
+        let env = MapEnv::new()
+            .with_var("SOPS_AGE_KEY", IDENTITY)
+            .with_var("SOPS_AGE_KEY_FILE", file.to_str().expect("utf-8"))
+            .with_var("SOPS_AGE_KEY_CMD", format!("cat {}", file.display()))
+            .with_config_dir(config.path());
+        let found = discover(&env).expect("discover");
+        assert_eq!(found.len(), 4);
+        let names: Vec<&str> = found.sources().iter().map(|s| s.name.as_str()).collect();
+        assert!(names[0] == "SOPS_AGE_KEY" && names[1].starts_with("SOPS_AGE_KEY_FILE="));
+        assert!(names[2].starts_with("SOPS_AGE_KEY_CMD=") && names[3].starts_with("default key file"));
+    }
+
+    #[test]
+    fn discover_with_nothing_set_reports_where_it_looked() {
+        let config = tempfile::tempdir().expect("tempdir");
+        let found = discover(&MapEnv::new().with_config_dir(config.path())).expect("discover");
+        assert!(found.is_empty());
+        let keys_txt = config.path().join("sops/age/keys.txt");
+        let expected = format!(
+            "SOPS_AGE_KEY: not set\nSOPS_AGE_KEY_FILE: not set\nSOPS_AGE_KEY_CMD: not set\n\
+             default key file {}: not found",
+            keys_txt.display()
+        );
+        assert_eq!(found.report(), expected);
+        assert_eq!(
+            unwrap(SOPS_ENC, &found),
+            Err(UnwrapError::NoMatchingIdentity { tried: 0 })
+        );
+
+        let unknown = discover(&MapEnv::new()).expect("discover");
+        assert!(
+            unknown.report().contains("config directory is unknown"),
+            "{}",
+            unknown.report()
+        );
+    }
+
+    #[test]
+    fn a_missing_sops_age_key_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("missing.txt");
+        let path = path.to_str().expect("utf-8");
+        let error = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path)).expect_err("missing");
+        match &error {
+            Error::Identity { source_name, message } => {
+                assert_eq!(source_name, &format!("SOPS_AGE_KEY_FILE={path}"));
+                assert!(message.starts_with("cannot read the file"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let empty = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", "")).expect_err("empty");
+        assert!(empty.to_string().contains("set but empty"), "{empty}");
+    }
+
+    #[test]
+    fn a_failing_sops_age_key_cmd_is_an_error_naming_the_command() {
+        let cases = [
+            (
+                "false",
+                "SOPS_AGE_KEY_CMD=\"false\": the command failed (exit status: 1)",
+            ),
+            ("", "holds no command"),
+            ("cat 'unbalanced", "unbalanced quotes"),
+            (
+                "/nonexistent/ksec-key-tool",
+                "cannot run \"/nonexistent/ksec-key-tool\"",
+            ),
+            ("echo hunter2", "line 1: not an age identity"),
+        ];
+        for (command, expected) in cases {
+            let env = MapEnv::new().with_var("SOPS_AGE_KEY_CMD", command);
+            let error = discover(&env).expect_err(command).to_string();
+            assert!(error.contains(expected), "{command}: {error}");
+        }
+        let env = MapEnv::new().with_var("SOPS_AGE_KEY_CMD", format!("echo {OTHER_IDENTITY} x"));
+        let error = discover(&env).expect_err("x is no key").to_string();
+        assert!(!error.contains(OTHER_IDENTITY), "key material leaked: {error}");
+    }
+
+    #[test]
+    fn passphrase_protected_identity_files_are_refused_clearly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_file(dir.path(), "keys.age", SOPS_ENC);
+        let env = MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path.to_str().expect("utf-8"));
+        let error = discover(&env).expect_err("encrypted identity file").to_string();
+        assert!(
+            error.contains("passphrase-protected identity files are not supported"),
+            "{error}"
+        );
+    }
+
+    /// Go's `age` must read our armor: sops uses the same Go library.
+    #[test]
+    fn go_age_decrypts_our_output_and_we_decrypt_its() {
+        const AGE: &str = "/usr/bin/age";
+        if !Path::new(AGE).exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{AGE} is required for this test in CI"
+            );
+            eprintln!("note: {AGE} not found; skipping the Go age interop test");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let identity_file = write_file(dir.path(), "identity.txt", &format!("{IDENTITY}\n"));
+        let data_key = DataKey::generate();
+        let recipient = AgeRecipient::parse(RECIPIENT).expect("valid");
+        let enc_file = write_file(
+            dir.path(),
+            "key.age",
+            &wrap(&recipient, data_key.as_bytes()).expect("wrap"),
+        );
+
+        let output = Command::new(AGE)
+            .arg("--decrypt")
+            .arg("-i")
+            .arg(&identity_file)
+            .arg(&enc_file)
+            .output()
+            .expect("run age --decrypt");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.stdout.as_slice(), data_key.as_bytes());
+
+        let plain_file = write_file(dir.path(), "plain.bin", "thirty-two bytes of data key....");
+        let output = Command::new(AGE)
+            .args(["--encrypt", "--armor", "-r", RECIPIENT])
+            .arg(&plain_file)
+            .output()
+            .expect("run age --encrypt");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let go_armored = String::from_utf8(output.stdout).expect("armor is text");
+        assert_go_armor(&go_armored);
+        let plain = unwrap(&go_armored, &identities(IDENTITY)).expect("unwrap Go age output");
+        assert_eq!(plain.as_slice(), b"thirty-two bytes of data key....");
+    }
+}

@@ -1,0 +1,186 @@
+//! Master keys: everything that wraps the file's data key for a recipient and unwraps it again.
+//!
+//! This module owns the [`DataKey`] itself and the [`Env`] seam through which key providers read
+//! environment variables and well-known directories, so that tests never touch the real process
+//! environment or the user's home. One submodule per provider ([`age`] today; PGP later) does the
+//! wrapping. The `MasterKey` trait that unifies providers, and key groups with their Shamir
+//! shares, will live here too.
+
+pub mod age;
+pub mod shamir;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The 32-byte AES-256 key that encrypts every value of one file.
+///
+/// Master keys wrap it (or its Shamir share); it never leaves the process in clear. The bytes are
+/// wiped when the key is dropped, and `Debug` does not show them.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct DataKey([u8; DataKey::LEN]);
+
+impl DataKey {
+    /// Length of a data key in bytes.
+    pub const LEN: usize = 32;
+
+    /// A fresh key from the operating system's random number generator.
+    pub fn generate() -> DataKey {
+        let mut key = DataKey([0; DataKey::LEN]);
+        // Without an OS random source no key can be made safely; the age crate makes the
+        // same choice for its file keys.
+        getrandom::fill(&mut key.0).expect("the operating system's random number generator failed");
+        key
+    }
+
+    /// The key with these bytes, or `None` unless there are exactly 32 of them.
+    pub fn from_bytes(bytes: &[u8]) -> Option<DataKey> {
+        let array: [u8; DataKey::LEN] = bytes.try_into().ok()?;
+        Some(DataKey(array))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; DataKey::LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+/// Where key providers read the environment from.
+pub trait Env {
+    /// The value of an environment variable; `Some("")` when it is set but empty.
+    fn var(&self, name: &str) -> Option<String>;
+    /// The user's home directory.
+    fn home_dir(&self) -> Option<PathBuf>;
+    /// The user's configuration directory, as sops finds it (Go `os.UserConfigDir`, with
+    /// sops's `XDG_CONFIG_HOME` override on macOS).
+    fn config_dir(&self) -> Option<PathBuf>;
+}
+
+/// The real process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        dirs::home_dir()
+    }
+
+    fn config_dir(&self) -> Option<PathBuf> {
+        // Go's os.UserConfigDir ignores XDG_CONFIG_HOME on macOS; sops honours it there anyway.
+        // On Linux, `dirs` already reads XDG_CONFIG_HOME and falls back to ~/.config.
+        if cfg!(target_os = "macos")
+            && let Some(dir) = std::env::var_os("XDG_CONFIG_HOME").filter(|dir| !dir.is_empty())
+        {
+            return Some(PathBuf::from(dir));
+        }
+        dirs::config_dir()
+    }
+}
+
+/// An environment made up by a test: variables from a map, directories as given.
+#[derive(Debug, Clone, Default)]
+pub struct MapEnv {
+    pub vars: HashMap<String, String>,
+    pub home: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+}
+
+impl MapEnv {
+    /// An environment with no variables and no known directories.
+    pub fn new() -> MapEnv {
+        MapEnv::default()
+    }
+
+    pub fn with_var(mut self, name: impl Into<String>, value: impl Into<String>) -> MapEnv {
+        self.vars.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn with_home(mut self, dir: impl Into<PathBuf>) -> MapEnv {
+        self.home = Some(dir.into());
+        self
+    }
+
+    pub fn with_config_dir(mut self, dir: impl Into<PathBuf>) -> MapEnv {
+        self.config = Some(dir.into());
+        self
+    }
+}
+
+impl Env for MapEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned()
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        self.home.clone()
+    }
+
+    fn config_dir(&self) -> Option<PathBuf> {
+        self.config.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_data_keys_are_32_random_bytes() {
+        let first = DataKey::generate();
+        let second = DataKey::generate();
+        assert_eq!(first.as_bytes().len(), 32);
+        assert_ne!(first.as_bytes(), second.as_bytes(), "two fresh keys must differ");
+    }
+
+    #[test]
+    fn a_data_key_needs_exactly_32_bytes() {
+        assert!(DataKey::from_bytes(&[7; 31]).is_none());
+        assert!(
+            DataKey::from_bytes(&[7; 33]).is_none(),
+            "a Shamir share is not a data key"
+        );
+        assert!(DataKey::from_bytes(&[]).is_none());
+        let key = DataKey::from_bytes(&[7; 32]).expect("32 bytes make a key");
+        assert_eq!(key.as_bytes(), &[7; 32]);
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let key = DataKey::from_bytes(&[0xAB; 32]).expect("32 bytes");
+        let shown = format!("{key:?}");
+        assert!(
+            !shown.contains("171") && !shown.to_lowercase().contains("ab, "),
+            "{shown}"
+        );
+        assert_eq!(shown, "DataKey(<redacted>)");
+    }
+
+    #[test]
+    fn map_env_answers_only_what_it_was_given() {
+        let env = MapEnv::new()
+            .with_var("SOPS_AGE_KEY", "")
+            .with_home("/home/alice")
+            .with_config_dir("/home/alice/.config");
+        assert_eq!(
+            env.var("SOPS_AGE_KEY").as_deref(),
+            Some(""),
+            "set but empty is not unset"
+        );
+        assert_eq!(env.var("HOME"), None);
+        assert_eq!(env.home_dir(), Some(PathBuf::from("/home/alice")));
+        assert_eq!(env.config_dir(), Some(PathBuf::from("/home/alice/.config")));
+        assert_eq!(MapEnv::new().config_dir(), None);
+    }
+}

@@ -1,0 +1,260 @@
+//! The operations the CLI offers, as library calls: bytes in, bytes out, nothing on disk.
+//!
+//! Every output is checked before it is returned: an encrypted file is parsed back and
+//! decrypted with its data key, and a decrypted file is parsed back and compared with the
+//! values that were decrypted. A bug in an emitter therefore fails loudly instead of writing a
+//! file that sops (or ksec) cannot read.
+
+use zeroize::Zeroizing;
+
+use crate::crypt::{self, Selection};
+use crate::error::Error;
+use crate::formats::{self, Format, OutputOptions};
+use crate::keys::DataKey;
+use crate::keys::age::AgeIdentities;
+use crate::metadata::{self, Metadata, RecipientGroup};
+use crate::rules::EncryptionRule;
+use crate::scalar;
+use crate::scalar::ValueType;
+use crate::tree::{Mapping, Node, Plain, SequenceItem, Tree, Value};
+
+/// What to encrypt and for whom.
+#[derive(Debug, Clone)]
+pub struct EncryptOptions<'a> {
+    /// The input's name in messages.
+    pub file: &'a str,
+    /// `None`: guess from the content (JSON object or YAML).
+    pub input_format: Option<Format>,
+    /// `None`: same as the input.
+    pub output_format: Option<Format>,
+    pub recipients: Vec<RecipientGroup>,
+    pub shamir_threshold: Option<usize>,
+    pub rule: EncryptionRule,
+    pub mac_only_encrypted: bool,
+    pub output: OutputOptions,
+}
+
+/// What to decrypt and with which identities.
+#[derive(Debug, Clone)]
+pub struct DecryptOptions<'a> {
+    pub file: &'a str,
+    pub input_format: Option<Format>,
+    pub output_format: Option<Format>,
+    pub identities: &'a AgeIdentities,
+    /// Decrypt even if the MAC does not match (or cannot be read).
+    pub ignore_mac: bool,
+    pub output: OutputOptions,
+}
+
+/// A finished output and what the user should be told about it.
+#[derive(Debug)]
+pub struct Output {
+    pub bytes: Zeroizing<Vec<u8>>,
+    pub format: Format,
+    pub warnings: Vec<String>,
+}
+
+fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Format, Tree<crate::tree::Parsed>), Error> {
+    match format {
+        Some(f) => Ok((f, formats::parse(f, input, file)?)),
+        None => formats::parse_guessing(input, file),
+    }
+}
+
+/// Encrypts a plaintext file: a new data key, wrapped for every recipient; the selected values
+/// encrypted under it; the MAC over all values.
+pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Error> {
+    let file = options.file;
+    if options.recipients.iter().all(|g| g.age.is_empty()) {
+        return Err(Error::NoRecipients { file: file.to_string() });
+    }
+    let (input_format, parsed) = parse_input(input, file, options.input_format)?;
+    let output_format = options.output_format.unwrap_or(input_format);
+    let plain = parsed.into_plain(file)?;
+    let reference = plain.clone();
+
+    let key = DataKey::generate();
+    let mut meta = Metadata::wrap_new(
+        &options.recipients,
+        options.shamir_threshold,
+        options.rule.clone(),
+        options.mac_only_encrypted,
+        &key,
+    )?;
+    let selection = Selection {
+        rule: &options.rule,
+        mac_only_encrypted: options.mac_only_encrypted,
+    };
+    let (mut encrypted, mac) = crypt::encrypt(plain, &key, selection, file)?;
+    meta.last_modified = metadata::now_last_modified();
+    meta.mac = crypt::seal_mac(&mac, &key, &meta.last_modified, file)?;
+    let meta_node = meta.to_node();
+    for doc in &mut encrypted.documents {
+        doc.metadata = Some(meta_node.clone());
+    }
+    let bytes = Zeroizing::new(formats::emit(
+        output_format,
+        &mut encrypted,
+        input_format,
+        options.output,
+    )?);
+    let strict = output_format == input_format;
+    verify_encrypted(&bytes, output_format, &key, &mac, &reference, strict, file)?;
+    Ok(Output {
+        bytes,
+        format: output_format,
+        warnings: Vec::new(),
+    })
+}
+
+/// Parses an encrypted output back and decrypts it with its own data key: the values and the
+/// MAC must come back exactly.
+fn verify_encrypted(
+    bytes: &[u8],
+    format: Format,
+    key: &DataKey,
+    mac: &str,
+    reference: &Tree<Plain>,
+    strict: bool,
+    file: &str,
+) -> Result<(), Error> {
+    let fail = |message: String| Error::Emit {
+        format: format.name(),
+        message: format!("{message} (this is a ksec bug; nothing was written)"),
+    };
+    let (tree, meta_node) = formats::parse(format, bytes, file)
+        .map_err(|e| fail(format!("the encrypted output does not parse: {e}")))?
+        .into_encrypted(file)
+        .map_err(|e| fail(e.to_string()))?;
+    let meta = Metadata::from_node(&meta_node, file).map_err(|e| fail(e.to_string()))?;
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, key, selection, file).map_err(|e| fail(e.to_string()))?;
+    if decrypted.mac != mac || !decrypted.warnings.is_empty() {
+        return Err(fail("the encrypted output does not decrypt to the input".into()));
+    }
+    let stored = crypt::open_mac(&meta.mac, key, &meta.mac_aad(file)?, file).map_err(|e| fail(e.to_string()))?;
+    if stored != mac || !same_documents(&decrypted.tree, reference, strict) {
+        return Err(fail("the encrypted output does not decrypt to the input".into()));
+    }
+    Ok(())
+}
+
+/// Decrypts an encrypted file and checks its MAC.
+pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Error> {
+    let file = options.file;
+    let (input_format, parsed) = parse_input(input, file, options.input_format)?;
+    let output_format = options.output_format.unwrap_or(input_format);
+    let (tree, meta_node) = parsed.into_encrypted(file)?;
+    let meta = Metadata::from_node(&meta_node, file)?;
+    let key = meta.unwrap_data_key(options.identities, file)?;
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, &key, selection, file)?;
+    if !options.ignore_mac {
+        let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(file)?, file)?;
+        if stored != decrypted.mac {
+            return Err(Error::MacMismatch {
+                file: file.to_string(),
+                stored,
+                computed: decrypted.mac,
+            });
+        }
+    }
+    let mut tree = decrypted.tree;
+    for doc in &mut tree.documents {
+        doc.metadata = None;
+    }
+    let bytes = Zeroizing::new(formats::emit(output_format, &mut tree, input_format, options.output)?);
+    verify_plain(&bytes, output_format, &tree, output_format == input_format, file)?;
+    Ok(Output {
+        bytes,
+        format: output_format,
+        warnings: decrypted.warnings,
+    })
+}
+
+/// Parses a plaintext output back: it must hold the values that were decrypted.
+fn verify_plain(bytes: &[u8], format: Format, reference: &Tree<Plain>, strict: bool, file: &str) -> Result<(), Error> {
+    let fail = |message: &str| Error::Emit {
+        format: format.name(),
+        message: format!("{message} (this is a ksec bug)"),
+    };
+    let reparsed = formats::parse(format, bytes, file).map_err(|_| fail("the decrypted output does not parse"))?;
+    let reparsed: Tree<Plain> = reparsed
+        .into_plain(file)
+        .map_err(|_| fail("the decrypted output has a sops key"))?;
+    if !same_documents(&reparsed, reference, strict) {
+        return Err(fail("the decrypted output does not re-read as the decrypted values"));
+    }
+    Ok(())
+}
+
+/// Whether two trees hold the same keys and values. Values compare by their canonical sops
+/// bytes, and by type when `strict` (across formats a YAML int legitimately becomes a JSON
+/// number).
+fn same_documents(a: &Tree<Plain>, b: &Tree<Plain>, strict: bool) -> bool {
+    a.documents.len() == b.documents.len()
+        && a.documents
+            .iter()
+            .zip(&b.documents)
+            .all(|(x, y)| same_mapping(&x.root, &y.root, strict))
+}
+
+fn same_mapping(a: &Mapping, b: &Mapping, strict: bool) -> bool {
+    let mut ae = a.entries();
+    let mut be = b.entries();
+    loop {
+        match (ae.next(), be.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.key == y.key && same_node(&x.value, &y.value, strict) => {}
+            _ => return false,
+        }
+    }
+}
+
+fn same_node(a: &Node, b: &Node, strict: bool) -> bool {
+    match (a, b) {
+        (Node::Mapping(x), Node::Mapping(y)) => same_mapping(x, y, strict),
+        (Node::Sequence(x), Node::Sequence(y)) => {
+            let xs = x.items.iter().filter_map(item_node);
+            let ys: Vec<&Node> = y.items.iter().filter_map(item_node).collect();
+            let xs: Vec<&Node> = xs.collect();
+            xs.len() == ys.len() && xs.iter().zip(&ys).all(|(p, q)| same_node(p, q, strict))
+        }
+        (Node::Scalar(x), Node::Scalar(y)) => same_value(&x.value, &y.value, strict),
+        _ => false,
+    }
+}
+
+fn item_node(item: &SequenceItem) -> Option<&Node> {
+    match item {
+        SequenceItem::Node(n) => Some(n),
+        SequenceItem::Comment(_) => None,
+    }
+}
+
+fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
+    // go-yaml writes integral floats without a fraction (`1`, `-0`), so they re-read as ints;
+    // sops's own output does this, and the number is unchanged.
+    if let (Value::Float(f), Value::Int(i)) | (Value::Int(i), Value::Float(f)) = (a, b) {
+        return *f == *i as f64;
+    }
+    if strict && ValueType::of(a) != ValueType::of(b) {
+        return false;
+    }
+    if matches!(a, Value::Null) || matches!(b, Value::Null) {
+        return matches!((a, b), (Value::Null, Value::Null));
+    }
+    let mut x = Zeroizing::new(Vec::new());
+    let mut y = Zeroizing::new(Vec::new());
+    scalar::write_canonical(a, &mut x);
+    scalar::write_canonical(b, &mut y);
+    x == y
+}
