@@ -202,10 +202,13 @@ impl EncryptionRule {
             EncryptionRule::UnencryptedCommentRegex(p) | EncryptionRule::EncryptedCommentRegex(p) => p,
             _ => unreachable!("checked by uses_comments"),
         };
+        // The comment that switches encryption on is not encrypted itself (sops skips the
+        // newest comment for the encrypted-comment rule only).
+        let skip_self = is_comment && matches!(self, EncryptionRule::EncryptedCommentRegex(_));
         let last_level = comments.levels.len().saturating_sub(1);
         let matched = comments.levels.iter().enumerate().any(|(i, level)| {
             level.iter().enumerate().any(|(j, text)| {
-                let is_self = is_comment && i == last_level && j + 1 == level.len();
+                let is_self = skip_self && i == last_level && j + 1 == level.len();
                 !is_self && pattern.is_match(text)
             })
         });
@@ -275,6 +278,16 @@ mod tests {
         assert!(rule.should_encrypt(PathVerdict::default(), &stack, false));
         stack.clear_current();
         // ...and the next one is not.
+        assert!(!rule.should_encrypt(PathVerdict::default(), &stack, false));
+    }
+
+    #[test]
+    fn unencrypted_comment_regex_keeps_the_marker_comment_in_clear() {
+        let rule = EncryptionRule::from_field("unencrypted_comment_regex", "sops:clear").unwrap();
+        let mut stack = CommentStack::default();
+        stack.push_level();
+        stack.note_comment(" sops:clear");
+        assert!(!rule.should_encrypt(PathVerdict::default(), &stack, true));
         assert!(!rule.should_encrypt(PathVerdict::default(), &stack, false));
     }
 

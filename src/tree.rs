@@ -278,6 +278,16 @@ pub struct Origin {
     pub in_sequence: bool,
     /// Column where the text starts; for block scalars, the content lines' indentation.
     pub content_column: usize,
+    /// For block scalars: the header indicators (`|`, `>-`, `|2+`) and where the content's
+    /// lines begin (the header line's break). A comment after the header stays in between.
+    pub block_header: Option<BlockHeader>,
+}
+
+/// Where a block scalar's header and body are.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockHeader {
+    pub indicators: Span,
+    pub body_start: usize,
 }
 
 /// How a scalar was written.
@@ -285,6 +295,9 @@ pub struct Origin {
 pub enum ScalarStyle {
     #[default]
     Plain,
+    /// Plain text tagged `!!str`: ksec's mark on a ciphertext whose plaintext was written plain
+    /// although go-yaml would quote it (`y`, `on`, `1:20`), so decryption restores it as written.
+    PlainString,
     SingleQuoted,
     DoubleQuoted,
     /// `|` block.

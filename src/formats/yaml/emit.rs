@@ -219,7 +219,25 @@ impl<S: State> PatchWalker<'_, S> {
         };
         let span = self.keep_chomping_span(&s.value, &text, origin.span);
         let text = self.keep_chomping_text(&s.value, text, span);
-        self.patches.push(Patch { span, text });
+        match origin.block_header {
+            // Rewrite the header indicators and the body separately, so that a comment after
+            // the header (`key: |  # note`) stays where it is.
+            Some(header) => {
+                let (head, body) = match text.find(['\r', '\n']) {
+                    Some(i) if text.starts_with(['|', '>']) => (text[..i].to_string(), text[i..].to_string()),
+                    _ => (text, String::new()),
+                };
+                self.patches.push(Patch {
+                    span: header.indicators,
+                    text: head,
+                });
+                self.patches.push(Patch {
+                    span: Span::new(header.body_start, span.end),
+                    text: body,
+                });
+            }
+            None => self.patches.push(Patch { span, text }),
+        }
     }
 
     fn block_context(&self, origin: &Origin) -> Context<'static> {
@@ -244,8 +262,20 @@ impl<S: State> PatchWalker<'_, S> {
             ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{indent}{s}"),
             ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{indent}{s}"),
             _ if origin.in_flow => format!("\"{s}\""),
+            ScalarStyle::Plain if s.ends_with(",type:str]") && self.plain_string_would_be_quoted(origin) => {
+                format!("!!str {s}")
+            }
+            ScalarStyle::PlainString => format!("!!str {s}"),
             _ => render::canonical(value, &self.block_context(origin)),
         }
+    }
+
+    /// Whether a plain string as written (`y`, `on`, `1:20`) would come back quoted from
+    /// go-yaml's rendering; its ciphertext then carries a `!!str` mark so it comes back plain.
+    fn plain_string_would_be_quoted(&self, origin: &Origin) -> bool {
+        let written = &self.source.text[origin.span.start..origin.span.end];
+        !written.contains(['\n', '\r'])
+            && render::canonical(&Value::str(written), &self.block_context(origin)) != written
     }
 
     /// A decrypted value, in the style its ciphertext was written in (a plain `ENC[...]`, as
@@ -267,6 +297,7 @@ impl<S: State> PatchWalker<'_, S> {
             return render::canonical(value, &ctx);
         };
         let explicit = match origin.style {
+            ScalarStyle::PlainString => Some(Style::Plain),
             ScalarStyle::SingleQuoted => Some(Style::SingleQuoted),
             ScalarStyle::DoubleQuoted if !origin.in_flow => Some(Style::DoubleQuoted),
             ScalarStyle::Literal => Some(Style::Literal),

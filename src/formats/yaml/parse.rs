@@ -16,8 +16,8 @@ use zeroize::Zeroizing;
 use super::resolve::{self, Unsupported};
 use crate::error::Error;
 use crate::tree::{
-    Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar, ScalarStyle,
-    Sequence, SequenceItem, Source, Span, Tree, Value,
+    BlockHeader, Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar,
+    ScalarStyle, Sequence, SequenceItem, Source, Span, Tree, Value,
 };
 
 /// Parses a YAML stream. `file` names the input in error messages.
@@ -227,6 +227,7 @@ impl<'a> Builder<'a> {
                         })
                     ),
                     content_column: span.start.col(),
+                    block_header: None,
                 };
                 let node = mark_alias(node, origin);
                 self.last_content_end = end;
@@ -414,6 +415,7 @@ impl<'a> Builder<'a> {
         );
         let parent_column = frame.map(|f| f.column).unwrap_or(0);
         let (style, replace_end, end_line) = match style {
+            GranitStyle::Plain if is_str_tag(tag) => (ScalarStyle::PlainString, end, span.end.line()),
             GranitStyle::Plain => (ScalarStyle::Plain, end, span.end.line()),
             GranitStyle::SingleQuoted => (ScalarStyle::SingleQuoted, end, span.end.line()),
             GranitStyle::DoubleQuoted => (ScalarStyle::DoubleQuoted, end, span.end.line()),
@@ -429,6 +431,8 @@ impl<'a> Builder<'a> {
             }
         };
         self.last_content_end = replace_end;
+        let block_header = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+            .then(|| block_header(self.text, replace_from, start));
         let origin = Origin {
             span: Span::new(replace_from, replace_end),
             style,
@@ -436,6 +440,7 @@ impl<'a> Builder<'a> {
             parent_column,
             in_sequence,
             content_column: span.start.col(),
+            block_header,
         };
         let scalar = Scalar {
             value,
@@ -642,6 +647,10 @@ impl<'a> Builder<'a> {
     }
 }
 
+fn is_str_tag(tag: Option<&Tag>) -> bool {
+    tag.is_some_and(|t| t.handle() == "tag:yaml.org,2002:" && t.suffix() == "str")
+}
+
 fn offset(marker: &granit_parser::Marker) -> usize {
     marker.byte_offset().expect("string input has byte offsets")
 }
@@ -658,6 +667,7 @@ fn comment_origin(start: usize, end: usize, trailing: bool) -> Origin {
         parent_column: 0,
         in_sequence: false,
         content_column: 0,
+        block_header: None,
     }
 }
 
@@ -691,6 +701,21 @@ fn block_core_end(text: &str, start: usize, end: usize) -> usize {
         line_begin += line.len();
     }
     core_end
+}
+
+/// The header indicators starting at `from` (`|`, `>`, chomping and indentation digits) and the
+/// line break that ends the header line, before `content`.
+fn block_header(text: &str, from: usize, content: usize) -> BlockHeader {
+    let bytes = text.as_bytes();
+    let mut end = from;
+    while end < content && (end == from || matches!(bytes[end], b'+' | b'-' | b'0'..=b'9')) {
+        end += 1;
+    }
+    let body_start = text[end..content].find(['\r', '\n']).map_or(content, |i| end + i);
+    BlockHeader {
+        indicators: Span::new(from, end),
+        body_start,
+    }
 }
 
 fn line_start(text: &str, at: usize) -> usize {
