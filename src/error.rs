@@ -95,12 +95,10 @@ pub enum Error {
         message: String,
     },
 
-    #[error("{file}: MAC mismatch: the file has {stored}, its content hashes to {computed}")]
-    MacMismatch {
-        file: String,
-        stored: String,
-        computed: String,
-    },
+    /// The hashes are not shown: the MAC is an unkeyed hash of the values, and printing it
+    /// (as sops does) would let anyone with the CI log test guesses of weak secrets offline.
+    #[error("{file}: MAC mismatch: the file's values do not match its MAC")]
+    MacMismatch { file: String },
 
     #[error("{file}: cannot decrypt the MAC: {message}")]
     MacUnreadable { file: String, message: String },
@@ -147,9 +145,7 @@ impl Error {
         use Error::*;
         Some(match self {
             InputNotFound { .. } => "check the path, or pass `-` to read stdin".into(),
-            AlreadyEncrypted { .. } => {
-                "decrypt it first, or use `ksec rotate`/`ksec updatekeys` to change its keys".into()
-            }
+            AlreadyEncrypted { .. } => "to re-encrypt it, decrypt it first (ksec decrypt -i FILE)".into(),
             MetadataNotFound { .. } => {
                 "encrypt it with `ksec encrypt`, or pass --input-type if the format was guessed wrong".into()
             }
@@ -171,6 +167,7 @@ impl Error {
             DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),
             Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
             Conflict(_) => "see `ksec help` for which options go together".into(),
+            Identity { .. } => "check the path or command in that variable".into(),
             _ => return None,
         })
     }

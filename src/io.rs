@@ -88,9 +88,19 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
 /// Replaces (or creates) `path` with `bytes` atomically. An existing file keeps its
 /// permissions; a new one gets 0600, since it may hold secrets.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    // Messages name the target, never the temporary file next to it.
     let error = |source: io::Error| Error::WriteOutput {
         path: path.to_path_buf(),
-        source,
+        source: without_path(source),
+    };
+    // Replace what a symbolic link points at, not the link (as sops and editors do).
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path).map_err(error)?;
+            resolved.as_path()
+        }
+        _ => path,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -119,6 +129,14 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// An I/O error with the OS's description only (tempfile's errors embed the temporary path).
+fn without_path(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.kind().to_string()),
+    }
 }
 
 #[cfg(unix)]
@@ -158,6 +176,19 @@ mod tests {
         }
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_keeps_pointing_at_the_replaced_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.yaml");
+        let link = dir.path().join("link.yaml");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink("real.yaml", &link).unwrap();
+        write_file_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
     }
 
     #[cfg(unix)]

@@ -292,7 +292,10 @@ impl Metadata {
         }
         let failure = |summary: String| {
             let mut text = report.join("\n");
-            text.push_str(&format!("\n  {summary}\n  identities: {}", identities.report()));
+            text.push_str(&format!("\n  {summary}\n  identities looked for:"));
+            for line in identities.report().lines() {
+                text.push_str(&format!("\n    {line}"));
+            }
             Error::DataKeyUnavailable {
                 file: file.to_string(),
                 report: text,

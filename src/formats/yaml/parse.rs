@@ -7,7 +7,7 @@
 //! is at most the comment's column (and, between a key and its nested collection, to that
 //! collection); a trailing comment goes before the entry or item it trails.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
@@ -74,7 +74,6 @@ struct Frame {
     deferred: Vec<Comment>,
     /// Line on which the last complete item ended, for trailing comments.
     last_item_line: Option<usize>,
-    keys: HashSet<String>,
 }
 
 struct PendingKey {
@@ -313,7 +312,6 @@ impl<'a> Builder<'a> {
             pending_key: None,
             deferred: Vec::new(),
             last_item_line: None,
-            keys: HashSet::new(),
         };
         // Comments between a key and its nested block collection belong to that collection
         // when they are indented past the parent; the rest stay with the parent entry.
@@ -342,6 +340,12 @@ impl<'a> Builder<'a> {
             return Err(self.parse_error("unbalanced collection end".into()));
         };
         flush_deferred(&mut frame);
+        if let FrameKind::Mapping(m) = &frame.kind
+            && let Some(key) = duplicate_key(m)
+        {
+            let path = self.key_path(key);
+            return Err(self.parse_error(format!("duplicate key {path}")));
+        }
         let span = Some(Span::new(frame.start, end.max(frame.start)));
         let node = match frame.kind {
             FrameKind::Mapping(mut m) => {
@@ -490,11 +494,6 @@ impl<'a> Builder<'a> {
                 });
             }
         };
-        let frame = self.frames.last_mut().expect("checked by caller");
-        if !frame.keys.insert(key.clone()) {
-            let path = self.key_path(&key);
-            return Err(self.parse_error(format!("line {line}: duplicate key {path}")));
-        }
         let frame = self.frames.last_mut().expect("checked by caller");
         frame.pending_key = Some(PendingKey { key, start });
         self.last_content_end = end;
@@ -645,6 +644,13 @@ impl<'a> Builder<'a> {
         });
         Ok(())
     }
+}
+
+/// The first key written twice in a mapping (sorting beats hashing every key here).
+fn duplicate_key(m: &Mapping) -> Option<&str> {
+    let mut keys: Vec<&str> = m.entries().map(|e| e.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
 fn is_str_tag(tag: Option<&Tag>) -> bool {

@@ -1,0 +1,184 @@
+#compdef ksec
+
+autoload -U is-at-least
+
+_ksec() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_ksec_commands" \
+"*::: :->ksec" \
+&& ret=0
+    case $state in
+    (ksec)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:ksec-command-$line[1]:"
+        case $line[1] in
+            (encrypt)
+_arguments "${_arguments_options[@]}" : \
+'--output=[Write the result to this file instead of stdout]:FILE:_files' \
+'--input-type=[Format of the input\: yaml or json (default\: from the file name, else from the content)]:TYPE:_default' \
+'--output-type=[Format of the output\: yaml or json (default\: the input'\''s format)]:TYPE:_default' \
+'--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
+'--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
+'-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
+'--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
+'--encrypted-regex=[Encrypt only values under keys matching this regex (e.g. '\''^(data|stringData)\$'\'')]:REGEX:_default' \
+'--unencrypted-regex=[Leave values under keys matching this regex in clear]:REGEX:_default' \
+'--encrypted-suffix=[Encrypt only values under keys ending with this suffix]:SUFFIX:_default' \
+'--unencrypted-suffix=[Leave values under keys ending with this suffix in clear (default\: _unencrypted)]:SUFFIX:_default' \
+'--encrypted-comment-regex=[Encrypt only values after a comment matching this regex]:REGEX:_default' \
+'--unencrypted-comment-regex=[Leave values after a comment matching this regex in clear]:REGEX:_default' \
+'--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key (Shamir threshold)]:N:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-i[Replace FILE with the result (atomically; the original is untouched on any error)]' \
+'--in-place[Replace FILE with the result (atomically; the original is untouched on any error)]' \
+'--mac-only-encrypted[Compute the MAC over encrypted values only, so unencrypted ones may be edited]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::file -- The file to read; `-` or nothing reads stdin:_files' \
+&& ret=0
+;;
+(decrypt)
+_arguments "${_arguments_options[@]}" : \
+'--output=[Write the result to this file instead of stdout]:FILE:_files' \
+'--input-type=[Format of the input\: yaml or json (default\: from the file name, else from the content)]:TYPE:_default' \
+'--output-type=[Format of the output\: yaml or json (default\: the input'\''s format)]:TYPE:_default' \
+'--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
+'--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-i[Replace FILE with the result (atomically; the original is untouched on any error)]' \
+'--in-place[Replace FILE with the result (atomically; the original is untouched on any error)]' \
+'--ignore-mac[Decrypt even when the file'\''s MAC does not match its content]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::file -- The file to read; `-` or nothing reads stdin:_files' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':shell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_ksec__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:ksec-help-command-$line[1]:"
+        case $line[1] in
+            (encrypt)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(decrypt)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_ksec_commands] )) ||
+_ksec_commands() {
+    local commands; commands=(
+'encrypt:Encrypt a file (or stdin) for the given recipients' \
+'decrypt:Decrypt a file (or stdin) to stdout, a file, or in place' \
+'completions:Print a shell completion script' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'ksec commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__completions_commands] )) ||
+_ksec__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec completions commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__decrypt_commands] )) ||
+_ksec__subcmd__decrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec decrypt commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__encrypt_commands] )) ||
+_ksec__subcmd__encrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec encrypt commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help_commands] )) ||
+_ksec__subcmd__help_commands() {
+    local commands; commands=(
+'encrypt:Encrypt a file (or stdin) for the given recipients' \
+'decrypt:Decrypt a file (or stdin) to stdout, a file, or in place' \
+'completions:Print a shell completion script' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'ksec help commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__completions_commands] )) ||
+_ksec__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help completions commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__decrypt_commands] )) ||
+_ksec__subcmd__help__subcmd__decrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help decrypt commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__encrypt_commands] )) ||
+_ksec__subcmd__help__subcmd__encrypt_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help encrypt commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__help_commands] )) ||
+_ksec__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help help commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_ksec" ]; then
+    _ksec "$@"
+else
+    compdef _ksec ksec
+fi

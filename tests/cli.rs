@@ -1,0 +1,1283 @@
+//! The `ksec` binary as a user drives it: files, stdin pipes, kubectl, `.sops.yaml`, exit
+//! codes, stdout and stderr.
+//!
+//! Every test is a short session in a scratch directory with an empty home: given these files
+//! and these keys, this command prints that and exits so. None of them needs the real sops;
+//! the kubectl ones use the real kubectl (skipped outside CI when it is missing).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::assert::Assert;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use common::{SAMPLE_RECIPIENT, VECTOR_RECIPIENT, sample_key, testdata, vector_key};
+
+/// A secret value that must never show up anywhere but in decrypted output.
+const MARKER: &str = "S3CR3T-MARKER-93f1";
+/// `MARKER` base64-encoded, as it sits in a Secret's `data`.
+const MARKER_BASE64: &str = "UzNDUjNULU1BUktFUi05M2Yx";
+/// The rule every Kubernetes user passes: encrypt only what is under `data` and `stringData`.
+const SECRET_REGEX: &str = "^(data|stringData)$";
+
+/// A Secret whose password is [`MARKER`].
+fn secret_with_marker() -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\ntype: Opaque\n\
+         stringData:\n  username: admin\n  password: {MARKER}\ndata:\n  token: {MARKER_BASE64}\n"
+    )
+}
+
+/// One user's scratch session: a working directory (the commands' current directory) and an
+/// empty home beside it, so no key or config of the developer's leaks in.
+struct Session {
+    tmp: tempfile::TempDir,
+}
+
+impl Session {
+    fn new() -> Session {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        fs::create_dir(tmp.path().join("work")).expect("work dir");
+        fs::create_dir(tmp.path().join("home")).expect("home dir");
+        Session { tmp }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.tmp.path().join("work")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir().join(name)
+    }
+
+    /// Writes `work/<name>`, creating directories on the way.
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create dirs");
+        }
+        fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    }
+
+    fn read_string(&self, name: &str) -> String {
+        String::from_utf8(self.read(name)).expect("UTF-8 file")
+    }
+
+    /// The names in the working directory, sorted.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.dir())
+            .expect("list work dir")
+            .map(|entry| entry.expect("dir entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// `ksec` run from the working directory, with no identity.
+    fn command(&self) -> Command {
+        let mut cmd = common::ksec(&self.home());
+        cmd.current_dir(self.dir());
+        cmd
+    }
+
+    fn ksec(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.command())
+    }
+
+    /// `ksec` with the sample identity in SOPS_AGE_KEY_FILE.
+    fn ksec_with_key(&self) -> assert_cmd::Command {
+        let mut cmd = self.ksec();
+        cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+        cmd
+    }
+
+    /// Writes `plain` as `name`, encrypts it for the sample recipient with the Secret rule,
+    /// and saves the result as `enc_name`.
+    fn encrypt_secret(&self, name: &str, plain: &str, enc_name: &str) -> String {
+        self.write(name, plain);
+        let assert = self
+            .ksec()
+            .args([
+                "encrypt",
+                "--age",
+                SAMPLE_RECIPIENT,
+                "--encrypted-regex",
+                SECRET_REGEX,
+                name,
+            ])
+            .assert()
+            .success()
+            .stderr("");
+        let encrypted = stdout_of(&assert);
+        self.write(enc_name, &encrypted);
+        encrypted
+    }
+
+    /// A command for another tool, with the same empty home.
+    fn tool(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.dir())
+            .env("HOME", self.home())
+            .env_remove("KUBECONFIG");
+        cmd
+    }
+}
+
+fn stdout_of(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr_of(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).expect("UTF-8 stderr")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// Changes one character of the ciphertext of `key`'s value, keeping it valid base64.
+fn tamper_ciphertext(encrypted: &str, key: &str) -> String {
+    let anchor = format!("{key}: ENC[AES256_GCM,data:");
+    let at = encrypted.find(&anchor).expect("the key is encrypted") + anchor.len();
+    let old = &encrypted[at..at + 1];
+    let new = if old == "A" { "B" } else { "A" };
+    format!("{}{new}{}", &encrypted[..at], &encrypted[at + 1..])
+}
+
+/// Runs `ksec decrypt FILE` three ways (to stdout, `-i`, `--output`) with SOPS_AGE_KEY_FILE
+/// set to `key`, and checks each fails with `code` without leaking: nothing on stdout, the
+/// marker nowhere in stderr, FILE unchanged, no output file, no temp file left behind.
+/// Returns the stderr of the stdout run.
+fn assert_decrypt_fails_cleanly(session: &Session, file: &str, key: &Path, code: i32) -> String {
+    let before = session.read(file);
+    let files_before = session.files();
+    let runs: [&[&str]; 3] = [&[], &["-i"], &["--output", "plain-out.yaml"]];
+    let mut first_stderr = None;
+    for extra in runs {
+        let assert = session
+            .ksec()
+            .env("SOPS_AGE_KEY_FILE", key)
+            .arg("decrypt")
+            .args(extra)
+            .arg(file)
+            .assert()
+            .code(code)
+            .stdout("")
+            .stderr(contains(MARKER).not())
+            .stderr(contains(MARKER_BASE64).not());
+        assert_eq!(session.read(file), before, "decrypt {extra:?} {file} changed the file");
+        assert_eq!(
+            session.files(),
+            files_before,
+            "decrypt {extra:?} {file} left files behind"
+        );
+        first_stderr.get_or_insert_with(|| stderr_of(&assert));
+    }
+    first_stderr.expect("three runs")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The README's main job
+
+#[test]
+fn readme_decrypt_prints_the_plaintext_exactly() {
+    // SOPS_AGE_KEY_FILE=testdata/keys/sample.agekey ksec decrypt testdata/secret.enc.yaml
+    let session = Session::new();
+    let expected = fs::read(testdata("secret.yaml")).expect("testdata/secret.yaml");
+    session
+        .ksec_with_key()
+        .arg("decrypt")
+        .arg(testdata("secret.enc.yaml"))
+        .assert()
+        .success()
+        .stdout(expected)
+        .stderr("");
+}
+
+// ---------------------------------------------------------------------------------------------
+// kubectl pipes
+
+/// `kubectl create secret generic db --from-literal=password=hunter2 --dry-run=client -o <output>`.
+fn kubectl_create_secret(session: &Session, kubectl: &Path, output: &str) -> Command {
+    let mut cmd = session.tool(kubectl);
+    cmd.args([
+        "create",
+        "secret",
+        "generic",
+        "db",
+        "--from-literal=password=hunter2",
+        "--dry-run=client",
+        "-o",
+        output,
+    ]);
+    cmd
+}
+
+/// `kubectl … | ksec encrypt --age R --encrypted-regex '^(data|stringData)$'`, a real pipe.
+fn kubectl_piped_into_encrypt(session: &Session, kubectl: &Path, output: &str) -> String {
+    let mut producer = kubectl_create_secret(session, kubectl, output)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("kubectl starts");
+    let encrypted = session
+        .command()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", SECRET_REGEX])
+        .stdin(producer.stdout.take().expect("kubectl stdout"))
+        .output()
+        .expect("ksec starts");
+    assert!(producer.wait().expect("kubectl runs").success(), "kubectl failed");
+    assert!(
+        encrypted.status.success(),
+        "ksec encrypt failed: {}",
+        String::from_utf8_lossy(&encrypted.stderr)
+    );
+    assert!(
+        encrypted.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&encrypted.stderr)
+    );
+    String::from_utf8(encrypted.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn kubectl_yaml_piped_into_encrypt_decrypts_back_to_kubectls_bytes() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Session::new();
+    let kubectl_yaml = common::run_ok(&mut kubectl_create_secret(&session, &kubectl, "yaml")).stdout;
+
+    let encrypted = kubectl_piped_into_encrypt(&session, &kubectl, "yaml");
+    assert!(encrypted.contains("\n  name: db\n"), "{encrypted}");
+    assert!(encrypted.contains("  password: ENC[AES256_GCM,"), "{encrypted}");
+    assert!(
+        !encrypted.contains("aHVudGVyMg=="),
+        "kubectl's base64 password leaked:\n{encrypted}"
+    );
+    assert!(
+        encrypted.contains("encrypted_regex: ^(data|stringData)$"),
+        "{encrypted}"
+    );
+
+    // Back through stdin, and from a file: kubectl's bytes exactly.
+    session
+        .ksec_with_key()
+        .arg("decrypt")
+        .write_stdin(encrypted.clone())
+        .assert()
+        .success()
+        .stdout(kubectl_yaml.clone())
+        .stderr("");
+    session.write("db.enc.yaml", &encrypted);
+    session
+        .ksec_with_key()
+        .args(["decrypt", "db.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(kubectl_yaml);
+}
+
+#[test]
+fn kubectl_json_on_stdin_is_detected_and_round_trips() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Session::new();
+    let kubectl_json = String::from_utf8(common::run_ok(&mut kubectl_create_secret(&session, &kubectl, "json")).stdout)
+        .expect("UTF-8 JSON");
+
+    // No file name: the JSON is recognised from the content and stays JSON.
+    let encrypted = kubectl_piped_into_encrypt(&session, &kubectl, "json");
+    assert!(encrypted.starts_with('{'), "{encrypted}");
+    assert!(encrypted.contains("\"sops\": {"), "{encrypted}");
+    assert!(encrypted.contains("\"name\": \"db\""), "{encrypted}");
+    assert!(encrypted.contains("\"password\": \"ENC[AES256_GCM,"), "{encrypted}");
+
+    // kubectl indents with 4 spaces; `--indent 4` gives its bytes back exactly.
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--indent", "4"])
+        .write_stdin(encrypted.clone())
+        .assert()
+        .success()
+        .stdout(kubectl_json.clone())
+        .stderr("");
+
+    // By default JSON is written as sops writes it: the same document, indented with tabs.
+    let tab_indented: String = kubectl_json
+        .lines()
+        .map(|line| {
+            let body = line.trim_start_matches(' ');
+            let depth = (line.len() - body.len()) / 4;
+            format!("{}{body}\n", "\t".repeat(depth))
+        })
+        .collect();
+    session
+        .ksec_with_key()
+        .arg("decrypt")
+        .write_stdin(encrypted)
+        .assert()
+        .success()
+        .stdout(tab_indented);
+}
+
+#[test]
+fn decrypted_secret_is_parsed_by_kubectl() {
+    // ksec decrypt db.enc.yaml | kubectl label --local -f - checked=true -o yaml
+    // (no cluster here; `--local` makes kubectl parse the manifest without one).
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Session::new();
+    let encrypted = kubectl_piped_into_encrypt(&session, &kubectl, "yaml");
+    session.write("db.enc.yaml", encrypted);
+
+    let mut decrypt = session
+        .command()
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args(["decrypt", "db.enc.yaml"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("ksec starts");
+    let labelled = session
+        .tool(&kubectl)
+        .args(["label", "--local", "-f", "-", "checked=true", "-o", "yaml"])
+        .stdin(decrypt.stdout.take().expect("ksec stdout"))
+        .output()
+        .expect("kubectl starts");
+    assert!(decrypt.wait().expect("ksec runs").success());
+    let labelled_text = String::from_utf8_lossy(&labelled.stdout);
+    assert!(
+        labelled.status.success(),
+        "kubectl rejected ksec's output: {}",
+        String::from_utf8_lossy(&labelled.stderr)
+    );
+    assert!(labelled_text.contains("password: aHVudGVyMg=="), "{labelled_text}");
+    assert!(labelled_text.contains("checked: \"true\""), "{labelled_text}");
+    assert!(labelled_text.contains("name: db"), "{labelled_text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files, stdin and outputs
+
+#[test]
+fn encrypt_reads_a_file_a_dash_or_stdin() {
+    let session = Session::new();
+    let plain = secret_with_marker();
+    session.write("s.yaml", &plain);
+    let runs: [(&[&str], bool); 3] = [(&["s.yaml"], false), (&["-"], true), (&[], true)];
+    for (file_args, from_stdin) in runs {
+        let mut cmd = session.ksec();
+        cmd.args(["encrypt", "--age", SAMPLE_RECIPIENT]).args(file_args);
+        if from_stdin {
+            cmd.write_stdin(plain.clone());
+        }
+        let encrypted = stdout_of(&cmd.assert().success().stderr(""));
+        assert!(encrypted.contains("\nsops:\n"), "encrypt {file_args:?}:\n{encrypted}");
+        assert!(!encrypted.contains(MARKER), "encrypt {file_args:?}:\n{encrypted}");
+        session
+            .ksec_with_key()
+            .arg("decrypt")
+            .write_stdin(encrypted)
+            .assert()
+            .success()
+            .stdout(plain.clone());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn output_flag_writes_a_private_new_file_and_nothing_on_stdout() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    set_mode(&session.path("s.yaml"), 0o644);
+
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output", "s.enc.yaml", "s.yaml"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert!(session.read_string("s.enc.yaml").contains("\nsops:\n"));
+    assert_eq!(mode(&session.path("s.enc.yaml")), 0o600, "a new file may hold secrets");
+
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--output", "plain.yaml", "s.enc.yaml"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert_eq!(session.read_string("plain.yaml"), secret_with_marker());
+    assert_eq!(mode(&session.path("plain.yaml")), 0o600);
+    assert_eq!(session.files(), ["plain.yaml", "s.enc.yaml", "s.yaml"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn in_place_replaces_the_file_atomically_and_keeps_its_permissions() {
+    use std::io::Read;
+
+    let session = Session::new();
+    let plain = secret_with_marker();
+    let path = session.write("s.yaml", &plain);
+    set_mode(&path, 0o640);
+    // A reader that opened the file before keeps seeing the complete old content: the new
+    // file is renamed over the old one, never written into it.
+    let mut reader = fs::File::open(&path).expect("open before");
+
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "s.yaml"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    let encrypted = session.read_string("s.yaml");
+    assert!(
+        encrypted.contains("\nsops:\n") && !encrypted.contains(MARKER),
+        "{encrypted}"
+    );
+    assert_eq!(mode(&path), 0o640);
+    assert_eq!(session.files(), ["s.yaml"], "no temp file is left in the directory");
+    let mut seen = String::new();
+    reader.read_to_string(&mut seen).expect("read old handle");
+    assert_eq!(seen, plain);
+
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--in-place", "s.yaml"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert_eq!(session.read_string("s.yaml"), plain);
+    assert_eq!(mode(&path), 0o640);
+    assert_eq!(session.files(), ["s.yaml"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn in_place_on_a_symlink_encrypts_the_target_and_keeps_the_link() {
+    // sops opens the path for writing, which follows the link; the user who runs
+    // `encrypt -i link.yaml` expects the secret behind it to end up encrypted.
+    let session = Session::new();
+    session.write("real.yaml", secret_with_marker());
+    std::os::unix::fs::symlink("real.yaml", session.path("link.yaml")).expect("symlink");
+
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "link.yaml"])
+        .assert()
+        .success();
+    let link = fs::symlink_metadata(session.path("link.yaml")).expect("lstat link");
+    assert!(
+        link.file_type().is_symlink(),
+        "link.yaml was replaced by a regular file"
+    );
+    let target = session.read_string("real.yaml");
+    assert!(
+        target.contains("\nsops:\n") && !target.contains(MARKER),
+        "the file behind the link is still plaintext:\n{target}"
+    );
+}
+
+#[test]
+fn output_into_a_missing_directory_exits_3_naming_the_target() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    session
+        .ksec()
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--output",
+            "nodir/s.enc.yaml",
+            "s.yaml",
+        ])
+        .assert()
+        .code(3)
+        .stdout("")
+        .stderr(contains("nodir/s.enc.yaml"));
+    assert_eq!(session.files(), ["s.yaml"]);
+}
+
+#[test]
+fn in_place_with_output_is_a_conflict() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    let runs: [&[&str]; 2] = [
+        &[
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "-i",
+            "--output",
+            "out.yaml",
+            "s.yaml",
+        ],
+        &["decrypt", "-i", "--output", "out.yaml", "s.yaml"],
+    ];
+    for args in runs {
+        session
+            .ksec_with_key()
+            .args(args)
+            .assert()
+            .code(8)
+            .stdout("")
+            .stderr(contains("--in-place").and(contains("--output")));
+    }
+    assert_eq!(session.read_string("s.yaml"), secret_with_marker());
+    assert_eq!(session.files(), ["s.yaml"]);
+}
+
+#[test]
+fn in_place_on_stdin_is_a_conflict() {
+    let session = Session::new();
+    let runs: [&[&str]; 4] = [
+        &["encrypt", "--age", SAMPLE_RECIPIENT, "-i"],
+        &["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "-"],
+        &["decrypt", "-i"],
+        &["decrypt", "-i", "-"],
+    ];
+    for args in runs {
+        session
+            .ksec_with_key()
+            .args(args)
+            .write_stdin(secret_with_marker())
+            .assert()
+            .code(8)
+            .stdout("")
+            .stderr(contains("stdin"));
+    }
+}
+
+#[test]
+fn two_encryption_rule_flags_conflict_and_both_are_named() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    let assert = session
+        .ksec()
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--encrypted-regex",
+            SECRET_REGEX,
+            "--unencrypted-suffix",
+            "_plain",
+            "s.yaml",
+        ])
+        .assert()
+        .code(8)
+        .stdout("");
+    // Either spelling (flag or .sops.yaml field) names them.
+    let stderr = stderr_of(&assert).replace('_', "-");
+    assert!(stderr.contains("encrypted-regex"), "{stderr}");
+    assert!(stderr.contains("unencrypted-suffix"), "{stderr}");
+}
+
+#[test]
+fn a_missing_input_file_exits_100_naming_the_path() {
+    let session = Session::new();
+    let runs: [&[&str]; 2] = [
+        &["encrypt", "--age", SAMPLE_RECIPIENT, "nowhere/missing.yaml"],
+        &["decrypt", "nowhere/missing.yaml"],
+    ];
+    for args in runs {
+        session
+            .ksec_with_key()
+            .args(args)
+            .assert()
+            .code(100)
+            .stdout("")
+            .stderr(contains("nowhere/missing.yaml"));
+    }
+}
+
+#[test]
+fn encrypting_an_encrypted_file_exits_203() {
+    let session = Session::new();
+    let encrypted = fs::read(testdata("secret.enc.yaml")).expect("testdata");
+    session.write("s.enc.yaml", &encrypted);
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "s.enc.yaml"])
+        .assert()
+        .code(203)
+        .stdout("")
+        .stderr(contains("s.enc.yaml").and(contains("already encrypted")));
+    assert_eq!(session.read("s.enc.yaml"), encrypted);
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+        .write_stdin(encrypted)
+        .assert()
+        .code(203)
+        .stdout("");
+}
+
+#[test]
+fn decrypting_a_plaintext_file_exits_1() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    session
+        .ksec_with_key()
+        .args(["decrypt", "s.yaml"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("s.yaml").and(contains("not encrypted").or(contains("metadata not found"))))
+        .stderr(contains(MARKER).not());
+}
+
+#[test]
+fn malformed_yaml_exits_2_with_line_and_column() {
+    let session = Session::new();
+    session.write("bad.yaml", format!("password: {MARKER}\n  user: admin\n"));
+    let assert = session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "bad.yaml"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("bad.yaml").and(contains(MARKER).not()));
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(stderr.contains("column"), "{stderr}");
+}
+
+#[test]
+fn empty_yaml_exits_92() {
+    let session = Session::new();
+    session.write("empty.yaml", "");
+    session.write("comments-only.yaml", "# nothing here yet\n");
+    for name in ["empty.yaml", "comments-only.yaml"] {
+        session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT, name])
+            .assert()
+            .code(92)
+            .stdout("")
+            .stderr(contains(name));
+    }
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--input-type", "yaml"])
+        .write_stdin("")
+        .assert()
+        .code(92)
+        .stdout("");
+}
+
+#[test]
+fn encrypt_without_recipients_exits_1_with_a_hint() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    session
+        .ksec()
+        .args(["encrypt", "s.yaml"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("--age").and(contains("SOPS_AGE_RECIPIENTS")));
+}
+
+#[test]
+fn hints_only_suggest_commands_that_exist() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    session.write("s.enc.yaml", fs::read(testdata("secret.enc.yaml")).expect("testdata"));
+    let failures: [&[&str]; 4] = [
+        &["encrypt", "--age", SAMPLE_RECIPIENT, "s.enc.yaml"],
+        &["decrypt", "s.yaml"],
+        &["encrypt", "s.yaml"],
+        &["encrypt", "-i", "--output", "x", "s.yaml"],
+    ];
+    for args in failures {
+        let stderr = stderr_of(&session.ksec().args(args).assert().failure());
+        for suggestion in stderr.split("`ksec ").skip(1) {
+            let subcommand: String = suggestion
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if subcommand.is_empty() || subcommand == "help" {
+                continue;
+            }
+            session
+                .ksec()
+                .args([subcommand.as_str(), "--help"])
+                .assert()
+                .try_success()
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "`ksec {}` suggests `ksec {subcommand}`, which does not exist:\n{stderr}",
+                        args.join(" ")
+                    )
+                });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors never show a secret value
+
+#[test]
+fn a_tampered_value_exits_25_naming_the_file_and_key_but_not_the_secret() {
+    let session = Session::new();
+    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    session.write("t.enc.yaml", tamper_ciphertext(&encrypted, "password"));
+
+    let stderr = assert_decrypt_fails_cleanly(&session, "t.enc.yaml", &sample_key(), 25);
+    assert!(stderr.contains("t.enc.yaml"), "{stderr}");
+    assert!(stderr.contains("stringData.password"), "{stderr}");
+    assert!(stderr.starts_with("ksec: error: "), "{stderr}");
+}
+
+#[test]
+fn a_value_whose_type_was_edited_exits_25_without_echoing_the_plaintext() {
+    // The type is not authenticated, so the value decrypts and then fails to parse as an
+    // int/float/bool/time: the error must not quote what it failed to parse.
+    let session = Session::new();
+    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let password_line = encrypted
+        .lines()
+        .find(|l| l.trim_start().starts_with("password: ENC["))
+        .expect("password line");
+    for type_name in ["int", "float", "bool", "time"] {
+        let edited_line = password_line.replace("type:str]", &format!("type:{type_name}]"));
+        let name = format!("{type_name}.enc.yaml");
+        session.write(&name, encrypted.replace(password_line, &edited_line));
+        let stderr = assert_decrypt_fails_cleanly(&session, &name, &sample_key(), 25);
+        assert!(stderr.contains("stringData.password"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_edited_cleartext_value_exits_51_until_ignore_mac_is_passed() {
+    let session = Session::new();
+    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let edited = encrypted.replace("namespace: prod", "namespace: staging");
+    assert_ne!(edited, encrypted);
+    session.write("edited.enc.yaml", &edited);
+
+    let stderr = assert_decrypt_fails_cleanly(&session, "edited.enc.yaml", &sample_key(), 51);
+    assert!(stderr.contains("edited.enc.yaml"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("mac"), "{stderr}");
+    assert!(
+        stderr.contains("ksec: hint: ") && stderr.contains("--ignore-mac"),
+        "{stderr}"
+    );
+
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--ignore-mac", "edited.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(secret_with_marker().replace("namespace: prod", "namespace: staging"));
+}
+
+#[test]
+fn the_wrong_identity_exits_128_saying_what_was_tried() {
+    let session = Session::new();
+    session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+
+    let stderr = assert_decrypt_fails_cleanly(&session, "s.enc.yaml", &vector_key(), 128);
+    assert!(stderr.contains("s.enc.yaml"), "{stderr}");
+    assert!(stderr.contains(SAMPLE_RECIPIENT), "the recipient is listed:\n{stderr}");
+    // Where identities were looked for.
+    assert!(stderr.contains("SOPS_AGE_KEY_FILE"), "{stderr}");
+    assert!(stderr.contains(&vector_key().display().to_string()), "{stderr}");
+    assert!(stderr.contains("SOPS_AGE_KEY:"), "{stderr}");
+    assert!(stderr.contains("SOPS_AGE_KEY_CMD"), "{stderr}");
+    let default_keys = session.home().join(".config/sops/age/keys.txt");
+    assert!(stderr.contains(&default_keys.display().to_string()), "{stderr}");
+    assert!(!stderr.contains("AGE-SECRET-KEY"), "{stderr}");
+}
+
+#[test]
+fn the_wrong_identity_report_keeps_every_line_under_the_error() {
+    // Each stderr line is either `ksec: …` or indented below it, so the report reads as one
+    // message (and `grep '^ksec:'` finds every message).
+    let session = Session::new();
+    session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let assert = session
+        .ksec()
+        .env("SOPS_AGE_KEY_FILE", vector_key())
+        .args(["decrypt", "s.enc.yaml"])
+        .assert()
+        .code(128);
+    let stderr = stderr_of(&assert);
+    for line in stderr.lines() {
+        assert!(
+            line.starts_with("ksec: ") || line.starts_with(' '),
+            "line {line:?} is neither `ksec: …` nor indented:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn plaintext_parse_errors_do_not_quote_the_input() {
+    let session = Session::new();
+    let inputs = [
+        ("a.yaml", format!("password: {MARKER}\n  user: x\n")),
+        ("b.yaml", format!("password: \"{MARKER}\n")),
+        ("c.yaml", format!("password: !!int {MARKER}\n")),
+        ("d.yaml", format!("password: [{MARKER}\n")),
+        ("e.yaml", format!("{MARKER}\n")),
+        ("f.json", format!("{{\"password\": {MARKER}}}")),
+        ("g.json", format!("{{\"password\": \"{MARKER}\"")),
+        ("h.json", format!("[\"{MARKER}\"]")),
+    ];
+    for (name, contents) in inputs {
+        session.write(name, contents);
+        session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT, name])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(name).and(contains(MARKER).not()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where identities and recipients come from
+
+/// Decrypts testdata/secret.enc.yaml with `configure` setting up the identity.
+fn decrypts_sample_with(session: &Session, configure: impl FnOnce(&mut assert_cmd::Command)) {
+    let mut cmd = session.ksec();
+    configure(&mut cmd);
+    cmd.arg("decrypt")
+        .arg(testdata("secret.enc.yaml"))
+        .assert()
+        .success()
+        .stdout(fs::read(testdata("secret.yaml")).expect("testdata"))
+        .stderr("");
+}
+
+#[test]
+fn identity_from_sops_age_key_file() {
+    let session = Session::new();
+    decrypts_sample_with(&session, |cmd| {
+        cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+    });
+}
+
+#[test]
+fn identity_from_sops_age_key_literal() {
+    let session = Session::new();
+    let key = fs::read_to_string(sample_key()).expect("sample key");
+    decrypts_sample_with(&session, |cmd| {
+        cmd.env("SOPS_AGE_KEY", key);
+    });
+}
+
+#[test]
+fn identity_from_sops_age_key_cmd() {
+    let session = Session::new();
+    let command = format!("cat '{}'", sample_key().display());
+    decrypts_sample_with(&session, |cmd| {
+        cmd.env("SOPS_AGE_KEY_CMD", command);
+    });
+}
+
+#[test]
+fn identity_from_the_default_keys_txt() {
+    let session = Session::new();
+    let keys = session.home().join(".config/sops/age/keys.txt");
+    fs::create_dir_all(keys.parent().expect("parent")).expect("mkdir");
+    fs::copy(sample_key(), &keys).expect("copy key");
+    decrypts_sample_with(&session, |_| {});
+}
+
+#[test]
+fn recipients_from_sops_age_recipients() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    let assert = session
+        .ksec()
+        .env("SOPS_AGE_RECIPIENTS", SAMPLE_RECIPIENT)
+        .args(["encrypt", "s.yaml"])
+        .assert()
+        .success();
+    let encrypted = stdout_of(&assert);
+    assert!(
+        encrypted.contains(&format!("recipient: {SAMPLE_RECIPIENT}")),
+        "{encrypted}"
+    );
+    session
+        .ksec_with_key()
+        .arg("decrypt")
+        .write_stdin(encrypted)
+        .assert()
+        .success()
+        .stdout(secret_with_marker());
+}
+
+// ---------------------------------------------------------------------------------------------
+// .sops.yaml
+
+fn recipients_in(encrypted: &str) -> Vec<&str> {
+    encrypted
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- recipient: "))
+        .collect()
+}
+
+#[test]
+fn sops_yaml_is_found_above_the_current_directory_and_the_first_matching_rule_wins() {
+    let session = Session::new();
+    session.write(
+        "proj/.sops.yaml",
+        format!(
+            "creation_rules:\n  \
+             - path_regex: \\.password-only\\.yaml$\n    encrypted_regex: ^password$\n    age: {SAMPLE_RECIPIENT}\n  \
+             - path_regex: \\.yaml$\n    age: {VECTOR_RECIPIENT}\n"
+        ),
+    );
+    session.write(
+        "proj/apps/payments/db.password-only.yaml",
+        format!("password: {MARKER}\nuser: admin\n"),
+    );
+    session.write("proj/apps/payments/other.yaml", format!("password: {MARKER}\n"));
+
+    let in_payments = |file: &str| {
+        let mut cmd = session.ksec();
+        cmd.current_dir(session.path("proj/apps/payments"))
+            .args(["encrypt", file]);
+        stdout_of(&cmd.assert().success())
+    };
+    // Both rules match db.password-only.yaml; the first one applies, fields and keys.
+    let encrypted = in_payments("db.password-only.yaml");
+    assert_eq!(recipients_in(&encrypted), [SAMPLE_RECIPIENT], "{encrypted}");
+    assert!(
+        encrypted.contains("\nuser: admin\n"),
+        "only `password` is encrypted:\n{encrypted}"
+    );
+    assert!(encrypted.contains("encrypted_regex: ^password$"), "{encrypted}");
+    assert!(!encrypted.contains(MARKER), "{encrypted}");
+
+    let encrypted = in_payments("other.yaml");
+    assert_eq!(recipients_in(&encrypted), [VECTOR_RECIPIENT], "{encrypted}");
+}
+
+#[test]
+fn sops_yaml_is_searched_from_the_current_directory_not_the_files() {
+    let session = Session::new();
+    session.write(
+        "here/.sops.yaml",
+        format!("creation_rules:\n  - age: {SAMPLE_RECIPIENT}\n"),
+    );
+    session.write(
+        "there/.sops.yaml",
+        format!("creation_rules:\n  - age: {VECTOR_RECIPIENT}\n"),
+    );
+    session.write("there/s.yaml", secret_with_marker());
+    let assert = session
+        .ksec()
+        .current_dir(session.path("here"))
+        .args(["encrypt", "../there/s.yaml"])
+        .assert()
+        .success();
+    assert_eq!(recipients_in(&stdout_of(&assert)), [SAMPLE_RECIPIENT]);
+}
+
+#[test]
+fn config_flag_and_sops_config_replace_the_search() {
+    let session = Session::new();
+    session.write(".sops.yaml", format!("creation_rules:\n  - age: {SAMPLE_RECIPIENT}\n"));
+    session.write(
+        "elsewhere/team.yaml",
+        format!("creation_rules:\n  - age: {VECTOR_RECIPIENT}\n"),
+    );
+    session.write("s.yaml", secret_with_marker());
+
+    let before = session.ksec().args(["encrypt", "s.yaml"]).assert().success();
+    assert_eq!(recipients_in(&stdout_of(&before)), [SAMPLE_RECIPIENT]);
+
+    let runs: [&[&str]; 2] = [
+        &["--config", "elsewhere/team.yaml", "encrypt", "s.yaml"],
+        &["encrypt", "--config", "elsewhere/team.yaml", "s.yaml"],
+    ];
+    for args in runs {
+        let assert = session.ksec().args(args).assert().success();
+        assert_eq!(recipients_in(&stdout_of(&assert)), [VECTOR_RECIPIENT], "{args:?}");
+    }
+    let assert = session
+        .ksec()
+        .env("SOPS_CONFIG", session.path("elsewhere/team.yaml"))
+        .args(["encrypt", "s.yaml"])
+        .assert()
+        .success();
+    assert_eq!(recipients_in(&stdout_of(&assert)), [VECTOR_RECIPIENT]);
+}
+
+#[test]
+fn no_matching_creation_rule_exits_1() {
+    let session = Session::new();
+    session.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: {SAMPLE_RECIPIENT}\n"),
+    );
+    session.write("plain.yaml", secret_with_marker());
+    session
+        .ksec()
+        .args(["encrypt", "plain.yaml"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            contains("no creation rule")
+                .and(contains("plain.yaml"))
+                .and(contains(".sops.yaml")),
+        );
+}
+
+/// A project whose `.sops.yaml` splits the data key between the sample and vector identities.
+fn two_group_project(session: &Session) {
+    session.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: \\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    \
+             shamir_threshold: 2\n    key_groups:\n      - age:\n          - {SAMPLE_RECIPIENT}\n      \
+             - age:\n          - {VECTOR_RECIPIENT}\n"
+        ),
+    );
+    session.write("s.yaml", secret_with_marker());
+}
+
+#[test]
+fn key_groups_need_an_identity_from_each_group() {
+    let session = Session::new();
+    two_group_project(&session);
+    session
+        .ksec()
+        .args(["encrypt", "--output", "s.enc.yaml", "s.yaml"])
+        .assert()
+        .success();
+    let encrypted = session.read_string("s.enc.yaml");
+    let metadata = encrypted.split("\nsops:\n").nth(1).expect("a sops block");
+    let fields: Vec<&str> = metadata.lines().map(str::trim).collect();
+    assert!(fields.contains(&"shamir_threshold: 2"), "{encrypted}");
+    assert!(fields.contains(&"key_groups:"), "{encrypted}");
+    assert_eq!(recipients_in(&encrypted), [SAMPLE_RECIPIENT, VECTOR_RECIPIENT]);
+
+    // Both identities (from two sources): decrypts.
+    let vector_identity = fs::read_to_string(vector_key()).expect("vector key");
+    session
+        .ksec_with_key()
+        .env("SOPS_AGE_KEY", vector_identity)
+        .args(["decrypt", "s.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(secret_with_marker());
+    // One of them: the threshold is not reached.
+    for key in [sample_key(), vector_key()] {
+        let stderr = assert_decrypt_fails_cleanly(&session, "s.enc.yaml", &key, 128);
+        assert!(
+            stderr.contains(SAMPLE_RECIPIENT) && stderr.contains(VECTOR_RECIPIENT),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn age_on_the_command_line_replaces_the_configs_keys() {
+    let session = Session::new();
+    two_group_project(&session);
+    let assert = session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "s.yaml"])
+        .assert()
+        .success();
+    let encrypted = stdout_of(&assert);
+    assert_eq!(recipients_in(&encrypted), [SAMPLE_RECIPIENT], "{encrypted}");
+    assert!(!encrypted.contains("key_groups"), "{encrypted}");
+    // The rule's other fields still apply.
+    assert!(
+        encrypted.contains("encrypted_regex: ^(data|stringData)$"),
+        "{encrypted}"
+    );
+    session
+        .ksec_with_key()
+        .arg("decrypt")
+        .write_stdin(encrypted)
+        .assert()
+        .success()
+        .stdout(secret_with_marker());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output types
+
+#[test]
+fn output_type_json_from_yaml() {
+    let session = Session::new();
+    session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let expected = format!(
+        "{{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Secret\",\n\t\"metadata\": {{\n\t\t\"name\": \"db\",\n\
+         \t\t\"namespace\": \"prod\"\n\t}},\n\t\"type\": \"Opaque\",\n\t\"stringData\": {{\n\
+         \t\t\"username\": \"admin\",\n\t\t\"password\": \"{MARKER}\"\n\t}},\n\t\"data\": {{\n\
+         \t\t\"token\": \"{MARKER_BASE64}\"\n\t}}\n}}\n"
+    );
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--output-type", "json", "s.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(expected);
+}
+
+#[test]
+fn output_type_yaml_from_json() {
+    let session = Session::new();
+    let assert = session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output-type", "yaml"])
+        .arg(testdata("app-config.json"))
+        .assert()
+        .success();
+    let encrypted = stdout_of(&assert);
+    assert!(encrypted.starts_with("service: ENC[AES256_GCM,"), "{encrypted}");
+    assert!(
+        encrypted.contains("\napi_key_unencrypted: public-value\n"),
+        "{encrypted}"
+    );
+    assert!(encrypted.contains("\nsops:\n"), "{encrypted}");
+    session.write("app.enc.yaml", encrypted);
+    session
+        .ksec_with_key()
+        .args(["decrypt", "app.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(
+            "service: payments\nreplicas: 3\ndatabase:\n    user: payments\n    password: hunter2\n    \
+             pool: 10.5\n    tls: true\nfeatures:\n    - a\n    - b\napi_key_unencrypted: public-value\n",
+        );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipes
+
+#[test]
+fn decrypt_into_a_pipe_closed_early_exits_0_quietly() {
+    // ksec decrypt big.enc.yaml | head -c 10
+    let session = Session::new();
+    let big: String = (0..4000)
+        .map(|i| format!("key{i:04}: value-{i}-{}\n", "x".repeat(40)))
+        .collect();
+    session.write("big.yaml", &big);
+    session
+        .ksec()
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--output",
+            "big.enc.yaml",
+            "big.yaml",
+        ])
+        .assert()
+        .success();
+
+    let mut decrypt = session
+        .command()
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args(["decrypt", "big.enc.yaml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksec starts");
+    let head = Command::new("head")
+        .args(["-c", "10"])
+        .stdin(decrypt.stdout.take().expect("ksec stdout"))
+        .output()
+        .expect("head starts");
+    let decrypt = decrypt.wait_with_output().expect("ksec runs");
+    assert_eq!(head.stdout, &big.as_bytes()[..10]);
+    assert_eq!(
+        decrypt.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&decrypt.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&decrypt.stderr), "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Version, help, completions
+
+#[test]
+fn version_is_printed() {
+    Session::new()
+        .ksec()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("ksec {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn help_for_encrypt_and_decrypt_shows_examples() {
+    let session = Session::new();
+    for command in ["encrypt", "decrypt"] {
+        session
+            .ksec()
+            .args(["help", command])
+            .assert()
+            .success()
+            .stdout(contains("Examples:").and(contains(format!("ksec {command} "))));
+    }
+}
+
+#[test]
+fn completions_for_bash_mention_ksec() {
+    Session::new()
+        .ksec()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(contains("ksec").and(contains("encrypt")))
+        .stderr("");
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an encrypted Secret looks like
+
+#[test]
+fn an_encrypted_secret_keeps_its_metadata_readable_and_hides_every_value() {
+    let session = Session::new();
+    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    for readable in [
+        "apiVersion: v1\n",
+        "kind: Secret\n",
+        "metadata:\n  name: db\n  namespace: prod\n",
+        "type: Opaque\n",
+        "stringData:\n  username: ENC[AES256_GCM,",
+        "\n  password: ENC[AES256_GCM,",
+        "data:\n  token: ENC[AES256_GCM,",
+    ] {
+        assert!(encrypted.contains(readable), "missing {readable:?}:\n{encrypted}");
+    }
+    assert!(!encrypted.contains(MARKER), "the password leaked:\n{encrypted}");
+    assert!(!encrypted.contains(MARKER_BASE64), "the token leaked:\n{encrypted}");
+    assert!(!encrypted.contains("admin"), "the username leaked:\n{encrypted}");
+}

@@ -1,0 +1,128 @@
+//! Shared test harness: the ksec binary, the real peers (sops, age), keys and vectors.
+//!
+//! Peers are found through `KSEC_PEER_*` variables (`eval "$(../shared/peers/install-peers.sh)"`).
+//! A missing peer fails the test when `CI` is set and skips it (with a note) otherwise.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `testdata/<name>`.
+pub fn testdata(name: &str) -> PathBuf {
+    root().join("testdata").join(name)
+}
+
+/// The shared vectors directory (`../shared/vectors/sops-upstream`).
+pub fn vectors() -> PathBuf {
+    root().join("../shared/vectors/sops-upstream")
+}
+
+/// The sample age identity shipped in `testdata/keys/`, and its recipient.
+pub const SAMPLE_RECIPIENT: &str = "age1a9rwfgzv4n0vlm94485cv65gye0m597ax2ujym3ertpf5ynn9vfqn4qzky";
+
+pub fn sample_key() -> PathBuf {
+    testdata("keys/sample.agekey")
+}
+
+/// The upstream sops test identities (vectors/keys) and their recipients.
+pub const VECTOR_RECIPIENT: &str = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun";
+pub const VECTOR_RECIPIENT_2: &str = "age1afnrdrkyvy0sl5e08t9ffs4c7g5e5npc8luf7hjc77syewg5gajsls4r90";
+
+pub fn vector_key() -> PathBuf {
+    vectors().join("keys/age-test-identity.txt")
+}
+
+pub fn vector_key_2() -> PathBuf {
+    vectors().join("keys/age-test-identity-2.txt")
+}
+
+/// A `ksec` command with a clean environment: no SOPS_* variables from the developer's
+/// shell, HOME and XDG_CONFIG_HOME pointing at an empty directory.
+pub fn ksec(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksec"));
+    isolate(&mut cmd, home);
+    cmd
+}
+
+/// Removes the caller's key and config variables and points HOME at `home`.
+pub fn isolate(cmd: &mut Command, home: &Path) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("SOPS_") {
+            cmd.env_remove(name.as_ref());
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("SOPS_DISABLE_VERSION_CHECK", "1");
+}
+
+/// The real sops binary, or `None` (after a note) when it is not installed outside CI.
+pub fn sops() -> Option<PathBuf> {
+    peer("KSEC_PEER_SOPS")
+}
+
+/// The real `age` binary.
+pub fn age() -> Option<PathBuf> {
+    peer("KSEC_PEER_AGE")
+}
+
+/// The real `kubectl`.
+pub fn kubectl() -> Option<PathBuf> {
+    match std::env::var_os("KSEC_PEER_KUBECTL") {
+        Some(_) => peer("KSEC_PEER_KUBECTL"),
+        None => which("kubectl").or_else(|| peer("KSEC_PEER_KUBECTL")),
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+fn peer(var: &str) -> Option<PathBuf> {
+    match std::env::var_os(var).map(PathBuf::from) {
+        Some(path) if path.is_file() => Some(path),
+        other => {
+            let why = match other {
+                Some(p) => format!("{var}={} does not exist", p.display()),
+                None => format!("{var} is not set"),
+            };
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "{why}: CI must run interop tests against the real peer (eval \"$(../shared/peers/install-peers.sh)\")"
+                );
+            }
+            eprintln!("note: skipping a peer test: {why}");
+            None
+        }
+    }
+}
+
+/// A `sops` command with a clean environment (same isolation as [`ksec`]).
+pub fn sops_cmd(sops: &Path, home: &Path) -> Command {
+    let mut cmd = Command::new(sops);
+    isolate(&mut cmd, home);
+    cmd
+}
+
+/// Runs a command and returns its output, panicking with stderr when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("command starts");
+    assert!(
+        out.status.success(),
+        "{:?} failed with {}:\n{}",
+        cmd,
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
