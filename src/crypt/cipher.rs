@@ -27,11 +27,16 @@ pub type Iv = [u8; IV_LEN];
 /// An `ENC[...]` string taken apart.
 #[derive(Debug)]
 pub struct Ciphertext {
-    pub data: Vec<u8>,
-    pub iv: Vec<u8>,
+    /// The ciphertext bytes; decryption turns them into the plaintext in place.
+    pub data: Zeroizing<Vec<u8>>,
+    iv: [u8; MAX_IV_LEN],
+    iv_len: usize,
     pub tag: [u8; TAG_LEN],
     pub value_type: ValueType,
 }
+
+/// Longest IV accepted on input (sops writes 32 bytes; 12 and 16 occur in hand-made files).
+const MAX_IV_LEN: usize = 32;
 
 /// Whether a string is meant to be a sops ciphertext (as opposed to a plain value).
 pub fn looks_encrypted(s: &str) -> bool {
@@ -40,44 +45,99 @@ pub fn looks_encrypted(s: &str) -> bool {
 
 impl Ciphertext {
     /// Parses `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:<type>]` as sops does: the
-    /// pattern is anchored at the start only, and the type runs to the last `]`.
+    /// pattern is anchored at the start only, and the type runs to the last `]`. Base64 has no
+    /// commas, so the fields split at the commas.
     pub fn parse(s: &str) -> Result<Ciphertext, String> {
         let bad = || "not in sops' ENC[AES256_GCM,...] format".to_string();
         let rest = s.strip_prefix(PREFIX).ok_or_else(bad)?;
         let close = rest.rfind(']').ok_or_else(bad)?;
         let rest = &rest[..close];
-        let (data, rest) = rest.split_once(",iv:").ok_or_else(bad)?;
-        let (iv, rest) = rest.split_once(",tag:").ok_or_else(bad)?;
-        let (tag, type_name) = rest.split_once(",type:").ok_or_else(bad)?;
+        let (data, rest) = rest.split_once(',').ok_or_else(bad)?;
+        let (iv, rest) = rest
+            .strip_prefix("iv:")
+            .and_then(|r| r.split_once(','))
+            .ok_or_else(bad)?;
+        let (tag, type_name) = rest
+            .strip_prefix("tag:")
+            .and_then(|r| r.split_once(','))
+            .ok_or_else(bad)?;
+        let type_name = type_name.strip_prefix("type:").ok_or_else(bad)?;
         if data.is_empty() || iv.is_empty() || tag.is_empty() || type_name.is_empty() {
             return Err(bad());
         }
-        let decode = |field: &str, text: &str| B64.decode(text).map_err(|e| format!("bad base64 in {field}: {e}"));
-        let data = decode("data", data)?;
-        let iv = decode("iv", iv)?;
-        let tag: [u8; TAG_LEN] = decode("tag", tag)?
-            .try_into()
-            .map_err(|_| "the GCM tag is not 16 bytes".to_string())?;
         let value_type = ValueType::from_name(type_name).ok_or_else(|| format!("unknown datatype {type_name:?}"))?;
+        let mut decoded = Zeroizing::new(Vec::with_capacity(data.len() * 3 / 4 + 3));
+        B64.decode_vec(data, &mut decoded)
+            .map_err(|e| format!("bad base64 in data: {e}"))?;
+        let mut iv_buf = [0u8; MAX_IV_LEN + 3];
+        let iv_len = B64
+            .decode_slice(iv, &mut iv_buf)
+            .map_err(|_| "bad base64 (or length) in iv".to_string())?;
+        if iv_len > MAX_IV_LEN {
+            return Err(format!("unsupported IV length {iv_len}"));
+        }
+        let mut tag_buf = [0u8; TAG_LEN + 3];
+        let tag_len = B64
+            .decode_slice(tag, &mut tag_buf)
+            .map_err(|_| "bad base64 in tag".to_string())?;
+        if tag_len != TAG_LEN {
+            return Err("the GCM tag is not 16 bytes".to_string());
+        }
+        let mut iv_array = [0u8; MAX_IV_LEN];
+        iv_array[..iv_len].copy_from_slice(&iv_buf[..iv_len]);
+        let mut tag_array = [0u8; TAG_LEN];
+        tag_array.copy_from_slice(&tag_buf[..TAG_LEN]);
         Ok(Ciphertext {
-            data,
-            iv,
-            tag,
+            data: decoded,
+            iv: iv_array,
+            iv_len,
+            tag: tag_array,
             value_type,
         })
     }
 
-    /// Decrypts with the data key; `aad` is the value's key path (`a:b:`).
-    pub fn open(&self, key: &DataKey, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
-        let mut buffer = Zeroizing::new(self.data.clone());
-        let ok = match self.iv.len() {
-            32 => open_with::<U32>(key, &self.iv, aad, &mut buffer, &self.tag),
-            12 => open_with::<U12>(key, &self.iv, aad, &mut buffer, &self.tag),
-            16 => open_with::<U16>(key, &self.iv, aad, &mut buffer, &self.tag),
+    pub fn iv(&self) -> &[u8] {
+        &self.iv[..self.iv_len]
+    }
+}
+
+/// Decrypts values for one file. Holds the expanded AES key for sops's 32-byte IVs, so it is
+/// computed once per file rather than once per value.
+pub struct Opener<'k> {
+    key: &'k DataKey,
+    gcm: AesGcm<Aes256, U32>,
+}
+
+impl<'k> Opener<'k> {
+    pub fn new(key: &'k DataKey) -> Opener<'k> {
+        Opener {
+            key,
+            gcm: AesGcm::new(GenericArray::from_slice(key.as_bytes())),
+        }
+    }
+
+    /// Decrypts `ciphertext`; `aad` is the value's key path (`a:b:`).
+    pub fn open(&self, mut ciphertext: Ciphertext, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+        let tag = ciphertext.tag;
+        let iv_len = ciphertext.iv_len;
+        let iv = ciphertext.iv;
+        let buffer = ciphertext.data.as_mut_slice();
+        let ok = match iv_len {
+            32 => self
+                .gcm
+                .decrypt_in_place_detached(
+                    GenericArray::from_slice(&iv[..32]),
+                    aad,
+                    buffer,
+                    GenericArray::from_slice(&tag),
+                )
+                .is_ok(),
+            12 => open_with::<U12>(self.key, &iv[..12], aad, buffer, &tag),
+            16 => open_with::<U16>(self.key, &iv[..16], aad, buffer, &tag),
             n => return Err(format!("unsupported IV length {n}")),
         };
         if ok {
-            Ok(buffer)
+            Ok(std::mem::take(&mut ciphertext.data))
         } else {
             Err("authentication failed (wrong key, or the value or its key path was changed)".to_string())
         }
@@ -178,7 +238,10 @@ mod tests {
             "ENC[AES256_GCM,data:GPHGR9k=,iv:lttUAjFJmKTIdM6IDFs1db8MDbqYqtBUgXD0K9SIVrw=,tag:3czhn25rWr1l2KEwuJlBdA==,type:str]"
         );
         let parsed = Ciphertext::parse(&enc).unwrap();
-        assert_eq!(parsed.open(&known_key(), b"hello:").unwrap().as_slice(), b"world");
+        assert_eq!(
+            Opener::new(&known_key()).open(parsed, b"hello:").unwrap().as_slice(),
+            b"world"
+        );
     }
 
     #[test]
@@ -186,7 +249,7 @@ mod tests {
         let mut sealer = Sealer::new(&known_key());
         let enc = sealer.seal(b"secret", b"data:password:", &[7; 32], ValueType::Str);
         let parsed = Ciphertext::parse(&enc).unwrap();
-        assert!(parsed.open(&known_key(), b"data:other:").is_err());
+        assert!(Opener::new(&known_key()).open(parsed, b"data:other:").is_err());
     }
 
     #[test]

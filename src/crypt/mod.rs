@@ -15,7 +15,7 @@ use crate::keys::DataKey;
 use crate::rules::{CommentStack, EncryptionRule, PathVerdict};
 use crate::scalar::{self, Decoded, ValueType};
 use crate::tree::{Comment, Encrypted, Mapping, MappingItem, Node, Plain, Scalar, Sequence, SequenceItem, Tree, Value};
-use cipher::{Ciphertext, IvSource, Sealer};
+use cipher::{Ciphertext, IvSource, Opener, Sealer};
 
 /// What the MAC hash starts with under `mac_only_encrypted` (SHA-256 of "sops").
 const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
@@ -256,7 +256,7 @@ pub fn encrypt(
 // ---- Decryption -----------------------------------------------------------------------------
 
 struct Decrypter<'a> {
-    key: &'a DataKey,
+    opener: Opener<'a>,
     file: &'a str,
     pending_comment: Option<Comment>,
     warnings: Vec<String>,
@@ -286,10 +286,12 @@ impl LeafAction for Decrypter<'_> {
             }
         };
         let ciphertext = Ciphertext::parse(text).map_err(|m| self.error(aad, m))?;
-        let plaintext = ciphertext
-            .open(self.key, aad.as_bytes())
+        let value_type = ciphertext.value_type;
+        let plaintext = self
+            .opener
+            .open(ciphertext, aad.as_bytes())
             .map_err(|m| self.error(aad, m))?;
-        let decoded = scalar::parse_plaintext(ciphertext.value_type, &plaintext).map_err(|m| self.error(aad, m))?;
+        let decoded = scalar::parse_plaintext(value_type, &plaintext).map_err(|m| self.error(aad, m))?;
         match decoded {
             Decoded::Value(value) => {
                 scalar.replace(value.clone());
@@ -309,8 +311,9 @@ impl LeafAction for Decrypter<'_> {
             return Ok(());
         }
         let opened = Ciphertext::parse(&comment.text).and_then(|c| {
-            let plain = c.open(self.key, aad.as_bytes())?;
-            match scalar::parse_plaintext(c.value_type, &plain)? {
+            let value_type = c.value_type;
+            let plain = self.opener.open(c, aad.as_bytes())?;
+            match scalar::parse_plaintext(value_type, &plain)? {
                 Decoded::Comment(text) => Ok(text),
                 Decoded::Value(_) => Err("not a comment".into()),
             }
@@ -348,7 +351,7 @@ pub fn decrypt(
     file: &str,
 ) -> Result<Decrypted, Error> {
     let action = Decrypter {
-        key,
+        opener: Opener::new(key),
         file,
         pending_comment: None,
         warnings: Vec::new(),
@@ -386,7 +389,7 @@ pub fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Result<St
         return Err(unreadable("the file has no MAC".into()));
     }
     let ciphertext = Ciphertext::parse(stored).map_err(unreadable)?;
-    let plain = ciphertext.open(key, aad.as_bytes()).map_err(unreadable)?;
+    let plain = Opener::new(key).open(ciphertext, aad.as_bytes()).map_err(unreadable)?;
     String::from_utf8(plain.to_vec()).map_err(|_| unreadable("the MAC is not text".into()))
 }
 

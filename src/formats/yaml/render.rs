@@ -152,7 +152,22 @@ fn is_printable(c: char) -> bool {
         || (('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}')
 }
 
+/// Characters that never change a plain scalar's meaning (base64, tokens, hostnames).
+fn is_inert(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'.' | b'_')
+}
+
 fn analyze(s: &str) -> Analysis {
+    // Fast path for the common case (base64 `data` values, identifiers): every style allowed.
+    if !s.is_empty() && s.bytes().all(is_inert) && !s.starts_with("...") {
+        return Analysis {
+            multiline: false,
+            flow_plain_allowed: true,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+    }
     if s.is_empty() {
         return Analysis {
             multiline: false,
