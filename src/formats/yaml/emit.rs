@@ -80,26 +80,23 @@ fn document_patches<S: State>(
 ) {
     let Some(layout) = &doc.layout else { return };
     let newline = source.newline;
-    if layout.rewrite || !has_layout(&doc.root) {
-        let mut text = String::new();
-        fresh_document(
-            doc,
-            requested_indent.or(layout.indent).unwrap_or(canonical_indent),
-            newline,
-            &mut text,
-        );
-        // The rewritten document must start on its own line.
-        let starts_line = layout.span.start == 0 || source.text.as_bytes()[layout.span.start - 1] == b'\n';
-        if !starts_line {
-            text.insert_str(0, newline);
+    let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
+    if layout.rewrite {
+        rewrite_document(doc, source, indent, false, patches);
+        // Comments outside the rewritten span keep their place; patches inside it are
+        // superseded by the rewrite.
+        PatchWalker::<S> {
+            source,
+            canonical_indent,
+            patches,
+            state: std::marker::PhantomData,
         }
-        if text.ends_with(newline) && source.text[layout.span.end..].starts_with(['\n', '\r']) {
-            text.truncate(text.len() - newline.len());
-        }
-        patches.push(Patch {
-            span: layout.span,
-            text,
-        });
+        .mapping(&doc.root);
+        return;
+    }
+    if !has_layout(&doc.root) {
+        // Nodes were added by hand: the whole document is written from scratch.
+        rewrite_document(doc, source, indent, true, patches);
         return;
     }
     let mut walker = PatchWalker::<S> {
@@ -115,7 +112,13 @@ fn document_patches<S: State>(
         fresh_entry("sops", meta, 0, indent, newline, &mut text);
         text
     });
+    // A document that held nothing but its `sops` block is an empty mapping, as sops writes it.
+    let only_metadata = doc.root.items.is_empty();
     match (layout.metadata_span, metadata_text) {
+        (Some(span), None) if only_metadata => patches.push(Patch {
+            span,
+            text: format!("{{}}{newline}"),
+        }),
         (Some(span), text) => patches.push(Patch {
             span,
             text: text.unwrap_or_default(),
@@ -156,6 +159,40 @@ fn node_has_layout(node: &Node) -> bool {
                     })
         }
     }
+}
+
+/// Writes a document's mapping from scratch over its layout span: a flow mapping at the top
+/// (`{a: b}`), or nothing at all (an empty or comments-only document).
+fn rewrite_document(doc: &Document, source: &Source, indent: usize, comments: bool, patches: &mut Vec<Patch>) {
+    let Some(layout) = &doc.layout else { return };
+    let newline = source.newline;
+    let has_entries = doc.root.entries().next().is_some();
+    let mut text = String::new();
+    if has_entries || doc.metadata.is_some() {
+        fresh_mapping_items(&doc.root, 0, indent, newline, comments, &mut text);
+        if let Some(meta) = &doc.metadata {
+            fresh_entry("sops", meta, 0, indent, newline, &mut text);
+        }
+    } else if layout.span.end > layout.span.start {
+        // An empty flow mapping stays one.
+        text.push_str("{}");
+    }
+    if text.is_empty() {
+        return;
+    }
+    let at = layout.span.start;
+    let starts_line = at == 0 || source.text.as_bytes()[at - 1] == b'\n';
+    if !starts_line {
+        text.insert_str(0, newline);
+    }
+    let rest = &source.text[layout.span.end..];
+    if text.ends_with(newline) && (rest.starts_with(['\n', '\r']) || rest.is_empty() && !starts_line) {
+        text.truncate(text.len() - newline.len());
+    }
+    patches.push(Patch {
+        span: layout.span,
+        text,
+    });
 }
 
 struct PatchWalker<'a, S> {
@@ -246,6 +283,7 @@ impl<S: State> PatchWalker<'_, S> {
             block_indent: 0,
             indent_indicator: 0,
             newline: "\n",
+            faithful: false,
         }
     }
 
@@ -292,6 +330,7 @@ impl<S: State> PatchWalker<'_, S> {
             block_indent: canonical_block_indent,
             indent_indicator: best,
             newline: self.source.newline,
+            faithful: false,
         };
         let Some(s) = value.as_str() else {
             return render::canonical(value, &ctx);
@@ -306,6 +345,7 @@ impl<S: State> PatchWalker<'_, S> {
         };
         match explicit {
             Some(style) => {
+                ctx.faithful = true;
                 if matches!(style, Style::Literal | Style::Folded) {
                     ctx.block_indent = origin.content_column;
                     ctx.indent_indicator = origin.content_column.saturating_sub(origin.parent_column).clamp(1, 9);
@@ -432,6 +472,7 @@ fn flow(node: &Node, encrypted: bool) -> String {
         block_indent: 0,
         indent_indicator: 2,
         newline: "\n",
+        faithful: false,
     };
     match node {
         Node::Scalar(s) => match (&s.value, encrypted) {
@@ -480,7 +521,7 @@ fn fresh_document(doc: &Document, best: usize, newline: &str, out: &mut String) 
         out.push_str(newline);
         return;
     }
-    fresh_mapping_items(&doc.root, 0, best, newline, out);
+    fresh_mapping_items(&doc.root, 0, best, newline, true, out);
     if let Some(meta) = &doc.metadata {
         fresh_entry("sops", meta, 0, best, newline, out);
     }
@@ -494,9 +535,10 @@ fn write_comments(items: &[MappingItem], indent: usize, newline: &str, out: &mut
     }
 }
 
-fn fresh_mapping_items(m: &Mapping, indent: usize, best: usize, newline: &str, out: &mut String) {
+fn fresh_mapping_items(m: &Mapping, indent: usize, best: usize, newline: &str, comments: bool, out: &mut String) {
     for item in &m.items {
         match item {
+            MappingItem::Comment(_) if !comments => {}
             MappingItem::Comment(c) => {
                 let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
             }
@@ -520,6 +562,7 @@ fn fresh_value(value: &Node, nested: usize, best: usize, newline: &str, out: &mu
                 block_indent: nested,
                 indent_indicator: best,
                 newline,
+                faithful: false,
             };
             let _ = write!(out, " {}{newline}", render::canonical(&s.value, &ctx));
         }
@@ -531,7 +574,7 @@ fn fresh_value(value: &Node, nested: usize, best: usize, newline: &str, out: &mu
         }
         Node::Mapping(m) => {
             out.push_str(newline);
-            fresh_mapping_items(m, nested, best, newline, out);
+            fresh_mapping_items(m, nested, best, newline, true, out);
         }
         Node::Sequence(s) => {
             out.push_str(newline);

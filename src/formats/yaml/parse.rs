@@ -104,6 +104,8 @@ struct Builder<'a> {
     doc: DocState,
     /// End of the last content token (not a comment), for the `sops` entry's extent.
     last_content_end: usize,
+    /// Line of `last_content_end`.
+    last_content_line: usize,
 }
 
 /// A finished node and where it ended.
@@ -124,6 +126,7 @@ impl<'a> Builder<'a> {
             pending: Vec::new(),
             doc: DocState::default(),
             last_content_end: 0,
+            last_content_line: 0,
         }
     }
 
@@ -230,6 +233,7 @@ impl<'a> Builder<'a> {
                 };
                 let node = mark_alias(node, origin);
                 self.last_content_end = end;
+                self.last_content_line = span.end.line();
                 self.attach(Built {
                     node,
                     end,
@@ -340,6 +344,15 @@ impl<'a> Builder<'a> {
             return Err(self.parse_error("unbalanced collection end".into()));
         };
         flush_deferred(&mut frame);
+        // A block collection ends with its last content, not where granit reports the end
+        // (the next token, after any comments in between).
+        let (end, end_line) = if frame.flow {
+            self.last_content_end = end;
+            self.last_content_line = end_line;
+            (end, end_line)
+        } else {
+            (self.last_content_end, self.last_content_line)
+        };
         if let FrameKind::Mapping(m) = &frame.kind
             && let Some(key) = duplicate_key(m)
         {
@@ -361,9 +374,6 @@ impl<'a> Builder<'a> {
         };
         if frame.anchor != 0 {
             self.anchors.insert(frame.anchor, detach(node.clone()));
-        }
-        if frame.flow {
-            self.last_content_end = end;
         }
         if self.frames.is_empty() {
             // The document's root mapping.
@@ -435,6 +445,7 @@ impl<'a> Builder<'a> {
             }
         };
         self.last_content_end = replace_end;
+        self.last_content_line = end_line;
         let block_header = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
             .then(|| block_header(self.text, replace_from, start));
         let origin = Origin {
@@ -497,6 +508,7 @@ impl<'a> Builder<'a> {
         let frame = self.frames.last_mut().expect("checked by caller");
         frame.pending_key = Some(PendingKey { key, start });
         self.last_content_end = end;
+        self.last_content_line = line;
         Ok(())
     }
 
@@ -527,7 +539,7 @@ impl<'a> Builder<'a> {
                 let key = frame.pending_key.take().expect("a value follows its key");
                 if root_level && key.key == "sops" {
                     let start = line_start(text, key.start);
-                    let end = line_end(text, self.last_content_end.max(built.end));
+                    let end = line_end(text, built.end);
                     if self.doc.metadata.is_none() {
                         self.doc.metadata = Some(built.node);
                     }
@@ -623,15 +635,22 @@ impl<'a> Builder<'a> {
         for c in leftover {
             root.items.push(MappingItem::Comment(c));
         }
+        // A document without a block mapping at the top (empty, comments only, or `{…}`) gets
+        // its mapping written from scratch: in place of the flow mapping, or where the
+        // document ends. Its comments stay where they are.
         let rewrite = !doc.has_root || doc.root_flow;
         let append_at = if rewrite {
             doc.root_span.map(|s| s.end).unwrap_or(end_start)
         } else {
             line_start(self.text, end_start).max(doc.start)
         };
-        let span = doc.root_span.unwrap_or(Span::new(end_start, end_start));
+        let span = match doc.root_span {
+            Some(root) if rewrite => root,
+            _ if rewrite => Span::new(append_at, append_at),
+            _ => Span::new(doc.start, end_start),
+        };
         let layout = DocumentLayout {
-            span: if rewrite { span } else { Span::new(doc.start, end_start) },
+            span,
             metadata_span: doc.metadata_span,
             append_at: append_at.max(doc.start),
             indent: doc.indent,

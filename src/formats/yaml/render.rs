@@ -21,6 +21,9 @@ pub struct Context<'a> {
     /// The indentation indicator written when content starts with a space or break.
     pub indent_indicator: usize,
     pub newline: &'a str,
+    /// Keep every character YAML 1.2 can print as is (astral-plane text such as emoji), instead
+    /// of go-yaml's narrower set. Used when re-rendering text in the style it was written in.
+    pub faithful: bool,
 }
 
 /// The styles a string can be written in.
@@ -88,8 +91,9 @@ pub fn key(s: &str) -> String {
         block_indent: 0,
         indent_indicator: 2,
         newline: "\n",
+        faithful: false,
     };
-    let a = analyze(s);
+    let a = analyze(s, ctx.faithful);
     let mut style = if resolve::encoder_may_write_plain(s) && !s.contains('\n') {
         Style::Plain
     } else {
@@ -110,7 +114,7 @@ pub fn key(s: &str) -> String {
 /// Writes a string in the wanted style, falling back as yaml.v3's emitter does when the style
 /// cannot represent it (`yaml_emitter_select_scalar_style`).
 pub fn write(s: &str, wanted: Style, ctx: &Context<'_>) -> String {
-    let a = analyze(s);
+    let a = analyze(s, ctx.faithful);
     let mut style = wanted;
     if style == Style::Plain {
         let allowed = if ctx.in_flow {
@@ -136,7 +140,7 @@ fn emit(s: &str, style: Style, ctx: &Context<'_>) -> String {
     match style {
         Style::Plain => s.to_string(),
         Style::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
-        Style::DoubleQuoted => double_quoted(s),
+        Style::DoubleQuoted => double_quoted(s, ctx.faithful),
         Style::Literal => literal(s, ctx),
         Style::Folded => folded(s, ctx),
     }
@@ -147,7 +151,10 @@ fn is_break(c: char) -> bool {
 }
 
 /// yaml.v3's `is_printable` (astral-plane characters are not printable to it).
-fn is_printable(c: char) -> bool {
+fn is_printable(c: char, faithful: bool) -> bool {
+    if faithful && (c as u32) >= 0x10000 {
+        return true;
+    }
     matches!(c, '\n' | '\x20'..='\x7e' | '\u{a0}'..='\u{d7ff}')
         || (('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}')
 }
@@ -157,7 +164,7 @@ fn is_inert(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'.' | b'_')
 }
 
-fn analyze(s: &str) -> Analysis {
+fn analyze(s: &str, faithful: bool) -> Analysis {
     // Fast path for the common case (base64 `data` values, identifiers): every style allowed.
     if !s.is_empty() && s.bytes().all(is_inert) && !s.starts_with("...") {
         return Analysis {
@@ -227,7 +234,7 @@ fn analyze(s: &str) -> Analysis {
         }
         if c == '\t' {
             tabs = true;
-        } else if !is_printable(c) {
+        } else if !is_printable(c, faithful) {
             special = true;
         }
         let last = next.is_none();
@@ -286,13 +293,13 @@ fn analyze(s: &str) -> Analysis {
 }
 
 /// yaml.v3's double-quoted writer (no line folding: sops's emitter has unlimited width).
-pub fn double_quoted(s: &str) -> String {
+pub fn double_quoted(s: &str, faithful: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     // yaml.v3 checks for a byte-order mark at the start of the value for every character.
     let bom = s.starts_with('\u{feff}');
     for c in s.chars() {
-        if !is_printable(c) || bom || is_break(c) || c == '"' || c == '\\' {
+        if !is_printable(c, faithful) || bom || is_break(c) || c == '"' || c == '\\' {
             out.push('\\');
             match c {
                 '\0' => out.push('0'),
@@ -420,6 +427,7 @@ mod tests {
             block_indent: 4,
             indent_indicator: 4,
             newline: "\n",
+            faithful: false,
         }
     }
 
