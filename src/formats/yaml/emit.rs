@@ -119,6 +119,17 @@ fn document_patches<S: State>(
             span,
             text: format!("{{}}{newline}"),
         }),
+        (Some(mut span), None) if span.end == source.text.len() && !source.text.ends_with('\n') => {
+            // The block was appended to a text without a final line break (see below): take
+            // the break that was added before it too.
+            if source.text[..span.start].ends_with(newline) {
+                span.start -= newline.len();
+            }
+            patches.push(Patch {
+                span,
+                text: String::new(),
+            });
+        }
         (Some(span), text) => patches.push(Patch {
             span,
             text: text.unwrap_or_default(),
@@ -127,7 +138,12 @@ fn document_patches<S: State>(
             let at = layout.append_at;
             let before = &source.text[..at];
             if !before.is_empty() && !before.ends_with('\n') {
+                // A text without a final line break keeps lacking one, so that decryption
+                // gives back exactly the input.
                 text.insert_str(0, newline);
+                if at == source.text.len() && text.ends_with(newline) {
+                    text.truncate(text.len() - newline.len());
+                }
             }
             patches.push(Patch {
                 span: Span::new(at, at),

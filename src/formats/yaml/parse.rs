@@ -642,7 +642,13 @@ impl<'a> Builder<'a> {
         let append_at = if rewrite {
             doc.root_span.map(|s| s.end).unwrap_or(end_start)
         } else {
-            line_start(self.text, end_start).max(doc.start)
+            // The document ends at the next `---`/`...` (a line start) or at the end of the
+            // text, which may lack a final line break.
+            if end_start == self.text.len() {
+                end_start
+            } else {
+                line_start(self.text, end_start).max(doc.start)
+            }
         };
         let span = match doc.root_span {
             Some(root) if rewrite => root,
