@@ -9,7 +9,6 @@ both encrypted with encrypted_regex ^(data|stringData)$ (what Kubernetes users w
 import argparse
 import base64
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,20 +40,22 @@ def stream(docs):
 
 
 def timed(cmd, env, runs, stdout_path=None):
-    """Median wall time and peak RSS (MiB) of `runs` runs."""
-    times = []
+    """Median wall time (s) and the largest peak RSS (MiB) over `runs` runs of one command."""
+    times, peaks = [], []
     for _ in range(runs):
         out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - start)
+        stderr = proc.stderr.read()
+        proc.stderr.close()
         if stdout_path:
             out.close()
-        if proc.returncode != 0:
-            sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[:500]}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return statistics.median(times), max(rss, before / 1024)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(cmd)} failed: {stderr.decode()[:500]}")
+        peaks.append(usage.ru_maxrss / 1024)
+    return statistics.median(times), max(peaks)
 
 
 def main():
@@ -93,13 +94,13 @@ def main():
                     results[(step, tool)] = timed(cmds[tool], env, args.runs, target)
             for step in ("encrypt", "decrypt"):
                 (s, s_rss), (k, k_rss) = results[(step, "sops")], results[(step, "ksec")]
-                print(f"{name:<34} {step:<8} {s:8.3f}s {k:8.3f}s {s / k:6.1f}x   {s_rss:7.0f}MB {k_rss:7.0f}MB")
+                print(f"{name:<34} {step:<8} {s:8.3f}s {k:8.3f}s {s / k:6.1f}x   {s_rss:7.0f}MB {k_rss:7.0f}MB", flush=True)
             # Cross-check: each tool decrypts the other's file.
             for reader, writer in (("ksec", "sops"), ("sops", "ksec")):
                 cmd = (ksec if reader == "ksec" else sops, "decrypt", enc[writer])
                 if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
                     sys.exit(f"{reader} cannot decrypt the {writer} file of {name}")
-    print("RSS is the peak of all child processes so far (ru_maxrss), so it only grows down the table.")
+    print("times: median wall clock; RSS: peak resident memory of one process (ru_maxrss)")
 
 
 if __name__ == "__main__":
