@@ -300,6 +300,9 @@ pub enum ScalarStyle {
     PlainString,
     SingleQuoted,
     DoubleQuoted,
+    /// Double quotes spelled as go-yaml spells them (`"\U0001F600"` rather than `"😀"`); on a
+    /// ciphertext, ksec marks it with `!!str` so decryption restores that spelling.
+    DoubleQuotedEscaped,
     /// `|` block.
     Literal,
     /// `>` block.

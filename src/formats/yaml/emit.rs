@@ -113,7 +113,7 @@ fn document_patches<S: State>(
         text
     });
     // A document that held nothing but its `sops` block is an empty mapping, as sops writes it.
-    let only_metadata = doc.root.items.is_empty();
+    let only_metadata = doc.root.entries().next().is_none();
     match (layout.metadata_span, metadata_text) {
         (Some(span), None) if only_metadata => patches.push(Patch {
             span,
@@ -309,10 +309,10 @@ impl<S: State> PatchWalker<'_, S> {
         let Some(s) = value.as_str() else {
             return render::canonical(value, &self.block_context(origin));
         };
-        let indent = " ".repeat(origin.content_column);
+        let indent = " ".repeat(block_content_column(origin, self.canonical_indent));
         match origin.style {
             ScalarStyle::SingleQuoted => format!("'{s}'"),
-            ScalarStyle::DoubleQuoted => format!("\"{s}\""),
+            ScalarStyle::DoubleQuoted if !origin.in_flow => format!("\"{s}\""),
             ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{indent}{s}"),
             ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{indent}{s}"),
             _ if origin.in_flow => format!("\"{s}\""),
@@ -320,6 +320,7 @@ impl<S: State> PatchWalker<'_, S> {
                 format!("!!str {s}")
             }
             ScalarStyle::PlainString => format!("!!str {s}"),
+            ScalarStyle::DoubleQuotedEscaped => format!("!!str \"{s}\""),
             _ => render::canonical(value, &self.block_context(origin)),
         }
     }
@@ -344,13 +345,18 @@ impl<S: State> PatchWalker<'_, S> {
         let mut ctx = Context {
             in_flow: origin.in_flow,
             block_indent: canonical_block_indent,
-            indent_indicator: best,
+            // go-yaml writes its indent step here, which is wrong (unreadable YAML) whenever the
+            // content is not exactly one step in, as in sequences; ksec writes the true offset.
+            indent_indicator: canonical_block_indent.saturating_sub(origin.parent_column).clamp(1, 9),
             newline: self.source.newline,
             faithful: false,
         };
         let Some(s) = value.as_str() else {
             return render::canonical(value, &ctx);
         };
+        if origin.style == ScalarStyle::DoubleQuotedEscaped && !origin.in_flow {
+            return render::double_quoted(s, false);
+        }
         let explicit = match origin.style {
             ScalarStyle::PlainString => Some(Style::Plain),
             ScalarStyle::SingleQuoted => Some(Style::SingleQuoted),
@@ -363,8 +369,8 @@ impl<S: State> PatchWalker<'_, S> {
             Some(style) => {
                 ctx.faithful = true;
                 if matches!(style, Style::Literal | Style::Folded) {
-                    ctx.block_indent = origin.content_column;
-                    ctx.indent_indicator = origin.content_column.saturating_sub(origin.parent_column).clamp(1, 9);
+                    ctx.block_indent = block_content_column(origin, self.canonical_indent);
+                    ctx.indent_indicator = ctx.block_indent.saturating_sub(origin.parent_column).clamp(1, 9);
                 }
                 render::write(s, style, &ctx)
             }
@@ -429,6 +435,18 @@ impl<S: State> PatchWalker<'_, S> {
             span,
             text: format!("#{}", c.text.as_str()),
         });
+    }
+}
+
+/// Where a block scalar's content lines go: as written; for a block without content lines
+/// (which reports no content column), where go-yaml would put them.
+fn block_content_column(origin: &Origin, best: usize) -> usize {
+    if origin.content_column > origin.parent_column {
+        origin.content_column
+    } else if origin.in_sequence {
+        origin.parent_column + 2
+    } else {
+        best * ((origin.parent_column + best) / best)
     }
 }
 
@@ -566,17 +584,17 @@ fn fresh_mapping_items(m: &Mapping, indent: usize, best: usize, newline: &str, c
 /// `key: value` at `indent`, ending with a line break.
 fn fresh_entry(key: &str, value: &Node, indent: usize, best: usize, newline: &str, out: &mut String) {
     let _ = write!(out, "{:indent$}{}:", "", render::key(key));
-    fresh_value(value, nested_indent(indent, best), best, newline, out);
+    fresh_value(value, indent, nested_indent(indent, best), best, newline, out);
 }
 
 /// Writes a value after `key:` or `- ` (the cursor is at the end of that text).
-fn fresh_value(value: &Node, nested: usize, best: usize, newline: &str, out: &mut String) {
+fn fresh_value(value: &Node, owner: usize, nested: usize, best: usize, newline: &str, out: &mut String) {
     match value {
         Node::Scalar(s) => {
             let ctx = Context {
                 in_flow: false,
                 block_indent: nested,
-                indent_indicator: best,
+                indent_indicator: (nested - owner).clamp(1, 9),
                 newline,
                 faithful: false,
             };
@@ -606,20 +624,45 @@ fn fresh_sequence_items(s: &Sequence, indent: usize, best: usize, newline: &str,
                 let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
             }
             SequenceItem::Node(node) => {
-                // Comments before a mapping item's first key go above its dash: a comment
-                // cannot sit between the dash and the key.
-                if let Node::Mapping(m) = node {
-                    let leading = m.items.iter().take_while(|i| matches!(i, MappingItem::Comment(_)));
-                    for item in leading {
-                        if let MappingItem::Comment(c) = item {
-                            let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
-                        }
-                    }
+                // Comments before a nested collection's first item go above its dash: a
+                // comment cannot sit between the dash and the item.
+                for c in leading_comments(node) {
+                    let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
                 }
                 let _ = write!(out, "{:indent$}-", "");
                 fresh_sequence_item(node, indent, best, newline, out);
             }
         }
+    }
+}
+
+/// The comments before a collection's first item (nested mappings and sequences, recursively
+/// for `- - item`).
+fn leading_comments(node: &Node) -> Vec<&Comment> {
+    match node {
+        Node::Mapping(m) => m
+            .items
+            .iter()
+            .map_while(|i| match i {
+                MappingItem::Comment(c) => Some(c),
+                MappingItem::Entry(_) => None,
+            })
+            .collect(),
+        Node::Sequence(s) => {
+            let mut out: Vec<&Comment> = s
+                .items
+                .iter()
+                .map_while(|i| match i {
+                    SequenceItem::Comment(c) => Some(c),
+                    SequenceItem::Node(_) => None,
+                })
+                .collect();
+            if let Some(SequenceItem::Node(first)) = s.items.get(out.len()) {
+                out.extend(leading_comments(first));
+            }
+            out
+        }
+        Node::Scalar(_) => Vec::new(),
     }
 }
 
@@ -637,7 +680,7 @@ fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out
                     }
                     MappingItem::Entry(e) if first => {
                         let _ = write!(out, " {}:", render::key(&e.key));
-                        fresh_value(&e.value, nested_indent(inner, best), best, newline, out);
+                        fresh_value(&e.value, inner, nested_indent(inner, best), best, newline, out);
                         first = false;
                     }
                     MappingItem::Entry(e) => fresh_entry(&e.key, &e.value, inner, best, newline, out),
@@ -645,9 +688,10 @@ fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out
             }
         }
         Node::Sequence(s) if s.items.iter().any(|i| matches!(i, SequenceItem::Node(_))) => {
-            // `- - a`: the nested sequence starts on the dash's line.
+            // `- - a`: the nested sequence starts on the dash's line (its leading comments
+            // were written above the outer dash).
             let mut first = true;
-            for item in &s.items {
+            for item in s.items.iter().skip_while(|i| matches!(i, SequenceItem::Comment(_))) {
                 match item {
                     SequenceItem::Comment(c) => {
                         let _ = write!(out, "{:inner$}#{}{newline}", "", c.text.as_str());
@@ -664,6 +708,6 @@ fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out
                 }
             }
         }
-        other => fresh_value(other, inner, best, newline, out),
+        other => fresh_value(other, dash, inner, best, newline, out),
     }
 }

@@ -1,5 +1,6 @@
 //! The YAML store: parse with layout, emit by patching the source text.
 
+pub mod comments;
 pub mod emit;
 pub mod parse;
 pub mod render;

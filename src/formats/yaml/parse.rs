@@ -13,6 +13,8 @@ use std::sync::Arc;
 use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
 use zeroize::Zeroizing;
 
+use super::comments::{self, After, Closing, CommentAt, Target};
+use super::render;
 use super::resolve::{self, Unsupported};
 use crate::error::Error;
 use crate::tree::{
@@ -52,7 +54,20 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
 /// An own-line comment waiting for the next token to decide its container.
 struct PendingComment {
     comment: Comment,
-    column: usize,
+    at: CommentAt,
+    /// A comment after a lone dash: always a head of the next token.
+    head_only: bool,
+}
+
+/// What comes after a run of comments, for placing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// A mapping key, a block end, or the end of the document.
+    Token,
+    /// A scalar or alias value of the pending key.
+    Value,
+    /// A nested collection, the value of the pending key or a sequence item.
+    Collection,
 }
 
 enum FrameKind {
@@ -68,17 +83,20 @@ struct Frame {
     flow: bool,
     anchor: usize,
     start: usize,
+    start_line: usize,
     /// A key read, its value not yet complete.
     pending_key: Option<PendingKey>,
     /// Comments that come after the pending entry, kept until the entry is pushed.
     deferred: Vec<Comment>,
-    /// Line on which the last complete item ended, for trailing comments.
-    last_item_line: Option<usize>,
+    /// Lines on which the last complete item started and ended, for trailing comments (a
+    /// comment after a block scalar's header trails the entry that starts on that line).
+    last_item_lines: Option<(usize, usize)>,
 }
 
 struct PendingKey {
     key: String,
     start: usize,
+    line: usize,
 }
 
 /// Per-document state.
@@ -112,6 +130,7 @@ struct Builder<'a> {
 struct Built {
     node: Node,
     end: usize,
+    start_line: usize,
     end_line: usize,
 }
 
@@ -141,12 +160,21 @@ impl<'a> Builder<'a> {
                     origin: Some(comment_origin(start, end, placement == granit_parser::Placement::Right)),
                     modified: false,
                 };
-                if placement == granit_parser::Placement::Right && !self.frames.is_empty() {
+                // A comment after a lone dash (`- # note`, the item on the next lines) heads
+                // that item, as go-yaml reads it.
+                let after_dash = self.text[line_start(self.text, start)..start].trim() == "-";
+                if placement == granit_parser::Placement::Right && !self.frames.is_empty() && !after_dash {
                     self.place_trailing_comment(comment, span.start.line());
                 } else {
+                    let at = CommentAt {
+                        line: span.start.line(),
+                        column: span.start.col(),
+                        offset: start,
+                    };
                     self.pending.push(PendingComment {
                         comment,
-                        column: span.start.col(),
+                        at,
+                        head_only: after_dash,
                     });
                 }
             }
@@ -159,21 +187,35 @@ impl<'a> Builder<'a> {
             }
             Event::DocumentEnd => self.end_document(start)?,
             Event::MappingStart(style, anchor, _tag) => {
+                self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
                 let column = span.start.col();
-                self.open(FrameKind::Mapping(Mapping::default()), column, flow, anchor, start)?;
+                self.open(
+                    FrameKind::Mapping(Mapping::default()),
+                    (column, start),
+                    flow,
+                    anchor,
+                    span.start.line(),
+                )?;
             }
             Event::SequenceStart(style, anchor, _tag) => {
+                self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
                 let column = if flow {
                     span.start.col()
                 } else {
                     self.dash_column(start, span.start.col())
                 };
-                self.open(FrameKind::Sequence(Sequence::default()), column, flow, anchor, start)?;
+                self.open(
+                    FrameKind::Sequence(Sequence::default()),
+                    (column, start),
+                    flow,
+                    anchor,
+                    span.start.line(),
+                )?;
             }
             Event::MappingEnd | Event::SequenceEnd => {
-                self.resolve_pending(None);
+                self.resolve_pending(Next::Token);
                 self.close(end, span.end.line())?;
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -186,11 +228,11 @@ impl<'a> Builder<'a> {
                     })
                 );
                 if is_key {
-                    self.resolve_pending(None);
+                    self.resolve_pending(Next::Token);
                     self.on_key(&value, style, tag.as_deref(), start, end, span.start.line())?;
                 } else {
                     let value_start = self.value_start(start, &span, style);
-                    self.resolve_pending(Some(false));
+                    self.resolve_pending(Next::Value);
                     let built = self.scalar(&value, style, tag.as_deref(), value_start, start, end, &span)?;
                     if anchor != 0 {
                         self.anchors.insert(anchor, detach(built.node.clone()));
@@ -209,7 +251,7 @@ impl<'a> Builder<'a> {
                 ) {
                     return Err(self.unsupported("aliases used as mapping keys are not supported"));
                 }
-                self.resolve_pending(Some(false));
+                self.resolve_pending(Next::Value);
                 let node = self
                     .anchors
                     .get(&id)
@@ -237,6 +279,7 @@ impl<'a> Builder<'a> {
                 self.attach(Built {
                     node,
                     end,
+                    start_line: span.start.line(),
                     end_line: span.end.line(),
                 })?;
             }
@@ -261,10 +304,16 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The dash column of a block sequence that granit reports at its first item's content.
+    /// The dash column of a block sequence, which granit reports at its first item's content
+    /// (after a comment on the dash's line, if there is one).
     fn dash_column(&self, start: usize, col: usize) -> usize {
         let bytes = self.text.as_bytes();
-        if bytes.get(start) == Some(&b'-') {
+        let is_indicator = |i: usize| {
+            bytes
+                .get(i + 1)
+                .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        };
+        if bytes.get(start) == Some(&b'-') && is_indicator(start) {
             return col;
         }
         let mut i = start;
@@ -274,14 +323,28 @@ impl<'a> Builder<'a> {
             back += 1;
             match bytes[i] {
                 b' ' | b'\t' => continue,
-                b'-' => return col.saturating_sub(back),
+                b'-' if is_indicator(i) => return col.saturating_sub(back),
                 _ => break,
             }
+        }
+        // Otherwise the dash starts its line: `- # comment` with the item on later lines.
+        let line = &self.text[line_start(self.text, start.min(self.text.len()))..];
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if line[indent..].starts_with('-') && is_indicator(line_start(self.text, start) + indent) {
+            return indent;
         }
         col
     }
 
-    fn open(&mut self, kind: FrameKind, column: usize, flow: bool, anchor: usize, start: usize) -> Result<(), Error> {
+    fn open(
+        &mut self,
+        kind: FrameKind,
+        place: (usize, usize),
+        flow: bool,
+        anchor: usize,
+        start_line: usize,
+    ) -> Result<(), Error> {
+        let (column, start) = place;
         let in_flow = self.frames.last().is_some_and(|f| f.flow);
         if let Some(Frame {
             kind: FrameKind::Mapping(_),
@@ -313,26 +376,17 @@ impl<'a> Builder<'a> {
             flow: flow || in_flow,
             anchor,
             start,
+            start_line,
             pending_key: None,
             deferred: Vec::new(),
-            last_item_line: None,
+            last_item_lines: None,
         };
-        // Comments between a key and its nested block collection belong to that collection
-        // when they are indented past the parent; the rest stay with the parent entry.
-        let take_into_child = !frame.flow;
-        let pending = std::mem::take(&mut self.pending);
-        let mut for_parent = Vec::new();
-        for p in pending {
-            let into_child = is_root || (take_into_child && parent_column.is_none_or(|c| p.column > c));
-            if into_child {
-                push_comment(&mut frame.kind, p.comment);
-            } else {
-                for_parent.push(p.comment);
-            }
-        }
-        if let Some(parent) = self.frames.last_mut() {
-            for c in for_parent {
-                push_comment(&mut parent.kind, c);
+        // Comments left for a nested block collection open it (see `resolve_pending`); a flow
+        // collection leaves them with its parent entry.
+        for p in std::mem::take(&mut self.pending) {
+            match self.frames.last_mut() {
+                Some(parent) if frame.flow => push_comment(&mut parent.kind, p.comment),
+                _ => push_comment(&mut frame.kind, p.comment),
             }
         }
         self.frames.push(frame);
@@ -386,7 +440,13 @@ impl<'a> Builder<'a> {
             }
             return Ok(());
         }
-        self.attach(Built { node, end, end_line })
+        let start_line = frame.start_line;
+        self.attach(Built {
+            node,
+            end,
+            start_line,
+            end_line,
+        })
     }
 
     /// Where the bytes a new rendering replaces begin: the tag for tagged scalars, the header
@@ -428,14 +488,30 @@ impl<'a> Builder<'a> {
             })
         );
         let parent_column = frame.map(|f| f.column).unwrap_or(0);
+        let content_indent = span.start.col();
         let (style, replace_end, end_line) = match style {
             GranitStyle::Plain if is_str_tag(tag) => (ScalarStyle::PlainString, end, span.end.line()),
             GranitStyle::Plain => (ScalarStyle::Plain, end, span.end.line()),
             GranitStyle::SingleQuoted => (ScalarStyle::SingleQuoted, end, span.end.line()),
+            GranitStyle::DoubleQuoted if is_str_tag(tag) || self.spelled_like_go(&value, start, end) => {
+                (ScalarStyle::DoubleQuotedEscaped, end, span.end.line())
+            }
             GranitStyle::DoubleQuoted => (ScalarStyle::DoubleQuoted, end, span.end.line()),
             GranitStyle::Literal | GranitStyle::Folded => {
-                let core_end = block_core_end(self.text, start, end);
-                let line = span.start.line() + self.text[start..core_end].matches('\n').count();
+                // granit's span starts at the content, or at the header when there is none.
+                let content_start = if matches!(self.text.as_bytes().get(start), Some(b'|' | b'>')) {
+                    self.text[start..end].find('\n').map_or(end, |i| start + i + 1)
+                } else {
+                    start
+                };
+                let header = block_header(self.text, replace_from, content_start);
+                // An empty block ends with its header line.
+                let core_end = block_core_end(self.text, content_start, end, content_indent).max(header.body_start);
+                let line = if core_end >= start {
+                    span.start.line() + self.text[start..core_end].matches('\n').count()
+                } else {
+                    span.start.line() - self.text[core_end..start].matches('\n').count()
+                };
                 let s = if style == GranitStyle::Literal {
                     ScalarStyle::Literal
                 } else {
@@ -448,13 +524,24 @@ impl<'a> Builder<'a> {
         self.last_content_line = end_line;
         let block_header = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
             .then(|| block_header(self.text, replace_from, start));
+        // A block without content lines has no content column.
+        let empty_block = block_header.is_some_and(|h| replace_end <= h.body_start);
+        let content_column = match block_header {
+            // An explicit indentation indicator is relative to the owner's indentation.
+            Some(h) if !empty_block => match indentation_indicator(&self.text[h.indicators.start..h.indicators.end]) {
+                Some(d) => parent_column + d,
+                None => first_content_column(&self.text[h.body_start..replace_end]),
+            },
+            _ if empty_block => 0,
+            _ => span.start.col(),
+        };
         let origin = Origin {
             span: Span::new(replace_from, replace_end),
             style,
             in_flow,
             parent_column,
             in_sequence,
-            content_column: span.start.col(),
+            content_column,
             block_header,
         };
         let scalar = Scalar {
@@ -465,8 +552,16 @@ impl<'a> Builder<'a> {
         Ok(Built {
             node: Node::Scalar(scalar),
             end: replace_end,
+            start_line: span.start.line(),
             end_line,
         })
+    }
+
+    /// Whether a double-quoted string is written with go-yaml's escapes for characters YAML
+    /// 1.2 could print as they are (emoji), as files decrypted by sops are.
+    fn spelled_like_go(&self, value: &Value, start: usize, end: usize) -> bool {
+        let Value::Str(s) = value else { return false };
+        s.chars().any(|c| c as u32 >= 0x10000) && self.text[start..end] == render::double_quoted(s, false)
     }
 
     fn resolve(&self, text: &str, style: GranitStyle, tag: Option<&Tag>) -> Result<Value, Error> {
@@ -506,7 +601,7 @@ impl<'a> Builder<'a> {
             }
         };
         let frame = self.frames.last_mut().expect("checked by caller");
-        frame.pending_key = Some(PendingKey { key, start });
+        frame.pending_key = Some(PendingKey { key, start, line });
         self.last_content_end = end;
         self.last_content_line = line;
         Ok(())
@@ -534,9 +629,11 @@ impl<'a> Builder<'a> {
             }
             return Err(self.unsupported("YAML documents that are values are not supported"));
         };
+        let mut entry_line = None;
         match &mut frame.kind {
             FrameKind::Mapping(m) => {
                 let key = frame.pending_key.take().expect("a value follows its key");
+                entry_line = Some(key.line);
                 if root_level && key.key == "sops" {
                     let start = line_start(text, key.start);
                     let end = line_end(text, built.end);
@@ -553,40 +650,62 @@ impl<'a> Builder<'a> {
             }
             FrameKind::Sequence(s) => s.items.push(SequenceItem::Node(built.node)),
         }
-        frame.last_item_line = Some(built.end_line);
+        frame.last_item_lines = Some((entry_line.unwrap_or(built.start_line), built.end_line));
         flush_deferred(frame);
         Ok(())
     }
 
-    /// Places queued own-line comments. `value_next` is `Some(false)` when the next token is a
-    /// scalar or alias value: comments before a scalar value stay in front of its entry.
-    fn resolve_pending(&mut self, value_next: Option<bool>) {
+    /// Files the own-line comments read since the last token, as go-yaml and sops file them
+    /// (see [`comments`]): feet under the collections that end here, heads under the next
+    /// token's collection. Heads of a nested collection stay queued for [`Self::open`].
+    fn resolve_pending(&mut self, next: Next) {
         if self.pending.is_empty() || self.frames.is_empty() {
             return;
         }
-        let pending = std::mem::take(&mut self.pending);
-        let deepest_waits_for_value = matches!(
-            self.frames.last(),
-            Some(Frame {
+        let last_comment_end = self
+            .pending
+            .last()
+            .map_or(0, |p| p.comment.origin.map_or(0, |o| o.span.end));
+        let after = next_token(
+            self.text,
+            last_comment_end,
+            self.pending.last().map_or(0, |p| p.at.line),
+        );
+        let closing = self.closing_frames(&after);
+        let deepest = self.frames.last().expect("checked above");
+        let waits_for_value = matches!(
+            deepest,
+            Frame {
                 kind: FrameKind::Mapping(_),
                 pending_key: Some(_),
                 ..
-            })
-        );
-        for p in pending {
-            if value_next.is_some() && deepest_waits_for_value {
-                let frame = self.frames.last_mut().expect("checked above");
-                push_comment(&mut frame.kind, p.comment);
-                continue;
             }
-            // Innermost block frame whose indentation is at most the comment's column.
-            let last = self.frames.len() - 1;
-            let index = (0..self.frames.len())
-                .rev()
-                .find(|&i| !self.frames[i].flow && self.frames[i].column <= p.column)
-                .unwrap_or(0);
+        );
+        let indent = self.frames.iter().rev().find(|f| !f.flow).map_or(0, |f| f.column);
+        let before = comments::Before {
+            line: self.last_content_line,
+            offset: self.last_content_end,
+            is_value_indicator: waits_for_value,
+            indent,
+        };
+        let positions: Vec<CommentAt> = self.pending.iter().map(|p| p.at).collect();
+        let targets = comments::place(&positions, before, &closing, after.place);
+        let pending = std::mem::take(&mut self.pending);
+        let frames = self.frames.len();
+        for (p, mut target) in pending.into_iter().zip(targets) {
+            if p.head_only {
+                target = Target::Next;
+            }
+            let index = match target {
+                Target::Closing(level) => frames - 1 - level,
+                Target::Next if closing.is_empty() && next == Next::Collection => {
+                    self.pending.push(p);
+                    continue;
+                }
+                Target::Next => frames.saturating_sub(1 + closing.len()),
+            };
             let frame = &mut self.frames[index];
-            if index < last {
+            if index + 1 < frames {
                 frame.deferred.push(p.comment);
             } else {
                 push_comment(&mut frame.kind, p.comment);
@@ -594,15 +713,38 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The block collections (innermost first) that end before the next token.
+    fn closing_frames(&self, after: &NextToken) -> Vec<Closing> {
+        let mut closing = Vec::new();
+        for (i, frame) in self.frames.iter().enumerate().rev() {
+            if frame.flow {
+                break;
+            }
+            let is_sequence = matches!(frame.kind, FrameKind::Sequence(_));
+            let ends = frame.column > after.place.column
+                || (is_sequence && frame.column == after.place.column && !after.is_entry);
+            if !ends {
+                break;
+            }
+            let indentless = is_sequence && i > 0 && self.frames[i - 1].column == frame.column;
+            closing.push(Closing {
+                column: frame.column,
+                indentless,
+            });
+        }
+        closing
+    }
+
     /// A comment after content on the same line goes before the item it trails.
     fn place_trailing_comment(&mut self, comment: Comment, line: usize) {
-        self.resolve_pending(None);
+        self.resolve_pending(Next::Token);
         let index = (0..self.frames.len())
             .rev()
             .find(|&i| !self.frames[i].flow)
             .unwrap_or(0);
         let frame = &mut self.frames[index];
-        let trails_last_item = frame.pending_key.is_none() && frame.last_item_line == Some(line);
+        let trails_last_item =
+            frame.pending_key.is_none() && frame.last_item_lines.is_some_and(|(a, b)| a == line || b == line);
         match &mut frame.kind {
             FrameKind::Mapping(m) if trails_last_item => {
                 let at = m
@@ -671,6 +813,57 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The first token after a run of comments, found in the text.
+struct NextToken {
+    place: After,
+    /// A block sequence entry (`- `).
+    is_entry: bool,
+}
+
+/// Skips blank and comment lines after `from` (the end of the last comment, on `line`).
+fn next_token(text: &str, from: usize, line: usize) -> NextToken {
+    let mut line_no = line;
+    let rest = &text[from..];
+    let mut lines = rest.split_inclusive('\n');
+    // The rest of the comment's own line.
+    lines.next();
+    for l in lines {
+        line_no += 1;
+        let content = l.trim_end_matches(['\n', '\r']);
+        let trimmed = content.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let column = content.chars().count() - trimmed.chars().count();
+        let marker = column == 0
+            && (trimmed.starts_with("---") || trimmed.starts_with("..."))
+            && trimmed[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t');
+        if marker {
+            // ksec writes the `sops:` key right before the marker.
+            return NextToken {
+                place: After {
+                    line: line_no,
+                    column: 0,
+                },
+                is_entry: false,
+            };
+        }
+        let is_entry = trimmed.starts_with('-') && trimmed[1..].chars().next().is_none_or(|c| c == ' ' || c == '\t');
+        return NextToken {
+            place: After { line: line_no, column },
+            is_entry,
+        };
+    }
+    // The text ends: what follows in the file ksec writes is the `sops:` key.
+    NextToken {
+        place: After {
+            line: line_no + 1,
+            column: 0,
+        },
+        is_entry: false,
+    }
+}
+
 /// The first key written twice in a mapping (sorting beats hashing every key here).
 fn duplicate_key(m: &Mapping) -> Option<&str> {
     let mut keys: Vec<&str> = m.entries().map(|e| e.key.as_str()).collect();
@@ -719,19 +912,35 @@ fn flush_deferred(frame: &mut Frame) {
 }
 
 /// End of a block scalar's last content line (before its line break), leaving out the
-/// trailing blank lines and the next line's indentation that granit includes in the span.
-fn block_core_end(text: &str, start: usize, end: usize) -> usize {
+/// trailing empty lines and the next line's indentation that granit includes in the span. A
+/// line is content when it has anything beyond `indent` spaces (a tab counts).
+fn block_core_end(text: &str, start: usize, end: usize, indent: usize) -> usize {
     let body = &text[start..end];
-    let mut core_end = start;
+    let mut core_end = 0;
     let mut line_begin = 0;
-    for line in body.split_inclusive('\n') {
+    for (i, line) in body.split_inclusive('\n').enumerate() {
         let content = line.trim_end_matches(['\n', '\r']);
-        if !content.trim_matches([' ', '\t']).is_empty() {
+        // The first line's indentation is before `start`.
+        let spaces = content.len() - content.trim_start_matches(' ').len();
+        let has_content = content.len() > spaces || (i > 0 && spaces > indent);
+        if has_content {
             core_end = start + line_begin + content.len();
         }
         line_begin += line.len();
     }
     core_end
+}
+
+/// The digit of a block header such as `|2-` or `>+4`.
+fn indentation_indicator(header: &str) -> Option<usize> {
+    header.chars().find_map(|c| c.to_digit(10)).map(|d| d as usize)
+}
+
+/// The indentation of a block scalar's first line with content.
+fn first_content_column(body: &str) -> usize {
+    body.lines()
+        .find(|l| !l.trim().is_empty())
+        .map_or(0, |l| l.chars().take_while(|&c| c == ' ').count())
 }
 
 /// The header indicators starting at `from` (`|`, `>`, chomping and indentation digits) and the

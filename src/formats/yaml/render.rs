@@ -70,6 +70,11 @@ fn time_text(t: &Timestamp) -> String {
 
 /// yaml.v3's `stringv` style choice followed by the emitter's checks.
 fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
+    // go-yaml treats NEL, LS and PS as line breaks; YAML 1.2 readers do not, so a block would
+    // not read back. Double quotes escape them.
+    if s.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return double_quoted(s, ctx.faithful);
+    }
     let wanted = if s.contains('\n') {
         if ctx.in_flow {
             Style::DoubleQuoted
@@ -279,6 +284,10 @@ fn analyze(s: &str, faithful: bool) -> Analysis {
     if space_break || special {
         a.block_allowed = false;
     }
+    if faithful {
+        // Trailing spaces are content in a block scalar; go-yaml just avoids them.
+        a.block_allowed = !special;
+    }
     if line_breaks {
         a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
@@ -383,6 +392,10 @@ fn folded(s: &str, ctx: &Context<'_>) -> String {
 /// The lines of a block scalar's content, without the final line break and without the
 /// trailing empty lines that keep-chomping carries (the emitter writes those as blank lines).
 fn content_lines(s: &str) -> Vec<&str> {
+    if !s.is_empty() && s.chars().all(|c| c == '\n') {
+        // Only empty lines: a keep-chomped block with no content; the lines follow it.
+        return Vec::new();
+    }
     let body = s.strip_suffix('\n').unwrap_or(s);
     let body = body.trim_end_matches('\n');
     if body.is_empty() && !s.is_empty() {
@@ -414,6 +427,10 @@ fn push_keep_lines(out: &mut String, s: &str, ctx: &Context<'_>) {
 /// lines a keep-chomped block needs after its content).
 pub fn trailing_blank_lines(s: &str) -> usize {
     let trailing = s.len() - s.trim_end_matches('\n').len();
+    if trailing == s.len() {
+        // Nothing but line breaks: each is an empty line.
+        return trailing;
+    }
     trailing.saturating_sub(1)
 }
 
