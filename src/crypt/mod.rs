@@ -257,6 +257,8 @@ pub fn encrypt(
 
 struct Decrypter<'a> {
     opener: Opener<'a>,
+    /// The AAD of the last value visited, for placing comments sops misfiled.
+    last_value_aad: String,
     file: &'a str,
     pending_comment: Option<Comment>,
     warnings: Vec<String>,
@@ -272,8 +274,47 @@ impl Decrypter<'_> {
     }
 }
 
+impl Decrypter<'_> {
+    fn open_comment(&self, text: &str, aad: &str) -> Option<String> {
+        let c = Ciphertext::parse(text).ok()?;
+        let value_type = c.value_type;
+        let plain = self.opener.open(c, aad.as_bytes()).ok()?;
+        match scalar::parse_plaintext(value_type, &plain).ok()? {
+            Decoded::Comment(text) => Some(text),
+            Decoded::Value(_) => None,
+        }
+    }
+}
+
+/// The AADs of the collections enclosing `aad` (`a:b:` → `a:`, `:`).
+fn ancestors(aad: &str) -> impl Iterator<Item = String> + '_ {
+    let trimmed = aad.strip_suffix(':').unwrap_or(aad);
+    let mut cuts: Vec<String> = trimmed
+        .match_indices(':')
+        .map(|(i, _)| trimmed[..=i].to_string())
+        .collect();
+    cuts.reverse();
+    let root = (aad != ":").then(|| ":".to_string());
+    cuts.into_iter().chain(root)
+}
+
+/// The AADs of collections inside `aad` on the path of the last value read (the collection a
+/// comment after a nested block may be filed under).
+fn descendants(aad: &str, last: &str) -> Vec<String> {
+    let base = if aad == ":" { "" } else { aad };
+    if !last.starts_with(base) {
+        return Vec::new();
+    }
+    last[base.len()..]
+        .match_indices(':')
+        .map(|(i, _)| last[..base.len() + i + 1].to_string())
+        .collect()
+}
+
 impl LeafAction for Decrypter<'_> {
     fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Option<Value>, Error> {
+        self.last_value_aad.clear();
+        self.last_value_aad.push_str(aad);
         if !encrypted {
             return Ok(Some(scalar.value.clone()));
         }
@@ -310,22 +351,31 @@ impl LeafAction for Decrypter<'_> {
         if comment.text.is_empty() {
             return Ok(());
         }
-        let opened = Ciphertext::parse(&comment.text).and_then(|c| {
-            let value_type = c.value_type;
-            let plain = self.opener.open(c, aad.as_bytes())?;
-            match scalar::parse_plaintext(value_type, &plain)? {
-                Decoded::Comment(text) => Ok(text),
-                Decoded::Value(_) => Err("not a comment".into()),
-            }
-        });
-        match opened {
-            Ok(text) => comment.replace(text),
-            Err(_) => self.warnings.push(format!(
+        if !cipher::looks_encrypted(&comment.text) {
+            self.warnings.push(format!(
                 "{}: a comment under {} is not encrypted; it was left as is",
                 self.file,
                 display_path(aad)
-            )),
+            ));
+            return Ok(());
         }
+        // sops 3.11 sometimes files a comment under one collection when it encrypts and under
+        // another when it reads the file back, and then cannot decrypt it. The comment's AAD
+        // is one of the paths around it; GCM tells which one is right.
+        let candidates = std::iter::once(aad.to_string())
+            .chain(ancestors(aad))
+            .chain(descendants(aad, &self.last_value_aad));
+        for candidate in candidates {
+            if let Some(text) = self.open_comment(&comment.text, &candidate) {
+                comment.replace(text);
+                return Ok(());
+            }
+        }
+        self.warnings.push(format!(
+            "{}: a comment under {} cannot be decrypted; it was left as is",
+            self.file,
+            display_path(aad)
+        ));
         Ok(())
     }
 
@@ -352,6 +402,7 @@ pub fn decrypt(
 ) -> Result<Decrypted, Error> {
     let action = Decrypter {
         opener: Opener::new(key),
+        last_value_aad: String::new(),
         file,
         pending_comment: None,
         warnings: Vec::new(),
@@ -502,6 +553,15 @@ mod tests {
         assert_eq!(err.exit_code(), 25);
         let message = err.to_string();
         assert!(message.contains("kind2") && !message.contains("Secret"), "{message}");
+    }
+
+    #[test]
+    fn comment_aad_candidates_are_the_paths_around_it() {
+        assert_eq!(ancestors("a:b:c:").collect::<Vec<_>>(), ["a:b:", "a:", ":"]);
+        assert_eq!(ancestors(":").count(), 0);
+        assert_eq!(descendants("a:", "a:b:c:"), ["a:b:", "a:b:c:"]);
+        assert_eq!(descendants(":", "x:y:"), ["x:", "x:y:"]);
+        assert!(descendants("a:", "z:y:").is_empty());
     }
 
     #[test]
