@@ -16,6 +16,9 @@ _ksec() {
             ",$1")
                 cmd="ksec"
                 ;;
+            ksec,apply)
+                cmd="ksec__subcmd__apply"
+                ;;
             ksec,completions)
                 cmd="ksec__subcmd__completions"
                 ;;
@@ -27,6 +30,9 @@ _ksec() {
                 ;;
             ksec,help)
                 cmd="ksec__subcmd__help"
+                ;;
+            ksec__subcmd__help,apply)
+                cmd="ksec__subcmd__help__subcmd__apply"
                 ;;
             ksec__subcmd__help,completions)
                 cmd="ksec__subcmd__help__subcmd__completions"
@@ -47,12 +53,38 @@ _ksec() {
 
     case "${cmd}" in
         ksec)
-            opts="-h -V --config --help --version encrypt decrypt completions help"
+            opts="-h -V --config --help --version encrypt decrypt apply completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksec__subcmd__apply)
+            opts="-f -R -h -V --filename --recursive --ignore-mac --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -83,7 +115,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__decrypt)
-            opts="-i -h -V --in-place --output --input-type --output-type --filename-override --indent --ignore-mac --config --help --version"
+            opts="-R -i -h -V --recursive --in-place --output --input-type --output-type --filename-override --indent --ignore-mac --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,8 +227,22 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__help)
-            opts="encrypt decrypt completions help"
+            opts="encrypt decrypt apply completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksec__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -29,6 +29,7 @@ complete -c ksec -n "__fish_ksec_needs_command" -s h -l help -d 'Print help (see
 complete -c ksec -n "__fish_ksec_needs_command" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
@@ -55,14 +56,22 @@ complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Fo
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s R -l recursive -d 'Read directories recursively (`*.yaml`, `*.yml`, `*.json`)'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l ignore-mac -d 'Decrypt even when the file\'s MAC does not match its content'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -s f -l filename -d 'Files or directories to apply (also accepted as positional arguments)' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -s R -l recursive -d 'Read directories recursively'
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -l ignore-mac -d 'Apply even when the MAC of a file does not match'
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

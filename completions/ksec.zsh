@@ -64,6 +64,8 @@ _arguments "${_arguments_options[@]}" : \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-R[Read directories recursively (\`*.yaml\`, \`*.yml\`, \`*.json\`)]' \
+'--recursive[Read directories recursively (\`*.yaml\`, \`*.yml\`, \`*.json\`)]' \
 '-i[Replace FILE with the result (atomically; the original is untouched on any error)]' \
 '--in-place[Replace FILE with the result (atomically; the original is untouched on any error)]' \
 '--ignore-mac[Decrypt even when the file'\''s MAC does not match its content]' \
@@ -71,7 +73,22 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'::file -- The file to read; `-` or nothing reads stdin:_files' \
+'*::files -- The file to read; `-` or nothing reads stdin. With several files or directories, the result is one YAML stream (files in path order; plaintext manifests pass through), ready for `kubectl apply -f -`:_files' \
+&& ret=0
+;;
+(apply)
+_arguments "${_arguments_options[@]}" : \
+'*-f+[Files or directories to apply (also accepted as positional arguments)]:PATH:_files' \
+'*--filename=[Files or directories to apply (also accepted as positional arguments)]:PATH:_files' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-R[Read directories recursively]' \
+'--recursive[Read directories recursively]' \
+'--ignore-mac[Apply even when the MAC of a file does not match]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::paths -- Files or directories to apply:_files' \
 && ret=0
 ;;
 (completions)
@@ -104,6 +121,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(apply)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -126,10 +147,16 @@ _ksec_commands() {
     local commands; commands=(
 'encrypt:Encrypt a file (or stdin) for the given recipients' \
 'decrypt:Decrypt a file (or stdin) to stdout, a file, or in place' \
+'apply:Decrypt manifests in memory and stream them to \`kubectl apply -f -\`' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ksec commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__apply_commands] )) ||
+_ksec__subcmd__apply_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec apply commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__completions_commands] )) ||
 _ksec__subcmd__completions_commands() {
@@ -151,10 +178,16 @@ _ksec__subcmd__help_commands() {
     local commands; commands=(
 'encrypt:Encrypt a file (or stdin) for the given recipients' \
 'decrypt:Decrypt a file (or stdin) to stdout, a file, or in place' \
+'apply:Decrypt manifests in memory and stream them to \`kubectl apply -f -\`' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ksec help commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__apply_commands] )) ||
+_ksec__subcmd__help__subcmd__apply_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help apply commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__help__subcmd__completions_commands] )) ||
 _ksec__subcmd__help__subcmd__completions_commands() {

@@ -72,6 +72,58 @@ impl Input {
     }
 }
 
+/// The manifest files named by `paths`, in a stable order: files as given, and the
+/// `*.yaml`/`*.yml`/`*.json` files inside directories (recursively with `recursive`), each
+/// directory's files sorted by path.
+pub fn collect_files(paths: &[PathBuf], recursive: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
+            _ => Error::ReadInput {
+                path: path.clone(),
+                source,
+            },
+        })?;
+        if meta.is_dir() {
+            walk(path, recursive, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let read_error = |source| Error::ReadInput {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(read_error)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(read_error)?;
+    entries.sort();
+    for entry in entries {
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.is_dir() {
+            if recursive {
+                walk(&entry, recursive, files)?;
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
 /// Writes to stdout. A closed pipe (`ksec decrypt … | head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = io::stdout().lock();

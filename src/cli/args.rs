@@ -33,6 +33,9 @@ pub enum Command {
     /// Decrypt a file (or stdin) to stdout, a file, or in place.
     #[command(after_help = DECRYPT_EXAMPLES)]
     Decrypt(DecryptArgs),
+    /// Decrypt manifests in memory and stream them to `kubectl apply -f -`.
+    #[command(after_help = APPLY_EXAMPLES)]
+    Apply(ApplyArgs),
     /// Print a shell completion script.
     #[command(
         hide = true,
@@ -55,12 +58,36 @@ const DECRYPT_EXAMPLES: &str = "Examples:
   SOPS_AGE_KEY_FILE=key.txt ksec decrypt --output db.yaml db.enc.yaml
   ksec decrypt --ignore-mac damaged.enc.yaml";
 
-/// Where input comes from and output goes.
+const APPLY_EXAMPLES: &str = "Examples:
+  ksec apply -f k8s/ -R                       # every manifest under k8s/, decrypted in memory
+  ksec apply secret.enc.yaml -- --namespace prod --server-side
+  kubectl ksec apply -f k8s/                  # as a kubectl plugin (kubectl-ksec on PATH)
+No plaintext is written to disk: the stream goes to kubectl's stdin. kubectl is $KSEC_KUBECTL
+or `kubectl` on PATH; its exit code is ksec's.";
+
+/// Arguments of `ksec apply`.
 #[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Files or directories to apply (also accepted as positional arguments).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<PathBuf>,
+    /// Files or directories to apply.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Read directories recursively.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Apply even when the MAC of a file does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Arguments passed to `kubectl apply` (after `--`).
+    #[arg(last = true, value_name = "KUBECTL_ARGS")]
+    pub kubectl_args: Vec<String>,
+}
+
+/// Where input comes from and output goes.
+#[derive(Debug, Default, Args)]
 pub struct IoArgs {
-    /// The file to read; `-` or nothing reads stdin.
-    #[arg(value_name = "FILE")]
-    pub file: Option<PathBuf>,
     /// Replace FILE with the result (atomically; the original is untouched on any error).
     #[arg(short = 'i', long)]
     pub in_place: bool,
@@ -83,6 +110,9 @@ pub struct IoArgs {
 
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
+    /// The file to read; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
     #[command(flatten)]
     pub io: IoArgs,
     /// age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated.
@@ -116,6 +146,14 @@ pub struct EncryptArgs {
 
 #[derive(Debug, Args)]
 pub struct DecryptArgs {
+    /// The file to read; `-` or nothing reads stdin. With several files or directories, the
+    /// result is one YAML stream (files in path order; plaintext manifests pass through), ready
+    /// for `kubectl apply -f -`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Read directories recursively (`*.yaml`, `*.yml`, `*.json`).
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
     #[command(flatten)]
     pub io: IoArgs,
     /// Decrypt even when the file's MAC does not match its content.

@@ -1,23 +1,39 @@
-//! `ksec decrypt`: identities from the SOPS_AGE_* environment.
+//! `ksec decrypt`: one file (or stdin) to stdout, a file or in place; or several files and
+//! directories to one YAML stream for `kubectl apply -f -`.
 
 use super::args::{DecryptArgs, GlobalArgs};
 use super::inputs::{self, Plan};
 use crate::error::Error;
+use crate::io;
 use crate::keys::{ProcessEnv, age};
 use crate::ops::{self, DecryptOptions};
 
 pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
-    let plan = Plan::new(&args.io)?;
-    let file = plan.display_name();
     let config = inputs::load_config(global)?;
     let identities = age::discover(&ProcessEnv)?;
+    let output = inputs::output_options(&args.io, config.as_ref());
+    let single = args.files.len() <= 1 && !args.recursive && args.files.first().is_none_or(|f| !f.is_dir());
+    if !single {
+        if args.io.in_place {
+            return Err(Error::Conflict("--in-place works on one file, not on several".into()));
+        }
+        let files = io::collect_files(&args.files, args.recursive)?;
+        let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
+        for w in &stream.warnings {
+            super::warn(w);
+        }
+        let plan = Plan::new(None, &args.io)?;
+        return plan.write(&stream.bytes);
+    }
+    let plan = Plan::new(args.files.first().map(|p| p.as_path()), &args.io)?;
+    let file = plan.display_name();
     let options = DecryptOptions {
         file: &file,
         input_format: plan.input_format,
         output_format: plan.output_format,
         identities: &identities,
         ignore_mac: args.ignore_mac,
-        output: inputs::output_options(&args.io, config.as_ref()),
+        output,
     };
     let input = plan.input.read()?;
     let output = ops::decrypt(&input, &options)?;

@@ -9,7 +9,7 @@ use crate::ops::{self, EncryptOptions};
 use crate::rules::EncryptionRule;
 
 pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
-    let plan = Plan::new(&args.io)?;
+    let plan = Plan::new(args.file.as_deref(), &args.io)?;
     let file = plan.display_name();
     let config = inputs::load_config(global)?;
     let rule_for_file = match (&config, inputs::rule_subject(&plan)) {

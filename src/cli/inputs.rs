@@ -26,8 +26,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(io_args: &IoArgs) -> Result<Plan, Error> {
-        let input = Input::from_arg(io_args.file.as_deref());
+    pub fn new(file: Option<&Path>, io_args: &IoArgs) -> Result<Plan, Error> {
+        let input = Input::from_arg(file);
         if io_args.in_place && io_args.output.is_some() {
             return Err(Error::Conflict(
                 "--in-place and --output cannot be used together".into(),

@@ -2,6 +2,7 @@
 //! library together; the terminal rules (messages on stderr as `ksec: error: …`, then a hint;
 //! sops's exit codes) live here once.
 
+mod apply;
 mod args;
 mod decrypt;
 mod encrypt;
@@ -27,15 +28,16 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Command::Encrypt(a) => encrypt::run(&cli.global, a),
-        Command::Decrypt(a) => decrypt::run(&cli.global, a),
+        Command::Encrypt(a) => encrypt::run(&cli.global, a).map(|()| 0),
+        Command::Decrypt(a) => decrypt::run(&cli.global, a).map(|()| 0),
+        Command::Apply(a) => apply::run(&cli.global, a),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
-            Ok(())
+            Ok(0)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             report(&e);
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))

@@ -1,0 +1,46 @@
+//! `ksec apply`: decrypt manifests in memory and stream them to `kubectl apply -f -`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::args::{ApplyArgs, GlobalArgs};
+use super::inputs;
+use crate::error::Error;
+use crate::io;
+use crate::keys::{ProcessEnv, age};
+use crate::ops;
+
+/// Runs kubectl and returns its exit code.
+pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
+    let config = inputs::load_config(global)?;
+    let paths: Vec<_> = args.filenames.iter().chain(&args.paths).cloned().collect();
+    if paths.is_empty() {
+        return Err(Error::Usage(
+            "nothing to apply: pass files or directories (-f PATH)".into(),
+        ));
+    }
+    let files = io::collect_files(&paths, args.recursive)?;
+    let identities = age::discover(&ProcessEnv)?;
+    let output = inputs::output_options(&Default::default(), config.as_ref());
+    let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
+    for w in &stream.warnings {
+        super::warn(w);
+    }
+    let kubectl = std::env::var_os("KSEC_KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let mut child = Command::new(&kubectl)
+        .arg("apply")
+        .arg("-f")
+        .arg("-")
+        .args(&args.kubectl_args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Usage(format!("cannot run {}: {e}", kubectl.to_string_lossy())))?;
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    // kubectl may exit early (bad flags); its exit code tells, not the broken pipe.
+    let _ = stdin.write_all(&stream.bytes);
+    drop(stdin);
+    let status = child
+        .wait()
+        .map_err(|e| Error::Usage(format!("waiting for {}: {e}", kubectl.to_string_lossy())))?;
+    Ok(status.code().unwrap_or(1))
+}
