@@ -30,6 +30,10 @@ complete -c ksec -n "__fish_ksec_needs_command" -s V -l version -d 'Print versio
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "rotate" -d 'New data key: every value re-encrypted; add or remove recipients on the way'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
@@ -38,6 +42,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output-type -d 'Fo
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s p -l pgp -d 'OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l encrypted-regex -d 'Encrypt only values under keys matching this regex (e.g. \'^(data|stringData)$\')' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l unencrypted-regex -d 'Leave values under keys matching this regex in clear' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l encrypted-suffix -d 'Encrypt only values under keys ending with this suffix' -r
@@ -48,6 +53,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l shamir-secret-shar
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so unencrypted ones may be edited'
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l no-validate -d 'Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields, the 1 MiB limit). Secrets are still never written with a value in clear'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
@@ -55,6 +61,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l input-type -d 'For
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Format of the output: yaml or json (default: the input\'s format)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s R -l recursive -d 'Read directories recursively (`*.yaml`, `*.yml`, `*.json`)'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
@@ -62,16 +69,73 @@ complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l ignore-mac -d 'Dec
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -s f -l filename -d 'Files or directories to apply (also accepted as positional arguments)' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -s R -l recursive -d 'Read directories recursively'
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -l ignore-mac -d 'Apply even when the MAC of a file does not match'
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-age -d 'Add age recipients (to the first key group), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-age -d 'Remove age recipients (from every group), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-pgp -d 'Add OpenPGP recipients (to the first key group), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-pgp -d 'Remove OpenPGP fingerprints (from every group), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output -d 'Write the result to this file instead of stdout' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l input-type -d 'Format of the input: yaml or json (default: from the file name, else from the content)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output-type -d 'Format of the output: yaml or json (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l input-type -d 'Format of the files: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s y -l yes -d 'Do not ask before writing'
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l dry-run -d 'Show what would change; write nothing'
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -f -a "add" -d 'Add a key group'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -f -a "delete" -d 'Delete the key group at INDEX (0-based, as sops counts)'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s f -l file -d 'The encrypted file' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l age -d 'age recipients of the new group (repeatable, or comma separated)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l pgp -d 'OpenPGP recipients of the new group (repeatable, or comma separated)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Replace the file instead of printing the result'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s f -l file -d 'The encrypted file' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Replace the file instead of printing the result'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a key group'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the key group at INDEX (0-based, as sops counts)'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand check" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand check" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand check" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "rotate" -d 'New data key: every value re-encrypted; add or remove recipients on the way'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "add" -d 'Add a key group'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "delete" -d 'Delete the key group at INDEX (0-based, as sops counts)'

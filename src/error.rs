@@ -16,9 +16,18 @@ pub mod exit {
     pub const ERROR_ENCRYPTING_MAC: i32 = 21;
     pub const ERROR_ENCRYPTING_TREE: i32 = 23;
     pub const ERROR_DECRYPTING_TREE: i32 = 25;
+    /// ksec's own: a Kubernetes Secret the API server would refuse.
+    pub const INVALID_SECRET: i32 = 30;
+    /// ksec's own: encrypting would leave a Secret value in clear (fail closed).
+    pub const PLAINTEXT_IN_SECRET: i32 = 31;
+    /// ksec's own: the encryption rule matches no value at all.
+    pub const RULE_MATCHES_NOTHING: i32 = 32;
+    /// ksec's own: `ksec check` found problems.
+    pub const CHECK_FAILED: i32 = 33;
     pub const MAC_MISMATCH: i32 = 51;
     pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
     pub const NO_FILE_SPECIFIED: i32 = 100;
+    pub const DUPLICATE_DECRYPTION_KEY_TYPE: i32 = 112;
     pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
     pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
 }
@@ -109,6 +118,21 @@ pub enum Error {
     #[error("{file}: could not decrypt the data key\n{report}")]
     DataKeyUnavailable { file: String, report: String },
 
+    #[error("{file}: invalid Kubernetes Secret:\n{}", .findings.join("\n"))]
+    InvalidSecret { file: String, findings: Vec<String> },
+
+    #[error("{file}: refusing to write a Secret value in clear:\n{}", .findings.join("\n"))]
+    PlaintextInSecret { file: String, findings: Vec<String> },
+
+    #[error("{file}: the encryption rule ({rule}) matches no value, so nothing would be encrypted")]
+    RuleMatchesNothing { file: String, rule: String },
+
+    #[error("{count} problem(s) found")]
+    CheckFailed { count: usize },
+
+    #[error("--decryption-order names {key_type} twice")]
+    DuplicateDecryptionKeyType { key_type: String },
+
     #[error("cannot wrap the data key for {recipient}: {message}")]
     WrapDataKey { recipient: String, message: String },
 
@@ -137,6 +161,11 @@ impl Error {
             MacMismatch { .. } | MacUnreadable { .. } => exit::MAC_MISMATCH,
             MacEncrypt { .. } => exit::ERROR_ENCRYPTING_MAC,
             DataKeyUnavailable { .. } => exit::COULD_NOT_RETRIEVE_KEY,
+            InvalidSecret { .. } => exit::INVALID_SECRET,
+            DuplicateDecryptionKeyType { .. } => exit::DUPLICATE_DECRYPTION_KEY_TYPE,
+            PlaintextInSecret { .. } => exit::PLAINTEXT_IN_SECRET,
+            RuleMatchesNothing { .. } => exit::RULE_MATCHES_NOTHING,
+            CheckFailed { .. } => exit::CHECK_FAILED,
         }
     }
 
@@ -168,6 +197,11 @@ impl Error {
             Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
             Conflict(_) => "see `ksec help` for which options go together".into(),
             Identity { .. } => "check the path or command in that variable".into(),
+            InvalidSecret { .. } => "fix the manifest, or pass --no-validate to encrypt it as it is".into(),
+            PlaintextInSecret { .. } => "use a rule that covers data and stringData, e.g. \
+                 --encrypted-regex '^(data|stringData)$'"
+                .into(),
+            RuleMatchesNothing { .. } => "check the rule's key names (regexes are case-sensitive)".into(),
             _ => return None,
         })
     }

@@ -9,6 +9,7 @@
 //!               metadata::Metadata ◀── keys (age) wrap/unwrap the data key
 //! ```
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod crypt;
@@ -16,8 +17,10 @@ pub mod error;
 pub mod formats;
 pub mod io;
 pub mod keys;
+pub mod kube;
 pub mod metadata;
 pub mod ops;
+pub mod rekey;
 pub mod rules;
 pub mod scalar;
 pub mod tree;

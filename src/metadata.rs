@@ -4,11 +4,7 @@
 //! on input any order is accepted, unknown fields are ignored, and key types ksec cannot use
 //! (KMS, Vault, …) are kept verbatim so a rewrite does not lose them.
 
-use zeroize::Zeroizing;
-
 use crate::error::Error;
-use crate::keys::age::{self as age_keys, AgeIdentities, AgeRecipient};
-use crate::keys::{DataKey, shamir};
 use crate::rules::EncryptionRule;
 use crate::scalar::Timestamp;
 use crate::tree::{Mapping, MappingItem, Node, Sequence, SequenceItem, Value};
@@ -68,6 +64,25 @@ impl KeyGroup {
 }
 
 impl Metadata {
+    /// Metadata for a new file; `lastmodified` and `mac` are filled in once the values are
+    /// encrypted.
+    pub fn new(
+        key_groups: Vec<KeyGroup>,
+        shamir_threshold: usize,
+        rule: EncryptionRule,
+        mac_only_encrypted: bool,
+    ) -> Self {
+        Metadata {
+            key_groups,
+            shamir_threshold,
+            last_modified: String::new(),
+            mac: String::new(),
+            rule: Some(rule),
+            mac_only_encrypted,
+            version: WRITTEN_VERSION.to_string(),
+        }
+    }
+
     /// The encryption rule in force (sops's default suffix when the file names none).
     pub fn effective_rule(&self) -> EncryptionRule {
         self.rule.clone().unwrap_or_default()
@@ -212,137 +227,6 @@ impl Metadata {
         push(&mut m, "version", Node::scalar(Value::str(&self.version)));
         Node::Mapping(m)
     }
-}
-
-/// The recipients of one key group, as a creation rule or the command line names them.
-#[derive(Debug, Clone, Default)]
-pub struct RecipientGroup {
-    pub age: Vec<AgeRecipient>,
-}
-
-impl Metadata {
-    /// Metadata for a new file: the data key wrapped for every recipient (split into Shamir
-    /// shares when there are several groups). `lastmodified` and `mac` are filled in later.
-    pub fn wrap_new(
-        groups: &[RecipientGroup],
-        threshold: Option<usize>,
-        rule: EncryptionRule,
-        mac_only_encrypted: bool,
-        key: &DataKey,
-    ) -> Result<Metadata, Error> {
-        let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.age.is_empty()).collect();
-        let shamir_threshold = match groups.len() {
-            0 | 1 => threshold.unwrap_or(0),
-            n => threshold.unwrap_or(n),
-        };
-        let secrets: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
-            shamir::split(key.as_bytes(), groups.len(), shamir_threshold).map_err(|message| Error::WrapDataKey {
-                recipient: "key groups".into(),
-                message,
-            })?
-        } else {
-            vec![Zeroizing::new(key.as_bytes().to_vec())]
-        };
-        let key_groups = groups
-            .iter()
-            .zip(&secrets)
-            .map(|(group, secret)| {
-                let age = group
-                    .age
-                    .iter()
-                    .map(|r| {
-                        Ok(AgeStanza {
-                            recipient: r.as_str().to_string(),
-                            enc: age_keys::wrap(r, secret)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, Error>>()?;
-                Ok(KeyGroup {
-                    age,
-                    ..KeyGroup::default()
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        Ok(Metadata {
-            key_groups,
-            shamir_threshold,
-            last_modified: String::new(),
-            mac: String::new(),
-            rule: Some(rule),
-            mac_only_encrypted,
-            version: WRITTEN_VERSION.to_string(),
-        })
-    }
-
-    /// Recovers the data key with the identities at hand. When no group yields its secret, the
-    /// error lists every group and every key that was tried, and why each failed.
-    pub fn unwrap_data_key(&self, identities: &AgeIdentities, file: &str) -> Result<DataKey, Error> {
-        let mut report = Vec::new();
-        let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-        for (index, group) in self.key_groups.iter().enumerate() {
-            let mut lines = Vec::new();
-            let secret = unwrap_group(group, identities, &mut lines);
-            let status = if secret.is_some() { "ok" } else { "FAILED" };
-            report.push(format!("  group {}: {status}", index + 1));
-            report.extend(lines.into_iter().map(|l| format!("    {l}")));
-            secrets.extend(secret);
-            if self.key_groups.len() == 1 && !secrets.is_empty() {
-                break;
-            }
-        }
-        let failure = |summary: String| {
-            let mut text = report.join("\n");
-            text.push_str(&format!("\n  {summary}\n  identities looked for:"));
-            for line in identities.report().lines() {
-                text.push_str(&format!("\n    {line}"));
-            }
-            Error::DataKeyUnavailable {
-                file: file.to_string(),
-                report: text,
-            }
-        };
-        let key_bytes = if self.key_groups.len() <= 1 {
-            secrets
-                .pop()
-                .ok_or_else(|| failure("no key could decrypt the data key".into()))?
-        } else {
-            let needed = if self.shamir_threshold == 0 {
-                2
-            } else {
-                self.shamir_threshold
-            };
-            if secrets.len() < needed {
-                return Err(failure(format!(
-                    "{} of {} key groups decrypted; the Shamir threshold is {needed}",
-                    secrets.len(),
-                    self.key_groups.len()
-                )));
-            }
-            let parts: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
-            shamir::combine(&parts).map_err(|m| failure(format!("cannot combine the key shares: {m}")))?
-        };
-        DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into()))
-    }
-}
-
-/// Tries a group's keys in sops's default order (age, then pgp); the first success wins.
-fn unwrap_group(group: &KeyGroup, identities: &AgeIdentities, lines: &mut Vec<String>) -> Option<Zeroizing<Vec<u8>>> {
-    for stanza in &group.age {
-        match age_keys::unwrap(&stanza.enc, identities) {
-            Ok(secret) => {
-                lines.push(format!("age {}: ok", stanza.recipient));
-                return Some(secret);
-            }
-            Err(e) => lines.push(format!("age {}: {e}", stanza.recipient)),
-        }
-    }
-    for stanza in &group.pgp {
-        lines.push(format!("pgp {}: OpenPGP keys are not supported by ksec yet", stanza.fp));
-    }
-    for (key_type, _) in &group.other {
-        lines.push(format!("{key_type}: this key type is not supported by ksec"));
-    }
-    None
 }
 
 fn push(m: &mut Mapping, key: &str, value: Node) {

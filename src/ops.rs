@@ -10,16 +10,16 @@ use zeroize::Zeroizing;
 use crate::crypt::{self, Selection};
 use crate::error::Error;
 use crate::formats::{self, Format, OutputOptions};
-use crate::keys::DataKey;
-use crate::keys::age::AgeIdentities;
-use crate::metadata::{self, Metadata, RecipientGroup};
+use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
+use crate::kube;
+use crate::metadata::{self, Metadata};
 use crate::rules::EncryptionRule;
 use crate::scalar;
 use crate::scalar::ValueType;
 use crate::tree::{Mapping, Node, Plain, SequenceItem, Tree, Value};
 
 /// What to encrypt and for whom.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EncryptOptions<'a> {
     /// The input's name in messages.
     pub file: &'a str,
@@ -29,8 +29,16 @@ pub struct EncryptOptions<'a> {
     pub output_format: Option<Format>,
     pub recipients: Vec<RecipientGroup>,
     pub shamir_threshold: Option<usize>,
-    pub rule: EncryptionRule,
+    /// Where `gpg` and its home are found, for OpenPGP recipients.
+    pub env: &'a dyn Env,
+    /// `None`: Kubernetes manifests get `encrypted_regex: ^(data|stringData)$`, anything else
+    /// sops's default `_unencrypted` suffix.
+    pub rule: Option<EncryptionRule>,
     pub mac_only_encrypted: bool,
+    /// Check Secrets against what the Kubernetes API server accepts before encrypting.
+    pub validate_secrets: bool,
+    /// Refuse a rule under which no value at all is encrypted (almost always a mistyped rule).
+    pub require_encrypted_values: bool,
     pub output: OutputOptions,
 }
 
@@ -40,7 +48,7 @@ pub struct DecryptOptions<'a> {
     pub file: &'a str,
     pub input_format: Option<Format>,
     pub output_format: Option<Format>,
-    pub identities: &'a AgeIdentities,
+    pub identities: &'a Identities,
     /// Decrypt even if the MAC does not match (or cannot be read).
     pub ignore_mac: bool,
     pub output: OutputOptions,
@@ -52,6 +60,8 @@ pub struct Output {
     pub bytes: Zeroizing<Vec<u8>>,
     pub format: Format,
     pub warnings: Vec<String>,
+    /// Things done that the user did not spell out (a default rule, a mixed stream).
+    pub notes: Vec<String>,
 }
 
 fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Format, Tree<crate::tree::Parsed>), Error> {
@@ -65,27 +75,58 @@ fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Form
 /// encrypted under it; the MAC over all values.
 pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Error> {
     let file = options.file;
-    if options.recipients.iter().all(|g| g.age.is_empty()) {
+    if options.recipients.iter().all(|g| g.is_empty()) {
         return Err(Error::NoRecipients { file: file.to_string() });
     }
     let (input_format, parsed) = parse_input(input, file, options.input_format)?;
     let output_format = options.output_format.unwrap_or(input_format);
     let plain = parsed.into_plain(file)?;
+    let mut notes = Vec::new();
+    let manifests = kube::is_manifest_stream(&plain);
+    let rule = match (&options.rule, manifests) {
+        (Some(rule), _) => rule.clone(),
+        (None, true) => {
+            notes.push(format!(
+                "{file}: Kubernetes manifests: encrypting data and stringData (encrypted_regex {}); \
+                 pass a rule or set one in .sops.yaml to choose another",
+                kube::SECRET_RULE
+            ));
+            EncryptionRule::from_field("encrypted_regex", kube::SECRET_RULE)?
+        }
+        (None, false) => EncryptionRule::default(),
+    };
+    if options.validate_secrets {
+        let findings = kube::validate(&plain, false);
+        if !findings.is_empty() {
+            let findings = findings.iter().map(|f| format!("  {f}")).collect();
+            return Err(Error::InvalidSecret {
+                file: file.to_string(),
+                findings,
+            });
+        }
+    }
     let reference = plain.clone();
 
     let key = DataKey::generate();
-    let mut meta = Metadata::wrap_new(
-        &options.recipients,
-        options.shamir_threshold,
-        options.rule.clone(),
-        options.mac_only_encrypted,
-        &key,
-    )?;
+    let (key_groups, threshold) = keys::groups::wrap(&options.recipients, options.shamir_threshold, &key, options.env)?;
+    let mut meta = Metadata::new(key_groups, threshold, rule.clone(), options.mac_only_encrypted);
     let selection = Selection {
-        rule: &options.rule,
+        rule: &rule,
         mac_only_encrypted: options.mac_only_encrypted,
     };
-    let (mut encrypted, mac) = crypt::encrypt(plain, &key, selection, file)?;
+    let (mut encrypted, mac, count) = crypt::encrypt(plain, &key, selection, file)?;
+    fail_closed(
+        &encrypted,
+        options.require_encrypted_values.then_some(count),
+        &rule,
+        file,
+    )?;
+    for id in kube::encrypted_non_secrets(&encrypted) {
+        notes.push(format!(
+            "{file}: {id} is not a Secret but has values the rule encrypts too (one rule covers the \
+             whole file); keep it in its own file to leave it readable"
+        ));
+    }
     meta.last_modified = metadata::now_last_modified();
     meta.mac = crypt::seal_mac(&mac, &key, &meta.last_modified, file)?;
     let meta_node = meta.to_node();
@@ -104,7 +145,45 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
         bytes,
         format: output_format,
         warnings: Vec::new(),
+        notes,
     })
+}
+
+/// Refuses output that would keep a Secret value in clear, or (given the number of values
+/// encrypted) that encrypts nothing at all.
+fn fail_closed(
+    encrypted: &Tree<crate::tree::Encrypted>,
+    count: Option<usize>,
+    rule: &EncryptionRule,
+    file: &str,
+) -> Result<(), Error> {
+    let leaks = kube::plaintext_in_secrets(encrypted);
+    if !leaks.is_empty() {
+        let findings = leaks.iter().map(|f| format!("  {f}")).collect();
+        return Err(Error::PlaintextInSecret {
+            file: file.to_string(),
+            findings,
+        });
+    }
+    if count == Some(0) && has_values(encrypted) {
+        return Err(Error::RuleMatchesNothing {
+            file: file.to_string(),
+            rule: format!("{}: {}", rule.field_name(), rule.text()),
+        });
+    }
+    Ok(())
+}
+
+/// Whether any document holds a non-empty value.
+fn has_values<S>(tree: &Tree<S>) -> bool {
+    fn node(n: &Node) -> bool {
+        match n {
+            Node::Mapping(m) => m.entries().any(|e| node(&e.value)),
+            Node::Sequence(s) => s.items.iter().filter_map(item_node).any(node),
+            Node::Scalar(s) => !matches!(&s.value, Value::Null) && s.value.as_str() != Some(""),
+        }
+    }
+    tree.documents.iter().any(|d| d.root.entries().any(|e| node(&e.value)))
 }
 
 /// Parses an encrypted output back and decrypts it with its own data key: the values and the
@@ -150,7 +229,7 @@ pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Err
     let output_format = options.output_format.unwrap_or(input_format);
     let (tree, meta_node) = parsed.into_encrypted(file)?;
     let meta = Metadata::from_node(&meta_node, file)?;
-    let key = meta.unwrap_data_key(options.identities, file)?;
+    let key = keys::groups::unwrap(&meta, options.identities, file)?;
     let rule = meta.effective_rule();
     let selection = Selection {
         rule: &rule,
@@ -173,6 +252,7 @@ pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Err
         bytes,
         format: output_format,
         warnings: decrypted.warnings,
+        notes: Vec::new(),
     })
 }
 
@@ -259,7 +339,7 @@ fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
 /// decrypted, plaintext manifests pass through, every document is separated by `---`.
 pub fn decrypt_stream(
     files: &[std::path::PathBuf],
-    identities: &AgeIdentities,
+    identities: &Identities,
     ignore_mac: bool,
     output: OutputOptions,
 ) -> Result<Output, Error> {
@@ -301,6 +381,7 @@ pub fn decrypt_stream(
         bytes: stream,
         format: Format::Yaml,
         warnings,
+        notes: Vec::new(),
     })
 }
 

@@ -58,9 +58,9 @@ proptest! {
         let mut damaged = original.clone();
         let at = cut % damaged.len();
         damaged[at] = byte;
-        let mut identities = ksec::keys::age::AgeIdentities::new();
+        let mut identities = ksec::keys::Identities::default();
         let key = std::fs::read_to_string(format!("{root}/testdata/keys/sample.agekey")).unwrap();
-        identities.add_text("sample key", &key).unwrap();
+        identities.age.add_text("sample key", &key).unwrap();
         let options = ksec::ops::DecryptOptions {
             file: "damaged.yaml",
             input_format: Some(Format::Yaml),

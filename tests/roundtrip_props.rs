@@ -28,8 +28,9 @@ use secrecy::ExposeSecret;
 use time::{OffsetDateTime, UtcOffset};
 
 use ksec::formats::{self, Format, OutputOptions};
-use ksec::keys::age::{AgeIdentities, AgeRecipient};
-use ksec::metadata::RecipientGroup;
+use ksec::keys::RecipientGroup;
+use ksec::keys::age::AgeRecipient;
+use ksec::keys::{Identities, MapEnv};
 use ksec::ops::{self, DecryptOptions, EncryptOptions};
 use ksec::rules::EncryptionRule;
 use ksec::scalar::Timestamp;
@@ -53,9 +54,10 @@ static KEY: LazyLock<TestKey> = LazyLock::new(|| {
     }
 });
 
-static IDENTITIES: LazyLock<AgeIdentities> = LazyLock::new(|| {
-    let mut identities = AgeIdentities::new();
+static IDENTITIES: LazyLock<Identities> = LazyLock::new(|| {
+    let mut identities = Identities::default();
     identities
+        .age
         .add_text("generated test identity", &KEY.secret)
         .expect("a freshly generated age identity parses");
     identities
@@ -121,9 +123,16 @@ fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, Strin
         file: file_name(format),
         input_format: Some(format),
         output_format: None,
-        recipients: vec![RecipientGroup { age: vec![recipient] }],
+        recipients: vec![RecipientGroup {
+            age: vec![recipient],
+            pgp: Vec::new(),
+        }],
+        env: &MapEnv::new(),
         shamir_threshold: None,
-        rule: rules.rule(),
+        rule: Some(rules.rule()),
+        // Random trees are not Kubernetes objects; these properties are about the format.
+        validate_secrets: false,
+        require_encrypted_values: false,
         mac_only_encrypted: rules.mac_only_encrypted,
         output: OutputOptions::default(),
     };

@@ -7,7 +7,7 @@ use super::args::{ApplyArgs, GlobalArgs};
 use super::inputs;
 use crate::error::Error;
 use crate::io;
-use crate::keys::{ProcessEnv, age};
+use crate::keys::{Identities, ProcessEnv};
 use crate::ops;
 
 /// Runs kubectl and returns its exit code.
@@ -20,7 +20,7 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
         ));
     }
     let files = io::collect_files(&paths, args.recursive)?;
-    let identities = age::discover(&ProcessEnv)?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let output = inputs::output_options(&Default::default(), config.as_ref());
     let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
     for w in &stream.warnings {

@@ -36,6 +36,18 @@ pub enum Command {
     /// Decrypt manifests in memory and stream them to `kubectl apply -f -`.
     #[command(after_help = APPLY_EXAMPLES)]
     Apply(ApplyArgs),
+    /// New data key: every value re-encrypted; add or remove recipients on the way.
+    #[command(after_help = ROTATE_EXAMPLES)]
+    Rotate(RotateArgs),
+    /// Make files' recipients match their .sops.yaml creation rule (same data key).
+    #[command(after_help = UPDATEKEYS_EXAMPLES)]
+    Updatekeys(UpdatekeysArgs),
+    /// Add or delete key groups (Shamir shares of the data key).
+    #[command(subcommand, after_help = GROUPS_EXAMPLES)]
+    Groups(GroupsCommand),
+    /// Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit).
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
     /// Print a shell completion script.
     #[command(
         hide = true,
@@ -65,6 +77,130 @@ const APPLY_EXAMPLES: &str = "Examples:
 No plaintext is written to disk: the stream goes to kubectl's stdin. kubectl is $KSEC_KUBECTL
 or `kubectl` on PATH; its exit code is ksec's.";
 
+const CHECK_EXAMPLES: &str = "Examples:
+  ksec check k8s/                             # every manifest under k8s/, recursively
+  ksec check $(git diff --cached --name-only) # what is about to be committed
+Exits 0 when nothing is found, 33 otherwise, listing every problem. Needs no key.";
+
+const ROTATE_EXAMPLES: &str = "Examples:
+  ksec rotate -i secret.enc.yaml
+  ksec rotate -i --rm-age age1old... --add-age age1new... secret.enc.yaml
+Prints the result unless -i or --output is given.";
+
+const UPDATEKEYS_EXAMPLES: &str = "Examples:
+  ksec updatekeys secret.enc.yaml             # shows the change and asks
+  ksec updatekeys --yes k8s/                  # every encrypted file under k8s/
+  ksec updatekeys --dry-run k8s/              # what would change
+Values, lastmodified and the MAC stay as they are; only the sops block changes.";
+
+const GROUPS_EXAMPLES: &str = "Examples:
+  ksec groups add -f s.enc.yaml --age age1... --shamir-secret-sharing-threshold 2 -i
+  ksec groups delete -f s.enc.yaml 1 -i";
+
+/// Arguments of `ksec rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Add age recipients (to the first key group), comma separated.
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub add_age: Option<String>,
+    /// Remove age recipients (from every group), comma separated.
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub rm_age: Option<String>,
+    /// Add OpenPGP recipients (to the first key group), comma separated.
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub add_pgp: Option<String>,
+    /// Remove OpenPGP fingerprints (from every group), comma separated.
+    #[arg(long, value_name = "FINGERPRINTS")]
+    pub rm_pgp: Option<String>,
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec updatekeys`.
+#[derive(Debug, Args)]
+pub struct UpdatekeysArgs {
+    /// Encrypted files, or directories (read recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Do not ask before writing.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Format of the files: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Key groups needed to rebuild the data key.
+    #[arg(long, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// `ksec groups …`.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Add a key group.
+    Add(GroupsAddArgs),
+    /// Delete the key group at INDEX (0-based, as sops counts).
+    Delete(GroupsDeleteArgs),
+}
+
+/// Arguments of `ksec groups add`.
+#[derive(Debug, Args)]
+pub struct GroupsAddArgs {
+    /// The encrypted file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// age recipients of the new group (repeatable, or comma separated).
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub age: Vec<String>,
+    /// OpenPGP recipients of the new group (repeatable, or comma separated).
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub pgp: Vec<String>,
+    /// Key groups needed to rebuild the data key.
+    #[arg(long, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+    /// Replace the file instead of printing the result.
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec groups delete`.
+#[derive(Debug, Args)]
+pub struct GroupsDeleteArgs {
+    /// The encrypted file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// The group to delete (0-based).
+    #[arg(value_name = "INDEX")]
+    pub index: usize,
+    /// Key groups needed to rebuild the data key.
+    #[arg(long, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+    /// Replace the file instead of printing the result.
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories (directories are read recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
 /// Arguments of `ksec apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -80,6 +216,8 @@ pub struct ApplyArgs {
     /// Apply even when the MAC of a file does not match.
     #[arg(long)]
     pub ignore_mac: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// Arguments passed to `kubectl apply` (after `--`).
     #[arg(last = true, value_name = "KUBECTL_ARGS")]
     pub kubectl_args: Vec<String>,
@@ -118,6 +256,10 @@ pub struct EncryptArgs {
     /// age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated.
     #[arg(short = 'a', long, env = "SOPS_AGE_RECIPIENTS", value_name = "RECIPIENTS")]
     pub age: Option<String>,
+    /// OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your
+    /// keyring) or paths to armored public key files (encrypted natively, no gpg needed).
+    #[arg(short = 'p', long, env = "SOPS_PGP_FP", value_name = "RECIPIENTS")]
+    pub pgp: Option<String>,
     /// Encrypt only values under keys matching this regex (e.g. '^(data|stringData)$').
     #[arg(long, value_name = "REGEX")]
     pub encrypted_regex: Option<String>,
@@ -139,6 +281,10 @@ pub struct EncryptArgs {
     /// Compute the MAC over encrypted values only, so unencrypted ones may be edited.
     #[arg(long)]
     pub mac_only_encrypted: bool,
+    /// Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields,
+    /// the 1 MiB limit). Secrets are still never written with a value in clear.
+    #[arg(long)]
+    pub no_validate: bool,
     /// Key groups needed to rebuild the data key (Shamir threshold).
     #[arg(long, value_name = "N")]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -159,4 +305,14 @@ pub struct DecryptArgs {
     /// Decrypt even when the file's MAC does not match its content.
     #[arg(long)]
     pub ignore_mac: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// How decryption keys are tried.
+#[derive(Debug, Default, Args)]
+pub struct KeyArgs {
+    /// Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`).
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "TYPES")]
+    pub decryption_order: Option<String>,
 }

@@ -5,12 +5,12 @@ use super::args::{DecryptArgs, GlobalArgs};
 use super::inputs::{self, Plan};
 use crate::error::Error;
 use crate::io;
-use crate::keys::{ProcessEnv, age};
+use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
 
 pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
-    let identities = age::discover(&ProcessEnv)?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let output = inputs::output_options(&args.io, config.as_ref());
     let single = args.files.len() <= 1 && !args.recursive && args.files.first().is_none_or(|f| !f.is_dir());
     if !single {

@@ -4,7 +4,8 @@ use super::args::{EncryptArgs, GlobalArgs};
 use super::inputs::{self, Plan};
 use crate::error::Error;
 use crate::keys::age::{self, AgeRecipient};
-use crate::metadata::RecipientGroup;
+use crate::keys::pgp::{self, PgpRecipient};
+use crate::keys::{ProcessEnv, RecipientGroup};
 use crate::ops::{self, EncryptOptions};
 use crate::rules::EncryptionRule;
 
@@ -19,39 +20,51 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     };
 
     let cli_rule = EncryptionRule::choose(cli_rules(args)?)?;
-    let rule = cli_rule
-        .or_else(|| rule_for_file.and_then(|r| r.encryption_rule.clone()))
-        .unwrap_or_default();
+    let rule = cli_rule.or_else(|| rule_for_file.and_then(|r| r.encryption_rule.clone()));
     let mac_only_encrypted = args.mac_only_encrypted || rule_for_file.is_some_and(|r| r.mac_only_encrypted);
     let shamir_threshold = args
         .shamir_secret_sharing_threshold
         .or(rule_for_file.and_then(|r| r.shamir_threshold));
 
-    // Recipients on the command line (or SOPS_AGE_RECIPIENTS) replace the config's entirely.
-    let recipients = match &args.age {
-        Some(list) => vec![RecipientGroup {
-            age: age::parse_recipients(list)?,
-        }],
-        None => match rule_for_file {
+    // Recipients on the command line (or SOPS_AGE_RECIPIENTS / SOPS_PGP_FP) replace the
+    // config's entirely.
+    let recipients = if args.age.is_some() || args.pgp.is_some() {
+        vec![RecipientGroup {
+            age: args
+                .age
+                .as_deref()
+                .map(age::parse_recipients)
+                .transpose()?
+                .unwrap_or_default(),
+            pgp: args
+                .pgp
+                .as_deref()
+                .map(pgp::parse_recipients)
+                .transpose()?
+                .unwrap_or_default(),
+        }]
+    } else {
+        match rule_for_file {
             Some(rule) => rule
                 .key_groups()?
                 .iter()
                 .map(|group| {
-                    if !group.pgp.is_empty() {
-                        return Err(Error::Usage(
-                            "the creation rule lists pgp keys; OpenPGP is not supported by ksec yet".into(),
-                        ));
-                    }
-                    let age = group
-                        .age
-                        .iter()
-                        .map(|r| AgeRecipient::parse(r))
-                        .collect::<Result<_, _>>()?;
-                    Ok(RecipientGroup { age })
+                    Ok(RecipientGroup {
+                        age: group
+                            .age
+                            .iter()
+                            .map(|r| AgeRecipient::parse(r))
+                            .collect::<Result<_, Error>>()?,
+                        pgp: group
+                            .pgp
+                            .iter()
+                            .map(|r| PgpRecipient::parse(r))
+                            .collect::<Result<_, Error>>()?,
+                    })
                 })
                 .collect::<Result<Vec<_>, Error>>()?,
             None => Vec::new(),
-        },
+        }
     };
 
     let options = EncryptOptions {
@@ -60,12 +73,18 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
         output_format: plan.output_format,
         recipients,
         shamir_threshold,
+        env: &ProcessEnv,
         rule,
         mac_only_encrypted,
+        validate_secrets: !args.no_validate,
+        require_encrypted_values: true,
         output: inputs::output_options(&args.io, config.as_ref()),
     };
     let input = plan.input.read()?;
     let output = ops::encrypt(&input, &options)?;
+    for note in &output.notes {
+        super::note(note);
+    }
     plan.write(&output.bytes)
 }
 

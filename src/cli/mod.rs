@@ -4,9 +4,13 @@
 
 mod apply;
 mod args;
+mod check;
 mod decrypt;
 mod encrypt;
+mod groups;
 mod inputs;
+mod rotate;
+mod updatekeys;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,6 +35,10 @@ pub fn run() -> ExitCode {
         Command::Encrypt(a) => encrypt::run(&cli.global, a).map(|()| 0),
         Command::Decrypt(a) => decrypt::run(&cli.global, a).map(|()| 0),
         Command::Apply(a) => apply::run(&cli.global, a),
+        Command::Check(a) => check::run(&cli.global, a).map(|()| 0),
+        Command::Rotate(a) => rotate::run(&cli.global, a).map(|()| 0),
+        Command::Updatekeys(a) => updatekeys::run(&cli.global, a).map(|()| 0),
+        Command::Groups(a) => groups::run(&cli.global, a).map(|()| 0),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
             Ok(0)
@@ -52,6 +60,11 @@ fn report(error: &Error) {
     if let Some(hint) = error.hint() {
         let _ = writeln!(err, "ksec: hint: {hint}");
     }
+}
+
+/// Prints a note on stderr: something ksec did that the user did not spell out.
+pub(crate) fn note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "ksec: note: {message}");
 }
 
 /// Prints a warning on stderr.

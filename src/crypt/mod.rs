@@ -169,6 +169,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 // ---- Encryption -----------------------------------------------------------------------------
 
 struct Encrypter<'a> {
+    encrypted_values: usize,
     sealer: Sealer,
     ivs: IvSource,
     file: &'a str,
@@ -205,6 +206,7 @@ impl LeafAction for Encrypter<'_> {
         self.plaintext.clear();
         scalar::write_canonical(&scalar.value, &mut self.plaintext);
         let sealed = self.seal(aad, value_type)?;
+        self.encrypted_values += 1;
         let plain = std::mem::replace(&mut scalar.value, Value::str(sealed));
         scalar.modified = true;
         Ok(Some(plain))
@@ -231,15 +233,16 @@ impl LeafAction for Encrypter<'_> {
     }
 }
 
-/// Encrypts the selected values of a plaintext tree in place; returns the tree and its MAC
-/// (uppercase hex of the SHA-512).
+/// Encrypts the selected values of a plaintext tree in place; returns the tree, its MAC
+/// (uppercase hex of the SHA-512) and how many values (not comments) were encrypted.
 pub fn encrypt(
     mut tree: Tree<Plain>,
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
-) -> Result<(Tree<Encrypted>, String), Error> {
+) -> Result<(Tree<Encrypted>, String, usize), Error> {
     let action = Encrypter {
+        encrypted_values: 0,
         sealer: Sealer::new(key),
         ivs: IvSource::default(),
         file,
@@ -250,7 +253,8 @@ pub fn encrypt(
     for doc in &mut tree.documents {
         walk.mapping(&mut doc.root, PathVerdict::default())?;
     }
-    Ok((tree.into_state(), walk.mac()))
+    let count = walk.action.encrypted_values;
+    Ok((tree.into_state(), walk.mac(), count))
 }
 
 // ---- Decryption -----------------------------------------------------------------------------
@@ -419,6 +423,43 @@ pub fn decrypt(
     })
 }
 
+// ---- Checking without a key -----------------------------------------------------------------
+
+/// Records the values the rules say are encrypted but that are not `ENC[...]` strings.
+struct ClearFinder {
+    found: Vec<String>,
+}
+
+impl LeafAction for ClearFinder {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Option<Value>, Error> {
+        let in_clear = match &scalar.value {
+            Value::Str(s) => !s.is_empty() && !cipher::looks_encrypted(s),
+            Value::Null => false,
+            _ => true,
+        };
+        if encrypted && in_clear {
+            self.found.push(display_path(aad));
+        }
+        Ok(None)
+    }
+
+    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The key paths of values an encrypted file's own rule says are encrypted but that are in
+/// clear (added or edited by hand after encryption). Needs no key.
+pub fn values_in_clear(tree: &Tree<Encrypted>, selection: Selection<'_>) -> Vec<String> {
+    let mut tree = tree.clone();
+    let mut walk = Walk::new(selection, ClearFinder { found: Vec::new() });
+    for doc in &mut tree.documents {
+        // A finder never fails.
+        let _ = walk.mapping(&mut doc.root, PathVerdict::default());
+    }
+    walk.action.found
+}
+
 // ---- The MAC --------------------------------------------------------------------------------
 
 /// Encrypts the MAC for the metadata; its AAD is the `lastmodified` text.
@@ -494,7 +535,8 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (encrypted, mac) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        let (encrypted, mac, count) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        assert_eq!(count, 4);
         assert_eq!(value_at(&encrypted, &["kind"]), &Value::str("Secret"));
         let password = value_at(&encrypted, &["data", "password"]).as_str().unwrap();
         assert!(password.starts_with("ENC[AES256_GCM,data:") && password.ends_with(",type:str]"));
@@ -522,7 +564,7 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (_, mac) = encrypt(sample(), &key(), selection, "t").unwrap();
+        let (_, mac, _) = encrypt(sample(), &key(), selection, "t").unwrap();
         let expected = hex_upper(&Sha512::digest(b"Secrethunter254321.5True"));
         assert_eq!(mac, expected);
 
@@ -530,7 +572,7 @@ mod tests {
             rule: &EncryptionRule::from_field("encrypted_regex", "^password$").unwrap(),
             mac_only_encrypted: true,
         };
-        let (_, mac) = encrypt(sample(), &key(), only, "t").unwrap();
+        let (_, mac, _) = encrypt(sample(), &key(), only, "t").unwrap();
         let mut h = Sha512::new();
         h.update(MAC_ONLY_ENCRYPTED_INIT);
         h.update(b"hunter2");
@@ -544,7 +586,7 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (mut encrypted, _) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        let (mut encrypted, _, _) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
         let MappingItem::Entry(e) = &mut encrypted.documents[0].root.items[1] else {
             panic!()
         };

@@ -3,7 +3,8 @@
 //! For each age recipient sops stores one complete age v1 file whose plaintext is the raw data
 //! key (or a 33-byte Shamir share), ASCII-armored exactly as Go age writes it. This module parses
 //! recipients, wraps and unwraps those files, and finds the user's identities in the places
-//! sops looks: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and
+//! sops looks, in its order: the SSH keys (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`,
+//! `~/.ssh/id_rsa`), then `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and
 //! `<config dir>/sops/age/keys.txt`.
 
 use std::fmt;
@@ -24,6 +25,9 @@ const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const KEY_VAR: &str = "SOPS_AGE_KEY";
 const KEY_FILE_VAR: &str = "SOPS_AGE_KEY_FILE";
 const KEY_CMD_VAR: &str = "SOPS_AGE_KEY_CMD";
+const SSH_KEY_FILE_VAR: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+/// The SSH keys sops tries when they exist, after `SOPS_AGE_SSH_PRIVATE_KEY_FILE`.
+const DEFAULT_SSH_KEYS: [&str; 2] = ["id_ed25519", "id_rsa"];
 
 /// One age recipient as written in `--age`, `SOPS_AGE_RECIPIENTS`, `.sops.yaml` or the
 /// metadata's `recipient` field.
@@ -260,6 +264,10 @@ pub enum SourceStatus {
     Loaded(usize),
     /// Not there (the variable is unset, the default file does not exist), with the reason.
     Absent(String),
+    /// There, but not usable (a passphrase-protected SSH key, say), with the reason.
+    Skipped(String),
+    /// Not read in advance but asked at decryption time (the gpg binary), described.
+    Available(String),
 }
 
 impl fmt::Display for IdentitySource {
@@ -268,6 +276,8 @@ impl fmt::Display for IdentitySource {
             SourceStatus::Loaded(1) => write!(f, "{}: 1 identity", self.name),
             SourceStatus::Loaded(count) => write!(f, "{}: {count} identities", self.name),
             SourceStatus::Absent(reason) => write!(f, "{}: {reason}", self.name),
+            SourceStatus::Skipped(reason) => write!(f, "{}: skipped: {reason}", self.name),
+            SourceStatus::Available(description) => write!(f, "{}: {description}", self.name),
         }
     }
 }
@@ -297,6 +307,22 @@ impl AgeIdentities {
         self.sources.push(IdentitySource {
             name: source_name.to_owned(),
             status: SourceStatus::Absent(reason.to_owned()),
+        });
+    }
+
+    /// Records a place that held something ksec cannot use, and why.
+    pub fn note_skipped(&mut self, source_name: &str, reason: &str) {
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Skipped(reason.to_owned()),
+        });
+    }
+
+    fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
+        self.identities.push(Box::new(identity));
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Loaded(1),
         });
     }
 
@@ -344,14 +370,97 @@ impl fmt::Debug for AgeIdentities {
 /// there are recorded in [`AgeIdentities::sources`].
 pub fn discover(env: &dyn Env) -> Result<AgeIdentities, Error> {
     let mut found = AgeIdentities::new();
-    // sops loads SSH identities first (SOPS_AGE_SSH_PRIVATE_KEY_FILE, then ~/.ssh/id_ed25519 and
-    // ~/.ssh/id_rsa, each if present). They are not supported yet; they belong here, as one more
-    // `load_…` step that adds `age::ssh::Identity` values to `found`.
+    load_ssh_key_file(env, &mut found)?;
+    load_default_ssh_keys(env, &mut found);
     load_key_var(env, &mut found)?;
     load_key_file(env, &mut found)?;
     load_key_cmd(env, &mut found)?;
     load_default_key_file(env, &mut found)?;
     Ok(found)
+}
+
+/// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: the user named this key, so a file that cannot be read or is
+/// not an SSH private key is an error. A passphrase-protected key is only skipped: there is no
+/// prompt yet, and the same file may be decryptable by another identity.
+fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+    let Some(path) = env.var(SSH_KEY_FILE_VAR) else {
+        found.note_absent(SSH_KEY_FILE_VAR, "not set");
+        return Ok(());
+    };
+    let source_name = format!("{SSH_KEY_FILE_VAR}={path}");
+    if path.is_empty() {
+        return Err(identity_error(&source_name, "the variable is set but empty"));
+    }
+    let bytes = read_secret_file(Path::new(&path))
+        .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
+    match parse_ssh_identity(&bytes, &path) {
+        Ok(identity) => found.add_ssh_identity(&source_name, identity),
+        Err(SshKeyProblem::PassphraseProtected) => found.note_skipped(&source_name, SSH_PASSPHRASE_REASON),
+        Err(SshKeyProblem::Unusable(reason)) => return Err(identity_error(&source_name, &reason)),
+    }
+    Ok(())
+}
+
+/// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`, each when it exists. The user did not ask for these,
+/// so one that cannot be used is recorded and skipped, never an error (sops goes on too).
+fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
+    let Some(home) = env.home_dir() else {
+        for name in DEFAULT_SSH_KEYS {
+            found.note_absent(&format!("SSH key ~/.ssh/{name}"), "the home directory is unknown");
+        }
+        return;
+    };
+    for name in DEFAULT_SSH_KEYS {
+        let path = home.join(".ssh").join(name);
+        let source_name = format!("SSH key {}", path.display());
+        let bytes = match read_secret_file(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                found.note_absent(&source_name, "not found");
+                continue;
+            }
+            Err(e) => {
+                found.note_skipped(&source_name, &format!("cannot read the file: {e}"));
+                continue;
+            }
+        };
+        match parse_ssh_identity(&bytes, &path.display().to_string()) {
+            Ok(identity) => found.add_ssh_identity(&source_name, identity),
+            Err(SshKeyProblem::PassphraseProtected) => found.note_skipped(&source_name, SSH_PASSPHRASE_REASON),
+            Err(SshKeyProblem::Unusable(reason)) => found.note_skipped(&source_name, &reason),
+        }
+    }
+}
+
+/// There is no passphrase prompt yet (sops asks on the terminal).
+const SSH_PASSPHRASE_REASON: &str = "passphrase-protected, not supported yet";
+
+enum SshKeyProblem {
+    PassphraseProtected,
+    /// Not a private key age can use; the reason never quotes the file.
+    Unusable(String),
+}
+
+/// Parses an OpenSSH or PEM private key file as age does (`ssh-ed25519` and `ssh-rsa` only).
+fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<::age::ssh::Identity, SshKeyProblem> {
+    use ::age::ssh::{Identity, UnsupportedKey};
+    let invalid =
+        || SshKeyProblem::Unusable("not an SSH private key (expected an OpenSSH or PEM private key file)".into());
+    let text = std::str::from_utf8(bytes).map_err(|_| invalid())?;
+    let identity = Identity::from_buffer(text.as_bytes(), Some(file_name.to_owned())).map_err(|_| invalid())?;
+    match identity {
+        Identity::Unencrypted(_) => Ok(identity),
+        Identity::Encrypted(_)
+        | Identity::Unsupported(UnsupportedKey::EncryptedPem | UnsupportedKey::EncryptedSsh(_)) => {
+            Err(SshKeyProblem::PassphraseProtected)
+        }
+        Identity::Unsupported(UnsupportedKey::Hardware(kind)) => Err(SshKeyProblem::Unusable(format!(
+            "{kind} keys live on a hardware security key, which age cannot use; use ssh-ed25519 or ssh-rsa"
+        ))),
+        Identity::Unsupported(UnsupportedKey::Type(kind)) => Err(SshKeyProblem::Unusable(format!(
+            "{kind} keys are not supported by age; use ssh-ed25519 or ssh-rsa"
+        ))),
+    }
 }
 
 fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
@@ -828,19 +937,35 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let found = discover(&env).expect("discover");
         assert_eq!(found.len(), 4);
         let names: Vec<&str> = found.sources().iter().map(|s| s.name.as_str()).collect();
-        assert!(names[0] == "SOPS_AGE_KEY" && names[1].starts_with("SOPS_AGE_KEY_FILE="));
-        assert!(names[2].starts_with("SOPS_AGE_KEY_CMD=") && names[3].starts_with("default key file"));
+        assert_eq!(
+            &names[..3],
+            [
+                "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+                "SSH key ~/.ssh/id_ed25519",
+                "SSH key ~/.ssh/id_rsa"
+            ]
+        );
+        assert!(names[3] == "SOPS_AGE_KEY" && names[4].starts_with("SOPS_AGE_KEY_FILE="));
+        assert!(names[5].starts_with("SOPS_AGE_KEY_CMD=") && names[6].starts_with("default key file"));
     }
 
     #[test]
     fn discover_with_nothing_set_reports_where_it_looked() {
         let config = tempfile::tempdir().expect("tempdir");
-        let found = discover(&MapEnv::new().with_config_dir(config.path())).expect("discover");
+        let home = tempfile::tempdir().expect("tempdir");
+        let env = MapEnv::new().with_config_dir(config.path()).with_home(home.path());
+        let found = discover(&env).expect("discover");
         assert!(found.is_empty());
         let keys_txt = config.path().join("sops/age/keys.txt");
+        let ssh = home.path().join(".ssh");
         let expected = format!(
-            "SOPS_AGE_KEY: not set\nSOPS_AGE_KEY_FILE: not set\nSOPS_AGE_KEY_CMD: not set\n\
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE: not set\n\
+             SSH key {}: not found\n\
+             SSH key {}: not found\n\
+             SOPS_AGE_KEY: not set\nSOPS_AGE_KEY_FILE: not set\nSOPS_AGE_KEY_CMD: not set\n\
              default key file {}: not found",
+            ssh.join("id_ed25519").display(),
+            ssh.join("id_rsa").display(),
             keys_txt.display()
         );
         assert_eq!(found.report(), expected);
@@ -852,6 +977,13 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let unknown = discover(&MapEnv::new()).expect("discover");
         assert!(
             unknown.report().contains("config directory is unknown"),
+            "{}",
+            unknown.report()
+        );
+        assert!(
+            unknown
+                .report()
+                .contains("SSH key ~/.ssh/id_rsa: the home directory is unknown"),
             "{}",
             unknown.report()
         );
@@ -908,6 +1040,157 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         assert!(
             error.contains("passphrase-protected identity files are not supported"),
             "{error}"
+        );
+    }
+
+    // shared/vectors/sops-upstream/keys/age-ssh-test-ed25519, the private half of SSH_ED25519_PUB.
+    const SSH_ED25519_KEY_FILE: &str = "../shared/vectors/sops-upstream/keys/age-ssh-test-ed25519";
+    // A throwaway ed25519 key protected with the passphrase "ksec test passphrase".
+    const SSH_ED25519_ENCRYPTED: &str = "\
+-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABA/VoKHTo
+BgX+0OdxKHz/LRAAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIPxcYGMopnAceeB/
+yKeJpPgATEEOTWndqWa8XxzBm1i3AAAAoClae4/awUnW0QLxrKDTSgYTfn9cQmbFQJhytR
+qtTKBKwKvnNDK4pLbKlyrXJ15XLS9SLG9pem2PeflCrMS2RReRzvzVAMzAF5k80ORHFghq
+aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
+8mvg84aXrSSZbIxPjwvSMFZT4xPcgizoY1TBA=
+-----END OPENSSH PRIVATE KEY-----
+";
+
+    fn vector_path(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    }
+
+    fn ssh_key_text() -> String {
+        std::fs::read_to_string(vector_path(SSH_ED25519_KEY_FILE)).expect("the shared SSH test key")
+    }
+
+    #[test]
+    fn discover_reads_sops_age_ssh_private_key_file() {
+        let key_file = vector_path(SSH_ED25519_KEY_FILE);
+        let key_file = key_file.to_str().expect("utf-8");
+        let recipient = AgeRecipient::parse(SSH_ED25519_PUB).expect("valid");
+        let data_key = DataKey::generate();
+        let enc = wrap(&recipient, data_key.as_bytes()).expect("wrap");
+
+        let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file);
+        let found = discover(&env).expect("discover");
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found.sources()[0].name,
+            format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={key_file}")
+        );
+        assert_eq!(found.sources()[0].status, SourceStatus::Loaded(1));
+        assert_eq!(unwrap(&enc, &found).expect("unwrap").as_slice(), data_key.as_bytes());
+    }
+
+    #[test]
+    fn discover_reads_ssh_keys_from_the_home_directory() {
+        let home = tempfile::tempdir().expect("tempdir");
+        write_file(home.path(), ".ssh/id_ed25519", &ssh_key_text());
+        let recipient = AgeRecipient::parse(SSH_ED25519_PUB).expect("valid");
+        let enc = wrap(&recipient, &[0x42; 33]).expect("wrap");
+
+        let found = discover(&MapEnv::new().with_home(home.path())).expect("discover");
+        assert_eq!(found.len(), 1);
+        let id_ed25519 = format!("SSH key {}", home.path().join(".ssh/id_ed25519").display());
+        assert_eq!(status_of(&found, &id_ed25519), &SourceStatus::Loaded(1));
+        let id_rsa = format!("SSH key {}", home.path().join(".ssh/id_rsa").display());
+        assert_eq!(status_of(&found, &id_rsa), &SourceStatus::Absent("not found".into()));
+        assert_eq!(unwrap(&enc, &found).expect("unwrap").as_slice(), &[0x42; 33]);
+
+        // Both sources load when both are there, as in sops: the same key counts twice.
+        let key_file = vector_path(SSH_ED25519_KEY_FILE);
+        let env = MapEnv::new()
+            .with_home(home.path())
+            .with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"));
+        assert_eq!(discover(&env).expect("discover").len(), 2);
+    }
+
+    /// `ssh-recipient.enc.env` was written by sops 3.11 for the shared SSH test key.
+    #[test]
+    fn unwraps_the_sops_ssh_recipient_vector() {
+        let vector = std::fs::read_to_string(vector_path(
+            "../shared/vectors/sops-upstream/generated-by-sops-3.11.0/ssh-recipient.enc.env",
+        ))
+        .expect("the ssh-recipient vector");
+        let enc = vector
+            .lines()
+            .find_map(|line| line.strip_prefix("sops_age__list_0__map_enc="))
+            .expect("an age stanza")
+            .replace("\\n", "\n");
+        let recipient = vector
+            .lines()
+            .find_map(|line| line.strip_prefix("sops_age__list_0__map_recipient="))
+            .expect("a recipient");
+        assert_eq!(recipient, SSH_ED25519_PUB.trim_end());
+
+        let key_file = vector_path(SSH_ED25519_KEY_FILE);
+        let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"));
+        let plain = unwrap(&enc, &discover(&env).expect("discover")).expect("unwrap");
+        assert_eq!(plain.len(), 32);
+
+        assert_eq!(
+            unwrap(&enc, &identities(IDENTITY)),
+            Err(UnwrapError::NoMatchingIdentity { tried: 1 }),
+            "an X25519 identity does not open an SSH stanza"
+        );
+    }
+
+    #[test]
+    fn passphrase_protected_ssh_keys_are_skipped_with_a_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key_file = write_file(dir.path(), "encrypted_ed25519", SSH_ED25519_ENCRYPTED);
+        write_file(dir.path(), ".ssh/id_rsa", SSH_ED25519_ENCRYPTED);
+        let env = MapEnv::new()
+            .with_home(dir.path())
+            .with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"))
+            .with_var("SOPS_AGE_KEY", IDENTITY);
+        let found = discover(&env).expect("an encrypted SSH key does not stop discovery");
+        assert_eq!(found.len(), 1, "only SOPS_AGE_KEY");
+        let report = found.report();
+        let expected = format!(
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE={}: skipped: passphrase-protected, not supported yet",
+            key_file.display()
+        );
+        assert!(report.contains(&expected), "{report}");
+        let expected = format!(
+            "SSH key {}: skipped: passphrase-protected",
+            dir.path().join(".ssh/id_rsa").display()
+        );
+        assert!(report.contains(&expected), "{report}");
+        assert_eq!(unwrap(SOPS_ENC, &found).expect("SOPS_AGE_KEY still works").len(), 32);
+    }
+
+    #[test]
+    fn a_bad_sops_age_ssh_private_key_file_is_an_error_but_a_bad_default_key_is_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("missing");
+        let not_a_key = write_file(dir.path(), "not_a_key", "hunter2\n");
+        let cases = [
+            (missing.to_str().expect("utf-8"), "cannot read the file"),
+            (not_a_key.to_str().expect("utf-8"), "not an SSH private key"),
+            ("", "set but empty"),
+        ];
+        for (path, expected) in cases {
+            let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", path);
+            match discover(&env).expect_err(path) {
+                Error::Identity { source_name, message } => {
+                    assert_eq!(source_name, format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={path}"));
+                    assert!(message.contains(expected), "{path}: {message}");
+                    assert!(!message.contains("hunter2"), "file content leaked: {message}");
+                }
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+
+        write_file(dir.path(), ".ssh/id_ed25519", "hunter2\n");
+        let found = discover(&MapEnv::new().with_home(dir.path())).expect("a bad default key is skipped");
+        assert!(found.is_empty());
+        assert!(
+            found.report().contains("id_ed25519: skipped: not an SSH private key"),
+            "{}",
+            found.report()
         );
     }
 

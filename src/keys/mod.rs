@@ -2,15 +2,18 @@
 //!
 //! This module owns the [`DataKey`] itself and the [`Env`] seam through which key providers read
 //! environment variables and well-known directories, so that tests never touch the real process
-//! environment or the user's home. One submodule per provider ([`age`] today; PGP later) does the
-//! wrapping. The `MasterKey` trait that unifies providers, and key groups with their Shamir
-//! shares, will live here too.
+//! environment or the user's home. One submodule per provider ([`age`], [`pgp`]) wraps and
+//! unwraps; [`groups`] puts them together into key groups with [`shamir`] shares.
 
 pub mod age;
+pub mod groups;
+pub mod pgp;
 pub mod shamir;
 
 use std::collections::HashMap;
 use std::fmt;
+
+pub use groups::{DecryptionOrder, Identities, RecipientGroup};
 use std::path::PathBuf;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -126,3 +126,21 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     );
     out
 }
+
+/// `openssl` on PATH (throwaway TLS keys for `kubectl create secret tls`).
+pub fn openssl() -> Option<PathBuf> {
+    tool_on_path("openssl")
+}
+
+/// A program on PATH that a test needs. Missing, it fails the test when `CI` is set and skips
+/// it (with a note) otherwise, like the peers.
+pub fn tool_on_path(name: &str) -> Option<PathBuf> {
+    if let Some(path) = which(name) {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{name} is not on PATH: CI must run the tests that need it");
+    }
+    eprintln!("note: skipping a test that needs {name}: not on PATH");
+    None
+}

@@ -1,0 +1,19 @@
+//! `ksec check PATH…`: lists problems on stdout; exits 33 when there are any.
+
+use super::args::{CheckArgs, GlobalArgs};
+use super::inputs;
+use crate::check;
+use crate::error::Error;
+use crate::io;
+
+pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<(), Error> {
+    let config = inputs::load_config(global)?;
+    let files = io::collect_files(&args.paths, true)?;
+    let problems = check::check_files(&files, config.as_ref())?;
+    let report: String = problems.iter().map(|p| format!("{p}\n")).collect();
+    io::write_stdout(report.as_bytes())?;
+    match problems.len() {
+        0 => Ok(()),
+        count => Err(Error::CheckFailed { count }),
+    }
+}

@@ -1,0 +1,72 @@
+//! `ksec groups add|delete`: change the key groups that share the data key.
+
+use std::path::Path;
+
+use super::args::{GlobalArgs, GroupsCommand};
+use super::inputs;
+use crate::error::Error;
+use crate::formats::Format;
+use crate::io::{self, Input};
+use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
+use crate::rekey::{self, GroupChange, Target};
+
+pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
+    let config = inputs::load_config(global)?;
+    let (file, change, threshold, in_place, order) = match command {
+        GroupsCommand::Add(a) => {
+            let group = RecipientGroup {
+                age: a
+                    .age
+                    .iter()
+                    .map(|l| age::parse_recipients(l))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .concat(),
+                pgp: a
+                    .pgp
+                    .iter()
+                    .map(|l| pgp::parse_recipients(l))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .concat(),
+            };
+            if group.is_empty() {
+                return Err(Error::Usage(
+                    "a new key group needs at least one --age or --pgp recipient".into(),
+                ));
+            }
+            (
+                &a.file,
+                GroupChange::Add(group),
+                a.shamir_secret_sharing_threshold,
+                a.in_place,
+                &a.keys,
+            )
+        }
+        GroupsCommand::Delete(d) => (
+            &d.file,
+            GroupChange::Delete(d.index),
+            d.shamir_secret_sharing_threshold,
+            d.in_place,
+            &d.keys,
+        ),
+    };
+    let name = file.display().to_string();
+    let identities = Identities::discover(&ProcessEnv, order.decryption_order.as_deref())?;
+    let target = Target {
+        file: &name,
+        format: Format::from_path(file).unwrap_or(Format::Yaml),
+        identities: &identities,
+        env: &ProcessEnv,
+        output: inputs::output_options(&Default::default(), config.as_ref()),
+    };
+    let input = Input::File(file.to_path_buf()).read()?;
+    let output = rekey::change_groups(&input, &target, change, threshold)?;
+    write(file, in_place, &output.bytes)
+}
+
+fn write(file: &Path, in_place: bool, bytes: &[u8]) -> Result<(), Error> {
+    if in_place {
+        io::write_file_atomic(file, bytes)
+    } else {
+        io::write_stdout(bytes)
+    }
+}

@@ -1,0 +1,52 @@
+//! `ksec rotate FILE`: a new data key, recipients added or removed on the way.
+
+use super::args::{GlobalArgs, RotateArgs};
+use super::inputs::{self, Plan};
+use crate::error::Error;
+use crate::formats::Format;
+use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
+use crate::rekey::{self, Rotation, Target};
+
+pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
+    let config = inputs::load_config(global)?;
+    let plan = Plan::new(Some(&args.file), &args.io)?;
+    let file = plan.display_name();
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let target = Target {
+        file: &file,
+        format: plan.input_format.unwrap_or(Format::Yaml),
+        identities: &identities,
+        env: &ProcessEnv,
+        output: inputs::output_options(&args.io, config.as_ref()),
+    };
+    let split = |list: &Option<String>| -> Vec<String> {
+        list.iter()
+            .flat_map(|l| l.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let rotation = Rotation {
+        add: RecipientGroup {
+            age: args
+                .add_age
+                .as_deref()
+                .map(age::parse_recipients)
+                .transpose()?
+                .unwrap_or_default(),
+            pgp: args
+                .add_pgp
+                .as_deref()
+                .map(pgp::parse_recipients)
+                .transpose()?
+                .unwrap_or_default(),
+        },
+        remove: split(&args.rm_age).into_iter().chain(split(&args.rm_pgp)).collect(),
+    };
+    let input = plan.input.read()?;
+    let output = rekey::rotate(&input, &target, &rotation)?;
+    for w in &output.warnings {
+        super::warn(w);
+    }
+    plan.write(&output.bytes)
+}

@@ -1,0 +1,259 @@
+//! Key groups: wrapping the data key for every recipient of every group (Shamir shares when
+//! there are several groups), and recovering it with whatever identities are at hand.
+
+use zeroize::Zeroizing;
+
+use super::age::{self, AgeIdentities, AgeRecipient};
+use super::pgp::{self, PgpIdentities, PgpRecipient};
+use super::{DataKey, Env, shamir};
+use crate::error::Error;
+use crate::metadata::{AgeStanza, KeyGroup, Metadata, PgpStanza};
+
+/// The recipients of one key group, as a creation rule or the command line names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientGroup {
+    pub age: Vec<AgeRecipient>,
+    pub pgp: Vec<PgpRecipient>,
+}
+
+impl RecipientGroup {
+    pub fn is_empty(&self) -> bool {
+        self.age.is_empty() && self.pgp.is_empty()
+    }
+}
+
+/// A master key type, for `--decryption-order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Age,
+    Pgp,
+}
+
+/// In which order the keys of a group are tried (`--decryption-order`, default `age,pgp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecryptionOrder(Vec<KeyKind>);
+
+impl Default for DecryptionOrder {
+    fn default() -> Self {
+        DecryptionOrder(vec![KeyKind::Age, KeyKind::Pgp])
+    }
+}
+
+impl DecryptionOrder {
+    /// Parses `age,pgp`-style text; a type named twice is an error (sops exit 112). Key types
+    /// ksec does not handle (kms, …) are accepted and ignored.
+    pub fn parse(text: &str) -> Result<DecryptionOrder, Error> {
+        let mut kinds = Vec::new();
+        let mut seen = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if seen.contains(&name) {
+                return Err(Error::DuplicateDecryptionKeyType {
+                    key_type: name.to_string(),
+                });
+            }
+            seen.push(name);
+            match name {
+                "age" => kinds.push(KeyKind::Age),
+                "pgp" => kinds.push(KeyKind::Pgp),
+                _ => {}
+            }
+        }
+        for kind in [KeyKind::Age, KeyKind::Pgp] {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        Ok(DecryptionOrder(kinds))
+    }
+}
+
+/// Everything ksec can decrypt with.
+#[derive(Debug, Default)]
+pub struct Identities {
+    pub age: AgeIdentities,
+    pub pgp: PgpIdentities,
+    pub order: DecryptionOrder,
+}
+
+impl Identities {
+    /// Loads every identity sops would (age, SSH, OpenPGP) and the decryption order.
+    pub fn discover(env: &dyn Env, order: Option<&str>) -> Result<Identities, Error> {
+        let order = match order.map(str::to_string).or_else(|| env.var("SOPS_DECRYPTION_ORDER")) {
+            Some(text) => DecryptionOrder::parse(&text)?,
+            None => DecryptionOrder::default(),
+        };
+        Ok(Identities {
+            age: age::discover(env)?,
+            pgp: pgp::discover(env)?,
+            order,
+        })
+    }
+
+    /// One line per place identities were looked for.
+    pub fn report(&self) -> String {
+        [self.age.report(), self.pgp.report()]
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Wraps `secret` (the data key, or a Shamir share) for every recipient of a group.
+fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, Error> {
+    let age = group
+        .age
+        .iter()
+        .map(|r| {
+            Ok(AgeStanza {
+                recipient: r.as_str().to_string(),
+                enc: age::wrap(r, secret)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let created_at = crate::metadata::now_last_modified();
+    let pgp = group
+        .pgp
+        .iter()
+        .map(|r| {
+            Ok(PgpStanza {
+                created_at: created_at.clone(),
+                enc: pgp::wrap(r, secret, env)?,
+                fp: r.fingerprint().into(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(KeyGroup {
+        age,
+        pgp,
+        other: Vec::new(),
+    })
+}
+
+/// Wraps a data key for key groups: each group gets the key itself (one group) or its own
+/// Shamir share (several groups). Returns the groups and the threshold to record.
+pub fn wrap(
+    groups: &[RecipientGroup],
+    threshold: Option<usize>,
+    key: &DataKey,
+    env: &dyn Env,
+) -> Result<(Vec<KeyGroup>, usize), Error> {
+    let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let threshold = match groups.len() {
+        0 | 1 => threshold.unwrap_or(0),
+        n => threshold.unwrap_or(n),
+    };
+    let secrets: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
+        shamir::split(key.as_bytes(), groups.len(), threshold).map_err(|message| Error::WrapDataKey {
+            recipient: "key groups".into(),
+            message,
+        })?
+    } else {
+        vec![Zeroizing::new(key.as_bytes().to_vec())]
+    };
+    let wrapped = groups
+        .iter()
+        .zip(&secrets)
+        .map(|(group, secret)| wrap_group(group, secret, env))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((wrapped, threshold))
+}
+
+/// Recovers the data key of a file. When it cannot, the error lists every group and every
+/// key that was tried and why each failed, then every place identities were looked for.
+pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<DataKey, Error> {
+    let mut report = Vec::new();
+    let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for (index, group) in meta.key_groups.iter().enumerate() {
+        let mut lines = Vec::new();
+        let secret = unwrap_group(group, identities, &mut lines);
+        let status = if secret.is_some() { "ok" } else { "FAILED" };
+        report.push(format!("  group {}: {status}", index + 1));
+        report.extend(lines.into_iter().map(|l| format!("    {l}")));
+        secrets.extend(secret);
+        if meta.key_groups.len() == 1 && !secrets.is_empty() {
+            break;
+        }
+    }
+    let failure = |summary: String| {
+        let mut text = report.join("\n");
+        text.push_str(&format!("\n  {summary}\n  identities looked for:"));
+        for line in identities.report().lines() {
+            text.push_str(&format!("\n    {line}"));
+        }
+        Error::DataKeyUnavailable {
+            file: file.to_string(),
+            report: text,
+        }
+    };
+    let key_bytes = if meta.key_groups.len() <= 1 {
+        secrets
+            .pop()
+            .ok_or_else(|| failure("no key could decrypt the data key".into()))?
+    } else {
+        let needed = if meta.shamir_threshold == 0 {
+            2
+        } else {
+            meta.shamir_threshold
+        };
+        if secrets.len() < needed {
+            return Err(failure(format!(
+                "{} of {} key groups decrypted; the Shamir threshold is {needed}",
+                secrets.len(),
+                meta.key_groups.len()
+            )));
+        }
+        let parts: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
+        shamir::combine(&parts).map_err(|m| failure(format!("cannot combine the key shares: {m}")))?
+    };
+    DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into()))
+}
+
+/// Tries a group's keys in the decryption order; the first success wins.
+fn unwrap_group(group: &KeyGroup, identities: &Identities, lines: &mut Vec<String>) -> Option<Zeroizing<Vec<u8>>> {
+    for kind in &identities.order.0 {
+        match kind {
+            KeyKind::Age => {
+                for stanza in &group.age {
+                    match age::unwrap(&stanza.enc, &identities.age) {
+                        Ok(secret) => {
+                            lines.push(format!("age {}: ok", stanza.recipient));
+                            return Some(secret);
+                        }
+                        Err(e) => lines.push(format!("age {}: {e}", stanza.recipient)),
+                    }
+                }
+            }
+            KeyKind::Pgp => {
+                for stanza in &group.pgp {
+                    match pgp::unwrap(&stanza.enc, &identities.pgp) {
+                        Ok(secret) => {
+                            lines.push(format!("pgp {}: ok", stanza.fp));
+                            return Some(secret);
+                        }
+                        Err(e) => lines.push(format!("pgp {}: {e}", stanza.fp)),
+                    }
+                }
+            }
+        }
+    }
+    for (key_type, _) in &group.other {
+        lines.push(format!("{key_type}: this key type is not supported by ksec"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decryption_order_puts_named_types_first_and_refuses_duplicates() {
+        assert_eq!(DecryptionOrder::parse("pgp").unwrap().0, [KeyKind::Pgp, KeyKind::Age]);
+        assert_eq!(
+            DecryptionOrder::parse("kms, age").unwrap().0,
+            [KeyKind::Age, KeyKind::Pgp]
+        );
+        assert_eq!(DecryptionOrder::parse("age,pgp,age").unwrap_err().exit_code(), 112);
+    }
+}

@@ -1,0 +1,339 @@
+//! Changing who can decrypt a file: `rotate` (new data key, values re-encrypted),
+//! `updatekeys` (the recipients of the file's creation rule, same data key, values and MAC
+//! untouched), and `groups add|delete` (key groups and Shamir shares).
+//!
+//! Every change is computed on the parsed file and written back by the layout-keeping
+//! emitter, so only the `sops` block (and, for `rotate`, the ciphertexts) change.
+
+use zeroize::Zeroizing;
+
+use crate::crypt::{self, Selection};
+use crate::error::Error;
+use crate::formats::{self, Format, OutputOptions};
+use crate::keys::age::AgeRecipient;
+use crate::keys::pgp::PgpRecipient;
+use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
+use crate::metadata::{self, KeyGroup, Metadata};
+use crate::ops::Output;
+use crate::tree::{Encrypted, Tree};
+
+/// The file being changed and what is needed to open it.
+pub struct Target<'a> {
+    pub file: &'a str,
+    pub format: Format,
+    pub identities: &'a Identities,
+    pub env: &'a dyn Env,
+    pub output: OutputOptions,
+}
+
+/// An opened encrypted file: its tree, metadata and data key.
+struct Opened {
+    tree: Tree<Encrypted>,
+    meta: Metadata,
+    key: DataKey,
+}
+
+fn open(input: &[u8], target: &Target<'_>) -> Result<Opened, Error> {
+    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
+    let meta = Metadata::from_node(&node, target.file)?;
+    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
+    Ok(Opened { tree, meta, key })
+}
+
+/// The recipients a file's key groups name, so they can be wrapped again.
+pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>, Error> {
+    meta.key_groups
+        .iter()
+        .map(|group| {
+            if let Some((key_type, _)) = group.other.first() {
+                return Err(Error::Usage(format!(
+                    "{file} has {key_type} keys, which ksec cannot use; change its keys with sops"
+                )));
+            }
+            Ok(RecipientGroup {
+                age: group
+                    .age
+                    .iter()
+                    .map(|s| AgeRecipient::parse(&s.recipient))
+                    .collect::<Result<_, _>>()?,
+                pgp: group
+                    .pgp
+                    .iter()
+                    .map(|s| PgpRecipient::parse(&s.fp))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
+/// What a key change does, one line per key (`+ age age1…`, `- pgp FBC7…`) and group.
+pub fn describe(old: &[RecipientGroup], new: &[RecipientGroup]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for i in 0..old.len().max(new.len()) {
+        let empty = RecipientGroup::default();
+        let (before, after) = (old.get(i).unwrap_or(&empty), new.get(i).unwrap_or(&empty));
+        let mut group_lines = Vec::new();
+        diff_keys(&names_age(before), &names_age(after), "age", &mut group_lines);
+        diff_keys(&names_pgp(before), &names_pgp(after), "pgp", &mut group_lines);
+        if !group_lines.is_empty() {
+            let label = match (old.get(i), new.get(i)) {
+                (None, _) => format!("group {} (new)", i + 1),
+                (_, None) => format!("group {} (removed)", i + 1),
+                _ => format!("group {}", i + 1),
+            };
+            lines.push(label);
+            lines.extend(group_lines);
+        }
+    }
+    lines
+}
+
+fn names_age(group: &RecipientGroup) -> Vec<String> {
+    group.age.iter().map(|r| r.as_str().to_string()).collect()
+}
+
+fn names_pgp(group: &RecipientGroup) -> Vec<String> {
+    group.pgp.iter().map(|r| r.fingerprint().to_string()).collect()
+}
+
+fn diff_keys(before: &[String], after: &[String], kind: &str, lines: &mut Vec<String>) {
+    for k in after.iter().filter(|k| !before.contains(k)) {
+        lines.push(format!("  + {kind} {k}"));
+    }
+    for k in before.iter().filter(|k| !after.contains(k)) {
+        lines.push(format!("  - {kind} {k}"));
+    }
+}
+
+/// Wraps the data key for `groups`. With a single group whose other keys stay, existing
+/// stanzas are kept as they are (their ciphertext still holds the same key), so the diff
+/// shows only the keys that changed.
+fn rewrap(
+    old: &Metadata,
+    groups: &[RecipientGroup],
+    threshold: Option<usize>,
+    key: &DataKey,
+    env: &dyn Env,
+) -> Result<(Vec<KeyGroup>, usize), Error> {
+    if groups.len() == 1 && old.key_groups.len() == 1 {
+        let (mut wrapped, threshold) = keys::groups::wrap(groups, threshold, key, env)?;
+        if let (Some(new), Some(previous)) = (wrapped.first_mut(), old.key_groups.first()) {
+            for stanza in &mut new.age {
+                if let Some(kept) = previous.age.iter().find(|p| p.recipient == stanza.recipient) {
+                    *stanza = kept.clone();
+                }
+            }
+            for stanza in &mut new.pgp {
+                if let Some(kept) = previous.pgp.iter().find(|p| p.fp == stanza.fp) {
+                    *stanza = kept.clone();
+                }
+            }
+        }
+        return Ok((wrapped, threshold));
+    }
+    keys::groups::wrap(groups, threshold, key, env)
+}
+
+/// Writes the tree with new metadata, then checks the result opens with `key`: it parses,
+/// every value decrypts, and its MAC matches.
+fn write(mut tree: Tree<Encrypted>, meta: &Metadata, key: &DataKey, target: &Target<'_>) -> Result<Output, Error> {
+    let node = meta.to_node();
+    for doc in &mut tree.documents {
+        doc.metadata = Some(node.clone());
+    }
+    let bytes = Zeroizing::new(formats::emit(target.format, &mut tree, target.format, target.output)?);
+    verify(&bytes, key, target)?;
+    Ok(Output {
+        bytes,
+        format: target.format,
+        warnings: Vec::new(),
+        notes: Vec::new(),
+    })
+}
+
+fn verify(bytes: &[u8], key: &DataKey, target: &Target<'_>) -> Result<(), Error> {
+    let fail = |message: String| Error::Emit {
+        format: target.format.name(),
+        message: format!("{message} (this is a ksec bug; nothing was written)"),
+    };
+    let (tree, node) = formats::parse(target.format, bytes, target.file)
+        .and_then(|t| t.into_encrypted(target.file))
+        .map_err(|e| fail(format!("the output does not read back: {e}")))?;
+    let meta = Metadata::from_node(&node, target.file).map_err(|e| fail(e.to_string()))?;
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, key, selection, target.file).map_err(|e| fail(e.to_string()))?;
+    let stored =
+        crypt::open_mac(&meta.mac, key, &meta.mac_aad(target.file)?, target.file).map_err(|e| fail(e.to_string()))?;
+    if stored != decrypted.mac {
+        return Err(fail("the output's MAC does not match its values".into()));
+    }
+    Ok(())
+}
+
+/// What `rotate` adds and removes.
+#[derive(Debug, Default)]
+pub struct Rotation {
+    /// Added to the first key group.
+    pub add: RecipientGroup,
+    /// Removed from every group: age recipients or PGP fingerprints, as written in the file.
+    pub remove: Vec<String>,
+}
+
+/// A new data key: every value decrypted and encrypted again, the key wrapped for the file's
+/// recipients (with `rotation` applied), a new MAC.
+pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<Output, Error> {
+    let Opened { tree, meta, key } = open(input, target)?;
+    let mut groups = recipients_of(&meta, target.file)?;
+    for group in &mut groups {
+        group.age.retain(|r| !rotation.remove.iter().any(|x| x == r.as_str()));
+        group.pgp.retain(|r| {
+            !rotation
+                .remove
+                .iter()
+                .any(|x| x.replace(' ', "").eq_ignore_ascii_case(r.fingerprint()))
+        });
+    }
+    if let Some(first) = groups.first_mut() {
+        first.age.extend(rotation.add.age.iter().cloned());
+        first.pgp.extend(rotation.add.pgp.iter().cloned());
+    }
+    if groups.iter().all(RecipientGroup::is_empty) {
+        return Err(Error::NoRecipients {
+            file: target.file.to_string(),
+        });
+    }
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, &key, selection, target.file)?;
+    let new_key = DataKey::generate();
+    let threshold = (meta.shamir_threshold > 0).then_some(meta.shamir_threshold);
+    let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &new_key, target.env)?;
+    let (tree, mac, _) = crypt::encrypt(decrypted.tree, &new_key, selection, target.file)?;
+    let mut new_meta = meta.clone();
+    new_meta.key_groups = key_groups;
+    new_meta.shamir_threshold = threshold;
+    new_meta.last_modified = metadata::now_last_modified();
+    new_meta.mac = crypt::seal_mac(&mac, &new_key, &new_meta.last_modified, target.file)?;
+    let mut output = write(tree, &new_meta, &new_key, target)?;
+    output.warnings = decrypted.warnings;
+    Ok(output)
+}
+
+/// The result of `updatekeys` on one file.
+pub struct KeyUpdate {
+    /// What changes, for the user to confirm; empty when the file is up to date.
+    pub changes: Vec<String>,
+    /// The rewritten file, when something changes.
+    pub output: Option<Output>,
+}
+
+/// Makes a file's recipients those of `groups` (its creation rule), keeping the data key,
+/// the values, `lastmodified` and the MAC.
+pub fn update_keys(
+    input: &[u8],
+    target: &Target<'_>,
+    groups: &[RecipientGroup],
+    threshold: Option<usize>,
+) -> Result<KeyUpdate, Error> {
+    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
+    let meta = Metadata::from_node(&node, target.file)?;
+    let current = recipients_of(&meta, target.file)?;
+    let groups: Vec<RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).cloned().collect();
+    let mut changes = describe(&current, &groups);
+    // The threshold sops records: the configured one, at most the number of groups.
+    let wanted_threshold = match groups.len() {
+        0 | 1 => threshold.unwrap_or(meta.shamir_threshold),
+        n => threshold
+            .or((meta.shamir_threshold > 0).then_some(meta.shamir_threshold))
+            .unwrap_or(n)
+            .min(n),
+    };
+    if groups.len() > 1 && wanted_threshold != meta.shamir_threshold {
+        changes.push(format!(
+            "shamir_threshold {} -> {wanted_threshold}",
+            meta.shamir_threshold
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(KeyUpdate { changes, output: None });
+    }
+    if groups.is_empty() {
+        return Err(Error::NoRecipients {
+            file: target.file.to_string(),
+        });
+    }
+    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
+    let threshold = (groups.len() > 1).then_some(wanted_threshold);
+    let (key_groups, threshold) = rewrap(&meta, &groups, threshold, &key, target.env)?;
+    let mut new_meta = meta;
+    new_meta.key_groups = key_groups;
+    new_meta.shamir_threshold = threshold;
+    Ok(KeyUpdate {
+        changes,
+        output: Some(write(tree, &new_meta, &key, target)?),
+    })
+}
+
+/// A change of key groups.
+#[derive(Debug)]
+pub enum GroupChange {
+    Add(RecipientGroup),
+    /// Removes the group at this index (0-based).
+    Delete(usize),
+}
+
+/// Adds or deletes a key group: the data key is split again for the new set of groups
+/// (values, `lastmodified` and the MAC stay).
+pub fn change_groups(
+    input: &[u8],
+    target: &Target<'_>,
+    change: GroupChange,
+    threshold: Option<usize>,
+) -> Result<Output, Error> {
+    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
+    let meta = Metadata::from_node(&node, target.file)?;
+    let mut groups = recipients_of(&meta, target.file)?;
+    match change {
+        GroupChange::Add(group) => groups.push(group),
+        GroupChange::Delete(index) if index < groups.len() => {
+            groups.remove(index);
+        }
+        GroupChange::Delete(index) => {
+            return Err(Error::Usage(format!(
+                "{} has {} key groups; there is no group {index}",
+                target.file,
+                groups.len()
+            )));
+        }
+    }
+    if groups.is_empty() {
+        return Err(Error::NoRecipients {
+            file: target.file.to_string(),
+        });
+    }
+    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
+    let threshold = match groups.len() {
+        1 => None,
+        n => Some(
+            threshold
+                .unwrap_or(if meta.shamir_threshold > 0 {
+                    meta.shamir_threshold
+                } else {
+                    n
+                })
+                .min(n),
+        ),
+    };
+    let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &key, target.env)?;
+    let mut new_meta = meta;
+    new_meta.key_groups = key_groups;
+    new_meta.shamir_threshold = threshold;
+    write(tree, &new_meta, &key, target)
+}

@@ -1,0 +1,1305 @@
+//! The Kubernetes workflow as users live it: Secrets made by the real kubectl piped into
+//! `ksec encrypt` with nothing but a recipient, Secret validation and the fail-closed refusals,
+//! mixed streams, `ksec apply` against a recording stand-in for kubectl, `ksec decrypt` of
+//! several files or a tree into one stream, `kubectl ksec` as a plugin, and `ksec check`.
+//!
+//! Each test is a session in a scratch directory with an empty home, where ksec's TMPDIR also
+//! points, so a test can walk the whole scratch tree looking for plaintext ksec wrote. The real
+//! kubectl, sops and openssl are used where a test says so; when one is missing the test skips
+//! with a note, and fails when `CI` is set.
+#![cfg(unix)]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::assert::Assert;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use ksec::crypt::cipher::looks_encrypted;
+use ksec::formats::{self, Format};
+use ksec::kube;
+use ksec::tree::{Mapping, Node, Parsed, Tree, Value};
+
+use common::{SAMPLE_RECIPIENT, sample_key};
+
+/// Secret values that must never show up outside decrypted output.
+const MARKER: &str = "S3CR3T-K8S-MARKER-4c1d";
+const MARKER_JSON: &str = "S3CR3T-K8S-JSON-77ab";
+const MARKER_NESTED: &str = "S3CR3T-K8S-NESTED-e20f";
+
+/// The note `ksec encrypt` prints when it chooses the Kubernetes rule itself.
+const DEFAULT_RULE_NOTE: &str =
+    "Kubernetes manifests: encrypting data and stringData (encrypted_regex ^(data|stringData)$)";
+
+/// A scratch session: `work/` (the commands' current directory), an empty `home/`, `tmp/` (ksec's
+/// TMPDIR) and `bin/` (tools put on PATH), all under one temp directory.
+struct Session {
+    tmp: tempfile::TempDir,
+}
+
+impl Session {
+    fn new() -> Session {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        for dir in ["work", "home", "tmp", "bin"] {
+            fs::create_dir(tmp.path().join(dir)).expect("scratch dir");
+        }
+        Session { tmp }
+    }
+
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.root().join("work")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.root().join("bin")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir().join(name)
+    }
+
+    /// Writes `work/<name>`, creating directories on the way.
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        fs::create_dir_all(path.parent().expect("a file has a parent")).expect("create dirs");
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {name}: {e}"));
+        path
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    }
+
+    /// Every file under the scratch root, relative to it, sorted.
+    fn all_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("list {}: {e}", dir.display())) {
+                let path = entry.expect("dir entry").path();
+                if path.is_symlink() {
+                    continue;
+                }
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.root(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// `ksec` run from `work/`, with no identity.
+    fn command(&self) -> Command {
+        let mut cmd = common::ksec(&self.home());
+        cmd.current_dir(self.dir()).env("TMPDIR", self.root().join("tmp"));
+        cmd
+    }
+
+    fn ksec(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.command())
+    }
+
+    /// `ksec` with the sample identity.
+    fn ksec_with_key(&self) -> assert_cmd::Command {
+        let mut cmd = self.ksec();
+        cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+        cmd
+    }
+
+    /// Another tool, run from `work/` with the same empty home and no kubeconfig.
+    fn tool(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.dir())
+            .env("HOME", self.home())
+            .env("TMPDIR", self.root().join("tmp"))
+            .env_remove("KUBECONFIG");
+        cmd
+    }
+
+    /// `plain` piped into `ksec encrypt --age R FLAGS` (never written to disk), saved as `name`.
+    fn encrypt_from_stdin(&self, plain: &str, flags: &[&str], name: &str) -> String {
+        let assert = self
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+            .args(flags)
+            .write_stdin(plain)
+            .assert()
+            .success();
+        let encrypted = stdout_of(&assert);
+        self.write(name, &encrypted);
+        encrypted
+    }
+
+    /// A stand-in for kubectl at `bin/kubectl-standin`: it saves its arguments (one a line) to
+    /// `capture/argv` and its stdin to `capture/stdin`, then exits with `$STANDIN_EXIT`.
+    fn kubectl_standin(&self) -> PathBuf {
+        let capture = self.root().join("capture");
+        fs::create_dir_all(&capture).expect("capture dir");
+        let script = self.bin().join("kubectl-standin");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{dir}/argv'\ncat > '{dir}/stdin'\nexit \"${{STANDIN_EXIT:-0}}\"\n",
+                dir = capture.display()
+            ),
+        )
+        .expect("write the stand-in");
+        set_executable(&script);
+        script
+    }
+
+    /// What the stand-in captured: its arguments and its stdin, if it ran.
+    fn captured(&self) -> Option<(Vec<String>, Vec<u8>)> {
+        let capture = self.root().join("capture");
+        let argv = fs::read_to_string(capture.join("argv")).ok()?;
+        let stdin = fs::read(capture.join("stdin")).expect("the stand-in saves stdin after argv");
+        Some((argv.lines().map(str::to_string).collect(), stdin))
+    }
+}
+
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+fn stdout_of(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr_of(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// Runs a command with `stdin` and returns its output, whatever its exit code.
+fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let bytes = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = pipe.write_all(&bytes);
+    });
+    let out = child.wait_with_output().expect("the command runs");
+    feeder.join().expect("stdin feeder");
+    out
+}
+
+/// `yaml | kubectl label --local -f - x=y -o yaml`: kubectl parses every manifest of the stream
+/// (no cluster needed). Returns kubectl's output; panics when kubectl refuses the stream.
+fn kubectl_parses(session: &Session, kubectl: &Path, stream: &[u8]) -> String {
+    let out = run_with_stdin(
+        session
+            .tool(kubectl)
+            .args(["label", "--local", "-f", "-", "x=y", "-o", "yaml"]),
+        stream,
+    );
+    assert!(
+        out.status.success(),
+        "kubectl cannot parse the stream ({}):\n{}\nstream:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(stream)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 kubectl output")
+}
+
+fn parse(format: Format, bytes: &[u8]) -> Tree<Parsed> {
+    formats::parse(format, bytes, "output").unwrap_or_else(|e| {
+        panic!(
+            "ksec cannot parse its own output: {e}\n{}",
+            String::from_utf8_lossy(bytes)
+        )
+    })
+}
+
+fn str_at<'a>(mapping: &'a Mapping, path: &[&str]) -> Option<&'a str> {
+    let (last, parents) = path.split_last()?;
+    let mut here = mapping;
+    for key in parents {
+        here = here.get(key)?.as_mapping()?;
+    }
+    here.get(last)?.as_value()?.as_str()
+}
+
+/// The string values under `data` of the first document.
+fn data_values(tree: &Tree<Parsed>) -> Vec<String> {
+    let Some(Node::Mapping(data)) = tree.documents[0].root.get("data") else {
+        return Vec::new();
+    };
+    data.entries()
+        .filter_map(|e| e.value.as_value().and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// A Secret with [`MARKER`] under `stringData`.
+fn secret_yaml(name: &str, marker: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: prod\ntype: Opaque\nstringData:\n  \
+         username: admin\n  password: {marker}\n"
+    )
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: prod
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          env:
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: db
+                  key: password
+";
+
+const CONFIG_MAP: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: prod
+data:
+  color: blue
+";
+
+// ---------------------------------------------------------------------------------------------
+// Secrets made by the real kubectl
+
+/// One `kubectl create secret … --dry-run=client -o FORMAT` output.
+struct KubectlSecret {
+    /// `generic -o yaml`, for messages.
+    what: String,
+    format: Format,
+    name: &'static str,
+    bytes: Vec<u8>,
+}
+
+/// kubectl's generic, tls and docker-registry Secrets, each as YAML and as JSON. The tls ones
+/// need openssl for a throwaway certificate; without it (outside CI) they are left out.
+fn kubectl_secrets(session: &Session, kubectl: &Path) -> Vec<KubectlSecret> {
+    let mut kinds: Vec<(&str, &'static str, Vec<String>)> = vec![
+        (
+            "generic",
+            "db-credentials",
+            vec![
+                "--from-literal=username=admin".into(),
+                format!("--from-literal=password={MARKER}"),
+            ],
+        ),
+        (
+            "docker-registry",
+            "registry",
+            vec![
+                "--docker-server=registry.example.com".into(),
+                "--docker-username=ci".into(),
+                format!("--docker-password={MARKER}"),
+            ],
+        ),
+    ];
+    if let Some(openssl) = common::openssl() {
+        let keys = session.root().join("tls");
+        fs::create_dir_all(&keys).expect("tls dir");
+        common::run_ok(
+            Command::new(openssl)
+                .current_dir(&keys)
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=t", "-days", "1",
+                ])
+                .args(["-keyout", "k", "-out", "c"]),
+        );
+        let (cert, key) = (keys.join("c"), keys.join("k"));
+        kinds.push((
+            "tls",
+            "web-tls",
+            vec![format!("--cert={}", cert.display()), format!("--key={}", key.display())],
+        ));
+    }
+    let mut secrets = Vec::new();
+    for (kind, name, args) in &kinds {
+        for (output, format) in [("yaml", Format::Yaml), ("json", Format::Json)] {
+            let out = common::run_ok(
+                session
+                    .tool(kubectl)
+                    .args(["create", "secret", kind, name, "--namespace", "prod"])
+                    .args(args)
+                    .args(["--dry-run=client", "-o", output]),
+            );
+            secrets.push(KubectlSecret {
+                what: format!("kubectl create secret {kind} -o {output}"),
+                format,
+                name,
+                bytes: out.stdout,
+            });
+        }
+    }
+    secrets
+}
+
+/// `kubectl create secret … | ksec encrypt --age R`: no rule flags, no file name.
+fn encrypt_kubectl_output(session: &Session, secret: &KubectlSecret) -> (String, String) {
+    let assert = session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+        .write_stdin(secret.bytes.clone())
+        .assert()
+        .success();
+    (stdout_of(&assert), stderr_of(&assert))
+}
+
+#[test]
+fn kubectl_secrets_encrypt_with_only_a_recipient_keeping_metadata_readable() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Session::new();
+    for secret in kubectl_secrets(&session, &kubectl) {
+        let what = &secret.what;
+        let (encrypted, stderr) = encrypt_kubectl_output(&session, &secret);
+
+        // The default rule is announced once, on stderr.
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{what}: one note expected on stderr:\n{stderr}");
+        assert!(
+            lines[0].starts_with(&format!("ksec: note: stdin: {DEFAULT_RULE_NOTE}")),
+            "{what}: {stderr}"
+        );
+
+        // The same format comes back: metadata readable, every data value sealed.
+        let plain = parse(secret.format, &secret.bytes);
+        let tree = parse(secret.format, encrypted.as_bytes());
+        let root = &tree.documents[0].root;
+        assert_eq!(str_at(root, &["kind"]), Some("Secret"), "{what}:\n{encrypted}");
+        assert_eq!(str_at(root, &["metadata", "name"]), Some(secret.name), "{what}");
+        assert_eq!(str_at(root, &["metadata", "namespace"]), Some("prod"), "{what}");
+        assert_eq!(
+            str_at(root, &["type"]),
+            str_at(&plain.documents[0].root, &["type"]),
+            "{what}: the type stays readable"
+        );
+        let sealed = data_values(&tree);
+        assert!(!sealed.is_empty(), "{what}: no data in\n{encrypted}");
+        assert!(sealed.iter().all(|v| looks_encrypted(v)), "{what}:\n{encrypted}");
+        let in_clear = kube::plaintext_in_secrets(&tree);
+        assert!(in_clear.is_empty(), "{what}: {in_clear:?}");
+        for value in data_values(&plain) {
+            assert!(!encrypted.contains(&value), "{what}: kubectl's value {value:?} leaked");
+        }
+        assert!(!encrypted.contains(MARKER), "{what}: the password leaked");
+        let metadata = tree.documents[0].metadata.as_ref().expect("sops metadata");
+        let rule = metadata.as_mapping().and_then(|m| str_at(m, &["encrypted_regex"]));
+        assert_eq!(rule, Some("^(data|stringData)$"), "{what}");
+    }
+}
+
+#[test]
+fn kubectl_secrets_decrypt_with_ksec_to_kubectls_bytes_and_kubectl_reads_them() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Session::new();
+    for (i, secret) in kubectl_secrets(&session, &kubectl).iter().enumerate() {
+        let what = &secret.what;
+        let (encrypted, _) = encrypt_kubectl_output(&session, secret);
+        let ext = if secret.format == Format::Json { "json" } else { "yaml" };
+        let file = format!("s{i}.enc.{ext}");
+        session.write(&file, &encrypted);
+
+        // kubectl indents JSON with 4 spaces; `--indent 4` gives its bytes back exactly.
+        let indent: &[&str] = if secret.format == Format::Json {
+            &["--indent", "4"]
+        } else {
+            &[]
+        };
+        let decrypted = session
+            .ksec_with_key()
+            .arg("decrypt")
+            .args(indent)
+            .arg(&file)
+            .assert()
+            .success()
+            .stderr("");
+        let decrypted = decrypted.get_output().stdout.clone();
+        assert_eq!(
+            String::from_utf8_lossy(&decrypted),
+            String::from_utf8_lossy(&secret.bytes),
+            "{what}: ksec decrypt is not kubectl's output"
+        );
+
+        // ksec decrypt FILE | kubectl label --local -f - x=y -o yaml
+        let decrypted = session.ksec_with_key().args(["decrypt", &file]).assert().success();
+        let labelled = kubectl_parses(&session, &kubectl, &decrypted.get_output().stdout);
+        assert!(labelled.contains("x: \"y\""), "{what}:\n{labelled}");
+        assert!(
+            labelled.contains(&format!("name: {}", secret.name)),
+            "{what}:\n{labelled}"
+        );
+        for value in data_values(&parse(secret.format, &secret.bytes)) {
+            assert!(labelled.contains(&value), "{what}: kubectl lost a value:\n{labelled}");
+        }
+    }
+}
+
+#[test]
+fn kubectl_secrets_encrypted_by_ksec_decrypt_with_sops_like_its_own() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let Some(sops) = common::sops() else { return };
+    let session = Session::new();
+    for (i, secret) in kubectl_secrets(&session, &kubectl).iter().enumerate() {
+        let what = &secret.what;
+        let ext = if secret.format == Format::Json { "json" } else { "yaml" };
+        let (encrypted, _) = encrypt_kubectl_output(&session, secret);
+        let ksec_file = session.write(&format!("ksec-{i}.enc.{ext}"), &encrypted);
+        // sops's own file from the same kubectl output, under the same rule.
+        let plain = session.write(&format!("plain-{i}.{ext}"), &secret.bytes);
+        let sops_own = common::run_ok(
+            common::sops_cmd(&sops, &session.home())
+                .current_dir(session.dir())
+                .args([
+                    "encrypt",
+                    "--encrypted-regex",
+                    "^(data|stringData)$",
+                    "--age",
+                    SAMPLE_RECIPIENT,
+                ])
+                .arg(&plain),
+        );
+        let sops_file = session.write(&format!("sops-{i}.enc.{ext}"), &sops_own.stdout);
+        let decrypt = |file: &Path| {
+            common::run_ok(
+                common::sops_cmd(&sops, &session.home())
+                    .current_dir(session.dir())
+                    .env("SOPS_AGE_KEY_FILE", sample_key())
+                    .arg("decrypt")
+                    .arg(file),
+            )
+        };
+        let of_ksec = decrypt(&ksec_file);
+        let of_sops = decrypt(&sops_file);
+        assert!(
+            of_ksec.stderr.is_empty(),
+            "{what}: {}",
+            String::from_utf8_lossy(&of_ksec.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&of_ksec.stdout),
+            String::from_utf8_lossy(&of_sops.stdout),
+            "{what}: sops decrypts ksec's file differently from its own"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation and fail-closed refusals
+
+/// Encrypts `work/<name>` holding `text` with `flags` three ways (to stdout, `--output`, `-i`),
+/// and checks each is refused with `code`: nothing on stdout, every `expected` fragment on
+/// stderr, no `secret` on stderr, no output file and no other new file, the input unchanged.
+/// Returns the stderr of the first run.
+fn assert_refused(session: &Session, name: &str, text: &str, flags: &[&str], code: i32, expected: &[&str]) -> String {
+    session.write(name, text);
+    let files_before = session.all_files();
+    let runs: [&[&str]; 3] = [&[], &["--output", "out.enc.yaml"], &["-i"]];
+    let mut first = None;
+    for extra in runs {
+        let mut assert = session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+            .args(flags)
+            .args(extra)
+            .arg(name)
+            .assert()
+            .code(code)
+            .stdout("")
+            .stderr(contains(MARKER).not());
+        for fragment in expected {
+            assert = assert.stderr(contains(*fragment));
+        }
+        assert_eq!(
+            session.read(name),
+            text.as_bytes(),
+            "encrypt {flags:?} {extra:?} {name} changed the input"
+        );
+        assert!(
+            !session.path("out.enc.yaml").exists(),
+            "{extra:?}: an output file was written"
+        );
+        assert_eq!(
+            session.all_files(),
+            files_before,
+            "encrypt {extra:?} {name} left files behind"
+        );
+        first.get_or_insert_with(|| stderr_of(&assert));
+    }
+    first.expect("three runs")
+}
+
+#[test]
+fn misspelt_string_data_exits_30_and_suggests_string_data() {
+    let session = Session::new();
+    let text = secret_yaml("db", MARKER).replace("stringData:", "stringdata:");
+    let stderr = assert_refused(
+        &session,
+        "db.yaml",
+        &text,
+        &[],
+        30,
+        &["Secret/prod/db: stringdata: unknown field (did you mean `stringData`?)"],
+    );
+    assert!(
+        stderr.contains("--no-validate"),
+        "the hint names the way out:\n{stderr}"
+    );
+}
+
+#[test]
+fn misspelt_string_data_still_fails_closed_without_validation() {
+    // --no-validate skips the checks, never the guarantee: `stringdata` is not matched by the
+    // rule, so its value would stay in clear.
+    let session = Session::new();
+    let text = secret_yaml("db", MARKER).replace("stringData:", "stringdata:");
+    assert_refused(
+        &session,
+        "db.yaml",
+        &text,
+        &["--no-validate"],
+        31,
+        &["Secret/prod/db: stringdata.password: value left in clear in a Secret"],
+    );
+}
+
+#[test]
+fn data_value_that_is_not_base64_exits_30() {
+    let session = Session::new();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\ndata:\n  password: {MARKER}!\n"
+    );
+    assert_refused(
+        &session,
+        "db.yaml",
+        &text,
+        &[],
+        30,
+        &["Secret/prod/db: data.password: not valid base64", "stringData"],
+    );
+}
+
+const TLS_WITHOUT_KEY: &str = "apiVersion: v1
+kind: Secret
+metadata:
+  name: web
+  namespace: prod
+type: kubernetes.io/tls
+data:
+  tls.crt: Y2VydA==
+";
+
+#[test]
+fn tls_secret_without_its_key_exits_30() {
+    let session = Session::new();
+    assert_refused(
+        &session,
+        "web.yaml",
+        TLS_WITHOUT_KEY,
+        &[],
+        30,
+        &["Secret/prod/web: data.tls.key: missing", "`tls.crt` and `tls.key`"],
+    );
+}
+
+#[test]
+fn basic_auth_secret_without_username_or_password_exits_30() {
+    let session = Session::new();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: login\n  namespace: prod\ntype: kubernetes.io/basic-auth\n\
+         stringData:\n  token: {MARKER}\n"
+    );
+    assert_refused(
+        &session,
+        "login.yaml",
+        &text,
+        &[],
+        30,
+        &[
+            "Secret/prod/login: ",
+            "no `username` or `password`",
+            "kubernetes.io/basic-auth",
+        ],
+    );
+}
+
+#[test]
+fn dockerconfigjson_that_is_not_json_exits_30() {
+    let session = Session::new();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: prod\n\
+         type: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{{\"auths\": {MARKER}'\n"
+    );
+    assert_refused(
+        &session,
+        "registry.yaml",
+        &text,
+        &[],
+        30,
+        &["Secret/prod/registry: stringData.", ".dockerconfigjson: not valid JSON"],
+    );
+}
+
+#[test]
+fn secret_over_one_mebibyte_exits_30_with_its_size() {
+    let session = Session::new();
+    let blob = MARKER.repeat(1024 * 1024 / MARKER.len() + 1000);
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: prod\nstringData:\n  blob: {blob}\n"
+    );
+    assert_refused(
+        &session,
+        "big.yaml",
+        &text,
+        &[],
+        30,
+        &[
+            &format!("Secret/prod/big: data: Secret is 1.0 MiB ({} bytes)", blob.len()),
+            "Kubernetes limits a Secret to 1 MiB (1048576 bytes)",
+        ],
+    );
+}
+
+#[test]
+fn no_validate_lets_an_invalid_secret_through_encrypted() {
+    let session = Session::new();
+    session.write("web.yaml", TLS_WITHOUT_KEY);
+    let assert = session
+        .ksec()
+        .args([
+            "encrypt",
+            "--no-validate",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "web.yaml",
+            "--output",
+            "web.enc.yaml",
+        ])
+        .assert()
+        .success()
+        .stdout("");
+    assert!(!stderr_of(&assert).contains("error"), "{}", stderr_of(&assert));
+    let encrypted = session.read("web.enc.yaml");
+    let in_clear = kube::plaintext_in_secrets(&parse(Format::Yaml, &encrypted));
+    assert!(in_clear.is_empty(), "{in_clear:?}");
+    session
+        .ksec_with_key()
+        .args(["decrypt", "web.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(TLS_WITHOUT_KEY);
+}
+
+#[test]
+fn a_rule_leaving_a_secret_value_in_clear_exits_31_naming_the_field() {
+    let session = Session::new();
+    let stderr = assert_refused(
+        &session,
+        "db.yaml",
+        &secret_yaml("db", MARKER),
+        &["--encrypted-suffix", "_secret"],
+        31,
+        &[
+            "refusing to write a Secret value in clear",
+            "Secret/prod/db: stringData.username: value left in clear in a Secret",
+            "Secret/prod/db: stringData.password: value left in clear in a Secret",
+        ],
+    );
+    assert!(stderr.contains("--encrypted-regex '^(data|stringData)$'"), "{stderr}");
+}
+
+#[test]
+fn a_rule_matching_nothing_exits_32() {
+    let session = Session::new();
+    assert_refused(
+        &session,
+        "settings.yaml",
+        CONFIG_MAP,
+        &["--encrypted-regex", "^nomatch$"],
+        32,
+        &["settings.yaml: the encryption rule (encrypted_regex: ^nomatch$) matches no value"],
+    );
+}
+
+#[test]
+fn mixed_stream_encrypts_the_secret_notes_the_config_map_and_leaves_the_deployment() {
+    let session = Session::new();
+    let input = format!("{}---\n{CONFIG_MAP}---\n{DEPLOYMENT}", secret_yaml("db", MARKER));
+    session.write("app.yaml", &input);
+    let assert = session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "app.yaml"])
+        .assert()
+        .success();
+    let encrypted = stdout_of(&assert);
+    let stderr = stderr_of(&assert);
+
+    let notes: Vec<&str> = stderr.lines().collect();
+    assert_eq!(notes.len(), 2, "{stderr}");
+    assert_eq!(
+        notes[0],
+        format!("ksec: note: app.yaml: {DEFAULT_RULE_NOTE}; pass a rule or set one in .sops.yaml to choose another")
+    );
+    assert!(
+        notes[1].starts_with(
+            "ksec: note: app.yaml: ConfigMap/prod/settings is not a Secret but has values the rule encrypts too"
+        ),
+        "{stderr}"
+    );
+
+    let tree = parse(Format::Yaml, encrypted.as_bytes());
+    assert_eq!(tree.documents.len(), 3);
+    assert!(kube::plaintext_in_secrets(&tree).is_empty(), "{encrypted}");
+    assert!(!encrypted.contains(MARKER), "{encrypted}");
+    // The Deployment has nothing the rule matches: its text is unchanged.
+    // (`\n---\n`: the armored age keys hold `-----END …-----` lines.)
+    let deployment = encrypted.split("\n---\n").nth(2).expect("three documents");
+    assert!(deployment.starts_with(DEPLOYMENT), "{deployment}");
+
+    session.write("app.enc.yaml", &encrypted);
+    session
+        .ksec_with_key()
+        .args(["decrypt", "app.enc.yaml"])
+        .assert()
+        .success()
+        .stdout(input);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec apply
+
+/// `work/k8s/` as a repository holds it: an encrypted Secret, a plaintext ConfigMap, an encrypted
+/// JSON Secret and, one level down, another encrypted Secret. The Secrets' plaintext is piped
+/// into ksec, never written. Returns the files in path order with the YAML kubectl must get.
+fn manifests_dir(session: &Session) -> Vec<(&'static str, String)> {
+    let db = secret_yaml("db", MARKER);
+    session.encrypt_from_stdin(&db, &[], "k8s/a-db.enc.yaml");
+    session.write("k8s/b-settings.yaml", CONFIG_MAP);
+    let json = format!(
+        "{{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Secret\",\n    \"metadata\": {{\n        \"name\": \"registry\",\n        \
+         \"namespace\": \"prod\"\n    }},\n    \"data\": {{\n        \"token\": \"{}\"\n    }}\n}}\n",
+        BASE64.encode(MARKER_JSON)
+    );
+    session.encrypt_from_stdin(&json, &[], "k8s/c-registry.enc.json");
+    let nested = secret_yaml("api", MARKER_NESTED);
+    session.encrypt_from_stdin(&nested, &[], "k8s/nested/d-api.enc.yaml");
+    // The JSON Secret reaches kubectl as YAML: what `ksec decrypt --output-type yaml` prints.
+    let json_as_yaml = stdout_of(
+        &session
+            .ksec_with_key()
+            .args(["decrypt", "--output-type", "yaml", "k8s/c-registry.enc.json"])
+            .assert()
+            .success(),
+    );
+    vec![
+        ("k8s/a-db.enc.yaml", db),
+        ("k8s/b-settings.yaml", CONFIG_MAP.to_string()),
+        ("k8s/c-registry.enc.json", json_as_yaml),
+        ("k8s/nested/d-api.enc.yaml", nested),
+    ]
+}
+
+fn stream_of(documents: &[&str]) -> String {
+    documents.join("---\n")
+}
+
+/// Every file under the scratch root that holds a secret marker (in clear or base64), except
+/// the stand-in's capture of its stdin.
+fn plaintext_on_disk(session: &Session) -> Vec<String> {
+    let markers: Vec<String> = [MARKER, MARKER_JSON, MARKER_NESTED]
+        .iter()
+        .flat_map(|m| [m.to_string(), BASE64.encode(m)])
+        .collect();
+    let capture = session.root().join("capture/stdin");
+    session
+        .all_files()
+        .into_iter()
+        .filter(|f| *f != capture)
+        .filter(|f| {
+            let bytes = fs::read(f).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            markers.iter().any(|m| text.contains(m.as_str()))
+        })
+        .map(|f| f.display().to_string())
+        .collect()
+}
+
+#[test]
+fn apply_streams_decrypted_manifests_in_path_order_to_kubectl_and_returns_its_exit_code() {
+    let session = Session::new();
+    let standin = session.kubectl_standin();
+    let files = manifests_dir(&session);
+
+    session
+        .ksec_with_key()
+        .env("KSEC_KUBECTL", &standin)
+        .env("STANDIN_EXIT", "7")
+        .args(["apply", "-f", "k8s", "-R", "--", "--namespace", "prod", "--server-side"])
+        .assert()
+        .code(7)
+        .stdout("");
+    let (argv, stdin) = session.captured().expect("the stand-in ran");
+    assert_eq!(argv, ["apply", "-f", "-", "--namespace", "prod", "--server-side"]);
+    let expected: Vec<&str> = files.iter().map(|(_, yaml)| yaml.as_str()).collect();
+    assert_eq!(String::from_utf8_lossy(&stdin), stream_of(&expected));
+
+    // The stand-in's capture holds the plaintext, as kubectl's stdin did; nothing else does.
+    assert!(String::from_utf8_lossy(&stdin).contains(MARKER_NESTED));
+    assert_eq!(plaintext_on_disk(&session), Vec::<String>::new());
+}
+
+#[test]
+fn apply_without_recursion_skips_subdirectories_and_keeps_the_order_given() {
+    let session = Session::new();
+    let standin = session.kubectl_standin();
+    let files = manifests_dir(&session);
+
+    session
+        .ksec_with_key()
+        .env("KSEC_KUBECTL", &standin)
+        .args(["apply", "k8s"])
+        .assert()
+        .success();
+    let (argv, stdin) = session.captured().expect("the stand-in ran");
+    assert_eq!(argv, ["apply", "-f", "-"]);
+    let top_level: Vec<&str> = files[..3].iter().map(|(_, yaml)| yaml.as_str()).collect();
+    assert_eq!(String::from_utf8_lossy(&stdin), stream_of(&top_level));
+
+    session
+        .ksec_with_key()
+        .env("KSEC_KUBECTL", &standin)
+        .args(["apply", "-f", files[3].0, "-f", files[0].0])
+        .assert()
+        .success();
+    let (_, stdin) = session.captured().expect("the stand-in ran");
+    assert_eq!(String::from_utf8_lossy(&stdin), stream_of(&[&files[3].1, &files[0].1]));
+    assert_eq!(plaintext_on_disk(&session), Vec::<String>::new());
+}
+
+#[test]
+fn apply_that_cannot_decrypt_never_starts_kubectl() {
+    let session = Session::new();
+    let standin = session.kubectl_standin();
+    manifests_dir(&session);
+    session
+        .ksec()
+        .env("KSEC_KUBECTL", &standin)
+        .args(["apply", "-f", "k8s", "-R"])
+        .assert()
+        .code(128)
+        .stdout("")
+        .stderr(contains("k8s/a-db.enc.yaml: could not decrypt the data key"));
+    assert!(session.captured().is_none(), "kubectl ran with a partial stream");
+}
+
+#[test]
+fn kubectl_runs_ksec_as_a_plugin() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Session::new();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ksec"), session.bin().join("kubectl-ksec")).expect("symlink");
+    let path = format!(
+        "{}:{}",
+        session.bin().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let kubectl_ksec = |args: &[&str]| {
+        let mut cmd = session.tool(&kubectl);
+        common::isolate(&mut cmd, &session.home());
+        cmd.env("PATH", &path).arg("ksec").args(args);
+        cmd.output().expect("kubectl starts")
+    };
+
+    session.encrypt_from_stdin(&secret_yaml("db", MARKER), &[], "db.enc.yaml");
+    let clean = kubectl_ksec(&["check", "db.enc.yaml"]);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(clean.stdout.is_empty());
+
+    session.write("plain.yaml", secret_yaml("db", MARKER));
+    let found = kubectl_ksec(&["check", "plain.yaml"]);
+    assert_eq!(
+        found.status.code(),
+        Some(33),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&found.stdout),
+        "plain.yaml: Secret/prod/db: the Secret is not encrypted\n"
+    );
+
+    // kubectl ksec apply -f DIR, with kubectl's environment passed through to the plugin.
+    let standin = session.kubectl_standin();
+    let mut apply = session.tool(&kubectl);
+    common::isolate(&mut apply, &session.home());
+    apply
+        .env("PATH", &path)
+        .env("KSEC_KUBECTL", &standin)
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args(["ksec", "apply", "-f", "db.enc.yaml"]);
+    common::run_ok(&mut apply);
+    let (argv, stdin) = session.captured().expect("the stand-in ran");
+    assert_eq!(argv, ["apply", "-f", "-"]);
+    assert_eq!(String::from_utf8_lossy(&stdin), secret_yaml("db", MARKER));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec decrypt of several files or a tree
+
+#[test]
+fn decrypt_of_a_tree_or_several_files_is_one_stream_kubectl_reads() {
+    let session = Session::new();
+    let a = secret_yaml("alpha", MARKER);
+    let b = format!(
+        "{}---\n{}",
+        secret_yaml("beta-one", MARKER),
+        secret_yaml("beta-two", MARKER)
+    );
+    let c = secret_yaml("gamma", MARKER_NESTED);
+    // Written out of order, and one file starting with a document marker.
+    session.encrypt_from_stdin(&c, &[], "tree/sub/c.enc.yaml");
+    session.encrypt_from_stdin(&format!("---\n{a}"), &[], "tree/a.enc.yaml");
+    session.encrypt_from_stdin(&b, &[], "tree/b.enc.yaml");
+    session.write("tree/notes.txt", "not a manifest\n");
+
+    let tree_stream = stdout_of(
+        &session
+            .ksec_with_key()
+            .args(["decrypt", "-R", "tree"])
+            .assert()
+            .success()
+            .stderr(""),
+    );
+    assert_eq!(tree_stream, stream_of(&[&a, &b, &c]));
+    // Twice the same.
+    session
+        .ksec_with_key()
+        .args(["decrypt", "-R", "tree"])
+        .assert()
+        .success()
+        .stdout(tree_stream.clone());
+
+    let files_stream = stdout_of(
+        &session
+            .ksec_with_key()
+            .args(["decrypt", "tree/sub/c.enc.yaml", "tree/a.enc.yaml"])
+            .assert()
+            .success()
+            .stderr(""),
+    );
+    assert_eq!(files_stream, stream_of(&[&c, &a]));
+
+    let Some(kubectl) = common::kubectl() else { return };
+    for (stream, names) in [
+        (&tree_stream, &["alpha", "beta-one", "beta-two", "gamma"][..]),
+        (&files_stream, &["gamma", "alpha"][..]),
+    ] {
+        let labelled = kubectl_parses(&session, &kubectl, stream.as_bytes());
+        assert_eq!(labelled.matches("x: \"y\"").count(), names.len(), "{labelled}");
+        let listed: Vec<&str> = labelled.lines().filter_map(|l| l.strip_prefix("  name: ")).collect();
+        assert_eq!(listed, names, "{labelled}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec check
+
+#[test]
+fn check_passes_a_clean_tree_quietly() {
+    let session = Session::new();
+    session.encrypt_from_stdin(&secret_yaml("db", MARKER), &[], "k8s/db.enc.yaml");
+    let json = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {{\"name\": \"registry\"}}, \
+         \"data\": {{\"token\": \"{}\"}}}}\n",
+        BASE64.encode(MARKER_JSON)
+    );
+    session.encrypt_from_stdin(&json, &[], "k8s/registry.enc.json");
+    session.write("k8s/web/deployment.yaml", DEPLOYMENT);
+    session.write("k8s/web/settings.yaml", CONFIG_MAP);
+    session
+        .ksec()
+        .args(["check", "k8s"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+}
+
+#[test]
+fn check_accepts_a_secret_with_nothing_to_encrypt() {
+    // The service account token Secret from the Kubernetes docs: the token controller fills in
+    // its data, so the manifest in Git has none. `ksec encrypt` refuses it (the rule matches no
+    // value), so `ksec check` must not demand that it be encrypted.
+    let session = Session::new();
+    let token = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: build-robot-secret\n  annotations:\n    \
+                 kubernetes.io/service-account.name: build-robot\ntype: kubernetes.io/service-account-token\n";
+    session.write("k8s/token.yaml", token);
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "k8s/token.yaml"])
+        .assert()
+        .code(32);
+    session.ksec().args(["check", "k8s"]).assert().success().stdout("");
+}
+
+#[test]
+fn check_lists_every_problem_one_line_each_and_exits_33() {
+    let session = Session::new();
+    session.write("k8s/1-plain.yaml", secret_yaml("plain", MARKER));
+
+    let encrypted = session.encrypt_from_stdin(&secret_yaml("partly", MARKER), &[], "k8s/clean.enc.yaml");
+    let sealed_password = encrypted
+        .lines()
+        .find_map(|l| l.strip_prefix("  password: "))
+        .expect("the password is encrypted")
+        .to_string();
+    assert!(looks_encrypted(&sealed_password));
+    session.write("k8s/2-partly.enc.yaml", encrypted.replacen(&sealed_password, MARKER, 1));
+
+    let invalid = stdout_of(
+        &session
+            .ksec()
+            .args(["encrypt", "--no-validate", "--age", SAMPLE_RECIPIENT])
+            .write_stdin(TLS_WITHOUT_KEY)
+            .assert()
+            .success(),
+    );
+    session.write("k8s/3-invalid.enc.yaml", &invalid);
+
+    let version_line = encrypted
+        .lines()
+        .find(|l| l.starts_with("  version: "))
+        .expect("sops metadata has a version");
+    session.write(
+        "k8s/4-no-version.enc.yaml",
+        encrypted.replacen(&format!("{version_line}\n"), "", 1),
+    );
+
+    let assert = session
+        .ksec()
+        .args(["check", "k8s"])
+        .assert()
+        .code(33)
+        .stdout(contains(MARKER).not());
+    assert!(
+        stderr_of(&assert).contains("4 problem(s) found"),
+        "{}",
+        stderr_of(&assert)
+    );
+    let report = stdout_of(&assert);
+    let lines: Vec<&str> = report.lines().collect();
+    let expected = [
+        "k8s/1-plain.yaml: Secret/prod/plain: the Secret is not encrypted",
+        "k8s/2-partly.enc.yaml: Secret/prod/partly: stringData.password: value left in clear in a Secret",
+        "k8s/3-invalid.enc.yaml: Secret/prod/web: data.tls.key: missing",
+        "k8s/4-no-version.enc.yaml: malformed sops metadata: ",
+    ];
+    assert_eq!(lines.len(), expected.len(), "one line per problem:\n{report}");
+    for (line, start) in lines.iter().zip(expected) {
+        assert!(line.starts_with(start), "expected a line starting {start:?}:\n{report}");
+    }
+    assert!(lines[3].contains("version"), "{report}");
+
+    // Each file on its own gives its own line; the clean one none.
+    session
+        .ksec()
+        .args(["check", "k8s/clean.enc.yaml"])
+        .assert()
+        .success()
+        .stdout("");
+    session
+        .ksec()
+        .args(["check", "k8s/2-partly.enc.yaml", "k8s/clean.enc.yaml"])
+        .assert()
+        .code(33)
+        .stdout(format!("{}\n", lines[1]));
+}
+
+#[test]
+fn check_finds_files_a_creation_rule_covers_that_are_not_encrypted() {
+    let session = Session::new();
+    session.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {SAMPLE_RECIPIENT}\n"),
+    );
+    session.write("secrets/app.yaml", format!("database_password: {MARKER}\n"));
+    session.write("config/app.yaml", "log_level: debug\n");
+    let config = session.path(".sops.yaml");
+    let problem = format!(
+        "a creation rule in {} covers it, but it is not encrypted",
+        config.display()
+    );
+
+    // The config found from the current directory.
+    session
+        .ksec()
+        .args(["check", "secrets", "config"])
+        .assert()
+        .code(33)
+        .stdout(format!("secrets/app.yaml: {problem}\n"));
+
+    // The config named with --config, from a directory with no .sops.yaml above it.
+    let elsewhere = session.home();
+    let mut cmd = session.command();
+    cmd.current_dir(&elsewhere)
+        .arg("--config")
+        .arg(&config)
+        .arg("check")
+        .arg(session.path("secrets"));
+    assert_cmd::Command::from_std(cmd)
+        .assert()
+        .code(33)
+        .stdout(format!("{}: {problem}\n", session.path("secrets/app.yaml").display()));
+
+    // Without a config the same file is just a file.
+    let mut cmd = session.command();
+    cmd.current_dir(&elsewhere).arg("check").arg(session.path("secrets"));
+    assert_cmd::Command::from_std(cmd).assert().success().stdout("");
+
+    // Once encrypted, it passes.
+    session
+        .ksec()
+        .args(["encrypt", "-i", "secrets/app.yaml"])
+        .assert()
+        .success();
+    session
+        .ksec()
+        .args(["check", "secrets", "config"])
+        .assert()
+        .success()
+        .stdout("");
+}
+
+#[test]
+fn check_finds_plaintext_secrets_inside_a_list() {
+    // What `kubectl get secrets -o yaml` prints: the Secrets are items of a `kind: List`.
+    let session = Session::new();
+    let list = format!(
+        "apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: \"\"\nitems:\n- apiVersion: v1\n  kind: Secret\n  \
+         metadata:\n    name: db\n    namespace: prod\n  data:\n    password: {}\n",
+        BASE64.encode(MARKER)
+    );
+    session.write("dump.yaml", &list);
+    let assert = session
+        .ksec()
+        .args(["check", "dump.yaml"])
+        .assert()
+        .code(33)
+        .stdout(contains("dump.yaml: Secret/prod/db: "))
+        .stdout(contains(MARKER).not())
+        .stdout(contains(BASE64.encode(MARKER)).not());
+    let report = stdout_of(&assert);
+    assert!(report.contains("not encrypted"), "{report}");
+}
+
+#[test]
+fn check_finds_a_value_left_in_clear_in_a_file_a_creation_rule_covers() {
+    // Encrypted under the creation rule, then edited by hand: the new value is one the file's
+    // own rule encrypts, and it is in clear.
+    let session = Session::new();
+    session.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {SAMPLE_RECIPIENT}\n"),
+    );
+    session.write("secrets/app.yaml", "database_password: hunter2\n");
+    session
+        .ksec()
+        .args(["encrypt", "-i", "secrets/app.yaml"])
+        .assert()
+        .success();
+    let encrypted = String::from_utf8(session.read("secrets/app.yaml")).expect("UTF-8");
+    session.write(
+        "secrets/app.yaml",
+        encrypted.replacen("\nsops:\n", &format!("\napi_token: {MARKER}\nsops:\n"), 1),
+    );
+    let assert = session
+        .ksec()
+        .args(["check", "secrets"])
+        .assert()
+        .code(33)
+        .stdout(contains("secrets/app.yaml: "))
+        .stdout(contains(MARKER).not());
+    let report = stdout_of(&assert);
+    assert!(report.contains("api_token"), "the report names the key:\n{report}");
+}
+
+#[test]
+fn check_reports_sops_metadata_whose_mac_is_missing_or_not_a_ciphertext() {
+    // Both tools refuse to decrypt such a file (exit 51) unless told to ignore the MAC.
+    let session = Session::new();
+    let encrypted = session.encrypt_from_stdin(&secret_yaml("db", MARKER), &[], "db.enc.yaml");
+    let mac_line = encrypted
+        .lines()
+        .find(|l| l.starts_with("  mac: "))
+        .expect("sops metadata has a MAC");
+    session.write("no-mac.enc.yaml", encrypted.replacen(&format!("{mac_line}\n"), "", 1));
+    session.write(
+        "bad-mac.enc.yaml",
+        encrypted.replacen(mac_line, "  mac: not-a-ciphertext", 1),
+    );
+    for file in ["no-mac.enc.yaml", "bad-mac.enc.yaml"] {
+        session.ksec_with_key().args(["decrypt", file]).assert().code(51);
+        let assert = session
+            .ksec()
+            .args(["check", file])
+            .assert()
+            .code(33)
+            .stdout(contains(format!("{file}: malformed sops metadata")));
+        let report = stdout_of(&assert);
+        assert!(report.contains("mac"), "{report}");
+    }
+}
+
+#[test]
+fn pre_commit_hook_runs_ksec_check() {
+    #[derive(serde::Deserialize)]
+    struct Hook {
+        id: String,
+        entry: String,
+    }
+    let path = common::root().join(".pre-commit-hooks.yaml");
+    let text = fs::read_to_string(&path).expect(".pre-commit-hooks.yaml at the repository root");
+    let hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("a list of hooks");
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].id, "ksec-check");
+    assert_eq!(hooks[0].entry, "ksec check");
+}
