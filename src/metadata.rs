@@ -384,10 +384,10 @@ fn detached(node: &Node) -> Node {
         Node::Mapping(m) => {
             let mut out = Mapping::default();
             for e in m.entries() {
-                out.items.push(MappingItem::Entry(crate::tree::Entry {
-                    key: e.key.clone(),
-                    value: detached(&e.value),
-                }));
+                out.items.push(MappingItem::Entry(crate::tree::Entry::new(
+                    e.key.clone(),
+                    detached(&e.value),
+                )));
             }
             Node::Mapping(out)
         }

@@ -40,6 +40,64 @@ pub struct EncryptOptions<'a> {
     /// Refuse a rule under which no value at all is encrypted (almost always a mistyped rule).
     pub require_encrypted_values: bool,
     pub output: OutputOptions,
+    /// The file's previous encrypted version and identities to open it: when they open it and
+    /// the recipients and rule are the same, its data key is kept and unchanged values keep
+    /// their exact ciphertext (and an unchanged file comes out byte-identical).
+    pub previous: Option<Previous<'a>>,
+}
+
+/// The previous version of a file being re-encrypted.
+#[derive(Clone, Copy)]
+pub struct Previous<'a> {
+    pub bytes: &'a [u8],
+    pub identities: &'a Identities,
+}
+
+/// What ksec keeps from a previous version it could open.
+struct Reuse {
+    key: DataKey,
+    meta: Metadata,
+    mac: String,
+    stash: crypt::Stash,
+}
+
+/// Opens the previous version with the identities at hand; `None` when it cannot, or when it
+/// was written for other recipients or another rule (then everything is new).
+fn reuse_previous(
+    previous: Previous<'_>,
+    format: Format,
+    file: &str,
+    recipients: &[RecipientGroup],
+    rule: &EncryptionRule,
+    mac_only_encrypted: bool,
+) -> Option<Reuse> {
+    let (tree, node) = formats::parse(format, previous.bytes, file)
+        .ok()?
+        .into_encrypted(file)
+        .ok()?;
+    let meta = Metadata::from_node(&node, file).ok()?;
+    let same_rule = meta
+        .rule
+        .as_ref()
+        .is_some_and(|r| r.field_name() == rule.field_name() && r.text() == rule.text());
+    if !same_rule
+        || meta.mac_only_encrypted != mac_only_encrypted
+        || !keys::groups::same_recipients(recipients, &meta.key_groups)
+    {
+        return None;
+    }
+    let key = keys::groups::unwrap(&meta, previous.identities, file).ok()?;
+    let selection = Selection {
+        rule,
+        mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, &key, selection, file).ok()?;
+    Some(Reuse {
+        key,
+        meta,
+        mac: decrypted.mac,
+        stash: decrypted.stash,
+    })
 }
 
 /// What to decrypt and with which identities.
@@ -107,14 +165,34 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     }
     let reference = plain.clone();
 
-    let key = DataKey::generate();
-    let (key_groups, threshold) = keys::groups::wrap(&options.recipients, options.shamir_threshold, &key, options.env)?;
-    let mut meta = Metadata::new(key_groups, threshold, rule.clone(), options.mac_only_encrypted);
+    let reuse = options.previous.and_then(|p| {
+        reuse_previous(
+            p,
+            output_format,
+            file,
+            &options.recipients,
+            &rule,
+            options.mac_only_encrypted,
+        )
+    });
+    let (key, mut meta) = match &reuse {
+        Some(r) => (r.key.clone(), r.meta.clone()),
+        None => {
+            let key = DataKey::generate();
+            let (key_groups, threshold) =
+                keys::groups::wrap(&options.recipients, options.shamir_threshold, &key, options.env)?;
+            (
+                key,
+                Metadata::new(key_groups, threshold, rule.clone(), options.mac_only_encrypted),
+            )
+        }
+    };
     let selection = Selection {
         rule: &rule,
         mac_only_encrypted: options.mac_only_encrypted,
     };
-    let (mut encrypted, mac, count) = crypt::encrypt(plain, &key, selection, file)?;
+    let stash = reuse.as_ref().map(|r| &r.stash);
+    let (mut encrypted, mac, count) = crypt::encrypt_with_stash(plain, &key, selection, file, stash)?;
     fail_closed(
         &encrypted,
         options.require_encrypted_values.then_some(count),
@@ -127,8 +205,11 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
              whole file); keep it in its own file to leave it readable"
         ));
     }
-    meta.last_modified = metadata::now_last_modified();
-    meta.mac = crypt::seal_mac(&mac, &key, &meta.last_modified, file)?;
+    // Unchanged values: the same MAC, so the same lastmodified and sealed MAC as before.
+    if reuse.as_ref().is_none_or(|r| r.mac != mac) {
+        meta.last_modified = metadata::now_last_modified();
+        meta.mac = crypt::seal_mac(&mac, &key, &meta.last_modified, file)?;
+    }
     let meta_node = meta.to_node();
     for doc in &mut encrypted.documents {
         doc.metadata = Some(meta_node.clone());

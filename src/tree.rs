@@ -181,6 +181,10 @@ pub struct Mapping {
     pub span: Option<Span>,
     /// The alias token (`*name`) this copy of an anchored collection stands for.
     pub alias: Option<Origin>,
+    /// Column of the keys of a block mapping written in the source: new entries go there.
+    pub column: Option<usize>,
+    /// Source lines of entries removed since parsing, for the emitter to drop.
+    pub removed: Vec<Span>,
 }
 
 /// A mapping entry or a comment between entries.
@@ -195,6 +199,20 @@ pub enum MappingItem {
 pub struct Entry {
     pub key: String,
     pub value: Node,
+    /// The entry's source lines, from its key's line to its value's last line (with its line
+    /// break), when it came from text.
+    pub span: Option<Span>,
+}
+
+impl Entry {
+    /// An entry that did not come from text.
+    pub fn new(key: impl Into<String>, value: Node) -> Entry {
+        Entry {
+            key: key.into(),
+            value,
+            span: None,
+        }
+    }
 }
 
 /// An ordered sequence with comments between items.
@@ -357,17 +375,20 @@ impl Mapping {
 
     /// Appends an entry.
     pub fn push(&mut self, key: impl Into<String>, value: Node) {
-        self.items.push(MappingItem::Entry(Entry { key: key.into(), value }));
+        self.items.push(MappingItem::Entry(Entry::new(key, value)));
     }
 
-    /// Removes and returns the first entry named `key`.
+    /// Removes and returns the first entry named `key` (its source lines go too).
     pub fn remove(&mut self, key: &str) -> Option<Node> {
         let at = self
             .items
             .iter()
             .position(|item| matches!(item, MappingItem::Entry(e) if e.key == key))?;
         match self.items.remove(at) {
-            MappingItem::Entry(e) => Some(e.value),
+            MappingItem::Entry(e) => {
+                self.removed.extend(e.span);
+                Some(e.value)
+            }
             MappingItem::Comment(_) => None,
         }
     }

@@ -133,6 +133,7 @@ fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, Strin
         // Random trees are not Kubernetes objects; these properties are about the format.
         validate_secrets: false,
         require_encrypted_values: false,
+        previous: None,
         mac_only_encrypted: rules.mac_only_encrypted,
         output: OutputOptions::default(),
     };
@@ -530,7 +531,7 @@ fn comment() -> impl Strategy<Value = Comment> {
 /// Mapping items with unique keys (none of [`KEYS`] is `sops`, the metadata key).
 fn mapping(inner: impl Strategy<Value = Node>) -> impl Strategy<Value = Mapping> {
     let item = prop_oneof![
-        4 => (tree_key(), inner).prop_map(|(key, value)| MappingItem::Entry(Entry { key, value })),
+        4 => (tree_key(), inner).prop_map(|(key, value)| MappingItem::Entry(Entry::new(key, value))),
         1 => comment().prop_map(MappingItem::Comment),
     ];
     prop::collection::vec(item, 0..6).prop_map(|items| {

@@ -1,12 +1,14 @@
 //! `ksec encrypt`: recipients and rules from flags, the environment, or `.sops.yaml`.
 
 use super::args::{EncryptArgs, GlobalArgs};
-use super::inputs::{self, Plan};
+use super::inputs::{self, Destination, Plan};
+use zeroize::Zeroizing;
+
 use crate::error::Error;
 use crate::keys::age::{self, AgeRecipient};
 use crate::keys::pgp::{self, PgpRecipient};
-use crate::keys::{ProcessEnv, RecipientGroup};
-use crate::ops::{self, EncryptOptions};
+use crate::keys::{Identities, ProcessEnv, RecipientGroup};
+use crate::ops::{self, EncryptOptions, Previous};
 use crate::rules::EncryptionRule;
 
 pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
@@ -79,8 +81,24 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
         validate_secrets: !args.no_validate,
         require_encrypted_values: true,
         output: inputs::output_options(&args.io, config.as_ref()),
+        previous: None,
     };
     let input = plan.input.read()?;
+    // Encrypting over an existing encrypted file keeps what did not change (minimal diffs).
+    let previous_bytes = match &plan.destination {
+        Destination::File(path) if !args.io.in_place => std::fs::read(path).ok().map(Zeroizing::new),
+        _ => None,
+    };
+    let identities = previous_bytes
+        .as_ref()
+        .and_then(|_| Identities::discover(&ProcessEnv, None).ok());
+    let options = EncryptOptions {
+        previous: previous_bytes
+            .as_deref()
+            .zip(identities.as_ref())
+            .map(|(bytes, identities)| Previous { bytes, identities }),
+        ..options
+    };
     let output = ops::encrypt(&input, &options)?;
     for note in &output.notes {
         super::note(note);

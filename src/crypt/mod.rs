@@ -7,6 +7,8 @@
 
 pub mod cipher;
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
@@ -22,6 +24,55 @@ const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
     0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b, 0x0b, 0x97, 0x5b,
     0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
+
+/// The IVs of values read from an encrypted file, so that writing the same value (same key
+/// path, type and text) under the same data key gives the very same ciphertext: unchanged
+/// values stay byte-identical and diffs show only real changes. An IV is only ever reused for
+/// the identical plaintext and key path, which reveals nothing new.
+#[derive(Default)]
+pub struct Stash {
+    ivs: HashMap<StashKey, cipher::Iv>,
+}
+
+/// `aad`, type and plaintext of a value, zeroized on drop.
+#[derive(PartialEq, Eq)]
+struct StashKey(Zeroizing<Vec<u8>>);
+
+impl std::hash::Hash for StashKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_slice().hash(state);
+    }
+}
+
+impl StashKey {
+    fn new(aad: &str, value_type: ValueType, plaintext: &[u8]) -> StashKey {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(aad.len() + plaintext.len() + 10));
+        bytes.extend_from_slice(aad.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(value_type.name().as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(plaintext);
+        StashKey(bytes)
+    }
+}
+
+impl Stash {
+    fn record(&mut self, aad: &str, value_type: ValueType, plaintext: &[u8], iv: &[u8]) {
+        if let Ok(iv) = <cipher::Iv>::try_from(iv) {
+            self.ivs.insert(StashKey::new(aad, value_type, plaintext), iv);
+        }
+    }
+
+    fn find(&self, aad: &str, value_type: ValueType, plaintext: &[u8]) -> Option<cipher::Iv> {
+        self.ivs.get(&StashKey::new(aad, value_type, plaintext)).copied()
+    }
+}
+
+impl std::fmt::Debug for Stash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stash({} values)", self.ivs.len())
+    }
+}
 
 /// Which values a walk touches and what the MAC covers.
 #[derive(Debug, Clone, Copy)]
@@ -169,6 +220,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 // ---- Encryption -----------------------------------------------------------------------------
 
 struct Encrypter<'a> {
+    stash: Option<&'a Stash>,
     encrypted_values: usize,
     sealer: Sealer,
     ivs: IvSource,
@@ -187,7 +239,10 @@ impl Encrypter<'_> {
     }
 
     fn seal(&mut self, aad: &str, value_type: ValueType) -> Result<String, Error> {
-        let iv = self.ivs.next_iv().map_err(|m| self.error(aad, m))?;
+        let iv = match self.stash.and_then(|s| s.find(aad, value_type, &self.plaintext)) {
+            Some(iv) => iv,
+            None => self.ivs.next_iv().map_err(|m| self.error(aad, m))?,
+        };
         Ok(self.sealer.seal(&self.plaintext, aad.as_bytes(), &iv, value_type))
     }
 }
@@ -236,12 +291,25 @@ impl LeafAction for Encrypter<'_> {
 /// Encrypts the selected values of a plaintext tree in place; returns the tree, its MAC
 /// (uppercase hex of the SHA-512) and how many values (not comments) were encrypted.
 pub fn encrypt(
-    mut tree: Tree<Plain>,
+    tree: Tree<Plain>,
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
 ) -> Result<(Tree<Encrypted>, String, usize), Error> {
+    encrypt_with_stash(tree, key, selection, file, None)
+}
+
+/// [`encrypt`], reusing the ciphertext of values found in `stash` (read from the previous
+/// version of the file, under the same key).
+pub fn encrypt_with_stash(
+    mut tree: Tree<Plain>,
+    key: &DataKey,
+    selection: Selection<'_>,
+    file: &str,
+    stash: Option<&Stash>,
+) -> Result<(Tree<Encrypted>, String, usize), Error> {
     let action = Encrypter {
+        stash,
         encrypted_values: 0,
         sealer: Sealer::new(key),
         ivs: IvSource::default(),
@@ -261,6 +329,7 @@ pub fn encrypt(
 
 struct Decrypter<'a> {
     opener: Opener<'a>,
+    stash: Stash,
     /// The AAD of the last value visited, for placing comments sops misfiled.
     last_value_aad: String,
     file: &'a str,
@@ -279,12 +348,17 @@ impl Decrypter<'_> {
 }
 
 impl Decrypter<'_> {
-    fn open_comment(&self, text: &str, aad: &str) -> Option<String> {
+    /// Decrypts a comment under `aad`; stashes its IV so it is written back identically.
+    fn open_comment(&mut self, text: &str, aad: &str) -> Option<String> {
         let c = Ciphertext::parse(text).ok()?;
         let value_type = c.value_type;
+        let iv = c.iv().to_vec();
         let plain = self.opener.open(c, aad.as_bytes()).ok()?;
         match scalar::parse_plaintext(value_type, &plain).ok()? {
-            Decoded::Comment(text) => Some(text),
+            Decoded::Comment(text) => {
+                self.stash.record(aad, ValueType::Comment, text.as_bytes(), &iv);
+                Some(text)
+            }
             Decoded::Value(_) => None,
         }
     }
@@ -332,6 +406,7 @@ impl LeafAction for Decrypter<'_> {
         };
         let ciphertext = Ciphertext::parse(text).map_err(|m| self.error(aad, m))?;
         let value_type = ciphertext.value_type;
+        let iv = ciphertext.iv().to_vec();
         let plaintext = self
             .opener
             .open(ciphertext, aad.as_bytes())
@@ -339,6 +414,12 @@ impl LeafAction for Decrypter<'_> {
         let decoded = scalar::parse_plaintext(value_type, &plaintext).map_err(|m| self.error(aad, m))?;
         match decoded {
             Decoded::Value(value) => {
+                // Only a canonical plaintext may be stashed: the IV is reused for these bytes.
+                let mut canonical = Zeroizing::new(Vec::new());
+                scalar::write_canonical(&value, &mut canonical);
+                if canonical.as_slice() == plaintext.as_slice() {
+                    self.stash.record(aad, value_type, &plaintext, &iv);
+                }
                 scalar.replace(value.clone());
                 Ok(Some(value))
             }
@@ -395,6 +476,8 @@ pub struct Decrypted {
     pub mac: String,
     /// Non-fatal findings (unencrypted comments where the rules say encrypted).
     pub warnings: Vec<String>,
+    /// The IVs of the values read, to write unchanged values back identically.
+    pub stash: Stash,
 }
 
 /// Decrypts the selected values of an encrypted tree in place.
@@ -406,6 +489,7 @@ pub fn decrypt(
 ) -> Result<Decrypted, Error> {
     let action = Decrypter {
         opener: Opener::new(key),
+        stash: Stash::default(),
         last_value_aad: String::new(),
         file,
         pending_comment: None,
@@ -416,10 +500,12 @@ pub fn decrypt(
         walk.mapping(&mut doc.root, PathVerdict::default())?;
     }
     let warnings = std::mem::take(&mut walk.action.warnings);
+    let stash = std::mem::take(&mut walk.action.stash);
     Ok(Decrypted {
         tree: tree.into_state(),
         mac: walk.mac(),
         warnings,
+        stash,
     })
 }
 
@@ -495,7 +581,7 @@ mod tests {
     }
 
     fn entry(key: &str, value: Node) -> MappingItem {
-        MappingItem::Entry(Entry { key: key.into(), value })
+        MappingItem::Entry(Entry::new(key, value))
     }
 
     fn sample() -> Tree<Plain> {

@@ -954,14 +954,8 @@ mod tests {
     fn entries_built_by_hand_are_written_in_order() {
         let root = Mapping {
             items: vec![
-                MappingItem::Entry(Entry {
-                    key: "z".into(),
-                    value: Node::scalar(Value::Null),
-                }),
-                MappingItem::Entry(Entry {
-                    key: "a\u{2028}".into(),
-                    value: Node::scalar(Value::Int(1)),
-                }),
+                MappingItem::Entry(Entry::new("z", Node::scalar(Value::Null))),
+                MappingItem::Entry(Entry::new("a\u{2028}", Node::scalar(Value::Int(1)))),
             ],
             ..Mapping::default()
         };

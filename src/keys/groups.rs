@@ -99,6 +99,23 @@ impl Identities {
     }
 }
 
+/// Whether key groups (as written in a file) are for exactly these recipients, group by group.
+pub fn same_recipients(groups: &[RecipientGroup], key_groups: &[KeyGroup]) -> bool {
+    let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
+    groups.len() == key_groups.len()
+        && groups.iter().zip(key_groups).all(|(g, k)| {
+            let mut want_age: Vec<&str> = g.age.iter().map(|r| r.as_str()).collect();
+            let mut have_age: Vec<&str> = k.age.iter().map(|s| s.recipient.as_str()).collect();
+            let mut want_pgp: Vec<String> = g.pgp.iter().map(|r| r.fingerprint().to_string()).collect();
+            let mut have_pgp: Vec<String> = k.pgp.iter().map(|s| s.fp.to_uppercase()).collect();
+            want_age.sort_unstable();
+            have_age.sort_unstable();
+            want_pgp.sort_unstable();
+            have_pgp.sort_unstable();
+            k.other.is_empty() && want_age == have_age && want_pgp == have_pgp
+        })
+}
+
 /// Wraps `secret` (the data key, or a Shamir share) for every recipient of a group.
 fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, Error> {
     let age = group

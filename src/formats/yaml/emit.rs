@@ -88,6 +88,7 @@ fn document_patches<S: State>(
         PatchWalker::<S> {
             source,
             canonical_indent,
+            layout_indent: indent,
             patches,
             state: std::marker::PhantomData,
         }
@@ -102,6 +103,7 @@ fn document_patches<S: State>(
     let mut walker = PatchWalker::<S> {
         source,
         canonical_indent,
+        layout_indent: indent,
         patches,
         state: std::marker::PhantomData,
     };
@@ -156,6 +158,9 @@ fn document_patches<S: State>(
 
 /// Whether the mapping came from text (a hand-built tree has no positions to patch).
 fn has_layout(root: &Mapping) -> bool {
+    if root.column.is_some() {
+        return true;
+    }
     root.items.iter().all(|item| match item {
         MappingItem::Entry(e) => node_has_layout(&e.value),
         MappingItem::Comment(c) => c.origin.is_some(),
@@ -165,6 +170,8 @@ fn has_layout(root: &Mapping) -> bool {
 fn node_has_layout(node: &Node) -> bool {
     match node {
         Node::Scalar(s) => s.origin.is_some() || !s.modified,
+        // A block mapping takes new entries, and rewrites entries whose value lost its layout.
+        Node::Mapping(m) if m.column.is_some() && m.alias.is_none() => m.span.is_some(),
         Node::Mapping(m) => m.alias.is_some() || m.span.is_some() && has_layout(m),
         Node::Sequence(s) => {
             s.alias.is_some()
@@ -214,18 +221,62 @@ fn rewrite_document(doc: &Document, source: &Source, indent: usize, comments: bo
 struct PatchWalker<'a, S> {
     source: &'a Source,
     canonical_indent: usize,
+    /// The document's own indentation step, for entries written from scratch.
+    layout_indent: usize,
     patches: &'a mut Vec<Patch>,
     state: std::marker::PhantomData<S>,
 }
 
 impl<S: State> PatchWalker<'_, S> {
     fn mapping(&mut self, m: &Mapping) {
+        for span in &m.removed {
+            self.patches.push(Patch {
+                span: *span,
+                text: String::new(),
+            });
+        }
+        // New entries go after the entry before them (or before the first one).
+        let mut cursor = m.items.iter().find_map(|item| match item {
+            MappingItem::Entry(e) => e.span.map(|s| s.start),
+            MappingItem::Comment(_) => None,
+        });
         for item in &m.items {
             match item {
-                MappingItem::Entry(e) => self.node(&e.value),
+                MappingItem::Entry(e) => match (e.span, m.column) {
+                    (Some(span), _) if node_has_layout(&e.value) => {
+                        self.node(&e.value);
+                        cursor = Some(span.end);
+                    }
+                    (Some(span), Some(column)) => {
+                        // The value's shape changed (a scalar became a mapping): a new entry.
+                        let text = self.fresh_entry(&e.key, &e.value, column, span.start);
+                        self.patches.push(Patch { span, text });
+                        cursor = Some(span.end);
+                    }
+                    (None, Some(column)) => {
+                        let at = cursor.or(m.span.map(|s| s.end)).unwrap_or(0);
+                        let text = self.fresh_entry(&e.key, &e.value, column, at);
+                        self.patches.push(Patch {
+                            span: Span::new(at, at),
+                            text,
+                        });
+                    }
+                    _ => self.node(&e.value),
+                },
                 MappingItem::Comment(c) => self.comment(c),
             }
         }
+    }
+
+    /// An entry written from scratch at `column`, to go at `at` in the source.
+    fn fresh_entry(&self, key: &str, value: &Node, column: usize, at: usize) -> String {
+        let newline = self.source.newline;
+        let mut text = String::new();
+        if at > 0 && !self.source.text[..at].ends_with('\n') {
+            text.push_str(newline);
+        }
+        fresh_entry(key, value, column, self.layout_indent, newline, &mut text);
+        text
     }
 
     fn node(&mut self, node: &Node) {

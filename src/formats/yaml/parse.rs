@@ -418,6 +418,7 @@ impl<'a> Builder<'a> {
             FrameKind::Mapping(mut m) => {
                 m.flow = frame.flow;
                 m.span = span;
+                m.column = (!frame.flow).then_some(frame.column);
                 Node::Mapping(m)
             }
             FrameKind::Sequence(mut s) => {
@@ -642,9 +643,11 @@ impl<'a> Builder<'a> {
                     }
                     self.doc.metadata_span = Some(Span::new(start, end));
                 } else {
+                    let span = Span::new(line_start(text, key.start), line_end(text, built.end));
                     m.items.push(MappingItem::Entry(Entry {
                         key: key.key,
                         value: built.node,
+                        span: Some(span),
                     }));
                 }
             }
@@ -983,16 +986,11 @@ fn detach(node: Node) -> Node {
                 .items
                 .into_iter()
                 .filter_map(|item| match item {
-                    MappingItem::Entry(e) => Some(MappingItem::Entry(Entry {
-                        key: e.key,
-                        value: detach(e.value),
-                    })),
+                    MappingItem::Entry(e) => Some(MappingItem::Entry(Entry::new(e.key, detach(e.value)))),
                     MappingItem::Comment(_) => None,
                 })
                 .collect(),
-            flow: false,
-            span: None,
-            alias: None,
+            ..Mapping::default()
         }),
         Node::Sequence(s) => Node::Sequence(Sequence {
             items: s
