@@ -12,6 +12,7 @@ pub mod exit {
     pub const COULD_NOT_READ_INPUT: i32 = 2;
     pub const COULD_NOT_WRITE_OUTPUT: i32 = 3;
     pub const ERROR_DUMPING_TREE: i32 = 4;
+    pub const INVALID_SET_FORMAT: i32 = 7;
     pub const CONFLICTING_PARAMETERS: i32 = 8;
     pub const ERROR_ENCRYPTING_MAC: i32 = 21;
     pub const ERROR_ENCRYPTING_TREE: i32 = 23;
@@ -25,8 +26,11 @@ pub mod exit {
     /// ksec's own: `ksec check` found problems.
     pub const CHECK_FAILED: i32 = 33;
     pub const MAC_MISMATCH: i32 = 51;
+    pub const INVALID_TREE_PATH: i32 = 91;
     pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
     pub const NO_FILE_SPECIFIED: i32 = 100;
+    pub const NO_EDITOR_FOUND: i32 = 201;
+    pub const FILE_NOT_MODIFIED: i32 = 200;
     pub const DUPLICATE_DECRYPTION_KEY_TYPE: i32 = 112;
     pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
     pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
@@ -116,7 +120,12 @@ pub enum Error {
     MacEncrypt { file: String, message: String },
 
     #[error("{file}: could not decrypt the data key\n{report}")]
-    DataKeyUnavailable { file: String, report: String },
+    DataKeyUnavailable {
+        file: String,
+        report: String,
+        /// What to set up, for the key types the file names.
+        hint: &'static str,
+    },
 
     #[error("{file}: invalid Kubernetes Secret:\n{}", .findings.join("\n"))]
     InvalidSecret { file: String, findings: Vec<String> },
@@ -138,6 +147,21 @@ pub enum Error {
 
     #[error("{source_name}: {message}")]
     Identity { source_name: String, message: String },
+
+    #[error("invalid tree path {path:?}: {message}")]
+    InvalidTreePath { path: String, message: String },
+
+    #[error("{path}: no key or index {component} in the file")]
+    PathNotFound { path: String, component: String },
+
+    #[error("invalid value: {message}")]
+    InvalidSetValue { message: String },
+
+    #[error("{file} has not been modified")]
+    FileNotModified { file: String },
+
+    #[error("cannot run the editor {editor:?}: {message}")]
+    NoEditor { editor: String, message: String },
 }
 
 impl Error {
@@ -166,6 +190,11 @@ impl Error {
             PlaintextInSecret { .. } => exit::PLAINTEXT_IN_SECRET,
             RuleMatchesNothing { .. } => exit::RULE_MATCHES_NOTHING,
             CheckFailed { .. } => exit::CHECK_FAILED,
+            InvalidTreePath { .. } => exit::INVALID_TREE_PATH,
+            PathNotFound { .. } => exit::GENERIC,
+            InvalidSetValue { .. } => exit::INVALID_SET_FORMAT,
+            FileNotModified { .. } => exit::FILE_NOT_MODIFIED,
+            NoEditor { .. } => exit::NO_EDITOR_FOUND,
         }
     }
 
@@ -190,9 +219,7 @@ impl Error {
             NoMatchingCreationRule { .. } => {
                 "add a rule whose path_regex matches, or pass recipients with --age".into()
             }
-            DataKeyUnavailable { .. } => "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity \
-                 for one of the recipients listed above"
-                .into(),
+            DataKeyUnavailable { hint, .. } => (*hint).into(),
             DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),
             Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
             Conflict(_) => "see `ksec help` for which options go together".into(),
@@ -202,6 +229,10 @@ impl Error {
                  --encrypted-regex '^(data|stringData)$'"
                 .into(),
             RuleMatchesNothing { .. } => "check the rule's key names (regexes are case-sensitive)".into(),
+            InvalidTreePath { .. } => "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'".into(),
+            PathNotFound { .. } => "pass --idempotent to treat a missing key as already removed".into(),
+            InvalidSetValue { .. } => "values are JSON: quote strings, e.g. '\"s3cret\"'".into(),
+            NoEditor { .. } => "set SOPS_EDITOR or EDITOR to an editor command".into(),
             _ => return None,
         })
     }

@@ -18,7 +18,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
 use crate::crypt::cipher::looks_encrypted;
-use crate::tree::{Comment, Document, Mapping, MappingItem, Node, SequenceItem, Tree, Value};
+use crate::tree::{Comment, Document, Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
 
 /// The rule everyone writes by hand for Secrets; ksec's default for manifest streams.
 pub const SECRET_RULE: &str = "^(data|stringData)$";
@@ -171,6 +171,101 @@ pub fn encrypted_non_secrets<S>(tree: &Tree<S>) -> Vec<ManifestId> {
         .filter(|m| !is_secret(m) && mapping_has_ciphertext(m))
         .filter_map(ManifestId::of)
         .collect()
+}
+
+/// Shows each Secret's `data` values decoded, for editing: text as a string, anything that is
+/// not UTF-8 as bytes (YAML writes those `!!binary`). Returns `false`, changing nothing, when a
+/// `data` value is not a base64 string: re-encoding on save would then corrupt it.
+pub fn decode_secret_data(tree: &mut Tree<Plain>) -> bool {
+    let mut decoded: Vec<(usize, usize, Value)> = Vec::new();
+    for (d, document) in tree.documents.iter().enumerate() {
+        let Some(data) = secret_data(&document.root) else {
+            continue;
+        };
+        for (i, item) in data.items.iter().enumerate() {
+            let MappingItem::Entry(entry) = item else { continue };
+            let Some(Value::Str(text)) = entry.value.as_value() else {
+                return false;
+            };
+            let compact: Zeroizing<Vec<u8>> =
+                Zeroizing::new(text.bytes().filter(|&c| c != b'\r' && c != b'\n').collect());
+            let Ok(bytes) = GO_STD_BASE64.decode(&*compact) else {
+                return false;
+            };
+            let bytes = Zeroizing::new(bytes);
+            let value = match std::str::from_utf8(&bytes) {
+                Ok(text) => Value::str(text),
+                Err(_) => Value::Bytes(bytes),
+            };
+            decoded.push((d, i, value));
+        }
+    }
+    for (d, i, value) in decoded {
+        if let Some(data) = secret_data_mut(&mut tree.documents[d].root)
+            && let MappingItem::Entry(entry) = &mut data.items[i]
+            && let Node::Scalar(scalar) = &mut entry.value
+        {
+            scalar.replace(value);
+        }
+    }
+    true
+}
+
+/// The reverse of [`decode_secret_data`]: every Secret's `data` values base64-encoded again.
+/// Scalars typed as numbers or booleans are encoded as the text they were written as; a
+/// nested collection is an error naming the document and key.
+pub fn encode_secret_data(tree: &mut Tree<Plain>) -> Result<(), Vec<Finding>> {
+    let mut findings = Vec::new();
+    for document in &mut tree.documents {
+        let id = ManifestId::of(&document.root);
+        let Some(data) = secret_data_mut(&mut document.root) else {
+            continue;
+        };
+        for item in &mut data.items {
+            let MappingItem::Entry(entry) = item else { continue };
+            let Node::Scalar(scalar) = &mut entry.value else {
+                findings.push(Finding {
+                    document: id.clone().expect("a Secret has a kind"),
+                    field: format!("data.{}", entry.key),
+                    problem: "must be a single value, not a list or mapping".into(),
+                });
+                continue;
+            };
+            let text: Zeroizing<Vec<u8>> = Zeroizing::new(match &scalar.value {
+                Value::Null => Vec::new(),
+                Value::Bool(b) => b.to_string().into_bytes(),
+                Value::Int(i) => i.to_string().into_bytes(),
+                Value::Float(f) => crate::scalar::format_float_f(*f).into_bytes(),
+                Value::Str(s) => s.as_bytes().to_vec(),
+                Value::Time(t) => t.to_rfc3339_nano().into_bytes(),
+                Value::Bytes(b) => b.to_vec(),
+            });
+            scalar.replace(Value::Str(Zeroizing::new(
+                base64::engine::general_purpose::STANDARD.encode(&*text),
+            )));
+        }
+    }
+    if findings.is_empty() { Ok(()) } else { Err(findings) }
+}
+
+fn secret_data(root: &Mapping) -> Option<&Mapping> {
+    if !is_secret(root) {
+        return None;
+    }
+    root.get("data").and_then(Node::as_mapping)
+}
+
+fn secret_data_mut(root: &mut Mapping) -> Option<&mut Mapping> {
+    if !is_secret(root) {
+        return None;
+    }
+    root.items.iter_mut().find_map(|item| match item {
+        MappingItem::Entry(e) if e.key == "data" => match &mut e.value {
+            Node::Mapping(m) => Some(m),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 fn is_empty(document: &Document) -> bool {

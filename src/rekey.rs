@@ -213,7 +213,9 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
     };
     let decrypted = crypt::decrypt(tree, &key, selection, target.file)?;
     let new_key = DataKey::generate();
-    let threshold = (meta.shamir_threshold > 0).then_some(meta.shamir_threshold);
+    // A threshold only means something with several groups (one group holds the whole key).
+    let threshold = (meta.shamir_threshold > 0 && groups.iter().filter(|g| !g.is_empty()).count() > 1)
+        .then_some(meta.shamir_threshold);
     let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &new_key, target.env)?;
     let (tree, mac, _) = crypt::encrypt(decrypted.tree, &new_key, selection, target.file)?;
     let mut new_meta = meta.clone();

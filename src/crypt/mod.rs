@@ -66,6 +66,14 @@ impl Stash {
     fn find(&self, aad: &str, value_type: ValueType, plaintext: &[u8]) -> Option<cipher::Iv> {
         self.ivs.get(&StashKey::new(aad, value_type, plaintext)).copied()
     }
+
+    /// Adds the values of another stash this one does not know. Only sound when both were
+    /// recorded under the same data key (a merge of two versions of one file).
+    pub fn absorb(&mut self, other: Stash) {
+        for (key, iv) in other.ivs {
+            self.ivs.entry(key).or_insert(iv);
+        }
+    }
 }
 
 impl std::fmt::Debug for Stash {

@@ -185,7 +185,8 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
         let mut lines = Vec::new();
         let secret = unwrap_group(group, identities, &mut lines);
         let status = if secret.is_some() { "ok" } else { "FAILED" };
-        report.push(format!("  group {}: {status}", index + 1));
+        // Numbered from 0, as sops reports groups and as `groups delete` counts them.
+        report.push(format!("  group {index}: {status}"));
         report.extend(lines.into_iter().map(|l| format!("    {l}")));
         secrets.extend(secret);
         if meta.key_groups.len() == 1 && !secrets.is_empty() {
@@ -201,6 +202,7 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
         Error::DataKeyUnavailable {
             file: file.to_string(),
             report: text,
+            hint: missing_key_hint(meta),
         }
     };
     let key_bytes = if meta.key_groups.len() <= 1 {
@@ -224,6 +226,26 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
         shamir::combine(&parts).map_err(|m| failure(format!("cannot combine the key shares: {m}")))?
     };
     DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into()))
+}
+
+/// What to set up to decrypt a file, by the key types it names.
+fn missing_key_hint(meta: &Metadata) -> &'static str {
+    let has_age = meta.key_groups.iter().any(|g| !g.age.is_empty());
+    let has_pgp = meta.key_groups.iter().any(|g| !g.pgp.is_empty());
+    match (has_age, has_pgp) {
+        (true, true) => {
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
+             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above"
+        }
+        (false, true) => {
+            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
+             SOPS_PGP_KEY_FILE to an armored secret key"
+        }
+        (true, false) => {
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above"
+        }
+        (false, false) => "the file names no age or OpenPGP key; ksec cannot decrypt its other key types",
+    }
 }
 
 /// Tries a group's keys in the decryption order; the first success wins.

@@ -144,3 +144,11 @@ pub fn tool_on_path(name: &str) -> Option<PathBuf> {
     eprintln!("note: skipping a test that needs {name}: not on PATH");
     None
 }
+
+/// The real `gpg` (`KSEC_PEER_GPG`, else `gpg` on PATH), for tests that need a keyring.
+pub fn gpg() -> Option<PathBuf> {
+    match std::env::var_os("KSEC_PEER_GPG") {
+        Some(_) => peer("KSEC_PEER_GPG"),
+        None => which("gpg").or_else(|| peer("KSEC_PEER_GPG")),
+    }
+}
