@@ -34,6 +34,15 @@ complete -c ksec -n "__fish_ksec_needs_command" -f -a "rotate" -d 'New data key:
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "edit" -d 'Edit an encrypted file in your editor (a new file starts from a template)'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "set" -d 'Set one value (in place), keeping every other ciphertext as it is'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "unset" -d 'Remove one key or list item (in place)'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "exec-env" -d 'Run a command with the file\'s values as environment variables'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "exec-file" -d 'Run a command with `{}` replaced by the path of the decrypted file (a FIFO by default)'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "filestatus" -d 'Print whether a file is encrypted, as sops does: {"encrypted":true}'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "diff" -d 'Print a file decrypted for `git diff` (a textconv driver); files ksec cannot decrypt are printed as they are'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "merge" -d 'Git merge driver: merge three versions of an encrypted file by their plaintext'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "git-setup" -d 'Print (or write) the Git configuration for `ksec diff` and `ksec merge`'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
@@ -61,6 +70,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l input-type -d 'For
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Format of the output: yaml or json (default: the input\'s format)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l extract -d 'Print only the value at this path (\'["data"]["password"]\'): a string raw, without a line break; a mapping as a document' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s R -l recursive -d 'Read directories recursively (`*.yaml`, `*.yml`, `*.json`)'
@@ -125,17 +135,98 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcom
 complete -c ksec -n "__fish_ksec_using_subcommand check" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand check" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand check" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l input-type -d 'Format of the file: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l indent -d 'Indentation of YAML that ksec writes from scratch' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -s p -l pgp -d 'OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encrypted-regex -d 'Encrypt only values under keys matching this regex (e.g. \'^(data|stringData)$\')' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l unencrypted-regex -d 'Leave values under keys matching this regex in clear' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encrypted-suffix -d 'Encrypt only values under keys ending with this suffix' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l unencrypted-suffix -d 'Leave values under keys ending with this suffix in clear (default: _unencrypted)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex in clear' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key (Shamir threshold)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l raw -d 'Show Secret `data` values as stored (base64) instead of decoded'
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l ignore-mac -d 'Open the file even when its MAC does not match (the MAC is computed anew on save)'
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l no-validate -d 'Skip the Kubernetes Secret checks on save (values are still never left in clear)'
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so unencrypted ones may be edited'
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l input-type -d 'Format of the file: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-file -d 'VALUE is a file to read the JSON value from (keeps it out of the process list)'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-stdin -d 'Read the JSON value from stdin (keeps it out of the process list)'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l idempotent -d 'Write nothing when the path already holds this value'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l ignore-mac -d 'Change the file even when its MAC does not match'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l no-validate -d 'Skip the Kubernetes Secret checks (values are still never left in clear)'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l input-type -d 'Format of the file: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l idempotent -d 'Succeed without writing when there is nothing at PATH'
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l ignore-mac -d 'Change the file even when its MAC does not match'
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l no-validate -d 'Skip the Kubernetes Secret checks (values are still never left in clear)'
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l input-type -d 'Format of the file: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l pristine -d 'Pass only the file\'s values, not ksec\'s own environment'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l ignore-mac -d 'Run even when the file\'s MAC does not match'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l filename -d 'Name of the decrypted file (default: the encrypted file\'s name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l input-type -d 'Format of the file: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file: yaml or json (default: the input\'s)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l no-fifo -d 'Write a regular 0600 file (readable more than once) instead of a FIFO'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l ignore-mac -d 'Run even when the file\'s MAC does not match'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l input-type -d 'Format of the file: yaml or json (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand diff" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand diff" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand diff" -l raw -d 'Show Secret `data` values as stored (base64) instead of decoded'
+complete -c ksec -n "__fish_ksec_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand merge" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand merge" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand merge" -l raw -d 'Merge Secret `data` values as stored (base64) instead of decoded'
+complete -c ksec -n "__fish_ksec_using_subcommand merge" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand merge" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -l pattern -d 'Files the drivers apply to (default: *.enc.yaml, *.enc.yml, *.enc.json)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -l write -d 'Add the lines to .gitattributes and the repository\'s Git config instead of printing them'
+complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "rotate" -d 'New data key: every value re-encrypted; add or remove recipients on the way'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "rotate" -d 'New data key: every value re-encrypted; add or remove recipients on the way'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "edit" -d 'Edit an encrypted file in your editor (a new file starts from a template)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "set" -d 'Set one value (in place), keeping every other ciphertext as it is'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "unset" -d 'Remove one key or list item (in place)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "exec-env" -d 'Run a command with the file\'s values as environment variables'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "exec-file" -d 'Run a command with `{}` replaced by the path of the decrypted file (a FIFO by default)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "filestatus" -d 'Print whether a file is encrypted, as sops does: {"encrypted":true}'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "diff" -d 'Print a file decrypted for `git diff` (a textconv driver); files ksec cannot decrypt are printed as they are'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "merge" -d 'Git merge driver: merge three versions of an encrypted file by their plaintext'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "git-setup" -d 'Print (or write) the Git configuration for `ksec diff` and `ksec merge`'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "add" -d 'Add a key group'
 complete -c ksec -n "__fish_ksec_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "delete" -d 'Delete the key group at INDEX (0-based, as sops counts)'

@@ -66,6 +66,7 @@ _arguments "${_arguments_options[@]}" : \
 '--output-type=[Format of the output\: yaml or json (default\: the input'\''s format)]:TYPE:_default' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
+'--extract=[Print only the value at this path ('\''\["data"\]\["password"\]'\'')\: a string raw, without a line break; a mapping as a document]:PATH:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-R[Read directories recursively (\`*.yaml\`, \`*.yml\`, \`*.json\`)]' \
@@ -226,6 +227,150 @@ _arguments "${_arguments_options[@]}" : \
 '*::paths -- Files or directories (directories are read recursively):_files' \
 && ret=0
 ;;
+(edit)
+_arguments "${_arguments_options[@]}" : \
+'--input-type=[Format of the file\: yaml or json (default\: from the file name)]:TYPE:_default' \
+'--indent=[Indentation of YAML that ksec writes from scratch]:N:_default' \
+'-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
+'--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
+'-p+[OpenPGP recipients, comma separated\: fingerprints (encrypted with \`gpg\` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)]:RECIPIENTS:_default' \
+'--pgp=[OpenPGP recipients, comma separated\: fingerprints (encrypted with \`gpg\` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)]:RECIPIENTS:_default' \
+'--encrypted-regex=[Encrypt only values under keys matching this regex (e.g. '\''^(data|stringData)\$'\'')]:REGEX:_default' \
+'--unencrypted-regex=[Leave values under keys matching this regex in clear]:REGEX:_default' \
+'--encrypted-suffix=[Encrypt only values under keys ending with this suffix]:SUFFIX:_default' \
+'--unencrypted-suffix=[Leave values under keys ending with this suffix in clear (default\: _unencrypted)]:SUFFIX:_default' \
+'--encrypted-comment-regex=[Encrypt only values after a comment matching this regex]:REGEX:_default' \
+'--unencrypted-comment-regex=[Leave values after a comment matching this regex in clear]:REGEX:_default' \
+'--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key (Shamir threshold)]:N:_default' \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--raw[Show Secret \`data\` values as stored (base64) instead of decoded]' \
+'--ignore-mac[Open the file even when its MAC does not match (the MAC is computed anew on save)]' \
+'--no-validate[Skip the Kubernetes Secret checks on save (values are still never left in clear)]' \
+'--mac-only-encrypted[Compute the MAC over encrypted values only, so unencrypted ones may be edited]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The encrypted file (created when it does not exist):_files' \
+&& ret=0
+;;
+(set)
+_arguments "${_arguments_options[@]}" : \
+'--input-type=[Format of the file\: yaml or json (default\: from the file name)]:TYPE:_default' \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
+'--value-stdin[Read the JSON value from stdin (keeps it out of the process list)]' \
+'--idempotent[Write nothing when the path already holds this value]' \
+'--ignore-mac[Change the file even when its MAC does not match]' \
+'--no-validate[Skip the Kubernetes Secret checks (values are still never left in clear)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The encrypted file (changed in place):_files' \
+':path -- Where to set, in sops'\''s syntax\: '\''\["data"\]\["password"\]'\'', '\''\["list"\]\[0\]'\'':_default' \
+'::value -- The value, as JSON ('\''"text"'\'', '\''5'\'', '\''{"k"\: true}'\''); with --value-file, a file holding it:_default' \
+&& ret=0
+;;
+(unset)
+_arguments "${_arguments_options[@]}" : \
+'--input-type=[Format of the file\: yaml or json (default\: from the file name)]:TYPE:_default' \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--idempotent[Succeed without writing when there is nothing at PATH]' \
+'--ignore-mac[Change the file even when its MAC does not match]' \
+'--no-validate[Skip the Kubernetes Secret checks (values are still never left in clear)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The encrypted file (changed in place):_files' \
+':path -- What to remove, in sops'\''s syntax\: '\''\["data"\]\["password"\]'\'', '\''\["list"\]\[0\]'\'':_default' \
+&& ret=0
+;;
+(exec-env)
+_arguments "${_arguments_options[@]}" : \
+'--input-type=[Format of the file\: yaml or json (default\: from the file name)]:TYPE:_default' \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--pristine[Pass only the file'\''s values, not ksec'\''s own environment]' \
+'--ignore-mac[Run even when the file'\''s MAC does not match]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The encrypted file:_files' \
+':command -- The command, run with `sh -c`:_default' \
+&& ret=0
+;;
+(exec-file)
+_arguments "${_arguments_options[@]}" : \
+'--filename=[Name of the decrypted file (default\: the encrypted file'\''s name)]:NAME:_default' \
+'--input-type=[Format of the file\: yaml or json (default\: from the file name)]:TYPE:_default' \
+'--output-type=[Format of the decrypted file\: yaml or json (default\: the input'\''s)]:TYPE:_default' \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--no-fifo[Write a regular 0600 file (readable more than once) instead of a FIFO]' \
+'--ignore-mac[Run even when the file'\''s MAC does not match]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The encrypted file:_files' \
+':command -- The command, run with `sh -c`; `{}` is replaced by the decrypted file'\''s path:_default' \
+&& ret=0
+;;
+(filestatus)
+_arguments "${_arguments_options[@]}" : \
+'--input-type=[Format of the file\: yaml or json (default\: from the file name)]:TYPE:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The file to look at:_files' \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--raw[Show Secret \`data\` values as stored (base64) instead of decoded]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The file Git hands over:_files' \
+&& ret=0
+;;
+(merge)
+_arguments "${_arguments_options[@]}" : \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--raw[Merge Secret \`data\` values as stored (base64) instead of decoded]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':base -- The common ancestor'\''s version (%O):_files' \
+':ours -- Our version (%A); the result is written here:_files' \
+':theirs -- Their version (%B):_files' \
+'::path -- The file'\''s path in the repository (%P), for its format and for messages:_files' \
+&& ret=0
+;;
+(git-setup)
+_arguments "${_arguments_options[@]}" : \
+'*--pattern=[Files the drivers apply to (default\: *.enc.yaml, *.enc.yml, *.enc.json)]:GLOB:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--write[Add the lines to .gitattributes and the repository'\''s Git config instead of printing them]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
@@ -296,6 +441,42 @@ esac
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(edit)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(set)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unset)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(exec-env)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(exec-file)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(filestatus)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(merge)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(git-setup)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -323,6 +504,15 @@ _ksec_commands() {
 'updatekeys:Make files'\'' recipients match their .sops.yaml creation rule (same data key)' \
 'groups:Add or delete key groups (Shamir shares of the data key)' \
 'check:Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)' \
+'edit:Edit an encrypted file in your editor (a new file starts from a template)' \
+'set:Set one value (in place), keeping every other ciphertext as it is' \
+'unset:Remove one key or list item (in place)' \
+'exec-env:Run a command with the file'\''s values as environment variables' \
+'exec-file:Run a command with \`{}\` replaced by the path of the decrypted file (a FIFO by default)' \
+'filestatus:Print whether a file is encrypted, as sops does\: {"encrypted"\:true}' \
+'diff:Print a file decrypted for \`git diff\` (a textconv driver); files ksec cannot decrypt are printed as they are' \
+'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
+'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -348,10 +538,40 @@ _ksec__subcmd__decrypt_commands() {
     local commands; commands=()
     _describe -t commands 'ksec decrypt commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__diff_commands] )) ||
+_ksec__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec diff commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__edit_commands] )) ||
+_ksec__subcmd__edit_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec edit commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__encrypt_commands] )) ||
 _ksec__subcmd__encrypt_commands() {
     local commands; commands=()
     _describe -t commands 'ksec encrypt commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__exec-env_commands] )) ||
+_ksec__subcmd__exec-env_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec exec-env commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__exec-file_commands] )) ||
+_ksec__subcmd__exec-file_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec exec-file commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__filestatus_commands] )) ||
+_ksec__subcmd__filestatus_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec filestatus commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__git-setup_commands] )) ||
+_ksec__subcmd__git-setup_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec git-setup commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__groups_commands] )) ||
 _ksec__subcmd__groups_commands() {
@@ -406,6 +626,15 @@ _ksec__subcmd__help_commands() {
 'updatekeys:Make files'\'' recipients match their .sops.yaml creation rule (same data key)' \
 'groups:Add or delete key groups (Shamir shares of the data key)' \
 'check:Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)' \
+'edit:Edit an encrypted file in your editor (a new file starts from a template)' \
+'set:Set one value (in place), keeping every other ciphertext as it is' \
+'unset:Remove one key or list item (in place)' \
+'exec-env:Run a command with the file'\''s values as environment variables' \
+'exec-file:Run a command with \`{}\` replaced by the path of the decrypted file (a FIFO by default)' \
+'filestatus:Print whether a file is encrypted, as sops does\: {"encrypted"\:true}' \
+'diff:Print a file decrypted for \`git diff\` (a textconv driver); files ksec cannot decrypt are printed as they are' \
+'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
+'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -431,10 +660,40 @@ _ksec__subcmd__help__subcmd__decrypt_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help decrypt commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__help__subcmd__diff_commands] )) ||
+_ksec__subcmd__help__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help diff commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__edit_commands] )) ||
+_ksec__subcmd__help__subcmd__edit_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help edit commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__help__subcmd__encrypt_commands] )) ||
 _ksec__subcmd__help__subcmd__encrypt_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help encrypt commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__exec-env_commands] )) ||
+_ksec__subcmd__help__subcmd__exec-env_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help exec-env commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__exec-file_commands] )) ||
+_ksec__subcmd__help__subcmd__exec-file_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help exec-file commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__filestatus_commands] )) ||
+_ksec__subcmd__help__subcmd__filestatus_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help filestatus commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__git-setup_commands] )) ||
+_ksec__subcmd__help__subcmd__git-setup_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help git-setup commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__help__subcmd__groups_commands] )) ||
 _ksec__subcmd__help__subcmd__groups_commands() {
@@ -459,20 +718,50 @@ _ksec__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help help commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__help__subcmd__merge_commands] )) ||
+_ksec__subcmd__help__subcmd__merge_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help merge commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__help__subcmd__rotate_commands] )) ||
 _ksec__subcmd__help__subcmd__rotate_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help rotate commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__set_commands] )) ||
+_ksec__subcmd__help__subcmd__set_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help set commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__unset_commands] )) ||
+_ksec__subcmd__help__subcmd__unset_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help unset commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__help__subcmd__updatekeys_commands] )) ||
 _ksec__subcmd__help__subcmd__updatekeys_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help updatekeys commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__merge_commands] )) ||
+_ksec__subcmd__merge_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec merge commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__rotate_commands] )) ||
 _ksec__subcmd__rotate_commands() {
     local commands; commands=()
     _describe -t commands 'ksec rotate commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__set_commands] )) ||
+_ksec__subcmd__set_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec set commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__unset_commands] )) ||
+_ksec__subcmd__unset_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec unset commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__updatekeys_commands] )) ||
 _ksec__subcmd__updatekeys_commands() {

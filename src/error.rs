@@ -157,11 +157,20 @@ pub enum Error {
     #[error("invalid value: {message}")]
     InvalidSetValue { message: String },
 
+    #[error("{file}: the key groups or the encryption rule changed differently on both sides of the merge")]
+    MergeMetadata { file: String },
+
+    #[error("interrupted; nothing was written")]
+    Interrupted { code: i32 },
+
     #[error("{file} has not been modified")]
     FileNotModified { file: String },
 
     #[error("cannot run the editor {editor:?}: {message}")]
     NoEditor { editor: String, message: String },
+
+    #[error("the editor {editor:?} failed: {message}; the file was left as it was")]
+    EditorFailed { editor: String, message: String },
 }
 
 impl Error {
@@ -194,7 +203,9 @@ impl Error {
             PathNotFound { .. } => exit::GENERIC,
             InvalidSetValue { .. } => exit::INVALID_SET_FORMAT,
             FileNotModified { .. } => exit::FILE_NOT_MODIFIED,
-            NoEditor { .. } => exit::NO_EDITOR_FOUND,
+            MergeMetadata { .. } => exit::GENERIC,
+            Interrupted { code } => *code,
+            NoEditor { .. } | EditorFailed { .. } => exit::NO_EDITOR_FOUND,
         }
     }
 
@@ -230,8 +241,13 @@ impl Error {
                 .into(),
             RuleMatchesNothing { .. } => "check the rule's key names (regexes are case-sensitive)".into(),
             InvalidTreePath { .. } => "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'".into(),
-            PathNotFound { .. } => "pass --idempotent to treat a missing key as already removed".into(),
+            PathNotFound { .. } => {
+                "check the key names (they are case-sensitive); `unset --idempotent` accepts a missing key".into()
+            }
             InvalidSetValue { .. } => "values are JSON: quote strings, e.g. '\"s3cret\"'".into(),
+            MergeMetadata { .. } => "take one side's file (git checkout --ours FILE), apply the other side's \
+                 value changes with ksec edit, then ksec updatekeys or rotate"
+                .into(),
             NoEditor { .. } => "set SOPS_EDITOR or EDITOR to an editor command".into(),
             _ => return None,
         })

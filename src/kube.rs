@@ -248,6 +248,39 @@ pub fn encode_secret_data(tree: &mut Tree<Plain>) -> Result<(), Vec<Finding>> {
     if findings.is_empty() { Ok(()) } else { Err(findings) }
 }
 
+/// A Secret's keys as environment variables, as a pod's `envFrom` sees them: `data` decoded,
+/// then `stringData` (which wins, as the API server merges it over `data`). `None` when the
+/// document is not a Secret. Values that are not base64 (or not strings) are skipped.
+pub fn secret_environment(root: &Mapping) -> Option<Vec<(String, Zeroizing<Vec<u8>>)>> {
+    if !is_secret(root) {
+        return None;
+    }
+    let mut env: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::new();
+    let mut set = |key: &str, value: Zeroizing<Vec<u8>>| match env.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value,
+        None => env.push((key.to_string(), value)),
+    };
+    if let Some(data) = secret_data(root) {
+        for entry in data.entries() {
+            if let Some(Value::Str(text)) = entry.value.as_value() {
+                let compact: Zeroizing<Vec<u8>> =
+                    Zeroizing::new(text.bytes().filter(|&c| c != b'\r' && c != b'\n').collect());
+                if let Ok(bytes) = GO_STD_BASE64.decode(&*compact) {
+                    set(&entry.key, Zeroizing::new(bytes));
+                }
+            }
+        }
+    }
+    if let Some(string_data) = root.get("stringData").and_then(Node::as_mapping) {
+        for entry in string_data.entries() {
+            if let Some(Value::Str(text)) = entry.value.as_value() {
+                set(&entry.key, Zeroizing::new(text.as_bytes().to_vec()));
+            }
+        }
+    }
+    Some(env)
+}
+
 fn secret_data(root: &Mapping) -> Option<&Mapping> {
     if !is_secret(root) {
         return None;

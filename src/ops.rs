@@ -154,14 +154,7 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
         (None, false) => EncryptionRule::default(),
     };
     if options.validate_secrets {
-        let findings = kube::validate(&plain, false);
-        if !findings.is_empty() {
-            let findings = findings.iter().map(|f| format!("  {f}")).collect();
-            return Err(Error::InvalidSecret {
-                file: file.to_string(),
-                findings,
-            });
-        }
+        validate_secrets(&plain, file)?;
     }
     let reference = plain.clone();
 
@@ -230,9 +223,21 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     })
 }
 
+/// Refuses Secrets the API server would refuse (exit 30).
+pub(crate) fn validate_secrets(plain: &Tree<Plain>, file: &str) -> Result<(), Error> {
+    let findings = kube::validate(plain, false);
+    if findings.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InvalidSecret {
+        file: file.to_string(),
+        findings: findings.iter().map(|f| format!("  {f}")).collect(),
+    })
+}
+
 /// Refuses output that would keep a Secret value in clear, or (given the number of values
 /// encrypted) that encrypts nothing at all.
-fn fail_closed(
+pub(crate) fn fail_closed(
     encrypted: &Tree<crate::tree::Encrypted>,
     count: Option<usize>,
     rule: &EncryptionRule,
@@ -306,8 +311,33 @@ fn verify_encrypted(
 /// Decrypts an encrypted file and checks its MAC.
 pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Error> {
     let file = options.file;
-    let (input_format, parsed) = parse_input(input, file, options.input_format)?;
+    let Decrypted {
+        input_format,
+        mut tree,
+        warnings,
+    } = decrypt_tree(input, options)?;
     let output_format = options.output_format.unwrap_or(input_format);
+    let bytes = Zeroizing::new(formats::emit(output_format, &mut tree, input_format, options.output)?);
+    verify_plain(&bytes, output_format, &tree, output_format == input_format, file)?;
+    Ok(Output {
+        bytes,
+        format: output_format,
+        warnings,
+        notes: Vec::new(),
+    })
+}
+
+/// A decrypted file as a tree, before it is written out.
+pub struct Decrypted {
+    pub input_format: Format,
+    pub tree: Tree<Plain>,
+    pub warnings: Vec<String>,
+}
+
+/// Decrypts a file to its plaintext tree (the MAC checked unless `ignore_mac`).
+pub fn decrypt_tree(input: &[u8], options: &DecryptOptions<'_>) -> Result<Decrypted, Error> {
+    let file = options.file;
+    let (input_format, parsed) = parse_input(input, file, options.input_format)?;
     let (tree, meta_node) = parsed.into_encrypted(file)?;
     let meta = Metadata::from_node(&meta_node, file)?;
     let key = keys::groups::unwrap(&meta, options.identities, file)?;
@@ -327,14 +357,92 @@ pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Err
     for doc in &mut tree.documents {
         doc.metadata = None;
     }
-    let bytes = Zeroizing::new(formats::emit(output_format, &mut tree, input_format, options.output)?);
-    verify_plain(&bytes, output_format, &tree, output_format == input_format, file)?;
-    Ok(Output {
-        bytes,
-        format: output_format,
+    Ok(Decrypted {
+        input_format,
+        tree,
         warnings: decrypted.warnings,
+    })
+}
+
+/// Whether a file is encrypted as sops's `filestatus` decides it: it has sops metadata that
+/// reads, with a version and a MAC. A file that does not parse is an error.
+pub fn is_encrypted(input: &[u8], format: Format, file: &str) -> Result<bool, Error> {
+    let tree = formats::parse(format, input, file)?;
+    let Some(node) = tree.documents.first().and_then(|d| d.metadata.as_ref()) else {
+        return Ok(false);
+    };
+    Ok(Metadata::from_node(node, file).is_ok_and(|m| !m.version.is_empty() && !m.mac.is_empty()))
+}
+
+/// `decrypt --extract`: the value at `path` of the first document, as sops prints it (a
+/// string raw, without a line break; a mapping as a document; anything else as one value).
+pub fn extract(input: &[u8], options: &DecryptOptions<'_>, path: &crate::edit::TreePath) -> Result<Output, Error> {
+    let Decrypted {
+        input_format,
+        tree,
+        warnings,
+    } = decrypt_tree(input, options)?;
+    let format = options.output_format.unwrap_or(input_format);
+    let node = crate::edit::extract(&tree, path)?;
+    Ok(Output {
+        bytes: crate::edit::render_extracted(node, format, options.output)?,
+        format,
+        warnings,
         notes: Vec::new(),
     })
+}
+
+/// `exec-env`: environment variables from a decrypted file. For a Kubernetes Secret, its keys
+/// (`data` decoded, then `stringData`), as a pod's `envFrom` would see them; for anything
+/// else, the first document's top-level values, as sops passes them.
+pub fn environment(
+    input: &[u8],
+    options: &DecryptOptions<'_>,
+) -> Result<(crate::process::Environment, Vec<String>), Error> {
+    let Decrypted { tree, warnings, .. } = decrypt_tree(input, options)?;
+    let Some(document) = tree.documents.first() else {
+        return Ok((Vec::new(), warnings));
+    };
+    if let Some(env) = kube::secret_environment(&document.root) {
+        return Ok((env, warnings));
+    }
+    let mut env = Vec::new();
+    for entry in document.root.entries() {
+        let refuse = |message: &str| Error::UnsupportedDocument {
+            file: options.file.to_string(),
+            message: format!("{message}: {}", entry.key),
+        };
+        if entry.key.contains('=') || entry.key.is_empty() {
+            return Err(refuse("cannot use a key that is empty or holds '=' as a variable name"));
+        }
+        let Node::Scalar(scalar) = &entry.value else {
+            return Err(refuse("cannot put a list or mapping in the environment"));
+        };
+        env.push((entry.key.clone(), Zeroizing::new(env_text(&scalar.value))));
+    }
+    Ok((env, warnings))
+}
+
+/// A value as sops's `ValToString` writes it into the environment (null as empty).
+fn env_text(value: &Value) -> Vec<u8> {
+    match value {
+        Value::Null => Vec::new(),
+        Value::Bool(b) => b.to_string().into_bytes(),
+        Value::Int(i) => i.to_string().into_bytes(),
+        Value::Float(f) if !f.is_finite() => scalar::format_float_g(*f).into_bytes(),
+        Value::Float(f) => {
+            // Go 'G' formatting, with a decimal digit added where it would read as an integer.
+            let text = scalar::format_float_g(*f).replace('e', "E");
+            if text.contains(['.', 'E']) {
+                text.into_bytes()
+            } else {
+                format!("{text}.0").into_bytes()
+            }
+        }
+        Value::Str(s) => s.as_bytes().to_vec(),
+        Value::Time(t) => metadata::format_rfc3339_seconds(t).into_bytes(),
+        Value::Bytes(b) => b.to_vec(),
+    }
 }
 
 /// Parses a plaintext output back: it must hold the values that were decrypted.

@@ -26,6 +26,22 @@ pub struct Target<'a> {
     pub output: OutputOptions,
 }
 
+impl<'a> Target<'a> {
+    /// The same target under another name (for messages).
+    pub fn with_file<'b>(&self, file: &'b str) -> Target<'b>
+    where
+        'a: 'b,
+    {
+        Target {
+            file,
+            format: self.format,
+            identities: self.identities,
+            env: self.env,
+            output: self.output,
+        }
+    }
+}
+
 /// An opened encrypted file: its tree, metadata and data key.
 struct Opened {
     tree: Tree<Encrypted>,

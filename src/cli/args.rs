@@ -48,6 +48,33 @@ pub enum Command {
     /// Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit).
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Edit an encrypted file in your editor (a new file starts from a template).
+    #[command(after_help = EDIT_EXAMPLES)]
+    Edit(EditArgs),
+    /// Set one value (in place), keeping every other ciphertext as it is.
+    #[command(after_help = SET_EXAMPLES)]
+    Set(SetArgs),
+    /// Remove one key or list item (in place).
+    #[command(after_help = UNSET_EXAMPLES)]
+    Unset(UnsetArgs),
+    /// Run a command with the file's values as environment variables.
+    #[command(name = "exec-env", after_help = EXEC_ENV_EXAMPLES)]
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with `{}` replaced by the path of the decrypted file (a FIFO by default).
+    #[command(name = "exec-file", after_help = EXEC_FILE_EXAMPLES)]
+    ExecFile(ExecFileArgs),
+    /// Print whether a file is encrypted, as sops does: {"encrypted":true}.
+    Filestatus(FilestatusArgs),
+    /// Print a file decrypted for `git diff` (a textconv driver); files ksec cannot decrypt
+    /// are printed as they are.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Git merge driver: merge three versions of an encrypted file by their plaintext.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+    /// Print (or write) the Git configuration for `ksec diff` and `ksec merge`.
+    #[command(name = "git-setup", after_help = GIT_SETUP_EXAMPLES)]
+    GitSetup(GitSetupArgs),
     /// Print a shell completion script.
     #[command(
         hide = true,
@@ -81,6 +108,54 @@ const CHECK_EXAMPLES: &str = "Examples:
   ksec check k8s/                             # every manifest under k8s/, recursively
   ksec check $(git diff --cached --name-only) # what is about to be committed
 Exits 0 when nothing is found, 33 otherwise, listing every problem. Needs no key.";
+
+const EDIT_EXAMPLES: &str = "Examples:
+  ksec edit secret.enc.yaml                   # $SOPS_EDITOR, else $EDITOR, else vi
+  ksec edit --age age1... new.enc.yaml        # a new file, from a template
+  EDITOR='code --wait' ksec edit secret.enc.yaml
+Secret `data` values are shown decoded (`--raw` shows them as stored). The plaintext lives in a
+private 0700 directory (in memory when the system has one) and is removed on every exit.
+Only changed values get new ciphertext. Exits 200 when nothing was changed. During a Git merge
+conflict on the file, the editor shows the decrypted versions merged, with conflict markers.";
+
+const SET_EXAMPLES: &str = "Examples:
+  ksec set secret.enc.yaml '[\"stringData\"][\"password\"]' '\"hunter2\"'
+  ksec set secret.enc.yaml '[\"items\"][0]' '{\"name\": \"a\"}'
+  printf '\"%s\"' \"$PASSWORD\" | ksec set --value-stdin secret.enc.yaml '[\"data\"][\"pw\"]'
+The value is JSON. Values in the process list are visible to other users: prefer --value-stdin
+or --value-file for secrets.";
+
+const UNSET_EXAMPLES: &str = "Examples:
+  ksec unset secret.enc.yaml '[\"stringData\"][\"old\"]'
+  ksec unset --idempotent secret.enc.yaml '[\"stringData\"][\"old\"]'";
+
+const EXEC_ENV_EXAMPLES: &str = "Examples:
+  ksec exec-env db.enc.yaml 'psql \"postgres://app:$password@db/app\"'
+  ksec exec-env --pristine app.enc.env.yaml ./run.sh
+A Kubernetes Secret gives its keys (data decoded, then stringData), as envFrom would; any other
+file gives its top-level values. The command's exit code is ksec's.";
+
+const EXEC_FILE_EXAMPLES: &str = "Examples:
+  ksec exec-file kubeconfig.enc.yaml 'kubectl --kubeconfig {} get pods'
+  ksec exec-file --no-fifo app.enc.json 'node app.js --config {}'
+A FIFO can be read once; --no-fifo writes a 0600 file instead, in a private directory that is
+removed when the command ends. The command's exit code is ksec's.";
+
+const DIFF_EXAMPLES: &str = "Examples:
+  git config diff.ksec.textconv 'ksec diff'   # or: ksec git-setup --write
+  echo '*.enc.yaml diff=ksec' >> .gitattributes
+Do not set diff.ksec.cachetextconv: Git would store the plaintext in its notes.";
+
+const MERGE_EXAMPLES: &str = "Examples:
+  git config merge.ksec.driver 'ksec merge %O %A %B %P'   # or: ksec git-setup --write
+  echo '*.enc.yaml merge=ksec' >> .gitattributes
+A clean merge is encrypted again with minimal diffs. On a conflict the file keeps our version
+and the merge stops; `ksec edit FILE` then shows the merged plaintext with conflict markers.";
+
+const GIT_SETUP_EXAMPLES: &str = "Examples:
+  ksec git-setup                              # print what to add
+  ksec git-setup --write                      # add it to .gitattributes and .git/config
+  ksec git-setup --write --pattern 'secrets/**/*.yaml'";
 
 const ROTATE_EXAMPLES: &str = "Examples:
   ksec rotate -i secret.enc.yaml
@@ -253,6 +328,17 @@ pub struct EncryptArgs {
     pub file: Option<PathBuf>,
     #[command(flatten)]
     pub io: IoArgs,
+    #[command(flatten)]
+    pub new: NewFileArgs,
+    /// Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields,
+    /// the 1 MiB limit). Secrets are still never written with a value in clear.
+    #[arg(long)]
+    pub no_validate: bool,
+}
+
+/// Who a new file is encrypted for and which values are encrypted (else from .sops.yaml).
+#[derive(Debug, Default, Args)]
+pub struct NewFileArgs {
     /// age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated.
     #[arg(short = 'a', long, env = "SOPS_AGE_RECIPIENTS", value_name = "RECIPIENTS")]
     pub age: Option<String>,
@@ -281,10 +367,6 @@ pub struct EncryptArgs {
     /// Compute the MAC over encrypted values only, so unencrypted ones may be edited.
     #[arg(long)]
     pub mac_only_encrypted: bool,
-    /// Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields,
-    /// the 1 MiB limit). Secrets are still never written with a value in clear.
-    #[arg(long)]
-    pub no_validate: bool,
     /// Key groups needed to rebuild the data key (Shamir threshold).
     #[arg(long, value_name = "N")]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -305,8 +387,205 @@ pub struct DecryptArgs {
     /// Decrypt even when the file's MAC does not match its content.
     #[arg(long)]
     pub ignore_mac: bool,
+    /// Print only the value at this path ('["data"]["password"]'): a string raw, without a
+    /// line break; a mapping as a document.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The encrypted file (created when it does not exist).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Show Secret `data` values as stored (base64) instead of decoded.
+    #[arg(long)]
+    pub raw: bool,
+    /// Open the file even when its MAC does not match (the MAC is computed anew on save).
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Skip the Kubernetes Secret checks on save (values are still never left in clear).
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Format of the file: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Indentation of YAML that ksec writes from scratch.
+    #[arg(long, value_name = "N")]
+    pub indent: Option<usize>,
+    #[command(flatten)]
+    pub new: NewFileArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The encrypted file (changed in place).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to set, in sops's syntax: '["data"]["password"]', '["list"][0]'.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The value, as JSON ('"text"', '5', '{"k": true}'); with --value-file, a file holding it.
+    #[arg(value_name = "VALUE", required_unless_present = "value_stdin")]
+    pub value: Option<String>,
+    /// VALUE is a file to read the JSON value from (keeps it out of the process list).
+    #[arg(long, conflicts_with = "value_stdin")]
+    pub value_file: bool,
+    /// Read the JSON value from stdin (keeps it out of the process list).
+    #[arg(long)]
+    pub value_stdin: bool,
+    /// Write nothing when the path already holds this value.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Change the file even when its MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Skip the Kubernetes Secret checks (values are still never left in clear).
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Format of the file: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec unset`.
+#[derive(Debug, Args)]
+pub struct UnsetArgs {
+    /// The encrypted file (changed in place).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What to remove, in sops's syntax: '["data"]["password"]', '["list"][0]'.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Succeed without writing when there is nothing at PATH.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Change the file even when its MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Skip the Kubernetes Secret checks (values are still never left in clear).
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Format of the file: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec exec-env`.
+#[derive(Debug, Args)]
+pub struct ExecEnvArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The command, run with `sh -c`.
+    #[arg(value_name = "COMMAND")]
+    pub command: String,
+    /// Pass only the file's values, not ksec's own environment.
+    #[arg(long)]
+    pub pristine: bool,
+    /// Run even when the file's MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Format of the file: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec exec-file`.
+#[derive(Debug, Args)]
+pub struct ExecFileArgs {
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The command, run with `sh -c`; `{}` is replaced by the decrypted file's path.
+    #[arg(value_name = "COMMAND")]
+    pub command: String,
+    /// Write a regular 0600 file (readable more than once) instead of a FIFO.
+    #[arg(long)]
+    pub no_fifo: bool,
+    /// Name of the decrypted file (default: the encrypted file's name).
+    #[arg(long, value_name = "NAME")]
+    pub filename: Option<String>,
+    /// Run even when the file's MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Format of the file: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Format of the decrypted file: yaml or json (default: the input's).
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec filestatus`.
+#[derive(Debug, Args)]
+pub struct FilestatusArgs {
+    /// The file to look at.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Format of the file: yaml or json (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+}
+
+/// Arguments of `ksec diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The file Git hands over.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Show Secret `data` values as stored (base64) instead of decoded.
+    #[arg(long)]
+    pub raw: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec merge` (Git's `%O %A %B %P`).
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The common ancestor's version (%O).
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+    /// Our version (%A); the result is written here.
+    #[arg(value_name = "OURS")]
+    pub ours: PathBuf,
+    /// Their version (%B).
+    #[arg(value_name = "THEIRS")]
+    pub theirs: PathBuf,
+    /// The file's path in the repository (%P), for its format and for messages.
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Merge Secret `data` values as stored (base64) instead of decoded.
+    #[arg(long)]
+    pub raw: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Arguments of `ksec git-setup`.
+#[derive(Debug, Args)]
+pub struct GitSetupArgs {
+    /// Add the lines to .gitattributes and the repository's Git config instead of printing them.
+    #[arg(long)]
+    pub write: bool,
+    /// Files the drivers apply to (default: *.enc.yaml, *.enc.yml, *.enc.json).
+    #[arg(long, value_name = "GLOB")]
+    pub pattern: Vec<String>,
 }
 
 /// How decryption keys are tried.

@@ -12,10 +12,13 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let output = inputs::output_options(&args.io, config.as_ref());
+    let extract = args.extract.as_deref().map(crate::edit::TreePath::parse).transpose()?;
     let single = args.files.len() <= 1 && !args.recursive && args.files.first().is_none_or(|f| !f.is_dir());
     if !single {
-        if args.io.in_place {
-            return Err(Error::Conflict("--in-place works on one file, not on several".into()));
+        if args.io.in_place || extract.is_some() {
+            return Err(Error::Conflict(
+                "--in-place and --extract work on one file, not on several".into(),
+            ));
         }
         let files = io::collect_files(&args.files, args.recursive)?;
         let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
@@ -36,7 +39,10 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
         output,
     };
     let input = plan.input.read()?;
-    let output = ops::decrypt(&input, &options)?;
+    let output = match &extract {
+        Some(path) => ops::extract(&input, &options, path)?,
+        None => ops::decrypt(&input, &options)?,
+    };
     for w in &output.warnings {
         super::warn(w);
     }

@@ -1,9 +1,12 @@
 //! `ksec encrypt`: recipients and rules from flags, the environment, or `.sops.yaml`.
 
-use super::args::{EncryptArgs, GlobalArgs};
+use std::path::Path;
+
+use super::args::{EncryptArgs, GlobalArgs, NewFileArgs};
 use super::inputs::{self, Destination, Plan};
 use zeroize::Zeroizing;
 
+use crate::config::Config;
 use crate::error::Error;
 use crate::keys::age::{self, AgeRecipient};
 use crate::keys::pgp::{self, PgpRecipient};
@@ -15,69 +18,16 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     let plan = Plan::new(args.file.as_deref(), &args.io)?;
     let file = plan.display_name();
     let config = inputs::load_config(global)?;
-    let rule_for_file = match (&config, inputs::rule_subject(&plan)) {
-        (Some(c), Some(subject)) => c.rule_for(subject)?,
-        (Some(c), None) => c.rule_for(std::path::Path::new(""))?,
-        (None, _) => None,
-    };
-
-    let cli_rule = EncryptionRule::choose(cli_rules(args)?)?;
-    let rule = cli_rule.or_else(|| rule_for_file.and_then(|r| r.encryption_rule.clone()));
-    let mac_only_encrypted = args.mac_only_encrypted || rule_for_file.is_some_and(|r| r.mac_only_encrypted);
-    let shamir_threshold = args
-        .shamir_secret_sharing_threshold
-        .or(rule_for_file.and_then(|r| r.shamir_threshold));
-
-    // Recipients on the command line (or SOPS_AGE_RECIPIENTS / SOPS_PGP_FP) replace the
-    // config's entirely.
-    let recipients = if args.age.is_some() || args.pgp.is_some() {
-        vec![RecipientGroup {
-            age: args
-                .age
-                .as_deref()
-                .map(age::parse_recipients)
-                .transpose()?
-                .unwrap_or_default(),
-            pgp: args
-                .pgp
-                .as_deref()
-                .map(pgp::parse_recipients)
-                .transpose()?
-                .unwrap_or_default(),
-        }]
-    } else {
-        match rule_for_file {
-            Some(rule) => rule
-                .key_groups()?
-                .iter()
-                .map(|group| {
-                    Ok(RecipientGroup {
-                        age: group
-                            .age
-                            .iter()
-                            .map(|r| AgeRecipient::parse(r))
-                            .collect::<Result<_, Error>>()?,
-                        pgp: group
-                            .pgp
-                            .iter()
-                            .map(|r| PgpRecipient::parse(r))
-                            .collect::<Result<_, Error>>()?,
-                    })
-                })
-                .collect::<Result<Vec<_>, Error>>()?,
-            None => Vec::new(),
-        }
-    };
-
+    let settings = Settings::resolve(&args.new, config.as_ref(), inputs::rule_subject(&plan))?;
     let options = EncryptOptions {
         file: &file,
         input_format: plan.input_format,
         output_format: plan.output_format,
-        recipients,
-        shamir_threshold,
+        recipients: settings.recipients,
+        shamir_threshold: settings.shamir_threshold,
         env: &ProcessEnv,
-        rule,
-        mac_only_encrypted,
+        rule: settings.rule,
+        mac_only_encrypted: settings.mac_only_encrypted,
         validate_secrets: !args.no_validate,
         require_encrypted_values: true,
         output: inputs::output_options(&args.io, config.as_ref()),
@@ -106,8 +56,78 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     plan.write(&output.bytes)
 }
 
+/// Recipients and rule for a new encryption: flags first, then the `.sops.yaml` creation
+/// rule for the file.
+pub(super) struct Settings {
+    pub recipients: Vec<RecipientGroup>,
+    pub rule: Option<EncryptionRule>,
+    pub mac_only_encrypted: bool,
+    pub shamir_threshold: Option<usize>,
+}
+
+impl Settings {
+    pub fn resolve(args: &NewFileArgs, config: Option<&Config>, subject: Option<&Path>) -> Result<Settings, Error> {
+        let rule_for_file = match config {
+            Some(c) => c.rule_for(subject.unwrap_or(Path::new("")))?,
+            None => None,
+        };
+        let cli_rule = EncryptionRule::choose(cli_rules(args)?)?;
+        let rule = cli_rule.or_else(|| rule_for_file.and_then(|r| r.encryption_rule.clone()));
+        let mac_only_encrypted = args.mac_only_encrypted || rule_for_file.is_some_and(|r| r.mac_only_encrypted);
+        let shamir_threshold = args
+            .shamir_secret_sharing_threshold
+            .or(rule_for_file.and_then(|r| r.shamir_threshold));
+        // Recipients on the command line (or SOPS_AGE_RECIPIENTS / SOPS_PGP_FP) replace the
+        // config's entirely.
+        let recipients = if args.age.is_some() || args.pgp.is_some() {
+            vec![RecipientGroup {
+                age: args
+                    .age
+                    .as_deref()
+                    .map(age::parse_recipients)
+                    .transpose()?
+                    .unwrap_or_default(),
+                pgp: args
+                    .pgp
+                    .as_deref()
+                    .map(pgp::parse_recipients)
+                    .transpose()?
+                    .unwrap_or_default(),
+            }]
+        } else {
+            match rule_for_file {
+                Some(rule) => rule
+                    .key_groups()?
+                    .iter()
+                    .map(|group| {
+                        Ok(RecipientGroup {
+                            age: group
+                                .age
+                                .iter()
+                                .map(|r| AgeRecipient::parse(r))
+                                .collect::<Result<_, Error>>()?,
+                            pgp: group
+                                .pgp
+                                .iter()
+                                .map(|r| PgpRecipient::parse(r))
+                                .collect::<Result<_, Error>>()?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?,
+                None => Vec::new(),
+            }
+        };
+        Ok(Settings {
+            recipients,
+            rule,
+            mac_only_encrypted,
+            shamir_threshold,
+        })
+    }
+}
+
 /// The rule flags given on the command line (more than one is a conflict, exit 8).
-fn cli_rules(args: &EncryptArgs) -> Result<Vec<EncryptionRule>, Error> {
+fn cli_rules(args: &NewFileArgs) -> Result<Vec<EncryptionRule>, Error> {
     let flags = [
         ("unencrypted_suffix", &args.unencrypted_suffix),
         ("encrypted_suffix", &args.encrypted_suffix),

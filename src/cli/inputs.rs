@@ -102,3 +102,15 @@ pub fn output_options(io_args: &IoArgs, config: Option<&Config>) -> OutputOption
 pub fn rule_subject(plan: &Plan) -> Option<&Path> {
     plan.name.as_deref()
 }
+
+/// The format of an existing file: `--input-type`, else its name, else its content.
+pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Result<Format, Error> {
+    if let Some(name) = input_type {
+        return Format::from_name(name);
+    }
+    if let Some(format) = Format::from_path(path) {
+        return Ok(format);
+    }
+    let display = path.display().to_string();
+    Ok(crate::formats::parse_guessing(content, &display)?.0)
+}

@@ -6,10 +6,18 @@ mod apply;
 mod args;
 mod check;
 mod decrypt;
+mod diff;
+mod edit;
 mod encrypt;
+mod exec;
+mod filestatus;
+mod git_setup;
 mod groups;
 mod inputs;
+mod merge;
 mod rotate;
+mod set;
+mod unset;
 mod updatekeys;
 
 use std::io::Write;
@@ -39,6 +47,15 @@ pub fn run() -> ExitCode {
         Command::Rotate(a) => rotate::run(&cli.global, a).map(|()| 0),
         Command::Updatekeys(a) => updatekeys::run(&cli.global, a).map(|()| 0),
         Command::Groups(a) => groups::run(&cli.global, a).map(|()| 0),
+        Command::Edit(a) => edit::run(&cli.global, a).map(|()| 0),
+        Command::Set(a) => set::run(&cli.global, a).map(|()| 0),
+        Command::Unset(a) => unset::run(&cli.global, a).map(|()| 0),
+        Command::ExecEnv(a) => exec::run_env(a),
+        Command::ExecFile(a) => exec::run_file(&cli.global, a),
+        Command::Filestatus(a) => filestatus::run(a).map(|()| 0),
+        Command::Diff(a) => diff::run(&cli.global, a).map(|()| 0),
+        Command::Merge(a) => merge::run(&cli.global, a),
+        Command::GitSetup(a) => git_setup::run(a).map(|()| 0),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
             Ok(0)

@@ -1,0 +1,218 @@
+//! `ksec edit FILE`: the plaintext in your editor, encrypted again on save.
+//!
+//! The buffer is a 0600 file in a private 0700 directory (memory-backed when possible) that
+//! is removed on every way out: success, error, a failing editor, a signal. Three starts:
+//! an encrypted file (its view, Secret `data` decoded), a file with a Git merge conflict (the
+//! decrypted versions merged, with conflict markers), and a missing file (a template).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::args::{EditArgs, GlobalArgs, IoArgs};
+use super::encrypt::Settings;
+use super::inputs;
+use crate::edit::merge::{self, Sides};
+use crate::edit::view::{self, Reading, ViewOptions};
+use crate::edit::{self, Opened};
+use crate::error::Error;
+use crate::formats::Format;
+use crate::io::{self, Input, PrivateDir};
+use crate::keys::{Identities, ProcessEnv};
+use crate::ops::{self, EncryptOptions, Output};
+use crate::process::{self, SignalGuard};
+use crate::rekey::Target;
+
+/// What the editor starts with, and how its result becomes the encrypted file.
+enum Start {
+    Existing { opened: Opened, reading: Reading },
+    Conflict { side: Opened, reading: Reading },
+    New,
+}
+
+pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
+    let config = inputs::load_config(global)?;
+    let file = args.file.display().to_string();
+    let io_args = IoArgs {
+        indent: args.indent,
+        ..IoArgs::default()
+    };
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let exists = std::fs::metadata(&args.file).is_ok();
+    let original = if exists {
+        Some(Input::File(args.file.clone()).read()?)
+    } else {
+        None
+    };
+    let format = match (&args.input_type, &original) {
+        (Some(name), _) => Format::from_name(name)?,
+        (None, Some(bytes)) => inputs::format_of(&args.file, None, bytes)?,
+        (None, None) => Format::from_path(&args.file).unwrap_or(Format::Yaml),
+    };
+    let target = Target {
+        file: &file,
+        format,
+        identities: &identities,
+        env: &ProcessEnv,
+        output: inputs::output_options(&io_args, config.as_ref()),
+    };
+    let view_options = ViewOptions {
+        format,
+        output: target.output,
+        decode_secrets: !args.raw,
+        header: true,
+    };
+
+    let (start, text) = match (&original, process::git_conflict_stages(&args.file)) {
+        (_, Some(stages)) => {
+            let sides = Sides {
+                base: stages.base.as_deref().map(|b| &b[..]),
+                ours: &stages.ours,
+                theirs: &stages.theirs,
+            };
+            let prepared = merge::prepare(&sides, &target, !args.raw)?;
+            let merged = Zeroizing::new(merge::merge_views(&prepared).unwrap_or_else(|conflicted| conflicted));
+            let mut text = Zeroizing::new(conflict_header(&file, prepared.reading.decoded).into_bytes());
+            text.extend_from_slice(merged.as_bytes());
+            let start = Start::Conflict {
+                side: prepared.result_side,
+                reading: prepared.reading,
+            };
+            (start, text)
+        }
+        (Some(bytes), None) => {
+            let opened = edit::open(bytes, &target, args.ignore_mac)?;
+            let view = view::render(&opened.plain, view_options)?;
+            let start = Start::Existing {
+                opened,
+                reading: view.reading,
+            };
+            (start, view.text)
+        }
+        (None, None) => (Start::New, Zeroizing::new(template(&file, format).into_bytes())),
+    };
+
+    let finish = |edited: &[u8]| -> Result<Output, Error> {
+        match &start {
+            Start::Existing { opened, reading } | Start::Conflict { side: opened, reading } => {
+                let plain = view::read(edited, format, reading, &file)?;
+                edit::seal(opened, plain, &target, !args.no_validate)
+            }
+            Start::New => {
+                let settings = Settings::resolve(&args.new, config.as_ref(), Some(&args.file))?;
+                let options = EncryptOptions {
+                    file: &file,
+                    input_format: Some(format),
+                    output_format: None,
+                    recipients: settings.recipients,
+                    shamir_threshold: settings.shamir_threshold,
+                    env: &ProcessEnv,
+                    rule: settings.rule,
+                    mac_only_encrypted: settings.mac_only_encrypted,
+                    validate_secrets: !args.no_validate,
+                    require_encrypted_values: true,
+                    output: target.output,
+                    previous: None,
+                };
+                ops::encrypt(view::strip_header(edited), &options)
+            }
+        }
+    };
+
+    let output = edit_until_valid(&args.file, &text, finish)?;
+    for w in &output.warnings {
+        super::warn(w);
+    }
+    for n in &output.notes {
+        super::note(n);
+    }
+    let unchanged = original.as_deref().is_some_and(|o| o[..] == output.bytes[..]);
+    if !unchanged {
+        io::write_file_atomic(&args.file, &output.bytes)?;
+    }
+    if matches!(start, Start::Conflict { .. }) {
+        super::note(&format!("conflict resolved; run `git add {file}` to mark it so"));
+    }
+    Ok(())
+}
+
+/// Runs the editor on `text` until `finish` accepts the result. Errors in the edited text are
+/// shown and the editor reopened when a person is at the terminal; otherwise they end the
+/// command with the original file untouched. The buffer is removed on every way out.
+fn edit_until_valid(
+    original: &Path,
+    text: &[u8],
+    finish: impl Fn(&[u8]) -> Result<Output, Error>,
+) -> Result<Output, Error> {
+    let guard = SignalGuard::install()?;
+    let editor = process::editor_command()?;
+    let dir = PrivateDir::new()?;
+    guard.protect(dir.path());
+    let name = original
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "secret.yaml".into());
+    let buffer = dir.write_file(&name, text)?;
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let result = loop {
+        if let Err(e) = process::run_editor(&guard, &editor, &buffer) {
+            break Err(e);
+        }
+        let edited = Input::File(buffer.clone()).read()?;
+        if edited[..] == *text {
+            break Err(Error::FileNotModified {
+                file: original.display().to_string(),
+            });
+        }
+        match finish(&edited) {
+            Ok(output) => break Ok(output),
+            Err(e) if interactive && e.exit_code() != process::EXIT_KEYBOARD_INTERRUPT => {
+                super::report(&e);
+                if !ask_to_reopen() {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    dir.remove()?;
+    result
+}
+
+/// Asks whether to go back to the editor; `false` on end of input.
+fn ask_to_reopen() -> bool {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "ksec: press Enter to fix it in the editor, or Ctrl-C to give up: ");
+    let _ = err.flush();
+    let mut line = String::new();
+    matches!(std::io::stdin().lock().read_line(&mut line), Ok(n) if n > 0)
+}
+
+fn conflict_header(file: &str, decoded: bool) -> String {
+    let mut lines = vec![
+        format!("merge conflict in {file}: keep what you want between the markers, delete the"),
+        "<<<<<<< ======= >>>>>>> lines, then save and quit. The result is encrypted again.".to_string(),
+    ];
+    if decoded {
+        lines.push("Secret `data` values are shown decoded and are base64-encoded again on save.".into());
+    }
+    view::header(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The text a new file starts from: a Kubernetes Secret to fill in.
+fn template(file: &str, format: Format) -> String {
+    match format {
+        Format::Yaml => {
+            let mut text = view::header(&[
+                &format!("new file {file}: it is encrypted when you save and quit (leave it unchanged to"),
+                "create nothing). These `# ksec:` lines are removed.",
+            ]);
+            text.push_str(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: example\ntype: Opaque\nstringData:\n  password: change-me\n",
+            );
+            text
+        }
+        Format::Json => "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Secret\",\n\t\"metadata\": {\n\t\t\"name\": \"example\"\n\t},\n\t\"type\": \"Opaque\",\n\t\"stringData\": {\n\t\t\"password\": \"change-me\"\n\t}\n}\n".to_string(),
+    }
+}

@@ -1,0 +1,81 @@
+//! `ksec exec-env` and `ksec exec-file`: a command run with the plaintext, which never
+//! touches a disk (exec-file's FIFO or file lives in a private, memory-backed directory).
+
+use super::args::{ExecEnvArgs, ExecFileArgs, GlobalArgs, IoArgs};
+use super::inputs;
+use crate::error::Error;
+use crate::formats::Format;
+use crate::io::{Input, PrivateDir};
+use crate::keys::{Identities, ProcessEnv};
+use crate::ops::{self, DecryptOptions};
+use crate::process::{self, SignalGuard};
+
+pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
+    let file = args.file.display().to_string();
+    let input = Input::File(args.file.clone()).read()?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let options = DecryptOptions {
+        file: &file,
+        input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
+        output_format: None,
+        identities: &identities,
+        ignore_mac: args.ignore_mac,
+        output: Default::default(),
+    };
+    let (env, warnings) = ops::environment(&input, &options)?;
+    for w in &warnings {
+        super::warn(w);
+    }
+    let guard = SignalGuard::install()?;
+    let mut command = process::shell_command(&args.command, &env, args.pristine);
+    drop(env);
+    let status = guard
+        .run(&mut command)
+        .map_err(|e| Error::Usage(format!("cannot run {:?}: {e}", args.command)))?;
+    Ok(process::exit_code_of(status))
+}
+
+pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> {
+    let config = inputs::load_config(global)?;
+    let file = args.file.display().to_string();
+    let input = Input::File(args.file.clone()).read()?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let name = match &args.filename {
+        Some(name) => local_name(name)?,
+        None => args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "tmp-file".into()),
+    };
+    let options = DecryptOptions {
+        file: &file,
+        input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
+        output_format: args.output_type.as_deref().map(Format::from_name).transpose()?,
+        identities: &identities,
+        ignore_mac: args.ignore_mac,
+        output: inputs::output_options(&IoArgs::default(), config.as_ref()),
+    };
+    let output = ops::decrypt(&input, &options)?;
+    for w in &output.warnings {
+        super::warn(w);
+    }
+    let guard = SignalGuard::install()?;
+    let dir = PrivateDir::new()?;
+    guard.protect(dir.path());
+    let status = process::run_with_file(&guard, &dir, &name, output.bytes, &args.command, !args.no_fifo)?;
+    dir.remove()?;
+    Ok(process::exit_code_of(status))
+}
+
+/// `--filename` must name a file inside the private directory.
+fn local_name(name: &str) -> Result<String, Error> {
+    let path = std::path::Path::new(name);
+    let mut components = path.components();
+    match (components.next(), components.next()) {
+        (Some(std::path::Component::Normal(_)), None) => Ok(name.to_string()),
+        _ => Err(Error::Usage(format!(
+            "--filename {name:?} must be a plain file name, without directories"
+        ))),
+    }
+}

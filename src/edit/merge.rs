@@ -1,0 +1,214 @@
+//! Three-way merge of encrypted files: each side is decrypted to its view, the views are
+//! merged line by line, and a clean result is encrypted again with minimal diffs. A conflict
+//! yields the merged view with conflict markers; nothing is encrypted then.
+//!
+//! The data key, recipients and rule come from one side: ours, unless only theirs changed
+//! them since the base. Changed differently on both sides, there is nothing sound to pick
+//! and the merge stops. When both sides share the data key (the usual case: neither was
+//! rotated), a value taken from theirs keeps theirs' exact ciphertext.
+
+use zeroize::Zeroizing;
+
+use super::view::{self, Reading, ViewOptions};
+use super::{Opened, seal};
+use crate::error::Error;
+use crate::metadata::Metadata;
+use crate::ops::Output;
+use crate::rekey::Target;
+
+/// The encrypted versions of one file a merge starts from.
+pub struct Sides<'a> {
+    /// The common ancestor; `None` when the file was added on both sides.
+    pub base: Option<&'a [u8]>,
+    pub ours: &'a [u8],
+    pub theirs: &'a [u8],
+}
+
+/// What a merge produced.
+pub enum Merged {
+    /// The merged file, encrypted.
+    Clean(Output),
+    /// The merged view with conflict markers (plaintext), and how many conflicts it holds.
+    Conflict {
+        view: Zeroizing<String>,
+        conflicts: usize,
+        /// How to read the view back once the conflicts are resolved.
+        reading: Reading,
+    },
+}
+
+/// Merges three encrypted versions of a file.
+pub fn merge(
+    sides: Sides<'_>,
+    target: &Target<'_>,
+    decode_secrets: bool,
+    validate_secrets: bool,
+) -> Result<Merged, Error> {
+    let prepared = prepare(&sides, target, decode_secrets)?;
+    match merge_views(&prepared) {
+        Ok(text) => {
+            let text = Zeroizing::new(text);
+            let plain = view::read(text.as_bytes(), target.format, &prepared.reading, target.file)?;
+            Ok(Merged::Clean(seal(
+                &prepared.result_side,
+                plain,
+                target,
+                validate_secrets,
+            )?))
+        }
+        Err(text) => {
+            let view = Zeroizing::new(text);
+            let conflicts = view.lines().filter(|l| l.starts_with("<<<<<<<")).count();
+            Ok(Merged::Conflict {
+                view,
+                conflicts,
+                reading: prepared.reading,
+            })
+        }
+    }
+}
+
+/// The line merge of the three views (`Err` holds the text with diff3-style conflict markers).
+pub fn merge_views(prepared: &Prepared) -> Result<String, String> {
+    diffy::merge(&prepared.base_view, &prepared.ours_view, &prepared.theirs_view)
+}
+
+/// The sides opened and rendered, and the side whose key the result is sealed with.
+pub struct Prepared {
+    pub base_view: Zeroizing<String>,
+    pub ours_view: Zeroizing<String>,
+    pub theirs_view: Zeroizing<String>,
+    /// How to read the merged view back (that of the side the result is sealed with).
+    pub reading: Reading,
+    pub result_side: Opened,
+}
+
+/// Opens the three sides (MACs checked) and renders their views.
+pub fn prepare(sides: &Sides<'_>, target: &Target<'_>, decode_secrets: bool) -> Result<Prepared, Error> {
+    let names = ["ours", "theirs", "base"].map(|side| format!("{} ({side})", target.file));
+    let named = |name| target.with_file(name);
+    let ours = super::open(sides.ours, &named(&names[0]), false)?;
+    let theirs = super::open(sides.theirs, &named(&names[1]), false)?;
+    let base = sides
+        .base
+        .filter(|b| !b.iter().all(u8::is_ascii_whitespace))
+        .map(|b| super::open(b, &named(&names[2]), false))
+        .transpose()?;
+
+    let render = |opened: &Opened, decode: bool| {
+        view::render(
+            &opened.plain,
+            ViewOptions {
+                format: target.format,
+                output: target.output,
+                decode_secrets: decode,
+                header: false,
+            },
+        )
+    };
+    // The three views must show Secret data the same way, or every data line would differ.
+    let mut views = [
+        Some(render(&ours, decode_secrets)?),
+        Some(render(&theirs, decode_secrets)?),
+        None,
+    ];
+    if let Some(b) = &base {
+        views[2] = Some(render(b, decode_secrets)?);
+    }
+    let decoded = views.iter().flatten().all(|v| v.decoded());
+    if decode_secrets && !decoded {
+        views = [Some(render(&ours, false)?), Some(render(&theirs, false)?), None];
+        if let Some(b) = &base {
+            views[2] = Some(render(b, false)?);
+        }
+    }
+    let text = |view: Option<view::View>, side: &str| -> Result<Zeroizing<String>, Error> {
+        let bytes = view.map(|v| v.text).unwrap_or_default();
+        String::from_utf8(bytes.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| Error::Emit {
+                format: target.format.name(),
+                message: format!("the {side} side is not UTF-8 text and cannot be merged line by line"),
+            })
+    };
+    let use_theirs = use_theirs_settings(&ours.meta, &theirs.meta, base.as_ref().map(|b| &b.meta), target.file)?;
+    let [ours_view, theirs_view, base_view] = views;
+    let reading = match (use_theirs, &ours_view, &theirs_view) {
+        (false, Some(v), _) | (true, _, Some(v)) => v.reading.clone(),
+        _ => Reading::raw(),
+    };
+    let ours_view = text(ours_view, "ours")?;
+    let theirs_view = text(theirs_view, "theirs")?;
+    let base_view = text(base_view, "base")?;
+    let result_side = if use_theirs {
+        keep_other_ivs(theirs, ours)
+    } else {
+        keep_other_ivs(ours, theirs)
+    };
+    Ok(Prepared {
+        base_view,
+        ours_view,
+        theirs_view,
+        reading,
+        result_side,
+    })
+}
+
+/// Whether the merged file keeps theirs' data key, recipients and rule rather than ours: only
+/// when theirs changed them since the base and ours did not.
+fn use_theirs_settings(ours: &Metadata, theirs: &Metadata, base: Option<&Metadata>, file: &str) -> Result<bool, Error> {
+    let same = |a: &Metadata, b: &Metadata| policy(a) == policy(b);
+    if same(ours, theirs) {
+        return Ok(false);
+    }
+    match base {
+        Some(b) if same(ours, b) => Ok(true),
+        Some(b) if same(theirs, b) => Ok(false),
+        _ => Err(Error::MergeMetadata { file: file.to_string() }),
+    }
+}
+
+/// Lets values taken from `other` keep their ciphertext, when both sides share a data key.
+fn keep_other_ivs(mut chosen: Opened, other: Opened) -> Opened {
+    if chosen.key.as_bytes() == other.key.as_bytes() {
+        chosen.stash.absorb(other.stash);
+    }
+    chosen
+}
+
+/// What a side decides about encryption: who holds the key (per group: age recipients, PGP
+/// fingerprints, other keys), the threshold, the rule and what the MAC covers.
+#[derive(PartialEq)]
+struct Policy {
+    groups: Vec<(Vec<String>, Vec<String>, usize)>,
+    threshold: usize,
+    rule: Option<(String, String)>,
+    mac_only_encrypted: bool,
+}
+
+fn policy(meta: &Metadata) -> Policy {
+    let groups = meta
+        .key_groups
+        .iter()
+        .map(|g| {
+            let mut age: Vec<String> = g.age.iter().map(|s| s.recipient.clone()).collect();
+            let mut pgp: Vec<String> = g.pgp.iter().map(|s| s.fp.to_uppercase()).collect();
+            age.sort_unstable();
+            pgp.sort_unstable();
+            (age, pgp, g.other.len())
+        })
+        .collect();
+    Policy {
+        groups,
+        threshold: if meta.key_groups.len() > 1 {
+            meta.shamir_threshold
+        } else {
+            0
+        },
+        rule: meta
+            .rule
+            .as_ref()
+            .map(|r| (r.field_name().to_string(), r.text().to_string())),
+        mac_only_encrypted: meta.mac_only_encrypted,
+    }
+}

@@ -1,0 +1,479 @@
+//! Changing an encrypted file's values: `set`, `unset`, the re-encryption behind `edit`, and
+//! `--extract`. Every write keeps the data key and reuses the ciphertext of unchanged values,
+//! so a change shows in Git as the changed lines plus `lastmodified` and `mac` — and a write
+//! that changes nothing leaves the file byte-identical.
+
+pub mod merge;
+pub mod view;
+
+use zeroize::Zeroizing;
+
+use crate::crypt::{self, Selection, Stash};
+use crate::error::Error;
+use crate::formats::{self, Format};
+use crate::keys::{self, DataKey};
+use crate::metadata::{self, Metadata};
+use crate::ops::Output;
+use crate::rekey::Target;
+use crate::tree::{Encrypted, Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
+
+/// A path into a tree in sops's syntax: `["data"]["password"]`, `["list"][0]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreePath(pub Vec<Step>);
+
+/// One step of a [`TreePath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl TreePath {
+    /// Parses sops's `--extract` syntax (exit 91 on a malformed path).
+    pub fn parse(text: &str) -> Result<TreePath, Error> {
+        let bad = |message: String| Error::InvalidTreePath {
+            path: text.to_string(),
+            message,
+        };
+        let mut steps = Vec::new();
+        for piece in text.split('[').filter(|p| !p.is_empty()) {
+            let inner = piece
+                .strip_suffix(']')
+                .ok_or_else(|| bad(format!("component {piece} doesn't end with ]")))?;
+            let quoted = inner.len() >= 2
+                && ((inner.starts_with('"') && inner.ends_with('"'))
+                    || (inner.starts_with('\'') && inner.ends_with('\'')));
+            if quoted {
+                steps.push(Step::Key(inner[1..inner.len() - 1].to_string()));
+            } else {
+                let index = inner
+                    .parse()
+                    .map_err(|_| bad(format!("{inner} is neither a quoted key nor an index")))?;
+                steps.push(Step::Index(index));
+            }
+        }
+        if steps.is_empty() {
+            return Err(bad("the path is empty".into()));
+        }
+        Ok(TreePath(steps))
+    }
+
+    fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => format!("[{k:?}]"),
+                Step::Index(i) => format!("[{i}]"),
+            })
+            .collect()
+    }
+}
+
+fn not_found(path: &TreePath, step: &Step) -> Error {
+    let component = match step {
+        Step::Key(k) => format!("['{k}']"),
+        Step::Index(i) => format!("[{i}]"),
+    };
+    Error::PathNotFound {
+        path: path.describe(),
+        component,
+    }
+}
+
+/// The node at `path` in the first document.
+pub fn extract<'t>(tree: &'t Tree<Plain>, path: &TreePath) -> Result<&'t Node, Error> {
+    let root = &tree.documents.first().ok_or_else(|| not_found(path, &path.0[0]))?.root;
+    let mut node: Option<&Node> = None;
+    for step in &path.0 {
+        node = Some(match (node, step) {
+            (None, Step::Key(k)) => root.get(k).ok_or_else(|| not_found(path, step))?,
+            (Some(Node::Mapping(m)), Step::Key(k)) => m.get(k).ok_or_else(|| not_found(path, step))?,
+            (Some(Node::Sequence(s)), Step::Index(i)) => s
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    SequenceItem::Node(n) => Some(n),
+                    SequenceItem::Comment(_) => None,
+                })
+                .nth(*i)
+                .ok_or_else(|| not_found(path, step))?,
+            _ => return Err(not_found(path, step)),
+        });
+    }
+    node.ok_or_else(|| not_found(path, &path.0[0]))
+}
+
+/// An extracted node as sops prints it: a string as is (no line break), a mapping as a
+/// document, anything else as one value.
+pub fn render_extracted(
+    node: &Node,
+    format: Format,
+    output: formats::OutputOptions,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if let Node::Scalar(s) = node
+        && let Value::Str(text) = &s.value
+    {
+        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
+    }
+    let root = match node {
+        Node::Mapping(m) => strip_layout_mapping(m),
+        other => {
+            // A one-entry document, written and then cut down to its value.
+            let mut m = Mapping::default();
+            m.push("v", strip_layout(other));
+            m
+        }
+    };
+    let mut tree = Tree::new_plain(vec![crate::tree::Document {
+        root,
+        metadata: None,
+        layout: None,
+    }]);
+    let bytes = formats::emit(format, &mut tree, format, output)?;
+    if matches!(node, Node::Mapping(_)) {
+        return Ok(Zeroizing::new(bytes));
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let value = match format {
+        Format::Yaml => text
+            .strip_prefix("v:")
+            .map(|v| v.trim_start_matches(' ').to_string())
+            .unwrap_or(text),
+        Format::Json => {
+            let inner = text.trim().trim_start_matches('{').trim_end_matches('}').trim();
+            inner.split_once(": ").map(|(_, v)| v.to_string()).unwrap_or_default()
+        }
+    };
+    Ok(Zeroizing::new(value.into_bytes()))
+}
+
+fn strip_layout(node: &Node) -> Node {
+    match node {
+        Node::Scalar(s) => Node::scalar(s.value.clone()),
+        Node::Mapping(m) => Node::Mapping(strip_layout_mapping(m)),
+        Node::Sequence(s) => {
+            let mut out = crate::tree::Sequence::default();
+            for item in &s.items {
+                out.items.push(match item {
+                    SequenceItem::Node(n) => SequenceItem::Node(strip_layout(n)),
+                    SequenceItem::Comment(c) => SequenceItem::Comment(crate::tree::Comment::new(c.text.to_string())),
+                });
+            }
+            Node::Sequence(out)
+        }
+    }
+}
+
+fn strip_layout_mapping(m: &Mapping) -> Mapping {
+    let mut out = Mapping::default();
+    for item in &m.items {
+        out.items.push(match item {
+            MappingItem::Entry(e) => MappingItem::Entry(crate::tree::Entry::new(e.key.clone(), strip_layout(&e.value))),
+            MappingItem::Comment(c) => MappingItem::Comment(crate::tree::Comment::new(c.text.to_string())),
+        });
+    }
+    out
+}
+
+/// An encrypted file opened for changes: its plaintext, data key, metadata and IV stash.
+pub struct Opened {
+    pub plain: Tree<Plain>,
+    key: DataKey,
+    pub meta: Metadata,
+    mac: String,
+    /// The stored MAC was checked and matches (not so with `ignore_mac`).
+    mac_checked: bool,
+    stash: Stash,
+    pub warnings: Vec<String>,
+}
+
+impl Opened {
+    /// The decrypted tree, to change and hand to [`seal`].
+    pub fn take_plain(&mut self) -> Tree<Plain> {
+        std::mem::replace(&mut self.plain, Tree::new_plain(Vec::new()))
+    }
+}
+
+/// Decrypts a file for changing it; the MAC is checked unless `ignore_mac`.
+pub fn open(input: &[u8], target: &Target<'_>, ignore_mac: bool) -> Result<Opened, Error> {
+    let (tree, node): (Tree<Encrypted>, Node) =
+        formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
+    let meta = Metadata::from_node(&node, target.file)?;
+    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, &key, selection, target.file)?;
+    if !ignore_mac {
+        let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(target.file)?, target.file)?;
+        if stored != decrypted.mac {
+            return Err(Error::MacMismatch {
+                file: target.file.to_string(),
+            });
+        }
+    }
+    Ok(Opened {
+        plain: decrypted.tree,
+        key,
+        meta,
+        mac: decrypted.mac,
+        mac_checked: !ignore_mac,
+        stash: decrypted.stash,
+        warnings: decrypted.warnings,
+    })
+}
+
+/// Encrypts a changed plaintext with the file's key and stash. When the values did not
+/// change, `lastmodified` and the MAC stay as they were. Secrets are checked as `encrypt`
+/// checks them (`validate_secrets`), and one that would keep a value in clear is refused.
+pub fn seal(opened: &Opened, plain: Tree<Plain>, target: &Target<'_>, validate_secrets: bool) -> Result<Output, Error> {
+    if validate_secrets {
+        crate::ops::validate_secrets(&plain, target.file)?;
+    }
+    let Opened {
+        key,
+        meta,
+        mac: old_mac,
+        mac_checked,
+        stash,
+        warnings,
+        ..
+    } = opened;
+    let mut meta = meta.clone();
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let (mut tree, mac, _) = crypt::encrypt_with_stash(plain, key, selection, target.file, Some(stash))?;
+    crate::ops::fail_closed(&tree, None, &rule, target.file)?;
+    if mac != *old_mac || !mac_checked {
+        meta.last_modified = metadata::now_last_modified();
+        meta.mac = crypt::seal_mac(&mac, key, &meta.last_modified, target.file)?;
+    }
+    let node = meta.to_node();
+    for doc in &mut tree.documents {
+        doc.metadata = Some(node.clone());
+    }
+    let bytes = Zeroizing::new(formats::emit(target.format, &mut tree, target.format, target.output)?);
+    check_opens(&bytes, key, &mac, target)?;
+    Ok(Output {
+        bytes,
+        format: target.format,
+        warnings: warnings.clone(),
+        notes: Vec::new(),
+    })
+}
+
+/// The written file must read back and decrypt to the same MAC.
+fn check_opens(bytes: &[u8], key: &DataKey, mac: &str, target: &Target<'_>) -> Result<(), Error> {
+    let fail = |message: String| Error::Emit {
+        format: target.format.name(),
+        message: format!("{message} (this is a ksec bug; nothing was written)"),
+    };
+    let (tree, node) = formats::parse(target.format, bytes, target.file)
+        .and_then(|t| t.into_encrypted(target.file))
+        .map_err(|e| fail(e.to_string()))?;
+    let meta = Metadata::from_node(&node, target.file).map_err(|e| fail(e.to_string()))?;
+    let rule = meta.effective_rule();
+    let selection = Selection {
+        rule: &rule,
+        mac_only_encrypted: meta.mac_only_encrypted,
+    };
+    let decrypted = crypt::decrypt(tree, key, selection, target.file).map_err(|e| fail(e.to_string()))?;
+    if decrypted.mac != mac {
+        return Err(fail("the written file does not hold the values it should".into()));
+    }
+    Ok(())
+}
+
+/// Sets the value at `path` in the first document (creating missing mappings on the way).
+/// Returns `false` when it already held that value.
+pub fn set_value(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
+    let root = &mut tree
+        .documents
+        .first_mut()
+        .ok_or_else(|| not_found(path, &path.0[0]))?
+        .root;
+    let (last, parents) = path.0.split_last().expect("a parsed path has a step");
+    let mut current: &mut Node = &mut Node::Mapping(Mapping::default());
+    let mut in_root = true;
+    for step in parents {
+        let container = if in_root { None } else { Some(current) };
+        let next = match (container, step) {
+            (None, Step::Key(k)) => child_or_new(root, k),
+            (Some(Node::Mapping(m)), Step::Key(k)) => child_or_new(m, k),
+            (Some(Node::Sequence(s)), Step::Index(i)) => nth_item(s, *i).ok_or_else(|| not_found(path, step))?,
+            _ => return Err(not_found(path, step)),
+        };
+        current = next;
+        in_root = false;
+    }
+    let container = if in_root { None } else { Some(current) };
+    let slot = match (container, last) {
+        (None, Step::Key(k)) => return Ok(put(root, k, value)),
+        (Some(Node::Mapping(m)), Step::Key(k)) => return Ok(put(m, k, value)),
+        (Some(Node::Sequence(s)), Step::Index(i)) => nth_item(s, *i).ok_or_else(|| not_found(path, last))?,
+        _ => return Err(not_found(path, last)),
+    };
+    Ok(replace_node(slot, value))
+}
+
+fn child_or_new<'m>(m: &'m mut Mapping, key: &str) -> &'m mut Node {
+    if m.get(key).is_none() {
+        m.push(key, Node::Mapping(Mapping::default()));
+    }
+    m.items
+        .iter_mut()
+        .find_map(|item| match item {
+            MappingItem::Entry(e) if e.key == key => Some(&mut e.value),
+            _ => None,
+        })
+        .expect("just made sure it exists")
+}
+
+fn nth_item(s: &mut crate::tree::Sequence, index: usize) -> Option<&mut Node> {
+    s.items
+        .iter_mut()
+        .filter_map(|item| match item {
+            SequenceItem::Node(n) => Some(n),
+            SequenceItem::Comment(_) => None,
+        })
+        .nth(index)
+}
+
+fn put(m: &mut Mapping, key: &str, value: Node) -> bool {
+    match m.items.iter_mut().find_map(|item| match item {
+        MappingItem::Entry(e) if e.key == key => Some(&mut e.value),
+        _ => None,
+    }) {
+        Some(slot) => replace_node(slot, value),
+        None => {
+            m.push(key, value);
+            true
+        }
+    }
+}
+
+/// Puts `value` in `slot`, keeping the slot's source position when both are scalars.
+fn replace_node(slot: &mut Node, value: Node) -> bool {
+    match (slot, value) {
+        (Node::Scalar(old), Node::Scalar(new)) => {
+            if old.value == new.value {
+                return false;
+            }
+            old.replace(new.value);
+            true
+        }
+        (slot, value) => {
+            *slot = value;
+            true
+        }
+    }
+}
+
+/// Removes the entry or item at `path`; [`Error::PathNotFound`] when there is none.
+pub fn unset_value(tree: &mut Tree<Plain>, path: &TreePath) -> Result<(), Error> {
+    if remove_at(tree, path)? {
+        Ok(())
+    } else {
+        Err(not_found(path, path.0.last().expect("a parsed path has a step")))
+    }
+}
+
+fn remove_at(tree: &mut Tree<Plain>, path: &TreePath) -> Result<bool, Error> {
+    let root = &mut tree
+        .documents
+        .first_mut()
+        .ok_or_else(|| not_found(path, &path.0[0]))?
+        .root;
+    let (last, parents) = path.0.split_last().expect("a parsed path has a step");
+    let mut node: Option<&mut Node> = None;
+    for step in parents {
+        node = Some(match (node, step) {
+            (None, Step::Key(k)) => match root.items.iter_mut().find_map(|i| entry_value(i, k)) {
+                Some(n) => n,
+                None => return Ok(false),
+            },
+            (Some(Node::Mapping(m)), Step::Key(k)) => match m.items.iter_mut().find_map(|i| entry_value(i, k)) {
+                Some(n) => n,
+                None => return Ok(false),
+            },
+            (Some(Node::Sequence(s)), Step::Index(i)) => match nth_item(s, *i) {
+                Some(n) => n,
+                None => return Ok(false),
+            },
+            _ => return Ok(false),
+        });
+    }
+    Ok(match (node, last) {
+        (None, Step::Key(k)) => root.remove(k).is_some(),
+        (Some(Node::Mapping(m)), Step::Key(k)) => m.remove(k).is_some(),
+        (Some(Node::Sequence(s)), Step::Index(i)) => {
+            let position = s
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| matches!(item, SequenceItem::Node(_)))
+                .nth(*i)
+                .map(|(p, _)| p);
+            match position {
+                Some(p) => {
+                    s.items.remove(p);
+                    // Items have no recorded lines; the sequence is written anew.
+                    s.span = None;
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => false,
+    })
+}
+
+fn entry_value<'a>(item: &'a mut MappingItem, key: &str) -> Option<&'a mut Node> {
+    match item {
+        MappingItem::Entry(e) if e.key == key => Some(&mut e.value),
+        _ => None,
+    }
+}
+
+/// Parses a `set` value: JSON, as sops reads it (numbers are floats, objects mappings).
+pub fn parse_value(text: &str) -> Result<Node, Error> {
+    let wrapped = format!("{{\"v\": {text}}}");
+    let tree = formats::json::parse(wrapped.as_bytes(), "value").map_err(|_| Error::InvalidSetValue {
+        message: "the value is not valid JSON".into(),
+    })?;
+    tree.documents
+        .into_iter()
+        .next()
+        .and_then(|mut d| d.root.remove("v"))
+        .ok_or_else(|| Error::InvalidSetValue {
+            message: "the value is not valid JSON".into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_as_sops_parses_them() {
+        assert_eq!(
+            TreePath::parse(r#"["a"][0]['b']"#).unwrap().0,
+            [Step::Key("a".into()), Step::Index(0), Step::Key("b".into())]
+        );
+        assert_eq!(TreePath::parse("bad").unwrap_err().exit_code(), 91);
+        assert_eq!(TreePath::parse("[x]").unwrap_err().exit_code(), 91);
+    }
+
+    #[test]
+    fn set_values_are_json() {
+        assert!(matches!(parse_value("\"x\"").unwrap(), Node::Scalar(s) if s.value == Value::str("x")));
+        assert!(matches!(parse_value("5").unwrap(), Node::Scalar(s) if s.value == Value::Float(5.0)));
+        assert!(matches!(parse_value("{\"k\": true}").unwrap(), Node::Mapping(_)));
+        assert_eq!(parse_value("not json").unwrap_err().exit_code(), 7);
+    }
+}

@@ -1,0 +1,316 @@
+//! Running other programs around plaintext: the editor of `edit`, the commands of `exec-env`
+//! and `exec-file`, and `git`.
+//!
+//! While a child runs, ksec stays alive to clean up after it: Ctrl-C belongs to the child
+//! (an editor uses it; the terminal sends it to both), and SIGTERM, SIGHUP and SIGQUIT are
+//! passed on to the child. Outside a child, those signals end ksec only after the private
+//! directory registered with [`SignalGuard::protect`] is removed.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use signal_hook::iterator::{Handle, Signals};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// sops's exit code for an edit interrupted from the keyboard.
+pub const EXIT_KEYBOARD_INTERRUPT: i32 = 85;
+
+/// Catches terminating signals for as long as it lives; see the module documentation.
+pub struct SignalGuard {
+    state: Arc<GuardState>,
+    handle: Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct GuardState {
+    /// The running child's pid, or 0.
+    child: AtomicI32,
+    /// A terminating signal that arrived while a child ran, or 0.
+    received: AtomicI32,
+    /// The directory to remove before exiting on a signal.
+    protected: Mutex<Option<PathBuf>>,
+}
+
+impl SignalGuard {
+    /// Starts catching SIGINT, SIGTERM, SIGHUP and SIGQUIT.
+    pub fn install() -> Result<SignalGuard, Error> {
+        let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+            .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
+        let handle = signals.handle();
+        let state = Arc::new(GuardState::default());
+        let thread_state = Arc::clone(&state);
+        let thread = std::thread::spawn(move || {
+            for signal in signals.forever() {
+                thread_state.on_signal(signal);
+            }
+        });
+        Ok(SignalGuard {
+            state,
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    /// Removes `dir` before ksec exits on a signal.
+    pub fn protect(&self, dir: &Path) {
+        *self.state.protected.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.to_path_buf());
+    }
+
+    /// The exit code a signal that arrived while a child ran calls for, if one did.
+    pub fn interrupted(&self) -> Option<i32> {
+        match self.state.received.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(exit_code_for(signal)),
+        }
+    }
+
+    /// Runs a child to completion, passing terminating signals on to it.
+    pub fn run(&self, command: &mut Command) -> io::Result<ExitStatus> {
+        let mut child = command.spawn()?;
+        self.state.child.store(child.id() as i32, Ordering::SeqCst);
+        let status = child.wait();
+        self.state.child.store(0, Ordering::SeqCst);
+        status
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        self.handle.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl GuardState {
+    fn on_signal(&self, signal: i32) {
+        let child = self.child.load(Ordering::SeqCst);
+        if child > 0 {
+            // The terminal already sent Ctrl-C to the child, which decides what it means.
+            if signal != SIGINT {
+                self.received.store(signal, Ordering::SeqCst);
+                if let Some(pid) = rustix::process::Pid::from_raw(child)
+                    && let Some(sig) = rustix::process::Signal::from_named_raw(signal)
+                {
+                    let _ = rustix::process::kill_process(pid, sig);
+                }
+            }
+            return;
+        }
+        if let Some(dir) = self.protected.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        std::process::exit(exit_code_for(signal));
+    }
+}
+
+fn exit_code_for(signal: i32) -> i32 {
+    if signal == SIGINT {
+        EXIT_KEYBOARD_INTERRUPT
+    } else {
+        128 + signal
+    }
+}
+
+/// The editor command: `$SOPS_EDITOR`, else `$EDITOR`, else `vi`, split like a shell would.
+pub fn editor_command() -> Result<Vec<String>, Error> {
+    let text = ["SOPS_EDITOR", "EDITOR"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string());
+    match shlex::split(&text) {
+        Some(words) if !words.is_empty() => Ok(words),
+        _ => Err(Error::NoEditor {
+            editor: text,
+            message: "cannot split it into words like a shell would".into(),
+        }),
+    }
+}
+
+/// Opens `file` in the editor and waits for it to exit. The editor keeps the terminal.
+pub fn run_editor(guard: &SignalGuard, editor: &[String], file: &Path) -> Result<(), Error> {
+    let (program, args) = editor.split_first().expect("editor_command returns a word");
+    let mut command = Command::new(program);
+    command.args(args).arg(file);
+    let failed = |message: String| Error::NoEditor {
+        editor: editor.join(" "),
+        message,
+    };
+    let status = guard.run(&mut command).map_err(|e| failed(e.to_string()))?;
+    if let Some(code) = guard.interrupted() {
+        return Err(Error::Interrupted { code });
+    }
+    if !status.success() {
+        return Err(Error::EditorFailed {
+            editor: editor.join(" "),
+            message: describe(status),
+        });
+    }
+    Ok(())
+}
+
+/// How a child ended, for messages.
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("it exited with status {code}"),
+        (None, Some(signal)) => format!("it was killed by signal {signal}"),
+        _ => "it failed".into(),
+    }
+}
+
+/// The exit code to pass on from a child, as a shell reports it.
+pub fn exit_code_of(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(1)
+}
+
+/// Environment variables for a child: name and value (not necessarily UTF-8).
+pub type Environment = Vec<(String, Zeroizing<Vec<u8>>)>;
+
+/// `sh -c COMMAND` with extra environment variables (and nothing else with `pristine`).
+pub fn shell_command(command: &str, env: &Environment, pristine: bool) -> Command {
+    use std::os::unix::ffi::OsStringExt;
+    let mut child = Command::new("/bin/sh");
+    child.arg("-c").arg(command);
+    if pristine {
+        child.env_clear();
+    }
+    for (name, value) in env {
+        child.env(name, OsString::from_vec(value.to_vec()));
+    }
+    child
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    child
+}
+
+/// Runs `command` with `{}` replaced by the path of a FIFO in `dir` that serves `content`
+/// once (or, with `fifo` false, of a 0600 file holding it). Returns the command's status.
+pub fn run_with_file(
+    guard: &SignalGuard,
+    dir: &crate::io::PrivateDir,
+    name: &str,
+    content: Zeroizing<Vec<u8>>,
+    command: &str,
+    fifo: bool,
+) -> Result<ExitStatus, Error> {
+    let path = dir.path().join(name);
+    let write_error = |source: io::Error| Error::WriteOutput {
+        path: path.clone(),
+        source,
+    };
+    let placeholder = path.to_string_lossy().into_owned();
+    let mut child = shell_command(&command.replace("{}", &placeholder), &Vec::new(), false);
+    if !fifo {
+        dir.write_file(name, &content)?;
+        drop(content);
+        return guard.run(&mut child).map_err(|e| spawn_error(command, e));
+    }
+    rustix::fs::mkfifoat(rustix::fs::CWD, &path, rustix::fs::Mode::from_raw_mode(0o600))
+        .map_err(|e| write_error(e.into()))?;
+    let writer_path = path.clone();
+    // Opening a FIFO to write waits for a reader, so a thread serves it.
+    let writer = std::thread::spawn(move || -> io::Result<()> {
+        use std::io::Write;
+        let mut pipe = std::fs::OpenOptions::new().write(true).open(&writer_path)?;
+        pipe.write_all(&content)
+    });
+    let status = guard.run(&mut child).map_err(|e| spawn_error(command, e));
+    // A command that never read the FIFO leaves the writer waiting: a reader that opens and
+    // closes it at once lets the writer through (it then fails on the closed pipe).
+    while !writer.is_finished() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&path);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        drop(reader);
+    }
+    let _ = writer.join();
+    status
+}
+
+fn spawn_error(command: &str, e: io::Error) -> Error {
+    Error::Usage(format!("cannot run {command:?}: {e}"))
+}
+
+/// Runs `git` with `args` in `dir` and returns its standard output; `None` when git is not
+/// there or fails (not a repository, no such path).
+pub fn git_output(dir: &Path, args: &[&str]) -> Option<Zeroizing<Vec<u8>>> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    output.status.success().then(|| Zeroizing::new(output.stdout))
+}
+
+/// The three versions Git keeps of a file with a merge conflict (index stages 1, 2 and 3).
+pub struct ConflictStages {
+    pub base: Option<Zeroizing<Vec<u8>>>,
+    pub ours: Zeroizing<Vec<u8>>,
+    pub theirs: Zeroizing<Vec<u8>>,
+}
+
+/// The conflict stages of `file`, when it is in a Git work tree with an unresolved conflict.
+pub fn git_conflict_stages(file: &Path) -> Option<ConflictStages> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = file.file_name()?.to_str()?;
+    let listing = git_output(dir, &["ls-files", "-u", "-z", "--", name])?;
+    let mut objects: [Option<String>; 3] = [None, None, None];
+    for record in listing.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        // "<mode> <object> <stage>\t<path>"
+        let text = std::str::from_utf8(record).ok()?;
+        let (meta, _) = text.split_once('\t')?;
+        let mut fields = meta.split(' ');
+        let (_, object, stage) = (fields.next()?, fields.next()?, fields.next()?);
+        let slot = stage.parse::<usize>().ok()?.checked_sub(1)?;
+        *objects.get_mut(slot)? = Some(object.to_string());
+    }
+    let blob = |object: &Option<String>| {
+        object
+            .as_deref()
+            .and_then(|o| git_output(dir, &["cat-file", "blob", o]))
+    };
+    Some(ConflictStages {
+        base: blob(&objects[0]),
+        ours: blob(&objects[1])?,
+        theirs: blob(&objects[2])?,
+    })
+}
+
+/// Runs `git` with `args` in `dir`; an error names the command and shows git's message.
+pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+    if !output.status.success() {
+        return Err(Error::Usage(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(output.stdout)
+}
