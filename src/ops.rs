@@ -59,6 +59,8 @@ struct Reuse {
     meta: Metadata,
     mac: String,
     stash: crypt::Stash,
+    /// How the previous version spelled each value against how its decryption shows it.
+    styles: crate::edit::view::StyleMap,
 }
 
 /// Opens the previous version with the identities at hand; `None` when it cannot, or when it
@@ -92,11 +94,18 @@ fn reuse_previous(
         mac_only_encrypted,
     };
     let decrypted = crypt::decrypt(tree, &key, selection, file).ok()?;
+    let mut shown = decrypted.tree.clone();
+    for doc in &mut shown.documents {
+        doc.metadata = None;
+    }
+    let rendered = Zeroizing::new(formats::emit(format, &mut shown, format, OutputOptions::default()).ok()?);
+    let styles = crate::edit::view::style_map(&decrypted.tree, &rendered, format);
     Some(Reuse {
         key,
         meta,
         mac: decrypted.mac,
         stash: decrypted.stash,
+        styles,
     })
 }
 
@@ -185,6 +194,12 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
         mac_only_encrypted: options.mac_only_encrypted,
     };
     let stash = reuse.as_ref().map(|r| &r.stash);
+    let mut plain = plain;
+    if let Some(r) = &reuse
+        && input_format == output_format
+    {
+        crate::edit::view::restore_file_styles(&mut plain, &r.styles);
+    }
     let (mut encrypted, mac, count) = crypt::encrypt_with_stash(plain, &key, selection, file, stash)?;
     fail_closed(
         &encrypted,

@@ -96,7 +96,8 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
     let finish = |edited: &[u8]| -> Result<Output, Error> {
         match &start {
             Start::Existing { opened, reading } | Start::Conflict { side: opened, reading } => {
-                let plain = view::read(edited, format, reading, &file)?;
+                // Line numbers in parse errors count the lines of the edited text.
+                let plain = view::read(edited, format, reading, &format!("{file} (edited text)"))?;
                 edit::seal(opened, plain, &target, !args.no_validate)
             }
             Start::New => {

@@ -18,6 +18,9 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let forced = args.input_type.as_deref().map(Format::from_name).transpose()?;
     let explicit_files: Vec<_> = args.paths.iter().filter(|p| !p.is_dir()).cloned().collect();
+    // Every file is worked out before any is written: a file that fails (no creation rule, no
+    // key) stops the run with nothing half done.
+    let mut planned = Vec::new();
     for path in io::collect_files(&args.paths, true)? {
         let name = path.display().to_string();
         let input = Input::File(path.clone()).read()?;
@@ -60,6 +63,9 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
         };
         let threshold = args.shamir_secret_sharing_threshold.or(rule.shamir_threshold);
         let update = rekey::update_keys(&input, &target, &groups, threshold)?;
+        planned.push((path, name, update));
+    }
+    for (path, name, update) in planned {
         let Some(output) = update.output else {
             eprintln!("{name}: already up to date");
             continue;

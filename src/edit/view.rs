@@ -4,12 +4,15 @@
 //! A view is read back with [`read`], which drops the header and base64-encodes `data` again,
 //! so a view that was not changed reads back as exactly the tree it was made from.
 
+use std::collections::HashMap;
+
 use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::formats::{self, Format, OutputOptions};
 use crate::kube;
-use crate::tree::{MappingItem, Node, Plain, ScalarStyle, Tree};
+
+use crate::tree::{MappingItem, Node, Plain, ScalarStyle, SequenceItem, Tree};
 
 /// Lines of a view that start with this are ksec's, and are removed when it is read back.
 pub const HEADER_PREFIX: &str = "# ksec:";
@@ -38,9 +41,50 @@ impl View {
 pub struct Reading {
     /// Secret `data` values were shown decoded: encode them again.
     pub decoded: bool,
-    /// How each decoded value was written in the file (document, key, style), so that it is
-    /// written the same way again rather than in the style its decoded text needed.
-    styles: Vec<(usize, String, ScalarStyle)>,
+    /// For each value, the style it had in the encrypted file and the style the view showed
+    /// it in. A value still in its view style is written in its file style again, so a view
+    /// that needed quotes or a block for a value's text (or its decoded text) does not change
+    /// how the encrypted file spells it.
+    styles: StyleMap,
+}
+
+/// For each value of a decrypted file (by path), the style of its ciphertext in the file and
+/// the style its decryption is written in. See [`Reading`] and [`restore_file_styles`].
+#[derive(Debug, Clone, Default)]
+pub struct StyleMap(HashMap<String, (ScalarStyle, ScalarStyle)>);
+
+/// The [`StyleMap`] of a decrypted tree, given the text it was written out as.
+pub fn style_map(plain: &Tree<Plain>, rendered: &[u8], format: Format) -> StyleMap {
+    match formats::parse(format, rendered, "view") {
+        Ok(view) => {
+            let in_file = scalar_styles(&plain.documents);
+            StyleMap(
+                scalar_styles(&view.documents)
+                    .into_iter()
+                    .filter_map(|(path, view_style)| {
+                        in_file.get(&path).map(|&file_style| (path, (file_style, view_style)))
+                    })
+                    .collect(),
+            )
+        }
+        Err(_) => StyleMap::default(),
+    }
+}
+
+/// Writes values that are still in the style their decryption showed them in the style their
+/// ciphertext had in the file: re-encrypting an unchanged decryption then spells every
+/// ciphertext as before (sops writes them all plain; a view quotes `"5432"`).
+pub fn restore_file_styles(tree: &mut Tree<Plain>, map: &StyleMap) {
+    if map.0.is_empty() {
+        return;
+    }
+    for (d, document) in tree.documents.iter_mut().enumerate() {
+        for item in &mut document.root.items {
+            if let MappingItem::Entry(entry) = item {
+                restore_styles(&mut entry.value, &mut format!("{d}{SEP}{}", entry.key), &map.0);
+            }
+        }
+    }
 }
 
 impl Reading {
@@ -67,10 +111,9 @@ pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> 
     for doc in &mut tree.documents {
         doc.metadata = None;
     }
-    let styles = data_styles(&tree);
     let decoded = options.decode_secrets
         && options.format == Format::Yaml
-        && !styles.is_empty()
+        && has_secret_data(&tree)
         && kube::decode_secret_data(&mut tree);
     let body = Zeroizing::new(formats::emit(
         options.format,
@@ -83,12 +126,11 @@ pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> 
         text.extend_from_slice(DECODED_HEADER.as_bytes());
     }
     text.extend_from_slice(&body);
-    let reading = if decoded {
-        Reading { decoded, styles }
-    } else {
-        Reading::raw()
-    };
-    Ok(View { text, reading })
+    let styles = style_map(plain, &body, options.format);
+    Ok(View {
+        text,
+        reading: Reading { decoded, styles },
+    })
 }
 
 /// Parses an edited view back into a plaintext tree: ksec's header lines dropped, Secret
@@ -101,54 +143,95 @@ pub fn read(text: &[u8], format: Format, reading: &Reading, file: &str) -> Resul
             file: file.to_string(),
             findings: findings.iter().map(ToString::to_string).collect(),
         })?;
-        restore_styles(&mut tree, &reading.styles);
     }
+    restore_file_styles(&mut tree, &reading.styles);
     Ok(tree)
 }
 
-/// The style of every Secret `data` value that came from text.
-fn data_styles(tree: &Tree<Plain>) -> Vec<(usize, String, ScalarStyle)> {
-    let mut styles = Vec::new();
-    for (d, document) in tree.documents.iter().enumerate() {
-        let Some(data) = secret_data(&document.root) else {
-            continue;
-        };
-        for entry in data.entries() {
-            if let Node::Scalar(scalar) = &entry.value {
-                let style = scalar.origin.map_or(ScalarStyle::Plain, |o| o.style);
-                styles.push((d, entry.key.clone(), style));
+/// Separates the steps of a value's path in [`Reading`] (a character keys do not hold).
+const SEP: char = '\u{0}';
+
+/// The style of every scalar that came from text, by path.
+fn scalar_styles(documents: &[crate::tree::Document]) -> HashMap<String, ScalarStyle> {
+    fn walk(node: &Node, path: &mut String, out: &mut HashMap<String, ScalarStyle>) {
+        let len = path.len();
+        match node {
+            Node::Scalar(scalar) => {
+                if let Some(origin) = scalar.origin {
+                    out.entry(path.clone()).or_insert(origin.style);
+                }
+            }
+            Node::Mapping(m) => {
+                for entry in m.entries() {
+                    path.push(SEP);
+                    path.push_str(&entry.key);
+                    walk(&entry.value, path, out);
+                    path.truncate(len);
+                }
+            }
+            Node::Sequence(s) => {
+                let items = s.items.iter().filter_map(|i| match i {
+                    SequenceItem::Node(n) => Some(n),
+                    SequenceItem::Comment(_) => None,
+                });
+                for (i, item) in items.enumerate() {
+                    path.push_str(&format!("{SEP}#{i}"));
+                    walk(item, path, out);
+                    path.truncate(len);
+                }
             }
         }
     }
-    styles
+    let mut out = HashMap::new();
+    for (d, document) in documents.iter().enumerate() {
+        for entry in document.root.entries() {
+            walk(&entry.value, &mut format!("{d}{SEP}{}", entry.key), &mut out);
+        }
+    }
+    out
 }
 
-/// Gives re-encoded `data` values their style in the file: base64 needs no block or quotes,
-/// so the style of the decoded text would otherwise change lines that did not change.
-fn restore_styles(tree: &mut Tree<Plain>, styles: &[(usize, String, ScalarStyle)]) {
-    for (d, document) in tree.documents.iter_mut().enumerate() {
-        let Some(Node::Mapping(data)) = document.root.items.iter_mut().find_map(|item| match item {
-            MappingItem::Entry(e) if e.key == "data" => Some(&mut e.value),
-            _ => None,
-        }) else {
-            continue;
-        };
-        for item in &mut data.items {
-            let MappingItem::Entry(entry) = item else { continue };
-            let Node::Scalar(scalar) = &mut entry.value else {
-                continue;
-            };
-            let Some(origin) = scalar.origin.as_mut() else { continue };
-            let style = styles
-                .iter()
-                .find(|(sd, key, _)| *sd == d && *key == entry.key)
-                .map_or(ScalarStyle::Plain, |(_, _, style)| *style);
-            origin.style = style;
-            if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                origin.block_header = None;
+/// Puts values still in their view style back in their file style (see [`Reading`]).
+fn restore_styles(node: &mut Node, path: &mut String, styles: &HashMap<String, (ScalarStyle, ScalarStyle)>) {
+    let len = path.len();
+    match node {
+        Node::Scalar(scalar) => {
+            if let (Some(origin), Some(&(file_style, view_style))) = (scalar.origin.as_mut(), styles.get(path.as_str()))
+                && origin.style == view_style
+                && file_style != view_style
+            {
+                origin.style = file_style;
+                if !matches!(file_style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    origin.block_header = None;
+                }
+            }
+        }
+        Node::Mapping(m) => {
+            for item in &mut m.items {
+                if let MappingItem::Entry(entry) = item {
+                    path.push(SEP);
+                    path.push_str(&entry.key);
+                    restore_styles(&mut entry.value, path, styles);
+                    path.truncate(len);
+                }
+            }
+        }
+        Node::Sequence(s) => {
+            let items = s.items.iter_mut().filter_map(|i| match i {
+                SequenceItem::Node(n) => Some(n),
+                SequenceItem::Comment(_) => None,
+            });
+            for (i, item) in items.enumerate() {
+                path.push_str(&format!("{SEP}#{i}"));
+                restore_styles(item, path, styles);
+                path.truncate(len);
             }
         }
     }
+}
+
+fn has_secret_data(tree: &Tree<Plain>) -> bool {
+    tree.documents.iter().any(|d| secret_data(&d.root).is_some())
 }
 
 fn secret_data(root: &crate::tree::Mapping) -> Option<&crate::tree::Mapping> {
@@ -235,7 +318,7 @@ mod tests {
         let edited = "apiVersion: v1\nkind: Secret\ndata:\n  port: 5432\n  on: true\n  empty:\n";
         let reading = Reading {
             decoded: true,
-            styles: Vec::new(),
+            styles: StyleMap::default(),
         };
         let tree = read(edited.as_bytes(), Format::Yaml, &reading, "t").unwrap();
         let data = tree.documents[0].root.get("data").unwrap().as_mapping().unwrap();

@@ -1,0 +1,70 @@
+//! `ksec edit` at a terminal: an edit that does not parse is shown and the editor reopened,
+//! instead of failing (what happens without a terminal, tested in tests/editing.rs).
+//!
+//! `script` (util-linux) gives ksec a pseudo-terminal; the Enter that answers the prompt is
+//! typed on its stdin.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::*;
+
+#[test]
+fn an_edit_that_does_not_parse_is_reopened_at_a_terminal() {
+    let Some(script) = tool_on_path("script") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = dir.path().join("runtime");
+    std::fs::create_dir(&runtime).expect("mkdir");
+    std::fs::copy(testdata("secret.enc.yaml"), dir.path().join("s.enc.yaml")).expect("copy");
+    // First run: break the YAML. Second run: repair it and change one value.
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\n\
+         if [ ! -f \"$0.ran\" ]; then touch \"$0.ran\"; echo 'broken: [' >> \"$1\";\n\
+         else sed -i -e '/^broken: \\[$/d' -e 's/^  username: payments$/  username: fixed/' \"$1\"; fi\n",
+    )
+    .expect("write editor");
+    make_executable(&editor);
+
+    let mut cmd = std::process::Command::new(script);
+    isolate(&mut cmd, dir.path());
+    cmd.current_dir(dir.path())
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .env("EDITOR", &editor)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args([
+            "-qec",
+            &format!("{} edit s.enc.yaml", env!("CARGO_BIN_EXE_ksec")),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("script starts");
+    child.stdin.take().expect("stdin").write_all(b"\n").expect("type Enter");
+    let out = child.wait_with_output().expect("script ends");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ksec edit failed at a terminal:\n{shown}");
+    assert!(shown.contains("cannot parse"), "the parse error is shown:\n{shown}");
+    assert!(
+        shown.contains("press Enter"),
+        "the user is asked before the editor reopens:\n{shown}"
+    );
+
+    let mut decrypt = ksec(dir.path());
+    decrypt
+        .current_dir(dir.path())
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args(["decrypt", "--extract", "[\"stringData\"][\"username\"]", "s.enc.yaml"]);
+    assert_eq!(run_ok(&mut decrypt).stdout, b"fixed", "the repaired edit was saved");
+    let left: Vec<_> = std::fs::read_dir(&runtime).expect("read runtime dir").collect();
+    assert!(left.is_empty(), "the private directory is gone: {left:?}");
+}
+
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}

@@ -1,0 +1,192 @@
+//! Re-encrypting over an existing encrypted file keeps what did not change: the data key,
+//! every unchanged value's ciphertext, and (when nothing changed) `lastmodified` and the MAC.
+//!
+//! Checked on every sample in `testdata/`, for files written by ksec and by the real sops:
+//! `ksec decrypt` then `ksec encrypt --output SAME` gives the file back byte for byte, and a
+//! one-value change touches exactly that value's line, `lastmodified` and `mac`.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Samples with the rule Kubernetes users write, and the value each test changes.
+const SAMPLES: [(&str, &str, &str); 4] = [
+    ("secret.yaml", "username: payments", "username: billing"),
+    (
+        "kubectl-secret.yaml",
+        "password: czNjcjN0LXBAc3M=",
+        "password: b3RoZXI=",
+    ),
+    ("stream.yaml", "tls.key: a2V5", "tls.key: a2V6"),
+    (
+        "kubectl-secret.json",
+        "\"password\": \"czNjcjN0LXBAc3M=\"",
+        "\"password\": \"b3RoZXI=\"",
+    ),
+];
+
+const RULE: &str = "^(data|stringData)$";
+
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn ksec(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = ksec(self.dir.path());
+        cmd.current_dir(self.dir.path())
+            .env("SOPS_AGE_KEY_FILE", sample_key())
+            .args(args);
+        run_ok(&mut cmd)
+    }
+
+    /// The sample encrypted by `writer` (ksec or the real sops) into `name`.
+    fn encrypted_by(&self, writer: Writer<'_>, sample: &str, name: &str) {
+        let input = testdata(sample);
+        let input = input.to_str().expect("UTF-8 path");
+        let out = match writer {
+            Writer::Ksec => self.ksec(&["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", RULE, input]),
+            Writer::Sops(sops) => {
+                let mut cmd = sops_cmd(sops, self.dir.path());
+                cmd.args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", RULE, input]);
+                run_ok(&mut cmd)
+            }
+        };
+        std::fs::write(self.path(name), out.stdout).expect("write");
+    }
+
+    /// `ksec encrypt --output ENCRYPTED PLAIN` with the same recipients and rule.
+    fn encrypt_over(&self, plain: &str, encrypted: &str) {
+        self.ksec(&[
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--encrypted-regex",
+            RULE,
+            "--output",
+            encrypted,
+            plain,
+        ]);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Writer<'a> {
+    Ksec,
+    Sops(&'a Path),
+}
+
+fn extension(sample: &str) -> &'static str {
+    if sample.ends_with(".json") { "json" } else { "yaml" }
+}
+
+/// Lines that differ between two texts of the same length in lines (none are added or removed
+/// by these edits), by their text.
+fn changed_lines(before: &str, after: &str) -> Vec<String> {
+    assert_eq!(
+        before.lines().count(),
+        after.lines().count(),
+        "no line added or removed"
+    );
+    before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(_, b)| {
+            b.trim_start()
+                .split([':', '"'])
+                .find(|s| !s.is_empty())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn decrypt_then_encrypt_over_the_file_gives_it_back_byte_for_byte() {
+    let sops = sops();
+    let mut writers = vec![("ksec", Writer::Ksec)];
+    if let Some(sops) = &sops {
+        writers.push(("sops", Writer::Sops(sops)));
+    }
+    for (writer_name, writer) in writers {
+        for (sample, _, _) in SAMPLES {
+            let lab = Lab::new();
+            let ext = extension(sample);
+            let encrypted = format!("s.enc.{ext}");
+            let plain = format!("plain.{ext}");
+            lab.encrypted_by(writer, sample, &encrypted);
+            let before = std::fs::read(lab.path(&encrypted)).expect("read");
+            lab.ksec(&["decrypt", "--output", &plain, &encrypted]);
+            lab.encrypt_over(&plain, &encrypted);
+            let after = std::fs::read(lab.path(&encrypted)).expect("read");
+            assert!(
+                before == after,
+                "{sample} written by {writer_name}: re-encrypting its unchanged decryption changed it:\n--- before\n{}\n--- after\n{}",
+                String::from_utf8_lossy(&before),
+                String::from_utf8_lossy(&after)
+            );
+        }
+    }
+}
+
+#[test]
+fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
+    let sops = sops();
+    let mut writers = vec![("ksec", Writer::Ksec)];
+    if let Some(sops) = &sops {
+        writers.push(("sops", Writer::Sops(sops)));
+    }
+    for (writer_name, writer) in writers {
+        for (sample, from, to) in SAMPLES {
+            let lab = Lab::new();
+            let ext = extension(sample);
+            let encrypted = format!("s.enc.{ext}");
+            let plain = format!("plain.{ext}");
+            lab.encrypted_by(writer, sample, &encrypted);
+            let before = std::fs::read_to_string(lab.path(&encrypted)).expect("read");
+            lab.ksec(&["decrypt", "--output", &plain, &encrypted]);
+            let text = std::fs::read_to_string(lab.path(&plain)).expect("read");
+            assert_eq!(
+                text.matches(from).count(),
+                1,
+                "{sample}: the decryption holds {from:?} once:\n{text}"
+            );
+            std::fs::write(lab.path(&plain), text.replace(from, to)).expect("write");
+            // lastmodified has one-second resolution.
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            lab.encrypt_over(&plain, &encrypted);
+            let after = std::fs::read_to_string(lab.path(&encrypted)).expect("read");
+            let key = to.trim_start_matches('"').split(['"', ':']).next().expect("key");
+            let mut changed = changed_lines(&before, &after);
+            changed.sort();
+            // A stream repeats the sops block in every document.
+            let blocks = before.matches("lastmodified").count();
+            let mut expected = vec![key.to_string()];
+            expected.extend(std::iter::repeat_n(["lastmodified".to_string(), "mac".to_string()], blocks).flatten());
+            expected.sort();
+            assert_eq!(changed, expected, "{sample} written by {writer_name}:\n{after}");
+            if let Some(sops) = &sops {
+                let mut cmd = sops_cmd(sops, lab.dir.path());
+                cmd.env("SOPS_AGE_KEY_FILE", sample_key())
+                    .args(["decrypt", &encrypted])
+                    .current_dir(lab.dir.path());
+                let out = run_ok(&mut cmd);
+                let decrypted = String::from_utf8(out.stdout).expect("UTF-8");
+                assert!(decrypted.contains(to.trim()), "sops decrypts the change: {decrypted}");
+            }
+        }
+    }
+}
