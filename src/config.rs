@@ -18,6 +18,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::error::Error;
+use crate::keys::RecipientGroup;
+use crate::keys::age::AgeRecipient;
+use crate::keys::pgp::PgpRecipient;
 use crate::rules::EncryptionRule;
 
 /// The only name sops looks for.
@@ -253,6 +256,27 @@ impl CreationRule {
             "ksec does not support {} keys yet; pass the recipients with --age or --pgp instead",
             self.unsupported_key_types.join(", ")
         )))
+    }
+
+    /// The key groups as recipients to encrypt for (each recipient parsed and checked).
+    pub fn recipient_groups(&self) -> Result<Vec<RecipientGroup>, Error> {
+        self.key_groups()?
+            .iter()
+            .map(|group| {
+                Ok(RecipientGroup {
+                    age: group
+                        .age
+                        .iter()
+                        .map(|r| AgeRecipient::parse(r))
+                        .collect::<Result<_, Error>>()?,
+                    pgp: group
+                        .pgp
+                        .iter()
+                        .map(|r| PgpRecipient::parse(r))
+                        .collect::<Result<_, Error>>()?,
+                })
+            })
+            .collect()
     }
 }
 

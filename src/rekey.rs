@@ -167,7 +167,8 @@ fn write(mut tree: Tree<Encrypted>, meta: &Metadata, key: &DataKey, target: &Tar
     })
 }
 
-fn verify(bytes: &[u8], key: &DataKey, target: &Target<'_>) -> Result<(), Error> {
+/// The written file must read back, decrypt with `key`, and match its own MAC.
+pub(crate) fn verify(bytes: &[u8], key: &DataKey, target: &Target<'_>) -> Result<(), Error> {
     let fail = |message: String| Error::Emit {
         format: target.format.name(),
         message: format!("{message} (this is a ksec bug; nothing was written)"),

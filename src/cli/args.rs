@@ -443,17 +443,8 @@ pub struct SetArgs {
     /// Write nothing when the path already holds this value.
     #[arg(long)]
     pub idempotent: bool,
-    /// Change the file even when its MAC does not match.
-    #[arg(long)]
-    pub ignore_mac: bool,
-    /// Skip the Kubernetes Secret checks (values are still never left in clear).
-    #[arg(long)]
-    pub no_validate: bool,
-    /// Format of the file: yaml or json (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub change: ChangeArgs,
 }
 
 /// Arguments of `ksec unset`.
@@ -468,6 +459,13 @@ pub struct UnsetArgs {
     /// Succeed without writing when there is nothing at PATH.
     #[arg(long)]
     pub idempotent: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+/// Options of the commands that change an encrypted file in place (`set`, `unset`).
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
     /// Change the file even when its MAC does not match.
     #[arg(long)]
     pub ignore_mac: bool,

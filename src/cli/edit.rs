@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::formats::Format;
 use crate::io::{self, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
-use crate::ops::{self, EncryptOptions, Output};
+use crate::ops::{self, Output};
 use crate::process::{self, SignalGuard};
 use crate::rekey::Target;
 
@@ -102,20 +102,8 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
             }
             Start::New => {
                 let settings = Settings::resolve(&args.new, config.as_ref(), Some(&args.file))?;
-                let options = EncryptOptions {
-                    file: &file,
-                    input_format: Some(format),
-                    output_format: None,
-                    recipients: settings.recipients,
-                    shamir_threshold: settings.shamir_threshold,
-                    env: &ProcessEnv,
-                    rule: settings.rule,
-                    mac_only_encrypted: settings.mac_only_encrypted,
-                    validate_secrets: !args.no_validate,
-                    require_encrypted_values: true,
-                    output: target.output,
-                    previous: None,
-                };
+                let mut options = settings.options(&file, Some(format), target.output);
+                options.validate_secrets = !args.no_validate;
                 ops::encrypt(view::strip_header(edited), &options)
             }
         }

@@ -8,8 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::keys::age::{self, AgeRecipient};
-use crate::keys::pgp::{self, PgpRecipient};
+use crate::formats::{Format, OutputOptions};
+use crate::keys::age;
+use crate::keys::pgp;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup};
 use crate::ops::{self, EncryptOptions, Previous};
 use crate::rules::EncryptionRule;
@@ -19,20 +20,13 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     let file = plan.display_name();
     let config = inputs::load_config(global)?;
     let settings = Settings::resolve(&args.new, config.as_ref(), inputs::rule_subject(&plan))?;
-    let options = EncryptOptions {
-        file: &file,
-        input_format: plan.input_format,
-        output_format: plan.output_format,
-        recipients: settings.recipients,
-        shamir_threshold: settings.shamir_threshold,
-        env: &ProcessEnv,
-        rule: settings.rule,
-        mac_only_encrypted: settings.mac_only_encrypted,
-        validate_secrets: !args.no_validate,
-        require_encrypted_values: true,
-        output: inputs::output_options(&args.io, config.as_ref()),
-        previous: None,
-    };
+    let mut options = settings.options(
+        &file,
+        plan.input_format,
+        inputs::output_options(&args.io, config.as_ref()),
+    );
+    options.output_format = plan.output_format;
+    options.validate_secrets = !args.no_validate;
     let input = plan.input.read()?;
     // Encrypting over an existing encrypted file keeps what did not change (minimal diffs).
     let previous_bytes = match &plan.destination {
@@ -96,24 +90,7 @@ impl Settings {
             }]
         } else {
             match rule_for_file {
-                Some(rule) => rule
-                    .key_groups()?
-                    .iter()
-                    .map(|group| {
-                        Ok(RecipientGroup {
-                            age: group
-                                .age
-                                .iter()
-                                .map(|r| AgeRecipient::parse(r))
-                                .collect::<Result<_, Error>>()?,
-                            pgp: group
-                                .pgp
-                                .iter()
-                                .map(|r| PgpRecipient::parse(r))
-                                .collect::<Result<_, Error>>()?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, Error>>()?,
+                Some(rule) => rule.recipient_groups()?,
                 None => Vec::new(),
             }
         };
@@ -123,6 +100,25 @@ impl Settings {
             mac_only_encrypted,
             shamir_threshold,
         })
+    }
+
+    /// Options to encrypt with these settings (Secrets validated; a rule that encrypts nothing
+    /// refused; no previous version).
+    pub fn options<'a>(self, file: &'a str, input_format: Option<Format>, output: OutputOptions) -> EncryptOptions<'a> {
+        EncryptOptions {
+            file,
+            input_format,
+            output_format: None,
+            recipients: self.recipients,
+            shamir_threshold: self.shamir_threshold,
+            env: &ProcessEnv,
+            rule: self.rule,
+            mac_only_encrypted: self.mac_only_encrypted,
+            validate_secrets: true,
+            require_encrypted_values: true,
+            output,
+            previous: None,
+        }
     }
 }
 

@@ -114,3 +114,48 @@ pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Resul
     let display = path.display().to_string();
     Ok(crate::formats::parse_guessing(content, &display)?.0)
 }
+
+/// An encrypted file that `set` or `unset` changes in place: its bytes, format, the
+/// identities to open it and the layout for anything written new.
+pub struct InPlaceFile {
+    pub path: PathBuf,
+    pub name: String,
+    pub input: zeroize::Zeroizing<Vec<u8>>,
+    format: Format,
+    identities: crate::keys::Identities,
+    output: OutputOptions,
+}
+
+impl InPlaceFile {
+    pub fn read(global: &GlobalArgs, path: &Path, change: &super::args::ChangeArgs) -> Result<InPlaceFile, Error> {
+        let (input_type, keys) = (change.input_type.as_deref(), &change.keys);
+        let config = load_config(global)?;
+        let input = io::Input::File(path.to_path_buf()).read()?;
+        Ok(InPlaceFile {
+            path: path.to_path_buf(),
+            name: path.display().to_string(),
+            format: format_of(path, input_type, &input)?,
+            input,
+            identities: crate::keys::Identities::discover(&crate::keys::ProcessEnv, keys.decryption_order.as_deref())?,
+            output: output_options(&IoArgs::default(), config.as_ref()),
+        })
+    }
+
+    pub fn target(&self) -> crate::rekey::Target<'_> {
+        crate::rekey::Target {
+            file: &self.name,
+            format: self.format,
+            identities: &self.identities,
+            env: &crate::keys::ProcessEnv,
+            output: self.output,
+        }
+    }
+
+    /// Replaces the file, unless `bytes` are what it holds (then its timestamp stays too).
+    pub fn write(&self, bytes: &[u8]) -> Result<(), Error> {
+        if bytes == &self.input[..] {
+            return Ok(());
+        }
+        io::write_file_atomic(&self.path, bytes)
+    }
+}

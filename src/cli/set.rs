@@ -4,39 +4,28 @@ use std::io::Read;
 
 use zeroize::Zeroizing;
 
-use super::args::{GlobalArgs, IoArgs, SetArgs};
-use super::inputs;
+use super::args::{GlobalArgs, SetArgs};
+use super::inputs::InPlaceFile;
 use crate::edit::{self, TreePath};
 use crate::error::Error;
-use crate::io::{self, Input};
-use crate::keys::{Identities, ProcessEnv};
-use crate::rekey::Target;
+use crate::io::Input;
 
 pub fn run(global: &GlobalArgs, args: &SetArgs) -> Result<(), Error> {
-    let config = inputs::load_config(global)?;
     let path = parse_path(&args.path)?;
     let value = edit::parse_value(&read_value(args)?)?;
-    let file = args.file.display().to_string();
-    let input = Input::File(args.file.clone()).read()?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
-    let target = Target {
-        file: &file,
-        format: inputs::format_of(&args.file, args.input_type.as_deref(), &input)?,
-        identities: &identities,
-        env: &ProcessEnv,
-        output: inputs::output_options(&IoArgs::default(), config.as_ref()),
-    };
-    let mut opened = edit::open(&input, &target, args.ignore_mac)?;
+    let file = InPlaceFile::read(global, &args.file, &args.change)?;
+    let target = file.target();
+    let mut opened = edit::open(&file.input, &target, args.change.ignore_mac)?;
     let mut plain = opened.take_plain();
     let changed = edit::set_value(&mut plain, &path, value)?;
     if !changed && args.idempotent {
         return Ok(());
     }
-    let output = edit::seal(&opened, plain, &target, !args.no_validate)?;
+    let output = edit::seal(&opened, plain, &target, !args.change.no_validate)?;
     for w in &output.warnings {
         super::warn(w);
     }
-    write_if_changed(&args.file, &input, &output.bytes)
+    file.write(&output.bytes)
 }
 
 /// A path for `set`/`unset`: a malformed one is sops's "invalid set format" (exit 7).
@@ -47,14 +36,6 @@ pub(super) fn parse_path(text: &str) -> Result<TreePath, Error> {
         },
         other => other,
     })
-}
-
-/// Replaces the file unless the result is byte-identical (then its timestamp stays too).
-pub(super) fn write_if_changed(path: &std::path::Path, before: &[u8], after: &[u8]) -> Result<(), Error> {
-    if before == after {
-        return Ok(());
-    }
-    io::write_file_atomic(path, after)
 }
 
 fn read_value(args: &SetArgs) -> Result<Zeroizing<String>, Error> {

@@ -7,9 +7,7 @@ use super::inputs;
 use crate::error::Error;
 use crate::formats::{self, Format};
 use crate::io::{self, Input};
-use crate::keys::age::AgeRecipient;
-use crate::keys::pgp::PgpRecipient;
-use crate::keys::{Identities, ProcessEnv, RecipientGroup};
+use crate::keys::{Identities, ProcessEnv};
 use crate::rekey::{self, Target};
 
 pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
@@ -36,24 +34,7 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
             config: config.path.clone(),
             file: name.clone(),
         })?;
-        let groups = rule
-            .key_groups()?
-            .iter()
-            .map(|g| {
-                Ok(RecipientGroup {
-                    age: g
-                        .age
-                        .iter()
-                        .map(|r| AgeRecipient::parse(r))
-                        .collect::<Result<_, Error>>()?,
-                    pgp: g
-                        .pgp
-                        .iter()
-                        .map(|r| PgpRecipient::parse(r))
-                        .collect::<Result<_, Error>>()?,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let groups = rule.recipient_groups()?;
         let target = Target {
             file: &name,
             format,

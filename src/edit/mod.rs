@@ -258,35 +258,13 @@ pub fn seal(opened: &Opened, plain: Tree<Plain>, target: &Target<'_>, validate_s
         doc.metadata = Some(node.clone());
     }
     let bytes = Zeroizing::new(formats::emit(target.format, &mut tree, target.format, target.output)?);
-    check_opens(&bytes, key, &mac, target)?;
+    crate::rekey::verify(&bytes, key, target)?;
     Ok(Output {
         bytes,
         format: target.format,
         warnings: warnings.clone(),
         notes: Vec::new(),
     })
-}
-
-/// The written file must read back and decrypt to the same MAC.
-fn check_opens(bytes: &[u8], key: &DataKey, mac: &str, target: &Target<'_>) -> Result<(), Error> {
-    let fail = |message: String| Error::Emit {
-        format: target.format.name(),
-        message: format!("{message} (this is a ksec bug; nothing was written)"),
-    };
-    let (tree, node) = formats::parse(target.format, bytes, target.file)
-        .and_then(|t| t.into_encrypted(target.file))
-        .map_err(|e| fail(e.to_string()))?;
-    let meta = Metadata::from_node(&node, target.file).map_err(|e| fail(e.to_string()))?;
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt(tree, key, selection, target.file).map_err(|e| fail(e.to_string()))?;
-    if decrypted.mac != mac {
-        return Err(fail("the written file does not hold the values it should".into()));
-    }
-    Ok(())
 }
 
 /// Sets the value at `path` in the first document (creating missing mappings on the way).
