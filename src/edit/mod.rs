@@ -267,15 +267,21 @@ pub fn seal(opened: &Opened, plain: Tree<Plain>, target: &Target<'_>, validate_s
     })
 }
 
+/// The first document's root (what sops's paths address), and the path's last step and the
+/// steps before it.
+fn first_root<'t, 'p>(
+    tree: &'t mut Tree<Plain>,
+    path: &'p TreePath,
+) -> Result<(&'t mut Mapping, &'p Step, &'p [Step]), Error> {
+    let (last, parents) = path.0.split_last().expect("a parsed path has a step");
+    let document = tree.documents.first_mut().ok_or_else(|| not_found(path, &path.0[0]))?;
+    Ok((&mut document.root, last, parents))
+}
+
 /// Sets the value at `path` in the first document (creating missing mappings on the way).
 /// Returns `false` when it already held that value.
 pub fn set_value(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
-    let root = &mut tree
-        .documents
-        .first_mut()
-        .ok_or_else(|| not_found(path, &path.0[0]))?
-        .root;
-    let (last, parents) = path.0.split_last().expect("a parsed path has a step");
+    let (root, last, parents) = first_root(tree, path)?;
     let mut current: &mut Node = &mut Node::Mapping(Mapping::default());
     let mut in_root = true;
     for step in parents {
@@ -362,12 +368,7 @@ pub fn unset_value(tree: &mut Tree<Plain>, path: &TreePath) -> Result<(), Error>
 }
 
 fn remove_at(tree: &mut Tree<Plain>, path: &TreePath) -> Result<bool, Error> {
-    let root = &mut tree
-        .documents
-        .first_mut()
-        .ok_or_else(|| not_found(path, &path.0[0]))?
-        .root;
-    let (last, parents) = path.0.split_last().expect("a parsed path has a step");
+    let (root, last, parents) = first_root(tree, path)?;
     let mut node: Option<&mut Node> = None;
     for step in parents {
         node = Some(match (node, step) {
@@ -445,6 +446,45 @@ mod tests {
         );
         assert_eq!(TreePath::parse("bad").unwrap_err().exit_code(), 91);
         assert_eq!(TreePath::parse("[x]").unwrap_err().exit_code(), 91);
+    }
+
+    fn tree(text: &str) -> Tree<Plain> {
+        formats::parse(Format::Yaml, text.as_bytes(), "t")
+            .unwrap()
+            .into_plain("t")
+            .unwrap()
+    }
+
+    fn data(tree: &Tree<Plain>) -> crate::tree::Data {
+        crate::tree::Data::from(&tree.documents[0].root)
+    }
+
+    #[test]
+    fn set_replaces_creates_and_reports_no_change() {
+        let mut t = tree("a:\n  b: 1\nlist:\n  - x\n  - y\n");
+        let path = |p| TreePath::parse(p).unwrap();
+        assert!(!set_value(&mut t, &path(r#"["a"]["b"]"#), Node::scalar(Value::Int(1))).unwrap());
+        assert!(set_value(&mut t, &path(r#"["a"]["b"]"#), Node::scalar(Value::Int(2))).unwrap());
+        assert!(set_value(&mut t, &path(r#"["new"]["deep"]"#), Node::scalar(Value::str("v"))).unwrap());
+        assert!(set_value(&mut t, &path(r#"["list"][1]"#), Node::scalar(Value::str("z"))).unwrap());
+        assert_eq!(
+            data(&t),
+            data(&tree("a:\n  b: 2\nlist:\n  - x\n  - z\nnew:\n  deep: v\n"))
+        );
+        let err = set_value(&mut t, &path(r#"["list"][5]"#), Node::scalar(Value::Null)).unwrap_err();
+        assert!(matches!(err, Error::PathNotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn unset_removes_entries_and_items_or_says_what_is_missing() {
+        let mut t = tree("a:\n  b: 1\n  c: 2\nlist:\n  - x\n  - y\n");
+        let path = |p| TreePath::parse(p).unwrap();
+        unset_value(&mut t, &path(r#"["a"]["b"]"#)).unwrap();
+        unset_value(&mut t, &path(r#"["list"][0]"#)).unwrap();
+        assert_eq!(data(&t), data(&tree("a:\n  c: 2\nlist:\n  - y\n")));
+        let err = unset_value(&mut t, &path(r#"["a"]["b"]"#)).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.to_string().contains("['b']"), "{err}");
     }
 
     #[test]
