@@ -160,6 +160,9 @@ pub enum Error {
     #[error("{file}: the key groups or the encryption rule changed differently on both sides of the merge")]
     MergeMetadata { file: String },
 
+    #[error("{file}: {message}")]
+    Environment { file: String, message: String },
+
     #[error("interrupted; nothing was written")]
     Interrupted { code: i32 },
 
@@ -205,6 +208,7 @@ impl Error {
             FileNotModified { .. } => exit::FILE_NOT_MODIFIED,
             MergeMetadata { .. } => exit::GENERIC,
             Interrupted { code } => *code,
+            Environment { .. } => exit::GENERIC,
             NoEditor { .. } | EditorFailed { .. } => exit::NO_EDITOR_FOUND,
         }
     }
@@ -243,6 +247,9 @@ impl Error {
             InvalidTreePath { .. } => "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'".into(),
             PathNotFound { .. } => {
                 "check the key names (they are case-sensitive); `unset --idempotent` accepts a missing key".into()
+            }
+            InvalidSetValue { message } if message.starts_with("invalid path") => {
+                "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'".into()
             }
             InvalidSetValue { .. } => "values are JSON: quote strings, e.g. '\"s3cret\"'".into(),
             MergeMetadata { .. } => "take one side's file (git checkout --ours FILE), apply the other side's \

@@ -423,7 +423,7 @@ pub fn environment(
     }
     let mut env = Vec::new();
     for entry in document.root.entries() {
-        let refuse = |message: &str| Error::UnsupportedDocument {
+        let refuse = |message: &str| Error::Environment {
             file: options.file.to_string(),
             message: format!("{message}: {}", entry.key),
         };

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::metadata::Metadata;
 use crate::ops::Output;
 use crate::rekey::Target;
+use crate::tree::{Data, Entry, Mapping, MappingItem, Node, Plain, SequenceItem, Tree};
 
 /// The encrypted versions of one file a merge starts from.
 pub struct Sides<'a> {
@@ -58,6 +59,12 @@ pub fn merge(
         }
         Err(text) => {
             let view = Zeroizing::new(text);
+            // Lines next to each other changed on the two sides (two keys of one Secret, say)
+            // conflict as lines but not as values.
+            if let Some(plain) = merge_by_keys(&prepared) {
+                let output = seal(&prepared.result_side, plain, target, validate_secrets)?;
+                return Ok(Merged::Clean(output));
+            }
             let conflicts = view.lines().filter(|l| l.starts_with("<<<<<<<")).count();
             Ok(Merged::Conflict {
                 view,
@@ -78,6 +85,10 @@ pub struct Prepared {
     pub base_view: Zeroizing<String>,
     pub ours_view: Zeroizing<String>,
     pub theirs_view: Zeroizing<String>,
+    /// The decrypted trees, for merging by keys.
+    base_plain: Option<Tree<Plain>>,
+    ours_plain: Tree<Plain>,
+    theirs_plain: Tree<Plain>,
     /// How to read the merged view back (that of the side the result is sealed with).
     pub reading: Reading,
     pub result_side: Opened,
@@ -140,6 +151,11 @@ pub fn prepare(sides: &Sides<'_>, target: &Target<'_>, decode_secrets: bool) -> 
     let ours_view = text(ours_view, "ours")?;
     let theirs_view = text(theirs_view, "theirs")?;
     let base_view = text(base_view, "base")?;
+    let (base_plain, ours_plain, theirs_plain) = (
+        base.as_ref().map(|b| b.plain.clone()),
+        ours.plain.clone(),
+        theirs.plain.clone(),
+    );
     let result_side = if use_theirs {
         keep_other_ivs(theirs, ours)
     } else {
@@ -149,6 +165,9 @@ pub fn prepare(sides: &Sides<'_>, target: &Target<'_>, decode_secrets: bool) -> 
         base_view,
         ours_view,
         theirs_view,
+        base_plain,
+        ours_plain,
+        theirs_plain,
         reading,
         result_side,
     })
@@ -166,6 +185,127 @@ fn use_theirs_settings(ours: &Metadata, theirs: &Metadata, base: Option<&Metadat
         Some(b) if same(theirs, b) => Ok(false),
         _ => Err(Error::MergeMetadata { file: file.to_string() }),
     }
+}
+
+/// Merges the decrypted trees value by value, when no value changed differently on the two
+/// sides: ours, with what only theirs changed (a value, a key added or removed) applied to it.
+/// `None` when the sides really conflict, or when theirs changed something this cannot carry
+/// over (its comments, a value turned from a scalar into a collection).
+fn merge_by_keys(prepared: &Prepared) -> Option<Tree<Plain>> {
+    let base = prepared.base_plain.as_ref()?;
+    let (ours, theirs) = (&prepared.ours_plain, &prepared.theirs_plain);
+    let count = base.documents.len();
+    if ours.documents.len() != count || theirs.documents.len() != count || comments(theirs) != comments(base) {
+        return None;
+    }
+    let mut merged = ours.clone();
+    for (d, document) in merged.documents.iter_mut().enumerate() {
+        merge_mappings(&base.documents[d].root, &mut document.root, &theirs.documents[d].root)?;
+    }
+    Some(merged)
+}
+
+fn merge_mappings(base: &Mapping, ours: &mut Mapping, theirs: &Mapping) -> Option<()> {
+    let mut removed = Vec::new();
+    for item in &mut ours.items {
+        let MappingItem::Entry(entry) = item else { continue };
+        match (base.get(&entry.key), theirs.get(&entry.key)) {
+            (Some(b), Some(t)) => merge_nodes(b, &mut entry.value, t)?,
+            // Theirs removed it: fine if ours left it as it was.
+            (Some(b), None) if same(b, &entry.value) => removed.push(entry.key.clone()),
+            (Some(_), None) => return None,
+            // Added on both sides: fine if the same.
+            (None, Some(t)) if same(t, &entry.value) => {}
+            (None, Some(_)) => return None,
+            (None, None) => {}
+        }
+    }
+    for key in removed {
+        ours.remove(&key);
+    }
+    let mut previous: Option<&str> = None;
+    for entry in theirs.entries() {
+        let key = entry.key.as_str();
+        if ours.get(key).is_none() {
+            match base.get(key) {
+                // Ours removed it: fine if theirs left it as it was.
+                Some(b) if same(b, &entry.value) => {}
+                Some(_) => return None,
+                // Added by theirs: after the entry it follows there.
+                None => {
+                    let at = previous
+                        .and_then(|p| {
+                            ours.items
+                                .iter()
+                                .position(|i| matches!(i, MappingItem::Entry(e) if e.key == p))
+                        })
+                        .map_or(ours.items.len(), |p| p + 1);
+                    let new = Entry::new(key, super::strip_layout(&entry.value));
+                    ours.items.insert(at, MappingItem::Entry(new));
+                }
+            }
+        }
+        previous = Some(key);
+    }
+    Some(())
+}
+
+fn merge_nodes(base: &Node, ours: &mut Node, theirs: &Node) -> Option<()> {
+    if same(theirs, base) || same(ours, theirs) {
+        return Some(());
+    }
+    if same(ours, base) {
+        return match (ours, theirs) {
+            (Node::Scalar(o), Node::Scalar(t)) => {
+                o.replace(t.value.clone());
+                Some(())
+            }
+            (Node::Mapping(o), Node::Mapping(t)) => match base {
+                Node::Mapping(b) => merge_mappings(b, o, t),
+                _ => None,
+            },
+            _ => None,
+        };
+    }
+    match (base, ours, theirs) {
+        (Node::Mapping(b), Node::Mapping(o), Node::Mapping(t)) => merge_mappings(b, o, t),
+        _ => None,
+    }
+}
+
+fn same(a: &Node, b: &Node) -> bool {
+    Data::from(a) == Data::from(b)
+}
+
+/// Every comment of a tree, in order.
+fn comments(tree: &Tree<Plain>) -> Vec<Zeroizing<String>> {
+    fn walk(node: &Node, out: &mut Vec<Zeroizing<String>>) {
+        match node {
+            Node::Scalar(_) => {}
+            Node::Mapping(m) => mapping(m, out),
+            Node::Sequence(s) => {
+                for item in &s.items {
+                    match item {
+                        SequenceItem::Node(n) => walk(n, out),
+                        SequenceItem::Comment(c) => out.push(c.text.clone()),
+                    }
+                }
+            }
+        }
+    }
+    fn mapping(m: &Mapping, out: &mut Vec<Zeroizing<String>>) {
+        for item in &m.items {
+            match item {
+                MappingItem::Entry(e) => walk(&e.value, out),
+                MappingItem::Comment(c) => out.push(c.text.clone()),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for document in &tree.documents {
+        mapping(&document.root, &mut out);
+    }
+    out
 }
 
 /// Lets values taken from `other` keep their ciphertext, when both sides share a data key.

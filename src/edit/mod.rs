@@ -133,18 +133,61 @@ pub fn render_extracted(
     if matches!(node, Node::Mapping(_)) {
         return Ok(Zeroizing::new(bytes));
     }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
     let value = match format {
-        Format::Yaml => text
-            .strip_prefix("v:")
-            .map(|v| v.trim_start_matches(' ').to_string())
-            .unwrap_or(text),
+        // `v: 1` or `v:` and the value's lines below it, one level in.
+        Format::Yaml => match text.strip_prefix("v:") {
+            Some(rest) if rest.starts_with(['\n', '\r']) => dedent(rest.trim_start_matches(['\n', '\r'])),
+            Some(rest) => rest.trim_start_matches(' ').to_string(),
+            None => text.to_string(),
+        },
+        // `{`, `<indent>"v": value` (its later lines one level in), `}`.
         Format::Json => {
-            let inner = text.trim().trim_start_matches('{').trim_end_matches('}').trim();
-            inner.split_once(": ").map(|(_, v)| v.to_string()).unwrap_or_default()
+            let inner = text.trim().trim_start_matches('{').trim_end_matches('}').trim_end();
+            let value = inner.split_once(": ").map(|(_, v)| v).unwrap_or_default();
+            dedent_after_first_line(value)
         }
     };
     Ok(Zeroizing::new(value.into_bytes()))
+}
+
+/// Lines with their common indentation removed.
+fn dedent(text: &str) -> String {
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    text.split_inclusive('\n')
+        .map(|l| {
+            if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start_matches([' ', '\t'])
+            }
+        })
+        .collect()
+}
+
+/// A value whose first line stands at the start and whose later lines are one level in (the
+/// level of its last line, the closing bracket).
+fn dedent_after_first_line(text: &str) -> String {
+    let Some((first, rest)) = text.split_once('\n') else {
+        return text.to_string();
+    };
+    let last = rest.lines().last().unwrap_or("");
+    let indent = last.len() - last.trim_start_matches([' ', '\t']).len();
+    let mut out = String::from(first);
+    for line in rest.split('\n') {
+        out.push('\n');
+        out.push_str(
+            line.get(indent..)
+                .filter(|_| line.starts_with(&last[..indent]))
+                .unwrap_or(line),
+        );
+    }
+    out
 }
 
 fn strip_layout(node: &Node) -> Node {

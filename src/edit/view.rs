@@ -37,7 +37,7 @@ impl View {
 }
 
 /// What [`read`] needs to know about the view it reads back.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Reading {
     /// Secret `data` values were shown decoded: encode them again.
     pub decoded: bool,
@@ -46,6 +46,10 @@ pub struct Reading {
     /// that needed quotes or a block for a value's text (or its decoded text) does not change
     /// how the encrypted file spells it.
     styles: StyleMap,
+    /// The `data` values as stored, by document and key: one whose content is unchanged keeps
+    /// its spelling (base64 wrapped over several lines, as `base64` writes it), and so its
+    /// ciphertext.
+    stored_data: HashMap<String, Zeroizing<String>>,
 }
 
 /// For each value of a decrypted file (by path), the style of its ciphertext in the file and
@@ -111,9 +115,10 @@ pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> 
     for doc in &mut tree.documents {
         doc.metadata = None;
     }
+    let stored_data = stored_data(&tree);
     let decoded = options.decode_secrets
         && options.format == Format::Yaml
-        && has_secret_data(&tree)
+        && !stored_data.is_empty()
         && kube::decode_secret_data(&mut tree);
     let body = Zeroizing::new(formats::emit(
         options.format,
@@ -127,9 +132,14 @@ pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> 
     }
     text.extend_from_slice(&body);
     let styles = style_map(plain, &body, options.format);
+    let stored_data = if decoded { stored_data } else { HashMap::new() };
     Ok(View {
         text,
-        reading: Reading { decoded, styles },
+        reading: Reading {
+            decoded,
+            styles,
+            stored_data,
+        },
     })
 }
 
@@ -137,13 +147,19 @@ pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> 
 /// `data` re-encoded when the view showed it decoded.
 pub fn read(text: &[u8], format: Format, reading: &Reading, file: &str) -> Result<Tree<Plain>, Error> {
     let body = strip_header(text);
-    let mut tree = formats::parse(format, body, file)?.into_plain(file)?;
+    let parsed = formats::parse(format, body, file).map_err(|error| {
+        // The header lines are comments: parsing the whole text gives the same error with the
+        // line numbers the editor shows.
+        formats::parse(format, text, file).err().unwrap_or(error)
+    })?;
+    let mut tree = parsed.into_plain(file)?;
     if reading.decoded {
         kube::encode_secret_data(&mut tree).map_err(|findings| Error::InvalidSecret {
             file: file.to_string(),
             findings: findings.iter().map(ToString::to_string).collect(),
         })?;
     }
+    restore_stored_data(&mut tree, &reading.stored_data);
     restore_file_styles(&mut tree, &reading.styles);
     Ok(tree)
 }
@@ -200,10 +216,15 @@ fn restore_styles(node: &mut Node, path: &mut String, styles: &HashMap<String, (
                 && origin.style == view_style
                 && file_style != view_style
             {
-                origin.style = file_style;
-                if !matches!(file_style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                let to_block = matches!(file_style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if !to_block {
                     origin.block_header = None;
+                } else if !matches!(view_style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    // The view's column was that of text after the key: indent the block the
+                    // way the file's indentation calls for.
+                    origin.content_column = origin.parent_column;
                 }
+                origin.style = file_style;
             }
         }
         Node::Mapping(m) => {
@@ -230,8 +251,56 @@ fn restore_styles(node: &mut Node, path: &mut String, styles: &HashMap<String, (
     }
 }
 
-fn has_secret_data(tree: &Tree<Plain>) -> bool {
-    tree.documents.iter().any(|d| secret_data(&d.root).is_some())
+/// Every Secret's `data` strings as stored, by document and key.
+fn stored_data(tree: &Tree<Plain>) -> HashMap<String, Zeroizing<String>> {
+    let mut stored = HashMap::new();
+    for (d, document) in tree.documents.iter().enumerate() {
+        let Some(data) = secret_data(&document.root) else {
+            continue;
+        };
+        for entry in data.entries() {
+            if let Some(crate::tree::Value::Str(text)) = entry.value.as_value() {
+                stored.insert(format!("{d}{SEP}{}", entry.key), text.clone());
+            }
+        }
+    }
+    stored
+}
+
+/// Gives re-encoded `data` values whose content did not change their stored spelling back.
+fn restore_stored_data(tree: &mut Tree<Plain>, stored: &HashMap<String, Zeroizing<String>>) {
+    if stored.is_empty() {
+        return;
+    }
+    for (d, document) in tree.documents.iter_mut().enumerate() {
+        if secret_data(&document.root).is_none() {
+            continue;
+        }
+        let Some(Node::Mapping(data)) = document.root.items.iter_mut().find_map(|item| match item {
+            MappingItem::Entry(e) if e.key == "data" => Some(&mut e.value),
+            _ => None,
+        }) else {
+            continue;
+        };
+        for item in &mut data.items {
+            let MappingItem::Entry(entry) = item else { continue };
+            let Node::Scalar(scalar) = &mut entry.value else {
+                continue;
+            };
+            let Some(original) = stored.get(&format!("{d}{SEP}{}", entry.key)) else {
+                continue;
+            };
+            let same_content = scalar.value.as_str().is_some_and(|encoded| {
+                original
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .eq(encoded.chars())
+            });
+            if same_content && scalar.value.as_str() != Some(original.as_str()) {
+                scalar.replace(crate::tree::Value::Str(original.clone()));
+            }
+        }
+    }
 }
 
 fn secret_data(root: &crate::tree::Mapping) -> Option<&crate::tree::Mapping> {
@@ -318,7 +387,7 @@ mod tests {
         let edited = "apiVersion: v1\nkind: Secret\ndata:\n  port: 5432\n  on: true\n  empty:\n";
         let reading = Reading {
             decoded: true,
-            styles: StyleMap::default(),
+            ..Reading::default()
         };
         let tree = read(edited.as_bytes(), Format::Yaml, &reading, "t").unwrap();
         let data = tree.documents[0].root.get("data").unwrap().as_mapping().unwrap();

@@ -380,9 +380,9 @@ impl<S: State> PatchWalker<'_, S> {
     /// go-yaml's rendering; its ciphertext then carries a `!!str` mark so it comes back plain.
     fn plain_string_would_be_quoted(&self, origin: &Origin) -> bool {
         let written = &self.source.text[origin.span.start..origin.span.end];
-        // Text that is not plain here (an editing view quoted it; the file had it plain) says
-        // nothing about how the plaintext was spelled.
-        !written.starts_with(['"', '\'', '|', '>'])
+        // Text that is not plain here (an editing view quoted or tagged it; the file had it
+        // plain) says nothing about how the plaintext was spelled.
+        !written.starts_with(['"', '\'', '|', '>', '!', '&', '*'])
             && !written.contains(['\n', '\r'])
             && render::canonical(&Value::str(written), &self.block_context(origin)) != written
     }

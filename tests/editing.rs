@@ -1,0 +1,1521 @@
+//! Everyday editing as a user drives it: `edit` with an editor, `set` and `unset`, `decrypt
+//! --extract`, `filestatus`, `exec-env` and `exec-file`, and the Git diff and merge drivers.
+//!
+//! Every test is a session in its own scratch directory with an empty home and its own
+//! XDG_RUNTIME_DIR, so it can check that ksec's private plaintext directories are gone
+//! afterwards. Editors are small shell scripts that do to the buffer what a person would
+//! (they get its path as `$1`). Every file ksec writes is decrypted by the real `sops` 3.11,
+//! MAC checked; how much of a file a change rewrites is measured with `git diff --numstat` in
+//! a throwaway repository. A missing sops fails the test under `CI` and skips it (with a
+//! note) otherwise.
+#![cfg(unix)]
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use common::{SAMPLE_RECIPIENT, sample_key, testdata};
+
+/// The sample Secret's password (`testdata/secret.enc.yaml`) and the one the tests set.
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "n3w-pa55";
+
+/// The certificate in the sample Secret's `data`, decoded.
+const CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+
+/// Exit codes, sops's where sops has one.
+const COULD_NOT_READ_INPUT: i32 = 2;
+const INVALID_SET_FORMAT: i32 = 7;
+const INVALID_SECRET: i32 = 30;
+const INVALID_TREE_PATH: i32 = 91;
+const FILE_NOT_MODIFIED: i32 = 200;
+const EDITOR_FAILED: i32 = 201;
+
+const PASSWORD_PATH: &str = r#"["stringData"]["password"]"#;
+
+// ---------------------------------------------------------------------------------------------
+// The session
+// ---------------------------------------------------------------------------------------------
+
+/// What a command did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    fn stdout_text(&self) -> String {
+        String::from_utf8(self.stdout.clone()).expect("UTF-8 stdout")
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    fn expect(&self, code: i32, what: &str) -> &Run {
+        assert_eq!(
+            self.code,
+            code,
+            "{what}: expected exit {code}, got {}\nstdout:\n{}\nstderr:\n{}",
+            self.code,
+            String::from_utf8_lossy(&self.stdout),
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `cmd` with stdin from /dev/null (never a terminal).
+fn run(cmd: &mut Command) -> Run {
+    run_with_stdin(cmd, None)
+}
+
+fn run_with_stdin(cmd: &mut Command, input: Option<&[u8]>) -> Run {
+    use std::io::Write;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    if let Some(input) = input {
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(input).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("command ends");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `cmd` (stdin /dev/null) and fails the test, killing it, if it takes longer than
+/// `limit`: a hang must be a failure, not a test run that never ends.
+fn run_within(cmd: &mut Command, limit: Duration) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("command starts");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("command ends");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// One user's scratch session with the real sops.
+struct Lab {
+    tmp: tempfile::TempDir,
+    sops: PathBuf,
+}
+
+impl Lab {
+    /// A fresh session, or `None` (after a note) when sops is missing outside CI.
+    fn new() -> Option<Lab> {
+        let sops = common::sops()?;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        for dir in ["work", "home", "runtime", "bin", "log"] {
+            fs::create_dir(tmp.path().join(dir)).expect("session dir");
+        }
+        Some(Lab { tmp, sops })
+    }
+
+    /// The working directory: every command runs here.
+    fn dir(&self) -> PathBuf {
+        self.tmp.path().join("work")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    /// ksec's XDG_RUNTIME_DIR, where its private directories go.
+    fn runtime(&self) -> PathBuf {
+        self.tmp.path().join("runtime")
+    }
+
+    /// A file outside the working directory where editor scripts leave what they saw.
+    fn log(&self, name: &str) -> PathBuf {
+        self.tmp.path().join("log").join(name)
+    }
+
+    fn read_log(&self, name: &str) -> String {
+        fs::read_to_string(self.log(name)).unwrap_or_else(|e| panic!("the script did not write log {name}: {e}"))
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir().join(name)
+    }
+
+    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        fs::write(&path, bytes).expect("write file");
+        path
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    }
+
+    fn read_string(&self, name: &str) -> String {
+        String::from_utf8(self.read(name)).expect("UTF-8 file")
+    }
+
+    /// Copies `testdata/<from>` to `work/<to>`.
+    fn copy_testdata(&self, from: &str, to: &str) {
+        fs::copy(testdata(from), self.path(to)).expect("copy testdata");
+    }
+
+    /// An executable `/bin/sh` script in `bin/`: an editor, or a command for exec-*.
+    fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.tmp.path().join("bin").join(name);
+        fs::write(&path, format!("#!/bin/sh\n{body}")).expect("write script");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod script");
+        path
+    }
+
+    /// `ksec` in the working directory with the sample identity, the session's runtime
+    /// directory and no editor of the developer's.
+    fn ksec(&self) -> Command {
+        let mut cmd = common::ksec(&self.home());
+        cmd.current_dir(self.dir())
+            .env("SOPS_AGE_KEY_FILE", sample_key())
+            .env("XDG_RUNTIME_DIR", self.runtime())
+            .env_remove("EDITOR")
+            .env_remove("VISUAL");
+        cmd
+    }
+
+    /// `ksec edit ARGS` with `editor` as $EDITOR and stdin from /dev/null.
+    fn edit(&self, editor: &Path, args: &[&str]) -> Run {
+        run(self.ksec().env("EDITOR", editor).arg("edit").args(args))
+    }
+
+    fn sops(&self) -> Command {
+        let mut cmd = common::sops_cmd(&self.sops, &self.home());
+        cmd.current_dir(self.dir()).env("SOPS_AGE_KEY_FILE", sample_key());
+        cmd
+    }
+
+    /// The real sops decrypts `name` (checking its MAC): returns the plaintext.
+    fn assert_sops_decrypts(&self, name: &str) -> String {
+        let out = run(self.sops().args(["decrypt", name]));
+        out.expect(0, &format!("sops decrypt {name}"));
+        out.stdout_text()
+    }
+
+    fn ksec_decrypt(&self, name: &str) -> String {
+        let out = run(self.ksec().args(["decrypt", name]));
+        out.expect(0, &format!("ksec decrypt {name}"));
+        out.stdout_text()
+    }
+
+    fn extract(&self, name: &str, path: &str) -> Vec<u8> {
+        let out = run(self.ksec().args(["decrypt", "--extract", path, name]));
+        out.expect(0, &format!("ksec decrypt --extract {path} {name}"));
+        out.stdout
+    }
+
+    /// `ksec encrypt --age SAMPLE` of `work/<plain_name>` into `work/<enc_name>`.
+    fn encrypt(&self, plain_name: &str, plain: &str, enc_name: &str) {
+        self.write(plain_name, plain);
+        let out = run(self.ksec().args(["encrypt", "--age", SAMPLE_RECIPIENT, plain_name]));
+        out.expect(0, "ksec encrypt");
+        self.write(enc_name, &out.stdout);
+    }
+
+    /// `git` in the working directory, away from the developer's Git config, with the built
+    /// ksec on PATH (for the drivers) and the sample identity (for ksec run by Git).
+    fn git(&self) -> Command {
+        let mut cmd = Command::new("git");
+        common::isolate(&mut cmd, &self.home());
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_ksec")).parent().expect("binary dir");
+        let path = std::env::join_paths(
+            std::iter::once(bin_dir.to_path_buf())
+                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        )
+        .expect("PATH");
+        cmd.current_dir(self.dir())
+            .env("PATH", path)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("SOPS_AGE_KEY_FILE", sample_key())
+            .env("XDG_RUNTIME_DIR", self.runtime())
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE");
+        cmd
+    }
+
+    fn git_ok(&self, args: &[&str]) -> String {
+        let out = run(self.git().args(args));
+        out.expect(0, &format!("git {}", args.join(" ")));
+        out.stdout_text()
+    }
+
+    /// A repository on `main` holding everything in the working directory, committed.
+    fn init_repo(&self) {
+        self.git_ok(&["init", "-q", "-b", "main"]);
+        self.git_ok(&["config", "user.email", "dev@example.com"]);
+        self.git_ok(&["config", "user.name", "Dev"]);
+        self.commit_all("initial");
+    }
+
+    fn commit_all(&self, message: &str) {
+        self.git_ok(&["add", "-A"]);
+        self.git_ok(&["commit", "-q", "-m", message]);
+    }
+
+    /// `added\tdeleted` for `name` against the index, without textconv; empty when unchanged.
+    fn numstat(&self, name: &str) -> String {
+        let out = self.git_ok(&["diff", "--no-textconv", "--numstat", "--", name]);
+        out.strip_suffix(&format!("\t{name}\n")).unwrap_or(&out).to_string()
+    }
+
+    /// What is left in the runtime directory (ksec's private directories are `.ksec-*`).
+    fn leftovers(&self) -> Vec<String> {
+        fs::read_dir(self.runtime())
+            .expect("list runtime dir")
+            .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn assert_no_leftovers(&self, what: &str) {
+        assert_eq!(self.leftovers(), Vec::<String>::new(), "{what} left plaintext behind");
+    }
+}
+
+/// An editor that runs `sed -i EXPR` on the buffer.
+fn sed_editor(lab: &Lab, name: &str, expr: &str) -> PathBuf {
+    lab.script(name, &format!("sed -i '{expr}' \"$1\"\n"))
+}
+
+/// An editor that copies the buffer to log `name` and changes nothing.
+fn viewer(lab: &Lab, name: &str) -> PathBuf {
+    lab.script(
+        &format!("view-{name}"),
+        &format!("cp \"$1\" '{}'\n", lab.log(name).display()),
+    )
+}
+
+/// The one line of `text` starting with `prefix`, for pointing at one ciphertext.
+fn line_starting<'a>(text: &'a str, prefix: &str) -> &'a str {
+    let mut found = text.lines().filter(|l| l.starts_with(prefix));
+    let line = found
+        .next()
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{text}"));
+    assert!(found.next().is_none(), "several lines start {prefix:?}");
+    line
+}
+
+/// Splits a view into its `# ksec:` header lines (which must all come first) and the rest.
+fn split_header(view: &str) -> (Vec<&str>, String) {
+    let header: Vec<&str> = view.lines().take_while(|l| l.starts_with("# ksec:")).collect();
+    let body: String = view.split_inclusive('\n').skip(header.len()).collect();
+    assert!(
+        !body.lines().any(|l| l.starts_with("# ksec:")),
+        "header lines after the body starts:\n{view}"
+    );
+    (header, body)
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    fs::metadata(path).expect("stat").modified().expect("mtime")
+}
+
+/// Sets `path`'s mtime to an old time, so that a rewrite cannot keep it by chance.
+fn age_file(path: &Path) -> SystemTime {
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open")
+        .set_modified(old)
+        .expect("set mtime");
+    old
+}
+
+/// Waits until the wall clock is in a later second than when it was called, so that a file
+/// written before gets a different `lastmodified` from one written after.
+fn next_second() {
+    let now = || {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    };
+    let start = now();
+    while now() == start {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `testdata/secret.yaml`, the sample Secret in clear as ksec decrypts it.
+fn sample_plain() -> String {
+    fs::read_to_string(testdata("secret.yaml")).expect("read testdata/secret.yaml")
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec edit
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn edit_of_one_value_rewrites_three_lines_and_sops_decrypts_the_rest_unchanged() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    assert_eq!(sops_before.matches(PASSWORD).count(), 1);
+
+    let editor = sed_editor(&lab, "change-password", &format!("s/{PASSWORD}/{NEW_PASSWORD}/"));
+    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+
+    // The value's line, `lastmodified` and `mac`: every other ciphertext is kept.
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    assert_eq!(
+        lab.assert_sops_decrypts("db.enc.yaml"),
+        sops_before.replace(PASSWORD, NEW_PASSWORD)
+    );
+    assert_eq!(
+        lab.ksec_decrypt("db.enc.yaml"),
+        sample_plain().replace(PASSWORD, NEW_PASSWORD)
+    );
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_gives_the_editor_a_0600_file_named_like_the_original_in_a_private_dir_removed_after() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let log = lab.log("buffer.log");
+    // Records the buffer's path and modes, and leaves a swap file next to it as vim would.
+    let editor = lab.script(
+        "record",
+        &format!(
+            "log='{}'\nprintf '%s\\n' \"$1\" > \"$log\"\nls -ld \"$(dirname \"$1\")\" >> \"$log\"\n\
+             ls -ld \"$1\" >> \"$log\"\ntouch \"$1.swp\"\n",
+            log.display()
+        ),
+    );
+    lab.edit(&editor, &["db.enc.yaml"]).expect(FILE_NOT_MODIFIED, "edit");
+
+    let seen = lab.read_log("buffer.log");
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(lines.len(), 3, "{seen}");
+    let buffer = Path::new(lines[0]);
+    let dir = buffer.parent().expect("buffer dir");
+    assert_eq!(buffer.file_name().expect("name"), "db.enc.yaml");
+    assert_eq!(
+        dir.parent(),
+        Some(lab.runtime().as_path()),
+        "not in XDG_RUNTIME_DIR: {seen}"
+    );
+    let dir_name = dir.file_name().expect("dir name").to_string_lossy();
+    assert!(dir_name.starts_with(".ksec-"), "{dir_name}");
+    assert!(lines[1].starts_with("drwx------ "), "directory mode: {}", lines[1]);
+    assert!(lines[2].starts_with("-rw------- "), "buffer mode: {}", lines[2]);
+
+    assert!(!buffer.exists() && !dir.exists(), "{} is still there", dir.display());
+    lab.assert_no_leftovers("edit");
+    assert_eq!(lab.read("db.enc.yaml"), original);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn edit_without_a_runtime_dir_keeps_the_buffer_in_dev_shm() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let editor = lab.script(
+        "where",
+        &format!("printf '%s\\n' \"$1\" > '{}'\n", lab.log("where.log").display()),
+    );
+    let tmpdir = lab.tmp.path().join("tmp");
+    fs::create_dir(&tmpdir).expect("tmp dir");
+    let out = run(lab
+        .ksec()
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("TMPDIR", &tmpdir)
+        .env("EDITOR", &editor)
+        .args(["edit", "db.enc.yaml"]));
+    out.expect(FILE_NOT_MODIFIED, "edit");
+    let buffer = PathBuf::from(lab.read_log("where.log").trim_end());
+    let dir = buffer.parent().expect("buffer dir");
+    // Memory-backed when the system has a usable /dev/shm; the temp dir otherwise.
+    let base = if tempfile::tempdir_in("/dev/shm").is_ok() {
+        PathBuf::from("/dev/shm")
+    } else {
+        tmpdir.clone()
+    };
+    assert_eq!(dir.parent(), Some(base.as_path()), "{}", buffer.display());
+    assert!(!dir.exists(), "{} is still there", dir.display());
+    assert_eq!(fs::read_dir(&tmpdir).expect("list tmp").count(), 0);
+}
+
+#[test]
+fn edit_runs_sops_editor_before_editor_split_like_a_shell() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let log = lab.log("args.log");
+    let recorder = lab.script(
+        "my editor",
+        &format!("printf '%s\\n' \"$#\" \"$@\" > '{}'\n", log.display()),
+    );
+    let wrong = lab.script("wrong-editor", "exit 1\n");
+    let quoted = format!("'{}' --wait 'two words'", recorder.display());
+
+    let out = run(lab
+        .ksec()
+        .env("SOPS_EDITOR", &quoted)
+        .env("EDITOR", &wrong)
+        .args(["edit", "db.enc.yaml"]));
+    out.expect(FILE_NOT_MODIFIED, "edit with SOPS_EDITOR");
+    let args = lab.read_log("args.log");
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args[..3], ["3", "--wait", "two words"]);
+    assert!(args[3].ends_with("/db.enc.yaml"), "{args:?}");
+
+    // An empty SOPS_EDITOR does not count: EDITOR is used.
+    fs::remove_file(&log).expect("rm log");
+    let out = run(lab
+        .ksec()
+        .env("SOPS_EDITOR", "")
+        .env("EDITOR", format!("'{}' -f", recorder.display()))
+        .args(["edit", "db.enc.yaml"]));
+    out.expect(FILE_NOT_MODIFIED, "edit with EDITOR");
+    let args = lab.read_log("args.log");
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args[..2], ["2", "-f"]);
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_without_changes_exits_200_and_leaves_the_file_alone() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let old = age_file(&lab.path("db.enc.yaml"));
+    let editor = lab.script("do-nothing", "exit 0\n");
+    let out = lab.edit(&editor, &["db.enc.yaml"]);
+    out.expect(FILE_NOT_MODIFIED, "edit");
+    assert!(
+        out.stderr.contains("db.enc.yaml has not been modified"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab.read("db.enc.yaml"), original);
+    assert_eq!(mtime(&lab.path("db.enc.yaml")), old);
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_to_invalid_yaml_without_a_terminal_exits_2_and_keeps_the_file() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let editor = lab.script("break-yaml", "printf 'key: [unclosed\\n' >> \"$1\"\n");
+    let out = lab.edit(&editor, &["db.enc.yaml"]);
+    out.expect(COULD_NOT_READ_INPUT, "edit");
+    assert!(
+        out.stderr.contains("cannot parse db.enc.yaml") && out.stderr.contains(" as YAML: "),
+        "the error names the file: {}",
+        out.stderr
+    );
+    assert_eq!(lab.read("db.enc.yaml"), original);
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_parse_error_gives_the_line_number_the_editor_shows() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    // Counts the buffer's lines (the `# ksec:` header included, as the editor shows them),
+    // then breaks the line after the last one.
+    let editor = lab.script(
+        "break-last-line",
+        &format!(
+            "wc -l < \"$1\" > '{}'\nprintf 'key: [unclosed\\n' >> \"$1\"\n",
+            lab.log("lines.log").display()
+        ),
+    );
+    let out = lab.edit(&editor, &["db.enc.yaml"]);
+    out.expect(COULD_NOT_READ_INPUT, "edit");
+    let broken_line = lab.read_log("lines.log").trim().parse::<usize>().expect("line count") + 1;
+    assert!(
+        out.stderr.contains(&format!("at line {broken_line} column 6")),
+        "the user is pointed at line {broken_line} of the buffer, where `[` is unclosed:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    // Both change the buffer first: a failed editor's buffer is never saved.
+    let cases = [
+        ("crash", "kill -SEGV $$\n", "killed by signal 11"),
+        ("fail", "exit 3\n", "exited with status 3"),
+    ];
+    for (name, end, message) in cases {
+        let editor = lab.script(name, &format!("sed -i 's/{PASSWORD}/{NEW_PASSWORD}/' \"$1\"\n{end}"));
+        let out = lab.edit(&editor, &["db.enc.yaml"]);
+        out.expect(EDITOR_FAILED, name);
+        assert!(out.stderr.contains(message), "{name}: {}", out.stderr);
+        assert_eq!(lab.read("db.enc.yaml"), original, "{name}");
+        lab.assert_no_leftovers(name);
+    }
+}
+
+#[test]
+fn edit_terminated_while_the_editor_runs_exits_143_and_removes_the_buffer() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let log = lab.log("started.log");
+    // The editor records its pid and buffer, then waits (as `exec`, so its pid is sleep's).
+    let editor = lab.script(
+        "slow",
+        &format!(
+            "printf '%s\\n%s\\n' \"$$\" \"$1\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\nexec sleep 30\n",
+            log.display()
+        ),
+    );
+    let mut child = lab
+        .ksec()
+        .env("EDITOR", &editor)
+        .args(["edit", "db.enc.yaml"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksec starts");
+    let start = Instant::now();
+    while !log.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "the editor never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let seen = lab.read_log("started.log");
+    let (editor_pid, buffer) = seen.trim_end().split_once('\n').expect("pid and path");
+    run(Command::new("kill").args(["-TERM", &child.id().to_string()])).expect(0, "kill ksec");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = Command::new("kill").args(["-KILL", editor_pid]).status();
+            panic!("ksec did not end after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let editor_alive = Command::new("kill")
+        .args(["-0", editor_pid])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill -0")
+        .success();
+    if editor_alive {
+        let _ = Command::new("kill").args(["-KILL", editor_pid]).status();
+    }
+    // SIGTERM is passed on to the editor, and ksec exits 128 + 15 as a shell would report it.
+    assert_eq!(status.code(), Some(143));
+    assert!(!editor_alive, "the editor was left running");
+    assert!(!Path::new(buffer).exists());
+    assert_eq!(lab.read("db.enc.yaml"), original);
+    lab.assert_no_leftovers("the interrupted edit");
+}
+
+#[test]
+fn edit_shows_secret_data_decoded_under_a_ksec_header_and_raw_as_stored() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let viewer = viewer(&lab, "view.yaml");
+    lab.edit(&viewer, &["db.enc.yaml"]).expect(FILE_NOT_MODIFIED, "edit");
+    let view = lab.read_log("view.yaml");
+    let (header, body) = split_header(&view);
+    assert!(!header.is_empty(), "no `# ksec:` header:\n{view}");
+    assert!(
+        header.iter().any(|l| l.contains("decoded")),
+        "the header says why: {header:?}"
+    );
+    // Everything as in the file, but the PEM as text in a block instead of base64.
+    let ca_line = line_starting(&sample_plain(), "  ca.crt: ").to_string();
+    let decoded = format!(
+        "  ca.crt: |\n{}",
+        CA_PEM.lines().map(|l| format!("    {l}\n")).collect::<String>()
+    );
+    assert_eq!(body, sample_plain().replace(&format!("{ca_line}\n"), &decoded));
+
+    let out = lab.edit(&viewer, &["--raw", "db.enc.yaml"]);
+    out.expect(FILE_NOT_MODIFIED, "edit --raw");
+    assert_eq!(
+        lab.read_log("view.yaml"),
+        sample_plain(),
+        "--raw: data as stored, no header"
+    );
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_shows_binary_data_as_binary_and_keeps_it_when_another_value_changes() {
+    let Some(lab) = Lab::new() else { return };
+    let bytes = [0xff_u8, 0xfe, 0x00, 0x01];
+    let bin = BASE64.encode(bytes);
+    lab.encrypt(
+        "bin.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bin\ntype: Opaque\ndata:\n  bin: {bin}\n  txt: aGVsbG8=\n"
+        ),
+        "bin.enc.yaml",
+    );
+    let before = lab.read_string("bin.enc.yaml");
+    let log = lab.log("view.yaml");
+    let editor = lab.script(
+        "hello-world",
+        &format!(
+            "cp \"$1\" '{}'\nsed -i 's/^  txt: hello$/  txt: world/' \"$1\"\n",
+            log.display()
+        ),
+    );
+    lab.edit(&editor, &["bin.enc.yaml"]).expect(0, "edit");
+    let (_, body) = split_header(&lab.read_log("view.yaml"));
+    assert_eq!(
+        body,
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bin\ntype: Opaque\ndata:\n  bin: !!binary {bin}\n  txt: hello\n"
+        )
+    );
+    let after = lab.read_string("bin.enc.yaml");
+    assert_eq!(line_starting(&after, "  bin: "), line_starting(&before, "  bin: "));
+    assert_ne!(line_starting(&after, "  txt: "), line_starting(&before, "  txt: "));
+    lab.assert_sops_decrypts("bin.enc.yaml");
+    let sops_txt = run(lab
+        .sops()
+        .args(["decrypt", "--extract", r#"["data"]["txt"]"#, "bin.enc.yaml"]));
+    assert_eq!(
+        sops_txt.expect(0, "sops --extract").stdout,
+        BASE64.encode("world").as_bytes()
+    );
+    assert_eq!(lab.extract("bin.enc.yaml", r#"["data"]["bin"]"#), bin.as_bytes());
+}
+
+#[test]
+fn edit_of_a_decoded_certificate_saves_it_base64_encoded_in_three_lines() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let editor = sed_editor(&lab, "edit-pem", "s/^    MIIBfake$/    MIIBedited/");
+    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    let expected = BASE64.encode(CA_PEM.replace("MIIBfake", "MIIBedited"));
+    let ca_path = r#"["data"]["ca.crt"]"#;
+    assert_eq!(
+        String::from_utf8(lab.extract("db.enc.yaml", ca_path)).unwrap(),
+        expected
+    );
+    let by_sops = run(lab.sops().args(["decrypt", "--extract", ca_path, "db.enc.yaml"]));
+    assert_eq!(by_sops.expect(0, "sops --extract").stdout_text(), expected);
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_of_one_value_keeps_a_line_wrapped_base64_data_value_as_stored() {
+    let Some(lab) = Lab::new() else { return };
+    // `base64` wraps at 76 columns; Kubernetes accepts the line breaks.
+    let wrapped: String = BASE64
+        .encode("x".repeat(120))
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("    {}\n", std::str::from_utf8(c).unwrap()))
+        .collect();
+    lab.encrypt(
+        "w.yaml",
+        &format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: w\ntype: Opaque\ndata:\n  wrapped: |\n{wrapped}  txt: aGVsbG8=\n"),
+        "w.enc.yaml",
+    );
+    let before = lab.read_string("w.enc.yaml");
+    let sops_before = lab.assert_sops_decrypts("w.enc.yaml");
+    let editor = sed_editor(&lab, "hello-world", "s/^  txt: hello$/  txt: world/");
+    lab.edit(&editor, &["w.enc.yaml"]).expect(0, "edit");
+    let after = lab.read_string("w.enc.yaml");
+    // The value nobody touched keeps its ciphertext (the line under `wrapped: |`).
+    let value_line = |text: &str| {
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("  wrapped: "))
+            .expect("wrapped");
+        format!("{}\n{}", lines[at], lines[at + 1])
+    };
+    assert_eq!(value_line(&after), value_line(&before), "`wrapped` was re-encrypted");
+    assert_eq!(
+        lab.assert_sops_decrypts("w.enc.yaml"),
+        sops_before.replace("txt: aGVsbG8=", &format!("txt: {}", BASE64.encode("world")))
+    );
+}
+
+#[test]
+fn edit_adding_a_string_data_key_encrypts_it() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let editor = sed_editor(
+        &lab,
+        "add-key",
+        "s/^  username: payments$/&\\n  token: brand-new-token/",
+    );
+    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+    // One new line, `lastmodified` and `mac`.
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t2");
+    let file = lab.read_string("db.enc.yaml");
+    assert!(!file.contains("brand-new-token"));
+    assert!(line_starting(&file, "  token: ").starts_with("  token: ENC[AES256_GCM,data:"));
+    assert!(
+        lab.assert_sops_decrypts("db.enc.yaml")
+            .contains("\n    token: brand-new-token\n")
+    );
+}
+
+#[test]
+fn edit_of_a_new_file_starts_from_a_template_and_encrypts_it() {
+    let Some(lab) = Lab::new() else { return };
+    let log = lab.log("template.yaml");
+    let editor = lab.script(
+        "fill-template",
+        &format!(
+            "cp \"$1\" '{}'\nsed -i 's/change-me/s3cret-value/' \"$1\"\n",
+            log.display()
+        ),
+    );
+    lab.edit(&editor, &["--age", SAMPLE_RECIPIENT, "new.enc.yaml"])
+        .expect(0, "edit");
+
+    let template =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: example\ntype: Opaque\nstringData:\n  password: change-me\n";
+    let view = lab.read_log("template.yaml");
+    let (header, body) = split_header(&view);
+    assert!(!header.is_empty(), "no `# ksec:` header:\n{view}");
+    assert_eq!(body, template);
+
+    let file = lab.read_string("new.enc.yaml");
+    assert!(!file.contains("# ksec") && !file.contains("s3cret-value"), "{file}");
+    assert!(file.contains(&format!("- recipient: {SAMPLE_RECIPIENT}\n")), "{file}");
+    assert_eq!(
+        lab.ksec_decrypt("new.enc.yaml"),
+        template.replace("change-me", "s3cret-value")
+    );
+    assert!(
+        lab.assert_sops_decrypts("new.enc.yaml")
+            .contains("\n    password: s3cret-value\n")
+    );
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_of_a_new_file_left_as_the_template_creates_nothing() {
+    let Some(lab) = Lab::new() else { return };
+    let editor = lab.script("do-nothing", "exit 0\n");
+    let out = lab.edit(&editor, &["--age", SAMPLE_RECIPIENT, "new.enc.yaml"]);
+    out.expect(FILE_NOT_MODIFIED, "edit");
+    assert!(!lab.path("new.enc.yaml").exists());
+    assert_eq!(fs::read_dir(lab.dir()).expect("list").count(), 0);
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
+fn edit_to_an_invalid_secret_exits_30_without_a_terminal_and_no_validate_saves_it() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let original = lab.read("db.enc.yaml");
+    // A TLS Secret needs tls.crt and tls.key, which this one has not.
+    let editor = sed_editor(&lab, "make-tls", "s#^type: Opaque$#type: kubernetes.io/tls#");
+    let out = lab.edit(&editor, &["db.enc.yaml"]);
+    out.expect(INVALID_SECRET, "edit");
+    assert!(
+        out.stderr.contains("tls.crt") && out.stderr.contains("tls.key"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab.read("db.enc.yaml"), original);
+    lab.assert_no_leftovers("edit");
+
+    lab.edit(&editor, &["--no-validate", "db.enc.yaml"])
+        .expect(0, "edit --no-validate");
+    // The `type` line (in clear), `lastmodified` and `mac`.
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    assert!(
+        lab.assert_sops_decrypts("db.enc.yaml")
+            .contains("\ntype: kubernetes.io/tls\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec set and unset
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn set_of_one_value_rewrites_three_lines_where_sops_set_rewrites_most_of_the_file() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.copy_testdata("secret.enc.yaml", "by-sops.enc.yaml");
+    lab.init_repo();
+    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    let value = format!("\"{NEW_PASSWORD}\"");
+
+    run(lab.ksec().args(["set", "db.enc.yaml", PASSWORD_PATH, &value])).expect(0, "ksec set");
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    let ours = lab.assert_sops_decrypts("db.enc.yaml");
+    assert_eq!(ours, sops_before.replace(PASSWORD, NEW_PASSWORD));
+
+    // sops re-indents this 2-space file to its own 4 spaces: 27 of its 36 lines (measured
+    // with sops 3.11). Same plaintext, many more changed lines.
+    run(lab.sops().args(["set", "by-sops.enc.yaml", PASSWORD_PATH, &value])).expect(0, "sops set");
+    let sops_numstat = lab.numstat("by-sops.enc.yaml");
+    let (added, deleted) = sops_numstat.split_once('\t').expect("numstat");
+    let (added, deleted): (usize, usize) = (added.parse().unwrap(), deleted.parse().unwrap());
+    assert!(added > 3 && deleted > 3, "sops set changed only {sops_numstat}");
+    assert_eq!(lab.assert_sops_decrypts("by-sops.enc.yaml"), ours);
+}
+
+#[test]
+fn set_on_a_file_sops_wrote_rewrites_three_lines_like_sops_set() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.yaml", "plain.yaml");
+    let out = run(lab.sops().args([
+        "encrypt",
+        "--age",
+        SAMPLE_RECIPIENT,
+        "--encrypted-regex",
+        "^(data|stringData)$",
+        "plain.yaml",
+    ]));
+    lab.write("db.enc.yaml", &out.expect(0, "sops encrypt").stdout);
+    fs::copy(lab.path("db.enc.yaml"), lab.path("by-sops.enc.yaml")).expect("copy");
+    fs::remove_file(lab.path("plain.yaml")).expect("rm");
+    lab.init_repo();
+    // So that `lastmodified` changes, as it would for any edit made later than the encryption.
+    next_second();
+    let value = format!("\"{NEW_PASSWORD}\"");
+    run(lab.ksec().args(["set", "db.enc.yaml", PASSWORD_PATH, &value])).expect(0, "ksec set");
+    run(lab.sops().args(["set", "by-sops.enc.yaml", PASSWORD_PATH, &value])).expect(0, "sops set");
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    assert_eq!(lab.numstat("by-sops.enc.yaml"), "3\t3");
+    assert_eq!(
+        lab.assert_sops_decrypts("db.enc.yaml"),
+        lab.assert_sops_decrypts("by-sops.enc.yaml")
+    );
+}
+
+#[test]
+fn set_of_the_value_already_there_leaves_the_file_byte_identical() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let old = age_file(&lab.path("db.enc.yaml"));
+    let same = format!("\"{PASSWORD}\"");
+    for flags in [&["--idempotent"][..], &[][..]] {
+        let out = run(lab
+            .ksec()
+            .arg("set")
+            .args(flags)
+            .args(["db.enc.yaml", PASSWORD_PATH, &same]));
+        out.expect(0, &format!("set {flags:?}"));
+        assert_eq!(lab.read("db.enc.yaml"), original, "set {flags:?}");
+        assert_eq!(mtime(&lab.path("db.enc.yaml")), old, "set {flags:?} rewrote the file");
+    }
+}
+
+#[test]
+fn set_of_a_new_key_adds_it_encrypted() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let path = r#"["stringData"]["token"]"#;
+    run(lab.ksec().args(["set", "db.enc.yaml", path, r#""tok-123""#])).expect(0, "set");
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t2");
+    let file = lab.read_string("db.enc.yaml");
+    assert!(line_starting(&file, "  token: ").starts_with("  token: ENC[AES256_GCM,data:"));
+    assert_eq!(lab.extract("db.enc.yaml", path), b"tok-123");
+    assert!(
+        lab.assert_sops_decrypts("db.enc.yaml")
+            .contains("\n    token: tok-123\n")
+    );
+}
+
+#[test]
+fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let cases = [
+        (PASSWORD_PATH, "unquoted", "not valid JSON"),
+        (r#"["stringData"["password"]"#, r#""x""#, "invalid path"),
+        ("stringData.password", r#""x""#, "invalid path"),
+    ];
+    for (path, value, message) in cases {
+        let out = run(lab.ksec().args(["set", "db.enc.yaml", path, value]));
+        out.expect(INVALID_SET_FORMAT, &format!("set {path} {value}"));
+        assert!(out.stderr.contains(message), "{path} {value}: {}", out.stderr);
+        assert_eq!(lab.read("db.enc.yaml"), original);
+    }
+}
+
+#[test]
+fn set_reads_the_value_from_stdin_or_from_a_file() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let out = run_with_stdin(
+        lab.ksec().args(["set", "--value-stdin", "db.enc.yaml", PASSWORD_PATH]),
+        Some(br#""from-stdin""#),
+    );
+    out.expect(0, "set --value-stdin");
+    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), b"from-stdin");
+
+    let value_file = lab.log("value.json");
+    fs::write(&value_file, "\"from-file\"\n").expect("write value");
+    let out = run(lab
+        .ksec()
+        .args(["set", "--value-file", "db.enc.yaml", PASSWORD_PATH])
+        .arg(&value_file));
+    out.expect(0, "set --value-file");
+    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), b"from-file");
+    assert!(
+        lab.assert_sops_decrypts("db.enc.yaml")
+            .contains("\n    password: from-file\n")
+    );
+}
+
+#[test]
+fn unset_of_a_key_removes_its_line() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    run(lab.ksec().args(["unset", "db.enc.yaml", r#"["stringData"]["port"]"#])).expect(0, "unset");
+    // `port`'s line is removed; `lastmodified` and `mac` are replaced: 2 added, 3 deleted.
+    assert_eq!(lab.numstat("db.enc.yaml"), "2\t3");
+    assert_eq!(
+        lab.assert_sops_decrypts("db.enc.yaml"),
+        sops_before.replace("    port: \"5432\"\n", "")
+    );
+}
+
+#[test]
+fn unset_of_a_missing_key_exits_1_unless_idempotent() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let old = age_file(&lab.path("db.enc.yaml"));
+    let missing = r#"["stringData"]["nope"]"#;
+    let out = run(lab.ksec().args(["unset", "db.enc.yaml", missing]));
+    out.expect(1, "unset of a missing key");
+    assert!(out.stderr.contains("no key or index"), "{}", out.stderr);
+    run(lab.ksec().args(["unset", "--idempotent", "db.enc.yaml", missing])).expect(0, "unset --idempotent");
+    assert_eq!(lab.read("db.enc.yaml"), original);
+    assert_eq!(mtime(&lab.path("db.enc.yaml")), old);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec decrypt --extract, ksec filestatus
+// ---------------------------------------------------------------------------------------------
+
+/// Asserts that `--extract PATH` prints exactly what sops prints, for each file and path.
+fn assert_extract_like_sops(lab: &Lab, cases: &[(&str, &[&str])]) {
+    let mut differences = Vec::new();
+    for (name, paths) in cases {
+        for path in *paths {
+            let ours = run(lab.ksec().args(["decrypt", "--extract", path, name]));
+            ours.expect(0, &format!("ksec --extract {path} {name}"));
+            let theirs = run(lab.sops().args(["decrypt", "--extract", path, name]));
+            theirs.expect(0, &format!("sops --extract {path} {name}"));
+            if ours.stdout != theirs.stdout {
+                differences.push(format!(
+                    "{name} {path}:\n  ksec: {:?}\n  sops: {:?}",
+                    String::from_utf8_lossy(&ours.stdout),
+                    String::from_utf8_lossy(&theirs.stdout)
+                ));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn extract_prints_a_string_raw_and_a_mapping_as_a_document_like_sops() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    // A string without a line break after it; a mapping as YAML, its comment kept.
+    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), PASSWORD.as_bytes());
+    assert_eq!(
+        lab.extract("db.enc.yaml", r#"["metadata"]"#),
+        b"name: payments-db\nnamespace: payments\nlabels:\n    # owner team: payments\n    app.kubernetes.io/name: payments\n"
+    );
+    let paths = [
+        PASSWORD_PATH,
+        r#"["stringData"]["port"]"#,
+        r#"["stringData"]["config.ini"]"#,
+        r#"["stringData"]"#,
+        r#"["data"]["ca.crt"]"#,
+        r#"["metadata"]"#,
+        r#"["metadata"]["labels"]"#,
+        r#"["kind"]"#,
+    ];
+    assert_extract_like_sops(&lab, &[("db.enc.yaml", &paths)]);
+}
+
+#[test]
+fn extract_from_json_prints_what_sops_prints() {
+    let Some(lab) = Lab::new() else { return };
+    let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
+    lab.encrypt("app.json", &plain, "app.enc.json");
+    let paths = [
+        r#"["service"]"#,
+        r#"["replicas"]"#,
+        r#"["database"]"#,
+        r#"["database"]["pool"]"#,
+        r#"["database"]["tls"]"#,
+        r#"["features"][1]"#,
+        r#"["api_key_unencrypted"]"#,
+    ];
+    assert_extract_like_sops(&lab, &[("app.enc.json", &paths)]);
+}
+
+#[test]
+fn extract_of_a_list_prints_what_sops_prints() {
+    let Some(lab) = Lab::new() else { return };
+    let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
+    lab.encrypt("app.json", &plain, "app.enc.json");
+    lab.encrypt(
+        "list.yaml",
+        "list:\n  - a\n  - b\nnested:\n  deep:\n    - x: 1\n",
+        "list.enc.yaml",
+    );
+    // sops: "[\n\t\"a\",\n\t\"b\"\n]" and "- a\n- b\n".
+    assert_extract_like_sops(
+        &lab,
+        &[
+            ("app.enc.json", &[r#"["features"]"#]),
+            ("list.enc.yaml", &[r#"["list"]"#, r#"["nested"]["deep"]"#]),
+        ],
+    );
+}
+
+#[test]
+fn extract_of_a_missing_key_exits_1_and_of_a_malformed_path_exits_91_like_sops() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    for (path, code) in [
+        (r#"["nope"]"#, 1),
+        (r#"["stringData"]["nope"]"#, 1),
+        (r#"["nope""#, INVALID_TREE_PATH),
+    ] {
+        let ours = run(lab.ksec().args(["decrypt", "--extract", path, "db.enc.yaml"]));
+        ours.expect(code, &format!("ksec --extract {path}"));
+        assert_eq!(ours.stdout, b"", "{path}");
+        run(lab.sops().args(["decrypt", "--extract", path, "db.enc.yaml"]))
+            .expect(code, &format!("sops --extract {path}"));
+    }
+}
+
+#[test]
+fn filestatus_prints_what_sops_prints() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.copy_testdata("secret.yaml", "db.yaml");
+    lab.copy_testdata("app-config.json", "app.json");
+    let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
+    lab.encrypt("app-copy.json", &plain, "app.enc.json");
+    let cases = [
+        ("db.enc.yaml", true),
+        ("db.yaml", false),
+        ("app.enc.json", true),
+        ("app.json", false),
+    ];
+    for (name, encrypted) in cases {
+        let expected = format!("{{\"encrypted\":{encrypted}}}\n");
+        let ours = run(lab.ksec().args(["filestatus", name]));
+        assert_eq!(ours.expect(0, name).stdout_text(), expected, "ksec filestatus {name}");
+        let theirs = run(lab.sops().args(["filestatus", name]));
+        assert_eq!(theirs.expect(0, name).stdout_text(), expected, "sops filestatus {name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ksec exec-env, ksec exec-file
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn exec_env_gives_a_secrets_keys_to_the_command() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let out = run(lab.ksec().env("KSEC_TEST_OUTER", "outer").args([
+        "exec-env",
+        "db.enc.yaml",
+        r#"printf '%s|%s|%s|%s' "$username" "$password" "$port" "$KSEC_TEST_OUTER""#,
+    ]));
+    assert_eq!(
+        out.expect(0, "exec-env").stdout_text(),
+        format!("payments|{PASSWORD}|5432|outer")
+    );
+}
+
+#[test]
+fn exec_env_passes_on_the_commands_exit_code() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    run(lab.ksec().args(["exec-env", "db.enc.yaml", "exit 7"])).expect(7, "exit 7");
+    run(lab.ksec().args(["exec-env", "db.enc.yaml", "kill -TERM $$"])).expect(143, "killed by SIGTERM");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn exec_env_pristine_passes_only_the_files_values_data_decoded() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    // The environment sh itself was started with, before it adds PWD and the like.
+    let out = run(lab.ksec().env("KSEC_TEST_OUTER", "outer").args([
+        "exec-env",
+        "--pristine",
+        "db.enc.yaml",
+        "cat /proc/$$/environ",
+    ]));
+    let environ = out.expect(0, "exec-env --pristine").stdout_text();
+    let mut vars: Vec<&str> = environ.split('\0').filter(|v| !v.is_empty()).collect();
+    vars.sort();
+    let ca = format!("ca.crt={CA_PEM}");
+    let expected = [
+        ca.as_str(),
+        "config.ini=[database]\nhost = db.payments.svc\nsslmode = verify-full\n",
+        "password=correct horse battery staple",
+        "port=5432",
+        "username=payments",
+    ];
+    assert_eq!(vars, expected);
+}
+
+#[test]
+fn exec_env_of_other_files_gives_their_top_level_values_like_sops() {
+    let Some(lab) = Lab::new() else { return };
+    lab.encrypt(
+        "flat.json",
+        r#"{"service": "payments", "replicas": 3, "ratio": 1.5, "tls": true, "api_unencrypted": "pub"}"#,
+        "flat.enc.json",
+    );
+    lab.encrypt(
+        "flat.yaml",
+        "service: payments\nreplicas: 3\nratio: 1.50\ntls: yes\nbig: 1e3\n",
+        "flat.enc.yaml",
+    );
+    let command = r#"printf '%s|' "$service" "$replicas" "$ratio" "$tls" "$api_unencrypted" "$big""#;
+    // Numbers as sops writes them: JSON numbers are floats, 1e3 is 1000.0.
+    for (name, expected) in [
+        ("flat.enc.json", "payments|3.0|1.5|true|pub||"),
+        ("flat.enc.yaml", "payments|3|1.5|yes||1000.0|"),
+    ] {
+        let ours = run(lab.ksec().args(["exec-env", name, command]));
+        assert_eq!(ours.expect(0, name).stdout_text(), expected, "ksec exec-env {name}");
+        let theirs = run(lab.sops().args(["exec-env", name, command]));
+        assert_eq!(theirs.expect(0, name).stdout_text(), expected, "sops exec-env {name}");
+    }
+}
+
+#[test]
+fn exec_env_refuses_a_nested_value_with_exit_1_like_sops() {
+    let Some(lab) = Lab::new() else { return };
+    let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
+    lab.encrypt("app.json", &plain, "app.enc.json");
+    let ours = run(lab.ksec().args(["exec-env", "app.enc.json", "echo ran"]));
+    assert_eq!(ours.stdout, b"", "the command must not run");
+    assert!(
+        ours.stderr.contains("database"),
+        "the error names the key: {}",
+        ours.stderr
+    );
+    run(lab.sops().args(["exec-env", "app.enc.json", "echo ran"])).expect(1, "sops exec-env");
+    ours.expect(1, "ksec exec-env");
+}
+
+#[test]
+fn exec_file_serves_the_plaintext_through_a_fifo_in_a_private_dir() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let log = lab.log("path.log");
+    let command = format!(
+        "test -p {{}} || exit 99; printf '%s\\n' {{}} > '{}'; cat {{}}",
+        log.display()
+    );
+    let out = run(lab.ksec().args(["exec-file", "db.enc.yaml", &command]));
+    assert_eq!(out.expect(0, "exec-file").stdout_text(), sample_plain());
+    let path = PathBuf::from(lab.read_log("path.log").trim_end());
+    assert_eq!(path.file_name().expect("name"), "db.enc.yaml");
+    let dir = path.parent().expect("dir");
+    assert_eq!(dir.parent(), Some(lab.runtime().as_path()));
+    assert!(!dir.exists(), "{} is still there", dir.display());
+    lab.assert_no_leftovers("exec-file");
+}
+
+#[test]
+fn exec_file_no_fifo_writes_a_0600_file_that_can_be_read_twice() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let log = lab.log("ls.log");
+    let command = format!(
+        "test -f {{}} && ! test -p {{}} || exit 99; ls -l {{}} > '{}'; cat {{}} {{}}",
+        log.display()
+    );
+    let out = run(lab.ksec().args(["exec-file", "--no-fifo", "db.enc.yaml", &command]));
+    assert_eq!(
+        out.expect(0, "exec-file --no-fifo").stdout_text(),
+        sample_plain().repeat(2)
+    );
+    let listing = lab.read_log("ls.log");
+    assert!(listing.starts_with("-rw------- "), "{listing}");
+    lab.assert_no_leftovers("exec-file --no-fifo");
+}
+
+#[test]
+fn exec_file_filename_names_the_file_and_the_exit_code_is_passed_on() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let out = run(lab.ksec().args([
+        "exec-file",
+        "--filename",
+        "x.yaml",
+        "db.enc.yaml",
+        "basename {}; exit 9",
+    ]));
+    assert_eq!(out.expect(9, "exec-file exit 9").stdout_text(), "x.yaml\n");
+    let out = run(lab
+        .ksec()
+        .args(["exec-file", "--no-fifo", "db.enc.yaml", "basename {}; exit 3"]));
+    assert_eq!(out.expect(3, "exec-file exit 3").stdout_text(), "db.enc.yaml\n");
+    // A name with directories would put the plaintext outside the private directory.
+    let out = run(lab
+        .ksec()
+        .args(["exec-file", "--filename", "../x.yaml", "db.enc.yaml", "echo ran"]));
+    out.expect(1, "--filename ../x.yaml");
+    assert_eq!(out.stdout, b"");
+    lab.assert_no_leftovers("exec-file");
+}
+
+#[test]
+fn exec_file_does_not_hang_when_the_command_never_reads_the_fifo() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let start = Instant::now();
+    let out = run_within(
+        lab.ksec().args(["exec-file", "db.enc.yaml", "true"]),
+        Duration::from_secs(10),
+    );
+    out.expect(0, "exec-file true");
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    lab.assert_no_leftovers("exec-file");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Git: ksec git-setup, the textconv and the merge driver
+// ---------------------------------------------------------------------------------------------
+
+const GITATTRIBUTES: &str =
+    "*.enc.yaml diff=ksec merge=ksec\n*.enc.yml diff=ksec merge=ksec\n*.enc.json diff=ksec merge=ksec\n";
+
+#[test]
+fn git_setup_prints_the_configuration_and_write_adds_it_once() {
+    let Some(lab) = Lab::new() else { return };
+    lab.git_ok(&["init", "-q", "-b", "main"]);
+    let out = run(lab.ksec().arg("git-setup"));
+    assert_eq!(
+        out.expect(0, "git-setup").stdout_text(),
+        format!(
+            "# .gitattributes\n{GITATTRIBUTES}\n\
+             # Git config (run once per clone; never set diff.ksec.cachetextconv)\n\
+             git config diff.ksec.textconv 'ksec diff'\n\
+             git config merge.ksec.name 'ksec: merge encrypted files by their plaintext'\n\
+             git config merge.ksec.driver 'ksec merge %O %A %B %P'\n"
+        )
+    );
+    assert!(!lab.path(".gitattributes").exists(), "printing writes nothing");
+
+    for round in 0..2 {
+        run(lab.ksec().args(["git-setup", "--write"])).expect(0, "git-setup --write");
+        assert_eq!(lab.read_string(".gitattributes"), GITATTRIBUTES, "round {round}");
+        assert_eq!(
+            lab.git_ok(&["config", "--get", "merge.ksec.driver"]),
+            "ksec merge %O %A %B %P\n"
+        );
+        assert_eq!(lab.git_ok(&["config", "--get", "diff.ksec.textconv"]), "ksec diff\n");
+        assert_eq!(
+            lab.git_ok(&["config", "--get-all", "merge.ksec.driver"])
+                .lines()
+                .count(),
+            1
+        );
+    }
+    run(lab.git().args(["config", "--get", "diff.ksec.cachetextconv"])).expect(1, "no cachetextconv");
+}
+
+/// A repository set up with `ksec git-setup --write`, holding the sample Secret.
+fn secret_repo() -> Option<Lab> {
+    let lab = Lab::new()?;
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.git_ok(&["init", "-q", "-b", "main"]);
+    run(lab.ksec().args(["git-setup", "--write"])).expect(0, "git-setup --write");
+    lab.git_ok(&["config", "user.email", "dev@example.com"]);
+    lab.git_ok(&["config", "user.name", "Dev"]);
+    lab.commit_all("initial");
+    Some(lab)
+}
+
+fn ksec_set(lab: &Lab, path: &str, json: &str) {
+    run(lab.ksec().args(["set", "db.enc.yaml", path, json])).expect(0, &format!("set {path}"));
+}
+
+#[test]
+fn git_diff_shows_the_plaintext_change_through_the_textconv() {
+    let Some(lab) = secret_repo() else { return };
+    ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
+    let diff = lab.git_ok(&["diff"]);
+    let changes: Vec<&str> = diff
+        .lines()
+        .filter(|l| (l.starts_with('-') || l.starts_with('+')) && !l.starts_with("---") && !l.starts_with("+++"))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            format!("-  password: \"{PASSWORD}\"").as_str(),
+            format!("+  password: \"{NEW_PASSWORD}\"").as_str()
+        ],
+        "{diff}"
+    );
+    assert!(!diff.contains("ENC["), "{diff}");
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+}
+
+#[test]
+fn git_merge_of_changes_to_different_values_is_clean() {
+    let Some(lab) = secret_repo() else { return };
+    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    let new_ca = BASE64.encode(CA_PEM.replace("MIIBfake", "MIIBrenewed"));
+    lab.git_ok(&["checkout", "-q", "-b", "renew-ca"]);
+    ksec_set(&lab, r#"["data"]["ca.crt"]"#, &format!("\"{new_ca}\""));
+    lab.commit_all("renew the CA");
+    lab.git_ok(&["checkout", "-q", "main"]);
+    ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
+    lab.commit_all("rotate the password");
+
+    let merge = run(lab.git().args(["merge", "--no-edit", "renew-ca"]));
+    merge.expect(0, "git merge");
+    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "");
+    let old_ca = BASE64.encode(CA_PEM);
+    assert_eq!(
+        lab.assert_sops_decrypts("db.enc.yaml"),
+        sops_before.replace(PASSWORD, NEW_PASSWORD).replace(&old_ca, &new_ca)
+    );
+}
+
+#[test]
+fn git_merge_of_changes_to_neighbouring_lines_merges_by_key() {
+    // username and password sit on adjacent lines: a line merge conflicts, but no value was
+    // changed on both sides, so the driver merges the values. A key added on one side and a
+    // key removed on the other come through too.
+    let Some(lab) = secret_repo() else { return };
+    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    ksec_set(&lab, r#"["stringData"]["username"]"#, r#""their-user""#);
+    ksec_set(&lab, r#"["stringData"]["added"]"#, r#""new value""#);
+    lab.commit_all("their user");
+    lab.git_ok(&["checkout", "-q", "main"]);
+    ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
+    run(lab.ksec().args(["unset", "db.enc.yaml", r#"["stringData"]["port"]"#])).expect(0, "unset port");
+    lab.commit_all("our password");
+    let ours = lab.read_string("db.enc.yaml");
+
+    run(lab.git().args(["merge", "--no-edit", "theirs"])).expect(0, "git merge");
+    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "");
+    let merged = lab.assert_sops_decrypts("db.enc.yaml");
+    let expected = sops_before
+        .replace(PASSWORD, NEW_PASSWORD)
+        .replace("username: payments", "username: their-user")
+        .replace("    port: \"5432\"\n", "")
+        .replace("\ndata:\n", "\n    added: new value\ndata:\n");
+    assert_eq!(merged, expected);
+    // Our unchanged lines keep their ciphertext: only their two values and the MAC (and maybe
+    // lastmodified) differ from our version.
+    let after = lab.read_string("db.enc.yaml");
+    let changed = after.lines().filter(|l| !ours.lines().any(|o| o == *l)).count();
+    assert!((3..=4).contains(&changed), "{changed} lines changed:\n{after}");
+}
+
+#[test]
+fn git_merge_conflict_keeps_ours_and_edit_shows_and_resolves_it() {
+    let Some(lab) = secret_repo() else { return };
+    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    ksec_set(&lab, PASSWORD_PATH, r#""their-pass""#);
+    lab.commit_all("their password");
+    lab.git_ok(&["checkout", "-q", "main"]);
+    ksec_set(&lab, PASSWORD_PATH, r#""our-pass""#);
+    lab.commit_all("our password");
+    let ours = lab.git_ok(&["show", "HEAD:db.enc.yaml"]);
+
+    let merge = run(lab.git().args(["merge", "--no-edit", "theirs"]));
+    assert_ne!(merge.code, 0, "the merge must stop on the conflict");
+    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "UU db.enc.yaml\n");
+    // Still encrypted, and still our version: no markers in a file sops has to read.
+    assert_eq!(lab.read_string("db.enc.yaml"), ours);
+    assert!(
+        lab.assert_sops_decrypts("db.enc.yaml")
+            .contains("\n    password: our-pass\n")
+    );
+
+    let viewer = viewer(&lab, "conflict.yaml");
+    lab.edit(&viewer, &["db.enc.yaml"]).expect(FILE_NOT_MODIFIED, "edit");
+    let view = lab.read_log("conflict.yaml");
+    let markers = format!(
+        "  username: payments\n<<<<<<< ours\n  password: \"our-pass\"\n||||||| original\n  password: \"{PASSWORD}\"\n\
+         =======\n  password: \"their-pass\"\n>>>>>>> theirs\n  port: \"5432\"\n"
+    );
+    assert!(
+        view.contains(&markers),
+        "conflict markers around the two values:\n{view}"
+    );
+    assert!(!view.contains("ENC["), "{view}");
+    assert!(
+        !split_header(&view).0.is_empty(),
+        "the view explains the conflict:\n{view}"
+    );
+    lab.assert_no_leftovers("edit");
+
+    // Keep theirs: drop from `<<<<<<<` to `=======`, and the `>>>>>>>` line.
+    let resolve = sed_editor(&lab, "keep-theirs", "/^<<<<<<< /,/^=======$/d; /^>>>>>>> /d");
+    let out = lab.edit(&resolve, &["db.enc.yaml"]);
+    out.expect(0, "edit resolving the conflict");
+    assert!(out.stderr.contains("git add db.enc.yaml"), "{}", out.stderr);
+    let resolved = lab.assert_sops_decrypts("db.enc.yaml");
+    assert!(resolved.contains("\n    password: their-pass\n"), "{resolved}");
+    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), b"their-pass");
+
+    lab.git_ok(&["add", "db.enc.yaml"]);
+    lab.git_ok(&["commit", "-q", "--no-edit"]);
+    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "");
+    let parents = lab.git_ok(&["rev-list", "--parents", "-n", "1", "HEAD"]);
+    assert_eq!(parents.split_whitespace().count(), 3, "a merge commit: {parents}");
+    lab.assert_no_leftovers("edit");
+}
