@@ -260,6 +260,16 @@ pub fn git_output(dir: &Path, args: &[&str]) -> Option<Zeroizing<Vec<u8>>> {
     output.status.success().then(|| Zeroizing::new(output.stdout))
 }
 
+/// The version of `file` committed at `HEAD`, when it is in a Git work tree.
+pub fn git_committed_version(file: &Path) -> Option<Zeroizing<Vec<u8>>> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = file.file_name()?.to_str()?;
+    git_output(dir, &["show", &format!("HEAD:./{name}")])
+}
+
 /// The three versions Git keeps of a file with a merge conflict (index stages 1, 2 and 3).
 pub struct ConflictStages {
     pub base: Option<Zeroizing<Vec<u8>>>,

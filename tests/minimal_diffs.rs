@@ -190,3 +190,48 @@ fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
         }
     }
 }
+
+#[test]
+fn encrypt_in_place_reuses_the_version_committed_to_git() {
+    let Some(git) = tool_on_path("git") else { return };
+    let lab = Lab::new();
+    lab.encrypted_by(Writer::Ksec, "secret.yaml", "s.enc.yaml");
+    let committed = std::fs::read(lab.path("s.enc.yaml")).expect("read");
+    for args in [
+        &["init", "-q"][..],
+        &["add", "."],
+        &["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "i"],
+    ] {
+        run_ok(std::process::Command::new(&git).args(args).current_dir(lab.dir.path()));
+    }
+    // The usual round: decrypt in place, change nothing (or one value), encrypt in place.
+    lab.ksec(&["decrypt", "-i", "s.enc.yaml"]);
+    let encrypt_in_place = [
+        "encrypt",
+        "-i",
+        "--age",
+        SAMPLE_RECIPIENT,
+        "--encrypted-regex",
+        RULE,
+        "s.enc.yaml",
+    ];
+    lab.ksec(&encrypt_in_place);
+    assert!(
+        std::fs::read(lab.path("s.enc.yaml")).expect("read") == committed,
+        "unchanged: the committed bytes"
+    );
+
+    lab.ksec(&["decrypt", "-i", "s.enc.yaml"]);
+    let plain = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
+    std::fs::write(
+        lab.path("s.enc.yaml"),
+        plain.replace("username: payments", "username: billing"),
+    )
+    .expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    lab.ksec(&encrypt_in_place);
+    let after = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
+    let mut changed = changed_lines(&String::from_utf8(committed).expect("UTF-8"), &after);
+    changed.sort();
+    assert_eq!(changed, ["lastmodified", "mac", "username"]);
+}

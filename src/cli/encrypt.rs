@@ -13,6 +13,7 @@ use crate::keys::age;
 use crate::keys::pgp;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup};
 use crate::ops::{self, EncryptOptions, Previous};
+use crate::process;
 use crate::rules::EncryptionRule;
 
 pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
@@ -28,10 +29,15 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     options.output_format = plan.output_format;
     options.validate_secrets = !args.no_validate;
     let input = plan.input.read()?;
-    // Encrypting over an existing encrypted file keeps what did not change (minimal diffs).
+    // Encrypting over an encrypted file keeps what did not change (minimal diffs): the file
+    // being replaced, or else (`decrypt -i`, edit, `encrypt -i`) the version committed to Git.
     let previous_bytes = match &plan.destination {
-        Destination::File(path) if !args.io.in_place => std::fs::read(path).ok().map(Zeroizing::new),
-        _ => None,
+        Destination::File(path) => std::fs::read(path)
+            .ok()
+            .map(Zeroizing::new)
+            .filter(|bytes| !args.io.in_place && has_sops_metadata(bytes))
+            .or_else(|| process::git_committed_version(path)),
+        Destination::Stdout => None,
     };
     let identities = previous_bytes
         .as_ref()
@@ -48,6 +54,11 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
         super::note(note);
     }
     plan.write(&output.bytes)
+}
+
+/// Whether bytes look like an encrypted file (a cheap test before a full parse).
+fn has_sops_metadata(bytes: &[u8]) -> bool {
+    bytes.windows(5).any(|w| w == b"sops:" || w == b"sops\"")
 }
 
 /// Recipients and rule for a new encryption: flags first, then the `.sops.yaml` creation

@@ -8,7 +8,11 @@ use crate::ops;
 
 pub fn run(args: &FilestatusArgs) -> Result<(), Error> {
     let file = args.file.display().to_string();
-    let input = Input::File(args.file.clone()).read()?;
+    // sops reports a missing file as a generic failure (1), not as "no file specified" (100).
+    let input = Input::File(args.file.clone()).read().map_err(|e| match e {
+        Error::InputNotFound { path } => Error::Usage(format!("{}: no such file", path.display())),
+        other => other,
+    })?;
     let format = inputs::format_of(&args.file, args.input_type.as_deref(), &input)?;
     let encrypted = ops::is_encrypted(&input, format, &file)?;
     io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())
