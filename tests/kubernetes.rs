@@ -908,6 +908,19 @@ fn apply_without_recursion_skips_subdirectories_and_keeps_the_order_given() {
         .success();
     let (_, stdin) = session.captured().expect("the stand-in ran");
     assert_eq!(String::from_utf8_lossy(&stdin), stream_of(&[&files[3].1, &files[0].1]));
+
+    // Positional paths and `-f` paths interleave in the order typed, as kubectl's would.
+    session
+        .ksec_with_key()
+        .env("KSEC_KUBECTL", &standin)
+        .args(["apply", files[3].0, "-f", files[0].0, files[1].0])
+        .assert()
+        .success();
+    let (_, stdin) = session.captured().expect("the stand-in ran");
+    assert_eq!(
+        String::from_utf8_lossy(&stdin),
+        stream_of(&[&files[3].1, &files[0].1, &files[1].1])
+    );
     assert_eq!(plaintext_on_disk(&session), Vec::<String>::new());
 }
 

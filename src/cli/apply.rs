@@ -1,6 +1,7 @@
 //! `ksec apply`: decrypt manifests in memory and stream them to `kubectl apply -f -`.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use super::args::{ApplyArgs, GlobalArgs};
@@ -9,6 +10,20 @@ use crate::error::Error;
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops;
+
+/// The files and directories of `-f PATH` and of positional arguments, in the order the user
+/// typed them: kubectl applies a stream in document order, so `ns.yaml -f app/` must put the
+/// namespace first.
+pub fn paths_in_command_line_order(matches: &clap::ArgMatches) -> Vec<PathBuf> {
+    let mut indexed: Vec<(usize, PathBuf)> = Vec::new();
+    for id in ["filenames", "paths"] {
+        if let (Some(indices), Some(values)) = (matches.indices_of(id), matches.get_many::<PathBuf>(id)) {
+            indexed.extend(indices.zip(values.cloned()));
+        }
+    }
+    indexed.sort_by_key(|(index, _)| *index);
+    indexed.into_iter().map(|(_, path)| path).collect()
+}
 
 /// Runs kubectl and returns its exit code.
 pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {

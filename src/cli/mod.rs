@@ -23,7 +23,7 @@ mod updatekeys;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command};
 
@@ -31,14 +31,21 @@ use crate::error::Error;
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
+    if let (Command::Apply(a), Some(("apply", m))) = (&mut cli.command, matches.subcommand()) {
+        a.paths = apply::paths_in_command_line_order(m);
+        a.filenames.clear();
+    }
     let result = match &cli.command {
         Command::Encrypt(a) => encrypt::run(&cli.global, a).map(|()| 0),
         Command::Decrypt(a) => decrypt::run(&cli.global, a).map(|()| 0),
