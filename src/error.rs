@@ -79,6 +79,13 @@ pub enum Error {
     #[error("no recipients to encrypt {file} for")]
     NoRecipients { file: String },
 
+    #[error("{file}: a Shamir threshold of {threshold} cannot be met by {groups} key groups")]
+    ThresholdUnreachable {
+        file: String,
+        threshold: usize,
+        groups: usize,
+    },
+
     #[error("invalid {field}: {message}")]
     InvalidRule { field: String, message: String },
 
@@ -189,6 +196,7 @@ impl Error {
             WriteOutput { .. } => exit::COULD_NOT_WRITE_OUTPUT,
             Emit { .. } => exit::ERROR_DUMPING_TREE,
             Config { .. } | NoMatchingCreationRule { .. } | NoRecipients { .. } => exit::GENERIC,
+            ThresholdUnreachable { .. } => exit::GENERIC,
             InvalidRule { .. } | InvalidRecipient { .. } | Identity { .. } => exit::GENERIC,
             AlreadyEncrypted { .. } => exit::FILE_ALREADY_ENCRYPTED,
             MetadataNotFound { .. } | InvalidMetadata { .. } => exit::GENERIC,
@@ -231,6 +239,9 @@ impl Error {
             NoRecipients { .. } => "pass --age RECIPIENT, set SOPS_AGE_RECIPIENTS, or add a \
                  creation rule to .sops.yaml"
                 .into(),
+            ThresholdUnreachable { groups, .. } => {
+                format!("pass --shamir-secret-sharing-threshold N with N at most {groups}, or keep the group")
+            }
             NoMatchingCreationRule { .. } => {
                 "add a rule whose path_regex matches, or pass recipients with --age".into()
             }

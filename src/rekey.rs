@@ -337,19 +337,24 @@ pub fn change_groups(
             file: target.file.to_string(),
         });
     }
+    // Never lowered behind the user's back: fewer groups than the threshold is refused unless
+    // a lower threshold is given, as sops refuses it, so a 2-of-2 file does not quietly become
+    // one that a single group opens.
+    let groups_left = groups.len();
+    let wanted = threshold.unwrap_or(if meta.shamir_threshold > 0 {
+        meta.shamir_threshold
+    } else {
+        groups_left
+    });
+    if wanted > groups_left {
+        return Err(Error::ThresholdUnreachable {
+            file: target.file.to_string(),
+            threshold: wanted,
+            groups: groups_left,
+        });
+    }
+    let threshold = (groups_left > 1).then_some(wanted);
     let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
-    let threshold = match groups.len() {
-        1 => None,
-        n => Some(
-            threshold
-                .unwrap_or(if meta.shamir_threshold > 0 {
-                    meta.shamir_threshold
-                } else {
-                    n
-                })
-                .min(n),
-        ),
-    };
     let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &key, target.env)?;
     let mut new_meta = meta;
     new_meta.key_groups = key_groups;

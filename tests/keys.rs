@@ -1477,11 +1477,39 @@ fn groups_add_and_delete_change_who_can_decrypt_in_both_tools() {
     lab.both_refuse("db.enc.yaml", ONLY_AGE1);
     lab.both_refuse("db.enc.yaml", ONLY_PGP);
 
+    // Down to one group the threshold of 2 cannot hold: both tools refuse until it is lowered.
+    for (tool, args) in [
+        (lab.ksec(), ["groups", "delete", "-i", "-f", "db.enc.yaml", "0"]),
+        (
+            lab.sops(),
+            ["groups", "delete", "--in-place", "--file", "db.enc.yaml", "0"],
+        ),
+    ] {
+        let mut tool = tool;
+        let out = run(lab.with(tool.args(args), ONLY_PGP.with_age1()));
+        assert_ne!(out.code, 0, "deleting below the threshold: {}", out.stderr);
+        assert_eq!(lab.read_string("db.enc.yaml"), two, "a refused delete wrote the file");
+    }
     let out = run(lab.with(
         lab.ksec().args(["groups", "delete", "-i", "-f", "db.enc.yaml", "0"]),
         ONLY_PGP.with_age1(),
     ));
-    out.expect(0, "groups delete -i 0");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("db.enc.yaml: a Shamir threshold of 2 cannot be met by 1 key groups")
+            && out.stderr.contains("--shamir-secret-sharing-threshold"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(lab.with(
+        lab.ksec()
+            .args(["groups", "delete", "-i", "-f", "db.enc.yaml", "0"])
+            .args(["--shamir-secret-sharing-threshold", "1"]),
+        ONLY_PGP.with_age1(),
+    ));
+    out.expect(0, "groups delete -i 0 with the threshold lowered");
     let one = lab.read_string("db.enc.yaml");
     assert_eq!(key_group_count(&one), 1, "{one}");
     assert!(!one.contains(AGE1) && one.contains(&format!("fp: {FP1}")), "{one}");
