@@ -214,9 +214,27 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
                 .any(|x| x.replace(' ', "").eq_ignore_ascii_case(r.fingerprint()))
         });
     }
-    if let Some(first) = groups.first_mut() {
-        first.age.extend(rotation.add.age.iter().cloned());
-        first.pgp.extend(rotation.add.pgp.iter().cloned());
+    // A recipient the file already has is not wrapped for twice (sops writes a second stanza).
+    let age_missing =
+        |groups: &[RecipientGroup], r: &str| !groups.iter().any(|g| g.age.iter().any(|a| a.as_str() == r));
+    let pgp_missing = |groups: &[RecipientGroup], fp: &str| {
+        !groups
+            .iter()
+            .any(|g| g.pgp.iter().any(|p| p.fingerprint().eq_ignore_ascii_case(fp)))
+    };
+    for recipient in &rotation.add.age {
+        if age_missing(&groups, recipient.as_str())
+            && let Some(first) = groups.first_mut()
+        {
+            first.age.push(recipient.clone());
+        }
+    }
+    for recipient in &rotation.add.pgp {
+        if pgp_missing(&groups, recipient.fingerprint())
+            && let Some(first) = groups.first_mut()
+        {
+            first.pgp.push(recipient.clone());
+        }
     }
     if groups.iter().all(RecipientGroup::is_empty) {
         return Err(Error::NoRecipients {

@@ -1141,6 +1141,17 @@ fn rotate_swaps_age_recipients_and_reencrypts_every_value() {
         "rotate without -i wrote the file"
     );
 
+    // Adding recipients the file already has wraps the key for each of them once.
+    let again = run(lab.with(
+        lab.ksec()
+            .args(["rotate", "--add-age", AGE1, "--add-pgp", FP1, "db.enc.yaml"]),
+        ONLY_PGP.with_age1(),
+    ));
+    again.expect(0, "ksec rotate adding present recipients");
+    let text = again.stdout_text();
+    assert_eq!(text.matches(AGE1).count(), 1, "{text}");
+    assert_eq!(text.matches(&format!("fp: {FP1}")).count(), 1, "{text}");
+
     let ids = Ids {
         age1: true,
         pgp: true,
