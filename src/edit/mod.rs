@@ -324,6 +324,54 @@ fn first_root<'t, 'p>(
 /// Sets the value at `path` in the first document (creating missing mappings on the way).
 /// Returns `false` when it already held that value.
 pub fn set_value(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
+    let changed_container = structural_change_at(tree, path, &value);
+    let changed = set_in_place(tree, path, value)?;
+    if let (true, Some(container)) = (changed, changed_container)
+        && let Some(document) = tree.documents.first_mut()
+    {
+        relayout(&mut document.root, container);
+    }
+    Ok(changed)
+}
+
+/// Where setting `value` at `path` changes the shape of the tree rather than one scalar: the
+/// deepest existing collection on the path when an entry is added to it or one of its values
+/// changes between scalar and collection.
+fn structural_change_at<'p>(tree: &Tree<Plain>, path: &'p TreePath, value: &Node) -> Option<&'p [Step]> {
+    let root = &tree.documents.first()?.root;
+    let mut node: Option<&Node> = None;
+    for (depth, step) in path.0.iter().enumerate() {
+        let next = match (node, step) {
+            (None, Step::Key(k)) => root.get(k),
+            (Some(Node::Mapping(m)), Step::Key(k)) => m.get(k),
+            (Some(Node::Sequence(s)), Step::Index(i)) => s
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    SequenceItem::Node(n) => Some(n),
+                    SequenceItem::Comment(_) => None,
+                })
+                .nth(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = Some(n),
+            None => return Some(&path.0[..depth]),
+        }
+    }
+    match (node, value) {
+        (Some(Node::Scalar(old)), Node::Scalar(_)) if !is_implicit_null(old) => None,
+        _ => Some(&path.0[..path.0.len() - 1]),
+    }
+}
+
+/// A null written as nothing at all (`key:`): there is no text to replace, so a value put
+/// there is written as a new entry.
+fn is_implicit_null(scalar: &crate::tree::Scalar) -> bool {
+    scalar.value == Value::Null && scalar.origin.is_some_and(|o| o.span.start == o.span.end)
+}
+
+fn set_in_place(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
     let (root, last, parents) = first_root(tree, path)?;
     let mut current: &mut Node = &mut Node::Mapping(Mapping::default());
     let mut in_root = true;
@@ -391,6 +439,9 @@ fn replace_node(slot: &mut Node, value: Node) -> bool {
             if old.value == new.value {
                 return false;
             }
+            if is_implicit_null(old) {
+                old.origin = None;
+            }
             old.replace(new.value);
             true
         }
@@ -403,10 +454,73 @@ fn replace_node(slot: &mut Node, value: Node) -> bool {
 
 /// Removes the entry or item at `path`; [`Error::PathNotFound`] when there is none.
 pub fn unset_value(tree: &mut Tree<Plain>, path: &TreePath) -> Result<(), Error> {
-    if remove_at(tree, path)? {
-        Ok(())
-    } else {
-        Err(not_found(path, path.0.last().expect("a parsed path has a step")))
+    if !remove_at(tree, path)? {
+        return Err(not_found(path, path.0.last().expect("a parsed path has a step")));
+    }
+    if let Some(document) = tree.documents.first_mut() {
+        relayout(&mut document.root, &path.0[..path.0.len() - 1]);
+    }
+    Ok(())
+}
+
+/// After an entry or item was added to or removed from the collection at `path` (or one of
+/// its values changed shape), drops the recorded layout of the smallest enclosing piece the
+/// layout-keeping emitter can write anew. The emitter patches entries by their lines, which
+/// cannot work for an entry sharing its line with a list item's `- ` marker, for anything in
+/// a flow collection (`{a: 1}`), for a mapping left empty (it must become `{}`) or for a
+/// list; those are written anew as part of the nearest enclosing entry that can be.
+fn relayout(root: &mut Mapping, path: &[Step]) {
+    let Some((Step::Key(key), rest)) = path.split_first() else {
+        // The document's own entries are patched in place.
+        return;
+    };
+    if let Some(child) = root.items.iter_mut().find_map(|item| entry_value(item, key))
+        && needs_rewrite(child, rest, false)
+    {
+        drop_layout(child);
+    }
+}
+
+/// Whether `node` must be written anew by its parent after the change at `path` below it;
+/// when `node` can instead write the changed child anew itself, it drops the child's layout.
+fn needs_rewrite(node: &mut Node, path: &[Step], is_sequence_item: bool) -> bool {
+    let Some((step, rest)) = path.split_first() else {
+        return match node {
+            Node::Mapping(m) => is_sequence_item || m.flow || m.entries().next().is_none(),
+            Node::Sequence(_) => true,
+            Node::Scalar(_) => false,
+        };
+    };
+    match (node, step) {
+        (Node::Mapping(m), Step::Key(key)) => {
+            let first = m.entries().next().is_some_and(|e| e.key == *key);
+            let flow = m.flow;
+            let Some(child) = m.items.iter_mut().find_map(|item| entry_value(item, key)) else {
+                return false;
+            };
+            if !needs_rewrite(child, rest, false) {
+                return false;
+            }
+            if flow || is_sequence_item && first {
+                return true;
+            }
+            drop_layout(child);
+            false
+        }
+        // A list cannot write one item anew: the list is written anew.
+        (Node::Sequence(s), Step::Index(index)) => {
+            nth_item(s, *index).is_some_and(|child| needs_rewrite(child, rest, true))
+        }
+        _ => false,
+    }
+}
+
+/// Forgets where a collection was written, so its entry is written anew.
+fn drop_layout(node: &mut Node) {
+    match node {
+        Node::Mapping(m) => m.span = None,
+        Node::Sequence(s) => s.span = None,
+        Node::Scalar(_) => {}
     }
 }
 
