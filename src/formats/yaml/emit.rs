@@ -27,7 +27,9 @@ pub struct EmitOptions {
 }
 
 /// Writes a tree as YAML.
-pub fn emit<S: State>(tree: &Tree<S>, options: EmitOptions) -> Result<Vec<u8>, Error> {
+pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8>, Error> {
+    // An indent of 0 cannot nest anything: it means the default.
+    options.indent = options.indent.filter(|&n| n > 0);
     let canonical_indent = options.indent.unwrap_or(DEFAULT_INDENT);
     let mut out = String::new();
     match &tree.source {
