@@ -1411,6 +1411,22 @@ fn rule(field: &'static str, text: &'static str) -> Rules {
     }
 }
 
+/// Found by `sops_decrypts_ksec_output_to_the_same_data` (yaml-text, once the dotenv sample
+/// shifted the sequence): go-yaml gives a comment trailing a flow collection to that
+/// collection, so sops looked for it under the collection's path and warned.
+#[test]
+fn sops_decrypts_a_comment_trailing_a_flow_collection() {
+    for text in [
+        "a:\n  x: [] # c\n  k: v\n",
+        "a:\n  x: [1] # c\n",
+        "l:\n  - [1, 2] # c\n  - b\n",
+        "x: {a: [1]} # c\n",
+    ] {
+        assert_round_trip(text, &Rules::default());
+        assert_sops_reads(text, &Rules::default());
+    }
+}
+
 /// Found by `yaml_trees_round_trip_byte_for_byte` (fixed in 7bdcc43): the decrypted file was
 /// empty, so `ops::decrypt` refused it (sops prints `{}`), for sops's encryption of it too.
 #[test]

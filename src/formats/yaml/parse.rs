@@ -755,7 +755,13 @@ impl<'a> Builder<'a> {
                     .iter()
                     .rposition(|i| matches!(i, MappingItem::Entry(_)))
                     .unwrap_or(m.items.len());
-                m.items.insert(at, MappingItem::Comment(comment));
+                let trailed = match m.items.get_mut(at) {
+                    Some(MappingItem::Entry(e)) => Some(&mut e.value),
+                    _ => None,
+                };
+                if let Some(comment) = put_in_flow_collection(trailed, comment) {
+                    m.items.insert(at, MappingItem::Comment(comment));
+                }
             }
             FrameKind::Sequence(s) if trails_last_item => {
                 let at = s
@@ -763,7 +769,13 @@ impl<'a> Builder<'a> {
                     .iter()
                     .rposition(|i| matches!(i, SequenceItem::Node(_)))
                     .unwrap_or(s.items.len());
-                s.items.insert(at, SequenceItem::Comment(comment));
+                let trailed = match s.items.get_mut(at) {
+                    Some(SequenceItem::Node(n)) => Some(n),
+                    _ => None,
+                };
+                if let Some(comment) = put_in_flow_collection(trailed, comment) {
+                    s.items.insert(at, SequenceItem::Comment(comment));
+                }
             }
             kind => push_comment(kind, comment),
         }
@@ -880,6 +892,19 @@ fn is_str_tag(tag: Option<&Tag>) -> bool {
 
 fn offset(marker: &granit_parser::Marker) -> usize {
     marker.byte_offset().expect("string input has byte offsets")
+}
+
+/// A comment trailing a flow collection (`key: [a, b] # note`) is that collection's in go-yaml,
+/// and sops files it as the collection's first item (its AAD is the collection's path); it is
+/// still written where it stands. Gives the comment back when the trailed node is no flow
+/// collection.
+fn put_in_flow_collection(trailed: Option<&mut Node>, comment: Comment) -> Option<Comment> {
+    match trailed {
+        Some(Node::Mapping(m)) if m.flow => m.items.insert(0, MappingItem::Comment(comment)),
+        Some(Node::Sequence(s)) if s.flow => s.items.insert(0, SequenceItem::Comment(comment)),
+        _ => return Some(comment),
+    }
+    None
 }
 
 fn comment_origin(start: usize, end: usize, trailing: bool) -> Origin {
