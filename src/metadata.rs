@@ -150,14 +150,7 @@ impl Metadata {
             )));
         }
         let mut rules = Vec::new();
-        for field in [
-            "unencrypted_suffix",
-            "encrypted_suffix",
-            "unencrypted_regex",
-            "encrypted_regex",
-            "unencrypted_comment_regex",
-            "encrypted_comment_regex",
-        ] {
+        for field in crate::rules::RULE_FIELDS {
             if let Some(t) = text(field)?
                 && !t.is_empty()
             {

@@ -78,10 +78,11 @@ fn reuse_previous(
         .into_encrypted(file)
         .ok()?;
     let meta = Metadata::from_node(&node, file).ok()?;
-    let same_rule = meta
-        .rule
-        .as_ref()
-        .is_some_and(|r| r.field_name() == rule.field_name() && r.text() == rule.text());
+    let same_rule = match &meta.rule {
+        Some(r) => r.field_name() == rule.field_name() && r.text() == rule.text(),
+        // Only binary files record no rule.
+        None => format == Format::Binary,
+    };
     if !same_rule
         || meta.mac_only_encrypted != mac_only_encrypted
         || !keys::groups::same_recipients(recipients, &meta.key_groups)
@@ -149,8 +150,25 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     let output_format = options.output_format.unwrap_or(input_format);
     let plain = parsed.into_plain(file)?;
     let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+    // A binary file is one value, encrypted whatever the rules say; sops records no rule.
+    let binary = input_format == Format::Binary;
+    if binary {
+        if options.input_format.is_none() {
+            notes.push(format!(
+                "{file}: not YAML or JSON: encrypted whole as a binary file (pass --input-type to choose)"
+            ));
+        }
+        if options.rule.is_some() || options.mac_only_encrypted {
+            warnings.push(format!(
+                "{file}: a binary file is encrypted whole; the encryption rule and mac_only_encrypted are ignored"
+            ));
+        }
+    }
+    let mac_only_encrypted = options.mac_only_encrypted && !binary;
     let manifests = kube::is_manifest_stream(&plain);
     let rule = match (&options.rule, manifests) {
+        _ if binary => EncryptionRule::default(),
         (Some(rule), _) => rule.clone(),
         (None, true) => {
             notes.push(format!(
@@ -167,31 +185,25 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     }
     let reference = plain.clone();
 
-    let reuse = options.previous.and_then(|p| {
-        reuse_previous(
-            p,
-            output_format,
-            file,
-            &options.recipients,
-            &rule,
-            options.mac_only_encrypted,
-        )
-    });
+    let reuse = options
+        .previous
+        .and_then(|p| reuse_previous(p, output_format, file, &options.recipients, &rule, mac_only_encrypted));
     let (key, mut meta) = match &reuse {
         Some(r) => (r.key.clone(), r.meta.clone()),
         None => {
             let key = DataKey::generate();
             let (key_groups, threshold) =
                 keys::groups::wrap(&options.recipients, options.shamir_threshold, &key, options.env)?;
-            (
-                key,
-                Metadata::new(key_groups, threshold, rule.clone(), options.mac_only_encrypted),
-            )
+            let mut meta = Metadata::new(key_groups, threshold, rule.clone(), mac_only_encrypted);
+            if binary {
+                meta.rule = None;
+            }
+            (key, meta)
         }
     };
     let selection = Selection {
         rule: &rule,
-        mac_only_encrypted: options.mac_only_encrypted,
+        mac_only_encrypted,
     };
     let stash = reuse.as_ref().map(|r| &r.stash);
     let mut plain = plain;
@@ -233,7 +245,7 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     Ok(Output {
         bytes,
         format: output_format,
-        warnings: Vec::new(),
+        warnings,
         notes,
     })
 }
@@ -433,31 +445,9 @@ pub fn environment(
         let Node::Scalar(scalar) = &entry.value else {
             return Err(refuse("cannot put a list or mapping in the environment"));
         };
-        env.push((entry.key.clone(), Zeroizing::new(env_text(&scalar.value))));
+        env.push((entry.key.clone(), Zeroizing::new(scalar::go_text(&scalar.value))));
     }
     Ok((env, warnings))
-}
-
-/// A value as sops's `ValToString` writes it into the environment (null as empty).
-fn env_text(value: &Value) -> Vec<u8> {
-    match value {
-        Value::Null => Vec::new(),
-        Value::Bool(b) => b.to_string().into_bytes(),
-        Value::Int(i) => i.to_string().into_bytes(),
-        Value::Float(f) if !f.is_finite() => scalar::format_float_g(*f).into_bytes(),
-        Value::Float(f) => {
-            // Go 'G' formatting, with a decimal digit added where it would read as an integer.
-            let text = scalar::format_float_g(*f).replace('e', "E");
-            if text.contains(['.', 'E']) {
-                text.into_bytes()
-            } else {
-                format!("{text}.0").into_bytes()
-            }
-        }
-        Value::Str(s) => s.as_bytes().to_vec(),
-        Value::Time(t) => metadata::format_rfc3339_seconds(t).into_bytes(),
-        Value::Bytes(b) => b.to_vec(),
-    }
 }
 
 /// Parses a plaintext output back: it must hold the values that were decrypted.

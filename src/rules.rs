@@ -11,6 +11,16 @@ use crate::error::Error;
 /// The suffix sops applies when a file names no rule at all.
 pub const DEFAULT_UNENCRYPTED_SUFFIX: &str = "_unencrypted";
 
+/// The metadata fields that name a rule, as sops spells them.
+pub const RULE_FIELDS: [&str; 6] = [
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+];
+
 /// One encryption rule, as stored in the `sops` metadata block.
 #[derive(Debug, Clone)]
 pub enum EncryptionRule {

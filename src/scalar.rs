@@ -144,6 +144,15 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Text as a string value when it is UTF-8, else as raw bytes (Go strings hold any bytes).
+/// The buffer moves into the value; nothing is copied.
+pub fn string_or_bytes(mut bytes: Zeroizing<Vec<u8>>) -> Value {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(s) => Value::Str(Zeroizing::new(s)),
+        Err(e) => Value::Bytes(Zeroizing::new(e.into_bytes())),
+    }
+}
+
 /// Parses a decrypted plaintext of the given type, leniently as Go does.
 pub fn parse_plaintext(ty: ValueType, bytes: &[u8]) -> Result<Decoded, String> {
     let value = match ty {
@@ -178,6 +187,29 @@ pub fn format_float_f(v: f64) -> String {
     let mut out = String::with_capacity(24);
     digits.write_fixed(&mut out);
     out
+}
+
+/// A value as sops's `ValToString` writes it where only text fits (the environment of
+/// `exec-env`, dotenv files): floats in Go's `%G` style with `.0` added where they would read
+/// as integers, times in RFC 3339, null as empty.
+pub fn go_text(value: &Value) -> Vec<u8> {
+    match value {
+        Value::Null => Vec::new(),
+        Value::Bool(b) => b.to_string().into_bytes(),
+        Value::Int(i) => i.to_string().into_bytes(),
+        Value::Float(f) if !f.is_finite() => format_float_g(*f).into_bytes(),
+        Value::Float(f) => {
+            let text = format_float_g(*f).replace('e', "E");
+            if text.contains(['.', 'E']) {
+                text.into_bytes()
+            } else {
+                format!("{text}.0").into_bytes()
+            }
+        }
+        Value::Str(s) => s.as_bytes().to_vec(),
+        Value::Time(t) => crate::metadata::format_rfc3339_seconds(t).into_bytes(),
+        Value::Bytes(b) => b.to_vec(),
+    }
 }
 
 /// Go `strconv.FormatFloat(v, 'g', -1, 64)`.

@@ -114,7 +114,14 @@ fn file_name(format: Format) -> &'static str {
     match format {
         Format::Yaml => "case.yaml",
         Format::Json => "case.json",
+        Format::Dotenv => "case.env",
+        Format::Binary => "case.bin",
     }
+}
+
+/// The extension sops selects `format` by.
+fn extension(format: Format) -> &'static str {
+    file_name(format).trim_start_matches("case.")
 }
 
 fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, String> {
@@ -626,6 +633,34 @@ proptest! {
         let text = emit_checked(&roots, Format::Json).map_err(TestCaseError::fail)?;
         round_trip(&text, Format::Json, &rules).map_err(TestCaseError::fail)?;
     }
+
+    #[test]
+    fn dotenv_files_round_trip_byte_for_byte(text in dotenv_file(), rules in rules()) {
+        round_trip(text.as_bytes(), Format::Dotenv, &rules).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn binary_files_round_trip_byte_for_byte(bytes in proptest::collection::vec(any::<u8>(), 0..300), rules in rules()) {
+        round_trip(&bytes, Format::Binary, &rules).map_err(TestCaseError::fail)?;
+    }
+}
+
+/// A dotenv file as sops reads it: `KEY=VALUE` lines (anything after the first `=`, quotes,
+/// `\n` escapes and CRs included) and `#` comments, no empty lines (sops drops them).
+fn dotenv_file() -> impl Strategy<Value = String> {
+    let key = "[A-Za-z_][A-Za-z0-9_. -]{0,12}".prop_filter("sops_ names the metadata", |k| !k.starts_with("sops_"));
+    let value = prop_oneof![
+        "[^\n]{0,24}",
+        Just(String::new()),
+        Just("\"quoted value\"".to_string()),
+        Just("line1\\nline2".to_string()),
+        Just("a=b=c".to_string()),
+    ];
+    let line = prop_oneof![
+        4 => (key, value).prop_map(|(k, v)| format!("{k}={v}")),
+        1 => "[^\n]{0,20}".prop_map(|c| format!("#{c}")),
+    ];
+    proptest::collection::vec(line, 1..10).prop_map(|lines| lines.iter().map(|l| format!("{l}\n")).collect())
 }
 
 // ---- Property 2: hand-spelled YAML keeps its layout ------------------------------------------
@@ -1222,7 +1257,7 @@ impl SopsBench {
     }
 
     fn write(&self, name: &str, format: Format, bytes: &[u8]) -> std::path::PathBuf {
-        let path = self.dir.path().join(format!("{name}.{}", format.name()));
+        let path = self.dir.path().join(format!("{name}.{}", extension(format)));
         std::fs::write(&path, bytes).expect("a case file is written");
         path
     }
@@ -1340,6 +1375,14 @@ fn sops_decrypts_ksec_output_to_the_same_data() {
         };
         sops_sample(&bench, &kind, format, case, &mut failures);
     }
+
+    let strategy = (dotenv_file(), rules());
+    let case = || {
+        let (text, rules) = sample(&strategy, &mut runner);
+        let parsed = formats::parse(Format::Dotenv, text.as_bytes(), "generated.env").expect("generated dotenv parses");
+        Some((text.into_bytes(), documents_data(&parsed), rules))
+    };
+    sops_sample(&bench, "dotenv", Format::Dotenv, case, &mut failures);
 
     let strategy = (yfile(true), rules());
     let case = || {

@@ -5,7 +5,6 @@ use std::path::Path;
 use super::args::{GlobalArgs, GroupsCommand};
 use super::inputs;
 use crate::error::Error;
-use crate::formats::Format;
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
 use crate::rekey::{self, GroupChange, Target};
@@ -51,14 +50,14 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
     };
     let name = file.display().to_string();
     let identities = Identities::discover(&ProcessEnv, order.decryption_order.as_deref())?;
+    let input = Input::File(file.to_path_buf()).read()?;
     let target = Target {
         file: &name,
-        format: Format::from_path(file).unwrap_or(Format::Yaml),
+        format: inputs::format_of(file, None, &input)?,
         identities: &identities,
         env: &ProcessEnv,
         output: inputs::output_options(&Default::default(), config.as_ref()),
     };
-    let input = Input::File(file.to_path_buf()).read()?;
     let output = rekey::change_groups(&input, &target, change, threshold)?;
     write(file, in_place, &output.bytes)
 }

@@ -90,11 +90,11 @@ pub fn load_config(global: &GlobalArgs) -> Result<Option<Config>, Error> {
 pub fn output_options(io_args: &IoArgs, config: Option<&Config>) -> OutputOptions {
     let stores = config.map(|c| c.stores.clone()).unwrap_or_default();
     let mut options = OutputOptions::default();
-    options.yaml.indent = io_args.indent.or(stores.yaml_indent);
-    options.json_indent = match io_args.indent.or(stores.json_indent) {
-        Some(n) => JsonIndent::Spaces(n),
-        None => JsonIndent::Tab,
-    };
+    // `--indent 0` means the default for YAML, as in sops (and as `stores.yaml.indent: 0`).
+    options.yaml.indent = io_args.indent.filter(|&n| n > 0).or(stores.yaml_indent);
+    let json = |indent: Option<usize>| indent.map_or(JsonIndent::Tab, JsonIndent::Spaces);
+    options.json_indent = json(io_args.indent.or(stores.json_indent));
+    options.json_binary_indent = json(io_args.indent.or(stores.json_binary_indent));
     options
 }
 

@@ -3,7 +3,6 @@
 use super::args::{GlobalArgs, RotateArgs};
 use super::inputs::{self, Plan};
 use crate::error::Error;
-use crate::formats::Format;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
 use crate::rekey::{self, Rotation, Target};
 
@@ -12,9 +11,14 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     let plan = Plan::new(Some(&args.file), &args.io)?;
     let file = plan.display_name();
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let input = plan.input.read()?;
+    let format = match plan.input_format {
+        Some(format) => format,
+        None => crate::formats::parse_guessing(&input, &file)?.0,
+    };
     let target = Target {
         file: &file,
-        format: plan.input_format.unwrap_or(Format::Yaml),
+        format,
         identities: &identities,
         env: &ProcessEnv,
         output: inputs::output_options(&args.io, config.as_ref()),
@@ -43,7 +47,6 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
         },
         remove: split(&args.rm_age).into_iter().chain(split(&args.rm_pgp)).collect(),
     };
-    let input = plan.input.read()?;
     let output = rekey::rotate(&input, &target, &rotation)?;
     for w in &output.warnings {
         super::warn(w);

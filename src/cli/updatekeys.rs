@@ -22,11 +22,15 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     for path in io::collect_files(&args.paths, true)? {
         let name = path.display().to_string();
         let input = Input::File(path.clone()).read()?;
-        let format = forced.or_else(|| Format::from_path(&path)).unwrap_or(Format::Yaml);
         // Directories hold plaintext files too; only files named explicitly must be encrypted.
-        let encrypted = formats::parse(format, &input, &name)
-            .map(|t| t.documents.first().is_some_and(|d| d.metadata.is_some()))
-            .unwrap_or(false);
+        let parsed = match forced.or_else(|| Format::from_path(&path)) {
+            Some(format) => formats::parse(format, &input, &name).map(|tree| (format, tree)),
+            None => formats::parse_guessing(&input, &name),
+        };
+        let (format, encrypted) = match parsed {
+            Ok((format, tree)) => (format, tree.documents.first().is_some_and(|d| d.metadata.is_some())),
+            Err(_) => (Format::Yaml, false),
+        };
         if !encrypted && !explicit_files.contains(&path) {
             continue;
         }

@@ -110,10 +110,16 @@ pub fn render_extracted(
     format: Format,
     output: formats::OutputOptions,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
-    if let Node::Scalar(s) = node
-        && let Value::Str(text) = &s.value
-    {
-        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
+    if let Node::Scalar(s) = node {
+        match &s.value {
+            Value::Str(text) => return Ok(Zeroizing::new(text.as_bytes().to_vec())),
+            Value::Bytes(bytes) => return Ok(Zeroizing::new(bytes.to_vec())),
+            // Flat stores have no syntax for typed values: the value's text.
+            value if matches!(format, Format::Dotenv | Format::Binary) => {
+                return Ok(Zeroizing::new(crate::scalar::go_text(value)));
+            }
+            _ => {}
+        }
     }
     let root = match node {
         Node::Mapping(m) => strip_layout_mapping(m),
@@ -147,6 +153,8 @@ pub fn render_extracted(
             let value = inner.split_once(": ").map(|(_, v)| v).unwrap_or_default();
             dedent_after_first_line(value)
         }
+        // Scalars returned above; collections were refused by the emitter.
+        Format::Dotenv | Format::Binary => text.to_string(),
     };
     Ok(Zeroizing::new(value.into_bytes()))
 }

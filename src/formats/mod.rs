@@ -1,5 +1,8 @@
 //! Stores: bytes ⇄ [`Tree`], one module per format. Formats know nothing of crypto.
 
+pub mod binary;
+pub mod dotenv;
+mod flat;
 pub mod json;
 pub mod yaml;
 
@@ -13,6 +16,10 @@ use crate::tree::{Parsed, State, Tree};
 pub enum Format {
     Yaml,
     Json,
+    /// `KEY=VALUE` lines (`.env`).
+    Dotenv,
+    /// Any file, encrypted whole as one value.
+    Binary,
 }
 
 impl Format {
@@ -21,19 +28,24 @@ impl Format {
         match name {
             "yaml" => Ok(Format::Yaml),
             "json" => Ok(Format::Json),
+            "dotenv" => Ok(Format::Dotenv),
+            "binary" => Ok(Format::Binary),
             other => Err(Error::Usage(format!(
-                "unknown format {other:?}: ksec reads and writes yaml and json (dotenv, ini and binary are not supported yet)"
+                "unknown format {other:?}: ksec reads and writes yaml, json, dotenv and binary (ini is not supported yet)"
             ))),
         }
     }
 
-    /// The format sops picks from a file name (a case-sensitive extension match).
+    /// The format sops picks from a file name (a case-sensitive extension match). `None` for
+    /// any other name: sops then takes the binary store, ksec looks at the content first.
     pub fn from_path(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?;
         if name.ends_with(".yaml") || name.ends_with(".yml") {
             Some(Format::Yaml)
         } else if name.ends_with(".json") {
             Some(Format::Json)
+        } else if name.ends_with(".env") {
+            Some(Format::Dotenv)
         } else {
             None
         }
@@ -43,21 +55,61 @@ impl Format {
         match self {
             Format::Yaml => "yaml",
             Format::Json => "json",
+            Format::Dotenv => "dotenv",
+            Format::Binary => "binary",
         }
     }
 }
 
-/// Parses input whose format is unknown (stdin without `--input-type`): JSON when it is a JSON
-/// object (`kubectl … -o json`), YAML otherwise. Structured input is never treated as an
-/// opaque blob, which is how sops ends up committing plaintext.
+/// Parses input whose format is unknown (stdin, or a name sops would not recognise): JSON when
+/// it is a JSON object (`kubectl … -o json`; a sops binary-store envelope is recognised as
+/// such), YAML when it parses as YAML. Structured input is never treated as an opaque blob,
+/// which is how sops ends up encrypting a manifest whole; only content that does not look
+/// like YAML or JSON at all (a PEM key, a keystore, plain text) is taken as a binary file.
 pub fn parse_guessing(input: &[u8], file: &str) -> Result<(Format, Tree<Parsed>), Error> {
     let first = input.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{')
         && let Ok(tree) = json::parse(input, file)
     {
-        return Ok((Format::Json, tree));
+        let format = if binary::is_envelope(&tree) {
+            Format::Binary
+        } else {
+            Format::Json
+        };
+        return Ok((format, tree));
     }
-    Ok((Format::Yaml, parse(Format::Yaml, input, file)?))
+    match parse(Format::Yaml, input, file) {
+        Ok(tree) => Ok((Format::Yaml, tree)),
+        Err(_) if !looks_structured(input) => Ok((Format::Binary, binary::wrap(input))),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether text that failed to parse was meant as YAML or JSON: it opens a collection or a
+/// document, or a line starts like a mapping key (`name:`) or a list item (`- x`). Such input
+/// gets the parse error rather than being encrypted whole.
+fn looks_structured(input: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(input) else {
+        return false;
+    };
+    let trimmed = text.trim_start();
+    let first_line = trimmed.lines().next().unwrap_or_default();
+    if trimmed.is_empty()
+        || trimmed.starts_with(['{', '[', '%'])
+        || first_line == "---"
+        || first_line.starts_with("--- ")
+    {
+        return true;
+    }
+    text.lines().any(|line| {
+        let key_line = line.split_once(':').is_some_and(|(key, rest)| {
+            !key.is_empty()
+                && !key.starts_with([' ', '\t', '#', '-'])
+                && !key.contains(char::is_whitespace)
+                && (rest.is_empty() || rest.starts_with([' ', '\t']))
+        });
+        key_line || line.starts_with("- ") || line == "-"
+    })
 }
 
 /// How output is laid out.
@@ -65,6 +117,8 @@ pub fn parse_guessing(input: &[u8], file: &str) -> Result<(Format, Tree<Parsed>)
 pub struct OutputOptions {
     pub yaml: yaml::EmitOptions,
     pub json_indent: json::JsonIndent,
+    /// Indent of the JSON envelope of binary files (`stores.json_binary.indent`).
+    pub json_binary_indent: json::JsonIndent,
 }
 
 /// Parses input of a known format.
@@ -72,6 +126,8 @@ pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, E
     let tree = match format {
         Format::Yaml => yaml::parse(input, file)?,
         Format::Json => json::parse(input, file)?,
+        Format::Dotenv => dotenv::parse(input, file)?,
+        Format::Binary => binary::parse(input, file)?,
     };
     if tree.documents.is_empty() {
         return Err(Error::NoDocuments { file: file.to_string() });
@@ -92,5 +148,7 @@ pub fn emit<S: State>(
     match format {
         Format::Yaml => yaml::emit(tree, options.yaml),
         Format::Json => json::emit(tree, options.json_indent),
+        Format::Dotenv => dotenv::emit(tree),
+        Format::Binary => binary::emit(tree, options.json_binary_indent),
     }
 }

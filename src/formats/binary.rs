@@ -1,0 +1,122 @@
+//! The binary store: any file encrypted whole, as sops 3.11's binary store does it. The
+//! plaintext is one value `data` holding the file's bytes; the encrypted file is that value in
+//! the JSON store (`{"data": "ENC[…]", "sops": {…}}`), whose metadata names no rule.
+
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::json::{self, JsonIndent};
+use crate::error::Error;
+use crate::rules::RULE_FIELDS;
+use crate::scalar;
+use crate::tree::{Document, Mapping, Node, Parsed, Tree, Value};
+
+const FORMAT: &str = "binary";
+
+/// The one key of a binary file's tree.
+pub const DATA_KEY: &str = "data";
+
+/// Reads a file for the binary store: an encrypted envelope is parsed as JSON, anything else
+/// is the payload itself.
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
+    if input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        && let Ok(tree) = json::parse(input, file)
+        && tree.documents.first().is_some_and(|d| d.metadata.is_some())
+    {
+        return Ok(tree);
+    }
+    Ok(wrap(input))
+}
+
+/// The payload as a tree: one `data` entry with the bytes.
+pub fn wrap(input: &[u8]) -> Tree<Parsed> {
+    let mut root = Mapping::default();
+    root.push(
+        DATA_KEY,
+        Node::scalar(scalar::string_or_bytes(Zeroizing::new(input.to_vec()))),
+    );
+    let document = Document {
+        root,
+        metadata: None,
+        layout: None,
+    };
+    Tree::parsed(vec![document], None::<Arc<_>>)
+}
+
+/// Whether a parsed JSON file is a binary-store envelope: metadata that names no encryption
+/// rule (sops writes none for binary files) and nothing but `data` beside it.
+pub fn is_envelope(tree: &Tree<Parsed>) -> bool {
+    let [document] = tree.documents.as_slice() else {
+        return false;
+    };
+    let Some(Node::Mapping(metadata)) = &document.metadata else {
+        return false;
+    };
+    let mut entries = document.root.entries();
+    let only_data = matches!(
+        (entries.next(), entries.next()),
+        (Some(e), None) if e.key == DATA_KEY && matches!(e.value, Node::Scalar(_))
+    );
+    only_data && !RULE_FIELDS.iter().any(|field| metadata.get(field).is_some())
+}
+
+/// Writes a binary file: the JSON envelope when the tree carries metadata (encrypted), the
+/// payload's bytes otherwise (decrypted).
+pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, Error> {
+    if tree.documents.first().is_some_and(|d| d.metadata.is_some()) {
+        return json::emit(tree, indent);
+    }
+    let refuse = |message: &str| Error::Emit {
+        format: FORMAT,
+        message: message.to_string(),
+    };
+    let [document] = tree.documents.as_slice() else {
+        return Err(refuse("a binary file holds one document"));
+    };
+    match document.root.get(DATA_KEY) {
+        Some(Node::Scalar(s)) => match &s.value {
+            Value::Str(text) => Ok(text.as_bytes().to_vec()),
+            Value::Bytes(bytes) => Ok(bytes.to_vec()),
+            _ => Err(refuse("the `data` value is not a string")),
+        },
+        _ => Err(refuse(
+            "there is no `data` string to write as a binary file (pass --output-type yaml or json)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_bytes_round_trip_through_wrap_and_emit() {
+        for payload in [
+            &b""[..],
+            b"hello\n",
+            b"\xff\x00\xfe",
+            b"{\"not\": \"sops\"}\n",
+            b"a: b\n",
+        ] {
+            let tree = parse(payload, "f.bin").expect("parses");
+            assert!(!is_envelope(&tree));
+            assert_eq!(emit(&tree, JsonIndent::Tab).expect("emits"), payload);
+        }
+    }
+
+    #[test]
+    fn an_envelope_is_json_with_data_and_rule_free_metadata() {
+        let envelope = b"{\n\t\"data\": \"ENC[x]\",\n\t\"sops\": {\n\t\t\"version\": \"3.11.0\"\n\t}\n}\n";
+        let tree = parse(envelope, "f.bin").expect("parses");
+        assert!(is_envelope(&tree));
+        let json = json::parse(
+            b"{\"data\": \"ENC[x]\", \"sops\": {\"unencrypted_suffix\": \"_unencrypted\"}}",
+            "f.json",
+        )
+        .expect("parses");
+        assert!(!is_envelope(&json), "metadata with a rule is a JSON file");
+        let two = json::parse(b"{\"data\": \"x\", \"more\": 1, \"sops\": {}}", "f.json").expect("parses");
+        assert!(!is_envelope(&two));
+    }
+}
