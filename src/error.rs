@@ -58,6 +58,10 @@ pub enum Error {
         message: String,
     },
 
+    /// A file to decrypt that does not read: sops exits 1 here (2 is for plaintext input).
+    #[error("{0}")]
+    UnreadableEncrypted(Box<Error>),
+
     #[error("{file}: {message}")]
     UnsupportedDocument { file: String, message: String },
 
@@ -193,6 +197,7 @@ impl Error {
             InputNotFound { .. } => exit::NO_FILE_SPECIFIED,
             ReadInput { .. } | Parse { .. } | UnsupportedDocument { .. } => exit::COULD_NOT_READ_INPUT,
             NoDocuments { .. } => exit::NEED_AT_LEAST_ONE_DOCUMENT,
+            UnreadableEncrypted(_) => exit::GENERIC,
             WriteOutput { .. } => exit::COULD_NOT_WRITE_OUTPUT,
             Emit { .. } => exit::ERROR_DUMPING_TREE,
             Config { .. } | NoMatchingCreationRule { .. } | NoRecipients { .. } => exit::GENERIC,
@@ -248,6 +253,7 @@ impl Error {
             DataKeyUnavailable { hint, .. } => (*hint).into(),
             DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),
             Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
+            UnreadableEncrypted(inner) => return inner.hint(),
             Conflict(_) => "see `ksec help` for which options go together".into(),
             Identity { .. } => "check the path or command in that variable".into(),
             InvalidSecret { .. } => "fix the manifest, or pass --no-validate to encrypt it as it is".into(),

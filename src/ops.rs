@@ -364,7 +364,12 @@ pub struct Decrypted {
 /// Decrypts a file to its plaintext tree (the MAC checked unless `ignore_mac`).
 pub fn decrypt_tree(input: &[u8], options: &DecryptOptions<'_>) -> Result<Decrypted, Error> {
     let file = options.file;
-    let (input_format, parsed) = parse_input(input, file, options.input_format)?;
+    let (input_format, parsed) = parse_input(input, file, options.input_format).map_err(|e| match e {
+        // Nothing in it, so no metadata either: what sops says of an empty file.
+        Error::NoDocuments { file } => Error::MetadataNotFound { file },
+        e @ (Error::Parse { .. } | Error::UnsupportedDocument { .. }) => Error::UnreadableEncrypted(Box::new(e)),
+        other => other,
+    })?;
     let (tree, meta_node) = parsed.into_encrypted(file)?;
     let meta = Metadata::from_node(&meta_node, file)?;
     let key = keys::groups::unwrap(&meta, options.identities, file)?;

@@ -1123,6 +1123,36 @@ fn json_files_interoperate() {
     failures.finish("JSON");
 }
 
+/// Files to decrypt that are not encrypted files at all (broken, empty, plain): ksec exits
+/// with sops's code and names the file.
+#[test]
+fn unreadable_files_to_decrypt_exit_like_sops() {
+    let Some(sops) = common::sops() else { return };
+    let lab = Lab::new();
+    let mut failures = Failures::default();
+    for (name, text) in [
+        ("broken.yaml", "a: [1\n"),
+        ("empty.yaml", ""),
+        ("comments.yaml", "# only a comment\n"),
+        ("broken.json", "{\"a\": "),
+        ("plain.yaml", "a: 1\n"),
+        ("plain.env", "A=1\n"),
+    ] {
+        let path = lab.write(name, text.as_bytes());
+        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&path), None);
+        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&path), None);
+        if by_sops.ok() || by_ksec.code != by_sops.code || !by_ksec.stderr.contains(name) {
+            failures.push(format!(
+                "{name}: sops exits {}, ksec exits {}:\n{}",
+                by_sops.exit(),
+                by_ksec.exit(),
+                by_ksec.stderr
+            ));
+        }
+    }
+    failures.finish("unreadable files");
+}
+
 /// dotenv files both ways: ksec's encryption (default rule, a regex rule, `_unencrypted`
 /// keys, comments, `\n` escapes, quotes and `=` kept verbatim) decrypts with sops to the
 /// input, and sops's encryption decrypts with ksec to what sops prints.
