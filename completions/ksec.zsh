@@ -270,7 +270,7 @@ _arguments "${_arguments_options[@]}" : \
 '-V[Print version]' \
 '--version[Print version]' \
 ':file -- The encrypted file (changed in place):_files' \
-':path -- Where to set, in sops'\''s syntax\: '\''\["data"\]\["password"\]'\'', '\''\["list"\]\[0\]'\'':_default' \
+':path -- Where to set, in sops'\''s syntax\: '\''\["data"\]\["password"\]'\'', '\''\["list"\]\[0\]'\''. As with sops, missing keys and lists are created and an index past the end of a list appends:_default' \
 '::value -- The value, as JSON ('\''"text"'\'', '\''5'\'', '\''{"k"\: true}'\''); with --value-file, a file holding it:_default' \
 && ret=0
 ;;

@@ -1044,6 +1044,14 @@ fn set_and_unset_that_reshape_lists_flow_collections_and_nulls_agree_with_sops()
         (nulls, &["set", r#"["d"]"#, r#""str""#]),
         (nulls, &["unset", r#"["nested"][0][0]["b"]"#]),
         ("x: 1\ny:\n  z: 2\n", &["unset", r#"["y"]["z"]"#]),
+        // Paths that do not exist yet: sops appends past the end of a list, creates missing
+        // lists and mappings, and replaces a scalar in the way.
+        (list, &["set", r#"["a"][5]"#, r#""v""#]),
+        (list, &["set", r#"["a"][0]["b"]["deep"]"#, "1"]),
+        ("empty: []\nmulti: text\nk: v\n", &["set", r#"["empty"][0]"#, r#""v""#]),
+        ("empty: []\nmulti: text\nk: v\n", &["set", r#"["new"][0]"#, "1"]),
+        ("empty: []\nmulti: text\nk: v\n", &["set", r#"["multi"]["x"]"#, "1"]),
+        (env, &["set", r#"["top"]["env"][2]["name"]"#, r#""C""#]),
     ];
     let mut differences = Vec::new();
     for (i, (plain, command)) in cases.iter().enumerate() {

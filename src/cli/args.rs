@@ -428,7 +428,8 @@ pub struct SetArgs {
     /// The encrypted file (changed in place).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Where to set, in sops's syntax: '["data"]["password"]', '["list"][0]'.
+    /// Where to set, in sops's syntax: '["data"]["password"]', '["list"][0]'. As with sops,
+    /// missing keys and lists are created and an index past the end of a list appends.
     #[arg(value_name = "PATH")]
     pub path: String,
     /// The value, as JSON ('"text"', '5', '{"k": true}'); with --value-file, a file holding it.

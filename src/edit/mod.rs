@@ -362,9 +362,12 @@ fn structural_change_at<'p>(tree: &Tree<Plain>, path: &'p TreePath, value: &Node
                 .nth(*i),
             _ => None,
         };
-        match next {
-            Some(n) => node = Some(n),
-            None => return Some(&path.0[..depth]),
+        match (next, node) {
+            (Some(n), _) => node = Some(n),
+            // A scalar in the way becomes a collection: its parent changes shape.
+            (None, Some(Node::Scalar(_))) => return Some(&path.0[..depth - 1]),
+            // A new entry or item in this collection.
+            (None, _) => return Some(&path.0[..depth]),
         }
     }
     match (node, value) {
@@ -379,42 +382,63 @@ fn is_implicit_null(scalar: &crate::tree::Scalar) -> bool {
     scalar.value == Value::Null && scalar.origin.is_some_and(|o| o.span.start == o.span.end)
 }
 
+/// Sets as sops sets: a missing key is added (with the rest of the path built as mappings
+/// and lists), an index past the end of a list appends, and a scalar in the way is replaced
+/// by the path's collection. A step of the wrong kind (an index on a mapping, a key on a
+/// list) is refused rather than ignored (sops ignores the first and crashes on the second).
 fn set_in_place(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
-    let (root, last, parents) = first_root(tree, path)?;
-    let mut current: &mut Node = &mut Node::Mapping(Mapping::default());
-    let mut in_root = true;
-    for step in parents {
-        let container = if in_root { None } else { Some(current) };
-        let next = match (container, step) {
-            (None, Step::Key(k)) => child_or_new(root, k),
-            (Some(Node::Mapping(m)), Step::Key(k)) => child_or_new(m, k),
-            (Some(Node::Sequence(s)), Step::Index(i)) => nth_item(s, *i).ok_or_else(|| not_found(path, step))?,
-            _ => return Err(not_found(path, step)),
-        };
-        current = next;
-        in_root = false;
-    }
-    let container = if in_root { None } else { Some(current) };
-    let slot = match (container, last) {
-        (None, Step::Key(k)) => return Ok(put(root, k, value)),
-        (Some(Node::Mapping(m)), Step::Key(k)) => return Ok(put(m, k, value)),
-        (Some(Node::Sequence(s)), Step::Index(i)) => nth_item(s, *i).ok_or_else(|| not_found(path, last))?,
-        _ => return Err(not_found(path, last)),
-    };
-    Ok(replace_node(slot, value))
+    let document = tree.documents.first_mut().ok_or_else(|| not_found(path, &path.0[0]))?;
+    set_in_mapping(&mut document.root, &path.0, path, value)
 }
 
-fn child_or_new<'m>(m: &'m mut Mapping, key: &str) -> &'m mut Node {
-    if m.get(key).is_none() {
-        m.push(key, Node::Mapping(Mapping::default()));
+fn set_in_mapping(m: &mut Mapping, steps: &[Step], path: &TreePath, value: Node) -> Result<bool, Error> {
+    let (step, rest) = steps.split_first().expect("a parsed path has a step");
+    let Step::Key(key) = step else {
+        return Err(not_found(path, step));
+    };
+    match m.items.iter_mut().find_map(|item| entry_value(item, key)) {
+        Some(child) => set_in_node(child, rest, path, value),
+        None => {
+            m.push(key.clone(), built_from(rest, value));
+            Ok(true)
+        }
     }
-    m.items
-        .iter_mut()
-        .find_map(|item| match item {
-            MappingItem::Entry(e) if e.key == key => Some(&mut e.value),
-            _ => None,
-        })
-        .expect("just made sure it exists")
+}
+
+fn set_in_node(node: &mut Node, steps: &[Step], path: &TreePath, value: Node) -> Result<bool, Error> {
+    let Some((step, rest)) = steps.split_first() else {
+        return Ok(replace_node(node, value));
+    };
+    match (node, step) {
+        (Node::Mapping(m), Step::Key(_)) => set_in_mapping(m, steps, path, value),
+        (Node::Sequence(s), Step::Index(index)) => match nth_item(s, *index) {
+            Some(item) => set_in_node(item, rest, path, value),
+            None => {
+                s.items.push(SequenceItem::Node(built_from(rest, value)));
+                Ok(true)
+            }
+        },
+        (node @ Node::Scalar(_), _) => {
+            *node = built_from(steps, value);
+            Ok(true)
+        }
+        _ => Err(not_found(path, step)),
+    }
+}
+
+/// `value` under the rest of a path: a mapping for each key, a list for each index.
+fn built_from(steps: &[Step], value: Node) -> Node {
+    steps.iter().rev().fold(value, |inner, step| match step {
+        Step::Key(key) => {
+            let mut m = Mapping::default();
+            m.push(key.clone(), inner);
+            Node::Mapping(m)
+        }
+        Step::Index(_) => Node::Sequence(crate::tree::Sequence {
+            items: vec![SequenceItem::Node(inner)],
+            ..Default::default()
+        }),
+    })
 }
 
 fn nth_item(s: &mut crate::tree::Sequence, index: usize) -> Option<&mut Node> {
@@ -425,19 +449,6 @@ fn nth_item(s: &mut crate::tree::Sequence, index: usize) -> Option<&mut Node> {
             SequenceItem::Comment(_) => None,
         })
         .nth(index)
-}
-
-fn put(m: &mut Mapping, key: &str, value: Node) -> bool {
-    match m.items.iter_mut().find_map(|item| match item {
-        MappingItem::Entry(e) if e.key == key => Some(&mut e.value),
-        _ => None,
-    }) {
-        Some(slot) => replace_node(slot, value),
-        None => {
-            m.push(key, value);
-            true
-        }
-    }
 }
 
 /// Puts `value` in `slot`, keeping the slot's source position when both are scalars.
@@ -636,7 +647,20 @@ mod tests {
             data(&t),
             data(&tree("a:\n  b: 2\nlist:\n  - x\n  - z\nnew:\n  deep: v\n"))
         );
-        let err = set_value(&mut t, &path(r#"["list"][5]"#), Node::scalar(Value::Null)).unwrap_err();
+        // As sops: an index past the end appends, a scalar in the way becomes a collection,
+        // missing lists are created; a step of the wrong kind is refused.
+        assert!(set_value(&mut t, &path(r#"["list"][5]"#), Node::scalar(Value::str("w"))).unwrap());
+        assert!(set_value(&mut t, &path(r#"["a"]["b"]["c"]"#), Node::scalar(Value::Int(3))).unwrap());
+        assert!(set_value(&mut t, &path(r#"["fresh"][0]["k"]"#), Node::scalar(Value::Int(4))).unwrap());
+        assert_eq!(
+            data(&t),
+            data(&tree(
+                "a:\n  b:\n    c: 3\nlist:\n  - x\n  - z\n  - w\nnew:\n  deep: v\nfresh:\n  - k: 4\n"
+            ))
+        );
+        let err = set_value(&mut t, &path(r#"["list"]["k"]"#), Node::scalar(Value::Null)).unwrap_err();
+        assert!(matches!(err, Error::PathNotFound { .. }), "{err}");
+        let err = set_value(&mut t, &path(r#"["a"][0]"#), Node::scalar(Value::Null)).unwrap_err();
         assert!(matches!(err, Error::PathNotFound { .. }), "{err}");
     }
 
