@@ -969,6 +969,9 @@ fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
         (PASSWORD_PATH, "unquoted", "not valid JSON"),
         (r#"["stringData"["password"]"#, r#""x""#, "invalid path"),
         ("stringData.password", r#""x""#, "invalid path"),
+        // Text after the value, and a key twice (sops would write a file YAML cannot hold).
+        (PASSWORD_PATH, r#""x", "y": 1"#, "not valid JSON"),
+        (PASSWORD_PATH, r#"{"a": 1, "a": 2}"#, r#"the key "a" twice"#),
     ];
     for (path, value, message) in cases {
         let out = run(lab.ksec().args(["set", "db.enc.yaml", path, value]));
@@ -976,6 +979,22 @@ fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
         assert!(out.stderr.contains(message), "{path} {value}: {}", out.stderr);
         assert_eq!(lab.read("db.enc.yaml"), original);
     }
+    // The metadata is not a value.
+    for args in [
+        &["set", "db.enc.yaml", r#"["sops"]"#, "1"][..],
+        &["unset", "db.enc.yaml", r#"["sops"]"#],
+    ] {
+        let out = run(lab.ksec().args(args));
+        out.expect(1, &format!("{args:?}"));
+        assert!(out.stderr.contains("holds the file's metadata"), "{}", out.stderr);
+        assert_eq!(lab.read("db.enc.yaml"), original);
+    }
+    // A negative number is a value, not an option.
+    run(lab
+        .ksec()
+        .args(["set", "--no-validate", "db.enc.yaml", r#"["stringData"]["n"]"#, "-0.5"]))
+    .expect(0, "set to -0.5");
+    assert_eq!(lab.extract("db.enc.yaml", r#"["stringData"]["n"]"#), b"-0.5\n");
 }
 
 #[test]

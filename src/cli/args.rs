@@ -433,7 +433,11 @@ pub struct SetArgs {
     #[arg(value_name = "PATH")]
     pub path: String,
     /// The value, as JSON ('"text"', '5', '{"k": true}'); with --value-file, a file holding it.
-    #[arg(value_name = "VALUE", required_unless_present = "value_stdin")]
+    #[arg(
+        value_name = "VALUE",
+        required_unless_present = "value_stdin",
+        allow_negative_numbers = true
+    )]
     pub value: Option<String>,
     /// VALUE is a file to read the JSON value from (keeps it out of the process list).
     #[arg(long, conflicts_with = "value_stdin")]

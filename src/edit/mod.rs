@@ -387,6 +387,7 @@ fn is_implicit_null(scalar: &crate::tree::Scalar) -> bool {
 /// by the path's collection. A step of the wrong kind (an index on a mapping, a key on a
 /// list) is refused rather than ignored (sops ignores the first and crashes on the second).
 fn set_in_place(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
+    refuse_metadata_path(path)?;
     let document = tree.documents.first_mut().ok_or_else(|| not_found(path, &path.0[0]))?;
     set_in_mapping(&mut document.root, &path.0, path, value)
 }
@@ -423,6 +424,18 @@ fn set_in_node(node: &mut Node, steps: &[Step], path: &TreePath, value: Node) ->
             Ok(true)
         }
         _ => Err(not_found(path, step)),
+    }
+}
+
+/// The top-level `sops` key is the metadata, not a value to set or unset.
+fn refuse_metadata_path(path: &TreePath) -> Result<(), Error> {
+    match path.0.first() {
+        Some(Step::Key(key)) if key == "sops" => Err(Error::Usage(
+            "the top-level sops key holds the file's metadata, not values; change keys with rotate, \
+             updatekeys or groups"
+                .into(),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -544,6 +557,7 @@ fn drop_layout(node: &mut Node) {
 }
 
 fn remove_at(tree: &mut Tree<Plain>, path: &TreePath) -> Result<bool, Error> {
+    refuse_metadata_path(path)?;
     let (root, last, parents) = first_root(tree, path)?;
     let mut node: Option<&mut Node> = None;
     for step in parents {
@@ -597,17 +611,35 @@ fn entry_value<'a>(item: &'a mut MappingItem, key: &str) -> Option<&'a mut Node>
 
 /// Parses a `set` value: JSON, as sops reads it (numbers are floats, objects mappings).
 pub fn parse_value(text: &str) -> Result<Node, Error> {
-    let wrapped = format!("{{\"v\": {text}}}");
-    let tree = formats::json::parse(wrapped.as_bytes(), "value").map_err(|_| Error::InvalidSetValue {
+    let node = formats::json::parse_value(text.as_bytes(), "value").map_err(|_| Error::InvalidSetValue {
         message: "the value is not valid JSON".into(),
     })?;
-    tree.documents
-        .into_iter()
-        .next()
-        .and_then(|mut d| d.root.remove("v"))
-        .ok_or_else(|| Error::InvalidSetValue {
-            message: "the value is not valid JSON".into(),
-        })
+    if let Some(key) = duplicate_key(&node) {
+        return Err(Error::InvalidSetValue {
+            message: format!("the value has the key {key:?} twice"),
+        });
+    }
+    Ok(node)
+}
+
+/// A key written twice in one mapping of a `set` value (JSON allows it, YAML does not).
+fn duplicate_key(node: &Node) -> Option<&str> {
+    match node {
+        Node::Mapping(m) => {
+            let mut seen = std::collections::HashSet::new();
+            for entry in m.entries() {
+                if !seen.insert(entry.key.as_str()) {
+                    return Some(&entry.key);
+                }
+            }
+            m.entries().find_map(|e| duplicate_key(&e.value))
+        }
+        Node::Sequence(s) => s.items.iter().find_map(|item| match item {
+            SequenceItem::Node(n) => duplicate_key(n),
+            SequenceItem::Comment(_) => None,
+        }),
+        Node::Scalar(_) => None,
+    }
 }
 
 #[cfg(test)]

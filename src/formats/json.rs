@@ -60,6 +60,19 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
     Ok(Tree::parsed(vec![document], None))
 }
 
+/// Parses one JSON value (what `set` takes) as sops reads values: nothing but whitespace may
+/// follow it.
+pub fn parse_value(input: &[u8], file: &str) -> Result<Node, Error> {
+    let mut parser = Parser { input, pos: 0, file };
+    parser.skip_whitespace();
+    let node = parser.value(1)?;
+    parser.skip_whitespace();
+    if parser.pos != input.len() {
+        return Err(parser.error("unexpected text after the value"));
+    }
+    Ok(node)
+}
+
 /// Writes a tree as sops 3.11's JSON store does; a document's `metadata` (if Some) is written as
 /// the last key "sops".
 ///
