@@ -51,6 +51,18 @@ impl Format {
         }
     }
 
+    /// Refuses a name sops would read with a store ksec does not have (INI), instead of
+    /// guessing another format from its content.
+    pub fn check_supported(path: &Path) -> Result<(), Error> {
+        match path.file_name().and_then(|n| n.to_str()) {
+            Some(name) if name.ends_with(".ini") => Err(Error::Usage(format!(
+                "{}: INI files are not supported yet (sops's INI store is planned)",
+                path.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::Yaml => "yaml",
