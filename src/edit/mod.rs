@@ -85,22 +85,26 @@ pub fn extract<'t>(tree: &'t Tree<Plain>, path: &TreePath) -> Result<&'t Node, E
     let root = &tree.documents.first().ok_or_else(|| not_found(path, &path.0[0]))?.root;
     let mut node: Option<&Node> = None;
     for step in &path.0 {
-        node = Some(match (node, step) {
-            (None, Step::Key(k)) => root.get(k).ok_or_else(|| not_found(path, step))?,
-            (Some(Node::Mapping(m)), Step::Key(k)) => m.get(k).ok_or_else(|| not_found(path, step))?,
-            (Some(Node::Sequence(s)), Step::Index(i)) => s
-                .items
-                .iter()
-                .filter_map(|item| match item {
-                    SequenceItem::Node(n) => Some(n),
-                    SequenceItem::Comment(_) => None,
-                })
-                .nth(*i)
-                .ok_or_else(|| not_found(path, step))?,
-            _ => return Err(not_found(path, step)),
-        });
+        node = Some(child(root, node, step).ok_or_else(|| not_found(path, step))?);
     }
     node.ok_or_else(|| not_found(path, &path.0[0]))
+}
+
+/// One step down from `node` (or from the document's `root` at the start of a path).
+fn child<'a>(root: &'a Mapping, node: Option<&'a Node>, step: &Step) -> Option<&'a Node> {
+    match (node, step) {
+        (None, Step::Key(k)) => root.get(k),
+        (Some(Node::Mapping(m)), Step::Key(k)) => m.get(k),
+        (Some(Node::Sequence(s)), Step::Index(i)) => s
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                SequenceItem::Node(n) => Some(n),
+                SequenceItem::Comment(_) => None,
+            })
+            .nth(*i),
+        _ => None,
+    }
 }
 
 /// An extracted node as sops prints it: a string as is (no line break), a mapping as a
@@ -349,20 +353,7 @@ fn structural_change_at<'p>(tree: &Tree<Plain>, path: &'p TreePath, value: &Node
     let root = &tree.documents.first()?.root;
     let mut node: Option<&Node> = None;
     for (depth, step) in path.0.iter().enumerate() {
-        let next = match (node, step) {
-            (None, Step::Key(k)) => root.get(k),
-            (Some(Node::Mapping(m)), Step::Key(k)) => m.get(k),
-            (Some(Node::Sequence(s)), Step::Index(i)) => s
-                .items
-                .iter()
-                .filter_map(|item| match item {
-                    SequenceItem::Node(n) => Some(n),
-                    SequenceItem::Comment(_) => None,
-                })
-                .nth(*i),
-            _ => None,
-        };
-        match (next, node) {
+        match (child(root, node, step), node) {
             (Some(n), _) => node = Some(n),
             // A scalar in the way becomes a collection: its parent changes shape.
             (None, Some(Node::Scalar(_))) => return Some(&path.0[..depth - 1]),
