@@ -94,7 +94,7 @@ fn reuse_previous(
         rule,
         mac_only_encrypted,
     };
-    let decrypted = crypt::decrypt(tree, &key, selection, file).ok()?;
+    let decrypted = crypt::decrypt_keeping_ivs(tree, &key, selection, file).ok()?;
     let mut shown = decrypted.tree.clone();
     for doc in &mut shown.documents {
         doc.metadata = None;

@@ -89,10 +89,20 @@ pub struct Selection<'a> {
     pub mac_only_encrypted: bool,
 }
 
+/// Which plaintext of a leaf the MAC covers, after the action has run.
+enum Hashed {
+    /// Nothing (a finder, or a value that turned out to be a comment).
+    Nothing,
+    /// The scalar's value as it now stands (in clear).
+    Current,
+    /// The value the scalar held before the action replaced it.
+    Previous(Value),
+}
+
 /// What a walk does at a leaf, besides hashing it.
 trait LeafAction {
-    /// Handles a scalar the rules select; returns the value to hash (`None`: nothing).
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Option<Value>, Error>;
+    /// Handles a scalar the rules select; says which plaintext to hash.
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error>;
     /// Handles a comment the rules select.
     fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), Error>;
     /// A sequence item that decrypted to a comment (sops 3.11 writes list comments as items).
@@ -178,11 +188,14 @@ impl<'s, A: LeafAction> Walk<'s, A> {
                 let encrypted = self.selection.rule.should_encrypt(verdict, &self.comments, false);
                 let aad = if self.aad.is_empty() { ":" } else { self.aad.as_str() };
                 let hashed = self.action.value(s, aad, encrypted)?;
-                if let Some(value) = hashed
-                    && (!self.selection.mac_only_encrypted || encrypted)
-                {
+                let value = match &hashed {
+                    Hashed::Nothing => return Ok(()),
+                    Hashed::Current => &s.value,
+                    Hashed::Previous(value) => value,
+                };
+                if !self.selection.mac_only_encrypted || encrypted {
                     self.scratch.clear();
-                    scalar::write_canonical(&value, &mut self.scratch);
+                    scalar::write_canonical(value, &mut self.scratch);
                     self.hash.update(self.scratch.as_slice());
                 }
                 Ok(())
@@ -256,14 +269,14 @@ impl Encrypter<'_> {
 }
 
 impl LeafAction for Encrypter<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Option<Value>, Error> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
         if !encrypted {
-            return Ok(Some(scalar.value.clone()));
+            return Ok(Hashed::Current);
         }
         let is_empty = matches!(&scalar.value, Value::Str(s) if s.is_empty())
             || matches!(&scalar.value, Value::Bytes(b) if b.is_empty());
         if is_empty {
-            return Ok(Some(scalar.value.clone()));
+            return Ok(Hashed::Current);
         }
         let value_type = ValueType::of(&scalar.value).expect("null values are skipped by the walk");
         self.plaintext.clear();
@@ -272,7 +285,7 @@ impl LeafAction for Encrypter<'_> {
         self.encrypted_values += 1;
         let plain = std::mem::replace(&mut scalar.value, Value::str(sealed));
         scalar.modified = true;
-        Ok(Some(plain))
+        Ok(Hashed::Previous(plain))
     }
 
     fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), Error> {
@@ -337,7 +350,8 @@ pub fn encrypt_with_stash(
 
 struct Decrypter<'a> {
     opener: Opener<'a>,
-    stash: Stash,
+    /// Where IVs are recorded, when the caller will write the file back.
+    stash: Option<Stash>,
     /// The AAD of the last value visited, for placing comments sops misfiled.
     last_value_aad: String,
     file: &'a str,
@@ -364,7 +378,9 @@ impl Decrypter<'_> {
         let plain = self.opener.open(c, aad.as_bytes()).ok()?;
         match scalar::parse_plaintext(value_type, &plain).ok()? {
             Decoded::Comment(text) => {
-                self.stash.record(aad, ValueType::Comment, text.as_bytes(), &iv);
+                if let Some(stash) = &mut self.stash {
+                    stash.record(aad, ValueType::Comment, text.as_bytes(), &iv);
+                }
                 Some(text)
             }
             Decoded::Value(_) => None,
@@ -398,14 +414,14 @@ fn descendants(aad: &str, last: &str) -> Vec<String> {
 }
 
 impl LeafAction for Decrypter<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Option<Value>, Error> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
         self.last_value_aad.clear();
         self.last_value_aad.push_str(aad);
         if !encrypted {
-            return Ok(Some(scalar.value.clone()));
+            return Ok(Hashed::Current);
         }
         let text = match &scalar.value {
-            Value::Str(s) if s.is_empty() => return Ok(Some(scalar.value.clone())),
+            Value::Str(s) if s.is_empty() => return Ok(Hashed::Current),
             Value::Str(s) => s,
             other => {
                 let kind = ValueType::of(other).map_or("null", |t| t.name());
@@ -414,7 +430,7 @@ impl LeafAction for Decrypter<'_> {
         };
         let ciphertext = Ciphertext::parse(text).map_err(|m| self.error(aad, m))?;
         let value_type = ciphertext.value_type;
-        let iv = ciphertext.iv().to_vec();
+        let iv = self.stash.is_some().then(|| ciphertext.iv().to_vec());
         let plaintext = self
             .opener
             .open(ciphertext, aad.as_bytes())
@@ -423,19 +439,21 @@ impl LeafAction for Decrypter<'_> {
         match decoded {
             Decoded::Value(value) => {
                 // Only a canonical plaintext may be stashed: the IV is reused for these bytes.
-                let mut canonical = Zeroizing::new(Vec::new());
-                scalar::write_canonical(&value, &mut canonical);
-                if canonical.as_slice() == plaintext.as_slice() {
-                    self.stash.record(aad, value_type, &plaintext, &iv);
+                if let (Some(stash), Some(iv)) = (&mut self.stash, &iv) {
+                    let mut canonical = Zeroizing::new(Vec::new());
+                    scalar::write_canonical(&value, &mut canonical);
+                    if canonical.as_slice() == plaintext.as_slice() {
+                        stash.record(aad, value_type, &plaintext, iv);
+                    }
                 }
-                scalar.replace(value.clone());
-                Ok(Some(value))
+                scalar.replace(value);
+                Ok(Hashed::Current)
             }
             Decoded::Comment(text) => {
                 let mut comment = Comment::new(text);
                 comment.origin = scalar.origin;
                 self.pending_comment = Some(comment);
-                Ok(None)
+                Ok(Hashed::Nothing)
             }
         }
     }
@@ -484,20 +502,37 @@ pub struct Decrypted {
     pub mac: String,
     /// Non-fatal findings (unencrypted comments where the rules say encrypted).
     pub warnings: Vec<String>,
-    /// The IVs of the values read, to write unchanged values back identically.
+    /// The IVs of the values read, to write unchanged values back identically (empty unless
+    /// asked for with [`decrypt_keeping_ivs`]).
     pub stash: Stash,
 }
 
 /// Decrypts the selected values of an encrypted tree in place.
-pub fn decrypt(
-    mut tree: Tree<Encrypted>,
+pub fn decrypt(tree: Tree<Encrypted>, key: &DataKey, selection: Selection<'_>, file: &str) -> Result<Decrypted, Error> {
+    decrypt_into(tree, key, selection, file, None)
+}
+
+/// [`decrypt`], also recording each value's IV in [`Decrypted::stash`], for a file that will
+/// be written back with its unchanged values as they were.
+pub fn decrypt_keeping_ivs(
+    tree: Tree<Encrypted>,
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
 ) -> Result<Decrypted, Error> {
+    decrypt_into(tree, key, selection, file, Some(Stash::default()))
+}
+
+fn decrypt_into(
+    mut tree: Tree<Encrypted>,
+    key: &DataKey,
+    selection: Selection<'_>,
+    file: &str,
+    stash: Option<Stash>,
+) -> Result<Decrypted, Error> {
     let action = Decrypter {
         opener: Opener::new(key),
-        stash: Stash::default(),
+        stash,
         last_value_aad: String::new(),
         file,
         pending_comment: None,
@@ -508,7 +543,7 @@ pub fn decrypt(
         walk.mapping(&mut doc.root, PathVerdict::default())?;
     }
     let warnings = std::mem::take(&mut walk.action.warnings);
-    let stash = std::mem::take(&mut walk.action.stash);
+    let stash = walk.action.stash.take().unwrap_or_default();
     Ok(Decrypted {
         tree: tree.into_state(),
         mac: walk.mac(),
@@ -525,7 +560,7 @@ struct ClearFinder {
 }
 
 impl LeafAction for ClearFinder {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Option<Value>, Error> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
         let in_clear = match &scalar.value {
             Value::Str(s) => !s.is_empty() && !cipher::looks_encrypted(s),
             Value::Null => false,
@@ -534,7 +569,7 @@ impl LeafAction for ClearFinder {
         if encrypted && in_clear {
             self.found.push(display_path(aad));
         }
-        Ok(None)
+        Ok(Hashed::Nothing)
     }
 
     fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), Error> {

@@ -260,7 +260,7 @@ pub fn open(input: &[u8], target: &Target<'_>, ignore_mac: bool) -> Result<Opene
         rule: &rule,
         mac_only_encrypted: meta.mac_only_encrypted,
     };
-    let decrypted = crypt::decrypt(tree, &key, selection, target.file)?;
+    let decrypted = crypt::decrypt_keeping_ivs(tree, &key, selection, target.file)?;
     if !ignore_mac {
         let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(target.file)?, target.file)?;
         if stored != decrypted.mac {
