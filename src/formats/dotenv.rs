@@ -94,7 +94,28 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
             tree.documents.len()
         )));
     };
-    let mut out = Vec::new();
+    // Reserved up front (a value's newlines at most double it): a growing buffer would leave
+    // copies of the plaintext behind in freed memory.
+    let needed: usize = document
+        .root
+        .items
+        .iter()
+        .map(|item| match item {
+            MappingItem::Comment(c) => c.text.len() + 2,
+            MappingItem::Entry(e) => {
+                let value = match &e.value {
+                    Node::Scalar(s) => match &s.value {
+                        Value::Str(t) => 2 * t.len(),
+                        Value::Bytes(b) => 2 * b.len(),
+                        _ => 64,
+                    },
+                    _ => 0,
+                };
+                e.key.len() + value + 2
+            }
+        })
+        .sum();
+    let mut out = Vec::with_capacity(needed + 4096);
     for item in &document.root.items {
         match item {
             MappingItem::Comment(c) => {
@@ -128,7 +149,7 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
                             }
                         }
                     }
-                    other => out.extend_from_slice(&scalar::go_text(other)),
+                    other => out.extend_from_slice(&Zeroizing::new(scalar::go_text(other))),
                 }
             }
         }
