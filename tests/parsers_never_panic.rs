@@ -43,6 +43,31 @@ proptest! {
     }
 
     #[test]
+    fn dotenv_parser_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = formats::parse(Format::Dotenv, &bytes, "fuzz.env");
+    }
+
+    /// Flattened metadata keys in any shape (lists and mappings mixed, odd indices) are read
+    /// or refused, never a panic.
+    #[test]
+    fn flattened_metadata_never_panics(
+        keys in prop::collection::vec("sops_[a-z]{0,3}(__(map|list)_[a-z0-9]{0,2}){0,4}=[a-z0-9]{0,4}", 0..8)
+    ) {
+        let text: String = keys.iter().map(|k| format!("{k}\n")).collect();
+        if let Ok(tree) = formats::parse(Format::Dotenv, text.as_bytes(), "fuzz.env")
+            && let Some(node) = tree.documents[0].metadata.as_ref()
+        {
+            let _ = ksec::metadata::Metadata::from_node(node, "fuzz.env");
+        }
+    }
+
+    #[test]
+    fn binary_reader_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = formats::parse(Format::Binary, &bytes, "fuzz.bin");
+        let _ = formats::parse_guessing(&bytes, "fuzz");
+    }
+
+    #[test]
     fn ciphertext_parser_never_panics(text in "ENC\\[AES256_GCM,data:[A-Za-z0-9+/=,:\\]]{0,60}") {
         let _ = ksec::crypt::cipher::Ciphertext::parse(&text);
     }

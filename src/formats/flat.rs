@@ -9,6 +9,9 @@ use crate::tree::{Mapping, Node, Sequence, SequenceItem, Value};
 const MAP: &str = "__map_";
 const LIST: &str = "__list_";
 
+/// Largest list index accepted: a hostile `__list_99999999999` must not allocate a huge list.
+const MAX_INDEX: usize = 10_000;
+
 /// The metadata mapping as flat `(key, value)` pairs, sorted bytewise by key as sops's dotenv
 /// store writes them. Nulls and empty collections produce nothing.
 pub fn flatten(metadata: &Node) -> Vec<(String, String)> {
@@ -120,6 +123,9 @@ impl Partial {
                 }
             },
             (Partial::List(items), Step::Index(index)) => {
+                if *index > MAX_INDEX {
+                    return Err(format!("list index {index} is implausibly large"));
+                }
                 if *index >= items.len() {
                     items.resize_with(index + 1, || None);
                 }
@@ -303,6 +309,12 @@ mod tests {
         let node = Node::Mapping(m);
         let back = unflatten(&flatten(&node), "f.env").expect("unflattens");
         assert_eq!(Data::from(&back), Data::from(&node));
+    }
+
+    #[test]
+    fn a_huge_list_index_is_invalid_metadata_not_an_allocation() {
+        let err = unflatten(&pairs(&[("age__list_99999999999__map_enc", "x")]), "f.env").unwrap_err();
+        assert!(err.to_string().contains("implausibly large"), "{err}");
     }
 
     #[test]
