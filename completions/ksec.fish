@@ -46,8 +46,8 @@ complete -c ksec -n "__fish_ksec_needs_command" -f -a "git-setup" -d 'Print (or 
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l input-type -d 'Format of the input: yaml, json, dotenv or binary (default: from the file name, else from the content)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output-type -d 'Format of the output: yaml, json, dotenv or binary (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
@@ -66,8 +66,8 @@ complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l no-validate -d 'Sk
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l input-type -d 'Format of the input: yaml, json, dotenv or binary (default: from the file name, else from the content)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Format of the output: yaml, json, dotenv or binary (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l extract -d 'Print only the value at this path (\'["data"]["password"]\'): a string raw, without a line break; a mapping as a document' -r
@@ -90,8 +90,8 @@ complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-age -d 'Remove a
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-pgp -d 'Add OpenPGP recipients (to the first key group), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-pgp -d 'Remove OpenPGP fingerprints (from every group), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l input-type -d 'Format of the input: yaml, json, dotenv or binary (default: from the file name, else from the content)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output-type -d 'Format of the output: yaml, json, dotenv or binary (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
@@ -99,7 +99,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l config -d 'Use this
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l input-type -d 'Format of the files: yaml, json, dotenv or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l input-type -d 'Format of the files: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
@@ -135,7 +135,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcom
 complete -c ksec -n "__fish_ksec_using_subcommand check" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand check" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand check" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand edit" -l input-type -d 'Format of the file: yaml, json, dotenv or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l indent -d 'Indentation of YAML that ksec writes from scratch' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s p -l pgp -d 'OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)' -r
@@ -154,7 +154,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand edit" -l no-validate -d 'Skip 
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so unencrypted ones may be edited'
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand set" -l input-type -d 'Format of the file: yaml, json, dotenv or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-file -d 'VALUE is a file to read the JSON value from (keeps it out of the process list)'
@@ -164,7 +164,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand set" -l ignore-mac -d 'Change 
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l no-validate -d 'Skip the Kubernetes Secret checks (values are still never left in clear)'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand unset" -l input-type -d 'Format of the file: yaml, json, dotenv or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l idempotent -d 'Succeed without writing when there is nothing at PATH'
@@ -172,7 +172,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand unset" -l ignore-mac -d 'Chang
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l no-validate -d 'Skip the Kubernetes Secret checks (values are still never left in clear)'
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l input-type -d 'Format of the file: yaml, json, dotenv or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l pristine -d 'Pass only the file\'s values, not ksec\'s own environment'
@@ -180,15 +180,15 @@ complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l ignore-mac -d 'Ru
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l filename -d 'Name of the decrypted file (default: the encrypted file\'s name)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l input-type -d 'Format of the file: yaml, json, dotenv or binary (default: from the file name)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file: yaml, json, dotenv or binary (default: the input\'s)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input\'s)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l no-fifo -d 'Write a regular 0600 file (readable more than once) instead of a FIFO'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l ignore-mac -d 'Run even when the file\'s MAC does not match'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l input-type -d 'Format of the file: yaml, json, dotenv or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s V -l version -d 'Print version'

@@ -32,8 +32,8 @@ _ksec() {
             (encrypt)
 _arguments "${_arguments_options[@]}" : \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -62,8 +62,8 @@ _arguments "${_arguments_options[@]}" : \
 (decrypt)
 _arguments "${_arguments_options[@]}" : \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--extract=[Print only the value at this path ('\''\["data"\]\["password"\]'\'')\: a string raw, without a line break; a mapping as a document]:PATH:_default' \
@@ -104,8 +104,8 @@ _arguments "${_arguments_options[@]}" : \
 '--add-pgp=[Add OpenPGP recipients (to the first key group), comma separated]:RECIPIENTS:_default' \
 '--rm-pgp=[Remove OpenPGP fingerprints (from every group), comma separated]:FINGERPRINTS:_default' \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
@@ -121,7 +121,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (updatekeys)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the files\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the files\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key]:N:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
@@ -229,7 +229,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (edit)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--indent=[Indentation of YAML that ksec writes from scratch]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
 '--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -257,7 +257,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (set)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
@@ -276,7 +276,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (unset)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--idempotent[Succeed without writing when there is nothing at PATH]' \
@@ -292,7 +292,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (exec-env)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--pristine[Pass only the file'\''s values, not ksec'\''s own environment]' \
@@ -308,8 +308,8 @@ _arguments "${_arguments_options[@]}" : \
 (exec-file)
 _arguments "${_arguments_options[@]}" : \
 '--filename=[Name of the decrypted file (default\: the encrypted file'\''s name)]:NAME:_default' \
-'--input-type=[Format of the file\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format of the decrypted file\: yaml, json, dotenv or binary (default\: the input'\''s)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--no-fifo[Write a regular 0600 file (readable more than once) instead of a FIFO]' \
@@ -324,7 +324,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (filestatus)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-h[Print help]' \
 '--help[Print help]' \

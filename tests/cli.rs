@@ -375,26 +375,6 @@ fn decrypted_secret_is_parsed_by_kubectl() {
 // ---------------------------------------------------------------------------------------------
 // Files, stdin and outputs
 
-/// An `.ini` file is refused by name (sops would read it with its INI store, which ksec does
-/// not have yet) rather than guessed as something else; nothing is written.
-#[test]
-fn ini_files_are_refused_by_name() {
-    let session = Session::new();
-    session.write("app.ini", "[db]\npassword = hunter2\n");
-    for args in [
-        &["encrypt", "--age", SAMPLE_RECIPIENT, "app.ini"][..],
-        &["decrypt", "app.ini"],
-    ] {
-        session
-            .ksec_with_key()
-            .args(args)
-            .assert()
-            .code(1)
-            .stdout("")
-            .stderr(predicate::str::contains("app.ini: INI files are not supported yet"));
-    }
-}
-
 #[test]
 fn encrypt_reads_a_file_a_dash_or_stdin() {
     let session = Session::new();

@@ -240,7 +240,6 @@ const LAYOUT_NOT_KEPT: &[(&str, &str)] = &[
 
 const PGP_ONLY: &str = "encrypted for PGP keys only; ksec has no OpenPGP support yet";
 const PGP_KEY: &str = "PGP key material; ksec has no OpenPGP support yet";
-const INI: &str = "INI store, not supported by ksec yet";
 const FLAT_PLAINTEXT: &str = "the plaintext sops encrypted; the vector test compares ksec with sops's \
      decryption and with `*.decrypted.*` instead";
 
@@ -257,7 +256,8 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ),
     ("generated-by-sops-3.11.0/*.plain.env", FLAT_PLAINTEXT),
     ("generated-by-sops-3.11.0/blob.plain.bin", FLAT_PLAINTEXT),
-    ("*.ini", INI),
+    ("generated-by-sops-3.11.0/*.plain.ini", FLAT_PLAINTEXT),
+    ("upstream-v3.11.0/example.ini", PGP_ONLY),
     ("upstream-v3.11.0/example.txt", PGP_ONLY),
     ("generated-by-sops-3.11.0/pgp-*.enc.json", PGP_ONLY),
     ("generated-by-sops-3.11.0/pgp-*.decrypted.json", PGP_ONLY),
@@ -276,7 +276,7 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ),
     (
         "upstream-v3.13.2/*",
-        "PGP key 1 only (yaml, json, dotenv) or INI; PGP files are decrypted in tests/keys.rs",
+        "PGP key 1 only; PGP files are decrypted in tests/keys.rs",
     ),
     (
         "expected-plaintext-sops-3.11.0/*",
@@ -377,7 +377,7 @@ fn positive_vectors(all: &[String]) -> Vec<String> {
     all.iter()
         .filter(|rel| {
             AGE_VECTOR_DIRS.iter().any(|d| rel.starts_with(&format!("{d}/")))
-                && [".enc.yaml", ".enc.json", ".enc.env", ".enc.bin"]
+                && [".enc.yaml", ".enc.json", ".enc.env", ".enc.ini", ".enc.bin"]
                     .iter()
                     .any(|ext| rel.ends_with(ext))
                 && !NEGATIVE_VECTORS.iter().any(|(n, _, _)| n == rel)
@@ -1235,6 +1235,64 @@ fn dotenv_files_interoperate() {
         }
     }
     failures.finish("dotenv");
+}
+
+/// INI files in ini.v1's looser spellings (`:` delimiters, inline comments, quotes, backticks,
+/// `"""` values over lines, `\` continuations, a key given twice, comments before sections and
+/// keys) both ways: each tool decrypts the other's encryption to what sops prints.
+#[test]
+fn ini_files_interoperate() {
+    let Some(sops) = common::sops() else { return };
+    let lab = Lab::new();
+    let mut failures = Failures::default();
+    let plain = "; top comment\ntop = level\n# before db\n[db]\nuser: app ; the login\npassword = \"s3cr;et\"\n\
+                 quoted = `a # b`\nmulti = \"\"\"line1\nline2\"\"\"\ncont = one \\\n  two\nuser = again\n\
+                 port_unencrypted = 5432\n[empty]\n[db]\nsecond = section\n";
+    let input = lab.write("app.ini", plain.as_bytes());
+    let expected = {
+        let by_sops = run(
+            lab.sops(&sops, &lab.both_keys())
+                .args(["encrypt", "--age", VECTOR_RECIPIENT])
+                .arg(&input),
+            None,
+        );
+        assert!(by_sops.ok(), "sops encrypt: {}", by_sops.stderr);
+        let sops_file = lab.write("s.enc.ini", &by_sops.stdout);
+        let printed = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
+        assert!(printed.ok(), "sops decrypt: {}", printed.stderr);
+        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&sops_file), None);
+        if !by_ksec.ok() || by_ksec.stdout != printed.stdout {
+            failures.push(format!(
+                "ksec decrypt of sops's INI file exits {}:\n{}{}",
+                by_ksec.exit(),
+                by_ksec.stderr,
+                diff(&printed.stdout, &by_ksec.stdout)
+            ));
+        }
+        printed.stdout
+    };
+    let by_ksec = run(lab.ksec_encrypt::<&str>(&[]).arg(&input), None);
+    assert!(by_ksec.ok(), "ksec encrypt: {}", by_ksec.stderr);
+    let text = String::from_utf8_lossy(&by_ksec.stdout).into_owned();
+    if text.contains("s3cr") || !text.contains("port_unencrypted = 5432") || !text.contains("\n[sops]\n") {
+        failures.push(format!("unexpected encrypted INI file:\n{text}"));
+    }
+    let ksec_file = lab.write("k.enc.ini", &by_ksec.stdout);
+    for (tool, mut cmd) in [
+        ("sops", lab.sops(&sops, &lab.both_keys())),
+        ("ksec", lab.ksec(&lab.both_keys())),
+    ] {
+        let out = run(cmd.arg("decrypt").arg(&ksec_file), None);
+        if !out.ok() || out.stdout != expected {
+            failures.push(format!(
+                "{tool} decrypt of ksec's INI file exits {}:\n{}{}",
+                out.exit(),
+                out.stderr,
+                diff(&expected, &out.stdout)
+            ));
+        }
+    }
+    failures.finish("INI");
 }
 
 /// Binary files both ways: any bytes (not UTF-8, NULs) encrypted whole by ksec decrypt with sops
@@ -2117,6 +2175,7 @@ fn extension(path: &Path) -> &'static str {
     match Format::from_path(path) {
         Some(Format::Json) => "json",
         Some(Format::Dotenv) => "env",
+        Some(Format::Ini) => "ini",
         None if file_name(path).ends_with(".bin") => "bin",
         _ => "yaml",
     }

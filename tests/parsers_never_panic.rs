@@ -62,6 +62,13 @@ proptest! {
     }
 
     #[test]
+    fn ini_parser_never_panics(text in "[\\[\\]=:;#`\"\\\\ a-z\n]{0,120}") {
+        if let Ok(tree) = formats::parse(Format::Ini, text.as_bytes(), "fuzz.ini") {
+            let _ = formats::ini::emit(&tree);
+        }
+    }
+
+    #[test]
     fn binary_reader_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = formats::parse(Format::Binary, &bytes, "fuzz.bin");
         let _ = formats::parse_guessing(&bytes, "fuzz");

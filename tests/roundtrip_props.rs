@@ -115,6 +115,7 @@ fn file_name(format: Format) -> &'static str {
         Format::Yaml => "case.yaml",
         Format::Json => "case.json",
         Format::Dotenv => "case.env",
+        Format::Ini => "case.ini",
         Format::Binary => "case.bin",
     }
 }
@@ -640,9 +641,59 @@ proptest! {
     }
 
     #[test]
+    fn ini_files_round_trip_byte_for_byte(text in ini_file(), rules in rules()) {
+        round_trip(text.as_bytes(), Format::Ini, &rules).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
     fn binary_files_round_trip_byte_for_byte(bytes in proptest::collection::vec(any::<u8>(), 0..300), rules in rules()) {
         round_trip(&bytes, Format::Binary, &rules).map_err(TestCaseError::fail)?;
     }
+}
+
+/// An INI file as sops writes it (ini.v1's layout: aligned `=`, `; ` comments, quoted values
+/// where needed), built by writing loosely spelled sections through ksec's INI writer.
+fn ini_file() -> impl Strategy<Value = String> {
+    let key = "[A-Za-z_][A-Za-z0-9_.-]{0,10}";
+    let value = prop_oneof![
+        4 => "[A-Za-z0-9 _.,/=:@!+-]{0,20}",
+        1 => "[a-z]{1,5}[#;][a-z ]{0,5}",
+        1 => Just(String::new()),
+    ];
+    let comment = "[a-z][a-z ]{0,15}";
+    let entry = (proptest::option::of(comment), key, value).prop_map(|(c, k, v)| {
+        let quoted = if v.contains(['#', ';']) {
+            format!("`{v}`")
+        } else if v.trim() != v {
+            format!("\"{v}\"")
+        } else {
+            v
+        };
+        let comment = c.map(|c| format!("; {c}\n")).unwrap_or_default();
+        format!("{comment}{k} = {quoted}\n")
+    });
+    let section = (
+        proptest::option::of(comment),
+        "[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,8}",
+        proptest::collection::vec(entry.clone(), 0..5),
+    )
+        .prop_filter("sops and DEFAULT are special", |(_, name, _)| {
+            name != "sops" && !name.eq_ignore_ascii_case("default") && name.trim() == name
+        })
+        .prop_map(|(c, name, entries)| {
+            let comment = c.map(|c| format!("; {c}\n")).unwrap_or_default();
+            format!("{comment}[{name}]\n{}", entries.concat())
+        });
+    (
+        proptest::collection::vec(entry, 0..3),
+        proptest::collection::vec(section, 0..4),
+    )
+        .prop_filter_map("the writer refuses it", |(defaults, sections)| {
+            let loose = format!("{}{}", defaults.concat(), sections.concat());
+            let tree = formats::parse(Format::Ini, loose.as_bytes(), "loose.ini").ok()?;
+            let canonical = formats::ini::emit(&tree).ok()?;
+            String::from_utf8(canonical).ok()
+        })
 }
 
 /// A dotenv file as sops reads it: `KEY=VALUE` lines (anything after the first `=`, quotes,
@@ -1392,6 +1443,15 @@ fn sops_decrypts_ksec_output_to_the_same_data() {
         Some((text, documents_data(&parsed), rules))
     };
     sops_sample(&bench, "yaml-text", Format::Yaml, case, &mut failures);
+
+    // Last, so the samples before it stay the ones already checked.
+    let strategy = (ini_file(), rules());
+    let case = || {
+        let (text, rules) = sample(&strategy, &mut runner);
+        let parsed = formats::parse(Format::Ini, text.as_bytes(), "generated.ini").expect("generated INI parses");
+        Some((text.into_bytes(), documents_data(&parsed), rules))
+    };
+    sops_sample(&bench, "ini", Format::Ini, case, &mut failures);
 
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

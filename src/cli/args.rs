@@ -208,7 +208,7 @@ pub struct UpdatekeysArgs {
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Format of the files: yaml, json, dotenv or binary (default: from the file name).
+    /// Format of the files: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
     /// Key groups needed to rebuild the data key.
@@ -307,10 +307,10 @@ pub struct IoArgs {
     /// Write the result to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Format of the input: yaml, json, dotenv or binary (default: from the file name, else from the content).
+    /// Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// Format of the output: yaml, json, dotenv or binary (default: the input's format).
+    /// Format of the output: yaml, json, dotenv, ini or binary (default: the input's format).
     #[arg(long, value_name = "TYPE")]
     pub output_type: Option<String>,
     /// Use this name to pick the format and the .sops.yaml creation rule (useful with stdin).
@@ -410,7 +410,7 @@ pub struct EditArgs {
     /// Skip the Kubernetes Secret checks on save (values are still never left in clear).
     #[arg(long)]
     pub no_validate: bool,
-    /// Format of the file: yaml, json, dotenv or binary (default: from the file name).
+    /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
     /// Indentation of YAML that ksec writes from scratch.
@@ -477,7 +477,7 @@ pub struct ChangeArgs {
     /// Skip the Kubernetes Secret checks (values are still never left in clear).
     #[arg(long)]
     pub no_validate: bool,
-    /// Format of the file: yaml, json, dotenv or binary (default: from the file name).
+    /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
     #[command(flatten)]
@@ -499,7 +499,7 @@ pub struct ExecEnvArgs {
     /// Run even when the file's MAC does not match.
     #[arg(long)]
     pub ignore_mac: bool,
-    /// Format of the file: yaml, json, dotenv or binary (default: from the file name).
+    /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
     #[command(flatten)]
@@ -524,10 +524,10 @@ pub struct ExecFileArgs {
     /// Run even when the file's MAC does not match.
     #[arg(long)]
     pub ignore_mac: bool,
-    /// Format of the file: yaml, json, dotenv or binary (default: from the file name).
+    /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// Format of the decrypted file: yaml, json, dotenv or binary (default: the input's).
+    /// Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input's).
     #[arg(long, value_name = "TYPE")]
     pub output_type: Option<String>,
     #[command(flatten)]
@@ -540,7 +540,7 @@ pub struct FilestatusArgs {
     /// The file to look at.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Format of the file: yaml, json, dotenv or binary (default: from the file name).
+    /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
 }

@@ -204,6 +204,7 @@ fn template(file: &str, format: Format) -> String {
         }
         Format::Json => "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Secret\",\n\t\"metadata\": {\n\t\t\"name\": \"example\"\n\t},\n\t\"type\": \"Opaque\",\n\t\"stringData\": {\n\t\t\"password\": \"change-me\"\n\t}\n}\n".to_string(),
         Format::Dotenv => "PASSWORD=change-me\n".to_string(),
+        Format::Ini => "[app]\npassword = change-me\n".to_string(),
         Format::Binary => String::new(),
     }
 }

@@ -47,13 +47,7 @@ impl Plan {
         });
         let input_format = match &io_args.input_type {
             Some(t) => Some(Format::from_name(t)?),
-            None => match name.as_deref() {
-                Some(name) => {
-                    Format::check_supported(name)?;
-                    Format::from_path(name)
-                }
-                None => None,
-            },
+            None => name.as_deref().and_then(Format::from_path),
         };
         let output_format = io_args.output_type.as_deref().map(Format::from_name).transpose()?;
         Ok(Plan {
@@ -114,7 +108,6 @@ pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Resul
     if let Some(name) = input_type {
         return Format::from_name(name);
     }
-    Format::check_supported(path)?;
     if let Some(format) = Format::from_path(path) {
         return Ok(format);
     }

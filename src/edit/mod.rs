@@ -119,7 +119,7 @@ pub fn render_extracted(
             Value::Str(text) => return Ok(Zeroizing::new(text.as_bytes().to_vec())),
             Value::Bytes(bytes) => return Ok(Zeroizing::new(bytes.to_vec())),
             // Flat stores have no syntax for typed values: the value's text.
-            value if matches!(format, Format::Dotenv | Format::Binary) => {
+            value if matches!(format, Format::Dotenv | Format::Ini | Format::Binary) => {
                 return Ok(Zeroizing::new(crate::scalar::go_text(value)));
             }
             _ => {}
@@ -158,7 +158,7 @@ pub fn render_extracted(
             dedent_after_first_line(value)
         }
         // Scalars returned above; collections were refused by the emitter.
-        Format::Dotenv | Format::Binary => text.to_string(),
+        Format::Dotenv | Format::Ini | Format::Binary => text.to_string(),
     };
     Ok(Zeroizing::new(value.into_bytes()))
 }

@@ -8,7 +8,6 @@ use zeroize::Zeroizing;
 
 use super::json::{self, JsonIndent};
 use crate::error::Error;
-use crate::rules::RULE_FIELDS;
 use crate::scalar;
 use crate::tree::{Document, Mapping, Node, Parsed, Tree, Value};
 
@@ -44,21 +43,21 @@ pub fn wrap(input: &[u8]) -> Tree<Parsed> {
     Tree::parsed(vec![document], None::<Arc<_>>)
 }
 
-/// Whether a parsed JSON file is a binary-store envelope: metadata that names no encryption
-/// rule (sops writes none for binary files) and nothing but `data` beside it.
+/// Whether a parsed JSON file is a binary-store envelope: sops metadata and nothing but a
+/// `data` value beside it. sops reads any file whose name it does not recognise this way
+/// (older versions also wrote a rule into binary files' metadata, so that cannot tell).
 pub fn is_envelope(tree: &Tree<Parsed>) -> bool {
     let [document] = tree.documents.as_slice() else {
         return false;
     };
-    let Some(Node::Mapping(metadata)) = &document.metadata else {
+    if document.metadata.is_none() {
         return false;
-    };
+    }
     let mut entries = document.root.entries();
-    let only_data = matches!(
+    matches!(
         (entries.next(), entries.next()),
         (Some(e), None) if e.key == DATA_KEY && matches!(e.value, Node::Scalar(_))
-    );
-    only_data && !RULE_FIELDS.iter().any(|field| metadata.get(field).is_some())
+    )
 }
 
 /// Writes a binary file: the JSON envelope when the tree carries metadata (encrypted), the
@@ -110,12 +109,15 @@ mod tests {
         let envelope = b"{\n\t\"data\": \"ENC[x]\",\n\t\"sops\": {\n\t\t\"version\": \"3.11.0\"\n\t}\n}\n";
         let tree = parse(envelope, "f.bin").expect("parses");
         assert!(is_envelope(&tree));
-        let json = json::parse(
+        // sops 3.5 wrote a rule into binary files too.
+        let old = json::parse(
             b"{\"data\": \"ENC[x]\", \"sops\": {\"unencrypted_suffix\": \"_unencrypted\"}}",
-            "f.json",
+            "f.txt",
         )
         .expect("parses");
-        assert!(!is_envelope(&json), "metadata with a rule is a JSON file");
+        assert!(is_envelope(&old));
+        let plain = json::parse(b"{\"data\": \"x\"}", "f.json").expect("parses");
+        assert!(!is_envelope(&plain), "no metadata: a plaintext JSON file");
         let two = json::parse(b"{\"data\": \"x\", \"more\": 1, \"sops\": {}}", "f.json").expect("parses");
         assert!(!is_envelope(&two));
     }

@@ -3,6 +3,7 @@
 pub mod binary;
 pub mod dotenv;
 mod flat;
+pub mod ini;
 pub mod json;
 pub mod yaml;
 
@@ -18,6 +19,8 @@ pub enum Format {
     Json,
     /// `KEY=VALUE` lines (`.env`).
     Dotenv,
+    /// Sections of `key = value` lines (`.ini`).
+    Ini,
     /// Any file, encrypted whole as one value.
     Binary,
 }
@@ -29,9 +32,10 @@ impl Format {
             "yaml" => Ok(Format::Yaml),
             "json" => Ok(Format::Json),
             "dotenv" => Ok(Format::Dotenv),
+            "ini" => Ok(Format::Ini),
             "binary" => Ok(Format::Binary),
             other => Err(Error::Usage(format!(
-                "unknown format {other:?}: ksec reads and writes yaml, json, dotenv and binary (ini is not supported yet)"
+                "unknown format {other:?}: ksec reads and writes yaml, json, dotenv, ini and binary"
             ))),
         }
     }
@@ -46,20 +50,10 @@ impl Format {
             Some(Format::Json)
         } else if name.ends_with(".env") {
             Some(Format::Dotenv)
+        } else if name.ends_with(".ini") {
+            Some(Format::Ini)
         } else {
             None
-        }
-    }
-
-    /// Refuses a name sops would read with a store ksec does not have (INI), instead of
-    /// guessing another format from its content.
-    pub fn check_supported(path: &Path) -> Result<(), Error> {
-        match path.file_name().and_then(|n| n.to_str()) {
-            Some(name) if name.ends_with(".ini") => Err(Error::Usage(format!(
-                "{}: INI files are not supported yet (sops's INI store is planned)",
-                path.display()
-            ))),
-            _ => Ok(()),
         }
     }
 
@@ -68,6 +62,7 @@ impl Format {
             Format::Yaml => "yaml",
             Format::Json => "json",
             Format::Dotenv => "dotenv",
+            Format::Ini => "ini",
             Format::Binary => "binary",
         }
     }
@@ -139,6 +134,7 @@ pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, E
         Format::Yaml => yaml::parse(input, file)?,
         Format::Json => json::parse(input, file)?,
         Format::Dotenv => dotenv::parse(input, file)?,
+        Format::Ini => ini::parse(input, file)?,
         Format::Binary => binary::parse(input, file)?,
     };
     if tree.documents.is_empty() {
@@ -161,6 +157,7 @@ pub fn emit<S: State>(
         Format::Yaml => yaml::emit(tree, options.yaml),
         Format::Json => json::emit(tree, options.json_indent),
         Format::Dotenv => dotenv::emit(tree),
+        Format::Ini => ini::emit(tree),
         Format::Binary => binary::emit(tree, options.json_binary_indent),
     }
 }
