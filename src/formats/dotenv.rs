@@ -88,12 +88,7 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         format: FORMAT,
         message,
     };
-    let [document] = tree.documents.as_slice() else {
-        return Err(refuse(format!(
-            "a dotenv file holds one document; this input has {}",
-            tree.documents.len()
-        )));
-    };
+    let document = super::single_document(tree, FORMAT)?;
     // Reserved up front (a value's newlines at most double it): a growing buffer would leave
     // copies of the plaintext behind in freed memory.
     let needed: usize = document

@@ -317,12 +317,7 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         format: FORMAT,
         message,
     };
-    let [document] = tree.documents.as_slice() else {
-        return Err(refuse(format!(
-            "an INI file holds one document; this input has {}",
-            tree.documents.len()
-        )));
-    };
+    let document = super::single_document(tree, FORMAT)?;
     let mut sections: Vec<(&str, Vec<&MappingItem>)> = Vec::new();
     for item in &document.root.items {
         let MappingItem::Entry(entry) = item else {
@@ -360,20 +355,8 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
     for (index, (name, items)) in sections.iter().enumerate() {
         let mut items = items.as_slice();
         if let Some((MappingItem::Comment(c), rest)) = items.split_first() {
-            for line in c.text.split('\n') {
-                match line.chars().next() {
-                    Some('#' | ';') => {
-                        out.push_str(&line[..1]);
-                        out.push(' ');
-                        out.push_str(line[1..].trim());
-                    }
-                    _ => {
-                        out.push_str("; ");
-                        out.push_str(line);
-                    }
-                }
-                out.push('\n');
-            }
+            // ini.v1 trims a key's comment lines but not a section's.
+            write_comment(&mut out, &c.text, false);
             items = rest;
         }
         let keys: Vec<(&str, &Node)> = items
@@ -415,20 +398,7 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         }
         for (key, value, comment) in written {
             if let Some(comment) = comment {
-                for line in comment.split('\n') {
-                    match line.chars().next() {
-                        Some('#' | ';') => {
-                            out.push_str(&line[..1]);
-                            out.push(' ');
-                            out.push_str(line[1..].trim());
-                        }
-                        _ => {
-                            out.push_str("; ");
-                            out.push_str(line.trim());
-                        }
-                    }
-                    out.push('\n');
-                }
+                write_comment(&mut out, comment, true);
             }
             let key = written_key(key);
             out.push_str(&key);
@@ -460,6 +430,25 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         }
     }
     Ok(std::mem::take(&mut *out).into_bytes())
+}
+
+/// Comment lines as ini.v1 writes them: `; ` before each, or the line's own `;`/`#` and a
+/// space; `trim` trims a line that has no marker.
+fn write_comment(out: &mut String, text: &str, trim: bool) {
+    for line in text.split('\n') {
+        match line.chars().next() {
+            Some('#' | ';') => {
+                out.push_str(&line[..1]);
+                out.push(' ');
+                out.push_str(line[1..].trim());
+            }
+            _ => {
+                out.push_str("; ");
+                out.push_str(if trim { line.trim() } else { line });
+            }
+        }
+        out.push('\n');
+    }
 }
 
 fn value_len(node: &Node) -> usize {

@@ -119,6 +119,20 @@ fn looks_structured(input: &[u8]) -> bool {
     })
 }
 
+/// The one document of a tree written in a format that holds one (every format but YAML).
+fn single_document<'t, S>(tree: &'t Tree<S>, format: &'static str) -> Result<&'t crate::tree::Document, Error> {
+    match tree.documents.as_slice() {
+        [document] => Ok(document),
+        documents => Err(Error::Emit {
+            format,
+            message: format!(
+                "{format} holds one document per file; this input has {}",
+                documents.len()
+            ),
+        }),
+    }
+}
+
 /// How output is laid out.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutputOptions {
