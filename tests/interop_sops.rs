@@ -1123,6 +1123,92 @@ fn json_files_interoperate() {
     failures.finish("JSON");
 }
 
+/// JSON printed as YAML (`--output-type yaml`) comes out as sops prints it, including the
+/// explicit `? key` form yaml.v3 uses for keys over 128 bytes or spanning lines.
+#[test]
+fn json_converted_to_yaml_prints_like_sops() {
+    let Some(sops) = common::sops() else { return };
+    let lab = Lab::new();
+    let long = "k".repeat(129);
+    let json = format!(
+        r#"{{"{long}": {{"a": 1, "b": {{"c": 2}}}}, "n": {{"{long}": [1, {{"x": 1, "y": 2}}, [3]], "e": {{"{long}": {{}}, "f": []}}}},
+"z": [{{"{long}": "v", "q": {{"{long}": [1]}}}}], "nl": {{"a\nb": 1, "c\nd": {{"e": 1}}}}, "{}": "just short enough"}}"#,
+        "x".repeat(128)
+    );
+    let input = lab.write("long-keys.json", json.as_bytes());
+    let sops_file = lab.encrypt_with_sops(&sops, &RULES[0], &input, "s-long-keys.json");
+    let mut failures = Failures::default();
+    let sops_yaml = run(
+        lab.sops(&sops, &lab.both_keys())
+            .args(["decrypt", "--output-type", "yaml"])
+            .arg(&sops_file),
+        None,
+    );
+    let ksec_yaml = run(
+        lab.ksec(&lab.both_keys())
+            .args(["decrypt", "--output-type", "yaml"])
+            .arg(&sops_file),
+        None,
+    );
+    if !sops_yaml.ok() || !ksec_yaml.ok() || sops_yaml.stdout != ksec_yaml.stdout {
+        failures.push(format!(
+            "decrypt --output-type yaml: sops exits {}, ksec exits {}\n{}{}",
+            sops_yaml.exit(),
+            ksec_yaml.exit(),
+            ksec_yaml.stderr,
+            diff(&sops_yaml.stdout, &ksec_yaml.stdout)
+        ));
+    }
+    let by_ksec = run(
+        lab.ksec_encrypt(RULES[0].ksec)
+            .args(["--output-type", "yaml"])
+            .arg(&input),
+        None,
+    );
+    let ksec_file = lab.write("k-long-keys.enc.yaml", &by_ksec.stdout);
+    let sops_of_ksec = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&ksec_file), None);
+    if !by_ksec.ok() || !sops_of_ksec.ok() || sops_of_ksec.stdout != sops_yaml.stdout {
+        failures.push(format!(
+            "encrypt --output-type yaml: ksec exits {}, then sops exits {}\n{}{}",
+            by_ksec.exit(),
+            sops_of_ksec.exit(),
+            sops_of_ksec.stderr,
+            diff(&sops_yaml.stdout, &sops_of_ksec.stdout)
+        ));
+    }
+    // A `<<` key: sops cannot read back the `!!merge <<` it writes; ksec quotes the key so that
+    // sops reads ksec's file as the same tree it encrypted from JSON.
+    let merge = lab.write("merge-key.json", br#"{"<<": "a", "m": {"<<": {"x": 1}}}"#);
+    let sops_json = run(
+        lab.sops(&sops, &lab.both_keys())
+            .arg("decrypt")
+            .arg(lab.encrypt_with_sops(&sops, &RULES[0], &merge, "s-merge-key.json")),
+        None,
+    );
+    let ksec_yaml = run(
+        lab.ksec_encrypt(RULES[0].ksec)
+            .args(["--output-type", "yaml"])
+            .arg(&merge),
+        None,
+    );
+    let ksec_file = lab.write("k-merge-key.enc.yaml", &ksec_yaml.stdout);
+    let sops_of_ksec = run(
+        lab.sops(&sops, &lab.both_keys())
+            .args(["decrypt", "--output-type", "json"])
+            .arg(&ksec_file),
+        None,
+    );
+    if !sops_json.ok() || !sops_of_ksec.ok() || sops_of_ksec.stdout != sops_json.stdout {
+        failures.push(format!(
+            "`<<` key: sops exits {} on ksec's YAML\n{}{}",
+            sops_of_ksec.exit(),
+            sops_of_ksec.stderr,
+            diff(&sops_json.stdout, &sops_of_ksec.stdout)
+        ));
+    }
+    failures.finish("JSON to YAML");
+}
+
 /// Files to decrypt that are not encrypted files at all (broken, empty, plain): ksec exits
 /// with sops's code and names the file.
 #[test]

@@ -639,8 +639,35 @@ fn fresh_mapping_items(m: &Mapping, indent: usize, best: usize, newline: &str, c
 
 /// `key: value` at `indent`, ending with a line break.
 fn fresh_entry(key: &str, value: &Node, indent: usize, best: usize, newline: &str, out: &mut String) {
-    let _ = write!(out, "{:indent$}{}:", "", render::key(key));
-    fresh_value(value, indent, nested_indent(indent, best), best, newline, out);
+    let _ = write!(out, "{:indent$}", "");
+    fresh_key_value(key, value, indent, best, newline, out);
+}
+
+/// Writes `key:` and its value; the cursor is at column `indent`, where the key starts.
+fn fresh_key_value(key: &str, value: &Node, indent: usize, best: usize, newline: &str, out: &mut String) {
+    let nested = nested_indent(indent, best);
+    if render::key_is_simple(key) {
+        let _ = write!(out, "{}:", render::key(key));
+        fresh_value(value, indent, nested, best, newline, out);
+        return;
+    }
+    // yaml.v3's explicit form: `? key`, then `:` under the `?` with the value after it, a
+    // collection starting on the `:` line at its nested column.
+    let ctx = Context {
+        in_flow: false,
+        block_indent: nested,
+        indent_indicator: (nested - indent).clamp(1, 9),
+        newline,
+        faithful: false,
+    };
+    let text = render::explicit_key(key, &ctx);
+    let _ = write!(out, "? {text}{newline}");
+    // A comment cannot sit between the `:` and a collection's first item.
+    for c in leading_comments(value) {
+        let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
+    }
+    let _ = write!(out, "{:indent$}:", "");
+    fresh_item_after_indicator(value, indent, nested, best, newline, out);
 }
 
 /// Writes a value after `key:` or `- ` (the cursor is at the end of that text).
@@ -686,7 +713,7 @@ fn fresh_sequence_items(s: &Sequence, indent: usize, best: usize, newline: &str,
                     let _ = write!(out, "{:indent$}#{}{newline}", "", c.text.as_str());
                 }
                 let _ = write!(out, "{:indent$}-", "");
-                fresh_sequence_item(node, indent, best, newline, out);
+                fresh_item_after_indicator(node, indent, indent + 2, best, newline, out);
             }
         }
     }
@@ -722,9 +749,17 @@ fn leading_comments(node: &Node) -> Vec<&Comment> {
     }
 }
 
-/// Writes an item after its `-`.
-fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out: &mut String) {
-    let inner = dash + 2;
+/// Writes a node after a one-character indicator (`-` of a sequence item, `:` of an explicit
+/// key) at column `indicator`: a collection starts on the indicator's line at column `inner`.
+fn fresh_item_after_indicator(
+    node: &Node,
+    indicator: usize,
+    inner: usize,
+    best: usize,
+    newline: &str,
+    out: &mut String,
+) {
+    let gap = inner - indicator - 1;
     match node {
         Node::Mapping(m) if m.entries().next().is_some() => {
             let items = m.items.iter().skip_while(|i| matches!(i, MappingItem::Comment(_)));
@@ -735,8 +770,8 @@ fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out
                         let _ = write!(out, "{:inner$}#{}{newline}", "", c.text.as_str());
                     }
                     MappingItem::Entry(e) if first => {
-                        let _ = write!(out, " {}:", render::key(&e.key));
-                        fresh_value(&e.value, inner, nested_indent(inner, best), best, newline, out);
+                        let _ = write!(out, "{:gap$}", "");
+                        fresh_key_value(&e.key, &e.value, inner, best, newline, out);
                         first = false;
                     }
                     MappingItem::Entry(e) => fresh_entry(&e.key, &e.value, inner, best, newline, out),
@@ -744,8 +779,8 @@ fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out
             }
         }
         Node::Sequence(s) if s.items.iter().any(|i| matches!(i, SequenceItem::Node(_))) => {
-            // `- - a`: the nested sequence starts on the dash's line (its leading comments
-            // were written above the outer dash).
+            // `- - a`: the nested sequence starts on the indicator's line (its leading comments
+            // were written above the indicator).
             let mut first = true;
             for item in s.items.iter().skip_while(|i| matches!(i, SequenceItem::Comment(_))) {
                 match item {
@@ -754,16 +789,16 @@ fn fresh_sequence_item(node: &Node, dash: usize, best: usize, newline: &str, out
                     }
                     SequenceItem::Node(n) => {
                         if first {
-                            out.push_str(" -");
+                            let _ = write!(out, "{:gap$}-", "");
                             first = false;
                         } else {
                             let _ = write!(out, "{:inner$}-", "");
                         }
-                        fresh_sequence_item(n, inner, best, newline, out);
+                        fresh_item_after_indicator(n, inner, inner + 2, best, newline, out);
                     }
                 }
             }
         }
-        other => fresh_value(other, dash, inner, best, newline, out),
+        other => fresh_value(other, indicator, inner, best, newline, out),
     }
 }

@@ -89,7 +89,22 @@ fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
     write(s, wanted, ctx)
 }
 
-/// Renders a mapping key as yaml.v3 does (a simple key: never a block, never multi-line).
+/// The longest key, in bytes, yaml.v3 writes as a simple `key: value`
+/// (`yaml_emitter_check_simple_key`).
+const SIMPLE_KEY_MAX_LEN: usize = 128;
+
+/// Whether yaml.v3 writes this key as a simple `key:`; otherwise it writes the explicit form
+/// `? key` / `: value` (keys over 128 bytes, or spanning lines).
+pub fn key_is_simple(s: &str) -> bool {
+    s.len() <= SIMPLE_KEY_MAX_LEN && !analyze(s, false).multiline
+}
+
+/// Renders the key of yaml.v3's explicit form `? key` (a block scalar when it spans lines).
+pub fn explicit_key(s: &str, ctx: &Context<'_>) -> String {
+    canonical_str(s, ctx)
+}
+
+/// Renders a simple mapping key as yaml.v3 does (never a block, never multi-line).
 pub fn key(s: &str) -> String {
     let ctx = Context {
         in_flow: false,
@@ -99,7 +114,9 @@ pub fn key(s: &str) -> String {
         faithful: false,
     };
     let a = analyze(s, ctx.faithful);
-    let mut style = if resolve::encoder_may_write_plain(s) && !s.contains('\n') {
+    // A plain `<<` is a merge key to yaml.v3 readers: sops fails on `<<: value` (and on the
+    // `!!merge <<` it writes itself), so ksec quotes it.
+    let mut style = if resolve::encoder_may_write_plain(s) && !s.contains('\n') && s != "<<" {
         Style::Plain
     } else {
         Style::DoubleQuoted
@@ -515,6 +532,19 @@ mod tests {
         assert_eq!(key("name"), "name");
         assert_eq!(key(""), "\"\"");
         assert_eq!(key("a: b"), "'a: b'");
+        // Plain `<<` would be a merge key to the reader.
+        assert_eq!(key("<<"), "\"<<\"");
+    }
+
+    #[test]
+    fn long_or_multi_line_keys_are_not_simple() {
+        assert!(key_is_simple(&"k".repeat(128)));
+        assert!(!key_is_simple(&"k".repeat(129)));
+        // 64 two-byte characters: the limit counts bytes, as yaml.v3 does.
+        assert!(!key_is_simple(&"é".repeat(65)));
+        assert!(!key_is_simple("a\nb"));
+        assert!(!key_is_simple("a\u{2028}b"));
+        assert_eq!(explicit_key("a\nb", &ctx()), "|-\n    a\n    b");
     }
 
     #[test]
