@@ -135,7 +135,7 @@ pub enum Error {
         file: String,
         report: String,
         /// What to set up, for the key types the file names.
-        hint: &'static str,
+        hint: String,
     },
 
     #[error("{file}: invalid Kubernetes Secret:\n{}", .findings.join("\n"))]
@@ -250,7 +250,7 @@ impl Error {
             NoMatchingCreationRule { .. } => {
                 "add a rule whose path_regex matches, or pass recipients with --age".into()
             }
-            DataKeyUnavailable { hint, .. } => (*hint).into(),
+            DataKeyUnavailable { hint, .. } => hint.clone(),
             DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),
             Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
             UnreadableEncrypted(inner) => return inner.hint(),

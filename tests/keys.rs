@@ -626,7 +626,7 @@ fn native_pgp_secret_key_decrypts_without_gpg() {
         &format!("pgp {FP1}: no secret key"),
         "SOPS_PGP_KEY_FILE: not set",
         "SOPS_PGP_KEY: not set",
-        "SOPS_GPG_EXEC=/nonexistent/gpg: no such file",
+        "gpg: UNUSABLE: SOPS_GPG_EXEC=/nonexistent/gpg: no executable file there",
     ] {
         assert!(out.stderr.contains(needle), "missing {needle:?} in:\n{}", out.stderr);
     }
@@ -963,6 +963,50 @@ fn when_no_key_works_the_error_lists_every_group_key_and_place() {
     }
 }
 
+#[test]
+fn a_broken_identity_source_does_not_stop_the_others() {
+    let Some(lab) = Lab::new() else { return };
+    let file = vector_str("generated-by-sops-3.11.0/types.enc.yaml");
+    let missing = lab.tmp.path().join("no-such-keys.txt");
+    let identity = fs::read_to_string(vector("keys/age-test-identity.txt")).expect("age test identity");
+    let broken = |cmd: &mut Command| {
+        cmd.env("SOPS_AGE_KEY_FILE", &missing)
+            .env("SOPS_AGE_KEY_CMD", "false")
+            .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &missing);
+    };
+
+    // A stale SOPS_AGE_KEY_FILE (and a failing command) beside a working SOPS_AGE_KEY: both
+    // tools decrypt.
+    let mut outs = Vec::new();
+    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
+        broken(&mut cmd);
+        let out = run(cmd.env("SOPS_AGE_KEY", &identity).args(["decrypt", &file]));
+        out.expect(0, &format!("{tool} with one working and three broken sources"));
+        outs.push(out.stdout);
+    }
+    assert_eq!(outs[0], outs[1]);
+
+    // Only broken sources: exit 128 like sops, each broken source named, and the hint says so.
+    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
+        broken(&mut cmd);
+        run(cmd.args(["decrypt", &file])).expect(NO_KEY, &format!("{tool} with broken sources only"));
+    }
+    let mut cmd = lab.ksec();
+    broken(&mut cmd);
+    let out = run(cmd.args(["decrypt", &file]));
+    for needle in [
+        format!(
+            "SOPS_AGE_KEY_FILE={}: UNUSABLE: cannot read the file",
+            missing.display()
+        ),
+        "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: the command failed".to_string(),
+        format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}: UNUSABLE", missing.display()),
+        "ksec: hint: fix the identity sources marked UNUSABLE above".to_string(),
+    ] {
+        assert!(out.stderr.contains(&needle), "missing {needle:?} in:\n{}", out.stderr);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // --decryption-order
 // ---------------------------------------------------------------------------------------------
@@ -983,6 +1027,70 @@ fn gpg_calls(log: &Path) -> Vec<String> {
     fs::read_to_string(log)
         .map(|t| t.lines().map(String::from).collect())
         .unwrap_or_default()
+}
+
+#[test]
+fn gpg_is_found_and_run_as_sops_runs_it() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write("db.yaml", PLAIN);
+
+    // A `keyring` line in gpg.conf adds a keyring; the default one still counts, in both tools.
+    let home = lab.gnupg_home("conf-keyring");
+    let public = lab.write("fp1.pub.asc", lab.export("--export", FP1));
+    run(lab.gpg_in(&home).args(["--batch", "--quiet", "--import"]).arg(&public)).expect(0, "import");
+    let extra = home.join("extra.kbx");
+    run(lab
+        .gpg_in(&home)
+        .args(["--batch", "--no-default-keyring", "--keyring"])
+        .arg(&extra)
+        .arg("--list-keys"))
+    .expect(0, "create an extra keyring");
+    fs::write(home.join("gpg.conf"), format!("keyring {}\n", extra.display())).expect("gpg.conf");
+    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
+        let out = run(cmd.env("GNUPGHOME", &home).args(["encrypt", "--pgp", FP1, "db.yaml"]));
+        out.expect(0, &format!("{tool} encrypt with a keyring line in gpg.conf"));
+        lab.write(&format!("{tool}.enc.yaml"), &out.stdout);
+        lab.both_decrypt_to(&format!("{tool}.enc.yaml"), ONLY_PGP, PLAIN);
+    }
+
+    // SOPS_GPG_EXEC relative to the working directory, or a bare name on PATH, is what runs.
+    let log = lab.tmp.path().join("gpg-exec.log");
+    logging_gpg(
+        &lab,
+        "logging-gpg",
+        &log,
+        &format!("exec '{}' \"$@\"", lab.gpg.display()),
+    );
+    let path = format!(
+        "{}:{}",
+        lab.tmp.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for exec in ["../logging-gpg", "logging-gpg"] {
+        let _ = fs::remove_file(&log);
+        let out = run(lab.with(
+            lab.ksec()
+                .env("PATH", &path)
+                .env("SOPS_GPG_EXEC", exec)
+                .args(["decrypt", "ksec.enc.yaml"]),
+            ONLY_PGP,
+        ));
+        out.expect(0, &format!("SOPS_GPG_EXEC={exec}"));
+        assert_eq!(out.stdout_text(), PLAIN);
+        assert!(!gpg_calls(&log).is_empty(), "SOPS_GPG_EXEC={exec} was not run");
+    }
+    let out = run(lab.with(
+        lab.ksec()
+            .env("SOPS_GPG_EXEC", "ksec-no-such-gpg")
+            .args(["decrypt", "ksec.enc.yaml"]),
+        ONLY_PGP,
+    ));
+    out.expect(NO_KEY, "a SOPS_GPG_EXEC that does not exist is not replaced by gpg");
+    assert!(
+        out.stderr.contains("gpg: UNUSABLE: SOPS_GPG_EXEC=ksec-no-such-gpg"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

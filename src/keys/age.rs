@@ -266,6 +266,9 @@ pub enum SourceStatus {
     Absent(String),
     /// There, but not usable (a passphrase-protected SSH key, say), with the reason.
     Skipped(String),
+    /// Set by the user but broken (a missing file, a failing command, a bad line), with the
+    /// reason. The other sources are still used, as sops does.
+    Failed(String),
     /// Not read in advance but asked at decryption time (the gpg binary), described.
     Available(String),
 }
@@ -277,6 +280,7 @@ impl fmt::Display for IdentitySource {
             SourceStatus::Loaded(count) => write!(f, "{}: {count} identities", self.name),
             SourceStatus::Absent(reason) => write!(f, "{}: {reason}", self.name),
             SourceStatus::Skipped(reason) => write!(f, "{}: skipped: {reason}", self.name),
+            SourceStatus::Failed(reason) => write!(f, "{}: UNUSABLE: {reason}", self.name),
             SourceStatus::Available(description) => write!(f, "{}: {description}", self.name),
         }
     }
@@ -316,6 +320,19 @@ impl AgeIdentities {
             name: source_name.to_owned(),
             status: SourceStatus::Skipped(reason.to_owned()),
         });
+    }
+
+    /// Records a source the user set that could not be used, and why.
+    pub fn note_failed(&mut self, source_name: &str, reason: &str) {
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Failed(reason.to_owned()),
+        });
+    }
+
+    /// Whether a source the user set could not be used.
+    pub fn has_failed_source(&self) -> bool {
+        self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
     }
 
     fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
@@ -366,17 +383,28 @@ impl fmt::Debug for AgeIdentities {
 
 /// Loads every age identity sops would, from all its sources in its order, and merges them.
 ///
-/// A source that is set but cannot be read or parsed is an error; sources that are simply not
-/// there are recorded in [`AgeIdentities::sources`].
-pub fn discover(env: &dyn Env) -> Result<AgeIdentities, Error> {
+/// Every place looked at is recorded in [`AgeIdentities::sources`]. A source that is set but
+/// cannot be read or parsed is recorded as failed and the others are still used, as sops does:
+/// a stale `SOPS_AGE_KEY_FILE` in a CI job must not stop a file that another key opens. The
+/// failure is shown when no key decrypts.
+pub fn discover(env: &dyn Env) -> AgeIdentities {
     let mut found = AgeIdentities::new();
-    load_ssh_key_file(env, &mut found)?;
+    let result = load_ssh_key_file(env, &mut found);
+    record_failure(&mut found, result);
     load_default_ssh_keys(env, &mut found);
-    load_key_var(env, &mut found)?;
-    load_key_file(env, &mut found)?;
-    load_key_cmd(env, &mut found)?;
-    load_default_key_file(env, &mut found)?;
-    Ok(found)
+    for load in [load_key_var, load_key_file, load_key_cmd, load_default_key_file] {
+        let result = load(env, &mut found);
+        record_failure(&mut found, result);
+    }
+    found
+}
+
+fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
+    match result {
+        Ok(()) => {}
+        Err(Error::Identity { source_name, message }) => found.note_failed(&source_name, &message),
+        Err(other) => found.note_failed("age identities", &other.to_string()),
+    }
 }
 
 /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: the user named this key, so a file that cannot be read or is
@@ -603,7 +631,7 @@ fn identity_error(source_name: &str, message: &str) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::keys::{DataKey, MapEnv};
     use ::age::secrecy::ExposeSecret;
@@ -864,6 +892,19 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         }
     }
 
+    /// The one source recorded as unusable: its name and the reason.
+    pub(crate) fn only_failure(sources: &[IdentitySource]) -> (String, String) {
+        let failed: Vec<_> = sources
+            .iter()
+            .filter_map(|s| match &s.status {
+                SourceStatus::Failed(reason) => Some((s.name.clone(), reason.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failed.len(), 1, "expected one unusable source in {sources:?}");
+        failed.into_iter().next().expect("one failure")
+    }
+
     fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
@@ -881,7 +922,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
     #[test]
     fn discover_reads_sops_age_key() {
         let env = MapEnv::new().with_var("SOPS_AGE_KEY", format!("{IDENTITY}\n"));
-        let found = discover(&env).expect("discover");
+        let found = discover(&env);
         assert_eq!(found.len(), 1);
         assert_eq!(status_of(&found, "SOPS_AGE_KEY"), &SourceStatus::Loaded(1));
         assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
@@ -892,7 +933,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write_file(dir.path(), "keys.txt", &format!("{IDENTITY}\n{OTHER_IDENTITY}\n"));
         let path = path.to_str().expect("utf-8 temp path");
-        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path)).expect("discover");
+        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path));
         assert_eq!(found.len(), 2);
         let name = format!("SOPS_AGE_KEY_FILE={path}");
         assert!(
@@ -908,7 +949,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write_file(dir.path(), "key file.txt", &format!("{IDENTITY}\n"));
         let command = format!("cat '{}'", path.display());
-        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_CMD", &command)).expect("discover");
+        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_CMD", &command));
         assert_eq!(found.len(), 1);
         assert_eq!(status_of(&found, "SOPS_AGE_KEY_CMD"), &SourceStatus::Loaded(1));
         assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
@@ -918,7 +959,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
     fn discover_reads_the_default_key_file_under_the_config_dir() {
         let config = tempfile::tempdir().expect("tempdir");
         write_file(config.path(), "sops/age/keys.txt", &format!("# test\n{IDENTITY}\n"));
-        let found = discover(&MapEnv::new().with_config_dir(config.path())).expect("discover");
+        let found = discover(&MapEnv::new().with_config_dir(config.path()));
         assert_eq!(found.len(), 1);
         let name = format!("default key file {}", config.path().join("sops/age/keys.txt").display());
         assert_eq!(status_of(&found, &name), &SourceStatus::Loaded(1));
@@ -934,7 +975,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             .with_var("SOPS_AGE_KEY_FILE", file.to_str().expect("utf-8"))
             .with_var("SOPS_AGE_KEY_CMD", format!("cat {}", file.display()))
             .with_config_dir(config.path());
-        let found = discover(&env).expect("discover");
+        let found = discover(&env);
         assert_eq!(found.len(), 4);
         let names: Vec<&str> = found.sources().iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
@@ -954,7 +995,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let config = tempfile::tempdir().expect("tempdir");
         let home = tempfile::tempdir().expect("tempdir");
         let env = MapEnv::new().with_config_dir(config.path()).with_home(home.path());
-        let found = discover(&env).expect("discover");
+        let found = discover(&env);
         assert!(found.is_empty());
         let keys_txt = config.path().join("sops/age/keys.txt");
         let ssh = home.path().join(".ssh");
@@ -974,7 +1015,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             Err(UnwrapError::NoMatchingIdentity { tried: 0 })
         );
 
-        let unknown = discover(&MapEnv::new()).expect("discover");
+        let unknown = discover(&MapEnv::new());
         assert!(
             unknown.report().contains("config directory is unknown"),
             "{}",
@@ -990,28 +1031,24 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
     }
 
     #[test]
-    fn a_missing_sops_age_key_file_is_an_error() {
+    fn a_missing_sops_age_key_file_is_recorded_as_unusable() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("missing.txt");
         let path = path.to_str().expect("utf-8");
-        let error = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path)).expect_err("missing");
-        match &error {
-            Error::Identity { source_name, message } => {
-                assert_eq!(source_name, &format!("SOPS_AGE_KEY_FILE={path}"));
-                assert!(message.starts_with("cannot read the file"), "{message}");
-            }
-            other => panic!("{other:?}"),
-        }
-        let empty = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", "")).expect_err("empty");
-        assert!(empty.to_string().contains("set but empty"), "{empty}");
+        let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path));
+        let (source_name, message) = only_failure(found.sources());
+        assert_eq!(source_name, format!("SOPS_AGE_KEY_FILE={path}"));
+        assert!(message.starts_with("cannot read the file"), "{message}");
+        let (_, empty) = only_failure(discover(&MapEnv::new().with_var("SOPS_AGE_KEY_FILE", "")).sources());
+        assert!(empty.contains("set but empty"), "{empty}");
     }
 
     #[test]
-    fn a_failing_sops_age_key_cmd_is_an_error_naming_the_command() {
+    fn a_failing_sops_age_key_cmd_is_recorded_naming_the_command() {
         let cases = [
             (
                 "false",
-                "SOPS_AGE_KEY_CMD=\"false\": the command failed (exit status: 1)",
+                "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: the command failed (exit status: 1)",
             ),
             ("", "holds no command"),
             ("cat 'unbalanced", "unbalanced quotes"),
@@ -1023,11 +1060,13 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         ];
         for (command, expected) in cases {
             let env = MapEnv::new().with_var("SOPS_AGE_KEY_CMD", command);
-            let error = discover(&env).expect_err(command).to_string();
+            let error = discover(&env).report();
             assert!(error.contains(expected), "{command}: {error}");
         }
         let env = MapEnv::new().with_var("SOPS_AGE_KEY_CMD", format!("echo {OTHER_IDENTITY} x"));
-        let error = discover(&env).expect_err("x is no key").to_string();
+        let found = discover(&env);
+        let (_, error) = only_failure(found.sources());
+        assert!(found.is_empty(), "a source with a bad line adds nothing");
         assert!(!error.contains(OTHER_IDENTITY), "key material leaked: {error}");
     }
 
@@ -1036,7 +1075,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write_file(dir.path(), "keys.age", SOPS_ENC);
         let env = MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path.to_str().expect("utf-8"));
-        let error = discover(&env).expect_err("encrypted identity file").to_string();
+        let (_, error) = only_failure(discover(&env).sources());
         assert!(
             error.contains("passphrase-protected identity files are not supported"),
             "{error}"
@@ -1074,7 +1113,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         let enc = wrap(&recipient, data_key.as_bytes()).expect("wrap");
 
         let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file);
-        let found = discover(&env).expect("discover");
+        let found = discover(&env);
         assert_eq!(found.len(), 1);
         assert_eq!(
             found.sources()[0].name,
@@ -1091,7 +1130,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         let recipient = AgeRecipient::parse(SSH_ED25519_PUB).expect("valid");
         let enc = wrap(&recipient, &[0x42; 33]).expect("wrap");
 
-        let found = discover(&MapEnv::new().with_home(home.path())).expect("discover");
+        let found = discover(&MapEnv::new().with_home(home.path()));
         assert_eq!(found.len(), 1);
         let id_ed25519 = format!("SSH key {}", home.path().join(".ssh/id_ed25519").display());
         assert_eq!(status_of(&found, &id_ed25519), &SourceStatus::Loaded(1));
@@ -1104,7 +1143,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         let env = MapEnv::new()
             .with_home(home.path())
             .with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"));
-        assert_eq!(discover(&env).expect("discover").len(), 2);
+        assert_eq!(discover(&env).len(), 2);
     }
 
     /// `ssh-recipient.enc.env` was written by sops 3.11 for the shared SSH test key.
@@ -1127,7 +1166,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
 
         let key_file = vector_path(SSH_ED25519_KEY_FILE);
         let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"));
-        let plain = unwrap(&enc, &discover(&env).expect("discover")).expect("unwrap");
+        let plain = unwrap(&enc, &discover(&env)).expect("unwrap");
         assert_eq!(plain.len(), 32);
 
         assert_eq!(
@@ -1146,7 +1185,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
             .with_home(dir.path())
             .with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"))
             .with_var("SOPS_AGE_KEY", IDENTITY);
-        let found = discover(&env).expect("an encrypted SSH key does not stop discovery");
+        let found = discover(&env);
         assert_eq!(found.len(), 1, "only SOPS_AGE_KEY");
         let report = found.report();
         let expected = format!(
@@ -1174,18 +1213,14 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         ];
         for (path, expected) in cases {
             let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", path);
-            match discover(&env).expect_err(path) {
-                Error::Identity { source_name, message } => {
-                    assert_eq!(source_name, format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={path}"));
-                    assert!(message.contains(expected), "{path}: {message}");
-                    assert!(!message.contains("hunter2"), "file content leaked: {message}");
-                }
-                other => panic!("{path}: {other:?}"),
-            }
+            let (source_name, message) = only_failure(discover(&env).sources());
+            assert_eq!(source_name, format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={path}"));
+            assert!(message.contains(expected), "{path}: {message}");
+            assert!(!message.contains("hunter2"), "file content leaked: {message}");
         }
 
         write_file(dir.path(), ".ssh/id_ed25519", "hunter2\n");
-        let found = discover(&MapEnv::new().with_home(dir.path())).expect("a bad default key is skipped");
+        let found = discover(&MapEnv::new().with_home(dir.path()));
         assert!(found.is_empty());
         assert!(
             found.report().contains("id_ed25519: skipped: not an SSH private key"),

@@ -83,8 +83,8 @@ impl Identities {
             None => DecryptionOrder::default(),
         };
         Ok(Identities {
-            age: age::discover(env)?,
-            pgp: pgp::discover(env)?,
+            age: age::discover(env),
+            pgp: pgp::discover(env),
             order,
         })
     }
@@ -202,7 +202,7 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
         Error::DataKeyUnavailable {
             file: file.to_string(),
             report: text,
-            hint: missing_key_hint(meta),
+            hint: missing_key_hint(meta, identities),
         }
     };
     let key_bytes = if meta.key_groups.len() <= 1 {
@@ -228,8 +228,18 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
     DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into()))
 }
 
-/// What to set up to decrypt a file, by the key types it names.
-fn missing_key_hint(meta: &Metadata) -> &'static str {
+/// What to set up to decrypt a file: first any identity source that was set but unusable, then
+/// by the key types the file names.
+fn missing_key_hint(meta: &Metadata, identities: &Identities) -> String {
+    let setup = key_setup_hint(meta);
+    if identities.age.has_failed_source() || identities.pgp.has_failed_source() {
+        format!("fix the identity sources marked UNUSABLE above; or {setup}")
+    } else {
+        setup.to_string()
+    }
+}
+
+fn key_setup_hint(meta: &Metadata) -> &'static str {
     let has_age = meta.key_groups.iter().any(|g| !g.age.is_empty());
     let has_pgp = meta.key_groups.iter().any(|g| !g.pgp.is_empty());
     match (has_age, has_pgp) {

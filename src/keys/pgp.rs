@@ -394,10 +394,9 @@ fn unix_now() -> u64 {
 #[derive(Debug, Clone)]
 struct Gpg {
     program: PathBuf,
-    /// `GNUPGHOME`, else `~/.gnupg`; passed as `--homedir` (as sops does) and as `GNUPGHOME`.
+    /// `GNUPGHOME`, else `~/.gnupg`; passed to gpg as `GNUPGHOME`. Like sops, ksec adds no
+    /// keyring options, so a `keyring` line in the user's `gpg.conf` still counts.
     home: Option<PathBuf>,
-    /// Something the user should know about how the binary was chosen.
-    note: Option<String>,
 }
 
 /// What a gpg run printed and how it ended.
@@ -415,40 +414,36 @@ enum GpgFailure {
 }
 
 impl Gpg {
-    /// `SOPS_GPG_EXEC` when it is an absolute path (sops ignores any other value), else `gpg` on
-    /// the environment's `PATH`.
+    /// `SOPS_GPG_EXEC` when set, else `gpg`, found as sops's `exec.Command` finds it: a name
+    /// with a path separator is used as is (relative to the working directory), a bare name is
+    /// looked up on the environment's `PATH`.
     fn locate(env: &dyn Env) -> Result<Gpg, String> {
         let home = env
             .var(GNUPGHOME_VAR)
             .filter(|dir| !dir.is_empty())
             .map(PathBuf::from)
             .or_else(|| env.home_dir().map(|dir| dir.join(".gnupg")));
-        let mut note = None;
-        if let Some(exec) = env.var(GPG_EXEC_VAR).filter(|exec| !exec.is_empty()) {
-            let program = PathBuf::from(&exec);
-            if program.is_absolute() {
-                if !program.is_file() {
-                    return Err(format!("{GPG_EXEC_VAR}={exec}: no such file"));
-                }
-                return Ok(Gpg { program, home, note });
+        let exec = env.var(GPG_EXEC_VAR).filter(|exec| !exec.is_empty());
+        let (name, origin) = match &exec {
+            Some(exec) => (exec.clone(), format!("{GPG_EXEC_VAR}={exec}: ")),
+            None => (format!("gpg{}", std::env::consts::EXE_SUFFIX), String::new()),
+        };
+        let program = if name.contains(std::path::is_separator) {
+            let program = PathBuf::from(&name);
+            if !is_executable(&program) {
+                return Err(format!("{origin}no executable file there"));
             }
-            note = Some(format!(
-                "{GPG_EXEC_VAR}={exec} ignored: not an absolute path (sops ignores it too)"
-            ));
-        }
-        let name = format!("gpg{}", std::env::consts::EXE_SUFFIX);
-        let program = env
-            .var("PATH")
-            .and_then(|path| {
-                std::env::split_paths(&path)
-                    .map(|dir| dir.join(&name))
-                    .find(|candidate| is_executable(candidate))
-            })
-            .ok_or_else(|| match &note {
-                Some(note) => format!("no gpg binary found on PATH ({note})"),
-                None => "no gpg binary found on PATH".to_owned(),
-            })?;
-        Ok(Gpg { program, home, note })
+            program
+        } else {
+            env.var("PATH")
+                .and_then(|path| {
+                    std::env::split_paths(&path)
+                        .map(|dir| dir.join(&name))
+                        .find(|candidate| is_executable(candidate))
+                })
+                .ok_or_else(|| format!("{origin}no {name} binary found on PATH"))?
+        };
+        Ok(Gpg { program, home })
     }
 
     fn describe(&self) -> String {
@@ -457,9 +452,6 @@ impl Gpg {
             text.push_str(&format!(" with GnuPG home {}", home.display()));
         }
         text.push_str(", asked after the keys above");
-        if let Some(note) = &self.note {
-            text.push_str(&format!(" ({note})"));
-        }
         text
     }
 
@@ -509,11 +501,7 @@ impl Gpg {
     fn run(&self, args: &[&str], input: &[u8]) -> Result<GpgOutput, String> {
         let mut command = Command::new(&self.program);
         if let Some(home) = &self.home {
-            command
-                .arg("--no-default-keyring")
-                .arg("--homedir")
-                .arg(home)
-                .env(GNUPGHOME_VAR, home);
+            command.env(GNUPGHOME_VAR, home);
         }
         let cannot_run = |e: io::Error| format!("cannot run {}: {e}", self.program.display());
         let mut child = command
@@ -666,12 +654,34 @@ impl PgpIdentities {
         Ok(count)
     }
 
+    /// [`add_secret_keys`](Self::add_secret_keys), recording a failure instead of returning it.
+    fn add_secret_keys_or_note(&mut self, source_name: &str, bytes: &[u8], passphrase: Option<&str>) {
+        match self.add_secret_keys(source_name, bytes, passphrase) {
+            Ok(_) => {}
+            Err(Error::Identity { message, .. }) => self.note_failed(source_name, &message),
+            Err(other) => self.note_failed(source_name, &other.to_string()),
+        }
+    }
+
     /// Records a place that was looked at and found empty-handed.
     pub fn note_absent(&mut self, source_name: &str, reason: &str) {
         self.sources.push(IdentitySource {
             name: source_name.to_owned(),
             status: SourceStatus::Absent(reason.to_owned()),
         });
+    }
+
+    /// Records a source the user set that could not be used, and why.
+    pub fn note_failed(&mut self, source_name: &str, reason: &str) {
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Failed(reason.to_owned()),
+        });
+    }
+
+    /// Whether a source the user set could not be used.
+    pub fn has_failed_source(&self) -> bool {
+        self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
     }
 
     /// How many native secret keys were loaded (gpg's keyring not counted).
@@ -802,9 +812,9 @@ fn can_decrypt_now(key: &SignedSecretKey) -> bool {
 /// Finds OpenPGP secret keys: `SOPS_PGP_KEY_FILE`, then `SOPS_PGP_KEY` (both ksec's own, unlocked
 /// with `SOPS_PGP_KEY_PASSPHRASE` when protected), then the gpg binary, which sops uses.
 ///
-/// A variable that is set but cannot be read or parsed is an error; sources that are simply not
-/// there are recorded in [`PgpIdentities::sources`].
-pub fn discover(env: &dyn Env) -> Result<PgpIdentities, Error> {
+/// Every place looked at is recorded in [`PgpIdentities::sources`]; a variable that is set but
+/// cannot be read or parsed is recorded as failed, and the other sources are still used.
+pub fn discover(env: &dyn Env) -> PgpIdentities {
     let mut found = PgpIdentities::new();
     let passphrase = env.var(PASSPHRASE_VAR).map(Zeroizing::new);
     let passphrase = passphrase.as_deref().map(String::as_str);
@@ -813,25 +823,23 @@ pub fn discover(env: &dyn Env) -> Result<PgpIdentities, Error> {
         None => found.note_absent(KEY_FILE_VAR, "not set"),
         Some(path) => {
             let source_name = format!("{KEY_FILE_VAR}={path}");
-            let identity_error = |message: String| Error::Identity {
-                source_name: source_name.clone(),
-                message,
+            let bytes = if path.is_empty() {
+                Err("the variable is set but empty".to_string())
+            } else {
+                std::fs::read(&path)
+                    .map(Zeroizing::new)
+                    .map_err(|e| format!("cannot read the file: {e}"))
             };
-            if path.is_empty() {
-                return Err(identity_error("the variable is set but empty".into()));
+            match bytes {
+                Ok(bytes) => found.add_secret_keys_or_note(&source_name, &bytes, passphrase),
+                Err(reason) => found.note_failed(&source_name, &reason),
             }
-            let bytes = std::fs::read(&path)
-                .map(Zeroizing::new)
-                .map_err(|e| identity_error(format!("cannot read the file: {e}")))?;
-            found.add_secret_keys(&source_name, &bytes, passphrase)?;
         }
     }
 
     match env.var(KEY_VAR).map(Zeroizing::new) {
         None => found.note_absent(KEY_VAR, "not set"),
-        Some(text) => {
-            found.add_secret_keys(KEY_VAR, text.as_bytes(), passphrase)?;
-        }
+        Some(text) => found.add_secret_keys_or_note(KEY_VAR, text.as_bytes(), passphrase),
     }
 
     match Gpg::locate(env) {
@@ -842,9 +850,11 @@ pub fn discover(env: &dyn Env) -> Result<PgpIdentities, Error> {
             });
             found.gpg = Some(gpg);
         }
+        // A SOPS_GPG_EXEC the user set but that cannot run is a broken source, not an absent one.
+        Err(reason) if env.var(GPG_EXEC_VAR).is_some_and(|exec| !exec.is_empty()) => found.note_failed("gpg", &reason),
         Err(reason) => found.note_absent("gpg", &reason),
     }
-    Ok(found)
+    found
 }
 
 /// Why a PGP-wrapped key could not be opened. Messages never include key material.
@@ -1326,14 +1336,14 @@ mod tests {
     #[test]
     fn native_keys_open_both_sops_vectors() {
         let key_file = functional_keys_path();
-        let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY_FILE", &key_file)).expect("discover");
+        let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY_FILE", &key_file));
         assert_eq!(found.len(), 2, "keys 1 and 2");
         assert!(!found.has_gpg(), "the test environment has no PATH");
         let plain = unwrap(&gpgbinary_enc(), &found).expect("old-format packets written by gpg");
         assert_eq!(plain.len(), 32);
 
         let flux = read_vector("keys/pgp-testdata/private.gpg");
-        let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY", &flux)).expect("discover");
+        let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY", &flux));
         assert_eq!(found.sources()[1].status, SourceStatus::Loaded(1));
         let plain = unwrap(&flux_enc(), &found).expect("new-format packets written by go-crypto");
         assert_eq!(plain.len(), 32);
@@ -1442,7 +1452,7 @@ mod tests {
         let path = path.to_str().expect("utf-8");
         let env = MapEnv::new().with_var("SOPS_PGP_KEY_FILE", path);
 
-        let found = discover(&env).expect("a locked key is skipped, not an error");
+        let found = discover(&env);
         assert!(found.is_empty());
         let expected = format!(
             "SOPS_PGP_KEY_FILE={path}: skipped: key {KEY1_FP}, D7229043384BCC60326C6FB9D8720D957C3D3074 \
@@ -1450,12 +1460,13 @@ mod tests {
         );
         assert_eq!(found.report().lines().next(), Some(expected.as_str()));
 
-        let found = discover(&env.clone().with_var("SOPS_PGP_KEY_PASSPHRASE", "correct horse")).expect("unlocked");
+        let found = discover(&env.clone().with_var("SOPS_PGP_KEY_PASSPHRASE", "correct horse"));
         assert_eq!(found.len(), 2);
         assert_eq!(unwrap(&gpgbinary_enc(), &found).expect("unwrap").len(), 32);
 
-        let error = discover(&env.with_var("SOPS_PGP_KEY_PASSPHRASE", "wrong horse")).expect_err("wrong passphrase");
-        let message = error.to_string();
+        let found = discover(&env.with_var("SOPS_PGP_KEY_PASSPHRASE", "wrong horse"));
+        let (name, reason) = crate::keys::age::tests::only_failure(found.sources());
+        let message = format!("{name}: {reason}");
         assert!(
             message.starts_with(&format!(
                 "SOPS_PGP_KEY_FILE={path}: SOPS_PGP_KEY_PASSPHRASE does not unlock"
@@ -1500,37 +1511,35 @@ mod tests {
             ),
         ];
         for (var, value, expected) in cases {
-            match discover(&MapEnv::new().with_var(var, &value)).expect_err(&value) {
-                Error::Identity { source_name, message } => {
-                    assert!(source_name.starts_with(var), "{source_name}");
-                    assert!(message.contains(expected), "{var}={value}: {message}");
-                    assert!(!message.contains("hunter2"), "the value leaked: {message}");
-                }
-                other => panic!("{var}={value}: {other:?}"),
-            }
+            let found = discover(&MapEnv::new().with_var(var, &value));
+            let (source_name, message) = crate::keys::age::tests::only_failure(found.sources());
+            assert!(source_name.starts_with(var), "{source_name}");
+            assert!(message.contains(expected), "{var}={value}: {message}");
+            assert!(!message.contains("hunter2"), "the value leaked: {message}");
         }
     }
 
     #[test]
     fn discover_reports_where_it_looked() {
-        let found = discover(&MapEnv::new()).expect("discover");
+        let found = discover(&MapEnv::new());
         assert_eq!(
             found.report(),
             "SOPS_PGP_KEY_FILE: not set\nSOPS_PGP_KEY: not set\ngpg: no gpg binary found on PATH"
         );
-        let relative = discover(&MapEnv::new().with_var("SOPS_GPG_EXEC", "gpg2")).expect("discover");
+        let bare = discover(&MapEnv::new().with_var("SOPS_GPG_EXEC", "ksec-no-such-gpg"));
         assert!(
-            relative
-                .report()
-                .ends_with("(SOPS_GPG_EXEC=gpg2 ignored: not an absolute path (sops ignores it too))"),
+            bare.report()
+                .ends_with("gpg: UNUSABLE: SOPS_GPG_EXEC=ksec-no-such-gpg: no ksec-no-such-gpg binary found on PATH"),
             "{}",
-            relative.report()
+            bare.report()
         );
-        let missing = discover(&MapEnv::new().with_var("SOPS_GPG_EXEC", "/nonexistent/gpg")).expect("discover");
+        let missing = discover(&MapEnv::new().with_var("SOPS_GPG_EXEC", "/nonexistent/gpg"));
         assert!(
             missing
                 .report()
-                .ends_with("gpg: SOPS_GPG_EXEC=/nonexistent/gpg: no such file")
+                .ends_with("gpg: UNUSABLE: SOPS_GPG_EXEC=/nonexistent/gpg: no executable file there"),
+            "{}",
+            missing.report()
         );
 
         let error = wrap(&PgpRecipient::parse(KEY1_FP).expect("valid"), &[1; 32], &MapEnv::new())
@@ -1557,7 +1566,7 @@ mod tests {
         let env = MapEnv::new()
             .with_var("SOPS_GPG_EXEC", script.to_str().expect("utf-8"))
             .with_home(dir.path());
-        let found = discover(&env).expect("discover");
+        let found = discover(&env);
         assert!(found.has_gpg());
         let expected = format!(
             "gpg: {} with GnuPG home {}, asked after the keys above",
@@ -1578,7 +1587,7 @@ mod tests {
         let Some(home) = GnupgHome::new() else { return };
         home.import("keys/sops_functional_tests_key.asc");
         home.import("keys/pgp-testdata/private.gpg");
-        let with_gpg = discover(&home.env()).expect("discover");
+        let with_gpg = discover(&home.env());
         assert!(with_gpg.is_empty() && with_gpg.has_gpg());
 
         let exported = home.export("--export-secret-keys", KEY1_FP);
@@ -1595,7 +1604,7 @@ mod tests {
     #[test]
     fn gpg_without_the_key_says_no_secret_key() {
         let Some(home) = GnupgHome::new() else { return };
-        let found = discover(&home.env()).expect("discover");
+        let found = discover(&home.env());
         match unwrap(&gpgbinary_enc(), &found) {
             Err(PgpUnwrapError::NoSecretKey {
                 recipients,
@@ -1625,7 +1634,7 @@ mod tests {
         assert_eq!(pkesk_ids(&enc), [KEY1_SUBKEY]);
 
         let exported = home.export("--export-secret-keys", KEY1_FP);
-        let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY", &exported)).expect("discover");
+        let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY", &exported));
         assert!(!found.has_gpg());
         assert_eq!(
             unwrap(&enc, &found).expect("rPGP decrypts").as_slice(),
@@ -1657,7 +1666,7 @@ mod tests {
         }
         let by_gpg = home.run(&["--decrypt"], enc.as_bytes()).stdout;
         assert_eq!(by_gpg.as_slice(), data_key.as_bytes());
-        let found = discover(&home.env()).expect("discover");
+        let found = discover(&home.env());
         assert_eq!(
             unwrap(&enc, &found).expect("gpg -d through unwrap").as_slice(),
             data_key.as_bytes()
@@ -1709,7 +1718,7 @@ mod tests {
             let recipient = PgpRecipient::parse(file.to_str().expect("utf-8"))?;
             assert_eq!(recipient.fingerprint(), fp);
             let enc = wrap(&recipient, &[7; 32], &MapEnv::new())?;
-            let found = discover(&home.env()).expect("discover");
+            let found = discover(&home.env());
             assert_eq!(unwrap(&enc, &found).expect("gpg decrypts ECDH").as_slice(), &[7; 32]);
             Ok(pkesk_ids(&enc).remove(0))
         };
