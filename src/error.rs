@@ -81,7 +81,11 @@ pub enum Error {
     NoMatchingCreationRule { config: PathBuf, file: String },
 
     #[error("no recipients to encrypt {file} for")]
-    NoRecipients { file: String },
+    NoRecipients {
+        file: String,
+        /// What would give the file a recipient, for the command that ran.
+        hint: &'static str,
+    },
 
     #[error("{file}: a Shamir threshold of {threshold} cannot be met by {groups} key groups")]
     ThresholdUnreachable {
@@ -150,6 +154,9 @@ pub enum Error {
     #[error("{count} problem(s) found")]
     CheckFailed { count: usize },
 
+    #[error("{failed} of {total} files could not be updated (each is named above)")]
+    SomeFilesFailed { failed: usize, total: usize },
+
     #[error("--decryption-order names {key_type} twice")]
     DuplicateDecryptionKeyType { key_type: String },
 
@@ -187,6 +194,16 @@ pub enum Error {
     EditorFailed { editor: String, message: String },
 }
 
+/// [`Error::NoRecipients`] hints, one per command that can run out of recipients.
+pub mod no_recipients {
+    pub const ENCRYPT: &str =
+        "pass --age RECIPIENT (or --pgp), set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml";
+    pub const ROTATE: &str =
+        "a file keeps at least one recipient: add one with --add-age or --add-pgp in the same command";
+    pub const UPDATEKEYS: &str = "give the file's creation rule in .sops.yaml at least one key";
+    pub const GROUPS: &str = "a file keeps at least one key group: add another with `ksec groups add` first";
+}
+
 impl Error {
     /// The process exit code, equal to sops's for the same failure.
     pub fn exit_code(&self) -> i32 {
@@ -205,7 +222,9 @@ impl Error {
             InvalidRule { .. } | InvalidRecipient { .. } | Identity { .. } => exit::GENERIC,
             AlreadyEncrypted { .. } => exit::FILE_ALREADY_ENCRYPTED,
             MetadataNotFound { .. } | InvalidMetadata { .. } => exit::GENERIC,
-            EncryptValue { .. } | WrapDataKey { .. } => exit::ERROR_ENCRYPTING_TREE,
+            EncryptValue { .. } => exit::ERROR_ENCRYPTING_TREE,
+            // sops reports "Could not generate data key" as a plain error: exit 1.
+            WrapDataKey { .. } => exit::GENERIC,
             DecryptValue { .. } => exit::ERROR_DECRYPTING_TREE,
             MacMismatch { .. } | MacUnreadable { .. } => exit::MAC_MISMATCH,
             MacEncrypt { .. } => exit::ERROR_ENCRYPTING_MAC,
@@ -215,6 +234,7 @@ impl Error {
             PlaintextInSecret { .. } => exit::PLAINTEXT_IN_SECRET,
             RuleMatchesNothing { .. } => exit::RULE_MATCHES_NOTHING,
             CheckFailed { .. } => exit::CHECK_FAILED,
+            SomeFilesFailed { .. } => exit::GENERIC,
             InvalidTreePath { .. } => exit::INVALID_TREE_PATH,
             PathNotFound { .. } => exit::GENERIC,
             InvalidSetValue { .. } => exit::INVALID_SET_FORMAT,
@@ -241,14 +261,14 @@ impl Error {
             MacUnreadable { .. } => {
                 "the `lastmodified` or `mac` field was edited; pass --ignore-mac to decrypt anyway".into()
             }
-            NoRecipients { .. } => "pass --age RECIPIENT, set SOPS_AGE_RECIPIENTS, or add a \
-                 creation rule to .sops.yaml"
-                .into(),
+            NoRecipients { hint, .. } => (*hint).into(),
             ThresholdUnreachable { groups, .. } => {
                 format!("pass --shamir-secret-sharing-threshold N with N at most {groups}, or keep the group")
             }
             NoMatchingCreationRule { .. } => {
-                "add a rule whose path_regex matches, or pass recipients with --age".into()
+                "add a rule whose path_regex matches (.sops.yaml is read even when recipients are \
+                 given, as sops reads it), or name another file with --config"
+                    .into()
             }
             DataKeyUnavailable { hint, .. } => hint.clone(),
             DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),

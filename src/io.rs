@@ -72,10 +72,9 @@ impl Input {
     }
 }
 
-/// The manifest files named by `paths`, in a stable order: files as given, and the
-/// `*.yaml`/`*.yml`/`*.json` files inside directories (recursively with `recursive`), each
-/// directory's files sorted by path.
-pub fn collect_files(paths: &[PathBuf], recursive: bool) -> Result<Vec<PathBuf>, Error> {
+/// The files named by `paths`, in a stable order: files as given, and the `wanted` files inside
+/// directories (recursively with `recursive`), each directory's files sorted by path.
+pub fn collect_files(paths: &[PathBuf], recursive: bool, wanted: Walk) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|source| match source.kind() {
@@ -86,7 +85,7 @@ pub fn collect_files(paths: &[PathBuf], recursive: bool) -> Result<Vec<PathBuf>,
             },
         })?;
         if meta.is_dir() {
-            walk(path, recursive, &mut files)?;
+            walk(path, recursive, wanted, &mut files)?;
         } else {
             files.push(path.clone());
         }
@@ -94,7 +93,16 @@ pub fn collect_files(paths: &[PathBuf], recursive: bool) -> Result<Vec<PathBuf>,
     Ok(files)
 }
 
-fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> Result<(), Error> {
+/// Which files a directory walk picks up (hidden ones never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// `*.yaml`, `*.yml` and `*.json`: Kubernetes manifests.
+    Manifests,
+    /// Every file: encrypted files of any format (dotenv, INI, binary).
+    AllFiles,
+}
+
+fn walk(dir: &Path, recursive: bool, wanted: Walk, files: &mut Vec<PathBuf>) -> Result<(), Error> {
     let read_error = |source| Error::ReadInput {
         path: dir.to_path_buf(),
         source,
@@ -115,9 +123,13 @@ fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> Result<(), Err
         }
         if entry.is_dir() {
             if recursive {
-                walk(&entry, recursive, files)?;
+                walk(&entry, recursive, wanted, files)?;
             }
-        } else if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
+        } else if wanted == Walk::AllFiles
+            || name.ends_with(".yaml")
+            || name.ends_with(".yml")
+            || name.ends_with(".json")
+        {
             files.push(entry);
         }
     }

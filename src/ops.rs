@@ -144,7 +144,10 @@ fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Form
 pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Error> {
     let file = options.file;
     if options.recipients.iter().all(|g| g.is_empty()) {
-        return Err(Error::NoRecipients { file: file.to_string() });
+        return Err(Error::NoRecipients {
+            hint: crate::error::no_recipients::ENCRYPT,
+            file: file.to_string(),
+        });
     }
     let (input_format, parsed) = parse_input(input, file, options.input_format)?;
     let output_format = options.output_format.unwrap_or(input_format);

@@ -205,14 +205,22 @@ pub struct Rotation {
 pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<Output, Error> {
     let Opened { tree, meta, key } = open(input, target)?;
     let mut groups = recipients_of(&meta, target.file)?;
+    let names_pgp = |x: &str, fp: &str| x.replace(' ', "").eq_ignore_ascii_case(fp);
+    let mut unmatched: Vec<&String> = rotation
+        .remove
+        .iter()
+        .filter(|x| {
+            !groups.iter().any(|g| {
+                g.age.iter().any(|r| r.as_str() == x.as_str()) || g.pgp.iter().any(|r| names_pgp(x, r.fingerprint()))
+            })
+        })
+        .collect();
+    unmatched.dedup();
     for group in &mut groups {
         group.age.retain(|r| !rotation.remove.iter().any(|x| x == r.as_str()));
-        group.pgp.retain(|r| {
-            !rotation
-                .remove
-                .iter()
-                .any(|x| x.replace(' ', "").eq_ignore_ascii_case(r.fingerprint()))
-        });
+        group
+            .pgp
+            .retain(|r| !rotation.remove.iter().any(|x| names_pgp(x, r.fingerprint())));
     }
     // A recipient the file already has is not wrapped for twice (sops writes a second stanza).
     let age_missing =
@@ -238,6 +246,7 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
     }
     if groups.iter().all(RecipientGroup::is_empty) {
         return Err(Error::NoRecipients {
+            hint: crate::error::no_recipients::ROTATE,
             file: target.file.to_string(),
         });
     }
@@ -260,6 +269,12 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
     new_meta.mac = crypt::seal_mac(&mac, &new_key, &new_meta.last_modified, target.file)?;
     let mut output = write(tree, &new_meta, &new_key, target)?;
     output.warnings = decrypted.warnings;
+    output.warnings.extend(unmatched.into_iter().map(|x| {
+        format!(
+            "{}: {x} is not a recipient of the file; nothing removed for it",
+            target.file
+        )
+    }));
     Ok(output)
 }
 
@@ -303,6 +318,7 @@ pub fn update_keys(
     }
     if groups.is_empty() {
         return Err(Error::NoRecipients {
+            hint: crate::error::no_recipients::UPDATEKEYS,
             file: target.file.to_string(),
         });
     }
@@ -352,6 +368,7 @@ pub fn change_groups(
     }
     if groups.is_empty() {
         return Err(Error::NoRecipients {
+            hint: crate::error::no_recipients::GROUPS,
             file: target.file.to_string(),
         });
     }

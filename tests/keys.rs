@@ -1346,6 +1346,32 @@ fn rotate_removes_a_pgp_key_and_adds_a_key_file() {
     }
     lab.both_decrypt_to("db.enc.yaml", ONLY_PGP, PLAIN);
     lab.both_decrypt_to("db.enc.yaml", ONLY_AGE1, PLAIN);
+
+    // The key added from a file is removed by the same file; a key the file does not have is
+    // named in a warning.
+    let out = run(lab.with(
+        lab.ksec()
+            .args([
+                "rotate",
+                "-i",
+                "--rm-pgp",
+                "./pub2.asc",
+                "--rm-age",
+                AGE2,
+                "db.enc.yaml",
+            ])
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg"),
+        ONLY_AGE1,
+    ));
+    out.expect(0, "ksec rotate --rm-pgp pub2.asc");
+    let after = lab.read_string("db.enc.yaml");
+    assert!(!after.contains(FP2) && after.contains(AGE1), "{after}");
+    assert!(
+        out.stderr.contains(&format!("{AGE2} is not a recipient of the file")),
+        "{}",
+        out.stderr
+    );
+    lab.both_refuse("db.enc.yaml", ONLY_PGP);
 }
 
 #[test]
@@ -1686,4 +1712,72 @@ fn sops_groups_add_on_a_ksec_file_and_ksec_groups_add_on_a_sops_file() {
     }
     let out = lab.ksec_decrypt("k.enc.yaml", both_age);
     assert_eq!(out.stdout_text(), PLAIN);
+}
+
+#[test]
+fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write("k8s/app.env", "PASSWORD=hunter2\n");
+    lab.write("k8s/blob.bin", b"\x00\x01 binary \xff\n");
+    lab.write("k8s/notes.txt", "plaintext notes stay untouched\n");
+    lab.write("k8s/app.yaml", PLAIN);
+    for (tool, plain, enc, recipient) in [
+        ("ksec", "k8s/app.env", "k8s/app.enc.env", AGE1),
+        ("sops", "k8s/blob.bin", "k8s/blob.enc.bin", AGE1),
+        // Nobody in this test holds the sample key: this file cannot be opened.
+        ("ksec", "k8s/app.yaml", "k8s/other.enc.yaml", common::SAMPLE_RECIPIENT),
+    ] {
+        let mut cmd = if tool == "ksec" { lab.ksec() } else { lab.sops() };
+        let out = run(cmd.args(["encrypt", "--age", recipient, plain]));
+        out.expect(0, &format!("{tool} encrypt {plain}"));
+        lab.write(enc, &out.stdout);
+    }
+    lab.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^k8s/\n    age: {AGE2}\n"),
+    );
+    let untouched = lab.read("k8s/other.enc.yaml");
+
+    // The answers come from stdin when it is not a terminal, as sops reads them.
+    let mut cmd = lab.ksec();
+    lab.with(cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksec updatekeys");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"y\nyes\n")
+        .expect("answers");
+    let out = child.wait_with_output().expect("ksec updatekeys");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in [
+        "k8s/app.enc.env: updated",
+        "k8s/blob.enc.bin: updated",
+        "k8s/other.enc.yaml: could not decrypt the data key",
+        "1 of 3 files could not be updated",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("notes.txt"),
+        "plaintext files are skipped quietly:\n{stderr}"
+    );
+    assert_eq!(lab.read("k8s/other.enc.yaml"), untouched);
+
+    let dotenv = lab.both_agree("k8s/app.enc.env", ONLY_AGE2);
+    dotenv.expect(0, "the dotenv file with the new key");
+    assert_eq!(dotenv.stdout_text(), "PASSWORD=hunter2\n");
+    let blob = lab.both_agree("k8s/blob.enc.bin", ONLY_AGE2);
+    blob.expect(0, "the binary file with the new key");
+    assert_eq!(blob.stdout, lab.read("k8s/blob.bin"));
+    for file in ["k8s/app.enc.env", "k8s/blob.enc.bin"] {
+        lab.both_refuse(file, ONLY_AGE1);
+    }
 }

@@ -34,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
             "nothing to apply: pass files or directories (-f PATH)".into(),
         ));
     }
-    let files = io::collect_files(&paths, args.recursive)?;
+    let files = io::collect_files(&paths, args.recursive, io::Walk::Manifests)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let output = inputs::output_options(&Default::default(), config.as_ref());
     let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;

@@ -8,7 +8,7 @@ use crate::io;
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
-    let files = io::collect_files(&args.paths, true)?;
+    let files = io::collect_files(&args.paths, true, io::Walk::Manifests)?;
     let problems = check::check_files(&files, config.as_ref())?;
     let report: String = problems.iter().map(|p| format!("{p}\n")).collect();
     io::write_stdout(report.as_bytes())?;

@@ -20,7 +20,7 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
                 "--in-place and --extract work on one file, not on several".into(),
             ));
         }
-        let files = io::collect_files(&args.files, args.recursive)?;
+        let files = io::collect_files(&args.files, args.recursive, io::Walk::Manifests)?;
         let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
         for w in &stream.warnings {
             super::warn(w);

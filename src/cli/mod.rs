@@ -78,7 +78,7 @@ pub fn run() -> ExitCode {
 }
 
 /// Prints an error and its hint on stderr.
-fn report(error: &Error) {
+pub(crate) fn report(error: &Error) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "ksec: error: {error}");
     if let Some(hint) = error.hint() {

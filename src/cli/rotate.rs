@@ -45,7 +45,19 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
                 .transpose()?
                 .unwrap_or_default(),
         },
-        remove: split(&args.rm_age).into_iter().chain(split(&args.rm_pgp)).collect(),
+        // A PGP key to remove may be named by a key file, as when adding: its fingerprint.
+        remove: split(&args.rm_age)
+            .into_iter()
+            .chain(
+                args.rm_pgp
+                    .as_deref()
+                    .map(pgp::parse_recipients)
+                    .transpose()?
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| r.fingerprint().to_string()),
+            )
+            .collect(),
     };
     let output = rekey::rotate(&input, &target, &rotation)?;
     for w in &output.warnings {

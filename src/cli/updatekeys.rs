@@ -1,12 +1,14 @@
 //! `ksec updatekeys PATH…`: make each encrypted file's recipients those of its creation rule.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 
 use super::args::{GlobalArgs, UpdatekeysArgs};
 use super::inputs;
+use crate::config::Config;
 use crate::error::Error;
 use crate::formats::{self, Format};
-use crate::io::{self, Input};
+use crate::io::{self, Input, Walk};
 use crate::keys::{Identities, ProcessEnv};
 use crate::rekey::{self, Target};
 
@@ -16,41 +18,26 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let forced = args.input_type.as_deref().map(Format::from_name).transpose()?;
     let explicit_files: Vec<_> = args.paths.iter().filter(|p| !p.is_dir()).cloned().collect();
-    // Every file is worked out before any is written: a file that fails (no creation rule, no
-    // key) stops the run with nothing half done.
+    let files = io::collect_files(&args.paths, true, Walk::AllFiles)?;
+    // Every file is worked out before any is written, so nothing is half done when a plan
+    // fails. As with sops, a file that fails (no creation rule, no key) does not stop the
+    // others; it is reported and the run exits non-zero at the end.
     let mut planned = Vec::new();
-    for path in io::collect_files(&args.paths, true)? {
-        let name = path.display().to_string();
-        let input = Input::File(path.clone()).read()?;
-        // Directories hold plaintext files too; only files named explicitly must be encrypted.
-        let parsed = match forced.or_else(|| Format::from_path(&path)) {
-            Some(format) => formats::parse(format, &input, &name).map(|tree| (format, tree)),
-            None => formats::parse_guessing(&input, &name),
-        };
-        let (format, encrypted) = match parsed {
-            Ok((format, tree)) => (format, tree.documents.first().is_some_and(|d| d.metadata.is_some())),
-            Err(_) => (Format::Yaml, false),
-        };
-        if !encrypted && !explicit_files.contains(&path) {
-            continue;
+    let mut failures = Vec::new();
+    for path in &files {
+        match plan(path, &config, &identities, forced, args, explicit_files.contains(path)) {
+            Ok(Some(update)) => planned.push((path, update)),
+            Ok(None) => {}
+            Err(error) => {
+                super::report(&error);
+                failures.push(error);
+            }
         }
-        let rule = config.rule_for(&path)?.ok_or_else(|| Error::NoMatchingCreationRule {
-            config: config.path.clone(),
-            file: name.clone(),
-        })?;
-        let groups = rule.recipient_groups()?;
-        let target = Target {
-            file: &name,
-            format,
-            identities: &identities,
-            env: &ProcessEnv,
-            output: inputs::output_options(&Default::default(), Some(&config)),
-        };
-        let threshold = args.shamir_secret_sharing_threshold.or(rule.shamir_threshold);
-        let update = rekey::update_keys(&input, &target, &groups, threshold)?;
-        planned.push((path, name, update));
     }
-    for (path, name, update) in planned {
+    let considered = planned.len() + failures.len();
+    let reader = Answers::new();
+    for (path, update) in planned {
+        let name = path.display().to_string();
         let Some(output) = update.output else {
             eprintln!("{name}: already up to date");
             continue;
@@ -59,30 +46,100 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
         if args.dry_run {
             continue;
         }
-        if !args.yes && !confirm(&name)? {
+        if !args.yes && !reader.confirm(&name)? {
             eprintln!("{name}: left unchanged");
             continue;
         }
-        io::write_file_atomic(&path, &output.bytes)?;
+        io::write_file_atomic(path, &output.bytes)?;
         eprintln!("{name}: updated");
     }
-    Ok(())
+    match failures.len() {
+        0 => Ok(()),
+        // One file named on its own keeps its own error and exit code, as with sops.
+        1 if files.len() == 1 => Err(failures.remove(0)),
+        failed => Err(Error::SomeFilesFailed {
+            failed,
+            total: considered,
+        }),
+    }
 }
 
-/// Asks on the terminal; without one, the user must pass --yes (sops would wait forever).
-fn confirm(name: &str) -> Result<bool, Error> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Error::Usage(format!(
-            "{name}: not a terminal to ask on; pass --yes to write the change"
-        )));
+/// The new key groups for one file, or `None` for a file in a directory that is not encrypted
+/// (directories hold plaintext files too; a file named explicitly must be encrypted).
+fn plan(
+    path: &Path,
+    config: &Config,
+    identities: &Identities,
+    forced: Option<Format>,
+    args: &UpdatekeysArgs,
+    explicit: bool,
+) -> Result<Option<rekey::KeyUpdate>, Error> {
+    let name = path.display().to_string();
+    let input = Input::File(path.to_path_buf()).read()?;
+    let parsed = match forced.or_else(|| Format::from_path(path)) {
+        Some(format) => formats::parse(format, &input, &name).map(|tree| (format, tree)),
+        None => formats::parse_guessing(&input, &name),
+    };
+    let (format, encrypted) = match parsed {
+        Ok((format, tree)) => (format, tree.documents.first().is_some_and(|d| d.metadata.is_some())),
+        Err(_) => (Format::Yaml, false),
+    };
+    if !encrypted && !explicit {
+        return Ok(None);
     }
-    eprint!("apply these changes to {name}? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::Usage(format!("reading the answer: {e}")))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    let rule = config.rule_for(path)?.ok_or_else(|| Error::NoMatchingCreationRule {
+        config: config.path.clone(),
+        file: name.clone(),
+    })?;
+    let groups = rule.recipient_groups()?;
+    let target = Target {
+        file: &name,
+        format,
+        identities,
+        env: &ProcessEnv,
+        output: inputs::output_options(&Default::default(), Some(config)),
+    };
+    let threshold = args.shamir_secret_sharing_threshold.or(rule.shamir_threshold);
+    rekey::update_keys(&input, &target, &groups, threshold).map(Some)
+}
+
+/// Where the yes/no answers come from: the terminal, or stdin when it is a pipe (`yes |
+/// ksec updatekeys …`), as sops reads them.
+struct Answers {
+    stdin: std::io::Stdin,
+}
+
+impl Answers {
+    fn new() -> Answers {
+        Answers {
+            stdin: std::io::stdin(),
+        }
+    }
+
+    /// Asks until the answer is yes or no; the end of input is an error that names --yes.
+    fn confirm(&self, name: &str) -> Result<bool, Error> {
+        loop {
+            eprint!("apply these changes to {name}? [y/n] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let read = self
+                .stdin
+                .lock()
+                .read_line(&mut answer)
+                .map_err(|e| Error::Usage(format!("reading the answer: {e}")))?;
+            if read == 0 {
+                if !self.stdin.is_terminal() {
+                    eprintln!();
+                }
+                return Err(Error::Usage(format!(
+                    "{name}: no answer (stdin ended); pass --yes to write the change without asking"
+                )));
+            }
+            match answer.trim() {
+                "y" | "Y" | "yes" => return Ok(true),
+                "n" | "N" | "no" => return Ok(false),
+                _ => {}
+            }
+        }
+    }
 }
