@@ -789,6 +789,60 @@ fn ssh_ed25519_recipient_decrypts_from_either_key_location_and_with_sops() {
     assert_eq!(out.stdout_text(), PLAIN);
 }
 
+/// A passphrase-protected `~/.ssh/id_ed25519`: both tools ask for the passphrase on the terminal
+/// (`script` gives them one) when the file is encrypted to it, and never otherwise.
+#[test]
+fn a_passphrase_protected_ssh_key_is_unlocked_at_the_terminal_like_sops() {
+    let Some(lab) = Lab::new() else { return };
+    let Some(script) = common::tool_on_path("script") else {
+        return;
+    };
+    let ssh = lab.home().join(".ssh");
+    fs::create_dir_all(&ssh).expect("~/.ssh");
+    let key = ssh.join("id_ed25519");
+    fs::copy(common::testdata("keys/locked_ed25519"), &key).expect("copy the key");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let public = fs::read_to_string(common::testdata("keys/locked_ed25519.pub")).expect("public key");
+    lab.write("db.yaml", PLAIN);
+    let enc = run(lab.ksec().args(["encrypt", "--age", public.trim(), "db.yaml"]));
+    enc.expect(0, "ksec encrypt to the SSH key");
+    lab.write("db.enc.yaml", &enc.stdout);
+
+    let at_terminal = |tool: &Path, typed: &[u8]| -> (bool, String) {
+        let mut cmd = Command::new(&script);
+        lab.prepare(&mut cmd);
+        cmd.args(["-qec", &format!("{} decrypt db.enc.yaml", tool.display()), "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("script starts");
+        use std::io::Write as _;
+        child.stdin.take().expect("stdin").write_all(typed).expect("type");
+        let out = child.wait_with_output().expect("script ends");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let ksec = PathBuf::from(env!("CARGO_BIN_EXE_ksec"));
+    for tool in [&ksec, &lab.sops] {
+        let (ok, shown) = at_terminal(tool, b"correct horse\n");
+        assert!(ok, "{} with the passphrase typed:\n{shown}", tool.display());
+        assert!(shown.contains("Enter passphrase for"), "{shown}");
+        assert!(shown.contains("password: hunter2"), "{shown}");
+    }
+    let (ok, shown) = at_terminal(&ksec, b"wrong horse\nstill wrong\nnope\n");
+    assert!(!ok, "a wrong passphrase decrypted:\n{shown}");
+    assert!(shown.contains("3 passphrases did not unlock it"), "{shown}");
+
+    // A file for another key: nothing is asked, and the report says the key was not needed.
+    let out = lab.ksec_decrypt(&vector_str("generated-by-sops-3.11.0/types.enc.yaml"), NOBODY);
+    out.expect(NO_KEY, "a file for another key");
+    assert!(
+        out.stderr
+            .contains("id_ed25519: passphrase-protected; asked for on the terminal when a file is encrypted to it"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn ssh_rsa_recipient_interoperates() {
     let Some(lab) = Lab::new() else { return };

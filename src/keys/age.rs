@@ -19,6 +19,7 @@ use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
 use super::Env;
+use super::locked_ssh::{self, LockedSshKey};
 use crate::error::Error;
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -248,6 +249,8 @@ fn skip_blank_lines(mut text: &str) -> &str {
 pub struct AgeIdentities {
     identities: Vec<Box<dyn ::age::Identity + Send + Sync>>,
     sources: Vec<IdentitySource>,
+    /// Passphrase-protected SSH keys: their source's index and what became of them.
+    locked: Vec<(usize, locked_ssh::Outcome)>,
 }
 
 /// One place identities were looked for.
@@ -335,6 +338,18 @@ impl AgeIdentities {
         self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
     }
 
+    /// Adds a passphrase-protected SSH key, unlocked on the terminal if a file needs it.
+    fn add_locked_ssh_key(&mut self, source_name: &str, key: LockedSshKey) {
+        self.locked.push((self.sources.len(), key.outcome()));
+        self.identities.push(Box::new(key));
+        self.sources.push(IdentitySource {
+            name: source_name.to_owned(),
+            status: SourceStatus::Available(
+                "passphrase-protected; asked for on the terminal when a file is encrypted to it".into(),
+            ),
+        });
+    }
+
     fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
         self.identities.push(Box::new(identity));
         self.sources.push(IdentitySource {
@@ -360,7 +375,18 @@ impl AgeIdentities {
     pub fn report(&self) -> String {
         self.sources
             .iter()
-            .map(ToString::to_string)
+            .enumerate()
+            .map(|(index, source)| {
+                let outcome = self
+                    .locked
+                    .iter()
+                    .find(|(at, _)| *at == index)
+                    .and_then(|(_, outcome)| outcome.lock().ok().and_then(|o| o.clone()));
+                match outcome {
+                    Some(outcome) => format!("{}: {outcome}", source.name),
+                    None => source.to_string(),
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -408,8 +434,8 @@ fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
 }
 
 /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: the user named this key, so a file that cannot be read or is
-/// not an SSH private key is an error. A passphrase-protected key is only skipped: there is no
-/// prompt yet, and the same file may be decryptable by another identity.
+/// not an SSH private key is recorded as unusable. A passphrase-protected key is asked for on
+/// the terminal only if a file is encrypted to it.
 fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(path) = env.var(SSH_KEY_FILE_VAR) else {
         found.note_absent(SSH_KEY_FILE_VAR, "not set");
@@ -422,8 +448,8 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Err
     let bytes = read_secret_file(Path::new(&path))
         .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
     match parse_ssh_identity(&bytes, &path) {
-        Ok(identity) => found.add_ssh_identity(&source_name, identity),
-        Err(SshKeyProblem::PassphraseProtected) => found.note_skipped(&source_name, SSH_PASSPHRASE_REASON),
+        Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
+        Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
         Err(SshKeyProblem::Unusable(reason)) => return Err(identity_error(&source_name, &reason)),
     }
     Ok(())
@@ -453,35 +479,45 @@ fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
             }
         };
         match parse_ssh_identity(&bytes, &path.display().to_string()) {
-            Ok(identity) => found.add_ssh_identity(&source_name, identity),
-            Err(SshKeyProblem::PassphraseProtected) => found.note_skipped(&source_name, SSH_PASSPHRASE_REASON),
+            Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
+            Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
             Err(SshKeyProblem::Unusable(reason)) => found.note_skipped(&source_name, &reason),
         }
     }
 }
 
-/// There is no passphrase prompt yet (sops asks on the terminal).
-const SSH_PASSPHRASE_REASON: &str = "passphrase-protected, not supported yet";
+/// An SSH private key age can use.
+enum SshKey {
+    Ready(::age::ssh::Identity),
+    /// Passphrase-protected: asked for on the terminal when needed.
+    Locked(LockedSshKey),
+}
 
 enum SshKeyProblem {
-    PassphraseProtected,
     /// Not a private key age can use; the reason never quotes the file.
     Unusable(String),
 }
 
 /// Parses an OpenSSH or PEM private key file as age does (`ssh-ed25519` and `ssh-rsa` only).
-fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<::age::ssh::Identity, SshKeyProblem> {
+fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyProblem> {
     use ::age::ssh::{Identity, UnsupportedKey};
     let invalid =
         || SshKeyProblem::Unusable("not an SSH private key (expected an OpenSSH or PEM private key file)".into());
     let text = std::str::from_utf8(bytes).map_err(|_| invalid())?;
     let identity = Identity::from_buffer(text.as_bytes(), Some(file_name.to_owned())).map_err(|_| invalid())?;
     match identity {
-        Identity::Unencrypted(_) => Ok(identity),
-        Identity::Encrypted(_)
-        | Identity::Unsupported(UnsupportedKey::EncryptedPem | UnsupportedKey::EncryptedSsh(_)) => {
-            Err(SshKeyProblem::PassphraseProtected)
-        }
+        Identity::Unencrypted(_) => Ok(SshKey::Ready(identity)),
+        Identity::Encrypted(_) => LockedSshKey::new(file_name, identity, text, locked_ssh::ask_on_terminal)
+            .map(SshKey::Locked)
+            .map_err(SshKeyProblem::Unusable),
+        Identity::Unsupported(UnsupportedKey::EncryptedPem) => Err(SshKeyProblem::Unusable(
+            "a passphrase-protected PEM key, which age cannot unlock; convert it with \
+             `ssh-keygen -p -f FILE` (OpenSSH format)"
+                .into(),
+        )),
+        Identity::Unsupported(UnsupportedKey::EncryptedSsh(cipher)) => Err(SshKeyProblem::Unusable(format!(
+            "passphrase-protected with the cipher {cipher}, which age cannot unlock"
+        ))),
         Identity::Unsupported(UnsupportedKey::Hardware(kind)) => Err(SshKeyProblem::Unusable(format!(
             "{kind} keys live on a hardware security key, which age cannot use; use ssh-ed25519 or ssh-rsa"
         ))),
@@ -1177,7 +1213,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
     }
 
     #[test]
-    fn passphrase_protected_ssh_keys_are_skipped_with_a_reason() {
+    fn passphrase_protected_ssh_keys_wait_for_a_file_encrypted_to_them() {
         let dir = tempfile::tempdir().expect("tempdir");
         let key_file = write_file(dir.path(), "encrypted_ed25519", SSH_ED25519_ENCRYPTED);
         write_file(dir.path(), ".ssh/id_rsa", SSH_ED25519_ENCRYPTED);
@@ -1186,19 +1222,20 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
             .with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"))
             .with_var("SOPS_AGE_KEY", IDENTITY);
         let found = discover(&env);
-        assert_eq!(found.len(), 1, "only SOPS_AGE_KEY");
+        assert_eq!(found.len(), 3, "SOPS_AGE_KEY and the two locked keys");
         let report = found.report();
-        let expected = format!(
-            "SOPS_AGE_SSH_PRIVATE_KEY_FILE={}: skipped: passphrase-protected, not supported yet",
-            key_file.display()
-        );
-        assert!(report.contains(&expected), "{report}");
-        let expected = format!(
-            "SSH key {}: skipped: passphrase-protected",
-            dir.path().join(".ssh/id_rsa").display()
-        );
-        assert!(report.contains(&expected), "{report}");
+        for name in [
+            format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", key_file.display()),
+            format!("SSH key {}", dir.path().join(".ssh/id_rsa").display()),
+        ] {
+            let expected =
+                format!("{name}: passphrase-protected; asked for on the terminal when a file is encrypted to it");
+            assert!(report.contains(&expected), "{report}");
+        }
+        // An X25519 stanza is not for the SSH keys: nothing is asked (a prompt here would find
+        // no terminal and be recorded in the report).
         assert_eq!(unwrap(SOPS_ENC, &found).expect("SOPS_AGE_KEY still works").len(), 32);
+        assert_eq!(found.report(), report, "a locked key was asked for");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod age;
 pub mod groups;
+pub mod locked_ssh;
 pub mod pgp;
 pub mod shamir;
 
