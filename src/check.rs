@@ -37,6 +37,13 @@ pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Vec<Pro
     Ok(problems)
 }
 
+/// Whether a file found in a directory is worth checking: a manifest (`*.yaml`, `*.yml`,
+/// `*.json`), or any file a `.sops.yaml` rule says must be encrypted (`secrets/.*\.env`).
+pub fn worth_checking(path: &Path, config: Option<&Config>) -> bool {
+    matches!(Format::from_path(path), Some(Format::Yaml | Format::Json))
+        || config.is_some_and(|c| c.rule_requiring_encryption(path).is_some())
+}
+
 fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<(), Error> {
     let mut report = |message: String| {
         problems.push(Problem {
@@ -46,7 +53,14 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     };
     let input = Input::File(path.to_path_buf()).read()?;
     let name = path.display().to_string();
-    let format = Format::from_path(path).unwrap_or(Format::Yaml);
+    let required = config.and_then(|c| c.rule_requiring_encryption(path).map(|_| c));
+    // sops encrypts a file of no known type whole (binary); so is such a file read here when a
+    // rule requires it encrypted. Others are read as YAML, the manifests they usually are.
+    let format = Format::from_path(path).unwrap_or(if required.is_some() {
+        Format::Binary
+    } else {
+        Format::Yaml
+    });
     let tree = match formats::parse(format, &input, &name) {
         Ok(tree) => tree,
         // Templates (Helm charts) are not YAML; only files that claim to hold secrets matter.
@@ -68,8 +82,7 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
         for id in &secrets {
             report(format!("{id}: the Secret is not encrypted"));
         }
-        let covered = config.and_then(|c| c.rule_for(path).ok().flatten().map(|_| c));
-        if let Some(config) = covered
+        if let Some(config) = required
             && secrets.is_empty()
         {
             report(format!(

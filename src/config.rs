@@ -227,6 +227,16 @@ impl Config {
         })
     }
 
+    /// The creation rule that says this file must be encrypted: the rule `rule_for` picks,
+    /// when it names the file with a `path_regex`. A catch-all rule (no `path_regex`) says how
+    /// to encrypt whatever is encrypted, not that every file must be, so it does not count.
+    pub fn rule_requiring_encryption(&self, file: &Path) -> Option<&CreationRule> {
+        self.rule_for(file)
+            .ok()
+            .flatten()
+            .filter(|rule| rule.path_regex.is_some())
+    }
+
     /// The text `path_regex` is matched against.
     fn match_subject(&self, file: &Path) -> String {
         let file = lexical_absolute(file);

@@ -1223,6 +1223,41 @@ fn check_finds_files_a_creation_rule_covers_that_are_not_encrypted() {
 }
 
 #[test]
+fn check_walks_every_file_a_rule_requires_encrypted_and_ignores_catch_all_rules() {
+    let session = Session::new();
+    session.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: secrets/\n    age: {SAMPLE_RECIPIENT}\n  - age: {SAMPLE_RECIPIENT}\n"
+        ),
+    );
+    session.write("secrets/prod.env", format!("DB_PASSWORD={MARKER}\n"));
+    session.write("secrets/api.key", format!("{MARKER}\n"));
+    session.write("secrets/ok.env", "TOKEN=abc\n");
+    session.write("secrets/ok.key", "raw bytes\n");
+    for file in ["secrets/ok.env", "secrets/ok.key"] {
+        session.ksec().args(["encrypt", "-i", file]).assert().success();
+    }
+    // Neither a manifest nor required encrypted by a rule: not read, whatever it says.
+    session.write("docs/README.md", "kind: Secret\n");
+    // A catch-all rule says how to encrypt, not that every file must be.
+    session.write(
+        "k8s/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+    );
+    let problem = format!(
+        "a creation rule in {} covers it, but it is not encrypted",
+        session.path(".sops.yaml").display()
+    );
+    session
+        .ksec()
+        .args(["check", "secrets", "docs", "k8s"])
+        .assert()
+        .code(33)
+        .stdout(format!("secrets/api.key: {problem}\nsecrets/prod.env: {problem}\n"));
+}
+
+#[test]
 fn check_finds_plaintext_secrets_inside_a_list() {
     // What `kubectl get secrets -o yaml` prints: the Secrets are items of a `kind: List`.
     let session = Session::new();
