@@ -1054,6 +1054,84 @@ fn no_matching_creation_rule_exits_1() {
         );
 }
 
+#[test]
+fn filename_override_picks_the_creation_rule_for_stdin() {
+    let session = Session::new();
+    session.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  \
+             - path_regex: ^prod/\n    encrypted_regex: ^password$\n    age: {VECTOR_RECIPIENT}\n  \
+             - age: {SAMPLE_RECIPIENT}\n"
+        ),
+    );
+    let plain = format!("password: {MARKER}\nuser: admin\n");
+    let encrypt_as = |name: &str| {
+        let assert = session
+            .ksec()
+            .args(["encrypt", "--filename-override", name])
+            .write_stdin(plain.as_str())
+            .assert()
+            .success();
+        stdout_of(&assert)
+    };
+    let prod = encrypt_as("prod/db.yaml");
+    assert_eq!(recipients_in(&prod), [VECTOR_RECIPIENT], "{prod}");
+    assert!(prod.contains("\nuser: admin\n") && !prod.contains(MARKER), "{prod}");
+    let other = encrypt_as("dev/db.yaml");
+    assert_eq!(recipients_in(&other), [SAMPLE_RECIPIENT], "{other}");
+    assert!(
+        !other.contains("user: admin"),
+        "the catch-all rule encrypts everything:\n{other}"
+    );
+}
+
+#[test]
+fn filename_override_names_the_format_of_stdin() {
+    let session = Session::new();
+    // Valid YAML and valid JSON alike: the name decides, not the content.
+    let plain = format!("{{\"password\": \"{MARKER}\"}}\n");
+    let encrypt_as = |name: &str| {
+        let assert = session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--filename-override", name])
+            .write_stdin(plain.as_str())
+            .assert()
+            .success();
+        stdout_of(&assert)
+    };
+    let as_json = encrypt_as("s.json");
+    assert!(as_json.starts_with("{\n\t\"password\": \"ENC[AES256_GCM,"), "{as_json}");
+    let as_yaml = encrypt_as("s.yaml");
+    assert!(
+        as_yaml.contains("password: ENC[AES256_GCM,") && as_yaml.contains("\nsops:\n"),
+        "{as_yaml}"
+    );
+    // A name sops does not know leaves it to the content, which is JSON here (sops would
+    // encrypt the object whole, as a binary file).
+    let unknown_name = encrypt_as("s.bin");
+    assert!(
+        unknown_name.starts_with("{\n\t\"password\": \"ENC[AES256_GCM,"),
+        "{unknown_name}"
+    );
+
+    // Decryption takes the format from the override too.
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--filename-override", "s.json"])
+        .write_stdin(as_json.as_str())
+        .assert()
+        .success()
+        .stdout(format!("{{\n\t\"password\": \"{MARKER}\"\n}}\n"));
+    session
+        .ksec_with_key()
+        .args(["decrypt", "--filename-override", "s.yaml"])
+        .write_stdin(as_yaml.as_str())
+        .assert()
+        .success()
+        .stdout(format!("password: {MARKER}\n"));
+}
+
 /// A project whose `.sops.yaml` splits the data key between the sample and vector identities.
 fn two_group_project(session: &Session) {
     session.write(
@@ -1239,15 +1317,33 @@ fn version_is_printed() {
 }
 
 #[test]
-fn help_for_encrypt_and_decrypt_shows_examples() {
+fn help_for_every_command_shows_an_example_of_it() {
+    use clap::CommandFactory;
+    // Every visible command, nested ones (`groups add`) included, as the words a user types.
+    fn commands(command: &clap::Command, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+        for sub in command
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        {
+            path.push(sub.get_name().to_string());
+            found.push(path.clone());
+            commands(sub, path, found);
+            path.pop();
+        }
+    }
+    let mut found = Vec::new();
+    commands(&ksec::cli::Cli::command(), &mut Vec::new(), &mut found);
+    assert!(found.len() >= 18, "fewer commands than ksec has: {found:?}");
     let session = Session::new();
-    for command in ["encrypt", "decrypt"] {
+    for path in found {
+        let words = path.join(" ");
         session
             .ksec()
-            .args(["help", command])
+            .arg("help")
+            .args(&path)
             .assert()
             .success()
-            .stdout(contains("Examples:").and(contains(format!("ksec {command} "))));
+            .stdout(contains("Example").and(contains(format!("ksec {words} "))));
     }
 }
 

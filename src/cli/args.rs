@@ -64,6 +64,7 @@ pub enum Command {
     #[command(name = "exec-file", after_help = EXEC_FILE_EXAMPLES)]
     ExecFile(ExecFileArgs),
     /// Print whether a file is encrypted, as sops does: {"encrypted":true}.
+    #[command(after_help = FILESTATUS_EXAMPLES)]
     Filestatus(FilestatusArgs),
     /// Print a file decrypted for `git diff` (a textconv driver); files ksec cannot decrypt
     /// are printed as they are.
@@ -172,6 +173,20 @@ const GROUPS_EXAMPLES: &str = "Examples:
   ksec groups add -f s.enc.yaml --age age1... --shamir-secret-sharing-threshold 2 -i
   ksec groups delete -f s.enc.yaml 1 -i";
 
+const GROUPS_ADD_EXAMPLES: &str = "Examples:
+  ksec groups add -f s.enc.yaml --age age1...,age1... -i      # a third team's group
+  ksec groups add -f s.enc.yaml --pgp FINGERPRINT --shamir-secret-sharing-threshold 2 -i
+Without -i the result is printed. The data key is split again over every group.";
+
+const GROUPS_DELETE_EXAMPLES: &str = "Examples:
+  ksec groups delete -f s.enc.yaml 2 -i                       # groups count from 0
+  ksec groups delete -f s.enc.yaml 0 --shamir-secret-sharing-threshold 2 -i  # 3 groups to 2
+Refuses to leave fewer groups than the Shamir threshold unless a lower one is given.";
+
+const FILESTATUS_EXAMPLES: &str = "Examples:
+  ksec filestatus db.enc.yaml                 # {\"encrypted\":true}
+  ksec filestatus db.yaml | grep -q '\"encrypted\":false' && echo 'not encrypted'";
+
 /// Arguments of `ksec rotate`.
 #[derive(Debug, Args)]
 pub struct RotateArgs {
@@ -222,8 +237,10 @@ pub struct UpdatekeysArgs {
 #[derive(Debug, Subcommand)]
 pub enum GroupsCommand {
     /// Add a key group.
+    #[command(after_help = GROUPS_ADD_EXAMPLES)]
     Add(GroupsAddArgs),
     /// Delete the key group at INDEX (0-based, as sops counts).
+    #[command(after_help = GROUPS_DELETE_EXAMPLES)]
     Delete(GroupsDeleteArgs),
 }
 
