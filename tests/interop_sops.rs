@@ -221,6 +221,11 @@ const LAYOUT_NOT_KEPT: &[(&str, &str)] = &[
          `\\u003c` escapes, numbers as float64) rather than the input's layout (src/formats/json.rs)",
     ),
     (
+        "testdata/folded-paragraphs.yaml",
+        "a `>` paragraph written over several lines, in an encrypted position, decrypts with the paragraph on \
+         one line (`>` folds line breaks into spaces, and the value is all the SOPS format stores)",
+    ),
+    (
         "vectors:generated-by-sops-3.11.0/types.plain.yaml",
         "non-canonical scalars in encrypted positions: `0x1F`, `1.0`, `6.02e23` decrypt as 31, 1, 6.02e+23",
     ),
@@ -1460,6 +1465,23 @@ fn binary_files_interoperate() {
 
 /// kubectl-style YAML and JSON piped into `ksec encrypt --age R` (no file, and `-`) decrypt with
 /// sops, from a file and from a pipe, to what sops prints for its own encryption of the input.
+/// The encrypted sample the README decrypts is a real SOPS file: sops opens it (MAC checked)
+/// with the sample key shipped beside it, to the data of `testdata/secret.yaml`.
+#[test]
+fn the_shipped_sample_decrypts_with_sops() {
+    let Some(sops) = common::sops() else { return };
+    let lab = Lab::new();
+    let decrypted = run(
+        lab.sops(&sops, &common::sample_key())
+            .arg("decrypt")
+            .arg(common::testdata("secret.enc.yaml")),
+        None,
+    );
+    assert!(decrypted.ok(), "sops exits {}:\n{}", decrypted.exit(), decrypted.stderr);
+    let plain = common::testdata("secret.yaml");
+    same_data(&plain, &read(&plain), &decrypted.stdout).unwrap_or_else(|why| panic!("{why}"));
+}
+
 #[test]
 fn stdin_encryption_decrypts_with_sops() {
     let Some(sops) = common::sops() else { return };

@@ -727,6 +727,12 @@ enum YValue {
         clip: bool,
         lines: Vec<String>,
     },
+    /// `>` (keep the final line break) or `>-`, one line per paragraph with blank lines between
+    /// them: the spelling a folded value comes back in (README, limits of layout keeping).
+    Folded {
+        clip: bool,
+        paragraphs: Vec<String>,
+    },
     /// Nothing after the colon, or `null`.
     Null {
         spelled: bool,
@@ -940,6 +946,29 @@ fn literal_lines(astral: bool) -> impl Strategy<Value = Vec<String>> {
     })
 }
 
+/// Paragraphs of a `>` block: each one line that starts with text and does not end in
+/// whitespace (a more-indented line would not be folded).
+fn folded_paragraphs(astral: bool) -> impl Strategy<Value = Vec<String>> {
+    let mut chars = vec![
+        'a', 'b', 'Z', '0', ' ', '#', ':', '\'', '"', '\\', '-', 'é', '✓', '|', '>',
+    ];
+    if astral {
+        chars.push('😀');
+    }
+    let paragraph = (
+        select(vec!['a', 'x', 'K', '#', '-', 'é']),
+        prop::collection::vec(select(chars), 0..16),
+    )
+        .prop_map(|(first, rest)| {
+            std::iter::once(first)
+                .chain(rest)
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        });
+    prop::collection::vec(paragraph, 1..4)
+}
+
 fn yaml_comment() -> impl Strategy<Value = String> {
     select(COMMENTS).prop_map(String::from)
 }
@@ -961,6 +990,8 @@ fn yvalue(astral: bool) -> impl Strategy<Value = YValue> {
     let leaf = prop_oneof![
         8 => inline_scalar(astral).prop_map(YValue::Inline),
         2 => (any::<bool>(), literal_lines(astral)).prop_map(|(clip, lines)| YValue::Literal { clip, lines }),
+        1 => (any::<bool>(), folded_paragraphs(astral))
+            .prop_map(|(clip, paragraphs)| YValue::Folded { clip, paragraphs }),
         1 => any::<bool>().prop_map(|spelled| YValue::Null { spelled }),
         1 => Just(YValue::EmptyMap),
         1 => Just(YValue::EmptySeq),
@@ -1088,6 +1119,7 @@ impl YDoc {
                 let _ = writeln!(out, " {text}{comment}");
             }
             YValue::Literal { clip, lines } => self.literal(*clip, lines, nested, &comment, out),
+            YValue::Folded { clip, paragraphs } => self.folded(*clip, paragraphs, nested, &comment, out),
             YValue::Null { spelled: true } => {
                 let _ = writeln!(out, " null{comment}");
             }
@@ -1121,6 +1153,17 @@ impl YDoc {
             } else {
                 let _ = writeln!(out, "{:content$}{line}", "");
             }
+        }
+    }
+
+    fn folded(&self, clip: bool, paragraphs: &[String], content: usize, comment: &str, out: &mut String) {
+        let chomp = if clip { "" } else { "-" };
+        let _ = writeln!(out, " >{chomp}{comment}");
+        for (i, paragraph) in paragraphs.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{:content$}{paragraph}", "");
         }
     }
 
