@@ -46,12 +46,15 @@ def timed(cmd, env, runs, stdout_path=None):
     times, peaks = [], []
     for _ in range(runs):
         out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        stderr = proc.stderr.read()
-        proc.stderr.close()
+        # stderr goes to a file, not a pipe: a pipe read only after the process ends would
+        # block a tool that writes more than the pipe holds.
+        with tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            times.append(time.perf_counter() - start)
+            err.seek(0)
+            stderr = err.read()
         if stdout_path:
             out.close()
         if os.waitstatus_to_exitcode(status) != 0:
