@@ -802,3 +802,105 @@ fn fresh_item_after_indicator(
         other => fresh_value(other, indicator, inner, best, newline, out),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::yaml::parse;
+    use crate::tree::Parsed;
+
+    const LAYOUT: &str = "# head\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db   # trailing\n\
+                          stringData:\n  password: 'hunter2'\n  script: |\n    echo hi\n  list:\n  - a\n  - \"b\"\n";
+
+    fn parsed(text: &str) -> Tree<Parsed> {
+        parse(text.as_bytes(), "t.yaml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn emitted<S: State>(tree: &Tree<S>, indent: Option<usize>) -> String {
+        let bytes = emit(tree, EmitOptions { indent }).unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8(bytes).expect("YAML output is UTF-8")
+    }
+
+    fn stringdata_mut<S>(tree: &mut Tree<S>) -> &mut Mapping {
+        let root = &mut tree.documents[0].root;
+        root.items
+            .iter_mut()
+            .find_map(|item| match item {
+                MappingItem::Entry(e) if e.key == "stringData" => match &mut e.value {
+                    Node::Mapping(m) => Some(m),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .expect("stringData mapping")
+    }
+
+    fn replace(m: &mut Mapping, key: &str, value: Value) {
+        for item in &mut m.items {
+            if let MappingItem::Entry(e) = item
+                && e.key == key
+                && let Node::Scalar(s) = &mut e.value
+            {
+                s.replace(value);
+                return;
+            }
+        }
+        panic!("no scalar {key}");
+    }
+
+    #[test]
+    fn an_untouched_tree_is_its_source_byte_for_byte() {
+        for text in [
+            LAYOUT,
+            "a: 1\r\nb: [x, y]\r\n",
+            "a: 1\n---\nb: 2\n",
+            "no: final newline",
+        ] {
+            assert_eq!(emitted(&parsed(text), None), text);
+        }
+    }
+
+    #[test]
+    fn a_replaced_value_changes_only_its_own_text_and_keeps_its_quoting() {
+        let mut tree = parsed(LAYOUT);
+        replace(stringdata_mut(&mut tree), "password", Value::str("correct horse"));
+        let expected = LAYOUT.replace("'hunter2'", "'correct horse'");
+        assert_eq!(emitted(&tree, None), expected);
+    }
+
+    #[test]
+    fn a_replaced_block_scalar_stays_a_block() {
+        let mut tree = parsed(LAYOUT);
+        replace(stringdata_mut(&mut tree), "script", Value::str("echo bye\nexit 0\n"));
+        let expected = LAYOUT.replace("  script: |\n    echo hi\n", "  script: |\n    echo bye\n    exit 0\n");
+        assert_eq!(emitted(&tree, None), expected);
+    }
+
+    #[test]
+    fn a_new_entry_goes_after_its_siblings_in_their_indentation() {
+        let mut tree = parsed(LAYOUT);
+        stringdata_mut(&mut tree).push("token", Node::scalar(Value::str("abc")));
+        let expected = LAYOUT.replace("  - \"b\"\n", "  - \"b\"\n  token: abc\n");
+        assert_eq!(emitted(&tree, None), expected);
+    }
+
+    #[test]
+    fn a_tree_without_source_is_written_as_sops_writes_it() {
+        let mut tree = parsed(LAYOUT);
+        tree.forget_layout();
+        let expected = "# head\napiVersion: v1\nkind: Secret\nmetadata:\n    # trailing\n    name: db\n\
+                        stringData:\n    password: hunter2\n    script: |\n        echo hi\n    list:\n        - a\n        - b\n";
+        assert_eq!(emitted(&tree, None), expected);
+        let two = "# head\napiVersion: v1\nkind: Secret\nmetadata:\n  # trailing\n  name: db\n\
+                   stringData:\n  password: hunter2\n  script: |\n    echo hi\n  list:\n    - a\n    - b\n";
+        assert_eq!(emitted(&tree, Some(2)), two, "--indent 2");
+    }
+
+    #[test]
+    fn a_document_holding_only_its_metadata_is_an_empty_mapping() {
+        let text = "sops:\n    version: 3.11.0\n";
+        let mut tree = parsed(text);
+        tree.documents[0].metadata = None;
+        assert_eq!(emitted(&tree, None), "{}\n");
+    }
+}

@@ -1050,3 +1050,106 @@ fn mark_alias(node: Node, origin: Origin) -> Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Tree<Parsed> {
+        parse(text.as_bytes(), "t.yaml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn keys(m: &Mapping) -> Vec<&str> {
+        m.entries().map(|e| e.key.as_str()).collect()
+    }
+
+    fn scalar<'t>(m: &'t Mapping, key: &str) -> &'t Scalar {
+        match m.get(key) {
+            Some(Node::Scalar(s)) => s,
+            other => panic!("{key}: not a scalar: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_keep_their_order_and_plain_scalars_get_sops_types() {
+        let tree = parse_text("zeta: 1\nalpha: true\nmid: 1.5\nstr: '1'\nwhen: 2024-01-01\nnone:\n");
+        let root = &tree.documents[0].root;
+        assert_eq!(keys(root), ["zeta", "alpha", "mid", "str", "when", "none"]);
+        assert!(matches!(scalar(root, "zeta").value, Value::Int(1)));
+        assert!(matches!(scalar(root, "alpha").value, Value::Bool(true)));
+        assert!(matches!(scalar(root, "mid").value, Value::Float(f) if f == 1.5));
+        assert_eq!(scalar(root, "str").value.as_str(), Some("1"));
+        assert!(matches!(scalar(root, "when").value, Value::Time(_)));
+        assert!(matches!(scalar(root, "none").value, Value::Null));
+    }
+
+    #[test]
+    fn every_document_of_a_stream_is_its_own_document_with_its_own_sops_block() {
+        let text = "a: 1\nsops:\n    version: 3.11.0\n---\nb: 2\nsops:\n    version: 3.11.0\n";
+        let tree = parse_text(text);
+        assert_eq!(tree.documents.len(), 2);
+        for (doc, key) in tree.documents.iter().zip(["a", "b"]) {
+            assert_eq!(keys(&doc.root), [key], "the sops entry is split off the root");
+            assert!(doc.metadata.is_some());
+            let span = doc
+                .layout
+                .as_ref()
+                .and_then(|l| l.metadata_span)
+                .expect("metadata span");
+            assert!(text[span.start..span.end].starts_with("sops:\n"), "{span:?}");
+        }
+    }
+
+    #[test]
+    fn a_scalar_span_covers_exactly_its_text() {
+        let text = "k: \"quoted value\"\nb: |\n  line\n";
+        let tree = parse_text(text);
+        let root = &tree.documents[0].root;
+        let quoted = scalar(root, "k").origin.expect("origin");
+        assert_eq!(&text[quoted.span.start..quoted.span.end], "\"quoted value\"");
+        assert!(matches!(quoted.style, ScalarStyle::DoubleQuoted));
+        let block = scalar(root, "b");
+        assert_eq!(block.value.as_str(), Some("line\n"));
+        assert!(block.origin.expect("origin").block_header.is_some());
+    }
+
+    #[test]
+    fn comments_are_items_of_their_container() {
+        let tree = parse_text("# top\na:\n  # inside a\n  b: 1\n");
+        let root = &tree.documents[0].root;
+        assert!(matches!(&root.items[0], MappingItem::Comment(c) if c.text.as_str() == " top"));
+        let Some(Node::Mapping(a)) = root.get("a") else {
+            panic!("a is a mapping")
+        };
+        assert!(matches!(&a.items[0], MappingItem::Comment(c) if c.text.as_str() == " inside a"));
+    }
+
+    #[test]
+    fn crlf_text_is_recorded_as_such() {
+        let tree = parse_text("a: 1\r\nb: 2\r\n");
+        assert_eq!(tree.source.as_ref().expect("source").newline, "\r\n");
+        assert_eq!(keys(&tree.documents[0].root), ["a", "b"]);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_the_line_but_not_the_text() {
+        let error = parse(b"ok: 1\nbad: [unclosed, hunter2\n", "s.yaml").expect_err("a syntax error");
+        let message = error.to_string();
+        assert!(message.contains("s.yaml") && message.contains("line"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_with_its_offset() {
+        let error = parse(b"a: \xff\n", "s.yaml").expect_err("not UTF-8");
+        assert!(error.to_string().contains("byte 3"), "{error}");
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_mapping_is_unsupported() {
+        for text in ["- a\n- b\n", "just text\n"] {
+            let error = parse(text.as_bytes(), "s.yaml").expect_err(text);
+            assert!(matches!(error, Error::UnsupportedDocument { .. }), "{text}: {error:?}");
+        }
+    }
+}
