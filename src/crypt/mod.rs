@@ -29,9 +29,14 @@ const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
 /// path, type and text) under the same data key gives the very same ciphertext: unchanged
 /// values stay byte-identical and diffs show only real changes. An IV is only ever reused for
 /// the identical plaintext and key path, which reveals nothing new.
+///
+/// Equal values under one key path (two equal items of a list, equal values in several
+/// documents) keep one IV each, in document order: the n-th occurrence written gets the IV of
+/// the n-th occurrence read. sops's stash keeps one IV per value, so after an edit such values
+/// share a ciphertext and show they are equal, which fresh IVs had hidden.
 #[derive(Default)]
 pub struct Stash {
-    ivs: HashMap<StashKey, cipher::Iv>,
+    ivs: HashMap<StashKey, Vec<cipher::Iv>>,
 }
 
 /// `aad`, type and plaintext of a value, zeroized on drop.
@@ -59,12 +64,16 @@ impl StashKey {
 impl Stash {
     fn record(&mut self, aad: &str, value_type: ValueType, plaintext: &[u8], iv: &[u8]) {
         if let Ok(iv) = <cipher::Iv>::try_from(iv) {
-            self.ivs.insert(StashKey::new(aad, value_type, plaintext), iv);
+            self.ivs
+                .entry(StashKey::new(aad, value_type, plaintext))
+                .or_default()
+                .push(iv);
         }
     }
 
-    fn find(&self, aad: &str, value_type: ValueType, plaintext: &[u8]) -> Option<cipher::Iv> {
-        self.ivs.get(&StashKey::new(aad, value_type, plaintext)).copied()
+    /// The IV of the `occurrence`-th (from 0) value read with this key.
+    fn find(&self, key: &StashKey, occurrence: usize) -> Option<cipher::Iv> {
+        self.ivs.get(key)?.get(occurrence).copied()
     }
 
     /// Adds the values of another stash this one does not know. Only sound when both were
@@ -78,7 +87,7 @@ impl Stash {
 
 impl std::fmt::Debug for Stash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Stash({} values)", self.ivs.len())
+        write!(f, "Stash({} values)", self.ivs.values().map(Vec::len).sum::<usize>())
     }
 }
 
@@ -242,6 +251,8 @@ fn hex_upper(bytes: &[u8]) -> String {
 
 struct Encrypter<'a> {
     stash: Option<&'a Stash>,
+    /// How many values of each stash key were sealed so far.
+    stash_uses: HashMap<StashKey, usize>,
     encrypted_values: usize,
     sealer: Sealer,
     ivs: IvSource,
@@ -260,7 +271,14 @@ impl Encrypter<'_> {
     }
 
     fn seal(&mut self, aad: &str, value_type: ValueType) -> Result<String, Error> {
-        let iv = match self.stash.and_then(|s| s.find(aad, value_type, &self.plaintext)) {
+        let stashed = self.stash.and_then(|stash| {
+            let key = StashKey::new(aad, value_type, &self.plaintext);
+            let uses = self.stash_uses.get(&key).copied().unwrap_or(0);
+            let iv = stash.find(&key, uses);
+            self.stash_uses.insert(key, uses + 1);
+            iv
+        });
+        let iv = match stashed {
             Some(iv) => iv,
             None => self.ivs.next_iv().map_err(|m| self.error(aad, m))?,
         };
@@ -331,6 +349,7 @@ pub fn encrypt_with_stash(
 ) -> Result<(Tree<Encrypted>, String, usize), Error> {
     let action = Encrypter {
         stash,
+        stash_uses: HashMap::new(),
         encrypted_values: 0,
         sealer: Sealer::new(key),
         ivs: IvSource::default(),
@@ -618,6 +637,7 @@ pub fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Result<St
 mod tests {
     use super::*;
     use crate::tree::{Document, Entry};
+    use std::collections::HashSet;
 
     fn key() -> DataKey {
         DataKey::from_bytes(&[9u8; 32]).unwrap()
@@ -684,6 +704,48 @@ mod tests {
             crate::tree::Data::from(&decrypted.tree.documents[0].root),
             crate::tree::Data::from(&sample().documents[0].root)
         );
+    }
+
+    fn list_ciphertexts(tree: &Tree<Encrypted>) -> Vec<String> {
+        let Some(Node::Sequence(list)) = tree.documents[0].root.get("list") else {
+            panic!("list is a sequence")
+        };
+        list.items
+            .iter()
+            .map(|item| match item {
+                SequenceItem::Node(Node::Scalar(s)) => s.value.as_str().unwrap().to_string(),
+                other => panic!("not a scalar: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_values_under_one_path_keep_their_own_ciphertexts_when_written_back() {
+        let rule = EncryptionRule::default();
+        let selection = Selection {
+            rule: &rule,
+            mac_only_encrypted: false,
+        };
+        let mut list = Sequence::default();
+        for text in ["same", "same", "other", "same"] {
+            list.items.push(SequenceItem::Node(Node::scalar(Value::str(text))));
+        }
+        let mut root = Mapping::default();
+        root.items.push(entry("list", Node::Sequence(list)));
+        let plain = Tree::new_plain(vec![Document {
+            root,
+            metadata: None,
+            layout: None,
+        }]);
+        let (encrypted, _, _) = encrypt(plain, &key(), selection, "t.yaml").unwrap();
+        let before = list_ciphertexts(&encrypted);
+        let unique: HashSet<&String> = before.iter().collect();
+        assert_eq!(unique.len(), 4, "fresh IVs hide which items are equal: {before:?}");
+
+        let decrypted = decrypt_keeping_ivs(encrypted, &key(), selection, "t.yaml").unwrap();
+        let (again, _, _) =
+            encrypt_with_stash(decrypted.tree, &key(), selection, "t.yaml", Some(&decrypted.stash)).unwrap();
+        assert_eq!(list_ciphertexts(&again), before, "each item keeps its own ciphertext");
     }
 
     #[test]
