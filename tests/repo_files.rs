@@ -1,5 +1,6 @@
-//! The files shipped beside the code stay true: completions match the CLI definitions, and
-//! `.sops.yaml.example` loads and routes files as its comments say.
+//! The files shipped beside the code stay true: completions match the CLI definitions,
+//! `.sops.yaml.example` loads and routes files as its comments say, and CI runs the test
+//! command the README gives.
 
 use std::path::Path;
 
@@ -47,4 +48,24 @@ fn sops_yaml_example_routes_files_as_documented() {
     assert!(other.encryption_rule.is_none());
     assert_eq!(other.key_groups().unwrap()[0].age, [common::SAMPLE_RECIPIENT]);
     assert_eq!(config.stores.yaml_indent, Some(4));
+}
+
+#[test]
+fn ci_runs_the_test_command_the_readme_gives() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let section = readme
+        .split("Run the tests")
+        .nth(1)
+        .expect("README.md has a \"Run the tests\" paragraph");
+    let command = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|block| block.split("\n```").next())
+        .expect("a sh block after \"Run the tests\"");
+    assert!(command.contains("cargo test"), "{command}");
+    let ci = std::fs::read_to_string(common::root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|line| line.trim() == command.trim()),
+        ".ci/run must run the README's test command verbatim: {command}"
+    );
 }
