@@ -95,6 +95,12 @@ fn reuse_previous(
         mac_only_encrypted,
     };
     let decrypted = crypt::decrypt_keeping_ivs(tree, &key, selection, file).ok()?;
+    // A previous version that fails its own MAC check is not one to build on: its MAC would
+    // be kept for an unchanged file, which then would not verify.
+    let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(file).ok()?, file).ok()?;
+    if stored != decrypted.mac {
+        return None;
+    }
     let mut shown = decrypted.tree.clone();
     for doc in &mut shown.documents {
         doc.metadata = None;

@@ -235,3 +235,33 @@ fn encrypt_in_place_reuses_the_version_committed_to_git() {
     changed.sort();
     assert_eq!(changed, ["lastmodified", "mac", "username"]);
 }
+
+#[test]
+fn a_previous_version_that_fails_its_mac_check_is_encrypted_afresh() {
+    let lab = Lab::new();
+    lab.encrypted_by(Writer::Ksec, "secret.yaml", "s.enc.yaml");
+    // Someone edits a value in clear without re-encrypting: the stored MAC no longer matches.
+    let encrypted = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
+    let tampered = encrypted.replace("namespace: payments", "namespace: billing");
+    assert_ne!(tampered, encrypted);
+    std::fs::write(lab.path("s.enc.yaml"), &tampered).expect("write");
+    lab.ksec(&["decrypt", "--ignore-mac", "--output", "plain.yaml", "s.enc.yaml"]);
+
+    // Encrypting that same plaintext over it must not keep the stale MAC as if nothing changed.
+    lab.encrypt_over("plain.yaml", "s.enc.yaml");
+    let after = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
+    let mac_line = |text: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with("mac:"))
+            .map(str::to_string)
+    };
+    assert_ne!(mac_line(&after), mac_line(&tampered), "a new MAC:\n{after}");
+    lab.ksec(&["decrypt", "s.enc.yaml"]);
+    if let Some(sops) = sops() {
+        let mut cmd = sops_cmd(&sops, lab.dir.path());
+        cmd.env("SOPS_AGE_KEY_FILE", sample_key())
+            .args(["decrypt", "s.enc.yaml"])
+            .current_dir(lab.dir.path());
+        run_ok(&mut cmd);
+    }
+}
