@@ -2189,6 +2189,13 @@ impl Lab {
     }
 }
 
+impl Drop for Lab {
+    /// The negative vectors name PGP keys, so gpg (and its agent) may have run in this home.
+    fn drop(&mut self) {
+        common::stop_gpg_agent(&common::gnupg_home(&self.home()));
+    }
+}
+
 /// A finished process.
 struct Run {
     code: Option<i32>,

@@ -313,17 +313,13 @@ impl Lab {
 impl Drop for Lab {
     /// Stops the gpg-agents this session's GnuPG homes started.
     fn drop(&mut self) {
-        let gpgconf = self.gpg.with_file_name("gpgconf");
+        common::stop_gpg_agent(&common::gnupg_home(&self.home()));
         let Ok(entries) = fs::read_dir(self.tmp.path()) else {
             return;
         };
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with("gnupg-") {
-                let _ = Command::new(&gpgconf)
-                    .args(["--kill", "gpg-agent"])
-                    .env("GNUPGHOME", entry.path())
-                    .stdin(Stdio::null())
-                    .output();
+                common::stop_gpg_agent(&entry.path());
             }
         }
     }
@@ -432,6 +428,66 @@ fn shamir_config(threshold: usize) -> String {
         "creation_rules:\n  - shamir_threshold: {threshold}\n    key_groups:\n      - age:\n          - {AGE1}\n      \
          - pgp:\n          - {FP1}\n      - age:\n          - {AGE2}\n"
     )
+}
+
+/// The pid of the gpg-agent serving this GnuPG home, if one runs.
+fn agent_pid(gpg: &Path, gnupg_home: &Path) -> Option<u32> {
+    let out = run(Command::new(gpg.with_file_name("gpg-connect-agent"))
+        .args(["--no-autostart", "GETINFO pid", "/bye"])
+        .env("GNUPGHOME", gnupg_home));
+    out.stdout_text()
+        .lines()
+        .find_map(|line| line.strip_prefix("D ")?.trim().parse().ok())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test harness
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn isolated_commands_never_reach_the_developers_keyring_and_their_agent_is_stopped() {
+    let Some(gpg) = common::gpg() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("home");
+    // The developer's shell exports GNUPGHOME: it must not reach an isolated command.
+    let developer = tmp.path().join("developer-gnupg");
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&developer)
+        .expect("GnuPG home");
+    let mut import = Command::new(&gpg);
+    import.env("GNUPGHOME", &developer);
+    common::isolate(&mut import, &home);
+    run(import
+        .args(["--batch", "--quiet", "--import"])
+        .arg(vector("keys/sops_functional_tests_key.asc")))
+    .expect(0, "gpg --import in an isolated command");
+
+    let isolated = common::gnupg_home(&home);
+    assert!(isolated.starts_with(&home), "{}", isolated.display());
+    assert_eq!(mode(&isolated), 0o700);
+    let listed = |gnupg_home: &Path| {
+        run(Command::new(&gpg)
+            .args(["--batch", "--list-secret-keys", "--with-colons"])
+            .env("GNUPGHOME", gnupg_home))
+        .stdout_text()
+    };
+    assert!(listed(&isolated).contains(FP1), "the key went elsewhere");
+    assert!(
+        !listed(&developer).contains(FP1),
+        "an isolated command imported into the developer's keyring"
+    );
+
+    // Importing a secret key started an agent for the test's home; the harness stops it.
+    let pid = agent_pid(&gpg, &isolated).expect("the import started a gpg-agent");
+    common::stop_gpg_agent(&isolated);
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        !proc.exists() || agent_pid(&gpg, &isolated).is_none()
+    });
+    assert!(gone, "gpg-agent {pid} still runs after stop_gpg_agent");
+    common::stop_gpg_agent(&developer);
 }
 
 // ---------------------------------------------------------------------------------------------

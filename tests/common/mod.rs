@@ -49,7 +49,9 @@ pub fn ksec(home: &Path) -> Command {
     cmd
 }
 
-/// Removes the caller's key and config variables and points HOME at `home`.
+/// Removes the caller's key and config variables, points HOME at `home` and GNUPGHOME at an
+/// empty private directory inside it ([`gnupg_home`]): a GNUPGHOME in the developer's shell
+/// would otherwise win over HOME and let gpg use their keyring and agent.
 pub fn isolate(cmd: &mut Command, home: &Path) {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
@@ -59,7 +61,40 @@ pub fn isolate(cmd: &mut Command, home: &Path) {
     }
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GNUPGHOME", gnupg_home(home))
         .env("SOPS_DISABLE_VERSION_CHECK", "1");
+}
+
+/// `<home>/.gnupg`, the GnuPG home [`isolate`] gives commands, created empty and 0700 (gpg
+/// warns about a home others can read) when missing.
+pub fn gnupg_home(home: &Path) -> PathBuf {
+    let dir = home.join(".gnupg");
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// Stops the gpg-agent that a command run in this GnuPG home may have started, so no agent
+/// outlives its test. Sessions call it when they end (in `Drop`); it never fails, and does
+/// nothing when gpg never ran there (an agent always leaves files in its home).
+pub fn stop_gpg_agent(gnupg_home: &Path) {
+    let used = std::fs::read_dir(gnupg_home).is_ok_and(|mut entries| entries.next().is_some());
+    let gpgconf = std::env::var_os("KSEC_PEER_GPG")
+        .map(|gpg| PathBuf::from(gpg).with_file_name("gpgconf"))
+        .filter(|path| path.is_file())
+        .or_else(|| which("gpgconf"));
+    if let (true, Some(gpgconf)) = (used, gpgconf) {
+        let _ = Command::new(gpgconf)
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", gnupg_home)
+            .stdin(std::process::Stdio::null())
+            .output();
+    }
 }
 
 /// The real sops binary, or `None` (after a note) when it is not installed outside CI.
