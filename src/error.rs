@@ -87,6 +87,14 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// `rotate --rm-*` would empty these key groups (numbered from 0, as `groups delete` counts).
+    #[error(
+        "{file}: the removal would leave {} with no key; rotate never drops a group, since that \
+         would change the Shamir split behind the user's back",
+        key_groups_named(.groups)
+    )]
+    EmptyKeyGroup { file: String, groups: Vec<usize> },
+
     #[error("{file}: a Shamir threshold of {threshold} cannot be met by {groups} key groups")]
     ThresholdUnreachable {
         file: String,
@@ -218,7 +226,7 @@ impl Error {
             WriteOutput { .. } => exit::COULD_NOT_WRITE_OUTPUT,
             Emit { .. } => exit::ERROR_DUMPING_TREE,
             Config { .. } | NoMatchingCreationRule { .. } | NoRecipients { .. } => exit::GENERIC,
-            ThresholdUnreachable { .. } => exit::GENERIC,
+            ThresholdUnreachable { .. } | EmptyKeyGroup { .. } => exit::GENERIC,
             InvalidRule { .. } | InvalidRecipient { .. } | Identity { .. } => exit::GENERIC,
             AlreadyEncrypted { .. } => exit::FILE_ALREADY_ENCRYPTED,
             MetadataNotFound { .. } | InvalidMetadata { .. } => exit::GENERIC,
@@ -262,6 +270,11 @@ impl Error {
                 "the `lastmodified` or `mac` field was edited; pass --ignore-mac to decrypt anyway".into()
             }
             NoRecipients { hint, .. } => (*hint).into(),
+            EmptyKeyGroup { file, groups } => format!(
+                "to drop a group, delete it first with `ksec groups delete -i -f {file} {}` (which checks the \
+                 Shamir threshold), then rotate",
+                groups.first().copied().unwrap_or_default()
+            ),
             ThresholdUnreachable { groups, .. } => {
                 format!("pass --shamir-secret-sharing-threshold N with N at most {groups}, or keep the group")
             }
@@ -295,6 +308,16 @@ impl Error {
             NoEditor { .. } => "set SOPS_EDITOR or EDITOR to an editor command".into(),
             _ => return None,
         })
+    }
+}
+
+/// `key group 1`, `key groups 1 and 2`, `key groups 0, 1 and 2`.
+fn key_groups_named(groups: &[usize]) -> String {
+    let numbers: Vec<String> = groups.iter().map(ToString::to_string).collect();
+    match numbers.split_last() {
+        Some((last, [])) => format!("key group {last}"),
+        Some((last, rest)) => format!("key groups {} and {last}", rest.join(", ")),
+        None => "no key group".into(),
     }
 }
 

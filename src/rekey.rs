@@ -42,20 +42,6 @@ impl<'a> Target<'a> {
     }
 }
 
-/// An opened encrypted file: its tree, metadata and data key.
-struct Opened {
-    tree: Tree<Encrypted>,
-    meta: Metadata,
-    key: DataKey,
-}
-
-fn open(input: &[u8], target: &Target<'_>) -> Result<Opened, Error> {
-    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
-    let meta = Metadata::from_node(&node, target.file)?;
-    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
-    Ok(Opened { tree, meta, key })
-}
-
 /// The recipients a file's key groups name, so they can be wrapped again.
 pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>, Error> {
     meta.key_groups
@@ -203,7 +189,8 @@ pub struct Rotation {
 /// A new data key: every value decrypted and encrypted again, the key wrapped for the file's
 /// recipients (with `rotation` applied), a new MAC.
 pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<Output, Error> {
-    let Opened { tree, meta, key } = open(input, target)?;
+    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
+    let meta = Metadata::from_node(&node, target.file)?;
     let mut groups = recipients_of(&meta, target.file)?;
     let names_pgp = |x: &str, fp: &str| x.replace(' ', "").eq_ignore_ascii_case(fp);
     let mut unmatched: Vec<&String> = rotation
@@ -250,6 +237,16 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
             file: target.file.to_string(),
         });
     }
+    // An emptied group would be dropped from the split, and a 2-of-3 file could end up one that
+    // a single key opens; sops refuses this too ("empty key group provided").
+    let emptied: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].is_empty()).collect();
+    if groups.len() > 1 && !emptied.is_empty() {
+        return Err(Error::EmptyKeyGroup {
+            file: target.file.to_string(),
+            groups: emptied,
+        });
+    }
+    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
     let rule = meta.effective_rule();
     let selection = Selection {
         rule: &rule,

@@ -1508,28 +1508,48 @@ fn rotate_of_a_sops_shamir_file_keeps_any_two_of_three() {
 }
 
 #[test]
-fn rotate_down_to_one_key_group_records_no_shamir_threshold() {
+fn rotate_refuses_to_empty_a_key_group_as_sops_does() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_vector("generated-by-sops-3.11.0/shamir-2of3.enc.yaml", "s.enc.yaml");
-    let ids = Ids {
+    let before = lab.read_string("s.enc.yaml");
+    let all = Ids {
         age1: true,
         age2: true,
-        ..NOBODY
+        pgp: true,
     };
+    // Emptying two of the three groups would leave one group that age key 1 alone opens;
+    // emptying one would leave a 2-of-2 split, still not what the file said.
+    for removal in [vec!["--rm-pgp", FP1, "--rm-age", AGE2], vec!["--rm-pgp", FP1]] {
+        let ksec = run(lab.with(lab.ksec().args(["rotate", "-i"]).args(&removal).arg("s.enc.yaml"), all));
+        ksec.expect(1, &format!("ksec rotate {removal:?}"));
+        assert!(
+            ksec.stderr.contains("s.enc.yaml: the removal would leave key group")
+                && ksec.stderr.contains("ksec groups delete -i -f s.enc.yaml 1"),
+            "{}",
+            ksec.stderr
+        );
+        assert_eq!(lab.read_string("s.enc.yaml"), before, "a refused rotate wrote the file");
+
+        let sops = run(lab.with(lab.sops().args(["rotate", "-i"]).args(&removal).arg("s.enc.yaml"), all));
+        sops.expect(1, &format!("sops rotate {removal:?}"));
+        assert!(sops.stderr.contains("empty key group provided"), "{}", sops.stderr);
+        assert_eq!(lab.read_string("s.enc.yaml"), before, "sops wrote the file");
+    }
     let out = run(lab.with(
         lab.ksec()
             .args(["rotate", "-i", "--rm-pgp", FP1, "--rm-age", AGE2, "s.enc.yaml"]),
-        ids,
+        all,
     ));
-    out.expect(0, "ksec rotate removing two of three groups");
-    let after = lab.read_string("s.enc.yaml");
-    assert_eq!(key_group_count(&after), 1, "{after}");
-    lab.both_agree("s.enc.yaml", ONLY_AGE1).expect(0, "the remaining group");
-    lab.both_refuse("s.enc.yaml", ONLY_AGE2);
     assert!(
-        !after.contains("shamir_threshold"),
-        "one key group left, yet a Shamir threshold is still recorded (groups delete drops it):\n{after}"
+        out.stderr.contains("key groups 1 and 2 with no key"),
+        "every emptied group is named:\n{}",
+        out.stderr
     );
+    // Refused before any key is asked for.
+    let out = run(lab.ksec().args(["rotate", "-i", "--rm-pgp", FP1, "s.enc.yaml"]));
+    out.expect(1, "ksec rotate without identities");
+    assert!(out.stderr.contains("leave key group 1 with no key"), "{}", out.stderr);
+    check_any_two_of_three(&lab, "s.enc.yaml", None);
 }
 
 // ---------------------------------------------------------------------------------------------
