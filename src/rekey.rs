@@ -61,7 +61,16 @@ pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>,
                 pgp: group
                     .pgp
                     .iter()
-                    .map(|s| PgpRecipient::parse(&s.fp))
+                    .map(|s| {
+                        PgpRecipient::from_fingerprint(&s.fp).ok_or_else(|| Error::InvalidMetadata {
+                            file: file.to_string(),
+                            message: format!(
+                                "pgp fp {:?} is not an OpenPGP fingerprint (40 hex digits); a file's keys are \
+                                 named by fingerprint, never by a key file",
+                                s.fp
+                            ),
+                        })
+                    })
                     .collect::<Result<_, _>>()?,
             })
         })

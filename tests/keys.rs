@@ -768,6 +768,43 @@ fn armored_public_key_file_recipient_needs_no_keyring() {
 }
 
 #[test]
+fn a_key_file_path_in_a_files_metadata_is_refused_never_read() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write("db.yaml", PLAIN);
+    // Someone else's public key lies beside the secrets, and the file names it as its `fp`.
+    lab.write("x.asc", lab.export("--export", FP2));
+    let enc = run(lab.with(
+        lab.ksec().args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
+        ONLY_PGP,
+    ));
+    enc.expect(0, "ksec encrypt");
+    let tampered = enc.stdout_text().replace(&format!("fp: {FP1}"), "fp: ./x.asc");
+    assert_ne!(tampered, enc.stdout_text());
+    lab.write("db.enc.yaml", &tampered);
+    lab.write(".sops.yaml", format!("creation_rules:\n  - age: {AGE1}\n"));
+
+    for args in [
+        vec!["rotate", "-i", "db.enc.yaml"],
+        vec!["updatekeys", "--yes", "db.enc.yaml"],
+        vec!["groups", "add", "-i", "-f", "db.enc.yaml", "--age", AGE2],
+    ] {
+        let out = run(lab.with(lab.ksec().args(&args), ONLY_AGE1));
+        out.expect(1, &format!("ksec {args:?} on a file whose fp is a path"));
+        assert!(
+            out.stderr
+                .contains("db.enc.yaml: invalid sops metadata: pgp fp \"./x.asc\" is not an OpenPGP fingerprint"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(lab.read_string("db.enc.yaml"), tampered, "{args:?} wrote the file");
+    }
+    // Decrypting never needs the fingerprint.
+    let out = lab.ksec_decrypt("db.enc.yaml", ONLY_AGE1);
+    out.expect(0, "ksec decrypt");
+    assert_eq!(out.stdout_text(), PLAIN);
+}
+
+#[test]
 fn failure_on_a_pgp_only_file_hints_at_pgp_keys() {
     let Some(lab) = Lab::new() else { return };
     let out = lab.ksec_decrypt(&vector_str("generated-by-sops-3.11.0/pgp-gpgbinary.enc.json"), NOBODY);

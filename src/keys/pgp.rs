@@ -72,8 +72,8 @@ impl PgpRecipient {
             recipient: text.to_owned(),
             message,
         };
-        if let Some(fp) = normalize_fingerprint(text) {
-            return Ok(PgpRecipient { fp, key_file: None });
+        if let Some(recipient) = PgpRecipient::from_fingerprint(text) {
+            return Ok(recipient);
         }
         let path = Path::new(text);
         if text.is_empty() || !(path.exists() || path.extension().is_some_and(|ext| ext == "asc")) {
@@ -91,6 +91,14 @@ impl PgpRecipient {
                 cert: Box::new(cert),
             }),
         })
+    }
+
+    /// A recipient named by fingerprint only (as [`parse`](Self::parse) reads one), or `None`.
+    ///
+    /// This is how a file's metadata `fp` is read: never as a key file path, or a tampered file
+    /// could make ksec encrypt the new data key to whatever key a path of its choosing holds.
+    pub fn from_fingerprint(text: &str) -> Option<PgpRecipient> {
+        normalize_fingerprint(text.trim()).map(|fp| PgpRecipient { fp, key_file: None })
     }
 
     /// The string stored as `fp` in the metadata.
@@ -1292,6 +1300,19 @@ mod tests {
         }
         let error = parse_recipients(&format!("{KEY1_FP},nope")).expect_err("bad entry");
         assert!(matches!(&error, Error::InvalidRecipient { recipient, .. } if recipient == "nope"));
+    }
+
+    #[test]
+    fn a_fingerprint_from_metadata_is_never_read_as_a_key_file() {
+        let spaced = "fbc7 b9e2 a4f9 289a c0c1  d484 3d16 cee4 a273 81b4";
+        let recipient = PgpRecipient::from_fingerprint(spaced).expect("a fingerprint");
+        assert_eq!(recipient.fingerprint(), KEY1_FP);
+        assert_eq!(recipient.key_file(), None);
+        let flux = vector("keys/pgp-testdata/public.gpg");
+        let path = flux.to_str().expect("utf-8");
+        assert!(PgpRecipient::parse(path).is_ok(), "the user may name a key file");
+        assert!(PgpRecipient::from_fingerprint(path).is_none(), "metadata may not");
+        assert!(PgpRecipient::from_fingerprint("").is_none());
     }
 
     #[test]
