@@ -18,8 +18,8 @@ use ::age::armor::{ArmoredReader, ArmoredWriter, Format};
 use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
-use super::Env;
 use super::locked_ssh::{self, LockedSshKey};
+use super::{Env, Identities, KeyKind, MasterKey};
 use crate::error::Error;
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -174,6 +174,23 @@ pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, Error> 
     let armored = String::from_utf8(armored).map_err(|e| failed(e.to_string()))?;
     // The age crate ends armor lines with CRLF on Windows; Go age, and so sops, always uses LF.
     Ok(armored.replace("\r\n", "\n"))
+}
+
+impl MasterKey for AgeRecipient {
+    const KIND: KeyKind = KeyKind::Age;
+    type UnwrapError = UnwrapError;
+
+    fn name(&self) -> &str {
+        self.as_str()
+    }
+
+    fn wrap(&self, secret: &[u8], _env: &dyn Env) -> Result<String, Error> {
+        wrap(self, secret)
+    }
+
+    fn unwrap(enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
+        unwrap(enc, &identities.age)
+    }
 }
 
 /// Why an age-wrapped key could not be opened.

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 
 use super::age::{self, AgeIdentities, AgeRecipient};
 use super::pgp::{self, PgpIdentities, PgpRecipient};
-use super::{DataKey, Env, shamir};
+use super::{DataKey, Env, KeyKind, MasterKey, shamir};
 use crate::error::Error;
 use crate::metadata::{AgeStanza, KeyGroup, Metadata, PgpStanza};
 
@@ -20,13 +20,6 @@ impl RecipientGroup {
     pub fn is_empty(&self) -> bool {
         self.age.is_empty() && self.pgp.is_empty()
     }
-}
-
-/// A master key type, for `--decryption-order`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    Age,
-    Pgp,
 }
 
 /// In which order the keys of a group are tried (`--decryption-order`, default `age,pgp`).
@@ -118,33 +111,28 @@ pub fn same_recipients(groups: &[RecipientGroup], key_groups: &[KeyGroup]) -> bo
 
 /// Wraps `secret` (the data key, or a Shamir share) for every recipient of a group.
 fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, Error> {
-    let age = group
-        .age
-        .iter()
-        .map(|r| {
-            Ok(AgeStanza {
-                recipient: r.as_str().to_string(),
-                enc: age::wrap(r, secret)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
     let created_at = crate::metadata::now_last_modified();
-    let pgp = group
-        .pgp
-        .iter()
-        .map(|r| {
-            Ok(PgpStanza {
-                created_at: created_at.clone(),
-                enc: pgp::wrap(r, secret, env)?,
-                fp: r.fingerprint().into(),
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
     Ok(KeyGroup {
-        age,
-        pgp,
+        age: wrap_each(&group.age, secret, env, |recipient, enc| AgeStanza { recipient, enc })?,
+        pgp: wrap_each(&group.pgp, secret, env, |fp, enc| PgpStanza {
+            created_at: created_at.clone(),
+            enc,
+            fp,
+        })?,
         other: Vec::new(),
     })
+}
+
+/// Wraps `secret` for each key; `stanza` makes the metadata entry from a key's name and `enc`.
+fn wrap_each<K: MasterKey, S>(
+    keys: &[K],
+    secret: &[u8],
+    env: &dyn Env,
+    stanza: impl Fn(String, String) -> S,
+) -> Result<Vec<S>, Error> {
+    keys.iter()
+        .map(|key| Ok(stanza(key.name().to_owned(), key.wrap(secret, env)?)))
+        .collect()
 }
 
 /// Wraps a data key for key groups: each group gets the key itself (one group) or its own
@@ -261,29 +249,20 @@ fn key_setup_hint(meta: &Metadata) -> &'static str {
 /// Tries a group's keys in the decryption order; the first success wins.
 fn unwrap_group(group: &KeyGroup, identities: &Identities, lines: &mut Vec<String>) -> Option<Zeroizing<Vec<u8>>> {
     for kind in &identities.order.0 {
-        match kind {
-            KeyKind::Age => {
-                for stanza in &group.age {
-                    match age::unwrap(&stanza.enc, &identities.age) {
-                        Ok(secret) => {
-                            lines.push(format!("age {}: ok", stanza.recipient));
-                            return Some(secret);
-                        }
-                        Err(e) => lines.push(format!("age {}: {e}", stanza.recipient)),
-                    }
-                }
-            }
-            KeyKind::Pgp => {
-                for stanza in &group.pgp {
-                    match pgp::unwrap(&stanza.enc, &identities.pgp) {
-                        Ok(secret) => {
-                            lines.push(format!("pgp {}: ok", stanza.fp));
-                            return Some(secret);
-                        }
-                        Err(e) => lines.push(format!("pgp {}: {e}", stanza.fp)),
-                    }
-                }
-            }
+        let secret = match kind {
+            KeyKind::Age => try_each::<AgeRecipient>(
+                group.age.iter().map(|s| (s.recipient.as_str(), s.enc.as_str())),
+                identities,
+                lines,
+            ),
+            KeyKind::Pgp => try_each::<PgpRecipient>(
+                group.pgp.iter().map(|s| (s.fp.as_str(), s.enc.as_str())),
+                identities,
+                lines,
+            ),
+        };
+        if secret.is_some() {
+            return secret;
         }
     }
     for (key_type, _) in &group.other {
@@ -292,9 +271,85 @@ fn unwrap_group(group: &KeyGroup, identities: &Identities, lines: &mut Vec<Strin
     None
 }
 
+/// Tries each wrapped key (its name and `enc`) of one type, noting how each went; the first
+/// that opens wins.
+fn try_each<'a, K: MasterKey>(
+    wrapped: impl Iterator<Item = (&'a str, &'a str)>,
+    identities: &Identities,
+    lines: &mut Vec<String>,
+) -> Option<Zeroizing<Vec<u8>>> {
+    for (name, enc) in wrapped {
+        match K::unwrap(enc, identities) {
+            Ok(secret) => {
+                lines.push(format!("{} {name}: ok", K::KIND));
+                return Some(secret);
+            }
+            Err(e) => lines.push(format!("{} {name}: {e}", K::KIND)),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::MapEnv;
+    use ::age::secrecy::ExposeSecret;
+
+    const FLUX_KEYS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/vectors/sops-upstream/keys/pgp-testdata"
+    );
+
+    #[test]
+    fn an_age_group_and_a_pgp_group_share_the_key_and_each_is_reported_by_name() {
+        let identity = ::age::x25519::Identity::generate();
+        let age = AgeRecipient::parse(&identity.to_public().to_string()).expect("fresh key");
+        let pgp = PgpRecipient::parse(&format!("{FLUX_KEYS}/public.gpg")).expect("the Flux public key");
+        let groups = [
+            RecipientGroup {
+                age: vec![age.clone()],
+                ..RecipientGroup::default()
+            },
+            RecipientGroup {
+                pgp: vec![pgp.clone()],
+                ..RecipientGroup::default()
+            },
+        ];
+        let key = DataKey::generate();
+        let (key_groups, threshold) = wrap(&groups, None, &key, &MapEnv::new()).expect("wrap");
+        assert_eq!(threshold, 2);
+        assert_eq!(key_groups[0].age[0].recipient, age.as_str());
+        assert_eq!(key_groups[1].pgp[0].fp, pgp.fingerprint());
+        let meta = Metadata {
+            key_groups,
+            shamir_threshold: threshold,
+            last_modified: String::new(),
+            mac: String::new(),
+            rule: None,
+            mac_only_encrypted: false,
+            version: "3.11.0".into(),
+        };
+
+        let mut both = Identities::default();
+        both.age
+            .add_text("test", identity.to_string().expose_secret())
+            .expect("age identity");
+        let flux = std::fs::read(format!("{FLUX_KEYS}/private.gpg")).expect("the Flux secret key");
+        both.pgp.add_secret_keys("test", &flux, None).expect("pgp identity");
+        let recovered = unwrap(&meta, &both, "f.yaml").expect("both groups open");
+        assert_eq!(recovered.as_bytes(), key.as_bytes());
+
+        both.pgp = PgpIdentities::new();
+        let report = unwrap(&meta, &both, "f.yaml")
+            .expect_err("one group is not enough")
+            .to_string();
+        assert!(report.contains(&format!("age {}: ok", age.as_str())), "{report}");
+        assert!(
+            report.contains(&format!("pgp {}: no secret key", pgp.fingerprint())),
+            "{report}"
+        );
+    }
 
     #[test]
     fn decryption_order_puts_named_types_first_and_refuses_duplicates() {

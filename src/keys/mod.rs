@@ -3,7 +3,8 @@
 //! This module owns the [`DataKey`] itself and the [`Env`] seam through which key providers read
 //! environment variables and well-known directories, so that tests never touch the real process
 //! environment or the user's home. One submodule per provider ([`age`], [`pgp`]) wraps and
-//! unwraps; [`groups`] puts them together into key groups with [`shamir`] shares.
+//! unwraps behind the [`MasterKey`] trait; [`groups`] puts them together into key groups with
+//! [`shamir`] shares.
 
 pub mod age;
 pub mod groups;
@@ -17,7 +18,47 @@ use std::fmt;
 pub use groups::{DecryptionOrder, Identities, RecipientGroup};
 use std::path::PathBuf;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::Error;
+
+/// A master key type, as `--decryption-order` and the reports name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Age,
+    Pgp,
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyKind::Age => "age",
+            KeyKind::Pgp => "pgp",
+        })
+    }
+}
+
+/// What key groups need of a key provider, as sops's `MasterKey` interface: wrap the data key
+/// for one of its recipients, and unwrap what was wrapped with the identities at hand. The age
+/// and OpenPGP recipients implement it, so [`groups`] treats every key type alike.
+pub trait MasterKey {
+    /// The key type, which reports show before [`name`](Self::name).
+    const KIND: KeyKind;
+
+    /// Why a wrapped key did not open; never shows key material.
+    type UnwrapError: fmt::Display;
+
+    /// How the metadata (and so every report) names this key: the age recipient, the PGP
+    /// fingerprint.
+    fn name(&self) -> &str;
+
+    /// Wraps `secret` (the data key, or a Shamir share) for this key: the `enc` text the
+    /// metadata stores.
+    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, Error>;
+
+    /// Unwraps one `enc` of this key type with whichever of `identities` can open it.
+    fn unwrap(enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;
+}
 
 /// The 32-byte AES-256 key that encrypts every value of one file.
 ///

@@ -30,8 +30,8 @@ use ::pgp::packet::{KeyFlags, PublicKey, PublicKeyEncryptedSessionKey, Signature
 use ::pgp::types::{KeyDetails, KeyVersion, Password, Tag};
 use zeroize::Zeroizing;
 
-use super::Env;
 use super::age::{IdentitySource, SourceStatus};
+use super::{Env, Identities, KeyKind, MasterKey};
 use crate::error::Error;
 
 const KEY_FILE_VAR: &str = "SOPS_PGP_KEY_FILE";
@@ -217,6 +217,23 @@ pub fn wrap(recipient: &PgpRecipient, data_key: &[u8], env: &dyn Env) -> Result<
             })?;
             gpg.encrypt(&recipient.fp, data_key).map_err(failed)
         }
+    }
+}
+
+impl MasterKey for PgpRecipient {
+    const KIND: KeyKind = KeyKind::Pgp;
+    type UnwrapError = PgpUnwrapError;
+
+    fn name(&self) -> &str {
+        self.fingerprint()
+    }
+
+    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, Error> {
+        wrap(self, secret, env)
+    }
+
+    fn unwrap(enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, PgpUnwrapError> {
+        unwrap(enc, &identities.pgp)
     }
 }
 
