@@ -243,8 +243,10 @@ const LAYOUT_NOT_KEPT: &[(&str, &str)] = &[
 // Vectors: what is covered and what is not
 // ---------------------------------------------------------------------------------------------
 
-const PGP_ONLY: &str = "encrypted for PGP keys only; ksec has no OpenPGP support yet";
-const PGP_KEY: &str = "PGP key material; ksec has no OpenPGP support yet";
+const PGP_ONLY: &str = "encrypted for PGP keys only; tests/keys.rs decrypts it with both tools through gpg \
+     (common::PGP_VECTORS)";
+const PGP_EXPECTED: &str = "what sops printed for a PGP-only vector; tests/keys.rs compares both tools with it";
+const PGP_KEY: &str = "PGP key material; tests/keys.rs imports it into throwaway GnuPG homes";
 const FLAT_PLAINTEXT: &str = "the plaintext sops encrypted; the vector test compares ksec with sops's \
      decryption and with `*.decrypted.*` instead";
 
@@ -265,7 +267,7 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ("upstream-v3.11.0/example.ini", PGP_ONLY),
     ("upstream-v3.11.0/example.txt", PGP_ONLY),
     ("generated-by-sops-3.11.0/pgp-*.enc.json", PGP_ONLY),
-    ("generated-by-sops-3.11.0/pgp-*.decrypted.json", PGP_ONLY),
+    ("generated-by-sops-3.11.0/pgp-*.decrypted.json", PGP_EXPECTED),
     ("upstream-v3.11.0/example.yaml", PGP_ONLY),
     ("upstream-v3.11.0/example.json", PGP_ONLY),
     ("upstream-v3.11.0/examples/*", PGP_ONLY),
@@ -277,16 +279,11 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ("upstream-v3.11.0/functional-tests/res/multiple_keys.yaml", PGP_ONLY),
     (
         "upstream-v3.11.0/functional-tests/res/no_mac.yaml",
-        "PGP only; the no-MAC case is covered with age by `tampered_files_fail_like_sops`",
+        "PGP only; tests/keys.rs checks it with and without --ignore-mac, and the no-MAC case is covered \
+         with age by `tampered_files_fail_like_sops`",
     ),
-    (
-        "upstream-v3.13.2/*",
-        "PGP key 1 only; PGP files are decrypted in tests/keys.rs",
-    ),
-    (
-        "expected-plaintext-sops-3.11.0/*",
-        "expected outputs of the PGP-only upstream files above",
-    ),
+    ("upstream-v3.13.2/*", PGP_ONLY),
+    ("expected-plaintext-sops-3.11.0/*", PGP_EXPECTED),
     (
         "upstream-v3.11.0/functional-tests/dot-sops.yaml",
         "a .sops.yaml example with PGP key groups, not an encrypted file",
@@ -494,10 +491,44 @@ fn check_vector_classification(all: &[String], positives: &[String], failures: &
             ));
         }
     }
+    check_pgp_vectors_are_left_to_the_keys_tests(all, failures);
     for (pattern, _) in NOT_COVERED {
         if !all.iter().any(|rel| glob(pattern, rel)) {
             failures.push(format!(
                 "NOT_COVERED entry {pattern:?} matches no file any more; remove it"
+            ));
+        }
+    }
+}
+
+/// A vector left out here because only PGP keys open it is decrypted by tests/keys.rs (it is in
+/// one of common's PGP lists), and a stored PGP plaintext left out is one that tests/keys.rs
+/// compares with: NOT_COVERED never hides a PGP vector that no test opens.
+fn check_pgp_vectors_are_left_to_the_keys_tests(all: &[String], failures: &mut Failures) {
+    let keys_tests: Vec<&str> = common::PGP_VECTORS
+        .iter()
+        .chain(common::PGP_VECTORS_WITH_OWN_TESTS)
+        .copied()
+        .collect();
+    let expected: Vec<String> = keys_tests
+        .iter()
+        .filter_map(|rel| common::pgp_expected_plaintext(rel))
+        .collect();
+    for rel in all {
+        let Some(reason) = not_covered_reason(rel) else {
+            continue;
+        };
+        let holds_pgp_message = fs::read(common::vectors().join(rel))
+            .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains("-----BEGIN PGP MESSAGE-----"));
+        if holds_pgp_message && !keys_tests.contains(&rel.as_str()) {
+            failures.push(format!(
+                "{rel}: a PGP vector listed in NOT_COVERED ({reason}) that tests/keys.rs does not decrypt; add it \
+                 to common::PGP_VECTORS"
+            ));
+        }
+        if reason == PGP_EXPECTED && !expected.contains(rel) {
+            failures.push(format!(
+                "{rel}: listed as a PGP vector's expected plaintext, but no vector in common::PGP_VECTORS has it"
             ));
         }
     }

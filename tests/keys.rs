@@ -524,50 +524,41 @@ fn pgp_fingerprint_encrypts_through_gpg_and_both_tools_decrypt() {
     );
 }
 
-/// The sops-written PGP vectors listed in the vectors' INDEX.
-fn pgp_vectors() -> Vec<String> {
-    let mut list: Vec<String> = [
-        "generated-by-sops-3.11.0/pgp-gpgbinary.enc.json",
-        "upstream-v3.11.0/example.yaml",
-        "upstream-v3.11.0/example.json",
-        "upstream-v3.11.0/example.ini",
-        "upstream-v3.11.0/example.txt",
-        "upstream-v3.13.2/functional-tests/res/format.enc.yaml",
-        "upstream-v3.13.2/functional-tests/res/format.enc.json",
-        "upstream-v3.13.2/functional-tests/res/format.enc.env",
-        "upstream-v3.13.2/functional-tests/res/format.enc.ini",
-        "upstream-v3.13.2/functional-tests/res/format-2.enc.ini",
-        "upstream-v3.11.0/functional-tests/res/comments.enc.yaml",
-        "upstream-v3.11.0/functional-tests/res/multiple_keys.yaml",
-        "generated-by-sops-3.11.0/multikey-age-age-pgp.enc.yaml",
-    ]
-    .map(String::from)
-    .to_vec();
-    let examples = vector("upstream-v3.11.0/examples");
-    let mut found: Vec<String> = fs::read_dir(&examples)
-        .expect("examples directory")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .map(|n| format!("upstream-v3.11.0/examples/{n}"))
-        .collect();
-    found.sort();
-    assert!(found.len() >= 2, "the examples/*.json vectors are missing");
-    list.extend(found);
-    list
+/// The stored plaintext of a PGP vector, which both tools must print.
+fn pgp_expected(rel: &str) -> String {
+    let expected = common::pgp_expected_plaintext(rel).unwrap_or_else(|| panic!("{rel}: no stored plaintext"));
+    fs::read_to_string(vector(&expected)).expect("expected plaintext")
 }
 
 #[test]
 fn sops_pgp_vectors_decrypt_with_ksec_exactly_as_with_sops() {
     let Some(lab) = Lab::new() else { return };
-    for rel in pgp_vectors() {
+    for rel in common::PGP_VECTORS {
         // Only the keyring: the multi-key vector must open through its PGP key alone.
-        let out = lab.both_agree(&vector_str(&rel), ONLY_PGP);
-        out.expect(0, &rel);
-        assert!(!out.stdout.is_empty(), "{rel} decrypted to nothing");
+        let out = lab.both_agree(&vector_str(rel), ONLY_PGP);
+        out.expect(0, rel);
+        assert_eq!(out.stdout_text(), pgp_expected(rel), "{rel}");
     }
 
-    let no_mac = vector_str("upstream-v3.11.0/functional-tests/res/no_mac.yaml");
+    // sops 3.3 left comments in clear; both tools warn about each and decrypt the rest.
+    let old = vector_str("upstream-v3.11.0/functional-tests/res/comments_unencrypted_comments.yaml");
+    let out = lab.ksec_decrypt(&old, ONLY_PGP);
+    assert_eq!(
+        out.stderr.matches("is not encrypted; it was left as is").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+    let out = lab.sops_decrypt(&old, ONLY_PGP);
+    assert_eq!(
+        out.stderr.matches("possibly unencrypted comment").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+
+    let rel = "upstream-v3.11.0/functional-tests/res/no_mac.yaml";
+    let no_mac = vector_str(rel);
     let out = lab.both_agree(&no_mac, ONLY_PGP);
     out.expect(51, "no_mac.yaml without --ignore-mac");
     assert!(out.stderr.contains("no MAC"), "{}", out.stderr);
@@ -576,6 +567,7 @@ fn sops_pgp_vectors_decrypt_with_ksec_exactly_as_with_sops() {
     ksec.expect(0, "ksec decrypt --ignore-mac no_mac.yaml");
     sops.expect(0, "sops decrypt --ignore-mac no_mac.yaml");
     assert_eq!(ksec.stdout_text(), sops.stdout_text());
+    assert_eq!(ksec.stdout_text(), pgp_expected(rel));
     assert_eq!(ksec.stdout_text(), "myapp1: t00m4nys3cr3tzupdated\n");
 }
 
@@ -602,6 +594,10 @@ fn flux_gocrypto_vector_decrypts_with_either_keyring_setup() {
         ksec.expect(0, &format!("ksec with GNUPGHOME={}", home.display()));
         sops.expect(0, &format!("sops with GNUPGHOME={}", home.display()));
         assert_eq!(ksec.stdout_text(), sops.stdout_text());
+        assert_eq!(
+            ksec.stdout_text(),
+            pgp_expected("generated-by-sops-3.11.0/pgp-flux-gocrypto.enc.json")
+        );
         assert!(
             ksec.stdout_text().contains("\"flux\": \"secret\""),
             "{}",
@@ -1038,13 +1034,13 @@ fn shamir_2_of_3_mixing_age_and_pgp_needs_any_two_groups_in_both_tools() {
 }
 
 #[test]
-fn sops_shamir_vectors_need_any_two_groups_with_ksec() {
+fn sops_shamir_vectors_of_every_format_need_any_two_groups_in_both_tools() {
     let Some(lab) = Lab::new() else { return };
-    for rel in [
-        "generated-by-sops-3.11.0/shamir-2of3.enc.yaml",
-        "generated-by-sops-3.11.0/shamir-2of3.enc.json",
-    ] {
-        check_any_two_of_three(&lab, &vector_str(rel), None);
+    for ext in ["yaml", "json", "env", "ini"] {
+        let expected = fs::read_to_string(vector(&format!("generated-by-sops-3.11.0/shamir-2of3.decrypted.{ext}")))
+            .expect("expected plaintext");
+        let file = vector_str(&format!("generated-by-sops-3.11.0/shamir-2of3.enc.{ext}"));
+        check_any_two_of_three(&lab, &file, Some(&expected));
     }
 }
 
