@@ -1044,6 +1044,134 @@ fn sops_shamir_vectors_of_every_format_need_any_two_groups_in_both_tools() {
     }
 }
 
+/// Each of the two-group pairs of the three groups (age 1 | PGP key 1 | age 2).
+const TWO_GROUPS: [Ids; 3] = [
+    Ids {
+        age1: true,
+        pgp: true,
+        age2: false,
+    },
+    Ids {
+        age1: true,
+        age2: true,
+        pgp: false,
+    },
+    Ids {
+        age2: true,
+        pgp: true,
+        age1: false,
+    },
+];
+const ALL_THREE: Ids = Ids {
+    age1: true,
+    age2: true,
+    pgp: true,
+};
+
+/// `file` records a threshold of 3: all three groups decrypt it in both tools, no two do.
+fn check_three_of_three(lab: &Lab, file: &str) {
+    let text = lab.read_string(file);
+    assert!(text.contains("shamir_threshold: 3"), "{text}");
+    assert_eq!(key_group_count(&text), 3, "{text}");
+    lab.both_decrypt_to(file, ALL_THREE, PLAIN);
+    for ids in TWO_GROUPS {
+        lab.both_refuse(file, ids);
+    }
+}
+
+#[test]
+fn the_threshold_flag_of_encrypt_overrides_the_configs() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write(".sops.yaml", shamir_config(2));
+    lab.write("db.yaml", PLAIN);
+    let out = run(lab.with(
+        lab.ksec()
+            .args(["encrypt", "--shamir-secret-sharing-threshold", "3", "db.yaml"]),
+        ONLY_PGP,
+    ));
+    out.expect(0, "ksec encrypt --shamir-secret-sharing-threshold 3");
+    lab.write("db.enc.yaml", &out.stdout);
+    check_three_of_three(&lab, "db.enc.yaml");
+}
+
+#[test]
+fn updatekeys_takes_the_threshold_from_the_flag_over_the_config() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write(".sops.yaml", shamir_config(2));
+    lab.write("db.yaml", PLAIN);
+    let out = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
+    out.expect(0, "ksec encrypt with a threshold of 2");
+    lab.write("db.enc.yaml", &out.stdout);
+    lab.write("sops.enc.yaml", &out.stdout);
+    let before = lab.read_string("db.enc.yaml");
+
+    let out = run(lab.with(
+        lab.ksec().args([
+            "updatekeys",
+            "--yes",
+            "--shamir-secret-sharing-threshold",
+            "3",
+            "db.enc.yaml",
+        ]),
+        ALL_THREE,
+    ));
+    out.expect(0, "ksec updatekeys --shamir-secret-sharing-threshold 3");
+    assert!(out.stderr.contains("shamir_threshold 2 -> 3"), "{}", out.stderr);
+    check_three_of_three(&lab, "db.enc.yaml");
+    let after = lab.read_string("db.enc.yaml");
+    assert_eq!(ciphertexts(&after), ciphertexts(&before), "values untouched");
+    assert_eq!(stamp_lines(&after), stamp_lines(&before), "lastmodified and mac stay");
+
+    // The flag is ksec's, and so is taking the threshold from .sops.yaml: sops 3.11 keeps the
+    // file's ("already up to date") when only the threshold changes (README, differences).
+    let flag = run(lab.sops().args([
+        "updatekeys",
+        "--yes",
+        "--shamir-secret-sharing-threshold",
+        "3",
+        "sops.enc.yaml",
+    ]));
+    assert_ne!(flag.code, 0, "sops learnt the flag: {}", flag.stderr);
+    lab.write(".sops.yaml", shamir_config(3));
+    let sops = run(lab.with(lab.sops().args(["updatekeys", "--yes", "sops.enc.yaml"]), ALL_THREE));
+    sops.expect(0, "sops updatekeys with a threshold of 3 in .sops.yaml");
+    assert!(sops.stderr.contains("already up to date"), "{}", sops.stderr);
+    assert_eq!(lab.read_string("sops.enc.yaml"), before);
+    let ksec = run(lab.with(lab.ksec().args(["updatekeys", "--yes", "sops.enc.yaml"]), ALL_THREE));
+    ksec.expect(0, "ksec updatekeys with a threshold of 3 in .sops.yaml");
+    check_three_of_three(&lab, "sops.enc.yaml");
+}
+
+#[test]
+fn sops_pgp_fp_and_a_flat_pgp_creation_rule_name_the_recipients() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write("db.yaml", PLAIN);
+    let out = run(lab.with(
+        lab.ksec()
+            .args(["encrypt", "db.yaml"])
+            .env("SOPS_PGP_FP", format!("{FP1},{FP2}")),
+        ONLY_PGP,
+    ));
+    out.expect(0, "ksec encrypt with SOPS_PGP_FP");
+    let text = out.stdout_text();
+    assert!(
+        text.contains(&format!("fp: {FP1}")) && text.contains(&format!("fp: {FP2}")),
+        "{text}"
+    );
+    lab.write("env.enc.yaml", &out.stdout);
+    lab.both_decrypt_to("env.enc.yaml", ONLY_PGP, PLAIN);
+    lab.both_refuse("env.enc.yaml", NOBODY);
+
+    lab.write(".sops.yaml", format!("creation_rules:\n  - pgp: {FP1}\n"));
+    let out = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
+    out.expect(0, "ksec encrypt with a flat pgp: rule");
+    let text = out.stdout_text();
+    assert!(text.contains(&format!("fp: {FP1}")) && !text.contains(FP2), "{text}");
+    lab.write("rule.enc.yaml", &out.stdout);
+    lab.both_decrypt_to("rule.enc.yaml", ONLY_PGP, PLAIN);
+    lab.both_refuse("rule.enc.yaml", NOBODY);
+}
+
 #[test]
 fn when_no_key_works_the_error_lists_every_group_key_and_place() {
     let Some(lab) = Lab::new() else { return };
