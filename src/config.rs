@@ -279,10 +279,20 @@ impl CreationRule {
                         .iter()
                         .map(|r| AgeRecipient::parse(r))
                         .collect::<Result<_, Error>>()?,
+                    // sops hands these to gpg as fingerprints; a key file path here would
+                    // work for ksec alone, and against whatever directory it was run from.
                     pgp: group
                         .pgp
                         .iter()
-                        .map(|r| PgpRecipient::parse(r))
+                        .map(|r| {
+                            PgpRecipient::from_fingerprint(r).ok_or_else(|| {
+                                self.origin.error(format_args!(
+                                    "pgp key {r:?} is not an OpenPGP fingerprint (40 hex digits); \
+                                     .sops.yaml names OpenPGP keys by fingerprint, as sops does (give a \
+                                     key file with --pgp instead)"
+                                ))
+                            })
+                        })
                         .collect::<Result<_, Error>>()?,
                 })
             })
@@ -811,6 +821,24 @@ mod tests {
         assert_eq!(rule.shamir_threshold, Some(1));
         assert!(rule.encryption_rule.is_none());
         assert!(!rule.mac_only_encrypted);
+    }
+
+    #[test]
+    fn pgp_keys_in_the_config_are_fingerprints_never_key_files() {
+        let (dir, config) = project(
+            "creation_rules:\n  - path_regex: fp\n    pgp: FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4\n  \
+             - pgp: ./key.asc\n",
+        );
+        fs::write(dir.path().join("key.asc"), "-----BEGIN PGP PUBLIC KEY BLOCK-----\n").unwrap();
+        let rule = config.rule_for(&dir.path().join("fp.yaml")).unwrap().unwrap();
+        let pgp = &rule.recipient_groups().unwrap()[0].pgp;
+        assert_eq!(pgp[0].fingerprint(), "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4");
+        let rule = config.rule_for(&dir.path().join("x.yaml")).unwrap().unwrap();
+        let err = rule.recipient_groups().unwrap_err().to_string();
+        assert!(
+            err.contains("creation_rules[1]: pgp key \"./key.asc\" is not an OpenPGP fingerprint"),
+            "{err}"
+        );
     }
 
     #[test]

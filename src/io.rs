@@ -73,7 +73,8 @@ impl Input {
 }
 
 /// The files named by `paths`, in a stable order: files as given, and the `wanted` files inside
-/// directories (recursively with `recursive`), each directory's files sorted by path.
+/// directories (recursively with `recursive`, not through symbolic links to directories), each
+/// directory's files sorted by path.
 pub fn collect_files(paths: &[PathBuf], recursive: bool, wanted: Walk) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in paths {
@@ -122,7 +123,10 @@ fn walk(dir: &Path, recursive: bool, wanted: Walk, files: &mut Vec<PathBuf>) -> 
             continue;
         }
         if entry.is_dir() {
-            if recursive {
+            // A symbolic link to a directory is not followed: it can lead back up the tree
+            // (a loop) or out of it.
+            let linked = fs::symlink_metadata(&entry).is_ok_and(|meta| meta.file_type().is_symlink());
+            if recursive && !linked {
                 walk(&entry, recursive, wanted, files)?;
             }
         } else if wanted == Walk::AllFiles

@@ -1751,6 +1751,12 @@ fn updatekeys_dry_run_and_no_terminal_write_nothing() {
     let refused = run(lab.with(lab.ksec().args(["updatekeys", "secrets/app.enc.yaml"]), ids));
     refused.expect(1, "no terminal and no --yes");
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(
+        refused.stderr.matches("ksec: error:").count(),
+        1,
+        "one file, one error:\n{}",
+        refused.stderr
+    );
     assert!(refused.stderr.contains(&format!("+ age {AGE2}")), "{}", refused.stderr);
     assert_eq!(lab.read("secrets/app.enc.yaml"), before, "wrote without confirmation");
     // Still exactly the old recipient.
@@ -1874,6 +1880,106 @@ fn updatekeys_walks_a_directory_and_skips_plaintext_files() {
         json.stdout_text()
     );
     lab.both_refuse("k8s/nested/db.enc.json", ONLY_AGE1);
+}
+
+#[test]
+fn updatekeys_goes_on_past_a_file_it_cannot_write_or_get_an_answer_for() {
+    let Some(lab) = Lab::new() else { return };
+    // The temporary file written beside this one would need a name longer than the file
+    // system allows: a write error that root cannot get around either.
+    let unwritable = format!("k8s/{}.enc.yaml", "a".repeat(236));
+    let files = [unwritable.as_str(), "k8s/b.enc.yaml", "k8s/c.enc.yaml"];
+    lab.write("db.yaml", PLAIN);
+    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "db.yaml"]));
+    enc.expect(0, "ksec encrypt");
+    for file in files {
+        lab.write(file, &enc.stdout);
+    }
+    lab.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^k8s/\n    age: {AGE2}\n"),
+    );
+
+    // Two answers for three files: the first file fails to write, the second is updated, the
+    // third gets no answer.
+    let mut cmd = lab.ksec();
+    lab.with(cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksec updatekeys");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"y\ny\n")
+        .expect("answers");
+    let out = child.wait_with_output().expect("ksec updatekeys");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in [
+        &format!("ksec: error: cannot write {unwritable}"),
+        "k8s/b.enc.yaml: updated",
+        "ksec: error: k8s/c.enc.yaml: no answer (stdin ended)",
+        "2 of 3 files could not be updated",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("cannot write").count(), 1, "reported once:\n{stderr}");
+
+    lab.both_decrypt_to("k8s/b.enc.yaml", ONLY_AGE2, PLAIN);
+    lab.both_refuse("k8s/b.enc.yaml", ONLY_AGE1);
+    for file in [unwritable.as_str(), "k8s/c.enc.yaml"] {
+        assert_eq!(lab.read(file), enc.stdout, "{file} changed");
+    }
+}
+
+#[test]
+fn updatekeys_does_not_follow_a_symlink_loop() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write("k8s/app.yaml", PLAIN);
+    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "k8s/app.yaml"]));
+    enc.expect(0, "ksec encrypt");
+    lab.write("k8s/app.enc.yaml", &enc.stdout);
+    std::os::unix::fs::symlink("..", lab.path("k8s/up")).expect("symlink");
+    lab.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: k8s/\n    age: {AGE2}\n"),
+    );
+    let out = run(lab.with(lab.ksec().args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1));
+    out.expect(0, "updatekeys --yes k8s with k8s/up -> ..");
+    assert_eq!(out.stderr.matches(": updated").count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("k8s/app.enc.yaml: updated"), "{}", out.stderr);
+    lab.both_decrypt_to("k8s/app.enc.yaml", ONLY_AGE2, PLAIN);
+}
+
+#[test]
+fn a_key_file_in_sops_yaml_is_refused_by_both_tools() {
+    let Some(lab) = Lab::new() else { return };
+    lab.write("pub2.asc", lab.export("--export", FP2));
+    lab.write("db.yaml", PLAIN);
+    for config in [
+        "creation_rules:\n  - pgp: ./pub2.asc\n".to_string(),
+        format!("creation_rules:\n  - key_groups:\n      - age: [{AGE1}]\n      - pgp: [./pub2.asc]\n"),
+    ] {
+        lab.write(".sops.yaml", &config);
+        let ksec = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
+        ksec.expect(1, &format!("ksec encrypt with {config:?}"));
+        assert!(
+            ksec.stderr
+                .contains("pgp key \"./pub2.asc\" is not an OpenPGP fingerprint")
+                && ksec.stderr.contains("--pgp"),
+            "{}",
+            ksec.stderr
+        );
+        assert!(ksec.stdout.is_empty());
+        let sops = run(lab.with(lab.sops().args(["encrypt", "db.yaml"]), ONLY_PGP));
+        sops.expect(1, &format!("sops encrypt with {config:?}"));
+        assert!(sops.stderr.contains("./pub2.asc"), "{}", sops.stderr);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

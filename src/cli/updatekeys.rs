@@ -20,22 +20,19 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     let explicit_files: Vec<_> = args.paths.iter().filter(|p| !p.is_dir()).cloned().collect();
     let files = io::collect_files(&args.paths, true, Walk::AllFiles)?;
     // Every file is worked out before any is written, so nothing is half done when a plan
-    // fails. As with sops, a file that fails (no creation rule, no key) does not stop the
-    // others; it is reported and the run exits non-zero at the end.
+    // fails. As with sops, a file that fails (no creation rule, no key, no answer, a write
+    // error) does not stop the others; it is reported and the run exits non-zero at the end.
+    let mut failures = Failures::new(files.len() == 1);
     let mut planned = Vec::new();
-    let mut failures = Vec::new();
     for path in &files {
         match plan(path, &config, &identities, forced, args, explicit_files.contains(path)) {
             Ok(Some(update)) => planned.push((path, update)),
             Ok(None) => {}
-            Err(error) => {
-                super::report(&error);
-                failures.push(error);
-            }
+            Err(error) => failures.add(error),
         }
     }
-    let considered = planned.len() + failures.len();
-    let reader = Answers::new();
+    let considered = planned.len() + failures.errors.len();
+    let mut reader = Answers::new();
     for (path, update) in planned {
         let name = path.display().to_string();
         let Some(output) = update.output else {
@@ -46,21 +43,60 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
         if args.dry_run {
             continue;
         }
-        if !args.yes && !reader.confirm(&name)? {
-            eprintln!("{name}: left unchanged");
-            continue;
+        if !args.yes {
+            match reader.confirm(&name) {
+                Ok(true) => {}
+                Ok(false) => {
+                    eprintln!("{name}: left unchanged");
+                    continue;
+                }
+                Err(error) => {
+                    failures.add(error);
+                    continue;
+                }
+            }
         }
-        io::write_file_atomic(path, &output.bytes)?;
-        eprintln!("{name}: updated");
+        match io::write_file_atomic(path, &output.bytes) {
+            Ok(()) => eprintln!("{name}: updated"),
+            Err(error) => failures.add(error),
+        }
     }
-    match failures.len() {
-        0 => Ok(()),
-        // One file named on its own keeps its own error and exit code, as with sops.
-        1 if files.len() == 1 => Err(failures.remove(0)),
-        failed => Err(Error::SomeFilesFailed {
-            failed,
-            total: considered,
-        }),
+    failures.finish(considered)
+}
+
+/// The files that could not be updated.
+struct Failures {
+    errors: Vec<Error>,
+    /// One file named on its own keeps its own error and exit code, as with sops; it is
+    /// reported once, at the end.
+    single: bool,
+}
+
+impl Failures {
+    fn new(single: bool) -> Failures {
+        Failures {
+            errors: Vec::new(),
+            single,
+        }
+    }
+
+    /// Records a failure, reporting it now when other files follow.
+    fn add(&mut self, error: Error) {
+        if !self.single {
+            super::report(&error);
+        }
+        self.errors.push(error);
+    }
+
+    fn finish(mut self, considered: usize) -> Result<(), Error> {
+        match self.errors.len() {
+            0 => Ok(()),
+            _ if self.single => Err(self.errors.remove(0)),
+            failed => Err(Error::SomeFilesFailed {
+                failed,
+                total: considered,
+            }),
+        }
     }
 }
 
@@ -107,17 +143,29 @@ fn plan(
 /// ksec updatekeys …`), as sops reads them.
 struct Answers {
     stdin: std::io::Stdin,
+    /// Input ended: the files still to ask about get no answer, without a prompt each.
+    ended: bool,
 }
 
 impl Answers {
     fn new() -> Answers {
         Answers {
             stdin: std::io::stdin(),
+            ended: false,
         }
     }
 
     /// Asks until the answer is yes or no; the end of input is an error that names --yes.
-    fn confirm(&self, name: &str) -> Result<bool, Error> {
+    fn confirm(&mut self, name: &str) -> Result<bool, Error> {
+        let no_answer = || {
+            Error::Usage(format!(
+                "{name}: no answer (stdin ended), so it was left unchanged; pass --yes to write the change \
+                 without asking"
+            ))
+        };
+        if self.ended {
+            return Err(no_answer());
+        }
         loop {
             eprint!("apply these changes to {name}? [y/n] ");
             let _ = std::io::stderr().flush();
@@ -126,14 +174,13 @@ impl Answers {
                 .stdin
                 .lock()
                 .read_line(&mut answer)
-                .map_err(|e| Error::Usage(format!("reading the answer: {e}")))?;
+                .map_err(|e| Error::Usage(format!("{name}: reading the answer: {e}")))?;
             if read == 0 {
                 if !self.stdin.is_terminal() {
                     eprintln!();
                 }
-                return Err(Error::Usage(format!(
-                    "{name}: no answer (stdin ended); pass --yes to write the change without asking"
-                )));
+                self.ended = true;
+                return Err(no_answer());
             }
             match answer.trim() {
                 "y" | "Y" | "yes" => return Ok(true),
