@@ -1372,6 +1372,34 @@ mod tests {
     }
 
     #[test]
+    fn native_keys_read_a_gnupg_ocb_message() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/pgp-ocb");
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let message = read("msg_to_bob.asc");
+        let binary = dearmor(&message).expect("armored");
+        let parsed = Message::from_bytes(binary.as_slice()).expect("a message");
+        assert!(
+            matches!(
+                &parsed,
+                Message::Encrypted {
+                    edata: ::pgp::composed::Edata::GnupgAeadData { .. },
+                    ..
+                }
+            ),
+            "the vector is not GnuPG's AEAD packet"
+        );
+        let identities = native("bob", read("bob.sec.asc").as_bytes());
+        assert_eq!(
+            unwrap(&message, &identities).expect("rPGP reads OCB").as_slice(),
+            b"foo\n"
+        );
+        assert!(matches!(
+            unwrap(&message, &PgpIdentities::new()),
+            Err(PgpUnwrapError::NoSecretKey { .. })
+        ));
+    }
+
+    #[test]
     fn native_keys_open_both_sops_vectors() {
         let key_file = functional_keys_path();
         let found = discover(&MapEnv::new().with_var("SOPS_PGP_KEY_FILE", &key_file));
