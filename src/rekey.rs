@@ -87,10 +87,11 @@ pub fn describe(old: &[RecipientGroup], new: &[RecipientGroup]) -> Vec<String> {
         diff_keys(&names_age(before), &names_age(after), "age", &mut group_lines);
         diff_keys(&names_pgp(before), &names_pgp(after), "pgp", &mut group_lines);
         if !group_lines.is_empty() {
+            // Numbered from 0, as the no-key report and `groups delete` count groups.
             let label = match (old.get(i), new.get(i)) {
-                (None, _) => format!("group {} (new)", i + 1),
-                (_, None) => format!("group {} (removed)", i + 1),
-                _ => format!("group {}", i + 1),
+                (None, _) => format!("group {i} (new)"),
+                (_, None) => format!("group {i} (removed)"),
+                _ => format!("group {i}"),
             };
             lines.push(label);
             lines.extend(group_lines);

@@ -1739,6 +1739,7 @@ fn updatekeys_dry_run_and_no_terminal_write_nothing() {
     ));
     dry.expect(0, "updatekeys --dry-run");
     for needle in [
+        "group 0\n",
         &format!("+ age {AGE2}"),
         &format!("- age {AGE1}"),
         &format!("+ pgp {FP1}"),
