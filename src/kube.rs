@@ -18,7 +18,9 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
 use crate::crypt::cipher::looks_encrypted;
-use crate::tree::{Comment, Document, Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
+use crate::tree::{
+    Comment, Document, Mapping, MappingItem, Node, Plain, Scalar, ScalarStyle, SequenceItem, Source, Tree, Value,
+};
 
 /// The rule everyone writes by hand for Secrets; ksec's default for manifest streams.
 pub const SECRET_RULE: &str = "^(data|stringData)$";
@@ -212,10 +214,14 @@ pub fn decode_secret_data(tree: &mut Tree<Plain>) -> bool {
 }
 
 /// The reverse of [`decode_secret_data`]: every Secret's `data` values base64-encoded again.
-/// Scalars typed as numbers or booleans are encoded as the text they were written as; a
-/// nested collection is an error naming the document and key.
+/// In the decoded view every value is text, so a plain scalar YAML reads as a number, boolean
+/// or date is encoded as the text it was written as (`0755` stays "0755", not "493"); an empty
+/// value is the empty string. A nested collection, and a value whose text cannot be told
+/// (spelled-out null, a tag asking for a type, an alias of one), is an error naming the
+/// document and key.
 pub fn encode_secret_data(tree: &mut Tree<Plain>) -> Result<(), Vec<Finding>> {
     let mut findings = Vec::new();
+    let source = tree.source.clone();
     for document in &mut tree.documents {
         let id = ManifestId::of(&document.root);
         let Some(data) = secret_data_mut(&mut document.root) else {
@@ -223,29 +229,63 @@ pub fn encode_secret_data(tree: &mut Tree<Plain>) -> Result<(), Vec<Finding>> {
         };
         for item in &mut data.items {
             let MappingItem::Entry(entry) = item else { continue };
-            let Node::Scalar(scalar) = &mut entry.value else {
+            let mut refuse = |problem: &str| {
                 findings.push(Finding {
                     document: id.clone().expect("a Secret has a kind"),
                     field: format!("data.{}", entry.key),
-                    problem: "must be a single value, not a list or mapping".into(),
-                });
+                    problem: problem.into(),
+                })
+            };
+            let Node::Scalar(scalar) = &mut entry.value else {
+                refuse("must be a single value, not a list or mapping");
                 continue;
             };
-            let text: Zeroizing<Vec<u8>> = Zeroizing::new(match &scalar.value {
-                Value::Null => Vec::new(),
-                Value::Bool(b) => b.to_string().into_bytes(),
-                Value::Int(i) => i.to_string().into_bytes(),
-                Value::Float(f) => crate::scalar::format_float_f(*f).into_bytes(),
-                Value::Str(s) => s.as_bytes().to_vec(),
-                Value::Time(t) => t.to_rfc3339_nano().into_bytes(),
-                Value::Bytes(b) => b.to_vec(),
-            });
+            let text = match written_text(scalar, source.as_deref()) {
+                Ok(text) => text,
+                Err(problem) => {
+                    refuse(problem);
+                    continue;
+                }
+            };
             scalar.replace(Value::Str(Zeroizing::new(
                 base64::engine::general_purpose::STANDARD.encode(&*text),
             )));
         }
     }
     if findings.is_empty() { Ok(()) } else { Err(findings) }
+}
+
+/// The bytes a decoded `data` value stands for: a string's or `!!binary`'s content, else the
+/// text the scalar was written as in `source`. A tree not read from text has nothing written:
+/// its typed values give their canonical text.
+fn written_text(scalar: &Scalar, source: Option<&Source>) -> Result<Zeroizing<Vec<u8>>, &'static str> {
+    match &scalar.value {
+        Value::Str(s) => return Ok(Zeroizing::new(s.as_bytes().to_vec())),
+        Value::Bytes(b) => return Ok(Zeroizing::new(b.to_vec())),
+        _ => {}
+    }
+    let (Some(origin), Some(source)) = (scalar.origin, source) else {
+        return Ok(Zeroizing::new(crate::scalar::go_text(&scalar.value)));
+    };
+    if origin.style == ScalarStyle::Alias {
+        return Err("is an alias of a value that is not text: write the value itself");
+    }
+    let written = source
+        .text
+        .get(origin.span.start..origin.span.end)
+        .ok_or("cannot be read back as written: quote it")?;
+    if written.starts_with('!') {
+        return Err("has a YAML tag asking for a type: every `data` value is text, remove the tag");
+    }
+    match scalar.value {
+        // `key:` with nothing after it: there is no text, and Kubernetes stores a null value
+        // as empty too.
+        Value::Null if written.is_empty() => Ok(Zeroizing::new(Vec::new())),
+        // `null` or `~` may mean "empty" or the word itself: guessing could store the wrong
+        // credential without a word, so the user says which.
+        Value::Null => Err("is null: write '' for an empty value, or quote the text to store it as written"),
+        _ => Ok(Zeroizing::new(written.as_bytes().to_vec())),
+    }
 }
 
 /// A Secret's keys as environment variables, as a pod's `envFrom` sees them: `data` decoded,

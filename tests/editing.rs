@@ -717,6 +717,46 @@ fn edit_shows_binary_data_as_binary_and_keeps_it_when_another_value_changes() {
 }
 
 #[test]
+fn edit_stores_decoded_data_that_reads_as_a_number_or_date_as_the_text_typed() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let typed = [
+        ("pin", "0755"),
+        ("ver", "1.10"),
+        ("mask", "0x1F"),
+        ("since", "2024-01-01"),
+    ];
+    let lines: String = typed.iter().map(|(k, v)| format!("  {k}: {v}\\n")).collect();
+    let editor = lab.script("add-typed", &format!("printf '{lines}' >> \"$1\"\n"));
+    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+    // Four new lines, `lastmodified` and `mac`.
+    assert_eq!(lab.numstat("db.enc.yaml"), "6\t2");
+    for (key, text) in typed {
+        let path = format!(r#"["data"]["{key}"]"#);
+        let by_sops = run(lab.sops().args(["decrypt", "--extract", &path, "db.enc.yaml"]));
+        assert_eq!(
+            by_sops.expect(0, &path).stdout_text(),
+            BASE64.encode(text),
+            "data.{key}"
+        );
+    }
+    lab.commit_all("typed values");
+
+    // `null` could mean empty or the word: the edit is refused, naming the key.
+    let editor = lab.script("add-null", "printf '  token: null\\n' >> \"$1\"\n");
+    let out = lab.edit(&editor, &["db.enc.yaml"]);
+    out.expect(INVALID_SECRET, "edit to null");
+    assert!(
+        out.stderr.contains("data.token") && out.stderr.contains("is null"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab.numstat("db.enc.yaml"), "");
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
 fn edit_of_a_decoded_certificate_saves_it_base64_encoded_in_three_lines() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");

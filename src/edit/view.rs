@@ -332,6 +332,8 @@ mod tests {
     use super::*;
     use crate::formats::OutputOptions;
     use crate::tree::{Data, Value};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
 
     fn options() -> ViewOptions {
         ViewOptions {
@@ -382,19 +384,70 @@ mod tests {
         assert_eq!(&view.text[..], source.as_bytes());
     }
 
-    #[test]
-    fn typed_values_are_encoded_as_written() {
-        let edited = "apiVersion: v1\nkind: Secret\ndata:\n  port: 5432\n  on: true\n  empty:\n";
-        let reading = Reading {
+    fn decoded() -> Reading {
+        Reading {
             decoded: true,
             ..Reading::default()
-        };
-        let tree = read(edited.as_bytes(), Format::Yaml, &reading, "t").unwrap();
+        }
+    }
+
+    #[test]
+    fn typed_values_are_encoded_as_written() {
+        let edited = "apiVersion: v1\nkind: Secret\ndata:\n  port: 5432\n  on: true\n  empty:\n  pin: 0755\n  \
+                      ver: 1.10\n  hex: 0x1F\n  exp: 1e3\n  day: 2024-01-01\n  inf: .inf\n  signed: +12\n  \
+                      commented: 0755 # not part of it\n  anchored: &a 017\n  quoted: \"0755\"\n  single: '1.10'\n";
+        let tree = read(edited.as_bytes(), Format::Yaml, &decoded(), "t").unwrap();
         let data = tree.documents[0].root.get("data").unwrap().as_mapping().unwrap();
-        let value = |k| data.get(k).unwrap().as_value().unwrap().clone();
-        assert_eq!(value("port"), Value::str("NTQzMg=="));
-        assert_eq!(value("on"), Value::str("dHJ1ZQ=="));
-        assert_eq!(value("empty"), Value::str(""));
+        let stored = |k| {
+            let value = data.get(k).unwrap().as_value().unwrap();
+            String::from_utf8(BASE64.decode(value.as_str().unwrap()).unwrap()).unwrap()
+        };
+        for (key, text) in [
+            ("port", "5432"),
+            ("on", "true"),
+            ("empty", ""),
+            ("pin", "0755"),
+            ("ver", "1.10"),
+            ("hex", "0x1F"),
+            ("exp", "1e3"),
+            ("day", "2024-01-01"),
+            ("inf", ".inf"),
+            ("signed", "+12"),
+            ("commented", "0755"),
+            ("anchored", "017"),
+            ("quoted", "0755"),
+            ("single", "1.10"),
+        ] {
+            assert_eq!(stored(key), text, "data.{key}");
+        }
+    }
+
+    #[test]
+    fn null_tagged_and_aliased_typed_values_are_refused_by_name() {
+        for (value, problem) in [
+            ("null", "is null"),
+            ("~", "is null"),
+            ("Null", "is null"),
+            ("!!int 0755", "YAML tag"),
+            ("*n", "alias"),
+        ] {
+            let edited =
+                format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nn: &n 12\ndata:\n  secret: {value}\n");
+            let error = read(edited.as_bytes(), Format::Yaml, &decoded(), "t").expect_err(value);
+            let message = match &error {
+                Error::InvalidSecret { findings, .. } => findings.join("\n"),
+                other => panic!("{value}: {other}"),
+            };
+            assert!(
+                message.contains("Secret/-/db: data.secret: ") && message.contains(problem),
+                "{value}: {message}"
+            );
+        }
+        // A string that reads like null is still text.
+        let edited = "apiVersion: v1\nkind: Secret\ndata:\n  secret: \"null\"\n";
+        let tree = read(edited.as_bytes(), Format::Yaml, &decoded(), "t").unwrap();
+        let data = tree.documents[0].root.get("data").unwrap().as_mapping().unwrap();
+        assert_eq!(data.get("secret").unwrap().as_value().unwrap(), &Value::str("bnVsbA=="));
     }
 
     #[test]
