@@ -196,6 +196,33 @@ pub fn shell_command(command: &str, env: &Environment, pristine: bool) -> Comman
     child
 }
 
+/// The name exec-file gives the decrypted copy of `file` by default: its own name, with every
+/// character a shell treats specially (and any non-ASCII one) made `_`. An encrypted file's
+/// name may come from anyone who can push to the repository; this way it reaches the command
+/// line as plain text whatever quotes the user put around `{}`.
+pub fn private_file_name(file: &Path) -> String {
+    let name: String = file
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '.' | '_' | '-' | '+' => c,
+            _ => '_',
+        })
+        .collect();
+    if name.is_empty() { "tmp-file".into() } else { name }
+}
+
+/// `command` with each `{}` replaced by `path`, quoted for the shell: a path with spaces stays
+/// one word and one with `;` or `$(…)` runs nothing.
+fn with_path(command: &str, path: &Path) -> Result<String, Error> {
+    let text = path.to_string_lossy();
+    let quoted =
+        shlex::try_quote(&text).map_err(|e| Error::Usage(format!("cannot quote {text:?} for the shell: {e}")))?;
+    Ok(command.replace("{}", &quoted))
+}
+
 /// Runs `command` with `{}` replaced by the path of a FIFO in `dir` that serves `content`
 /// once (or, with `fifo` false, of a 0600 file holding it). Returns the command's status.
 pub fn run_with_file(
@@ -211,8 +238,7 @@ pub fn run_with_file(
         path: path.clone(),
         source,
     };
-    let placeholder = path.to_string_lossy().into_owned();
-    let mut child = shell_command(&command.replace("{}", &placeholder), &Vec::new(), false);
+    let mut child = shell_command(&with_path(command, &path)?, &Vec::new(), false);
     if !fifo {
         dir.write_file(name, &content)?;
         drop(content);

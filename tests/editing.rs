@@ -1442,6 +1442,44 @@ fn exec_file_filename_names_the_file_and_the_exit_code_is_passed_on() {
 }
 
 #[test]
+fn exec_file_quotes_the_path_so_a_file_name_runs_nothing_and_a_space_is_one_word() {
+    let Some(lab) = Lab::new() else { return };
+    let size = fs::metadata(testdata("secret.yaml")).expect("stat").len().to_string();
+    // A file name from a repository someone else pushes to, with the `{}` quoting habits
+    // people have: bare, in single quotes, in double quotes.
+    lab.copy_testdata("secret.enc.yaml", "a;touch PWNED;b.yaml");
+    for command in ["wc -c < {}", "wc -c < '{}'", "wc -c < \"{}\""] {
+        let out = run(lab.ksec().args(["exec-file", "a;touch PWNED;b.yaml", command]));
+        assert_eq!(out.expect(0, command).stdout_text().trim(), size, "{command}");
+        assert!(!lab.path("PWNED").exists(), "{command}: the file name ran as a command");
+        let out = run(lab.ksec().args(["exec-file", "a;touch PWNED;b.yaml", "basename {}"]));
+        assert_eq!(out.expect(0, "basename").stdout_text(), "a_touch_PWNED_b.yaml\n");
+    }
+    // A name with a space is one word; so is a --filename with shell syntax in it.
+    lab.copy_testdata("secret.enc.yaml", "my db.enc.yaml");
+    let out = run(lab.ksec().args(["exec-file", "my db.enc.yaml", "cat {}"]));
+    assert_eq!(out.expect(0, "a name with a space").stdout_text(), sample_plain());
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    for name in ["x;touch PWNED;y.yaml", "$(touch PWNED).yaml", "my file.yaml"] {
+        let out = run(lab.ksec().args([
+            "exec-file",
+            "--no-fifo",
+            "--filename",
+            name,
+            "db.enc.yaml",
+            "basename {}; cat {}",
+        ]));
+        assert_eq!(
+            out.expect(0, name).stdout_text(),
+            format!("{name}\n{}", sample_plain()),
+            "--filename {name}"
+        );
+        assert!(!lab.path("PWNED").exists(), "--filename {name} ran as a command");
+    }
+    lab.assert_no_leftovers("exec-file");
+}
+
+#[test]
 fn exec_file_does_not_hang_when_the_command_never_reads_the_fifo() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");

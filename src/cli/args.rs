@@ -529,13 +529,15 @@ pub struct ExecFileArgs {
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// The command, run with `sh -c`; `{}` is replaced by the decrypted file's path.
+    /// The command, run with `sh -c`; `{}` is replaced by the decrypted file's path, quoted
+    /// for the shell (write it bare: `cat {}`).
     #[arg(value_name = "COMMAND")]
     pub command: String,
     /// Write a regular 0600 file (readable more than once) instead of a FIFO.
     #[arg(long)]
     pub no_fifo: bool,
-    /// Name of the decrypted file (default: the encrypted file's name).
+    /// Name of the decrypted file (default: the encrypted file's name, with characters a
+    /// shell treats specially made `_`).
     #[arg(long, value_name = "NAME")]
     pub filename: Option<String>,
     /// Run even when the file's MAC does not match.

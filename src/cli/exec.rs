@@ -42,11 +42,7 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let name = match &args.filename {
         Some(name) => local_name(name)?,
-        None => args
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "tmp-file".into()),
+        None => process::private_file_name(&args.file),
     };
     let options = DecryptOptions {
         file: &file,
