@@ -46,6 +46,19 @@ pub struct EncryptOptions<'a> {
     pub previous: Option<Previous<'a>>,
 }
 
+impl EncryptOptions<'_> {
+    /// Fails when there is no one to encrypt for; `edit` asks before the user starts typing.
+    pub fn require_recipients(&self) -> Result<(), Error> {
+        if self.recipients.iter().all(|g| g.is_empty()) {
+            return Err(Error::NoRecipients {
+                hint: crate::error::no_recipients::ENCRYPT,
+                file: self.file.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The previous version of a file being re-encrypted.
 #[derive(Clone, Copy)]
 pub struct Previous<'a> {
@@ -149,12 +162,7 @@ fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Form
 /// encrypted under it; the MAC over all values.
 pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Error> {
     let file = options.file;
-    if options.recipients.iter().all(|g| g.is_empty()) {
-        return Err(Error::NoRecipients {
-            hint: crate::error::no_recipients::ENCRYPT,
-            file: file.to_string(),
-        });
-    }
+    options.require_recipients()?;
     let (input_format, parsed) = parse_input(input, file, options.input_format)?;
     let output_format = options.output_format.unwrap_or(input_format);
     let plain = parsed.into_plain(file)?;

@@ -880,6 +880,33 @@ fn edit_of_a_new_file_left_as_the_template_creates_nothing() {
 }
 
 #[test]
+fn edit_of_a_new_file_without_recipients_fails_before_the_editor_opens() {
+    let Some(lab) = Lab::new() else { return };
+    let ran = lab.log("editor-ran");
+    let editor = lab.script("record-run", &format!("touch '{}'\n", ran.display()));
+    let out = lab.edit(&editor, &["new.enc.yaml"]);
+    out.expect(1, "edit of a new file without recipients");
+    assert!(
+        out.stderr.contains("no recipients to encrypt new.enc.yaml for") && out.stderr.contains("--age"),
+        "{}",
+        out.stderr
+    );
+    assert!(!ran.exists(), "the editor ran, and what the user typed would be lost");
+
+    // A .sops.yaml whose rules do not cover the file says so, also before the editor.
+    lab.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^prod/.*\n    age: {SAMPLE_RECIPIENT}\n"),
+    );
+    let out = lab.edit(&editor, &["new.enc.yaml"]);
+    out.expect(1, "edit of a new file no rule covers");
+    assert!(out.stderr.contains("no creation rule"), "{}", out.stderr);
+    assert!(!ran.exists(), "the editor ran");
+    assert!(!lab.path("new.enc.yaml").exists());
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
 fn edit_to_an_invalid_secret_exits_30_without_a_terminal_and_no_validate_saves_it() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");

@@ -25,10 +25,17 @@ use crate::process::{self, SignalGuard};
 use crate::rekey::Target;
 
 /// What the editor starts with, and how its result becomes the encrypted file.
-enum Start {
-    Existing { opened: Opened, reading: Reading },
-    Conflict { side: Opened, reading: Reading },
-    New,
+enum Start<'a> {
+    Existing {
+        opened: Opened,
+        reading: Reading,
+    },
+    Conflict {
+        side: Opened,
+        reading: Reading,
+    },
+    /// A new file, with its recipients and rule settled before the editor opens.
+    New(Box<ops::EncryptOptions<'a>>),
 }
 
 pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
@@ -90,7 +97,16 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
             };
             (start, view.text)
         }
-        (None, None) => (Start::New, Zeroizing::new(template(&file, format).into_bytes())),
+        (None, None) => {
+            // Whom to encrypt for is settled now: finding out after the editor closes would
+            // throw away what the user typed.
+            let settings = Settings::resolve(&args.new, config.as_ref(), Some(&args.file))?;
+            let mut options = settings.options(&file, Some(format), target.output);
+            options.validate_secrets = !args.no_validate;
+            options.require_recipients()?;
+            let text = Zeroizing::new(template(&file, format).into_bytes());
+            (Start::New(Box::new(options)), text)
+        }
     };
 
     let finish = |edited: &[u8]| -> Result<Output, Error> {
@@ -100,12 +116,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
                 let plain = view::read(edited, format, reading, &format!("{file} (edited text)"))?;
                 edit::seal(opened, plain, &target, !args.no_validate)
             }
-            Start::New => {
-                let settings = Settings::resolve(&args.new, config.as_ref(), Some(&args.file))?;
-                let mut options = settings.options(&file, Some(format), target.output);
-                options.validate_secrets = !args.no_validate;
-                ops::encrypt(view::strip_header(edited), &options)
-            }
+            Start::New(options) => ops::encrypt(view::strip_header(edited), options),
         }
     };
 
