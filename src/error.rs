@@ -195,6 +195,9 @@ pub enum Error {
     #[error("{file} has not been modified")]
     FileNotModified { file: String },
 
+    #[error("{file} still has a conflict marker at line {line}")]
+    UnresolvedConflict { file: String, line: usize },
+
     #[error("cannot run the editor {editor:?}: {message}")]
     NoEditor { editor: String, message: String },
 
@@ -221,6 +224,8 @@ impl Error {
             Usage(_) => exit::GENERIC,
             InputNotFound { .. } => exit::NO_FILE_SPECIFIED,
             ReadInput { .. } | Parse { .. } | UnsupportedDocument { .. } => exit::COULD_NOT_READ_INPUT,
+            // Like a parse error: the edited text is not yet a file.
+            UnresolvedConflict { .. } => exit::COULD_NOT_READ_INPUT,
             NoDocuments { .. } => exit::NEED_AT_LEAST_ONE_DOCUMENT,
             UnreadableEncrypted(_) => exit::GENERIC,
             WriteOutput { .. } => exit::COULD_NOT_WRITE_OUTPUT,
@@ -306,6 +311,9 @@ impl Error {
                  value changes with ksec edit, then ksec updatekeys or rotate"
                 .into(),
             NoEditor { .. } => "set SOPS_EDITOR or EDITOR to an editor command".into(),
+            UnresolvedConflict { .. } => "keep one version of each conflicting part and delete the \
+                 <<<<<<<, |||||||, ======= and >>>>>>> lines"
+                .into(),
             _ => return None,
         })
     }

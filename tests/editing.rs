@@ -1655,6 +1655,43 @@ fn git_merge_of_changes_to_neighbouring_lines_merges_by_key() {
 }
 
 #[test]
+fn edit_refuses_a_conflict_resolution_that_still_holds_a_marker_line() {
+    let Some(lab) = secret_repo() else { return };
+    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    ksec_set(&lab, PASSWORD_PATH, r#""their-pass""#);
+    lab.commit_all("their password");
+    lab.git_ok(&["checkout", "-q", "main"]);
+    ksec_set(&lab, PASSWORD_PATH, r#""our-pass""#);
+    lab.commit_all("our password");
+    let ours = lab.read_string("db.enc.yaml");
+    assert_ne!(run(lab.git().args(["merge", "--no-edit", "theirs"])).code, 0);
+
+    // Keeps theirs but forgets the `>>>>>>>` line, and notes where it is.
+    let lines = lab.log("marker-line.log");
+    let resolve = lab.script(
+        "forget-a-marker",
+        &format!(
+            "sed -i '/^<<<<<<< /,/^=======$/d' \"$1\"\ngrep -n '^>>>>>>> ' \"$1\" | cut -d: -f1 > '{}'\n",
+            lines.display()
+        ),
+    );
+    let out = lab.edit(&resolve, &["db.enc.yaml"]);
+    out.expect(COULD_NOT_READ_INPUT, "edit leaving a conflict marker");
+    let line = lab.read_log("marker-line.log");
+    assert!(
+        out.stderr.contains(&format!(
+            "db.enc.yaml (edited text) still has a conflict marker at line {}",
+            line.trim()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab.read_string("db.enc.yaml"), ours);
+    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "UU db.enc.yaml\n");
+    lab.assert_no_leftovers("edit");
+}
+
+#[test]
 fn git_merge_conflict_keeps_ours_and_edit_shows_and_resolves_it() {
     let Some(lab) = secret_repo() else { return };
     lab.git_ok(&["checkout", "-q", "-b", "theirs"]);

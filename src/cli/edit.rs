@@ -112,8 +112,12 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
     let finish = |edited: &[u8]| -> Result<Output, Error> {
         match &start {
             Start::Existing { opened, reading } | Start::Conflict { side: opened, reading } => {
-                // Line numbers in parse errors count the lines of the edited text.
-                let plain = view::read(edited, format, reading, &format!("{file} (edited text)"))?;
+                // Line numbers in errors count the lines of the edited text.
+                let edited_name = format!("{file} (edited text)");
+                if matches!(start, Start::Conflict { .. }) {
+                    merge::check_resolved(edited, &edited_name)?;
+                }
+                let plain = view::read(edited, format, reading, &edited_name)?;
                 edit::seal(opened, plain, &target, !args.no_validate)
             }
             Start::New(options) => ops::encrypt(view::strip_header(edited), options),

@@ -80,6 +80,27 @@ pub fn merge_views(prepared: &Prepared) -> Result<String, String> {
     diffy::merge(&prepared.base_view, &prepared.ours_view, &prepared.theirs_view)
 }
 
+/// Refuses a resolved conflict view that still holds a conflict-marker line (`<<<<<<< ours`,
+/// `||||||| original`, `=======`, `>>>>>>> theirs`): some formats would read it as data (a
+/// dotenv key, a line of a quoted YAML string) and encrypt it. Lines count as the editor
+/// shows them, from 1.
+pub fn check_resolved(text: &[u8], file: &str) -> Result<(), Error> {
+    let marker = |line: &[u8]| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        [b"<<<<<<<", b"|||||||", b"=======", b">>>>>>>"].iter().any(|run| {
+            line.strip_prefix(&run[..])
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(b" "))
+        })
+    };
+    match text.split(|&b| b == b'\n').position(marker) {
+        Some(index) => Err(Error::UnresolvedConflict {
+            file: file.to_string(),
+            line: index + 1,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The sides opened and rendered, and the side whose key the result is sealed with.
 pub struct Prepared {
     pub base_view: Zeroizing<String>,
@@ -350,5 +371,35 @@ fn policy(meta: &Metadata) -> Policy {
             .as_ref()
             .map(|r| (r.field_name().to_string(), r.text().to_string())),
         mac_only_encrypted: meta.mac_only_encrypted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_with_a_conflict_marker_line_left_is_refused_at_that_line() {
+        for (text, line) in [
+            ("a: 1\n<<<<<<< ours\nb: 2\n", 2),
+            ("A=1\nB=2\n=======\n", 3),
+            ("k:\n  a: \"x\n=======\n  y\"\n", 3),
+            ("a: 1\r\n>>>>>>> theirs\r\n", 2),
+            ("a: 1\n|||||||\n", 2),
+        ] {
+            match check_resolved(text.as_bytes(), "f") {
+                Err(Error::UnresolvedConflict { line: at, .. }) => assert_eq!(at, line, "{text:?}"),
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+        for text in [
+            "a: 1\n",
+            "# <<<<<<< in a comment\n",
+            "k: |\n  =======\n",
+            "A========\n",
+            "k: \"<<<<<<<<\"\n",
+        ] {
+            assert!(check_resolved(text.as_bytes(), "f").is_ok(), "{text:?}");
+        }
     }
 }
