@@ -64,6 +64,73 @@ fn an_edit_that_does_not_parse_is_reopened_at_a_terminal() {
     assert!(left.is_empty(), "the private directory is gone: {left:?}");
 }
 
+#[test]
+fn ctrl_c_at_the_terminal_belongs_to_the_editor_and_the_edit_is_saved() {
+    let Some(script) = tool_on_path("script") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = dir.path().join("runtime");
+    std::fs::create_dir(&runtime).expect("mkdir");
+    std::fs::copy(testdata("secret.enc.yaml"), dir.path().join("s.enc.yaml")).expect("copy");
+    // An editor that, like vim, takes Ctrl-C as its own: it waits for one, then saves a change.
+    let started = dir.path().join("started");
+    let got_int = dir.path().join("got-int");
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ntrap 'touch {int}' INT\ntouch {started}\ni=0\n\
+             while [ ! -f {int} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n\
+             sleep 0.3\nsed -i 's/^  username: payments$/  username: after-ctrl-c/' \"$1\"\n",
+            int = got_int.display(),
+            started = started.display()
+        ),
+    )
+    .expect("write editor");
+    make_executable(&editor);
+
+    let mut cmd = std::process::Command::new(script);
+    isolate(&mut cmd, dir.path());
+    cmd.current_dir(dir.path())
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .env("EDITOR", &editor)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args([
+            "-qec",
+            &format!("exec {} edit s.enc.yaml", env!("CARGO_BIN_EXE_ksec")),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("script starts");
+    let begin = std::time::Instant::now();
+    while !started.exists() {
+        assert!(begin.elapsed().as_secs() < 10, "the editor never started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Ctrl-C typed at the terminal: the terminal signals ksec and the editor alike.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"\x03").expect("type Ctrl-C");
+    stdin.flush().expect("flush");
+    let out = child.wait_with_output().expect("script ends");
+    drop(stdin);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(got_int.exists(), "the editor did not get the Ctrl-C:\n{shown}");
+    assert!(
+        out.status.success(),
+        "ksec did not save the edit after Ctrl-C:\n{shown}"
+    );
+
+    let mut decrypt = ksec(dir.path());
+    decrypt
+        .current_dir(dir.path())
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args(["decrypt", "--extract", "[\"stringData\"][\"username\"]", "s.enc.yaml"]);
+    assert_eq!(run_ok(&mut decrypt).stdout, b"after-ctrl-c");
+    let left: Vec<_> = std::fs::read_dir(&runtime).expect("read runtime dir").collect();
+    assert!(left.is_empty(), "the private directory is gone: {left:?}");
+}
+
 fn make_executable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");

@@ -583,9 +583,11 @@ fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
     }
 }
 
-#[test]
-fn edit_terminated_while_the_editor_runs_exits_143_and_removes_the_buffer() {
-    let Some(lab) = Lab::new() else { return };
+/// Sends `signal` to ksec alone (not to its editor) while a slow editor runs; asserts that
+/// the editor was ended too, the buffer is gone and the file untouched, and returns ksec's
+/// exit code.
+fn signal_ksec_while_the_editor_runs(signal: &str) -> Option<i32> {
+    let lab = Lab::new()?;
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
     let log = lab.log("started.log");
@@ -613,7 +615,7 @@ fn edit_terminated_while_the_editor_runs_exits_143_and_removes_the_buffer() {
     }
     let seen = lab.read_log("started.log");
     let (editor_pid, buffer) = seen.trim_end().split_once('\n').expect("pid and path");
-    run(Command::new("kill").args(["-TERM", &child.id().to_string()])).expect(0, "kill ksec");
+    run(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()])).expect(0, "kill ksec");
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
@@ -621,7 +623,7 @@ fn edit_terminated_while_the_editor_runs_exits_143_and_removes_the_buffer() {
         if start.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
             let _ = Command::new("kill").args(["-KILL", editor_pid]).status();
-            panic!("ksec did not end after SIGTERM");
+            panic!("ksec did not end after SIG{signal}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -634,12 +636,29 @@ fn edit_terminated_while_the_editor_runs_exits_143_and_removes_the_buffer() {
     if editor_alive {
         let _ = Command::new("kill").args(["-KILL", editor_pid]).status();
     }
-    // SIGTERM is passed on to the editor, and ksec exits 128 + 15 as a shell would report it.
-    assert_eq!(status.code(), Some(143));
-    assert!(!editor_alive, "the editor was left running");
-    assert!(!Path::new(buffer).exists());
+    assert!(!editor_alive, "SIG{signal}: the editor was left running");
+    assert!(!Path::new(buffer).exists(), "SIG{signal}: the buffer is still there");
     assert_eq!(lab.read("db.enc.yaml"), original);
-    lab.assert_no_leftovers("the interrupted edit");
+    lab.assert_no_leftovers(&format!("the edit ended by SIG{signal}"));
+    Some(status.code().expect("ksec exited"))
+}
+
+#[test]
+fn edit_terminated_while_the_editor_runs_exits_143_and_removes_the_buffer() {
+    // SIGTERM is passed on to the editor, and ksec exits 128 + 15 as a shell would report it.
+    if let Some(code) = signal_ksec_while_the_editor_runs("TERM") {
+        assert_eq!(code, 143);
+    }
+}
+
+#[test]
+fn edit_sent_sigint_while_the_editor_runs_ends_it_and_exits_85() {
+    // Ctrl-C at the terminal reaches the editor itself, which decides what it means; a SIGINT
+    // sent to ksec alone (`kill -INT`) is passed on, and ksec exits with sops's code for an
+    // interrupted edit.
+    if let Some(code) = signal_ksec_while_the_editor_runs("INT") {
+        assert_eq!(code, 85);
+    }
 }
 
 #[test]
