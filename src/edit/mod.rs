@@ -163,22 +163,19 @@ pub fn render_extracted(
     Ok(Zeroizing::new(value.into_bytes()))
 }
 
-/// Lines with their common indentation removed.
+/// Lines with their common indentation (spaces and tabs) removed. Lines of whitespace alone,
+/// Unicode's included, do not count towards it and lose what they have of it.
 fn dedent(text: &str) -> String {
+    let leading = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
     let indent = text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .map(leading)
         .min()
         .unwrap_or(0);
+    // Cut only inside the ASCII run: a line such as U+3000 alone has less of it than `indent`.
     text.split_inclusive('\n')
-        .map(|l| {
-            if l.len() >= indent {
-                &l[indent..]
-            } else {
-                l.trim_start_matches([' ', '\t'])
-            }
-        })
+        .map(|l| &l[leading(l).min(indent)..])
         .collect()
 }
 
@@ -636,6 +633,14 @@ fn duplicate_key(node: &Node) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dedent_keeps_lines_of_unicode_whitespace_whole() {
+        assert_eq!(dedent("  a\n\u{3000}\n  b\n"), "a\n\u{3000}\nb\n");
+        assert_eq!(dedent(" a\n\u{a0}\n b"), "a\n\u{a0}\nb");
+        assert_eq!(dedent("    a\n  \u{a0}\n    b\n"), "a\n\u{a0}\nb\n");
+        assert_eq!(dedent("\t  a\n\t    b\n"), "a\n  b\n");
+    }
 
     #[test]
     fn paths_parse_as_sops_parses_them() {
