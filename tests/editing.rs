@@ -123,6 +123,8 @@ fn run_within(cmd: &mut Command, limit: Duration) -> Run {
 struct Lab {
     tmp: tempfile::TempDir,
     sops: PathBuf,
+    /// When the session began, for telling its leftovers in shared places from older ones.
+    started: SystemTime,
 }
 
 impl Lab {
@@ -133,7 +135,11 @@ impl Lab {
         for dir in ["work", "home", "runtime", "bin", "log"] {
             fs::create_dir(tmp.path().join(dir)).expect("session dir");
         }
-        Some(Lab { tmp, sops })
+        Some(Lab {
+            tmp,
+            sops,
+            started: SystemTime::now(),
+        })
     }
 
     /// The working directory: every command runs here.
@@ -295,8 +301,52 @@ impl Lab {
             .collect()
     }
 
+    /// ksec's temporary files of atomic replaces (`.NAME.XXXXXX.ksec-tmp`) in the work dir.
+    fn atomic_temp_files(&self) -> Vec<String> {
+        fs::read_dir(self.dir())
+            .expect("list work dir")
+            .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".ksec-tmp"))
+            .collect()
+    }
+
+    /// ksec's private directories in /dev/shm (its fallback when XDG_RUNTIME_DIR does not
+    /// work) made since the session began and still there after a moment: /dev/shm is shared
+    /// with the tests running beside this one, whose directories come and go.
+    fn dev_shm_leftovers(&self) -> Vec<PathBuf> {
+        let since = self.started - Duration::from_secs(1);
+        let recent = || -> Vec<PathBuf> {
+            let Ok(entries) = fs::read_dir("/dev/shm") else {
+                return Vec::new();
+            };
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".ksec-"))
+                .filter(|e| e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t >= since))
+                .map(|e| e.path())
+                .collect()
+        };
+        let start = Instant::now();
+        let mut left = recent();
+        while !left.is_empty() && start.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(50));
+            left = recent();
+        }
+        left
+    }
+
     fn assert_no_leftovers(&self, what: &str) {
         assert_eq!(self.leftovers(), Vec::<String>::new(), "{what} left plaintext behind");
+        assert_eq!(
+            self.atomic_temp_files(),
+            Vec::<String>::new(),
+            "{what} left a temporary file next to the file it wrote"
+        );
+        assert_eq!(
+            self.dev_shm_leftovers(),
+            Vec::<PathBuf>::new(),
+            "{what} left plaintext in /dev/shm"
+        );
     }
 }
 
@@ -465,6 +515,7 @@ fn edit_without_a_runtime_dir_keeps_the_buffer_in_dev_shm() {
     assert_eq!(dir.parent(), Some(base.as_path()), "{}", buffer.display());
     assert!(!dir.exists(), "{} is still there", dir.display());
     assert_eq!(fs::read_dir(&tmpdir).expect("list tmp").count(), 0);
+    lab.assert_no_leftovers("edit in /dev/shm");
 }
 
 #[test]
@@ -505,11 +556,38 @@ fn edit_runs_sops_editor_before_editor_split_like_a_shell() {
 }
 
 #[test]
+fn edit_without_sops_editor_or_editor_runs_vi_from_path() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
+    let vi = lab.script(
+        "vi",
+        &format!(
+            "printf '%s\\n' \"$@\" > '{}'\nsed -i 's/{PASSWORD}/{NEW_PASSWORD}/' \"$1\"\n",
+            lab.log("vi-args.log").display()
+        ),
+    );
+    let bin = vi.parent().expect("bin dir");
+    // ksec() already removes EDITOR (and isolate every SOPS_ variable, SOPS_EDITOR too).
+    let out = run(lab
+        .ksec()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .args(["edit", "db.enc.yaml"]));
+    out.expect(0, "edit with vi");
+    let args = lab.read_log("vi-args.log");
+    assert!(args.trim_end().ends_with("/db.enc.yaml"), "vi got the buffer: {args}");
+    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    assert_eq!(lab.assert_sops_decrypts("db.enc.yaml").matches(NEW_PASSWORD).count(), 1);
+    lab.assert_no_leftovers("edit with vi");
+}
+
+#[test]
 fn edit_without_changes_exits_200_and_leaves_the_file_alone() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
     let old = age_file(&lab.path("db.enc.yaml"));
+    lab.init_repo();
     let editor = lab.script("do-nothing", "exit 0\n");
     let out = lab.edit(&editor, &["db.enc.yaml"]);
     out.expect(FILE_NOT_MODIFIED, "edit");
@@ -518,6 +596,7 @@ fn edit_without_changes_exits_200_and_leaves_the_file_alone() {
         "{}",
         out.stderr
     );
+    assert_eq!(lab.numstat("db.enc.yaml"), "");
     assert_eq!(lab.read("db.enc.yaml"), original);
     assert_eq!(mtime(&lab.path("db.enc.yaml")), old);
     lab.assert_no_leftovers("edit");
@@ -527,10 +606,12 @@ fn edit_without_changes_exits_200_and_leaves_the_file_alone() {
 fn edit_to_invalid_yaml_without_a_terminal_exits_2_and_keeps_the_file() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
     let original = lab.read("db.enc.yaml");
     let editor = lab.script("break-yaml", "printf 'key: [unclosed\\n' >> \"$1\"\n");
     let out = lab.edit(&editor, &["db.enc.yaml"]);
     out.expect(COULD_NOT_READ_INPUT, "edit");
+    assert_eq!(lab.numstat("db.enc.yaml"), "");
     assert!(
         out.stderr.contains("cannot parse db.enc.yaml") && out.stderr.contains(" as YAML: "),
         "the error names the file: {}",
@@ -567,6 +648,7 @@ fn edit_parse_error_gives_the_line_number_the_editor_shows() {
 fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
     let Some(lab) = Lab::new() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    lab.init_repo();
     let original = lab.read("db.enc.yaml");
     // Both change the buffer first: a failed editor's buffer is never saved.
     let cases = [
@@ -578,6 +660,7 @@ fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
         let out = lab.edit(&editor, &["db.enc.yaml"]);
         out.expect(EDITOR_FAILED, name);
         assert!(out.stderr.contains(message), "{name}: {}", out.stderr);
+        assert_eq!(lab.numstat("db.enc.yaml"), "", "{name}");
         assert_eq!(lab.read("db.enc.yaml"), original, "{name}");
         lab.assert_no_leftovers(name);
     }
@@ -1081,6 +1164,8 @@ fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
         .args(["set", "--no-validate", "db.enc.yaml", r#"["stringData"]["n"]"#, "-0.5"]))
     .expect(0, "set to -0.5");
     assert_eq!(lab.extract("db.enc.yaml", r#"["stringData"]["n"]"#), b"-0.5\n");
+    // yaml.v3 quotes the key `n`, a YAML 1.1 boolean.
+    assert!(lab.assert_sops_decrypts("db.enc.yaml").contains("\n    \"n\": -0.5\n"));
 }
 
 #[test]

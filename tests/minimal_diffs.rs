@@ -67,6 +67,17 @@ impl Lab {
         std::fs::write(self.path(name), out.stdout).expect("write");
     }
 
+    /// The real sops decrypts `name`, MAC checked: its plaintext (`None` without sops, outside
+    /// CI).
+    fn sops_decrypts(&self, name: &str) -> Option<String> {
+        let sops = sops()?;
+        let mut cmd = sops_cmd(&sops, self.dir.path());
+        cmd.env("SOPS_AGE_KEY_FILE", sample_key())
+            .args(["decrypt", name])
+            .current_dir(self.dir.path());
+        Some(String::from_utf8(run_ok(&mut cmd).stdout).expect("UTF-8"))
+    }
+
     /// `ksec encrypt --output ENCRYPTED PLAIN` with the same recipients and rule.
     fn encrypt_over(&self, plain: &str, encrypted: &str) {
         self.ksec(&[
@@ -178,13 +189,7 @@ fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
             expected.extend(std::iter::repeat_n(["lastmodified".to_string(), "mac".to_string()], blocks).flatten());
             expected.sort();
             assert_eq!(changed, expected, "{sample} written by {writer_name}:\n{after}");
-            if let Some(sops) = &sops {
-                let mut cmd = sops_cmd(sops, lab.dir.path());
-                cmd.env("SOPS_AGE_KEY_FILE", sample_key())
-                    .args(["decrypt", &encrypted])
-                    .current_dir(lab.dir.path());
-                let out = run_ok(&mut cmd);
-                let decrypted = String::from_utf8(out.stdout).expect("UTF-8");
+            if let Some(decrypted) = lab.sops_decrypts(&encrypted) {
                 assert!(decrypted.contains(to.trim()), "sops decrypts the change: {decrypted}");
             }
         }
@@ -220,6 +225,7 @@ fn encrypt_in_place_reuses_the_version_committed_to_git() {
         std::fs::read(lab.path("s.enc.yaml")).expect("read") == committed,
         "unchanged: the committed bytes"
     );
+    let unchanged = lab.sops_decrypts("s.enc.yaml");
 
     lab.ksec(&["decrypt", "-i", "s.enc.yaml"]);
     let plain = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
@@ -234,6 +240,9 @@ fn encrypt_in_place_reuses_the_version_committed_to_git() {
     let mut changed = changed_lines(&String::from_utf8(committed).expect("UTF-8"), &after);
     changed.sort();
     assert_eq!(changed, ["lastmodified", "mac", "username"]);
+    if let (Some(before), Some(after)) = (unchanged, lab.sops_decrypts("s.enc.yaml")) {
+        assert_eq!(after, before.replace("username: payments", "username: billing"));
+    }
 }
 
 #[test]
