@@ -40,17 +40,11 @@ impl Input {
 
     /// Reads all of it.
     pub fn read(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let mut buffer = Zeroizing::new(Vec::new());
         match self {
-            Input::Stdin => {
-                io::stdin()
-                    .lock()
-                    .read_to_end(&mut buffer)
-                    .map_err(|source| Error::ReadInput {
-                        path: PathBuf::from("stdin"),
-                        source,
-                    })?;
-            }
+            Input::Stdin => read_to_end_zeroizing(&mut io::stdin().lock(), 0).map_err(|source| Error::ReadInput {
+                path: PathBuf::from("stdin"),
+                source,
+            }),
             Input::File(path) => {
                 let mut file = File::open(path).map_err(|source| match source.kind() {
                     io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
@@ -59,17 +53,38 @@ impl Input {
                         source,
                     },
                 })?;
+                // One more than the size: the read that finds the end needs room too.
                 let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-                // Reserve up front so the buffer never reallocates and leaves copies behind.
-                buffer.reserve_exact(len + 1);
-                file.read_to_end(&mut buffer).map_err(|source| Error::ReadInput {
+                read_to_end_zeroizing(&mut file, len.saturating_add(1)).map_err(|source| Error::ReadInput {
                     path: path.clone(),
                     source,
-                })?;
+                })
             }
         }
-        Ok(buffer)
     }
+}
+
+/// Reads `reader` to its end into a zeroizing buffer, `expected` bytes long to start with. A
+/// `Vec` that grows in place frees its old allocation with the plaintext still in it; this one
+/// grows by copying into a buffer twice the size and zeroizing the old one.
+pub fn read_to_end_zeroizing(reader: &mut impl Read, expected: usize) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut buffer = Zeroizing::new(vec![0u8; expected.max(8 * 1024)]);
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            let mut bigger = Zeroizing::new(vec![0u8; buffer.len().saturating_mul(2)]);
+            bigger[..filled].copy_from_slice(&buffer[..filled]);
+            buffer = bigger;
+        }
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buffer.truncate(filled);
+    Ok(buffer)
 }
 
 /// The files named by `paths`, in a stable order: files as given, and the `wanted` files inside

@@ -1,7 +1,5 @@
 //! `ksec set FILE PATH VALUE`: one value changed in place, every other ciphertext kept.
 
-use std::io::Read;
-
 use zeroize::Zeroizing;
 
 use super::args::{GlobalArgs, SetArgs};
@@ -12,7 +10,7 @@ use crate::io::Input;
 
 pub fn run(global: &GlobalArgs, args: &SetArgs) -> Result<(), Error> {
     let path = parse_path(&args.path)?;
-    let value = edit::parse_value(&read_value(args)?)?;
+    let value = edit::parse_value(value_text(&read_value(args)?, args)?)?;
     let file = InPlaceFile::read(global, &args.file, &args.change)?;
     let target = file.target();
     let mut opened = edit::open(&file.input, &target, args.change.ignore_mac)?;
@@ -38,23 +36,25 @@ pub(super) fn parse_path(text: &str) -> Result<TreePath, Error> {
     })
 }
 
-fn read_value(args: &SetArgs) -> Result<Zeroizing<String>, Error> {
-    let mut text = Zeroizing::new(String::new());
+/// The value's JSON text, read into a zeroizing buffer (never a growing `String`, which would
+/// leave copies behind).
+fn read_value(args: &SetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let value = args.value.as_deref().unwrap_or_default();
     if args.value_stdin {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|source| Error::ReadInput {
-                path: "stdin".into(),
-                source,
-            })?;
+        Input::Stdin.read()
     } else if args.value_file {
-        let path = std::path::PathBuf::from(args.value.as_deref().unwrap_or_default());
-        let bytes = Input::File(path.clone()).read()?;
-        text.push_str(std::str::from_utf8(&bytes).map_err(|_| Error::InvalidSetValue {
-            message: format!("{} is not UTF-8 text", path.display()),
-        })?);
+        Input::File(value.into()).read()
     } else {
-        text.push_str(args.value.as_deref().unwrap_or_default());
+        Ok(Zeroizing::new(value.as_bytes().to_vec()))
     }
-    Ok(text)
+}
+
+/// The value as text (only stdin and a file can hold other bytes).
+fn value_text<'a>(bytes: &'a [u8], args: &SetArgs) -> Result<&'a str, Error> {
+    std::str::from_utf8(bytes).map_err(|_| Error::InvalidSetValue {
+        message: match &args.value {
+            Some(path) if !args.value_stdin => format!("{path} is not UTF-8 text"),
+            _ => "the value on stdin is not UTF-8 text".into(),
+        },
+    })
 }
