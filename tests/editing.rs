@@ -33,6 +33,7 @@ const CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICAT
 /// Exit codes, sops's where sops has one.
 const COULD_NOT_READ_INPUT: i32 = 2;
 const INVALID_SET_FORMAT: i32 = 7;
+const CONFLICTING_PARAMETERS: i32 = 8;
 const INVALID_SECRET: i32 = 30;
 const INVALID_TREE_PATH: i32 = 91;
 const FILE_NOT_MODIFIED: i32 = 200;
@@ -1191,6 +1192,33 @@ fn set_reads_the_value_from_stdin_or_from_a_file() {
         lab.assert_sops_decrypts("db.enc.yaml")
             .contains("\n    password: from-file\n")
     );
+}
+
+#[test]
+fn set_refuses_a_value_given_beside_value_stdin_with_exit_8() {
+    let Some(lab) = Lab::new() else { return };
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let value_file = lab.log("value.json");
+    fs::write(&value_file, "\"from-file\"\n").expect("write value");
+    let value_file = value_file.display().to_string();
+    // Which value was meant cannot be told: none is used.
+    for args in [
+        &["set", "--value-stdin", "db.enc.yaml", PASSWORD_PATH, r#""from-args""#][..],
+        &[
+            "set",
+            "--value-stdin",
+            "--value-file",
+            "db.enc.yaml",
+            PASSWORD_PATH,
+            &value_file,
+        ],
+    ] {
+        let out = run_with_stdin(lab.ksec().args(args), Some(br#""from-stdin""#));
+        out.expect(CONFLICTING_PARAMETERS, &format!("{args:?}"));
+        assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+        assert_eq!(lab.read("db.enc.yaml"), original, "{args:?}");
+    }
 }
 
 #[test]

@@ -453,6 +453,7 @@ pub struct SetArgs {
     #[arg(
         value_name = "VALUE",
         required_unless_present = "value_stdin",
+        conflicts_with = "value_stdin",
         allow_negative_numbers = true
     )]
     pub value: Option<String>,

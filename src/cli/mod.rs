@@ -37,7 +37,11 @@ pub fn run() -> ExitCode {
     let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
+            let code = match e.kind() {
+                _ if !e.use_stderr() => 0,
+                clap::error::ErrorKind::ArgumentConflict => crate::error::exit::CONFLICTING_PARAMETERS as u8,
+                _ => 1,
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
