@@ -179,7 +179,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l pristine -d 'Pass
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l ignore-mac -d 'Run even when the file\'s MAC does not match'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l filename -d 'Name of the decrypted file (default: the encrypted file\'s name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l filename -d 'Name of the decrypted file (default: the encrypted file\'s name, with characters a shell treats specially made `_`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input\'s)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r

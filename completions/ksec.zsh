@@ -307,7 +307,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (exec-file)
 _arguments "${_arguments_options[@]}" : \
-'--filename=[Name of the decrypted file (default\: the encrypted file'\''s name)]:NAME:_default' \
+'--filename=[Name of the decrypted file (default\: the encrypted file'\''s name, with characters a shell treats specially made \`_\`)]:NAME:_default' \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
@@ -319,7 +319,7 @@ _arguments "${_arguments_options[@]}" : \
 '-V[Print version]' \
 '--version[Print version]' \
 ':file -- The encrypted file:_files' \
-':command -- The command, run with `sh -c`; `{}` is replaced by the decrypted file'\''s path:_default' \
+':command -- The command, run with `sh -c`; `{}` is replaced by the decrypted file'\''s path, quoted for the shell (write it bare\: `cat {}`):_default' \
 && ret=0
 ;;
 (filestatus)
