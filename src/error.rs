@@ -154,7 +154,12 @@ pub enum Error {
     InvalidSecret { file: String, findings: Vec<String> },
 
     #[error("{file}: refusing to write a Secret value in clear:\n{}", .findings.join("\n"))]
-    PlaintextInSecret { file: String, findings: Vec<String> },
+    PlaintextInSecret {
+        file: String,
+        findings: Vec<String>,
+        /// What would seal the values found, which depends on where they are.
+        hint: String,
+    },
 
     #[error("{file}: the encryption rule ({rule}) matches no value, so nothing would be encrypted")]
     RuleMatchesNothing { file: String, rule: String },
@@ -295,9 +300,7 @@ impl Error {
             Conflict(_) => "see `ksec help` for which options go together".into(),
             Identity { .. } => "check the path or command in that variable".into(),
             InvalidSecret { .. } => "fix the manifest, or pass --no-validate to encrypt it as it is".into(),
-            PlaintextInSecret { .. } => "use a rule that covers data and stringData, e.g. \
-                 --encrypted-regex '^(data|stringData)$'"
-                .into(),
+            PlaintextInSecret { hint, .. } => hint.clone(),
             RuleMatchesNothing { .. } => "check the rule's key names (regexes are case-sensitive)".into(),
             InvalidTreePath { .. } => "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'".into(),
             PathNotFound { .. } => {

@@ -138,10 +138,15 @@ pub fn validate<S>(tree: &Tree<S>, values_encrypted: bool) -> Vec<Finding> {
     findings
 }
 
-/// After encryption: every non-empty leaf (and comment) under `data`/`stringData` of every
-/// Secret must be an `ENC[...]` string. Fields that differ from those names only in case
-/// (`stringdata`) are held to the same rule, since a wrong-case field is where plaintext hides.
-/// Returns one finding per leaf or comment left in clear.
+/// The top-level Secret fields that hold no secret value. Every other field is held to the
+/// rule for `data` and `stringData`: a misspelt `strngData` or an invented `secretData` is
+/// where plaintext hides, and `--no-validate` (which skips the unknown-field check) must not
+/// let it out in clear.
+const SECRET_FREE_FIELDS: [&str; 5] = ["apiVersion", "kind", "metadata", "type", "immutable"];
+
+/// After encryption: every non-empty leaf (and comment) of every Secret field but `apiVersion`,
+/// `kind`, `metadata`, `type` and `immutable` must be an `ENC[...]` string. Returns one finding
+/// per leaf or comment left in clear.
 pub fn plaintext_in_secrets<S>(tree: &Tree<S>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for manifest in tree.documents.iter().flat_map(manifests) {
@@ -149,16 +154,16 @@ pub fn plaintext_in_secrets<S>(tree: &Tree<S>) -> Vec<Finding> {
             continue;
         };
         for entry in manifest.entries() {
-            let lower = entry.key.to_ascii_lowercase();
-            if lower == "data" || lower == "stringdata" {
-                let mut clear = Vec::new();
-                clear_leaves(&entry.value, &entry.key, &mut clear);
-                findings.extend(clear.into_iter().map(|(field, what)| Finding {
-                    document: document.clone(),
-                    field,
-                    problem: format!("{what} left in clear in a Secret"),
-                }));
+            if SECRET_FREE_FIELDS.contains(&entry.key.as_str()) {
+                continue;
             }
+            let mut clear = Vec::new();
+            clear_leaves(&entry.value, &entry.key, &mut clear);
+            findings.extend(clear.into_iter().map(|(field, what)| Finding {
+                document: document.clone(),
+                field,
+                problem: format!("{what} left in clear in a Secret"),
+            }));
         }
     }
     findings
@@ -1638,6 +1643,29 @@ mod tests {
             [
                 "Secret/-/db: stringdata.password: value left in clear in a Secret",
                 "Secret/-/db: Data: value left in clear in a Secret",
+            ]
+        );
+    }
+
+    #[test]
+    fn plaintext_in_secrets_holds_every_unknown_field_to_the_rule() {
+        // Valid, sealed `data` beside fields no Secret has: their values are as secret as
+        // `data`'s, whatever they are called.
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  labels:\n    app: db\ntype: Opaque\nimmutable: true\n\
+             data:\n  user: {}\nstrngData:\n  password: hunter2\nsecretData: hunter3\nspec:\n  token: [hunter4]\n",
+            enc("UruaOS5EKzA=", "str"),
+        );
+        let found: Vec<String> = plaintext_in_secrets(&yaml(&text))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "Secret/-/db: strngData.password: value left in clear in a Secret",
+                "Secret/-/db: secretData: value left in clear in a Secret",
+                "Secret/-/db: spec.token[0]: value left in clear in a Secret",
             ]
         );
     }

@@ -293,6 +293,7 @@ pub(crate) fn fail_closed(
         return Err(Error::PlaintextInSecret {
             file: file.to_string(),
             findings,
+            hint: leak_hint(&leaks),
         });
     }
     if count == Some(0) && has_values(encrypted) {
@@ -302,6 +303,29 @@ pub(crate) fn fail_closed(
         });
     }
     Ok(())
+}
+
+/// What seals the values `plaintext_in_secrets` found: a rule covering `data` and
+/// `stringData`, or a field named as Kubernetes names it.
+fn leak_hint(leaks: &[kube::Finding]) -> String {
+    let top_level = |f: &kube::Finding| f.field.split(['.', '[']).next().unwrap_or_default().to_string();
+    let mut hints = Vec::new();
+    if leaks
+        .iter()
+        .any(|f| !["data", "stringData"].contains(&top_level(f).as_str()))
+    {
+        hints.push(
+            "a Secret holds its values under data and stringData only: fix the field's name \
+             (Kubernetes refuses unknown fields)",
+        );
+    }
+    if leaks
+        .iter()
+        .any(|f| ["data", "stringData"].contains(&top_level(f).as_str()))
+    {
+        hints.push("use a rule that covers data and stringData, e.g. --encrypted-regex '^(data|stringData)$'");
+    }
+    hints.join("; ")
 }
 
 /// Whether any document holds a non-empty value.

@@ -599,6 +599,44 @@ fn misspelt_string_data_still_fails_closed_without_validation() {
 }
 
 #[test]
+fn unknown_secret_fields_beside_valid_data_fail_closed_without_validation() {
+    // Only `data` and `stringData` are sealed by the rule; any other field a Secret does not
+    // have (a typo, an invented name) would go out in clear under --no-validate.
+    let session = Session::new();
+    for (field, value) in [
+        ("strngData", format!("\n  password: {MARKER}")),
+        ("secretData", format!(" {MARKER}")),
+    ] {
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\ndata:\n  user: YWRtaW4=\n{field}:{value}\n"
+        );
+        let path = if value.starts_with('\n') {
+            format!("{field}.password")
+        } else {
+            field.to_string()
+        };
+        let stderr = assert_refused(
+            &session,
+            "db.yaml",
+            &text,
+            &["--no-validate"],
+            31,
+            &[&format!("Secret/prod/db: {path}: value left in clear in a Secret")],
+        );
+        assert!(stderr.contains("fix the field's name"), "{stderr}");
+        // Validation names the field first.
+        assert_refused(
+            &session,
+            "db.yaml",
+            &text,
+            &[],
+            30,
+            &[&format!("Secret/prod/db: {field}: unknown field")],
+        );
+    }
+}
+
+#[test]
 fn data_value_that_is_not_base64_exits_30() {
     let session = Session::new();
     let text = format!(
