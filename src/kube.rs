@@ -144,9 +144,13 @@ pub fn validate<S>(tree: &Tree<S>, values_encrypted: bool) -> Vec<Finding> {
 /// let it out in clear.
 const SECRET_FREE_FIELDS: [&str; 5] = ["apiVersion", "kind", "metadata", "type", "immutable"];
 
+/// The annotation `kubectl apply` and `kubectl create --save-config` write: the whole object as
+/// last applied, so on a Secret it is a second copy of `data` and `stringData`.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// After encryption: every non-empty leaf (and comment) of every Secret field but `apiVersion`,
-/// `kind`, `metadata`, `type` and `immutable` must be an `ENC[...]` string. Returns one finding
-/// per leaf or comment left in clear.
+/// `kind`, `metadata`, `type` and `immutable` must be an `ENC[...]` string, and so must the
+/// [`LAST_APPLIED`] annotation. Returns one finding per leaf or comment left in clear.
 pub fn plaintext_in_secrets<S>(tree: &Tree<S>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for manifest in tree.documents.iter().flat_map(manifests) {
@@ -154,15 +158,26 @@ pub fn plaintext_in_secrets<S>(tree: &Tree<S>) -> Vec<Finding> {
             continue;
         };
         for entry in manifest.entries() {
-            if SECRET_FREE_FIELDS.contains(&entry.key.as_str()) {
-                continue;
-            }
             let mut clear = Vec::new();
-            clear_leaves(&entry.value, &entry.key, &mut clear);
+            let mut why = "";
+            if entry.key == "metadata" {
+                if let Some(copy) = entry
+                    .value
+                    .as_mapping()
+                    .and_then(|m| m.get("annotations"))
+                    .and_then(Node::as_mapping)
+                    .and_then(|a| a.get(LAST_APPLIED))
+                {
+                    clear_leaves(copy, &format!("metadata.annotations.{LAST_APPLIED}"), &mut clear);
+                    why = " (the annotation is a copy of the whole Secret, data included)";
+                }
+            } else if !SECRET_FREE_FIELDS.contains(&entry.key.as_str()) {
+                clear_leaves(&entry.value, &entry.key, &mut clear);
+            }
             findings.extend(clear.into_iter().map(|(field, what)| Finding {
                 document: document.clone(),
                 field,
-                problem: format!("{what} left in clear in a Secret"),
+                problem: format!("{what} left in clear in a Secret{why}"),
             }));
         }
     }
@@ -1668,6 +1683,34 @@ mod tests {
                 "Secret/-/db: spec.token[0]: value left in clear in a Secret",
             ]
         );
+    }
+
+    #[test]
+    fn plaintext_in_secrets_finds_the_last_applied_copy_in_clear() {
+        let secret = |copy: &str| {
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    note: kept\n    {LAST_APPLIED}: {copy}\n\
+                 data:\n  password: {}\n",
+                enc("UruaOS5EKzA=", "str"),
+            )
+        };
+        let clear = secret("'{\"data\":{\"password\":\"aHVudGVyMg==\"}}'");
+        let found: Vec<String> = plaintext_in_secrets(&yaml(&clear))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [format!(
+                "Secret/-/db: metadata.annotations.{LAST_APPLIED}: value left in clear in a Secret \
+                 (the annotation is a copy of the whole Secret, data included)"
+            )]
+        );
+        assert_eq!(plaintext_in_secrets(&yaml(&secret(&enc("KA7/eA==", "str")))), []);
+        assert_eq!(plaintext_in_secrets(&yaml(&secret("''"))), []);
+        // Other kinds keep theirs: a ConfigMap's copy is no secret.
+        let config_map = clear.replace("kind: Secret", "kind: ConfigMap");
+        assert_eq!(plaintext_in_secrets(&yaml(&config_map)), []);
     }
 
     #[test]

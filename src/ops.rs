@@ -306,24 +306,34 @@ pub(crate) fn fail_closed(
 }
 
 /// What seals the values `plaintext_in_secrets` found: a rule covering `data` and
-/// `stringData`, or a field named as Kubernetes names it.
+/// `stringData`, a field named as Kubernetes names it, or no last-applied copy.
 fn leak_hint(leaks: &[kube::Finding]) -> String {
-    let top_level = |f: &kube::Finding| f.field.split(['.', '[']).next().unwrap_or_default().to_string();
+    let last_applied = format!("metadata.annotations.{}", kube::LAST_APPLIED);
     let mut hints = Vec::new();
-    if leaks
+    if leaks.iter().any(|f| f.field == last_applied) {
+        hints.push(format!(
+            "drop the {0} annotation (leave out --save-config, or pipe through \
+             yq 'del(.metadata.annotations.\"{0}\")'), or use a rule that covers it too, e.g. \
+             --encrypted-regex '^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$'",
+            kube::LAST_APPLIED
+        ));
+    }
+    let fields: Vec<&str> = leaks
         .iter()
-        .any(|f| !["data", "stringData"].contains(&top_level(f).as_str()))
-    {
+        .filter(|f| f.field != last_applied)
+        .map(|f| f.field.split(['.', '[']).next().unwrap_or_default())
+        .collect();
+    if fields.iter().any(|f| !["data", "stringData"].contains(f)) {
         hints.push(
             "a Secret holds its values under data and stringData only: fix the field's name \
-             (Kubernetes refuses unknown fields)",
+             (Kubernetes refuses unknown fields)"
+                .to_string(),
         );
     }
-    if leaks
-        .iter()
-        .any(|f| ["data", "stringData"].contains(&top_level(f).as_str()))
-    {
-        hints.push("use a rule that covers data and stringData, e.g. --encrypted-regex '^(data|stringData)$'");
+    if fields.iter().any(|f| ["data", "stringData"].contains(f)) {
+        hints.push(
+            "use a rule that covers data and stringData, e.g. --encrypted-regex '^(data|stringData)$'".to_string(),
+        );
     }
     hints.join("; ")
 }

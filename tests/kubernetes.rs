@@ -519,6 +519,92 @@ fn kubectl_secrets_encrypted_by_ksec_decrypt_with_sops_like_its_own() {
     }
 }
 
+/// The annotation kubectl writes with `--save-config` and `apply`.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+#[test]
+fn kubectl_save_config_copy_of_a_secret_is_refused_unless_a_rule_covers_it() {
+    // `--save-config` (and `kubectl get -o yaml` of an applied Secret) copies the whole Secret,
+    // data included, into an annotation the Kubernetes rule does not cover.
+    let Some(kubectl) = common::kubectl() else { return };
+    let Some(sops) = common::sops() else { return };
+    let session = Session::new();
+    let encoded = BASE64.encode(MARKER);
+    let leak = format!("Secret/prod/db: metadata.annotations.{LAST_APPLIED}: value left in clear in a Secret");
+    for output in ["yaml", "json"] {
+        let made = common::run_ok(
+            session
+                .tool(&kubectl)
+                .args(["create", "secret", "generic", "db", "--namespace", "prod"])
+                .arg(format!("--from-literal=password={MARKER}"))
+                .args(["--dry-run=client", "-o", output, "--save-config"]),
+        );
+        let text = String::from_utf8(made.stdout).expect("UTF-8 kubectl output");
+        assert_eq!(text.matches(&encoded).count(), 2, "data and its copy:\n{text}");
+
+        session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+            .write_stdin(text.clone())
+            .assert()
+            .code(31)
+            .stdout("")
+            .stderr(contains(&leak))
+            .stderr(contains(&encoded).not());
+        let stderr = assert_refused(
+            &session,
+            &format!("db.{output}"),
+            &text,
+            &[],
+            31,
+            &[&leak, "leave out --save-config", "yq 'del(.metadata.annotations."],
+        );
+        assert!(!stderr.contains(&encoded), "{stderr}");
+
+        // sops leaves the copy in clear under the same rule; `ksec check` names it.
+        let by_sops = common::run_ok(
+            common::sops_cmd(&sops, &session.home())
+                .current_dir(session.dir())
+                .args([
+                    "encrypt",
+                    "--encrypted-regex",
+                    "^(data|stringData)$",
+                    "--age",
+                    SAMPLE_RECIPIENT,
+                ])
+                .arg(format!("db.{output}")),
+        );
+        assert!(String::from_utf8_lossy(&by_sops.stdout).contains(&encoded));
+        let sops_file = format!("sops.enc.{output}");
+        session.write(&sops_file, &by_sops.stdout);
+        session
+            .ksec()
+            .args(["check", &sops_file])
+            .assert()
+            .code(33)
+            .stdout(contains(format!("{sops_file}: {leak}")))
+            .stdout(contains(&encoded).not());
+
+        // A rule that covers the annotation seals both copies, and kubectl reads the decryption.
+        let rule = "^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$";
+        let file = format!("db.enc.{output}");
+        let encrypted = session.encrypt_from_stdin(&text, &["--encrypted-regex", rule], &file);
+        assert!(!encrypted.contains(&encoded), "{encrypted}");
+        session.ksec().args(["check", &file]).assert().success().stdout("");
+        let indent: &[&str] = if output == "json" { &["--indent", "4"] } else { &[] };
+        let decrypted = session
+            .ksec_with_key()
+            .arg("decrypt")
+            .args(indent)
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(text.clone());
+        let labelled = kubectl_parses(&session, &kubectl, &decrypted.get_output().stdout);
+        assert!(labelled.contains(LAST_APPLIED), "{labelled}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Validation and fail-closed refusals
 
