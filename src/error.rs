@@ -65,6 +65,10 @@ pub enum Error {
     #[error("{file}: {message}")]
     UnsupportedDocument { file: String, message: String },
 
+    /// Content neither YAML nor JSON with no name or `--input-type` to type it by (stdin).
+    #[error("cannot tell the input type of {file}: it is neither YAML nor JSON")]
+    UnknownInputType { file: String },
+
     #[error("{file} has no documents")]
     NoDocuments { file: String },
 
@@ -231,6 +235,8 @@ impl Error {
             ReadInput { .. } | Parse { .. } | UnsupportedDocument { .. } => exit::COULD_NOT_READ_INPUT,
             // Like a parse error: the edited text is not yet a file.
             UnresolvedConflict { .. } => exit::COULD_NOT_READ_INPUT,
+            // The input cannot be read as anything: the code sops gives input it cannot parse.
+            UnknownInputType { .. } => exit::COULD_NOT_READ_INPUT,
             NoDocuments { .. } => exit::NEED_AT_LEAST_ONE_DOCUMENT,
             UnreadableEncrypted(_) => exit::GENERIC,
             WriteOutput { .. } => exit::COULD_NOT_WRITE_OUTPUT,
@@ -296,6 +302,9 @@ impl Error {
             DataKeyUnavailable { hint, .. } => hint.clone(),
             DecryptValue { .. } => "the value or its key was edited after encryption, or the file is damaged".into(),
             Parse { .. } => "fix the syntax, or pass --input-type if the format was guessed wrong".into(),
+            UnknownInputType { .. } => "pass --input-type binary to encrypt it whole, or --filename-override NAME \
+                 to type it (and pick its creation rule) by name"
+                .into(),
             UnreadableEncrypted(inner) => return inner.hint(),
             Conflict(_) => "see `ksec help` for which options go together".into(),
             Identity { .. } => "check the path or command in that variable".into(),

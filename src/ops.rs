@@ -25,6 +25,10 @@ pub struct EncryptOptions<'a> {
     pub file: &'a str,
     /// `None`: guess from the content (JSON object or YAML).
     pub input_format: Option<Format>,
+    /// With `input_format` `None`: whether content that is neither YAML nor JSON is encrypted
+    /// whole as a binary file (a file by name, as sops does with names it does not know) or
+    /// refused (stdin, which has no name to tell its type by).
+    pub binary_when_unknown: bool,
     /// `None`: same as the input.
     pub output_format: Option<Format>,
     pub recipients: Vec<RecipientGroup>,
@@ -171,6 +175,9 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     // A binary file is one value, encrypted whatever the rules say; sops records no rule.
     let binary = input_format == Format::Binary;
     if binary {
+        if options.input_format.is_none() && !options.binary_when_unknown {
+            return Err(Error::UnknownInputType { file: file.to_string() });
+        }
         if options.input_format.is_none() {
             notes.push(format!(
                 "{file}: not YAML or JSON: encrypted whole as a binary file (pass --input-type to choose)"

@@ -403,6 +403,100 @@ fn encrypt_reads_a_file_a_dash_or_stdin() {
     }
 }
 
+/// A private key as `openssl` writes it: neither YAML nor JSON.
+fn pem_key() -> String {
+    format!("-----BEGIN PRIVATE KEY-----\n{MARKER_BASE64}\n-----END PRIVATE KEY-----\n")
+}
+
+#[test]
+fn stdin_that_is_neither_yaml_nor_json_is_refused_until_its_type_is_given() {
+    // A file has a name to type it by; bare stdin has none, and guessing "binary" would hide
+    // what went wrong (a truncated pipe, the wrong command's output).
+    let session = Session::new();
+    for stdin_arg in [None, Some("-")] {
+        session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output", "key.enc"])
+            .args(stdin_arg)
+            .write_stdin(pem_key())
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(
+                "ksec: error: cannot tell the input type of stdin: it is neither YAML nor JSON",
+            ))
+            .stderr(contains("ksec: hint: pass --input-type binary"))
+            .stderr(contains("--filename-override"))
+            .stderr(contains(MARKER_BASE64).not());
+        assert!(
+            !session.path("key.enc").exists(),
+            "{stdin_arg:?}: an output was written"
+        );
+    }
+
+    // Told how to read it, stdin is encrypted whole and decrypts to the same bytes.
+    for flags in [&["--input-type", "binary"][..], &["--filename-override", "tls.key"][..]] {
+        let encrypted = stdout_of(
+            &session
+                .ksec()
+                .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+                .args(flags)
+                .write_stdin(pem_key())
+                .assert()
+                .success(),
+        );
+        assert!(
+            encrypted.starts_with("{\n\t\"data\": \"ENC["),
+            "{flags:?}:\n{encrypted}"
+        );
+        session
+            .ksec_with_key()
+            .arg("decrypt")
+            .write_stdin(encrypted)
+            .assert()
+            .success()
+            .stdout(pem_key());
+    }
+
+    // A file of a name sops does not know is a binary file, as in sops, with a note.
+    session.write("tls.key", pem_key());
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "tls.key"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("{\n\t\"data\": \"ENC["))
+        .stderr(contains("tls.key: not YAML or JSON: encrypted whole as a binary file"));
+}
+
+#[test]
+fn an_unknown_input_type_is_a_usage_error() {
+    let session = Session::new();
+    session.write("s.yaml", secret_with_marker());
+    for file_args in [&["s.yaml"][..], &[]] {
+        session
+            .ksec()
+            .args([
+                "encrypt",
+                "--age",
+                SAMPLE_RECIPIENT,
+                "--input-type",
+                "bogus",
+                "--output",
+                "s.enc",
+            ])
+            .args(file_args)
+            .write_stdin(secret_with_marker())
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains(
+                "ksec: error: unknown format \"bogus\": ksec reads and writes yaml, json, dotenv, ini and binary",
+            ));
+        assert!(!session.path("s.enc").exists());
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn output_flag_writes_a_private_new_file_and_nothing_on_stdout() {

@@ -1418,8 +1418,8 @@ fn ini_files_interoperate() {
 }
 
 /// Binary files both ways: any bytes (not UTF-8, NULs) encrypted whole by ksec decrypt with sops
-/// to the same bytes and the other way round; ksec takes a PEM key on stdin as binary, and
-/// refuses broken YAML rather than encrypting it whole.
+/// to the same bytes and the other way round; ksec takes a PEM key on stdin as binary when
+/// told, and refuses broken YAML rather than encrypting it whole.
 #[test]
 fn binary_files_interoperate() {
     let Some(sops) = common::sops() else { return };
@@ -1465,9 +1465,11 @@ fn binary_files_interoperate() {
             }
         }
     }
-    // A PEM key piped in is binary too, and its envelope piped back decrypts to it.
+    // A PEM key piped in is binary when said so (stdin has no name to tell it by), and its
+    // envelope piped back decrypts to it.
     let piped = run(
-        lab.ksec(&lab.both_keys()).args(["encrypt", "--age", VECTOR_RECIPIENT]),
+        lab.ksec(&lab.both_keys())
+            .args(["encrypt", "--age", VECTOR_RECIPIENT, "--input-type", "binary"]),
         Some(&pem),
     );
     assert!(piped.ok(), "PEM from stdin: {}", piped.stderr);

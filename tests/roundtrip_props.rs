@@ -130,6 +130,7 @@ fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, Strin
     let options = EncryptOptions {
         file: file_name(format),
         input_format: Some(format),
+        binary_when_unknown: false,
         output_format: None,
         recipients: vec![RecipientGroup {
             age: vec![recipient],

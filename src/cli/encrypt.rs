@@ -27,6 +27,7 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
         inputs::output_options(&args.io, config.as_ref()),
     );
     options.output_format = plan.output_format;
+    options.binary_when_unknown = plan.name.is_some();
     options.validate_secrets = !args.no_validate;
     let input = plan.input.read()?;
     // Encrypting over an encrypted file keeps what did not change (minimal diffs): the file
@@ -119,6 +120,7 @@ impl Settings {
         EncryptOptions {
             file,
             input_format,
+            binary_when_unknown: false,
             output_format: None,
             recipients: self.recipients,
             shamir_threshold: self.shamir_threshold,
