@@ -5,6 +5,9 @@
 //! server would refuse, or when its `sops` metadata is malformed. Nothing is decrypted.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
 
 use crate::config::Config;
 use crate::crypt::cipher::Ciphertext;
@@ -14,6 +17,7 @@ use crate::formats::{self, Format};
 use crate::io::Input;
 use crate::kube;
 use crate::metadata::Metadata;
+use crate::tree::Node;
 
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,48 +106,75 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     {
         report("some documents have no sops metadata".into());
     }
-    let Ok((tree, node)) = tree.into_encrypted(&name) else {
-        return Ok(());
-    };
-    match Metadata::from_node(&node, &name) {
-        Err(e) => report(format!("malformed sops metadata: {}", without_file(&e, &name))),
-        Ok(meta) => {
-            if Ciphertext::parse(&meta.mac).is_err() {
-                report("malformed sops metadata: the mac is missing or not a sops ciphertext".into());
-            }
-            let rule = meta.effective_rule();
-            let selection = Selection {
-                rule: &rule,
-                mac_only_encrypted: meta.mac_only_encrypted,
-            };
-            let in_secrets: Vec<String> = kube::plaintext_in_secrets(&tree).into_iter().map(|f| f.field).collect();
-            for key_path in crypt::values_in_clear(&tree, selection) {
-                // Secret values are reported below, with their document.
-                if !in_secrets.contains(&key_path) {
-                    report(format!(
-                        "{key_path}: in clear, though the file's {} says it is encrypted",
-                        rule.field_name()
-                    ));
-                }
+    // sops writes the same block into every document and reads the first; a block edited in a
+    // later document is reported too, with its number, unless the first has the same problem.
+    let mut first = None;
+    let mut seen: Vec<String> = Vec::new();
+    for (i, document) in tree.documents.iter().enumerate() {
+        let Some(node) = &document.metadata else { continue };
+        let (meta, problems) = metadata_problems(node, &name);
+        if i == 0 {
+            first = meta;
+        }
+        for problem in problems {
+            if !seen.contains(&problem) {
+                report(match i {
+                    0 => problem.clone(),
+                    _ => format!("document {}: {problem}", i + 1),
+                });
+                seen.push(problem);
             }
         }
     }
-    for finding in kube::plaintext_in_secrets(&tree) {
-        report(finding.to_string());
+    let in_secrets = kube::plaintext_in_secrets(&tree);
+    let invalid = kube::validate(&tree, true);
+    if let (Some(meta), Ok((tree, _))) = (first, tree.into_encrypted(&name)) {
+        let rule = meta.effective_rule();
+        let selection = Selection {
+            rule: &rule,
+            mac_only_encrypted: meta.mac_only_encrypted,
+        };
+        for key_path in crypt::values_in_clear(&tree, selection) {
+            // Secret values are reported below, with their document.
+            if !in_secrets.iter().any(|f| f.field == key_path) {
+                report(format!(
+                    "{key_path}: in clear, though the file's {} says it is encrypted",
+                    rule.field_name()
+                ));
+            }
+        }
     }
-    for finding in kube::validate(&tree, true) {
+    for finding in in_secrets.iter().chain(&invalid) {
         report(finding.to_string());
     }
     Ok(())
 }
 
-/// Whether unparseable text looks like it holds secrets (a Secret manifest or sops data).
+/// The metadata a `sops` block reads as, and what is wrong with it.
+fn metadata_problems(node: &Node, name: &str) -> (Option<Metadata>, Vec<String>) {
+    match Metadata::from_node(node, name) {
+        Err(e) => (
+            None,
+            vec![format!("malformed sops metadata: {}", without_file(&e, name))],
+        ),
+        Ok(meta) => {
+            let mut problems = Vec::new();
+            if Ciphertext::parse(&meta.mac).is_err() {
+                problems.push("malformed sops metadata: the mac is missing or not a sops ciphertext".to_string());
+            }
+            (Some(meta), problems)
+        }
+    }
+}
+
+/// Whether unparseable text looks like it holds secrets: sops data, or a `kind` of `Secret`
+/// written any way YAML or JSON allows (`kind: Secret # …`, `kind: "Secret"`, `"kind":"Secret"`).
 fn mentions_secrets(input: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(input);
-    text.contains("ENC[AES256_GCM")
-        || text
-            .lines()
-            .any(|l| l.trim_start().trim_start_matches("- ") == "kind: Secret")
+    static SECRET_KIND: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?:^|[\s{,"'])kind["']?[ \t]*:[ \t]*["']?Secret(?:$|[\s,}"'#])"#)
+            .expect("the pattern is a valid regex")
+    });
+    input.windows(14).any(|w| w == b"ENC[AES256_GCM") || SECRET_KIND.is_match(input)
 }
 
 /// An error's message without the file name the report line already starts with.

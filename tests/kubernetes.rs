@@ -1462,6 +1462,94 @@ fn check_reports_sops_metadata_whose_mac_is_missing_or_not_a_ciphertext() {
 }
 
 #[test]
+fn check_reports_secrets_it_cannot_parse_however_their_kind_is_written() {
+    let session = Session::new();
+    let broken = [
+        (
+            "broken.json",
+            format!("{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"stringData\": {{\"password\": \"{MARKER}\"\n"),
+        ),
+        (
+            "compact.json",
+            format!("{{\"kind\":\"Secret\",\"stringData\":{{\"password\":\"{MARKER}\",}}}}\n"),
+        ),
+        (
+            "quoted.yaml",
+            format!("apiVersion: v1\nkind: \"Secret\"\nstringData:\n  password: {MARKER}\n bad: indent\n"),
+        ),
+        (
+            "commented.yaml",
+            format!("apiVersion: v1\nkind: Secret # the database's\nstringData:\n  password: [{MARKER}\n"),
+        ),
+    ];
+    for (name, text) in &broken {
+        session.write(name, text);
+        session
+            .ksec()
+            .args(["check", name])
+            .assert()
+            .code(33)
+            .stdout(predicate::str::starts_with(format!("{name}: cannot be read: ")))
+            .stdout(contains(MARKER).not());
+    }
+    // Broken YAML that holds no Secret (a Helm template) is not for check to judge.
+    session.write("template.yaml", "kind: ConfigMap\ndata: {{ .Values.data }\n  x: [\n");
+    session.write("secrets.yaml", "kind: SecretList\nitems: [\n");
+    session
+        .ksec()
+        .args(["check", "template.yaml", "secrets.yaml"])
+        .assert()
+        .success()
+        .stdout("");
+}
+
+#[test]
+fn check_reads_every_document_of_an_encrypted_stream() {
+    let session = Session::new();
+    let stream = format!("{}---\n{}", secret_yaml("one", MARKER), secret_yaml("two", MARKER));
+    let encrypted = session.encrypt_from_stdin(&stream, &[], "clean.enc.yaml");
+    session
+        .ksec()
+        .args(["check", "clean.enc.yaml"])
+        .assert()
+        .success()
+        .stdout("");
+
+    // A plaintext Secret put in front: the first document has no sops block.
+    session.write(
+        "prepended.enc.yaml",
+        format!("{}---\n{encrypted}", secret_yaml("added", MARKER)),
+    );
+    session
+        .ksec()
+        .args(["check", "prepended.enc.yaml"])
+        .assert()
+        .code(33)
+        .stdout(contains(MARKER).not())
+        .stdout(
+            "prepended.enc.yaml: some documents have no sops metadata\n\
+             prepended.enc.yaml: Secret/prod/added: stringData.username: value left in clear in a Secret\n\
+             prepended.enc.yaml: Secret/prod/added: stringData.password: value left in clear in a Secret\n",
+        );
+
+    // The second document's sops block, edited by hand.
+    let second = encrypted
+        .rfind("\n  version: ")
+        .expect("the second sops block has a version");
+    let end = second + encrypted[second + 1..].find('\n').expect("a line") + 1;
+    let edited = format!("{}{}", &encrypted[..second], &encrypted[end..]);
+    assert_eq!(edited.matches("version: ").count(), 1, "{edited}");
+    session.write("edited.enc.yaml", &edited);
+    let assert = session.ksec().args(["check", "edited.enc.yaml"]).assert().code(33);
+    let report = stdout_of(&assert);
+    assert!(
+        report.starts_with("edited.enc.yaml: document 2: malformed sops metadata: ") && report.contains("version"),
+        "{report}"
+    );
+    assert_eq!(report.lines().count(), 1, "{report}");
+}
+
+#[test]
 fn pre_commit_hook_runs_ksec_check() {
     #[derive(serde::Deserialize)]
     struct Hook {
