@@ -14,7 +14,7 @@ use crate::crypt::cipher::Ciphertext;
 use crate::crypt::{self, Selection};
 use crate::error::Error;
 use crate::formats::{self, Format};
-use crate::io::Input;
+use crate::io::{self, Input};
 use crate::kube;
 use crate::metadata::Metadata;
 use crate::tree::Node;
@@ -55,12 +55,24 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
             message,
         })
     };
-    let input = Input::File(path.to_path_buf()).read()?;
     let name = path.display().to_string();
     let required = config.and_then(|c| c.rule_requiring_encryption(path).map(|_| c));
+    let named = Format::from_path(path);
+    // Neither its name nor a rule says what this file holds: a README, a logo, a build log,
+    // anything a pre-commit hook passes. It is judged only as the manifests or the encrypted
+    // file it may be, never for its syntax; binary content and text that mentions neither a
+    // Secret nor sops are not parsed at all.
+    let unclaimed = named.is_none() && required.is_none();
+    if unclaimed && io::starts_binary(path)? {
+        return Ok(());
+    }
+    let input = Input::File(path.to_path_buf()).read()?;
+    if unclaimed && !may_hold_secrets(&input) {
+        return Ok(());
+    }
     // sops encrypts a file of no known type whole (binary); so is such a file read here when a
     // rule requires it encrypted. Others are read as YAML, the manifests they usually are.
-    let format = Format::from_path(path).unwrap_or(if required.is_some() {
+    let format = named.unwrap_or(if required.is_some() {
         Format::Binary
     } else {
         Format::Yaml
@@ -68,13 +80,16 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     let tree = match formats::parse(format, &input, &name) {
         Ok(tree) => tree,
         // Templates (Helm charts) are not YAML; only files that claim to hold secrets matter.
-        Err(e) if mentions_secrets(&input) => {
+        Err(e) if !unclaimed && mentions_secrets(&input) => {
             report(format!("cannot be read: {}", without_file(&e, &name)));
             return Ok(());
         }
         Err(_) => return Ok(()),
     };
     let encrypted = tree.documents.iter().any(|d| d.metadata.is_some());
+    if unclaimed && !encrypted && !kube::is_manifest_stream(&tree) {
+        return Ok(());
+    }
     if !encrypted {
         // One line per Secret (a Secret with nothing to encrypt is fine as it is).
         let mut secrets: Vec<kube::ManifestId> = Vec::new();
@@ -170,11 +185,23 @@ fn metadata_problems(node: &Node, name: &str) -> (Option<Metadata>, Vec<String>)
 /// Whether unparseable text looks like it holds secrets: sops data, or a `kind` of `Secret`
 /// written any way YAML or JSON allows (`kind: Secret # …`, `kind: "Secret"`, `"kind":"Secret"`).
 fn mentions_secrets(input: &[u8]) -> bool {
-    static SECRET_KIND: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?:^|[\s{,"'])kind["']?[ \t]*:[ \t]*["']?Secret(?:$|[\s,}"'#])"#)
+    static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"ENC\[AES256_GCM|(?:^|[\s{,"'])kind["']?[ \t]*:[ \t]*["']?Secret(?:$|[\s,}"'#])"#)
             .expect("the pattern is a valid regex")
     });
-    input.windows(14).any(|w| w == b"ENC[AES256_GCM") || SECRET_KIND.is_match(input)
+    SECRETS.is_match(input)
+}
+
+/// Whether a file no name or rule claims is worth parsing: text (no NUL, valid UTF-8) that
+/// could be a manifest stream with a Secret (`apiVersion` and a Secret kind) or an encrypted
+/// file (a top-level `sops` key). A few passes over the bytes, so a large log costs little.
+fn may_hold_secrets(input: &[u8]) -> bool {
+    static SOPS_KEY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(?m:^sops:)|"sops"[ \t]*:"#).expect("the pattern is a valid regex"));
+    static API_VERSION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new("apiVersion").expect("the pattern is a valid regex"));
+    let manifest = || API_VERSION.is_match(input) && mentions_secrets(input);
+    !input.contains(&0) && std::str::from_utf8(input).is_ok() && (SOPS_KEY.is_match(input) || manifest())
 }
 
 /// An error's message without the file name the report line already starts with.

@@ -87,6 +87,28 @@ pub fn read_to_end_zeroizing(reader: &mut impl Read, expected: usize) -> io::Res
     Ok(buffer)
 }
 
+/// Whether a file's first 8000 bytes hold a NUL, Git's test for binary content: enough to skip
+/// a large image or archive without reading it whole.
+pub fn starts_binary(path: &Path) -> Result<bool, Error> {
+    let file = File::open(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => Error::InputNotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::ReadInput {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let mut head = Zeroizing::new(Vec::with_capacity(8000));
+    file.take(8000)
+        .read_to_end(&mut head)
+        .map_err(|source| Error::ReadInput {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(head.contains(&0))
+}
+
 /// The files named by `paths`, in a stable order: files as given, and the `wanted` files inside
 /// directories (recursively with `recursive`, not through symbolic links to directories), each
 /// directory's files sorted by path.

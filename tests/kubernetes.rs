@@ -1549,17 +1549,115 @@ fn check_reads_every_document_of_an_encrypted_stream() {
     assert_eq!(report.lines().count(), 1, "{report}");
 }
 
+/// The one hook of `.pre-commit-hooks.yaml`, with the fields that decide what pre-commit runs
+/// and on which files.
+#[derive(serde::Deserialize)]
+struct Hook {
+    id: String,
+    entry: String,
+    language: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    types: Vec<String>,
+    #[serde(default)]
+    types_or: Vec<String>,
+    files: Option<String>,
+    exclude: Option<String>,
+    pass_filenames: Option<bool>,
+}
+
 #[test]
-fn pre_commit_hook_runs_ksec_check() {
-    #[derive(serde::Deserialize)]
-    struct Hook {
-        id: String,
-        entry: String,
-    }
+fn pre_commit_hook_checks_every_staged_file_a_rule_covers() {
     let path = common::root().join(".pre-commit-hooks.yaml");
     let text = fs::read_to_string(&path).expect(".pre-commit-hooks.yaml at the repository root");
     let hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("a list of hooks");
-    assert_eq!(hooks.len(), 1);
-    assert_eq!(hooks[0].id, "ksec-check");
-    assert_eq!(hooks[0].entry, "ksec check");
+    let [hook] = &hooks[..] else {
+        panic!("one hook expected:\n{text}")
+    };
+    assert_eq!(hook.id, "ksec-check");
+    // pre-commit builds the repository with `cargo install` and runs the entry from there.
+    assert_eq!(hook.language, "rust");
+    // Nothing filters the files but being a file: the .sops.yaml rules decide, not extensions.
+    assert_eq!(hook.types, ["file"]);
+    assert!(hook.types_or.is_empty() && hook.files.is_none() && hook.exclude.is_none());
+    assert_ne!(hook.pass_filenames, Some(false));
+
+    let session = Session::new();
+    let git = |args: &[&str]| {
+        let mut cmd = session.tool(Path::new("git"));
+        common::isolate(&mut cmd, &session.home());
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1").args(args);
+        common::run_ok(&mut cmd).stdout
+    };
+    git(&["init", "-q"]);
+    session.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: secrets/\n    age: {SAMPLE_RECIPIENT}\n  - age: {SAMPLE_RECIPIENT}\n"
+        ),
+    );
+    session.write("secrets/app.env", format!("DB_PASSWORD={MARKER}\n"));
+    session.write("k8s/db.yaml", secret_yaml("db", MARKER));
+    session.write("k8s/deploy.yaml", DEPLOYMENT);
+    // `kubectl get secret db -o yaml > k8s/dump`: no extension, read for what it is.
+    session.write("k8s/dump", secret_yaml("dump", MARKER));
+    // What else a commit holds: docs showing a Secret, an image, a large log.
+    session.write(
+        "docs/README.md",
+        "# Secrets\n\n```yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n```\n",
+    );
+    let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    image.resize(8 << 20, 0xA5);
+    session.write("docs/logo.png", &image);
+    session.write(
+        "build.log",
+        "GET /secrets/ kind: Secret 200 (sops ok)\n".repeat(200_000),
+    );
+    std::os::unix::fs::symlink("db.yaml", session.path("k8s/link.yaml")).expect("symlink");
+
+    // What pre-commit runs: the entry, its args, then every staged path its types allow.
+    let run_hook = || {
+        git(&["add", "-A"]);
+        let staged = String::from_utf8(git(&["diff", "--cached", "--name-only", "-z"])).expect("UTF-8 names");
+        let files: Vec<&str> = staged
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .filter(|f| fs::symlink_metadata(session.path(f)).is_ok_and(|m| m.file_type().is_file()))
+            .collect();
+        let argv = shlex::split(&hook.entry).expect("entry splits as a shell command");
+        let (program, entry_args) = argv.split_first().expect("an entry names a program");
+        assert_eq!(program, "ksec");
+        let started = std::time::Instant::now();
+        let out = session
+            .command()
+            .args(entry_args)
+            .args(&hook.args)
+            .args(&files)
+            .output()
+            .expect("ksec runs");
+        (files.len(), out, started.elapsed())
+    };
+
+    let (count, out, took) = run_hook();
+    assert_eq!(count, 8, "every regular file staged, the symlink left out");
+    assert_eq!(out.status.code(), Some(33), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = session.path(".sops.yaml");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "k8s/db.yaml: Secret/prod/db: the Secret is not encrypted\n\
+             k8s/dump: Secret/prod/dump: the Secret is not encrypted\n\
+             secrets/app.env: a creation rule in {} covers it, but it is not encrypted\n",
+            config.display()
+        )
+    );
+    eprintln!("ksec check of {count} staged files took {took:?}");
+
+    for file in ["secrets/app.env", "k8s/db.yaml", "k8s/dump"] {
+        session.ksec().args(["encrypt", "-i", file]).assert().success();
+    }
+    let (_, out, _) = run_hook();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty());
 }
