@@ -553,7 +553,9 @@ impl<'a> SecretCheck<'a> {
         };
         match metadata.get("name").and_then(Node::as_value) {
             None | Some(Value::Null) => {
-                self.report("metadata.name", "missing; kubectl refuses a Secret without a name")
+                if !self.generate_name(metadata) {
+                    self.report("metadata.name", "missing; kubectl refuses a Secret without a name");
+                }
             }
             Some(Value::Str(name)) => {
                 if let Some(name) = self.readable(name)
@@ -582,6 +584,32 @@ impl<'a> SecretCheck<'a> {
                 }
             }
             Some(_) => self.report("metadata.namespace", "must be a string"),
+        }
+    }
+
+    /// Whether `generateName` gives the Secret its name (`kubectl create` sends it, the API
+    /// server appends a random suffix), reporting a prefix the API server would refuse.
+    fn generate_name(&mut self, metadata: &Mapping) -> bool {
+        match metadata.get("generateName").and_then(Node::as_value) {
+            None | Some(Value::Null) => false,
+            Some(Value::Str(prefix)) if prefix.is_empty() => false,
+            Some(Value::Str(prefix)) => {
+                // As `ValidateSecretName(prefix, true)`: a trailing `-` is fine, the suffix follows.
+                if let Some(prefix) = self.readable(prefix)
+                    && !is_dns_subdomain(&mask_trailing_dash(prefix))
+                {
+                    self.report(
+                        "metadata.generateName",
+                        "not a valid Secret name prefix: lowercase letters, digits, `-` and `.`, \
+                         starting with a letter or digit",
+                    );
+                }
+                true
+            }
+            Some(_) => {
+                self.report("metadata.generateName", "must be a string");
+                true
+            }
         }
     }
 
@@ -839,10 +867,17 @@ impl<'a> SecretCheck<'a> {
                 }
             }
         }
-        let Some(name) = self
-            .secret
-            .get("metadata")
-            .and_then(Node::as_mapping)
+        let metadata = self.secret.get("metadata").and_then(Node::as_mapping);
+        // The authenticator and signer list Secrets in kube-system only. A Secret without a
+        // namespace goes where `kubectl apply -n` sends it, which the manifest cannot tell.
+        if let Some(namespace) = metadata
+            .and_then(|m| str_field(m, "namespace"))
+            .and_then(|n| self.readable(n))
+            && namespace != "kube-system"
+        {
+            self.report("metadata.namespace", format!("must be `kube-system`; {ignored}"));
+        }
+        let Some(name) = metadata
             .and_then(|m| str_field(m, "name"))
             .and_then(|n| self.readable(n))
         else {
@@ -884,6 +919,14 @@ fn key_problem(key: &str) -> Option<String> {
 /// A lowercase RFC 1123 subdomain, as Secret names must be.
 fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= MAX_KEY_LEN && name.split('.').all(|label| is_rfc1123_label(label, MAX_KEY_LEN))
+}
+
+/// apimachinery's `maskTrailingDash`: a name prefix may end in `-`.
+fn mask_trailing_dash(prefix: &str) -> String {
+    match prefix.strip_suffix('-') {
+        Some(head) if !head.is_empty() => format!("{head}a"),
+        _ => prefix.to_string(),
+    }
 }
 
 /// A lowercase RFC 1123 label, as namespaces must be.
@@ -1500,6 +1543,25 @@ mod tests {
     }
 
     #[test]
+    fn generate_name_stands_in_for_a_name() {
+        let text =
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  generateName: db-\n  namespace: prod\nstringData:\n  a: b\n";
+        assert_eq!(findings(text), Vec::<String>::new());
+        let bad = text.replace("generateName: db-", "generateName: Db_");
+        assert_eq!(
+            findings(&bad),
+            [
+                "Secret/prod/-: metadata.generateName: not a valid Secret name prefix: lowercase letters, digits, `-` and `.`, starting with a letter or digit"
+            ]
+        );
+        let empty = text.replace("generateName: db-", "generateName: \"\"");
+        assert_eq!(
+            findings(&empty),
+            ["Secret/prod/-: metadata.name: missing; kubectl refuses a Secret without a name"]
+        );
+    }
+
+    #[test]
     fn type_and_immutable_must_have_their_types() {
         let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ntype: [Opaque]\nimmutable: \"yes\"\n";
         assert_eq!(
@@ -1558,6 +1620,20 @@ mod tests {
         );
         let free_name = no_id.replace("bootstrap-token-5emitj", "my-token");
         assert_eq!(findings(&free_name).len(), 2);
+    }
+
+    #[test]
+    fn bootstrap_token_outside_kube_system_is_reported() {
+        let elsewhere = BOOTSTRAP.replace("namespace: kube-system", "namespace: default");
+        assert_eq!(
+            findings(&elsewhere),
+            [
+                "Secret/default/bootstrap-token-5emitj: metadata.namespace: must be `kube-system`; the bootstrap token authenticator ignores the Secret otherwise"
+            ]
+        );
+        // Without a namespace it goes where `kubectl apply -n` sends it.
+        let unset = BOOTSTRAP.replace("  namespace: kube-system\n", "");
+        assert_eq!(findings(&unset), Vec::<String>::new());
     }
 
     #[test]

@@ -799,6 +799,57 @@ fn dockerconfigjson_that_is_not_json_exits_30() {
     );
 }
 
+/// A bootstrap token Secret as the Kubernetes documentation shows it, with [`MARKER`]'s first
+/// 16 characters, lowercased, as its token-secret.
+fn bootstrap_token() -> String {
+    let secret = MARKER.replace('-', "").to_lowercase()[..16].to_string();
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bootstrap-token-07401b\n  namespace: kube-system\n\
+         type: bootstrap.kubernetes.io/token\nstringData:\n  token-id: \"07401b\"\n  token-secret: \"{secret}\"\n  \
+         usage-bootstrap-authentication: \"true\"\n"
+    )
+}
+
+#[test]
+fn bootstrap_token_outside_kube_system_exits_30() {
+    let session = Session::new();
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+        .write_stdin(bootstrap_token())
+        .assert()
+        .success();
+    assert_refused(
+        &session,
+        "token.yaml",
+        &bootstrap_token().replace("namespace: kube-system", "namespace: default"),
+        &[],
+        30,
+        &[
+            "Secret/default/bootstrap-token-07401b: metadata.namespace: must be `kube-system`; the bootstrap token authenticator ignores the Secret otherwise",
+        ],
+    );
+}
+
+#[test]
+fn a_secret_named_by_generate_name_encrypts() {
+    let session = Session::new();
+    let text = secret_yaml("db", MARKER).replace("  name: db\n", "  generateName: db-\n");
+    session.write("db.yaml", &text);
+    session
+        .ksec()
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "db.yaml"])
+        .assert()
+        .success();
+    session.ksec().args(["check", "db.yaml"]).assert().success().stdout("");
+    session
+        .ksec_with_key()
+        .args(["decrypt", "db.yaml"])
+        .assert()
+        .success()
+        .stdout(text);
+}
+
 #[test]
 fn secret_over_one_mebibyte_exits_30_with_its_size() {
     let session = Session::new();
