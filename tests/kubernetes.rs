@@ -1100,6 +1100,47 @@ fn apply_without_recursion_skips_subdirectories_and_keeps_the_order_given() {
 }
 
 #[test]
+fn apply_of_a_kubectl_killed_by_a_signal_exits_128_plus_the_signal() {
+    // As a shell reports it, so `ksec apply … || exit $?` in CI says what happened.
+    let session = Session::new();
+    manifests_dir(&session);
+    let killed = session.bin().join("kubectl-killed");
+    fs::write(&killed, "#!/bin/sh\ncat > /dev/null\nkill -TERM $$\n").expect("write the stand-in");
+    set_executable(&killed);
+    session
+        .ksec_with_key()
+        .env("KSEC_KUBECTL", &killed)
+        .args(["apply", "-f", "k8s"])
+        .assert()
+        .code(128 + 15)
+        .stdout("");
+}
+
+#[test]
+fn apply_finds_kubectl_on_path_when_ksec_kubectl_is_unset() {
+    let session = Session::new();
+    let files = manifests_dir(&session);
+    let standin = session.kubectl_standin();
+    std::os::unix::fs::symlink(&standin, session.bin().join("kubectl")).expect("symlink");
+    let path = format!(
+        "{}:{}",
+        session.bin().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    session
+        .ksec_with_key()
+        .env_remove("KSEC_KUBECTL")
+        .env("PATH", path)
+        .env("STANDIN_EXIT", "3")
+        .args(["apply", files[0].0])
+        .assert()
+        .code(3);
+    let (argv, stdin) = session.captured().expect("kubectl from PATH ran");
+    assert_eq!(argv, ["apply", "-f", "-"]);
+    assert_eq!(String::from_utf8_lossy(&stdin), files[0].1);
+}
+
+#[test]
 fn apply_that_cannot_decrypt_never_starts_kubectl() {
     let session = Session::new();
     let standin = session.kubectl_standin();

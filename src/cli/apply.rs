@@ -25,7 +25,7 @@ pub fn paths_in_command_line_order(matches: &clap::ArgMatches) -> Vec<PathBuf> {
     indexed.into_iter().map(|(_, path)| path).collect()
 }
 
-/// Runs kubectl and returns its exit code.
+/// Runs kubectl and returns its exit code (128+N when a signal N ended it).
 pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
     let config = inputs::load_config(global)?;
     let paths: Vec<_> = args.filenames.iter().chain(&args.paths).cloned().collect();
@@ -57,5 +57,5 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
     let status = child
         .wait()
         .map_err(|e| Error::Usage(format!("waiting for {}: {e}", kubectl.to_string_lossy())))?;
-    Ok(status.code().unwrap_or(1))
+    Ok(crate::process::exit_code_of(status))
 }
