@@ -1173,6 +1173,10 @@ fn kubectl_runs_ksec_as_a_plugin() {
         cmd.output().expect("kubectl starts")
     };
 
+    let help = kubectl_ksec(&["apply", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: kubectl ksec apply "), "{help}");
+
     session.encrypt_from_stdin(&secret_yaml("db", MARKER), &[], "db.enc.yaml");
     let clean = kubectl_ksec(&["check", "db.enc.yaml"]);
     assert_eq!(
@@ -1209,6 +1213,33 @@ fn kubectl_runs_ksec_as_a_plugin() {
     let (argv, stdin) = session.captured().expect("the stand-in ran");
     assert_eq!(argv, ["apply", "-f", "-"]);
     assert_eq!(String::from_utf8_lossy(&stdin), secret_yaml("db", MARKER));
+}
+
+#[test]
+fn as_kubectl_ksec_help_and_usage_say_kubectl_ksec() {
+    let session = Session::new();
+    let plugin = session.bin().join("kubectl-ksec");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ksec"), &plugin).expect("symlink");
+    let run = |program: &Path, args: &[&str]| {
+        let mut cmd = session.tool(program);
+        common::isolate(&mut cmd, &session.home());
+        cmd.args(args).output().expect("ksec starts")
+    };
+    let help = run(&plugin, &["--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: kubectl ksec [OPTIONS] <COMMAND>"), "{help}");
+    let apply = run(&plugin, &["apply", "--help"]);
+    let apply = String::from_utf8_lossy(&apply.stdout);
+    assert!(apply.contains("Usage: kubectl ksec apply "), "{apply}");
+    let wrong = run(&plugin, &["aply"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let wrong = String::from_utf8_lossy(&wrong.stderr);
+    assert!(wrong.contains("Usage: kubectl ksec [OPTIONS] <COMMAND>"), "{wrong}");
+    // Under its own name it is ksec.
+    let own = run(Path::new(env!("CARGO_BIN_EXE_ksec")), &["--help"]);
+    let own = String::from_utf8_lossy(&own.stdout);
+    assert!(own.contains("Usage: ksec [OPTIONS] <COMMAND>"), "{own}");
 }
 
 // ---------------------------------------------------------------------------------------------

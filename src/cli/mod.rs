@@ -31,7 +31,11 @@ use crate::error::Error;
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
-    let parsed = Cli::command()
+    let mut command = Cli::command();
+    if invoked_as_kubectl_plugin() {
+        command = command.bin_name("kubectl ksec");
+    }
+    let parsed = command
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
     let (mut cli, matches) = match parsed {
@@ -79,6 +83,14 @@ pub fn run() -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// Whether the binary runs as `kubectl-ksec` (kubectl runs plugins by that name), so help and
+/// usage show the command the user typed: `kubectl ksec`.
+fn invoked_as_kubectl_plugin() -> bool {
+    std::env::args_os()
+        .next()
+        .is_some_and(|arg0| std::path::Path::new(&arg0).file_name() == Some("kubectl-ksec".as_ref()))
 }
 
 /// Prints an error and its hint on stderr.
