@@ -516,6 +516,15 @@ fn kubectl_secrets_encrypted_by_ksec_decrypt_with_sops_like_its_own() {
             String::from_utf8_lossy(&of_sops.stdout),
             "{what}: sops decrypts ksec's file differently from its own"
         );
+        // sops decrypt ksec-file | kubectl label --local -f - x=y -o yaml
+        let labelled = kubectl_parses(&session, &kubectl, &of_ksec.stdout);
+        assert!(
+            labelled.contains(&format!("name: {}", secret.name)),
+            "{what}:\n{labelled}"
+        );
+        for value in data_values(&parse(secret.format, &secret.bytes)) {
+            assert!(labelled.contains(&value), "{what}: kubectl lost a value:\n{labelled}");
+        }
     }
 }
 
@@ -848,6 +857,154 @@ fn a_secret_named_by_generate_name_encrypts() {
         .assert()
         .success()
         .stdout(text);
+}
+
+#[test]
+fn ssh_auth_secret_without_its_private_key_exits_30() {
+    let session = Session::new();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: deploy-key\n  namespace: prod\ntype: kubernetes.io/ssh-auth\n\
+         stringData:\n  known_hosts: {MARKER}\n"
+    );
+    assert_refused(
+        &session,
+        "deploy-key.yaml",
+        &text,
+        &[],
+        30,
+        &[
+            "Secret/prod/deploy-key: data.ssh-privatekey: missing; a kubernetes.io/ssh-auth Secret needs `ssh-privatekey`",
+        ],
+    );
+}
+
+#[test]
+fn dockercfg_that_is_not_json_exits_30() {
+    let session = Session::new();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: prod\ntype: kubernetes.io/dockercfg\n\
+         stringData:\n  .dockercfg: '{{\"registry.example.com\": {MARKER}'\n"
+    );
+    assert_refused(
+        &session,
+        "registry.yaml",
+        &text,
+        &[],
+        30,
+        &["Secret/prod/registry: stringData..dockercfg: not valid JSON (unexpected character at byte 25)"],
+    );
+}
+
+#[test]
+fn service_account_token_without_its_annotation_exits_30() {
+    let session = Session::new();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: build-robot\n  namespace: prod\n\
+         type: kubernetes.io/service-account-token\ndata:\n  token: {}\n",
+        BASE64.encode(MARKER)
+    );
+    assert_refused(
+        &session,
+        "token.yaml",
+        &text,
+        &[],
+        30,
+        &[
+            "Secret/prod/build-robot: metadata.annotations.kubernetes.io/service-account.name: missing; \
+             a kubernetes.io/service-account-token Secret names its ServiceAccount there",
+        ],
+    );
+}
+
+#[test]
+fn bootstrap_token_with_a_bad_token_id_exits_30() {
+    let session = Session::new();
+    assert_refused(
+        &session,
+        "token.yaml",
+        &bootstrap_token().replace("token-id: \"07401b\"", "token-id: \"07401B\""),
+        &[],
+        30,
+        &[
+            "Secret/kube-system/bootstrap-token-07401b: stringData.token-id: must be 6 characters of `a-z` and `0-9`; \
+             the bootstrap token authenticator ignores the Secret otherwise",
+        ],
+    );
+}
+
+#[test]
+fn data_keys_kubernetes_refuses_exit_30() {
+    let session = Session::new();
+    let value = BASE64.encode(MARKER);
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\ndata:\n  pass word: {value}\n  ..hidden: {value}\n"
+    );
+    let stderr = assert_refused(
+        &session,
+        "db.yaml",
+        &text,
+        &[],
+        30,
+        &[
+            "Secret/prod/db: data.pass word: invalid key: only letters, digits, `-`, `_` and `.` are allowed",
+            "Secret/prod/db: data...hidden: invalid key: must not start with `..`",
+        ],
+    );
+    assert!(!stderr.contains(&value), "{stderr}");
+}
+
+#[test]
+fn duplicate_keys_are_refused_in_yaml_and_json() {
+    // YAML refuses them as it parses (exit 2, as sops's yaml.v3 does); JSON parses, and the
+    // Secret check refuses what the API server would.
+    let session = Session::new();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\nstringData:\n  password: {MARKER}\n  password: x\n"
+    );
+    assert_refused(
+        &session,
+        "db.yaml",
+        &yaml,
+        &[],
+        2,
+        &["cannot parse db.yaml as YAML: duplicate key stringData.password"],
+    );
+    let json = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {{\"name\": \"db\", \"namespace\": \"prod\"}}, \
+         \"stringData\": {{\"password\": \"{MARKER}\", \"password\": \"x\"}}, \"type\": \"Opaque\", \"type\": \"Opaque\"}}\n"
+    );
+    assert_refused(
+        &session,
+        "db.json",
+        &json,
+        &[],
+        30,
+        &[
+            "Secret/prod/db: type: appears twice; Kubernetes refuses duplicate fields",
+            "Secret/prod/db: stringData.password: appears twice; Kubernetes refuses duplicate keys",
+        ],
+    );
+}
+
+#[test]
+fn a_json_secret_is_validated_like_a_yaml_one() {
+    let session = Session::new();
+    let json = format!(
+        "{{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Secret\",\n    \"metadata\": {{\"name\": \"web\", \"namespace\": \"prod\"}},\n    \
+         \"type\": \"kubernetes.io/tls\",\n    \"data\": {{\"tls.crt\": \"{MARKER}\"}},\n    \"stringdata\": {{}}\n}}\n"
+    );
+    assert_refused(
+        &session,
+        "web.json",
+        &json,
+        &[],
+        30,
+        &[
+            "Secret/prod/web: stringdata: unknown field (did you mean `stringData`?)",
+            "Secret/prod/web: data.tls.crt: not valid base64",
+            "Secret/prod/web: data.tls.key: missing; a kubernetes.io/tls Secret needs `tls.crt` and `tls.key`",
+        ],
+    );
 }
 
 #[test]
