@@ -52,6 +52,13 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
     // sops reads token by token and stops at the closing brace: trailing bytes are never read.
     let mut root = parser.object(1)?;
     let metadata = root.remove(METADATA_KEY);
+    if root.get(METADATA_KEY).is_some() {
+        // JSON allows a repeated key; sops's reader fails on this file too (exit 1).
+        return Err(Error::InvalidMetadata {
+            file: file.to_string(),
+            message: format!("the top-level key `{METADATA_KEY}` appears more than once"),
+        });
+    }
     let document = Document {
         root,
         metadata,
@@ -644,14 +651,6 @@ mod tests {
     }
 
     #[test]
-    fn only_the_first_sops_entry_becomes_metadata() {
-        let tree = parse_ok(br#"{"sops": 1, "a": 2, "sops": 3}"#);
-        let doc = &tree.documents[0];
-        assert_eq!(doc.metadata.as_ref().and_then(Node::as_value), Some(&Value::Float(1.0)));
-        assert_eq!(data(&tree), map(&[("a", float(2.0)), ("sops", float(3.0))]));
-    }
-
-    #[test]
     fn plaintext_file_parses_to_the_data_sops_sees() {
         let tree = parse_ok(&vector("generated-by-sops-3.11.0/types.plain.json"));
         let root = &tree.documents[0].root;
@@ -721,6 +720,21 @@ mod tests {
     fn anything_after_the_top_level_object_is_ignored() {
         let tree = parse_ok(b"\n {\"a\": \"b\"} trailing {garbage \xff");
         assert_eq!(data(&tree), map(&[("a", string("b"))]));
+    }
+
+    #[test]
+    fn a_repeated_top_level_sops_key_is_invalid_metadata() {
+        for text in [
+            r#"{"sops": {"version": "3.11.0"}, "a": 1, "sops": true}"#,
+            r#"{"sops": true, "sops": {"version": "3.11.0"}}"#,
+        ] {
+            let error = parse(text.as_bytes(), "t.json").expect_err(text);
+            assert!(matches!(error, Error::InvalidMetadata { .. }), "{text}: {error:?}");
+            assert_eq!(error.exit_code(), 1, "sops's code for this file");
+        }
+        // Elsewhere a repeated key is kept, as sops keeps it.
+        let tree = parse(br#"{"a": {"sops": 1, "sops": 2}}"#, "t.json").unwrap();
+        assert!(tree.documents[0].metadata.is_none());
     }
 
     #[test]
