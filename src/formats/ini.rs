@@ -408,21 +408,15 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
                 return Err(refuse(format!("{key}: a list or mapping has no INI form")));
             };
             let text = Zeroizing::new(String::from_utf8_lossy(&scalar::go_text(&scalar.value)).into_owned());
-            if text.contains(['\n', '`']) {
-                out.push_str("\"\"\"");
-                out.push_str(&text);
-                out.push_str("\"\"\"");
-            } else if text.contains(['#', ';']) {
-                out.push('`');
-                out.push_str(&text);
-                out.push('`');
-            } else if text.trim().len() != text.len() {
-                out.push('"');
-                out.push_str(&text);
-                out.push('"');
-            } else {
-                out.push_str(&text);
-            }
+            let quote = value_quote(&text).ok_or_else(|| {
+                refuse(format!(
+                    "{key}: the value cannot be written so that INI reads it back (it ends in a \
+                     backslash or opens with a quote, and holds every kind of quote)"
+                ))
+            })?;
+            out.push_str(quote);
+            out.push_str(&text);
+            out.push_str(quote);
             out.push('\n');
         }
         if index != last {
@@ -430,6 +424,37 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         }
     }
     Ok(std::mem::take(&mut *out).into_bytes())
+}
+
+/// The quotes to write around a value: ini.v1's choice (`"""` for line breaks and backticks,
+/// backticks for `#` and `;`, `"` for outer spaces, none otherwise) when it reads back as the
+/// same value. It does not for a value ending in a backslash (read as a line continuation) or
+/// one that starts with a quote; sops writes those as they are and then fails its own MAC
+/// check. Then the first other quoting that reads back is used, as the reader judges it.
+fn value_quote(text: &str) -> Option<&'static str> {
+    let preferred = if text.contains(['\n', '`']) {
+        "\"\"\""
+    } else if text.contains(['#', ';']) {
+        "`"
+    } else if text.trim().len() != text.len() {
+        "\""
+    } else {
+        ""
+    };
+    if !text.contains(['\\', '"', '\'', '`']) {
+        return Some(preferred);
+    }
+    [preferred, "\"", "`", "\"\"\""].into_iter().find(|quote| {
+        let line = Zeroizing::new(format!("k = {quote}{text}{quote}\n"));
+        parse(line.as_bytes(), "value")
+            .ok()
+            .and_then(|tree| tree.documents.into_iter().next())
+            .and_then(|doc| match doc.root.get(DEFAULT_SECTION) {
+                Some(Node::Mapping(section)) => section.get("k").and_then(Node::as_value).cloned(),
+                _ => None,
+            })
+            .is_some_and(|value| value.as_str() == Some(text))
+    })
 }
 
 /// Comment lines as ini.v1 writes them: `; ` before each, or the line's own `;`/`#` and a
@@ -548,6 +573,60 @@ mod tests {
             String::from_utf8(emit(&tree).expect("emits")).expect("utf-8"),
             "; key comment\ntop = level\n\n[sec1]\na          = 1\n; y\nlonger_key = x\nsp         = \" padded \"\n\n[empty]\n"
         );
+    }
+
+    #[test]
+    fn values_ini_v1_would_misread_are_quoted_so_they_read_back() {
+        let values = [
+            "C:\\dir\\", // a trailing backslash reads as a line continuation
+            "\\",
+            "\"open", // a leading quote
+            "`open",
+            "'x'", // surrounding quotes are stripped on reading
+            "\"x\"",
+            "a\"b'c`d\\", // every quote, and a trailing backslash: a `"""` block
+        ];
+        for value in values {
+            let mut section = Mapping::default();
+            section.push("k", Node::scalar(Value::str(value)));
+            let mut root = Mapping::default();
+            root.push("s", Node::Mapping(section));
+            let tree = Tree::parsed(
+                vec![Document {
+                    root,
+                    metadata: None,
+                    layout: None,
+                }],
+                None,
+            );
+            let text = emit(&tree).unwrap_or_else(|e| panic!("{value:?}: {e}"));
+            let again = parse(&text, "t.ini").unwrap_or_else(|e| panic!("{value:?}: {e}"));
+            let read = again.documents[0]
+                .root
+                .get("s")
+                .and_then(Node::as_mapping)
+                .and_then(|s| s.get("k"));
+            assert_eq!(
+                read.and_then(Node::as_value).and_then(Value::as_str),
+                Some(value),
+                "written as {:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        // What ini.v1 writes correctly is written as ini.v1 writes it.
+        let mut section = Mapping::default();
+        section.push("k", Node::scalar(Value::str("a\"b\\c")));
+        let mut root = Mapping::default();
+        root.push("s", Node::Mapping(section));
+        let tree = Tree::parsed(
+            vec![Document {
+                root,
+                metadata: None,
+                layout: None,
+            }],
+            None,
+        );
+        assert_eq!(emit(&tree).unwrap(), b"[s]\nk = a\"b\\c\n");
     }
 
     #[test]
