@@ -13,6 +13,8 @@
 //! them, a blank line between sections, the `DEFAULT` section without a header (and not at all
 //! when empty). The metadata is the last section, `[sops]`, flattened (`formats/flat.rs`).
 
+use std::collections::HashMap;
+
 use zeroize::Zeroizing;
 
 use super::flat;
@@ -291,7 +293,11 @@ fn key_name(line: &str) -> Result<(String, &str), &'static str> {
             .find(['=', ':'])
             .ok_or("a key without '=' or ':'")?;
         let end = close + delimiter;
-        return Ok((line[start..close].trim().to_string(), &line[end + start + 1..]));
+        let name = line[start..close].trim();
+        if name.is_empty() {
+            return Err("a key with an empty name");
+        }
+        return Ok((name.to_string(), &line[end + start + 1..]));
     }
     match line.find(['=', ':']) {
         None => Err("a line that is neither a section, a key = value pair nor a comment"),
@@ -373,7 +379,11 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         } else if keys.is_empty() {
             continue;
         }
-        let align = keys.iter().map(|(k, _)| written_key(k).len()).max().unwrap_or(0);
+        let written_keys = keys
+            .iter()
+            .map(|(k, _)| Ok((*k, written_key(k)?)))
+            .collect::<Result<HashMap<&str, String>, Error>>()?;
+        let align = written_keys.values().map(String::len).max().unwrap_or(0);
         // Keys in first-seen order with their last value, each with the comment after it.
         let mut written: Vec<(&str, &Node, Option<&str>)> = Vec::new();
         let mut previous: Option<usize> = None;
@@ -400,8 +410,8 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
             if let Some(comment) = comment {
                 write_comment(&mut out, comment, true);
             }
-            let key = written_key(key);
-            out.push_str(&key);
+            let key = &written_keys[key];
+            out.push_str(key);
             out.push_str(&" ".repeat(align - key.len()));
             out.push_str(" = ");
             let Node::Scalar(scalar) = value else {
@@ -488,14 +498,30 @@ fn value_len(node: &Node) -> usize {
 }
 
 /// A key as ini.v1 writes it: quoted when it holds a quote or a delimiter.
-fn written_key(key: &str) -> String {
-    if key.contains(['"', '=', ':']) {
-        format!("`{key}`")
+/// A key as ini.v1 writes it (backticks around `"`, `=` or `:`, `"""` around a backtick),
+/// or another quoting when that one would not read back as the same key (the reader judges).
+fn written_key(key: &str) -> Result<String, Error> {
+    let preferred = if key.contains(['"', '=', ':']) {
+        "`"
     } else if key.contains('`') {
-        format!("\"\"\"{key}\"\"\"")
+        "\"\"\""
     } else {
-        key.to_string()
-    }
+        ""
+    };
+    [preferred, "`", "\"\"\"", "\""]
+        .into_iter()
+        .map(|quote| format!("{quote}{key}{quote}"))
+        .find(|written| {
+            let line = format!("{written} = v\n");
+            parse(line.as_bytes(), "key").ok().is_some_and(|tree| {
+                matches!(tree.documents[0].root.get(DEFAULT_SECTION), Some(Node::Mapping(section))
+                    if section.entries().map(|e| e.key.as_str()).eq([key]))
+            })
+        })
+        .ok_or_else(|| Error::Emit {
+            format: FORMAT,
+            message: format!("the key {key:?} cannot be written so that INI reads it back"),
+        })
 }
 
 #[cfg(test)]
@@ -627,6 +653,53 @@ mod tests {
             None,
         );
         assert_eq!(emit(&tree).unwrap(), b"[s]\nk = a\"b\\c\n");
+    }
+
+    #[test]
+    fn keys_are_written_so_that_they_read_back() {
+        for key in [
+            "plain",
+            "a=b",
+            "a:b",
+            "with\"quote",
+            "back`tick",
+            "both\"and`",
+            " lead",
+            "#hash",
+            "[x]",
+        ] {
+            let mut section = Mapping::default();
+            section.push(key, Node::scalar(Value::str("v")));
+            let mut root = Mapping::default();
+            root.push("s", Node::Mapping(section));
+            let tree = Tree::parsed(
+                vec![Document {
+                    root,
+                    metadata: None,
+                    layout: None,
+                }],
+                None,
+            );
+            let Ok(text) = emit(&tree) else {
+                continue; // refused with an error: acceptable, never a wrong key
+            };
+            let again = parse(&text, "t.ini").unwrap_or_else(|e| panic!("{key:?}: {e}"));
+            let section = again.documents[0]
+                .root
+                .get("s")
+                .and_then(Node::as_mapping)
+                .expect("section s");
+            let keys: Vec<&str> = section.entries().map(|e| e.key.as_str()).collect();
+            assert_eq!(keys, [key.trim()], "written as {:?}", String::from_utf8_lossy(&text));
+        }
+    }
+
+    #[test]
+    fn an_empty_key_is_refused_quoted_or_not() {
+        for text in ["= x\n", "\"\" = x\n", "` ` = x\n"] {
+            let error = parse(text.as_bytes(), "t.ini").expect_err(text);
+            assert!(error.to_string().contains("empty name"), "{text:?}: {error}");
+        }
     }
 
     #[test]
