@@ -601,6 +601,20 @@ mod tests {
         );
     }
 
+    /// A tree with one section `s` holding `key = value`.
+    fn one_key(key: &str, value: &str) -> Tree<Parsed> {
+        let mut section = Mapping::default();
+        section.push(key, Node::scalar(Value::str(value)));
+        let mut root = Mapping::default();
+        root.push("s", Node::Mapping(section));
+        let document = Document {
+            root,
+            metadata: None,
+            layout: None,
+        };
+        Tree::parsed(vec![document], None)
+    }
+
     #[test]
     fn values_ini_v1_would_misread_are_quoted_so_they_read_back() {
         let values = [
@@ -613,18 +627,7 @@ mod tests {
             "a\"b'c`d\\", // every quote, and a trailing backslash: a `"""` block
         ];
         for value in values {
-            let mut section = Mapping::default();
-            section.push("k", Node::scalar(Value::str(value)));
-            let mut root = Mapping::default();
-            root.push("s", Node::Mapping(section));
-            let tree = Tree::parsed(
-                vec![Document {
-                    root,
-                    metadata: None,
-                    layout: None,
-                }],
-                None,
-            );
+            let tree = one_key("k", value);
             let text = emit(&tree).unwrap_or_else(|e| panic!("{value:?}: {e}"));
             let again = parse(&text, "t.ini").unwrap_or_else(|e| panic!("{value:?}: {e}"));
             let read = again.documents[0]
@@ -640,19 +643,7 @@ mod tests {
             );
         }
         // What ini.v1 writes correctly is written as ini.v1 writes it.
-        let mut section = Mapping::default();
-        section.push("k", Node::scalar(Value::str("a\"b\\c")));
-        let mut root = Mapping::default();
-        root.push("s", Node::Mapping(section));
-        let tree = Tree::parsed(
-            vec![Document {
-                root,
-                metadata: None,
-                layout: None,
-            }],
-            None,
-        );
-        assert_eq!(emit(&tree).unwrap(), b"[s]\nk = a\"b\\c\n");
+        assert_eq!(emit(&one_key("k", "a\"b\\c")).unwrap(), b"[s]\nk = a\"b\\c\n");
     }
 
     #[test]
@@ -668,18 +659,7 @@ mod tests {
             "#hash",
             "[x]",
         ] {
-            let mut section = Mapping::default();
-            section.push(key, Node::scalar(Value::str("v")));
-            let mut root = Mapping::default();
-            root.push("s", Node::Mapping(section));
-            let tree = Tree::parsed(
-                vec![Document {
-                    root,
-                    metadata: None,
-                    layout: None,
-                }],
-                None,
-            );
+            let tree = one_key(key, "v");
             let Ok(text) = emit(&tree) else {
                 continue; // refused with an error: acceptable, never a wrong key
             };
