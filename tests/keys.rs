@@ -99,10 +99,34 @@ fn run(cmd: &mut Command) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Run::from(out)
+}
+
+/// [`run`] with `input` on stdin (answers to prompts, as a pipe gives them).
+fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Run {
+    use std::io::Write as _;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input)
+        .expect("answers");
+    Run::from(child.wait_with_output().expect("the command ends"))
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
@@ -1905,22 +1929,9 @@ fn updatekeys_goes_on_past_a_file_it_cannot_write_or_get_an_answer_for() {
     // third gets no answer.
     let mut cmd = lab.ksec();
     lab.with(cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ksec updatekeys");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"y\ny\n")
-        .expect("answers");
-    let out = child.wait_with_output().expect("ksec updatekeys");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = run_with_stdin(&mut cmd, b"y\ny\n");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 1, "{stderr}");
     for needle in [
         &format!("ksec: error: cannot write {unwritable}"),
         "k8s/b.enc.yaml: updated",
@@ -2139,22 +2150,9 @@ fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
     // The answers come from stdin when it is not a terminal, as sops reads them.
     let mut cmd = lab.ksec();
     lab.with(cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ksec updatekeys");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"y\nyes\n")
-        .expect("answers");
-    let out = child.wait_with_output().expect("ksec updatekeys");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = run_with_stdin(&mut cmd, b"y\nyes\n");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 1, "{stderr}");
     for needle in [
         "k8s/app.enc.env: updated",
         "k8s/blob.enc.bin: updated",
