@@ -7,9 +7,30 @@
 mod common;
 
 use std::io::Write;
-use std::process::Stdio;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use common::*;
+
+/// `ksec edit s.enc.yaml` in `dir` on a pseudo-terminal, with `editor` and the sample key; the
+/// shell line starts with `prefix` (`exec ` makes ksec the terminal's foreground process).
+fn edit_at_a_terminal(script: &Path, dir: &Path, editor: &Path, runtime: &Path, prefix: &str) -> Command {
+    let mut cmd = Command::new(script);
+    isolate(&mut cmd, dir);
+    cmd.current_dir(dir)
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .env("EDITOR", editor)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .args([
+            "-qec",
+            &format!("{prefix}{} edit s.enc.yaml", env!("CARGO_BIN_EXE_ksec")),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
 
 #[test]
 fn an_edit_that_does_not_parse_is_reopened_at_a_terminal() {
@@ -29,20 +50,7 @@ fn an_edit_that_does_not_parse_is_reopened_at_a_terminal() {
     .expect("write editor");
     make_executable(&editor);
 
-    let mut cmd = std::process::Command::new(script);
-    isolate(&mut cmd, dir.path());
-    cmd.current_dir(dir.path())
-        .env("SOPS_AGE_KEY_FILE", sample_key())
-        .env("EDITOR", &editor)
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .args([
-            "-qec",
-            &format!("{} edit s.enc.yaml", env!("CARGO_BIN_EXE_ksec")),
-            "/dev/null",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = edit_at_a_terminal(&script, dir.path(), &editor, &runtime, "");
     let mut child = cmd.spawn().expect("script starts");
     child.stdin.take().expect("stdin").write_all(b"\n").expect("type Enter");
     let out = child.wait_with_output().expect("script ends");
@@ -88,20 +96,7 @@ fn ctrl_c_at_the_terminal_belongs_to_the_editor_and_the_edit_is_saved() {
     .expect("write editor");
     make_executable(&editor);
 
-    let mut cmd = std::process::Command::new(script);
-    isolate(&mut cmd, dir.path());
-    cmd.current_dir(dir.path())
-        .env("SOPS_AGE_KEY_FILE", sample_key())
-        .env("EDITOR", &editor)
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .args([
-            "-qec",
-            &format!("exec {} edit s.enc.yaml", env!("CARGO_BIN_EXE_ksec")),
-            "/dev/null",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = edit_at_a_terminal(&script, dir.path(), &editor, &runtime, "exec ");
     let mut child = cmd.spawn().expect("script starts");
     let begin = std::time::Instant::now();
     while !started.exists() {
