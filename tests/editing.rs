@@ -1706,6 +1706,17 @@ fn secret_repo() -> Option<Lab> {
     Some(lab)
 }
 
+/// Branch `theirs` sets the password to `their-pass`, `main` (checked out) to `our-pass`: a
+/// real conflict for the next merge.
+fn branches_changing_the_password(lab: &Lab) {
+    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    ksec_set(lab, PASSWORD_PATH, r#""their-pass""#);
+    lab.commit_all("their password");
+    lab.git_ok(&["checkout", "-q", "main"]);
+    ksec_set(lab, PASSWORD_PATH, r#""our-pass""#);
+    lab.commit_all("our password");
+}
+
 fn ksec_set(lab: &Lab, path: &str, json: &str) {
     run(lab.ksec().args(["set", "db.enc.yaml", path, json])).expect(0, &format!("set {path}"));
 }
@@ -1789,12 +1800,7 @@ fn git_merge_of_changes_to_neighbouring_lines_merges_by_key() {
 #[test]
 fn edit_refuses_a_conflict_resolution_that_still_holds_a_marker_line() {
     let Some(lab) = secret_repo() else { return };
-    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
-    ksec_set(&lab, PASSWORD_PATH, r#""their-pass""#);
-    lab.commit_all("their password");
-    lab.git_ok(&["checkout", "-q", "main"]);
-    ksec_set(&lab, PASSWORD_PATH, r#""our-pass""#);
-    lab.commit_all("our password");
+    branches_changing_the_password(&lab);
     let ours = lab.read_string("db.enc.yaml");
     assert_ne!(run(lab.git().args(["merge", "--no-edit", "theirs"])).code, 0);
 
@@ -1826,12 +1832,7 @@ fn edit_refuses_a_conflict_resolution_that_still_holds_a_marker_line() {
 #[test]
 fn git_merge_conflict_keeps_ours_and_edit_shows_and_resolves_it() {
     let Some(lab) = secret_repo() else { return };
-    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
-    ksec_set(&lab, PASSWORD_PATH, r#""their-pass""#);
-    lab.commit_all("their password");
-    lab.git_ok(&["checkout", "-q", "main"]);
-    ksec_set(&lab, PASSWORD_PATH, r#""our-pass""#);
-    lab.commit_all("our password");
+    branches_changing_the_password(&lab);
     let ours = lab.git_ok(&["show", "HEAD:db.enc.yaml"]);
 
     let merge = run(lab.git().args(["merge", "--no-edit", "theirs"]));
