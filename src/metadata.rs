@@ -6,7 +6,7 @@
 
 use crate::error::Error;
 use crate::rules::EncryptionRule;
-use crate::scalar::Timestamp;
+use crate::timestamp::{Timestamp, format_rfc3339_seconds};
 use crate::tree::{Mapping, MappingItem, Node, Sequence, SequenceItem, Value};
 
 /// The sops version ksec writes; sops 3.11 requires a semver here.
@@ -417,35 +417,6 @@ fn is_supported_version(version: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Go `time.RFC3339` formatting: seconds precision, `Z` for UTC, else `±hh:mm`.
-pub fn format_rfc3339_seconds(t: &Timestamp) -> String {
-    let dt = t.0;
-    let offset = dt.offset();
-    let zone = if offset.is_utc() {
-        "Z".to_string()
-    } else {
-        let total = offset.whole_seconds();
-        let sign = if total < 0 { '-' } else { '+' };
-        let abs = total.abs();
-        format!("{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{zone}",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
-}
-
-/// `lastmodified` for a file written now.
-pub fn now_last_modified() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format_rfc3339_seconds(&Timestamp(now))
 }
 
 #[cfg(test)]

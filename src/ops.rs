@@ -12,10 +12,11 @@ use crate::error::Error;
 use crate::formats::{self, Format, OutputOptions};
 use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
 use crate::kube;
-use crate::metadata::{self, Metadata};
+use crate::metadata::Metadata;
 use crate::rules::EncryptionRule;
 use crate::scalar;
 use crate::scalar::ValueType;
+use crate::timestamp;
 use crate::tree::{Mapping, Node, Plain, SequenceItem, Tree, Value};
 
 /// What to encrypt and for whom.
@@ -251,7 +252,7 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
     }
     // Unchanged values: the same MAC, so the same lastmodified and sealed MAC as before.
     if reuse.as_ref().is_none_or(|r| r.mac != mac) {
-        meta.last_modified = metadata::now_last_modified();
+        meta.last_modified = timestamp::now_last_modified();
         meta.mac = crypt::seal_mac(&mac, &key, &meta.last_modified, file)?;
     }
     let meta_node = meta.to_node();

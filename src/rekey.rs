@@ -13,8 +13,9 @@ use crate::formats::{self, Format, OutputOptions};
 use crate::keys::age::AgeRecipient;
 use crate::keys::pgp::PgpRecipient;
 use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
-use crate::metadata::{self, KeyGroup, Metadata};
+use crate::metadata::{KeyGroup, Metadata};
 use crate::ops::Output;
+use crate::timestamp;
 use crate::tree::{Encrypted, Tree};
 
 /// The file being changed and what is needed to open it.
@@ -272,7 +273,7 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
     let mut new_meta = meta.clone();
     new_meta.key_groups = key_groups;
     new_meta.shamir_threshold = threshold;
-    new_meta.last_modified = metadata::now_last_modified();
+    new_meta.last_modified = timestamp::now_last_modified();
     new_meta.mac = crypt::seal_mac(&mac, &new_key, &new_meta.last_modified, target.file)?;
     let mut output = write(tree, &new_meta, &new_key, target)?;
     output.warnings = decrypted.warnings;

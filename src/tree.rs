@@ -15,7 +15,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::scalar::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// Marker: the tree's values are in clear.
 #[derive(Debug, Clone, Copy)]

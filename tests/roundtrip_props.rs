@@ -33,7 +33,7 @@ use ksec::keys::age::AgeRecipient;
 use ksec::keys::{Identities, MapEnv};
 use ksec::ops::{self, DecryptOptions, EncryptOptions};
 use ksec::rules::EncryptionRule;
-use ksec::scalar::Timestamp;
+use ksec::timestamp::Timestamp;
 use ksec::tree::{
     Comment, Data, Document, Entry, Mapping, MappingItem, Node, Plain, Sequence, SequenceItem, Tree, Value,
 };

@@ -12,9 +12,10 @@ use crate::crypt::{self, Selection, Stash};
 use crate::error::Error;
 use crate::formats::{self, Format};
 use crate::keys::{self, DataKey};
-use crate::metadata::{self, Metadata};
+use crate::metadata::Metadata;
 use crate::ops::Output;
 use crate::rekey::Target;
+use crate::timestamp;
 use crate::tree::{Encrypted, Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
 
 /// A path into a tree in sops's syntax: `["data"]["password"]`, `["list"][0]`.
@@ -302,7 +303,7 @@ pub fn seal(opened: &Opened, plain: Tree<Plain>, target: &Target<'_>, validate_s
     let (mut tree, mac, _) = crypt::encrypt_with_stash(plain, key, selection, target.file, Some(stash))?;
     crate::ops::fail_closed(&tree, None, &rule, target.file)?;
     if mac != *old_mac || !mac_checked {
-        meta.last_modified = metadata::now_last_modified();
+        meta.last_modified = timestamp::now_last_modified();
         meta.mac = crypt::seal_mac(&mac, key, &meta.last_modified, target.file)?;
     }
     let node = meta.to_node();

@@ -18,7 +18,8 @@ use std::fmt::Write as _;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::scalar::{Timestamp, format_float_json};
+use crate::scalar::format_float_json;
+use crate::timestamp::Timestamp;
 use crate::tree::{Document, Mapping, Node, Parsed, Scalar, Sequence, SequenceItem, Tree, Value};
 
 const FORMAT: &str = "JSON";

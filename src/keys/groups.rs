@@ -111,7 +111,7 @@ pub fn same_recipients(groups: &[RecipientGroup], key_groups: &[KeyGroup]) -> bo
 
 /// Wraps `secret` (the data key, or a Shamir share) for every recipient of a group.
 fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, Error> {
-    let created_at = crate::metadata::now_last_modified();
+    let created_at = crate::timestamp::now_last_modified();
     Ok(KeyGroup {
         age: wrap_each(&group.age, secret, env, |recipient, enc| AgeStanza { recipient, enc })?,
         pgp: wrap_each(&group.pgp, secret, env, |fp, enc| PgpStanza {

@@ -8,7 +8,7 @@
 use base64::Engine;
 
 use super::resolve;
-use crate::scalar::Timestamp;
+use crate::timestamp::Timestamp;
 use crate::tree::Value;
 
 /// Where a scalar is written.

@@ -11,7 +11,8 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
-use crate::scalar::{Layout, Timestamp, format_float_g, go_parse_float, go_parse_int, go_parse_uint, parse_layout};
+use crate::scalar::{format_float_g, go_parse_float, go_parse_int, go_parse_uint};
+use crate::timestamp::{Layout, Timestamp, parse_layout};
 use crate::tree::Value;
 
 /// Why a plain scalar cannot be represented the way sops would need.
