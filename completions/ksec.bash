@@ -585,7 +585,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__groups__subcmd__add)
-            opts="-f -i -h -V --file --age --pgp --shamir-secret-sharing-threshold --in-place --decryption-order --config --help --version"
+            opts="-f -i -h -V --file --age --pgp --shamir-secret-sharing-threshold --in-place --ignore-mac --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,7 +627,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__groups__subcmd__delete)
-            opts="-f -i -h -V --file --shamir-secret-sharing-threshold --in-place --decryption-order --config --help --version"
+            opts="-f -i -h -V --file --shamir-secret-sharing-threshold --in-place --ignore-mac --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1033,7 +1033,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__rotate)
-            opts="-i -h -V --add-age --rm-age --add-pgp --rm-pgp --in-place --output --input-type --output-type --filename-override --indent --decryption-order --config --help --version"
+            opts="-i -h -V --add-age --rm-age --add-pgp --rm-pgp --ignore-mac --in-place --output --input-type --output-type --filename-override --indent --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1143,7 +1143,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__updatekeys)
-            opts="-y -h -V --yes --dry-run --input-type --shamir-secret-sharing-threshold --decryption-order --config --help --version"
+            opts="-y -h -V --yes --dry-run --input-type --shamir-secret-sharing-threshold --ignore-mac --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

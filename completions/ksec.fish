@@ -96,6 +96,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l filename-override -
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l ignore-mac -d 'Rotate even when the MAC does not match; the new MAC then vouches for the values as they are'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s V -l version -d 'Print version'
@@ -105,6 +106,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l decryption-orde
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s y -l yes -d 'Do not ask before writing'
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l dry-run -d 'Show what would change; write nothing'
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l ignore-mac -d 'Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)'
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
@@ -120,6 +122,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcom
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Replace the file instead of printing the result'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l ignore-mac -d 'Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s f -l file -d 'The encrypted file' -r -F
@@ -127,6 +130,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcom
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Replace the file instead of printing the result'
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a key group'

@@ -110,6 +110,7 @@ _arguments "${_arguments_options[@]}" : \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'--ignore-mac[Rotate even when the MAC does not match; the new MAC then vouches for the values as they are]' \
 '-i[Replace FILE with the result (atomically; the original is untouched on any error)]' \
 '--in-place[Replace FILE with the result (atomically; the original is untouched on any error)]' \
 '-h[Print help]' \
@@ -128,6 +129,7 @@ _arguments "${_arguments_options[@]}" : \
 '-y[Do not ask before writing]' \
 '--yes[Do not ask before writing]' \
 '--dry-run[Show what would change; write nothing]' \
+'--ignore-mac[Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -163,6 +165,7 @@ _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-i[Replace the file instead of printing the result]' \
 '--in-place[Replace the file instead of printing the result]' \
+'--ignore-mac[Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -178,6 +181,7 @@ _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-i[Replace the file instead of printing the result]' \
 '--in-place[Replace the file instead of printing the result]' \
+'--ignore-mac[Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \

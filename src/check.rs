@@ -11,12 +11,12 @@ use regex::bytes::Regex;
 
 use crate::config::Config;
 use crate::crypt::cipher::Ciphertext;
-use crate::crypt::{self, Selection};
 use crate::error::Error;
 use crate::formats::{self, Format};
 use crate::io::{self, Input};
 use crate::kube;
 use crate::metadata::Metadata;
+use crate::sops_file::EncryptedFile;
 use crate::tree::Node;
 
 /// One problem in one file.
@@ -143,13 +143,11 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     }
     let in_secrets = kube::plaintext_in_secrets(&tree);
     let invalid = kube::validate(&tree, true);
-    if let (Some(meta), Ok((tree, _))) = (first, tree.into_encrypted(&name)) {
-        let rule = meta.effective_rule();
-        let selection = Selection {
-            rule: &rule,
-            mac_only_encrypted: meta.mac_only_encrypted,
-        };
-        for key_path in crypt::values_in_clear(&tree, selection) {
+    if first.is_some()
+        && let Ok(file) = EncryptedFile::from_parsed(tree, format, name.as_str())
+    {
+        let rule = file.metadata().effective_rule();
+        for key_path in file.values_in_clear() {
             // Secret values are reported below, with their document.
             if !in_secrets.iter().any(|f| f.field == key_path) {
                 report(format!(

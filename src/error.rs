@@ -280,10 +280,12 @@ impl Error {
                 "encrypt it with `ksec encrypt`, or pass --input-type if the format was guessed wrong".into()
             }
             MacMismatch { .. } => "the file was changed after it was encrypted; restore it from Git, \
-                 or pass --ignore-mac to decrypt it anyway"
+                 or pass --ignore-mac if you trust its values as they are"
                 .into(),
             MacUnreadable { .. } => {
-                "the `lastmodified` or `mac` field was edited; pass --ignore-mac to decrypt anyway".into()
+                "the `lastmodified` or `mac` field was edited; restore it from Git, or pass --ignore-mac if you \
+                 trust its values as they are"
+                    .into()
             }
             NoRecipients { hint, .. } => (*hint).into(),
             EmptyKeyGroup { file, groups } => format!(

@@ -25,6 +25,7 @@ pub mod process;
 pub mod rekey;
 pub mod rules;
 pub mod scalar;
+pub mod sops_file;
 pub mod timestamp;
 pub mod tree;
 

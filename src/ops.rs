@@ -7,17 +7,19 @@
 
 use zeroize::Zeroizing;
 
-use crate::crypt::{self, Selection};
 use crate::error::Error;
+use crate::formats::styles::{StyleMap, restore_file_styles, style_map};
 use crate::formats::{self, Format, OutputOptions};
 use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
 use crate::kube;
 use crate::metadata::Metadata;
 use crate::rules::EncryptionRule;
 use crate::scalar;
-use crate::scalar::ValueType;
-use crate::timestamp;
-use crate::tree::{Mapping, Node, Plain, SequenceItem, Tree, Value};
+use crate::sops_file::{self, EncryptedFile, MacPolicy, NewFile, OpenFile, PlainFile, SealOptions};
+use crate::tree::path::TreePath;
+use crate::tree::{Node, Plain, Tree};
+
+pub use crate::sops_file::Output;
 
 /// What to encrypt and for whom.
 #[derive(Clone)]
@@ -73,15 +75,14 @@ pub struct Previous<'a> {
 
 /// What ksec keeps from a previous version it could open.
 struct Reuse {
-    key: DataKey,
-    meta: Metadata,
-    mac: String,
-    stash: crypt::Stash,
+    /// The previous version, opened: its data key, metadata and the IVs of its values.
+    file: OpenFile,
     /// How the previous version spelled each value against how its decryption shows it.
-    styles: crate::edit::view::StyleMap,
+    styles: StyleMap,
 }
 
-/// Opens the previous version with the identities at hand; `None` when it cannot, or when it
+/// Opens the previous version with the identities at hand; `None` when it cannot, when its
+/// MAC does not match (a file that fails its own check is not one to build on), or when it
 /// was written for other recipients or another rule (then everything is new).
 fn reuse_previous(
     previous: Previous<'_>,
@@ -91,11 +92,8 @@ fn reuse_previous(
     rule: &EncryptionRule,
     mac_only_encrypted: bool,
 ) -> Option<Reuse> {
-    let (tree, node) = formats::parse(format, previous.bytes, file)
-        .ok()?
-        .into_encrypted(file)
-        .ok()?;
-    let meta = Metadata::from_node(&node, file).ok()?;
+    let encrypted = EncryptedFile::parse(previous.bytes, format, file).ok()?;
+    let meta = encrypted.metadata();
     let same_rule = match &meta.rule {
         Some(r) => r.field_name() == rule.field_name() && r.text() == rule.text(),
         // Only binary files record no rule.
@@ -107,31 +105,11 @@ fn reuse_previous(
     {
         return None;
     }
-    let key = keys::groups::unwrap(&meta, previous.identities, file).ok()?;
-    let selection = Selection {
-        rule,
-        mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt_keeping_ivs(tree, &key, selection, file).ok()?;
-    // A previous version that fails its own MAC check is not one to build on: its MAC would
-    // be kept for an unchanged file, which then would not verify.
-    let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(file).ok()?, file).ok()?;
-    if stored != decrypted.mac {
-        return None;
-    }
-    let mut shown = decrypted.tree.clone();
-    for doc in &mut shown.documents {
-        doc.metadata = None;
-    }
+    let opened = encrypted.open(previous.identities, MacPolicy::Verify).ok()?;
+    let mut shown = opened.plain().clone();
     let rendered = Zeroizing::new(formats::emit(format, &mut shown, format, OutputOptions::default()).ok()?);
-    let styles = crate::edit::view::style_map(&decrypted.tree, &rendered, format);
-    Some(Reuse {
-        key,
-        meta,
-        mac: decrypted.mac,
-        stash: decrypted.stash,
-        styles,
-    })
+    let styles = style_map(opened.plain(), &rendered, format);
+    Some(Reuse { file: opened, styles })
 }
 
 /// What to decrypt and with which identities.
@@ -141,19 +119,9 @@ pub struct DecryptOptions<'a> {
     pub input_format: Option<Format>,
     pub output_format: Option<Format>,
     pub identities: &'a Identities,
-    /// Decrypt even if the MAC does not match (or cannot be read).
-    pub ignore_mac: bool,
+    /// Whether the MAC is checked (`MacPolicy::Ignore` only for `--ignore-mac`).
+    pub mac: MacPolicy,
     pub output: OutputOptions,
-}
-
-/// A finished output and what the user should be told about it.
-#[derive(Debug)]
-pub struct Output {
-    pub bytes: Zeroizing<Vec<u8>>,
-    pub format: Format,
-    pub warnings: Vec<String>,
-    /// Things done that the user did not spell out (a default rule, a mixed stream).
-    pub notes: Vec<String>,
 }
 
 fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Format, Tree<crate::tree::Parsed>), Error> {
@@ -205,206 +173,69 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
         }
         (None, false) => EncryptionRule::default(),
     };
-    if options.validate_secrets {
-        validate_secrets(&plain, file)?;
-    }
-    let reference = plain.clone();
-
+    let seal_options = SealOptions {
+        output: options.output,
+        plain_format: Some(input_format),
+        validate_secrets: options.validate_secrets,
+        require_encrypted_values: options.require_encrypted_values,
+    };
     let reuse = options
         .previous
         .and_then(|p| reuse_previous(p, output_format, file, &options.recipients, &rule, mac_only_encrypted));
-    let (key, mut meta) = match &reuse {
-        Some(r) => (r.key.clone(), r.meta.clone()),
+    let sealed = match reuse {
+        // The same data key, and unchanged values keep their ciphertext.
+        Some(Reuse { file: previous, styles }) => {
+            let mut plain = plain;
+            if input_format == output_format {
+                restore_file_styles(&mut plain, &styles);
+            }
+            previous.seal(plain, &seal_options)?
+        }
         None => {
             let key = DataKey::generate();
             let (key_groups, threshold) =
                 keys::groups::wrap(&options.recipients, options.shamir_threshold, &key, options.env)?;
-            let mut meta = Metadata::new(key_groups, threshold, rule.clone(), mac_only_encrypted);
+            let mut metadata = Metadata::new(key_groups, threshold, rule, mac_only_encrypted);
             if binary {
-                meta.rule = None;
+                metadata.rule = None;
             }
-            (key, meta)
+            let new = NewFile {
+                name: file,
+                format: output_format,
+                key,
+                metadata,
+            };
+            sops_file::create(plain, new, &seal_options)?
         }
     };
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted,
-    };
-    let stash = reuse.as_ref().map(|r| &r.stash);
-    let mut plain = plain;
-    if let Some(r) = &reuse
-        && input_format == output_format
-    {
-        crate::edit::view::restore_file_styles(&mut plain, &r.styles);
-    }
-    let (mut encrypted, mac, count) = crypt::encrypt_with_stash(plain, &key, selection, file, stash)?;
-    fail_closed(
-        &encrypted,
-        options.require_encrypted_values.then_some(count),
-        &rule,
-        file,
-    )?;
-    for id in kube::encrypted_non_secrets(&encrypted) {
+    for id in &sealed.encrypted_non_secrets {
         notes.push(format!(
             "{file}: {id} is not a Secret but has values the rule encrypts too (one rule covers the \
              whole file); keep it in its own file to leave it readable"
         ));
     }
-    // Unchanged values: the same MAC, so the same lastmodified and sealed MAC as before.
-    if reuse.as_ref().is_none_or(|r| r.mac != mac) {
-        meta.last_modified = timestamp::now_last_modified();
-        meta.mac = crypt::seal_mac(&mac, &key, &meta.last_modified, file)?;
-    }
-    let meta_node = meta.to_node();
-    for doc in &mut encrypted.documents {
-        doc.metadata = Some(meta_node.clone());
-    }
-    let bytes = Zeroizing::new(formats::emit(
-        output_format,
-        &mut encrypted,
-        input_format,
-        options.output,
-    )?);
-    let strict = output_format == input_format;
-    verify_encrypted(&bytes, output_format, &key, &mac, &reference, strict, file)?;
     Ok(Output {
-        bytes,
+        bytes: sealed.bytes,
         format: output_format,
         warnings,
         notes,
     })
 }
 
-/// Refuses Secrets the API server would refuse (exit 30).
-pub(crate) fn validate_secrets(plain: &Tree<Plain>, file: &str) -> Result<(), Error> {
-    let findings = kube::validate(plain, false);
-    if findings.is_empty() {
-        return Ok(());
-    }
-    Err(Error::InvalidSecret {
-        file: file.to_string(),
-        findings: findings.iter().map(|f| format!("  {f}")).collect(),
-    })
-}
-
-/// Refuses output that would keep a Secret value in clear, or (given the number of values
-/// encrypted) that encrypts nothing at all.
-pub(crate) fn fail_closed(
-    encrypted: &Tree<crate::tree::Encrypted>,
-    count: Option<usize>,
-    rule: &EncryptionRule,
-    file: &str,
-) -> Result<(), Error> {
-    let leaks = kube::plaintext_in_secrets(encrypted);
-    if !leaks.is_empty() {
-        let findings = leaks.iter().map(|f| format!("  {f}")).collect();
-        return Err(Error::PlaintextInSecret {
-            file: file.to_string(),
-            findings,
-            hint: leak_hint(&leaks),
-        });
-    }
-    if count == Some(0) && has_values(encrypted) {
-        return Err(Error::RuleMatchesNothing {
-            file: file.to_string(),
-            rule: format!("{}: {}", rule.field_name(), rule.text()),
-        });
-    }
-    Ok(())
-}
-
-/// What seals the values `plaintext_in_secrets` found: a rule covering `data` and
-/// `stringData`, a field named as Kubernetes names it, or no last-applied copy.
-fn leak_hint(leaks: &[kube::Finding]) -> String {
-    let last_applied = format!("metadata.annotations.{}", kube::LAST_APPLIED);
-    let mut hints = Vec::new();
-    if leaks.iter().any(|f| f.field == last_applied) {
-        hints.push(format!(
-            "drop the {0} annotation (leave out --save-config, or pipe through \
-             yq 'del(.metadata.annotations.\"{0}\")'), or use a rule that covers it too, e.g. \
-             --encrypted-regex '^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$'",
-            kube::LAST_APPLIED
-        ));
-    }
-    let fields: Vec<&str> = leaks
-        .iter()
-        .filter(|f| f.field != last_applied)
-        .map(|f| f.field.split(['.', '[']).next().unwrap_or_default())
-        .collect();
-    if fields.iter().any(|f| !["data", "stringData"].contains(f)) {
-        hints.push(
-            "a Secret holds its values under data and stringData only: fix the field's name \
-             (Kubernetes refuses unknown fields)"
-                .to_string(),
-        );
-    }
-    if fields.iter().any(|f| ["data", "stringData"].contains(f)) {
-        hints.push(
-            "use a rule that covers data and stringData, e.g. --encrypted-regex '^(data|stringData)$'".to_string(),
-        );
-    }
-    hints.join("; ")
-}
-
-/// Whether any document holds a non-empty value.
-fn has_values<S>(tree: &Tree<S>) -> bool {
-    fn node(n: &Node) -> bool {
-        match n {
-            Node::Mapping(m) => m.entries().any(|e| node(&e.value)),
-            Node::Sequence(s) => s.items.iter().filter_map(item_node).any(node),
-            Node::Scalar(s) => !matches!(&s.value, Value::Null) && s.value.as_str() != Some(""),
-        }
-    }
-    tree.documents.iter().any(|d| d.root.entries().any(|e| node(&e.value)))
-}
-
-/// Parses an encrypted output back and decrypts it with its own data key: the values and the
-/// MAC must come back exactly.
-fn verify_encrypted(
-    bytes: &[u8],
-    format: Format,
-    key: &DataKey,
-    mac: &str,
-    reference: &Tree<Plain>,
-    strict: bool,
-    file: &str,
-) -> Result<(), Error> {
-    let fail = |message: String| Error::Emit {
-        format: format.name(),
-        message: format!("{message} (this is a ksec bug; nothing was written)"),
-    };
-    let (tree, meta_node) = formats::parse(format, bytes, file)
-        .map_err(|e| fail(format!("the encrypted output does not parse: {e}")))?
-        .into_encrypted(file)
-        .map_err(|e| fail(e.to_string()))?;
-    let meta = Metadata::from_node(&meta_node, file).map_err(|e| fail(e.to_string()))?;
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt(tree, key, selection, file).map_err(|e| fail(e.to_string()))?;
-    if decrypted.mac != mac || !decrypted.warnings.is_empty() {
-        return Err(fail("the encrypted output does not decrypt to the input".into()));
-    }
-    let stored = crypt::open_mac(&meta.mac, key, &meta.mac_aad(file)?, file).map_err(|e| fail(e.to_string()))?;
-    if stored != mac || !same_documents(&decrypted.tree, reference, strict) {
-        return Err(fail("the encrypted output does not decrypt to the input".into()));
-    }
-    Ok(())
-}
-
-/// Decrypts an encrypted file and checks its MAC.
+/// Decrypts an encrypted file (its MAC checked as `options.mac` says) to bytes.
 pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Error> {
-    let file = options.file;
-    let Decrypted {
-        input_format,
-        mut tree,
-        warnings,
-    } = decrypt_tree(input, options)?;
+    let plain = open_plain(input, options)?;
+    let input_format = plain.format();
     let output_format = options.output_format.unwrap_or(input_format);
+    let (mut tree, warnings) = plain.into_parts();
     let bytes = Zeroizing::new(formats::emit(output_format, &mut tree, input_format, options.output)?);
-    verify_plain(&bytes, output_format, &tree, output_format == input_format, file)?;
+    verify_plain(
+        &bytes,
+        output_format,
+        &tree,
+        output_format == input_format,
+        options.file,
+    )?;
     Ok(Output {
         bytes,
         format: output_format,
@@ -413,67 +244,17 @@ pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Err
     })
 }
 
-/// A decrypted file as a tree, before it is written out.
-pub struct Decrypted {
-    pub input_format: Format,
-    pub tree: Tree<Plain>,
-    pub warnings: Vec<String>,
-}
-
-/// Decrypts a file to its plaintext tree (the MAC checked unless `ignore_mac`).
-pub fn decrypt_tree(input: &[u8], options: &DecryptOptions<'_>) -> Result<Decrypted, Error> {
-    let file = options.file;
-    let (input_format, parsed) = parse_input(input, file, options.input_format).map_err(|e| match e {
-        // Nothing in it, so no metadata either: what sops says of an empty file.
-        Error::NoDocuments { file } => Error::MetadataNotFound { file },
-        e @ (Error::Parse { .. } | Error::UnsupportedDocument { .. }) => Error::UnreadableEncrypted(Box::new(e)),
-        other => other,
-    })?;
-    let (tree, meta_node) = parsed.into_encrypted(file)?;
-    let meta = Metadata::from_node(&meta_node, file)?;
-    let key = keys::groups::unwrap(&meta, options.identities, file)?;
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt(tree, &key, selection, file)?;
-    if !options.ignore_mac {
-        let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(file)?, file)?;
-        if stored != decrypted.mac {
-            return Err(Error::MacMismatch { file: file.to_string() });
-        }
-    }
-    let mut tree = decrypted.tree;
-    for doc in &mut tree.documents {
-        doc.metadata = None;
-    }
-    Ok(Decrypted {
-        input_format,
-        tree,
-        warnings: decrypted.warnings,
-    })
-}
-
-/// Whether a file is encrypted as sops's `filestatus` decides it: it has sops metadata that
-/// reads, with a version and a MAC. A file that does not parse is an error.
-pub fn is_encrypted(input: &[u8], format: Format, file: &str) -> Result<bool, Error> {
-    let tree = formats::parse(format, input, file)?;
-    let Some(node) = tree.documents.first().and_then(|d| d.metadata.as_ref()) else {
-        return Ok(false);
-    };
-    Ok(Metadata::from_node(node, file).is_ok_and(|m| !m.version.is_empty() && !m.mac.is_empty()))
+/// Decrypts a file to its plaintext tree, through the one door.
+pub fn open_plain(input: &[u8], options: &DecryptOptions<'_>) -> Result<PlainFile, Error> {
+    EncryptedFile::read(input, options.input_format, options.file)?.decrypt(options.identities, options.mac)
 }
 
 /// `decrypt --extract`: the value at `path` of the first document, as sops prints it (a
 /// string raw, without a line break; a mapping as a document; anything else as one value).
-pub fn extract(input: &[u8], options: &DecryptOptions<'_>, path: &crate::edit::TreePath) -> Result<Output, Error> {
-    let Decrypted {
-        input_format,
-        tree,
-        warnings,
-    } = decrypt_tree(input, options)?;
-    let format = options.output_format.unwrap_or(input_format);
+pub fn extract(input: &[u8], options: &DecryptOptions<'_>, path: &TreePath) -> Result<Output, Error> {
+    let plain = open_plain(input, options)?;
+    let format = options.output_format.unwrap_or(plain.format());
+    let (tree, warnings) = plain.into_parts();
     let node = crate::edit::extract(&tree, path)?;
     Ok(Output {
         bytes: crate::edit::render_extracted(node, format, options.output)?,
@@ -490,7 +271,7 @@ pub fn environment(
     input: &[u8],
     options: &DecryptOptions<'_>,
 ) -> Result<(crate::process::Environment, Vec<String>), Error> {
-    let Decrypted { tree, warnings, .. } = decrypt_tree(input, options)?;
+    let (tree, warnings) = open_plain(input, options)?.into_parts();
     let Some(document) = tree.documents.first() else {
         return Ok((Vec::new(), warnings));
     };
@@ -524,73 +305,10 @@ fn verify_plain(bytes: &[u8], format: Format, reference: &Tree<Plain>, strict: b
     let reparsed: Tree<Plain> = reparsed
         .into_plain(file)
         .map_err(|_| fail("the decrypted output has a sops key"))?;
-    if !same_documents(&reparsed, reference, strict) {
+    if !sops_file::same_documents(&reparsed, reference, strict) {
         return Err(fail("the decrypted output does not re-read as the decrypted values"));
     }
     Ok(())
-}
-
-/// Whether two trees hold the same keys and values. Values compare by their canonical sops
-/// bytes, and by type when `strict` (across formats a YAML int legitimately becomes a JSON
-/// number).
-fn same_documents(a: &Tree<Plain>, b: &Tree<Plain>, strict: bool) -> bool {
-    a.documents.len() == b.documents.len()
-        && a.documents
-            .iter()
-            .zip(&b.documents)
-            .all(|(x, y)| same_mapping(&x.root, &y.root, strict))
-}
-
-fn same_mapping(a: &Mapping, b: &Mapping, strict: bool) -> bool {
-    let mut ae = a.entries();
-    let mut be = b.entries();
-    loop {
-        match (ae.next(), be.next()) {
-            (None, None) => return true,
-            (Some(x), Some(y)) if x.key == y.key && same_node(&x.value, &y.value, strict) => {}
-            _ => return false,
-        }
-    }
-}
-
-fn same_node(a: &Node, b: &Node, strict: bool) -> bool {
-    match (a, b) {
-        (Node::Mapping(x), Node::Mapping(y)) => same_mapping(x, y, strict),
-        (Node::Sequence(x), Node::Sequence(y)) => {
-            let xs = x.items.iter().filter_map(item_node);
-            let ys: Vec<&Node> = y.items.iter().filter_map(item_node).collect();
-            let xs: Vec<&Node> = xs.collect();
-            xs.len() == ys.len() && xs.iter().zip(&ys).all(|(p, q)| same_node(p, q, strict))
-        }
-        (Node::Scalar(x), Node::Scalar(y)) => same_value(&x.value, &y.value, strict),
-        _ => false,
-    }
-}
-
-fn item_node(item: &SequenceItem) -> Option<&Node> {
-    match item {
-        SequenceItem::Node(n) => Some(n),
-        SequenceItem::Comment(_) => None,
-    }
-}
-
-fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
-    // go-yaml writes integral floats without a fraction (`1`, `-0`), so they re-read as ints;
-    // sops's own output does this, and the number is unchanged.
-    if let (Value::Float(f), Value::Int(i)) | (Value::Int(i), Value::Float(f)) = (a, b) {
-        return *f == *i as f64;
-    }
-    if strict && ValueType::of(a) != ValueType::of(b) {
-        return false;
-    }
-    if matches!(a, Value::Null) || matches!(b, Value::Null) {
-        return matches!((a, b), (Value::Null, Value::Null));
-    }
-    let mut x = Zeroizing::new(Vec::new());
-    let mut y = Zeroizing::new(Vec::new());
-    scalar::write_canonical(a, &mut x);
-    scalar::write_canonical(b, &mut y);
-    x == y
 }
 
 /// Decrypts several files into one YAML stream for `kubectl apply -f -`: encrypted files are
@@ -598,7 +316,7 @@ fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
 pub fn decrypt_stream(
     files: &[std::path::PathBuf],
     identities: &Identities,
-    ignore_mac: bool,
+    mac: MacPolicy,
     output: OutputOptions,
 ) -> Result<Output, Error> {
     // Reserved up front: a growing buffer would leave copies of the plaintext behind.
@@ -621,7 +339,7 @@ pub fn decrypt_stream(
                 input_format: Some(format),
                 output_format: Some(Format::Yaml),
                 identities,
-                ignore_mac,
+                mac,
                 output,
             };
             let out = decrypt(&input, &options)?;

@@ -3,44 +3,25 @@
 //! untouched), and `groups add|delete` (key groups and Shamir shares).
 //!
 //! Every change is computed on the parsed file and written back by the layout-keeping
-//! emitter, so only the `sops` block (and, for `rotate`, the ciphertexts) change.
+//! emitter, so only the `sops` block (and, for `rotate`, the ciphertexts) change. Each opens
+//! the file through [`crate::sops_file`], so none blesses a tampered file with new keys: the
+//! MAC is checked first (unless `--ignore-mac`), even where the values are not needed.
 
-use zeroize::Zeroizing;
-
-use crate::crypt::{self, Selection};
 use crate::error::Error;
-use crate::formats::{self, Format, OutputOptions};
+use crate::formats::OutputOptions;
 use crate::keys::age::AgeRecipient;
 use crate::keys::pgp::PgpRecipient;
 use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
 use crate::metadata::{KeyGroup, Metadata};
-use crate::ops::Output;
-use crate::timestamp;
-use crate::tree::{Encrypted, Tree};
+use crate::sops_file::{EncryptedFile, MacPolicy, SealOptions, Sealed};
 
-/// The file being changed and what is needed to open it.
-pub struct Target<'a> {
-    pub file: &'a str,
-    pub format: Format,
+/// What a key change needs besides the file: identities to open it, whether its MAC is
+/// checked, where key providers read the environment, and the layout of anything written new.
+pub struct Access<'a> {
     pub identities: &'a Identities,
+    pub mac: MacPolicy,
     pub env: &'a dyn Env,
     pub output: OutputOptions,
-}
-
-impl<'a> Target<'a> {
-    /// The same target under another name (for messages).
-    pub fn with_file<'b>(&self, file: &'b str) -> Target<'b>
-    where
-        'a: 'b,
-    {
-        Target {
-            file,
-            format: self.format,
-            identities: self.identities,
-            env: self.env,
-            output: self.output,
-        }
-    }
 }
 
 /// The recipients a file's key groups name, so they can be wrapped again.
@@ -147,47 +128,6 @@ fn rewrap(
     keys::groups::wrap(groups, threshold, key, env)
 }
 
-/// Writes the tree with new metadata, then checks the result opens with `key`: it parses,
-/// every value decrypts, and its MAC matches.
-fn write(mut tree: Tree<Encrypted>, meta: &Metadata, key: &DataKey, target: &Target<'_>) -> Result<Output, Error> {
-    let node = meta.to_node();
-    for doc in &mut tree.documents {
-        doc.metadata = Some(node.clone());
-    }
-    let bytes = Zeroizing::new(formats::emit(target.format, &mut tree, target.format, target.output)?);
-    verify(&bytes, key, target)?;
-    Ok(Output {
-        bytes,
-        format: target.format,
-        warnings: Vec::new(),
-        notes: Vec::new(),
-    })
-}
-
-/// The written file must read back, decrypt with `key`, and match its own MAC.
-pub(crate) fn verify(bytes: &[u8], key: &DataKey, target: &Target<'_>) -> Result<(), Error> {
-    let fail = |message: String| Error::Emit {
-        format: target.format.name(),
-        message: format!("{message} (this is a ksec bug; nothing was written)"),
-    };
-    let (tree, node) = formats::parse(target.format, bytes, target.file)
-        .and_then(|t| t.into_encrypted(target.file))
-        .map_err(|e| fail(format!("the output does not read back: {e}")))?;
-    let meta = Metadata::from_node(&node, target.file).map_err(|e| fail(e.to_string()))?;
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt(tree, key, selection, target.file).map_err(|e| fail(e.to_string()))?;
-    let stored =
-        crypt::open_mac(&meta.mac, key, &meta.mac_aad(target.file)?, target.file).map_err(|e| fail(e.to_string()))?;
-    if stored != decrypted.mac {
-        return Err(fail("the output's MAC does not match its values".into()));
-    }
-    Ok(())
-}
-
 /// What `rotate` adds and removes.
 #[derive(Debug, Default)]
 pub struct Rotation {
@@ -199,10 +139,10 @@ pub struct Rotation {
 
 /// A new data key: every value decrypted and encrypted again, the key wrapped for the file's
 /// recipients (with `rotation` applied), a new MAC.
-pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<Output, Error> {
-    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
-    let meta = Metadata::from_node(&node, target.file)?;
-    let mut groups = recipients_of(&meta, target.file)?;
+pub fn rotate(file: EncryptedFile, access: &Access<'_>, rotation: &Rotation) -> Result<Sealed, Error> {
+    let name = file.name().to_string();
+    let meta = file.metadata().clone();
+    let mut groups = recipients_of(&meta, &name)?;
     let names_pgp = |x: &str, fp: &str| x.replace(' ', "").eq_ignore_ascii_case(fp);
     let mut unmatched: Vec<&String> = rotation
         .remove
@@ -245,7 +185,7 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
     if groups.iter().all(RecipientGroup::is_empty) {
         return Err(Error::NoRecipients {
             hint: crate::error::no_recipients::ROTATE,
-            file: target.file.to_string(),
+            file: name,
         });
     }
     // An emptied group would be dropped from the split, and a 2-of-3 file could end up one that
@@ -253,37 +193,23 @@ pub fn rotate(input: &[u8], target: &Target<'_>, rotation: &Rotation) -> Result<
     let emptied: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].is_empty()).collect();
     if groups.len() > 1 && !emptied.is_empty() {
         return Err(Error::EmptyKeyGroup {
-            file: target.file.to_string(),
+            file: name,
             groups: emptied,
         });
     }
-    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt(tree, &key, selection, target.file)?;
+    let opened = file.open(access.identities, access.mac)?;
     let new_key = DataKey::generate();
     // A threshold only means something with several groups (one group holds the whole key).
     let threshold = (meta.shamir_threshold > 0 && groups.iter().filter(|g| !g.is_empty()).count() > 1)
         .then_some(meta.shamir_threshold);
-    let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &new_key, target.env)?;
-    let (tree, mac, _) = crypt::encrypt(decrypted.tree, &new_key, selection, target.file)?;
-    let mut new_meta = meta.clone();
-    new_meta.key_groups = key_groups;
-    new_meta.shamir_threshold = threshold;
-    new_meta.last_modified = timestamp::now_last_modified();
-    new_meta.mac = crypt::seal_mac(&mac, &new_key, &new_meta.last_modified, target.file)?;
-    let mut output = write(tree, &new_meta, &new_key, target)?;
-    output.warnings = decrypted.warnings;
-    output.warnings.extend(unmatched.into_iter().map(|x| {
-        format!(
-            "{}: {x} is not a recipient of the file; nothing removed for it",
-            target.file
-        )
-    }));
-    Ok(output)
+    let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &new_key, access.env)?;
+    let mut sealed = opened.rotate(new_key, key_groups, threshold, &SealOptions::new(access.output))?;
+    sealed.warnings.extend(
+        unmatched
+            .into_iter()
+            .map(|x| format!("{name}: {x} is not a recipient of the file; nothing removed for it")),
+    );
+    Ok(sealed)
 }
 
 /// The result of `updatekeys` on one file.
@@ -291,20 +217,19 @@ pub struct KeyUpdate {
     /// What changes, for the user to confirm; empty when the file is up to date.
     pub changes: Vec<String>,
     /// The rewritten file, when something changes.
-    pub output: Option<Output>,
+    pub output: Option<Sealed>,
 }
 
 /// Makes a file's recipients those of `groups` (its creation rule), keeping the data key,
 /// the values, `lastmodified` and the MAC.
 pub fn update_keys(
-    input: &[u8],
-    target: &Target<'_>,
+    file: EncryptedFile,
+    access: &Access<'_>,
     groups: &[RecipientGroup],
     threshold: Option<usize>,
 ) -> Result<KeyUpdate, Error> {
-    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
-    let meta = Metadata::from_node(&node, target.file)?;
-    let current = recipients_of(&meta, target.file)?;
+    let meta = file.metadata().clone();
+    let current = recipients_of(&meta, file.name())?;
     let groups: Vec<RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).cloned().collect();
     let mut changes = describe(&current, &groups);
     // The threshold sops records: the configured one, at most the number of groups.
@@ -327,18 +252,15 @@ pub fn update_keys(
     if groups.is_empty() {
         return Err(Error::NoRecipients {
             hint: crate::error::no_recipients::UPDATEKEYS,
-            file: target.file.to_string(),
+            file: file.name().to_string(),
         });
     }
-    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
+    let unlocked = file.unlock(access.identities, access.mac)?;
     let threshold = (groups.len() > 1).then_some(wanted_threshold);
-    let (key_groups, threshold) = rewrap(&meta, &groups, threshold, &key, target.env)?;
-    let mut new_meta = meta;
-    new_meta.key_groups = key_groups;
-    new_meta.shamir_threshold = threshold;
+    let (key_groups, threshold) = rewrap(&meta, &groups, threshold, unlocked.data_key(), access.env)?;
     Ok(KeyUpdate {
         changes,
-        output: Some(write(tree, &new_meta, &key, target)?),
+        output: Some(unlocked.rewrap(key_groups, threshold, access.output)?),
     })
 }
 
@@ -353,14 +275,13 @@ pub enum GroupChange {
 /// Adds or deletes a key group: the data key is split again for the new set of groups
 /// (values, `lastmodified` and the MAC stay).
 pub fn change_groups(
-    input: &[u8],
-    target: &Target<'_>,
+    file: EncryptedFile,
+    access: &Access<'_>,
     change: GroupChange,
     threshold: Option<usize>,
-) -> Result<Output, Error> {
-    let (tree, node) = formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
-    let meta = Metadata::from_node(&node, target.file)?;
-    let mut groups = recipients_of(&meta, target.file)?;
+) -> Result<Sealed, Error> {
+    let meta = file.metadata().clone();
+    let mut groups = recipients_of(&meta, file.name())?;
     match change {
         GroupChange::Add(group) => groups.push(group),
         GroupChange::Delete(index) if index < groups.len() => {
@@ -369,7 +290,7 @@ pub fn change_groups(
         GroupChange::Delete(index) => {
             return Err(Error::Usage(format!(
                 "{} has {} key groups; there is no group {index}",
-                target.file,
+                file.name(),
                 groups.len()
             )));
         }
@@ -377,7 +298,7 @@ pub fn change_groups(
     if groups.is_empty() {
         return Err(Error::NoRecipients {
             hint: crate::error::no_recipients::GROUPS,
-            file: target.file.to_string(),
+            file: file.name().to_string(),
         });
     }
     // Never lowered behind the user's back: fewer groups than the threshold is refused unless
@@ -391,16 +312,13 @@ pub fn change_groups(
     });
     if wanted > groups_left {
         return Err(Error::ThresholdUnreachable {
-            file: target.file.to_string(),
+            file: file.name().to_string(),
             threshold: wanted,
             groups: groups_left,
         });
     }
     let threshold = (groups_left > 1).then_some(wanted);
-    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
-    let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, &key, target.env)?;
-    let mut new_meta = meta;
-    new_meta.key_groups = key_groups;
-    new_meta.shamir_threshold = threshold;
-    write(tree, &new_meta, &key, target)
+    let unlocked = file.unlock(access.identities, access.mac)?;
+    let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, unlocked.data_key(), access.env)?;
+    unlocked.rewrap(key_groups, threshold, access.output)
 }

@@ -9,6 +9,8 @@
 //! Trees come in two states the type system can see: [`Tree<Plain>`] holds values in clear,
 //! [`Tree<Encrypted>`] holds `ENC[...]` strings. Only `crypt` converts between them.
 
+pub mod path;
+
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -100,7 +102,7 @@ impl Tree<Parsed> {
 
     /// Accepts the tree as an encrypted file and returns it with the first document's raw
     /// `sops` metadata node (sops reads the metadata of the first document only).
-    pub fn into_encrypted(self, file: &str) -> Result<(Tree<Encrypted>, Node), Error> {
+    pub(crate) fn into_encrypted(self, file: &str) -> Result<(Tree<Encrypted>, Node), Error> {
         let metadata = self
             .documents
             .first()

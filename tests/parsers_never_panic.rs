@@ -99,7 +99,7 @@ proptest! {
             input_format: Some(Format::Yaml),
             output_format: None,
             identities: &identities,
-            ignore_mac: false,
+            mac: ksec::sops_file::MacPolicy::Verify,
             output: Default::default(),
         };
         if let Ok(output) = ksec::ops::decrypt(&damaged, &options) {

@@ -158,7 +158,7 @@ fn decrypt(input: &[u8], format: Format) -> Result<Vec<u8>, String> {
         input_format: Some(format),
         output_format: None,
         identities: &IDENTITIES,
-        ignore_mac: false,
+        mac: ksec::sops_file::MacPolicy::Verify,
         output: OutputOptions::default(),
     };
     match ops::decrypt(input, &options) {
@@ -1520,7 +1520,7 @@ fn assert_converts(input: &str, from: Format, to: Format) {
         input_format: Some(from),
         output_format: Some(to),
         identities: &IDENTITIES,
-        ignore_mac: false,
+        mac: ksec::sops_file::MacPolicy::Verify,
         output: OutputOptions::default(),
     };
     let output = ops::decrypt(&encrypted, &options).unwrap_or_else(|e| {

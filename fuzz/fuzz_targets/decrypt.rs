@@ -25,7 +25,7 @@ fuzz_target!(|input: &[u8]| {
             input_format: Some(format),
             output_format: None,
             identities: identities(),
-            ignore_mac: false,
+            mac: ksec::sops_file::MacPolicy::Verify,
             output: Default::default(),
         };
         let _ = ksec::ops::decrypt(input, &options);

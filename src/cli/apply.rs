@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops;
+use crate::sops_file::MacPolicy;
 
 /// The files and directories of `-f PATH` and of positional arguments, in the order the user
 /// typed them: kubectl applies a stream in document order, so `ns.yaml -f app/` must put the
@@ -37,7 +38,12 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
     let files = io::collect_files(&paths, args.recursive, io::Walk::Manifests)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let output = inputs::output_options(&Default::default(), config.as_ref());
-    let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
+    let stream = ops::decrypt_stream(
+        &files,
+        &identities,
+        MacPolicy::from_ignore_mac_flag(args.ignore_mac),
+        output,
+    )?;
     for w in &stream.warnings {
         super::warn(w);
     }

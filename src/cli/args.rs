@@ -205,6 +205,10 @@ pub struct RotateArgs {
     /// Remove OpenPGP fingerprints (from every group), comma separated.
     #[arg(long, value_name = "FINGERPRINTS")]
     pub rm_pgp: Option<String>,
+    /// Rotate even when the MAC does not match; the new MAC then vouches for the values as
+    /// they are.
+    #[arg(long)]
+    pub ignore_mac: bool,
     #[command(flatten)]
     pub io: IoArgs,
     #[command(flatten)]
@@ -229,6 +233,10 @@ pub struct UpdatekeysArgs {
     /// Key groups needed to rebuild the data key.
     #[arg(long, value_name = "N")]
     pub shamir_secret_sharing_threshold: Option<usize>,
+    /// Change the keys even when the MAC does not match (the values are not read, but a file
+    /// whose MAC fails is refused so that new keys never vouch for tampered values).
+    #[arg(long)]
+    pub ignore_mac: bool,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -262,6 +270,10 @@ pub struct GroupsAddArgs {
     /// Replace the file instead of printing the result.
     #[arg(short = 'i', long)]
     pub in_place: bool,
+    /// Change the keys even when the MAC does not match (the values are not read, but a file
+    /// whose MAC fails is refused so that new keys never vouch for tampered values).
+    #[arg(long)]
+    pub ignore_mac: bool,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -281,6 +293,10 @@ pub struct GroupsDeleteArgs {
     /// Replace the file instead of printing the result.
     #[arg(short = 'i', long)]
     pub in_place: bool,
+    /// Change the keys even when the MAC does not match (the values are not read, but a file
+    /// whose MAC fails is refused so that new keys never vouch for tampered values).
+    #[arg(long)]
+    pub ignore_mac: bool,
     #[command(flatten)]
     pub keys: KeyArgs,
 }

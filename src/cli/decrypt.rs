@@ -7,12 +7,15 @@ use crate::error::Error;
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
+use crate::sops_file::MacPolicy;
+use crate::tree::path::TreePath;
 
 pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let output = inputs::output_options(&args.io, config.as_ref());
-    let extract = args.extract.as_deref().map(crate::edit::TreePath::parse).transpose()?;
+    let extract = args.extract.as_deref().map(TreePath::parse).transpose()?;
+    let mac = MacPolicy::from_ignore_mac_flag(args.ignore_mac);
     let single = args.files.len() <= 1 && !args.recursive && args.files.first().is_none_or(|f| !f.is_dir());
     if !single {
         if args.io.in_place || extract.is_some() {
@@ -21,7 +24,7 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
             ));
         }
         let files = io::collect_files(&args.files, args.recursive, io::Walk::Manifests)?;
-        let stream = ops::decrypt_stream(&files, &identities, args.ignore_mac, output)?;
+        let stream = ops::decrypt_stream(&files, &identities, mac, output)?;
         for w in &stream.warnings {
             super::warn(w);
         }
@@ -35,7 +38,7 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
         input_format: plan.input_format,
         output_format: plan.output_format,
         identities: &identities,
-        ignore_mac: args.ignore_mac,
+        mac,
         output,
     };
     let input = plan.input.read()?;

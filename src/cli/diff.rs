@@ -1,6 +1,8 @@
 //! `ksec diff FILE`: Git's textconv driver. Prints the decrypted view of an encrypted file
 //! (Secret `data` decoded), and any other file as it is, so `git diff` and `git log -p` show
-//! plaintext changes. It never fails a diff: what it cannot decrypt is shown as stored.
+//! plaintext changes. It never fails a diff (Git would stop `git log -p` at the first file
+//! it fails on): what it cannot decrypt, or whose MAC does not match, is shown as stored, with
+//! a warning, so no plaintext is ever shown that the file's MAC does not vouch for.
 
 use super::args::{DiffArgs, GlobalArgs, IoArgs};
 use super::inputs;
@@ -8,7 +10,7 @@ use crate::edit::view::{self, ViewOptions};
 use crate::error::Error;
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv};
-use crate::ops::{self, DecryptOptions};
+use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<(), Error> {
     let input = Input::File(args.file.clone()).read()?;
@@ -30,32 +32,20 @@ fn decrypted_view(
 ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
     let file = args.file.display().to_string();
     let format = inputs::format_of(&args.file, None, input)?;
-    if !ops::is_encrypted(input, format, &file)? {
-        return Ok(None);
-    }
-    let config = inputs::load_config(global).ok().flatten();
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
-    let mut options = DecryptOptions {
-        file: &file,
-        input_format: Some(format),
-        output_format: None,
-        identities: &identities,
-        ignore_mac: false,
-        output: inputs::output_options(&IoArgs::default(), config.as_ref()),
-    };
-    let decrypted = match ops::decrypt_tree(input, &options) {
-        Err(e @ (Error::MacMismatch { .. } | Error::MacUnreadable { .. })) => {
-            super::warn(&format!("{e}; showing it anyway"));
-            options.ignore_mac = true;
-            ops::decrypt_tree(input, &options)?
-        }
+    // Any `sops` block makes it an encrypted file, even one whose MAC was removed: a file
+    // that claims to be encrypted and does not open is reported, not shown as plaintext.
+    let encrypted = match EncryptedFile::parse(input, format, file.as_str()) {
+        Err(Error::MetadataNotFound { .. }) => return Ok(None),
         other => other?,
     };
+    let config = inputs::load_config(global).ok().flatten();
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let decrypted = encrypted.decrypt(&identities, MacPolicy::Verify)?;
     let view = view::render(
-        &decrypted.tree,
+        decrypted.tree(),
         ViewOptions {
             format,
-            output: options.output,
+            output: inputs::output_options(&IoArgs::default(), config.as_ref()),
             decode_secrets: !args.raw,
             header: false,
         },

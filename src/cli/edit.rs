@@ -13,25 +13,24 @@ use zeroize::Zeroizing;
 use super::args::{EditArgs, GlobalArgs, IoArgs};
 use super::encrypt::Settings;
 use super::inputs;
-use crate::edit::merge::{self, Sides};
+use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
-use crate::edit::{self, Opened};
 use crate::error::Error;
 use crate::formats::Format;
 use crate::io::{self, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
 use crate::process::{self, SignalGuard};
-use crate::rekey::Target;
+use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions};
 
 /// What the editor starts with, and how its result becomes the encrypted file.
 enum Start<'a> {
     Existing {
-        opened: Opened,
+        opened: OpenFile,
         reading: Reading,
     },
     Conflict {
-        side: Opened,
+        side: OpenFile,
         reading: Reading,
     },
     /// A new file, with its recipients and rule settled before the editor opens.
@@ -57,16 +56,10 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
         (None, Some(bytes)) => inputs::format_of(&args.file, None, bytes)?,
         (None, None) => Format::from_path(&args.file).unwrap_or(Format::Yaml),
     };
-    let target = Target {
-        file: &file,
-        format,
-        identities: &identities,
-        env: &ProcessEnv,
-        output: inputs::output_options(&io_args, config.as_ref()),
-    };
+    let output = inputs::output_options(&io_args, config.as_ref());
     let view_options = ViewOptions {
         format,
-        output: target.output,
+        output,
         decode_secrets: !args.raw,
         header: true,
     };
@@ -77,6 +70,12 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
                 base: stages.base.as_deref().map(|b| &b[..]),
                 ours: &stages.ours,
                 theirs: &stages.theirs,
+            };
+            let target = MergeTarget {
+                name: &file,
+                format,
+                identities: &identities,
+                output,
             };
             let prepared = merge::prepare(&sides, &target, !args.raw)?;
             let merged = Zeroizing::new(merge::merge_views(&prepared).unwrap_or_else(|conflicted| conflicted));
@@ -89,8 +88,9 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
             (start, text)
         }
         (Some(bytes), None) => {
-            let opened = edit::open(bytes, &target, args.ignore_mac)?;
-            let view = view::render(&opened.plain, view_options)?;
+            let opened = EncryptedFile::parse(bytes, format, file.as_str())?
+                .open(&identities, MacPolicy::from_ignore_mac_flag(args.ignore_mac))?;
+            let view = view::render(opened.plain(), view_options)?;
             let start = Start::Existing {
                 opened,
                 reading: view.reading,
@@ -101,7 +101,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
             // Whom to encrypt for is settled now: finding out after the editor closes would
             // throw away what the user typed.
             let settings = Settings::resolve(&args.new, config.as_ref(), Some(&args.file))?;
-            let mut options = settings.options(&file, Some(format), target.output);
+            let mut options = settings.options(&file, Some(format), output);
             options.validate_secrets = !args.no_validate;
             options.require_recipients()?;
             let text = Zeroizing::new(template(&file, format).into_bytes());
@@ -118,7 +118,11 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
                     merge::check_resolved(edited, &edited_name)?;
                 }
                 let plain = view::read(edited, format, reading, &edited_name)?;
-                edit::seal(opened, plain, &target, !args.no_validate)
+                let seal_options = SealOptions {
+                    validate_secrets: !args.no_validate,
+                    ..SealOptions::new(output)
+                };
+                Ok(opened.seal(plain, &seal_options)?.into_output())
             }
             Start::New(options) => ops::encrypt(view::strip_header(edited), options),
         }

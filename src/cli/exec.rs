@@ -9,6 +9,7 @@ use crate::io::{Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
 use crate::process::{self, SignalGuard};
+use crate::sops_file::MacPolicy;
 
 pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
     let file = args.file.display().to_string();
@@ -19,7 +20,7 @@ pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
         input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
         output_format: None,
         identities: &identities,
-        ignore_mac: args.ignore_mac,
+        mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         output: Default::default(),
     };
     let (env, warnings) = ops::environment(&input, &options)?;
@@ -49,7 +50,7 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
         input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
         output_format: args.output_type.as_deref().map(Format::from_name).transpose()?,
         identities: &identities,
-        ignore_mac: args.ignore_mac,
+        mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         output: inputs::output_options(&IoArgs::default(), config.as_ref()),
     };
     let output = ops::decrypt(&input, &options)?;

@@ -4,7 +4,7 @@ use super::args::FilestatusArgs;
 use super::inputs;
 use crate::error::Error;
 use crate::io::{self, Input};
-use crate::ops;
+use crate::sops_file;
 
 pub fn run(args: &FilestatusArgs) -> Result<(), Error> {
     let file = args.file.display().to_string();
@@ -14,6 +14,6 @@ pub fn run(args: &FilestatusArgs) -> Result<(), Error> {
         other => other,
     })?;
     let format = inputs::format_of(&args.file, args.input_type.as_deref(), &input)?;
-    let encrypted = ops::is_encrypted(&input, format, &file)?;
+    let encrypted = sops_file::is_encrypted(&input, format, &file)?;
     io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())
 }

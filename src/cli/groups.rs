@@ -7,11 +7,12 @@ use super::inputs;
 use crate::error::Error;
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
-use crate::rekey::{self, GroupChange, Target};
+use crate::rekey::{self, Access, GroupChange};
+use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
-    let (file, change, threshold, in_place, order) = match command {
+    let (file, change, threshold, in_place, order, ignore_mac) = match command {
         GroupsCommand::Add(a) => {
             let group = RecipientGroup {
                 age: a
@@ -38,6 +39,7 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
                 a.shamir_secret_sharing_threshold,
                 a.in_place,
                 &a.keys,
+                a.ignore_mac,
             )
         }
         GroupsCommand::Delete(d) => (
@@ -46,19 +48,20 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
             d.shamir_secret_sharing_threshold,
             d.in_place,
             &d.keys,
+            d.ignore_mac,
         ),
     };
     let name = file.display().to_string();
     let identities = Identities::discover(&ProcessEnv, order.decryption_order.as_deref())?;
     let input = Input::File(file.to_path_buf()).read()?;
-    let target = Target {
-        file: &name,
-        format: inputs::format_of(file, None, &input)?,
+    let encrypted = EncryptedFile::parse(&input, inputs::format_of(file, None, &input)?, name)?;
+    let access = Access {
         identities: &identities,
+        mac: MacPolicy::from_ignore_mac_flag(ignore_mac),
         env: &ProcessEnv,
         output: inputs::output_options(&Default::default(), config.as_ref()),
     };
-    let output = rekey::change_groups(&input, &target, change, threshold)?;
+    let output = rekey::change_groups(encrypted, &access, change, threshold)?;
     write(file, in_place, &output.bytes)
 }
 

@@ -141,13 +141,20 @@ impl InPlaceFile {
         })
     }
 
-    pub fn target(&self) -> crate::rekey::Target<'_> {
-        crate::rekey::Target {
-            file: &self.name,
-            format: self.format,
-            identities: &self.identities,
-            env: &crate::keys::ProcessEnv,
-            output: self.output,
+    /// Opens the file through the one door, its MAC checked unless `--ignore-mac`.
+    pub fn open(&self, ignore_mac: bool) -> Result<crate::sops_file::OpenFile, Error> {
+        crate::sops_file::EncryptedFile::parse(&self.input, self.format, self.name.as_str())?.open(
+            &self.identities,
+            crate::sops_file::MacPolicy::from_ignore_mac_flag(ignore_mac),
+        )
+    }
+
+    /// How the changed file is sealed: its layout settings, Secrets checked unless
+    /// `--no-validate`.
+    pub fn seal_options(&self, validate_secrets: bool) -> crate::sops_file::SealOptions {
+        crate::sops_file::SealOptions {
+            validate_secrets,
+            ..crate::sops_file::SealOptions::new(self.output)
         }
     }
 

@@ -8,12 +8,11 @@
 
 use super::args::{GlobalArgs, IoArgs, MergeArgs};
 use super::inputs;
-use crate::edit::merge::{self, Merged, Sides};
+use crate::edit::merge::{self, MergeTarget, Merged, Sides};
 use crate::error::Error;
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv};
-use crate::ops;
-use crate::rekey::Target;
+use crate::sops_file;
 
 /// Exit code for a merge with conflicts (Git only needs non-zero).
 const EXIT_CONFLICT: i32 = 1;
@@ -30,16 +29,15 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
     let file = name.display().to_string();
     let format = inputs::format_of(&name, None, &ours)?;
 
-    if !ops::is_encrypted(&ours, format, &file)? && !ops::is_encrypted(&theirs, format, &file)? {
+    if !sops_file::is_encrypted(&ours, format, &file)? && !sops_file::is_encrypted(&theirs, format, &file)? {
         return merge_text(&args.ours, base.as_deref().map(|b| &b[..]), &ours, &theirs, &file);
     }
     let config = inputs::load_config(global)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
-    let target = Target {
-        file: &file,
+    let target = MergeTarget {
+        name: &file,
         format,
         identities: &identities,
-        env: &ProcessEnv,
         output: inputs::output_options(&IoArgs::default(), config.as_ref()),
     };
     let sides = Sides {

@@ -4,7 +4,8 @@ use super::args::{GlobalArgs, RotateArgs};
 use super::inputs::{self, Plan};
 use crate::error::Error;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
-use crate::rekey::{self, Rotation, Target};
+use crate::rekey::{self, Access, Rotation};
+use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
@@ -12,14 +13,10 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     let file = plan.display_name();
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
     let input = plan.input.read()?;
-    let format = match plan.input_format {
-        Some(format) => format,
-        None => crate::formats::parse_guessing(&input, &file)?.0,
-    };
-    let target = Target {
-        file: &file,
-        format,
+    let encrypted = EncryptedFile::read(&input, plan.input_format, file)?;
+    let access = Access {
         identities: &identities,
+        mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         env: &ProcessEnv,
         output: inputs::output_options(&args.io, config.as_ref()),
     };
@@ -59,7 +56,7 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
             )
             .collect(),
     };
-    let output = rekey::rotate(&input, &target, &rotation)?;
+    let output = rekey::rotate(encrypted, &access, &rotation)?;
     for w in &output.warnings {
         super::warn(w);
     }

@@ -4,22 +4,22 @@ use zeroize::Zeroizing;
 
 use super::args::{GlobalArgs, SetArgs};
 use super::inputs::InPlaceFile;
-use crate::edit::{self, TreePath};
+use crate::edit;
 use crate::error::Error;
 use crate::io::Input;
+use crate::tree::path::TreePath;
 
 pub fn run(global: &GlobalArgs, args: &SetArgs) -> Result<(), Error> {
     let path = parse_path(&args.path)?;
     let value = edit::parse_value(value_text(&read_value(args)?, args)?)?;
     let file = InPlaceFile::read(global, &args.file, &args.change)?;
-    let target = file.target();
-    let mut opened = edit::open(&file.input, &target, args.change.ignore_mac)?;
+    let mut opened = file.open(args.change.ignore_mac)?;
     let mut plain = opened.take_plain();
     let changed = edit::set_value(&mut plain, &path, value)?;
     if !changed && args.idempotent {
         return Ok(());
     }
-    let output = edit::seal(&opened, plain, &target, !args.change.no_validate)?;
+    let output = opened.seal(plain, &file.seal_options(!args.change.no_validate))?;
     for w in &output.warnings {
         super::warn(w);
     }

@@ -9,14 +9,13 @@ use crate::error::Error;
 pub fn run(global: &GlobalArgs, args: &UnsetArgs) -> Result<(), Error> {
     let path = parse_path(&args.path)?;
     let file = InPlaceFile::read(global, &args.file, &args.change)?;
-    let target = file.target();
-    let mut opened = edit::open(&file.input, &target, args.change.ignore_mac)?;
+    let mut opened = file.open(args.change.ignore_mac)?;
     let mut plain = opened.take_plain();
     match edit::unset_value(&mut plain, &path) {
         Err(Error::PathNotFound { .. }) if args.idempotent => return Ok(()),
         result => result?,
     }
-    let output = edit::seal(&opened, plain, &target, !args.change.no_validate)?;
+    let output = opened.seal(plain, &file.seal_options(!args.change.no_validate))?;
     for w in &output.warnings {
         super::warn(w);
     }

@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::formats::{self, Format};
 use crate::io::{self, Input, Walk};
 use crate::keys::{Identities, ProcessEnv};
-use crate::rekey::{self, Target};
+use crate::rekey::{self, Access};
+use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?
@@ -128,15 +129,15 @@ fn plan(
         file: name.clone(),
     })?;
     let groups = rule.recipient_groups()?;
-    let target = Target {
-        file: &name,
-        format,
+    let access = Access {
         identities,
+        mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         env: &ProcessEnv,
         output: inputs::output_options(&Default::default(), Some(config)),
     };
     let threshold = args.shamir_secret_sharing_threshold.or(rule.shamir_threshold);
-    rekey::update_keys(&input, &target, &groups, threshold).map(Some)
+    let encrypted = EncryptedFile::parse(&input, format, name)?;
+    rekey::update_keys(encrypted, &access, &groups, threshold).map(Some)
 }
 
 /// Where the yes/no answers come from: the terminal, or stdin when it is a pipe (`yes |

@@ -571,6 +571,66 @@ fn decrypt_into(
     })
 }
 
+// ---- Verifying without changing the tree ---------------------------------------------------
+
+/// Decrypts each selected value only to hash it, leaving the ciphertext in place: what a key
+/// change (`updatekeys`, `groups`) needs to know the values match the MAC before it writes the
+/// same ciphertexts under new key stanzas.
+struct Verifier<'a> {
+    opener: Opener<'a>,
+    file: &'a str,
+}
+
+impl LeafAction for Verifier<'_> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
+        let error = |message: String| Error::DecryptValue {
+            file: self.file.to_string(),
+            key_path: display_path(aad),
+            message,
+        };
+        let text = match &scalar.value {
+            _ if !encrypted => return Ok(Hashed::Current),
+            Value::Str(s) if s.is_empty() => return Ok(Hashed::Current),
+            Value::Str(s) => s,
+            other => {
+                let kind = ValueType::of(other).map_or("null", |t| t.name());
+                return Err(error(format!("expected an encrypted value, found a plain {kind}")));
+            }
+        };
+        let ciphertext = Ciphertext::parse(text).map_err(error)?;
+        let value_type = ciphertext.value_type;
+        let plaintext = self.opener.open(ciphertext, aad.as_bytes()).map_err(error)?;
+        match scalar::parse_plaintext(value_type, &plaintext).map_err(error)? {
+            Decoded::Value(value) => Ok(Hashed::Previous(value)),
+            // A list item sops 3.11 wrote for a comment: not a value, not in the MAC.
+            Decoded::Comment(_) => Ok(Hashed::Nothing),
+        }
+    }
+
+    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The MAC over an encrypted tree's values, decrypting each to hash it; the tree is left as it
+/// was (its ciphertexts untouched).
+pub fn mac_of_encrypted(
+    tree: &mut Tree<Encrypted>,
+    key: &DataKey,
+    selection: Selection<'_>,
+    file: &str,
+) -> Result<String, Error> {
+    let verifier = Verifier {
+        opener: Opener::new(key),
+        file,
+    };
+    let mut walk = Walk::new(selection, verifier);
+    for doc in &mut tree.documents {
+        walk.mapping(&mut doc.root, PathVerdict::default())?;
+    }
+    Ok(walk.mac())
+}
+
 // ---- Checking without a key -----------------------------------------------------------------
 
 /// Records the values the rules say are encrypted but that are not `ENC[...]` strings.
@@ -786,6 +846,26 @@ mod tests {
         assert_eq!(err.exit_code(), 25);
         let message = err.to_string();
         assert!(message.contains("kind2") && !message.contains("Secret"), "{message}");
+    }
+
+    #[test]
+    fn the_mac_of_an_encrypted_tree_is_that_of_its_decryption_and_leaves_it_encrypted() {
+        let rule = EncryptionRule::from_field("encrypted_regex", "^data$").unwrap();
+        let selection = Selection {
+            rule: &rule,
+            mac_only_encrypted: false,
+        };
+        let (mut encrypted, mac, _) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        let before = format!("{:?}", crate::tree::Data::from(&encrypted.documents[0].root));
+        assert_eq!(
+            mac_of_encrypted(&mut encrypted, &key(), selection, "t.yaml").unwrap(),
+            mac
+        );
+        let after = format!("{:?}", crate::tree::Data::from(&encrypted.documents[0].root));
+        assert_eq!(before, after, "the ciphertexts stay as they were");
+        let wrong = DataKey::from_bytes(&[1u8; 32]).unwrap();
+        let err = mac_of_encrypted(&mut encrypted, &wrong, selection, "t.yaml").unwrap_err();
+        assert_eq!(err.exit_code(), 25);
     }
 
     #[test]

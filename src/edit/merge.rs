@@ -10,11 +10,11 @@
 use zeroize::Zeroizing;
 
 use super::view::{self, Reading, ViewOptions};
-use super::{Opened, seal};
 use crate::error::Error;
+use crate::formats::{Format, OutputOptions};
+use crate::keys::Identities;
 use crate::metadata::Metadata;
-use crate::ops::Output;
-use crate::rekey::Target;
+use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions, Sealed};
 use crate::tree::{Data, Entry, Mapping, MappingItem, Node, Plain, SequenceItem, Tree};
 
 /// The encrypted versions of one file a merge starts from.
@@ -25,10 +25,19 @@ pub struct Sides<'a> {
     pub theirs: &'a [u8],
 }
 
+/// The file being merged: its name (Git's path), format, the identities to open its versions
+/// and the layout of anything written anew.
+pub struct MergeTarget<'a> {
+    pub name: &'a str,
+    pub format: Format,
+    pub identities: &'a Identities,
+    pub output: OutputOptions,
+}
+
 /// What a merge produced.
 pub enum Merged {
     /// The merged file, encrypted.
-    Clean(Output),
+    Clean(Sealed),
     /// The merged view with conflict markers (plaintext), and how many conflicts it holds.
     Conflict {
         view: Zeroizing<String>,
@@ -41,29 +50,27 @@ pub enum Merged {
 /// Merges three encrypted versions of a file.
 pub fn merge(
     sides: Sides<'_>,
-    target: &Target<'_>,
+    target: &MergeTarget<'_>,
     decode_secrets: bool,
     validate_secrets: bool,
 ) -> Result<Merged, Error> {
     let prepared = prepare(&sides, target, decode_secrets)?;
+    let seal_options = SealOptions {
+        validate_secrets,
+        ..SealOptions::new(target.output)
+    };
     match merge_views(&prepared) {
         Ok(text) => {
             let text = Zeroizing::new(text);
-            let plain = view::read(text.as_bytes(), target.format, &prepared.reading, target.file)?;
-            Ok(Merged::Clean(seal(
-                &prepared.result_side,
-                plain,
-                target,
-                validate_secrets,
-            )?))
+            let plain = view::read(text.as_bytes(), target.format, &prepared.reading, target.name)?;
+            Ok(Merged::Clean(prepared.result_side.seal(plain, &seal_options)?))
         }
         Err(text) => {
             let view = Zeroizing::new(text);
             // Lines next to each other changed on the two sides (two keys of one Secret, say)
             // conflict as lines but not as values.
             if let Some(plain) = merge_by_keys(&prepared) {
-                let output = seal(&prepared.result_side, plain, target, validate_secrets)?;
-                return Ok(Merged::Clean(output));
+                return Ok(Merged::Clean(prepared.result_side.seal(plain, &seal_options)?));
             }
             let conflicts = view.lines().filter(|l| l.starts_with("<<<<<<<")).count();
             Ok(Merged::Conflict {
@@ -112,24 +119,29 @@ pub struct Prepared {
     theirs_plain: Tree<Plain>,
     /// How to read the merged view back (that of the side the result is sealed with).
     pub reading: Reading,
-    pub result_side: Opened,
+    /// The side whose data key, recipients and rule the result is sealed with, under the
+    /// file's own name.
+    pub result_side: OpenFile,
 }
 
-/// Opens the three sides (MACs checked) and renders their views.
-pub fn prepare(sides: &Sides<'_>, target: &Target<'_>, decode_secrets: bool) -> Result<Prepared, Error> {
-    let names = ["ours", "theirs", "base"].map(|side| format!("{} ({side})", target.file));
-    let named = |name| target.with_file(name);
-    let ours = super::open(sides.ours, &named(&names[0]), false)?;
-    let theirs = super::open(sides.theirs, &named(&names[1]), false)?;
+/// Opens the three sides (MACs checked: a tampered side stops the merge) and renders their
+/// views.
+pub fn prepare(sides: &Sides<'_>, target: &MergeTarget<'_>, decode_secrets: bool) -> Result<Prepared, Error> {
+    let open = |bytes: &[u8], side: &str| {
+        EncryptedFile::parse(bytes, target.format, format!("{} ({side})", target.name))?
+            .open(target.identities, MacPolicy::Verify)
+    };
+    let ours = open(sides.ours, "ours")?;
+    let theirs = open(sides.theirs, "theirs")?;
     let base = sides
         .base
         .filter(|b| !b.iter().all(u8::is_ascii_whitespace))
-        .map(|b| super::open(b, &named(&names[2]), false))
+        .map(|b| open(b, "base"))
         .transpose()?;
 
-    let render = |opened: &Opened, decode: bool| {
+    let render = |opened: &OpenFile, decode: bool| {
         view::render(
-            &opened.plain,
+            opened.plain(),
             ViewOptions {
                 format: target.format,
                 output: target.output,
@@ -163,7 +175,12 @@ pub fn prepare(sides: &Sides<'_>, target: &Target<'_>, decode_secrets: bool) -> 
                 message: format!("the {side} side is not UTF-8 text and cannot be merged line by line"),
             })
     };
-    let use_theirs = use_theirs_settings(&ours.meta, &theirs.meta, base.as_ref().map(|b| &b.meta), target.file)?;
+    let use_theirs = use_theirs_settings(
+        ours.metadata(),
+        theirs.metadata(),
+        base.as_ref().map(OpenFile::metadata),
+        target.name,
+    )?;
     let [ours_view, theirs_view, base_view] = views;
     let reading = match (use_theirs, &ours_view, &theirs_view) {
         (false, Some(v), _) | (true, _, Some(v)) => v.reading.clone(),
@@ -173,15 +190,14 @@ pub fn prepare(sides: &Sides<'_>, target: &Target<'_>, decode_secrets: bool) -> 
     let theirs_view = text(theirs_view, "theirs")?;
     let base_view = text(base_view, "base")?;
     let (base_plain, ours_plain, theirs_plain) = (
-        base.as_ref().map(|b| b.plain.clone()),
-        ours.plain.clone(),
-        theirs.plain.clone(),
+        base.as_ref().map(|b| b.plain().clone()),
+        ours.plain().clone(),
+        theirs.plain().clone(),
     );
-    let result_side = if use_theirs {
-        keep_other_ivs(theirs, ours)
-    } else {
-        keep_other_ivs(ours, theirs)
-    };
+    // Values taken from the other side keep their ciphertext when both share the data key.
+    let (mut result_side, other) = if use_theirs { (theirs, ours) } else { (ours, theirs) };
+    result_side.absorb_ivs(other);
+    let result_side = result_side.renamed(target.name);
     Ok(Prepared {
         base_view,
         ours_view,
@@ -327,14 +343,6 @@ fn comments(tree: &Tree<Plain>) -> Vec<Zeroizing<String>> {
         mapping(&document.root, &mut out);
     }
     out
-}
-
-/// Lets values taken from `other` keep their ciphertext, when both sides share a data key.
-fn keep_other_ivs(mut chosen: Opened, other: Opened) -> Opened {
-    if chosen.key.as_bytes() == other.key.as_bytes() {
-        chosen.stash.absorb(other.stash);
-    }
-    chosen
 }
 
 /// What a side decides about encryption: who holds the key (per group: age recipients, PGP

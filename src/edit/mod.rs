@@ -1,74 +1,18 @@
-//! Changing an encrypted file's values: `set`, `unset`, the re-encryption behind `edit`, and
-//! `--extract`. Every write keeps the data key and reuses the ciphertext of unchanged values,
-//! so a change shows in Git as the changed lines plus `lastmodified` and `mac` — and a write
-//! that changes nothing leaves the file byte-identical.
+//! Changing a decrypted file's values: `set`, `unset`, the editing view and three-way merges,
+//! and `--extract`. The file is opened and written back through [`crate::sops_file`], which
+//! keeps the data key and the ciphertext of unchanged values, so a change shows in Git as the
+//! changed lines plus `lastmodified` and `mac` — and a write that changes nothing leaves the
+//! file byte-identical.
 
 pub mod merge;
 pub mod view;
 
 use zeroize::Zeroizing;
 
-use crate::crypt::{self, Selection, Stash};
 use crate::error::Error;
 use crate::formats::{self, Format};
-use crate::keys::{self, DataKey};
-use crate::metadata::Metadata;
-use crate::ops::Output;
-use crate::rekey::Target;
-use crate::timestamp;
-use crate::tree::{Encrypted, Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
-
-/// A path into a tree in sops's syntax: `["data"]["password"]`, `["list"][0]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreePath(pub Vec<Step>);
-
-/// One step of a [`TreePath`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    Key(String),
-    Index(usize),
-}
-
-impl TreePath {
-    /// Parses sops's `--extract` syntax (exit 91 on a malformed path).
-    pub fn parse(text: &str) -> Result<TreePath, Error> {
-        let bad = |message: String| Error::InvalidTreePath {
-            path: text.to_string(),
-            message,
-        };
-        let mut steps = Vec::new();
-        for piece in text.split('[').filter(|p| !p.is_empty()) {
-            let inner = piece
-                .strip_suffix(']')
-                .ok_or_else(|| bad(format!("component {piece} doesn't end with ]")))?;
-            let quoted = inner.len() >= 2
-                && ((inner.starts_with('"') && inner.ends_with('"'))
-                    || (inner.starts_with('\'') && inner.ends_with('\'')));
-            if quoted {
-                steps.push(Step::Key(inner[1..inner.len() - 1].to_string()));
-            } else {
-                let index = inner
-                    .parse()
-                    .map_err(|_| bad(format!("{inner} is neither a quoted key nor an index")))?;
-                steps.push(Step::Index(index));
-            }
-        }
-        if steps.is_empty() {
-            return Err(bad("the path is empty".into()));
-        }
-        Ok(TreePath(steps))
-    }
-
-    fn describe(&self) -> String {
-        self.0
-            .iter()
-            .map(|s| match s {
-                Step::Key(k) => format!("[{k:?}]"),
-                Step::Index(i) => format!("[{i}]"),
-            })
-            .collect()
-    }
-}
+use crate::tree::path::{Step, TreePath};
+use crate::tree::{Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
 
 fn not_found(path: &TreePath, step: &Step) -> Error {
     let component = match step {
@@ -226,98 +170,6 @@ fn strip_layout_mapping(m: &Mapping) -> Mapping {
         });
     }
     out
-}
-
-/// An encrypted file opened for changes: its plaintext, data key, metadata and IV stash.
-pub struct Opened {
-    pub plain: Tree<Plain>,
-    key: DataKey,
-    pub meta: Metadata,
-    mac: String,
-    /// The stored MAC was checked and matches (not so with `ignore_mac`).
-    mac_checked: bool,
-    stash: Stash,
-    pub warnings: Vec<String>,
-}
-
-impl Opened {
-    /// The decrypted tree, to change and hand to [`seal`].
-    pub fn take_plain(&mut self) -> Tree<Plain> {
-        std::mem::replace(&mut self.plain, Tree::new_plain(Vec::new()))
-    }
-}
-
-/// Decrypts a file for changing it; the MAC is checked unless `ignore_mac`.
-pub fn open(input: &[u8], target: &Target<'_>, ignore_mac: bool) -> Result<Opened, Error> {
-    let (tree, node): (Tree<Encrypted>, Node) =
-        formats::parse(target.format, input, target.file)?.into_encrypted(target.file)?;
-    let meta = Metadata::from_node(&node, target.file)?;
-    let key = keys::groups::unwrap(&meta, target.identities, target.file)?;
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let decrypted = crypt::decrypt_keeping_ivs(tree, &key, selection, target.file)?;
-    if !ignore_mac {
-        let stored = crypt::open_mac(&meta.mac, &key, &meta.mac_aad(target.file)?, target.file)?;
-        if stored != decrypted.mac {
-            return Err(Error::MacMismatch {
-                file: target.file.to_string(),
-            });
-        }
-    }
-    Ok(Opened {
-        plain: decrypted.tree,
-        key,
-        meta,
-        mac: decrypted.mac,
-        mac_checked: !ignore_mac,
-        stash: decrypted.stash,
-        warnings: decrypted.warnings,
-    })
-}
-
-/// Encrypts a changed plaintext with the file's key and stash. When the values did not
-/// change, `lastmodified` and the MAC stay as they were. Secrets are checked as `encrypt`
-/// checks them (`validate_secrets`), and one that would keep a value in clear is refused.
-pub fn seal(opened: &Opened, plain: Tree<Plain>, target: &Target<'_>, validate_secrets: bool) -> Result<Output, Error> {
-    if validate_secrets {
-        crate::ops::validate_secrets(&plain, target.file)?;
-    }
-    let Opened {
-        key,
-        meta,
-        mac: old_mac,
-        mac_checked,
-        stash,
-        warnings,
-        ..
-    } = opened;
-    let mut meta = meta.clone();
-    let rule = meta.effective_rule();
-    let selection = Selection {
-        rule: &rule,
-        mac_only_encrypted: meta.mac_only_encrypted,
-    };
-    let (mut tree, mac, _) = crypt::encrypt_with_stash(plain, key, selection, target.file, Some(stash))?;
-    crate::ops::fail_closed(&tree, None, &rule, target.file)?;
-    if mac != *old_mac || !mac_checked {
-        meta.last_modified = timestamp::now_last_modified();
-        meta.mac = crypt::seal_mac(&mac, key, &meta.last_modified, target.file)?;
-    }
-    let node = meta.to_node();
-    for doc in &mut tree.documents {
-        doc.metadata = Some(node.clone());
-    }
-    let bytes = Zeroizing::new(formats::emit(target.format, &mut tree, target.format, target.output)?);
-    crate::rekey::verify(&bytes, key, target)?;
-    Ok(Output {
-        bytes,
-        format: target.format,
-        warnings: warnings.clone(),
-        notes: Vec::new(),
-    })
 }
 
 /// The first document's root (what sops's paths address), and the path's last step and the
@@ -641,16 +493,6 @@ mod tests {
         assert_eq!(dedent(" a\n\u{a0}\n b"), "a\n\u{a0}\nb");
         assert_eq!(dedent("    a\n  \u{a0}\n    b\n"), "a\n\u{a0}\nb\n");
         assert_eq!(dedent("\t  a\n\t    b\n"), "a\n  b\n");
-    }
-
-    #[test]
-    fn paths_parse_as_sops_parses_them() {
-        assert_eq!(
-            TreePath::parse(r#"["a"][0]['b']"#).unwrap().0,
-            [Step::Key("a".into()), Step::Index(0), Step::Key("b".into())]
-        );
-        assert_eq!(TreePath::parse("bad").unwrap_err().exit_code(), 91);
-        assert_eq!(TreePath::parse("[x]").unwrap_err().exit_code(), 91);
     }
 
     fn tree(text: &str) -> Tree<Plain> {

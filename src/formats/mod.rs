@@ -5,6 +5,7 @@ pub mod dotenv;
 mod flat;
 pub mod ini;
 pub mod json;
+pub mod styles;
 pub mod yaml;
 
 use std::path::Path;
