@@ -236,3 +236,10 @@ pub fn gpg() -> Option<PathBuf> {
         None => which("gpg").or_else(|| peer("KSEC_PEER_GPG")),
     }
 }
+
+/// Makes a test script executable (0755).
+pub fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("cannot make {} executable: {e}", path.display()));
+}
