@@ -19,6 +19,7 @@ use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
 use super::locked_ssh::{self, LockedSshKey};
+use super::sources::{IdentitySource, SourceRecord};
 use super::{Env, Identities, KeyKind, MasterKey};
 use crate::error::Error;
 
@@ -265,45 +266,7 @@ fn skip_blank_lines(mut text: &str) -> &str {
 #[derive(Default)]
 pub struct AgeIdentities {
     identities: Vec<Box<dyn ::age::Identity + Send + Sync>>,
-    sources: Vec<IdentitySource>,
-    /// Passphrase-protected SSH keys: their source's index and what became of them.
-    locked: Vec<(usize, locked_ssh::Outcome)>,
-}
-
-/// One place identities were looked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentitySource {
-    /// What the user would recognise: `SOPS_AGE_KEY_FILE=/path`, `default key file /path`, ….
-    pub name: String,
-    pub status: SourceStatus,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceStatus {
-    /// Read; it held this many identities.
-    Loaded(usize),
-    /// Not there (the variable is unset, the default file does not exist), with the reason.
-    Absent(String),
-    /// There, but not usable (a passphrase-protected SSH key, say), with the reason.
-    Skipped(String),
-    /// Set by the user but broken (a missing file, a failing command, a bad line), with the
-    /// reason. The other sources are still used, as sops does.
-    Failed(String),
-    /// Not read in advance but asked at decryption time (the gpg binary), described.
-    Available(String),
-}
-
-impl fmt::Display for IdentitySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.status {
-            SourceStatus::Loaded(1) => write!(f, "{}: 1 identity", self.name),
-            SourceStatus::Loaded(count) => write!(f, "{}: {count} identities", self.name),
-            SourceStatus::Absent(reason) => write!(f, "{}: {reason}", self.name),
-            SourceStatus::Skipped(reason) => write!(f, "{}: skipped: {reason}", self.name),
-            SourceStatus::Failed(reason) => write!(f, "{}: UNUSABLE: {reason}", self.name),
-            SourceStatus::Available(description) => write!(f, "{}: {description}", self.name),
-        }
-    }
+    sources: SourceRecord,
 }
 
 impl AgeIdentities {
@@ -319,60 +282,28 @@ impl AgeIdentities {
         let found = parse_identity_text(source_name, text)?;
         let count = found.len();
         self.identities.extend(found);
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Loaded(count),
-        });
+        self.sources.note_loaded(source_name, count);
         Ok(count)
-    }
-
-    /// Records a place that was looked at and found empty-handed.
-    pub fn note_absent(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Absent(reason.to_owned()),
-        });
-    }
-
-    /// Records a place that held something ksec cannot use, and why.
-    pub fn note_skipped(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Skipped(reason.to_owned()),
-        });
-    }
-
-    /// Records a source the user set that could not be used, and why.
-    pub fn note_failed(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Failed(reason.to_owned()),
-        });
     }
 
     /// Whether a source the user set could not be used.
     pub fn has_failed_source(&self) -> bool {
-        self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
+        self.sources.has_failed()
     }
 
     /// Adds a passphrase-protected SSH key, unlocked on the terminal if a file needs it.
     fn add_locked_ssh_key(&mut self, source_name: &str, key: LockedSshKey) {
-        self.locked.push((self.sources.len(), key.outcome()));
+        self.sources.note_settled_at_use(
+            source_name,
+            "passphrase-protected; asked for on the terminal when a file is encrypted to it",
+            key.outcome(),
+        );
         self.identities.push(Box::new(key));
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Available(
-                "passphrase-protected; asked for on the terminal when a file is encrypted to it".into(),
-            ),
-        });
     }
 
     fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
         self.identities.push(Box::new(identity));
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Loaded(1),
-        });
+        self.sources.note_loaded(source_name, 1);
     }
 
     pub fn len(&self) -> usize {
@@ -385,27 +316,12 @@ impl AgeIdentities {
 
     /// Every place looked at, in the order sops looks.
     pub fn sources(&self) -> &[IdentitySource] {
-        &self.sources
+        self.sources.as_slice()
     }
 
     /// One line per place looked at, for the report printed when no key works.
     pub fn report(&self) -> String {
-        self.sources
-            .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                let outcome = self
-                    .locked
-                    .iter()
-                    .find(|(at, _)| *at == index)
-                    .and_then(|(_, outcome)| outcome.lock().ok().and_then(|o| o.clone()));
-                match outcome {
-                    Some(outcome) => format!("{}: {outcome}", source.name),
-                    None => source.to_string(),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.sources.report()
     }
 
     fn iter(&self) -> impl Iterator<Item = &dyn ::age::Identity> {
@@ -445,8 +361,8 @@ pub fn discover(env: &dyn Env) -> AgeIdentities {
 fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
     match result {
         Ok(()) => {}
-        Err(Error::Identity { source_name, message }) => found.note_failed(&source_name, &message),
-        Err(other) => found.note_failed("age identities", &other.to_string()),
+        Err(Error::Identity { source_name, message }) => found.sources.note_failed(&source_name, &message),
+        Err(other) => found.sources.note_failed("age identities", &other.to_string()),
     }
 }
 
@@ -455,7 +371,7 @@ fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
 /// the terminal only if a file is encrypted to it.
 fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(path) = env.var(SSH_KEY_FILE_VAR) else {
-        found.note_absent(SSH_KEY_FILE_VAR, "not set");
+        found.sources.note_absent(SSH_KEY_FILE_VAR, "not set");
         return Ok(());
     };
     let source_name = format!("{SSH_KEY_FILE_VAR}={path}");
@@ -477,7 +393,9 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Err
 fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
     let Some(home) = env.home_dir() else {
         for name in DEFAULT_SSH_KEYS {
-            found.note_absent(&format!("SSH key ~/.ssh/{name}"), "the home directory is unknown");
+            found
+                .sources
+                .note_absent(&format!("SSH key ~/.ssh/{name}"), "the home directory is unknown");
         }
         return;
     };
@@ -487,18 +405,20 @@ fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
         let bytes = match read_secret_file(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                found.note_absent(&source_name, "not found");
+                found.sources.note_absent(&source_name, "not found");
                 continue;
             }
             Err(e) => {
-                found.note_skipped(&source_name, &format!("cannot read the file: {e}"));
+                found
+                    .sources
+                    .note_skipped(&source_name, &format!("cannot read the file: {e}"));
                 continue;
             }
         };
         match parse_ssh_identity(&bytes, &path.display().to_string()) {
             Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
             Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
-            Err(SshKeyProblem::Unusable(reason)) => found.note_skipped(&source_name, &reason),
+            Err(SshKeyProblem::Unusable(reason)) => found.sources.note_skipped(&source_name, &reason),
         }
     }
 }
@@ -546,7 +466,7 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyPro
 
 fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     match env.var(KEY_VAR).map(Zeroizing::new) {
-        None => found.note_absent(KEY_VAR, "not set"),
+        None => found.sources.note_absent(KEY_VAR, "not set"),
         Some(text) => {
             found.add_text(KEY_VAR, &text)?;
         }
@@ -556,7 +476,7 @@ fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
 
 fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(path) = env.var(KEY_FILE_VAR) else {
-        found.note_absent(KEY_FILE_VAR, "not set");
+        found.sources.note_absent(KEY_FILE_VAR, "not set");
         return Ok(());
     };
     let source_name = format!("{KEY_FILE_VAR}={path}");
@@ -570,7 +490,7 @@ fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> 
 
 fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(command) = env.var(KEY_CMD_VAR).map(Zeroizing::new) else {
-        found.note_absent(KEY_CMD_VAR, "not set");
+        found.sources.note_absent(KEY_CMD_VAR, "not set");
         return Ok(());
     };
     let source_name = format!("{KEY_CMD_VAR}={:?}", shown_command(&command));
@@ -610,7 +530,7 @@ fn shown_command(command: &str) -> String {
 
 fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(config_dir) = env.config_dir() else {
-        found.note_absent(
+        found.sources.note_absent(
             "default key file <config dir>/sops/age/keys.txt",
             "the user config directory is unknown (set XDG_CONFIG_HOME or HOME)",
         );
@@ -621,7 +541,7 @@ fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(),
     match read_secret_file(&path) {
         Ok(bytes) => add_identity_bytes(found, &source_name, &bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            found.note_absent(&source_name, "not found");
+            found.sources.note_absent(&source_name, "not found");
             Ok(())
         }
         Err(e) => Err(identity_error(&source_name, &format!("cannot read the file: {e}"))),
@@ -684,8 +604,10 @@ fn identity_error(source_name: &str, message: &str) -> Error {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::keys::sources::SourceStatus;
+    use crate::keys::sources::tests::only_failure;
     use crate::keys::{DataKey, MapEnv};
     use ::age::secrecy::ExposeSecret;
     use base64::Engine;
@@ -943,19 +865,6 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             assert!(message.starts_with(&format!("SOPS_AGE_KEY: {expected}")), "{message}");
             assert!(!message.contains(line), "key material leaked: {message}");
         }
-    }
-
-    /// The one source recorded as unusable: its name and the reason.
-    pub(crate) fn only_failure(sources: &[IdentitySource]) -> (String, String) {
-        let failed: Vec<_> = sources
-            .iter()
-            .filter_map(|s| match &s.status {
-                SourceStatus::Failed(reason) => Some((s.name.clone(), reason.clone())),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(failed.len(), 1, "expected one unusable source in {sources:?}");
-        failed.into_iter().next().expect("one failure")
     }
 
     fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {

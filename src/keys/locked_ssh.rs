@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use ::age::DecryptError;
 use ::age::secrecy::SecretString;
@@ -15,6 +15,8 @@ use age_core::format::{FileKey, Stanza};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sha2::{Digest, Sha256};
+
+use super::sources::Outcome;
 
 /// How many passphrases are tried before giving up, as ssh does.
 const ATTEMPTS: usize = 3;
@@ -26,9 +28,6 @@ pub type AskPassphrase = fn(&str) -> io::Result<String>;
 pub fn ask_on_terminal(prompt: &str) -> io::Result<String> {
     rpassword::prompt_password(prompt)
 }
-
-/// What became of a locked key during the run, shared with the report printed when no key works.
-pub type Outcome = Arc<Mutex<Option<String>>>;
 
 /// An SSH private key whose passphrase is asked for the first time it is needed.
 pub struct LockedSshKey {
@@ -160,6 +159,7 @@ fn take_string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 mod tests {
     use super::*;
     use std::io::Write as _;
+    use std::sync::Mutex;
 
     const KEY_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/locked_ed25519");
     const PUBLIC_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/locked_ed25519.pub");

@@ -4,13 +4,14 @@
 //! environment variables and well-known directories, so that tests never touch the real process
 //! environment or the user's home. One submodule per provider ([`age`], [`pgp`]) wraps and
 //! unwraps behind the [`MasterKey`] trait; [`groups`] puts them together into key groups with
-//! [`shamir`] shares.
+//! [`shamir`] shares. Each provider keeps a [`sources`] record of where it looked for identities.
 
 pub mod age;
 pub mod groups;
 pub mod locked_ssh;
 pub mod pgp;
 pub mod shamir;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -13,7 +13,7 @@ use super::native::{can_decrypt_now, is_locked, parse_secret_keys, unlock};
 use super::{GPG_EXEC_VAR, KEY_FILE_VAR, KEY_VAR};
 use crate::error::Error;
 use crate::keys::Env;
-use crate::keys::age::{IdentitySource, SourceStatus};
+use crate::keys::sources::{IdentitySource, SourceRecord};
 
 const PASSPHRASE_VAR: &str = "SOPS_PGP_KEY_PASSPHRASE";
 
@@ -23,7 +23,7 @@ const PASSPHRASE_VAR: &str = "SOPS_PGP_KEY_PASSPHRASE";
 pub struct PgpIdentities {
     keys: Vec<SignedSecretKey>,
     gpg: Option<Gpg>,
-    sources: Vec<IdentitySource>,
+    sources: SourceRecord,
 }
 
 impl PgpIdentities {
@@ -70,21 +70,18 @@ impl PgpIdentities {
                     locked.join(", ")
                 )));
             }
-            self.sources.push(IdentitySource {
-                name: source_name.to_owned(),
-                status: SourceStatus::Skipped(format!(
+            self.sources.note_skipped(
+                source_name,
+                &format!(
                     "key {} is passphrase-protected; set {PASSPHRASE_VAR}, or import it into gpg",
                     locked.join(", ")
-                )),
-            });
+                ),
+            );
             return Ok(0);
         }
         let count = usable.len();
         self.keys.extend(usable);
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Loaded(count),
-        });
+        self.sources.note_loaded(source_name, count);
         Ok(count)
     }
 
@@ -92,30 +89,14 @@ impl PgpIdentities {
     fn add_secret_keys_or_note(&mut self, source_name: &str, bytes: &[u8], passphrase: Option<&str>) {
         match self.add_secret_keys(source_name, bytes, passphrase) {
             Ok(_) => {}
-            Err(Error::Identity { message, .. }) => self.note_failed(source_name, &message),
-            Err(other) => self.note_failed(source_name, &other.to_string()),
+            Err(Error::Identity { message, .. }) => self.sources.note_failed(source_name, &message),
+            Err(other) => self.sources.note_failed(source_name, &other.to_string()),
         }
-    }
-
-    /// Records a place that was looked at and found empty-handed.
-    pub fn note_absent(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Absent(reason.to_owned()),
-        });
-    }
-
-    /// Records a source the user set that could not be used, and why.
-    pub fn note_failed(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Failed(reason.to_owned()),
-        });
     }
 
     /// Whether a source the user set could not be used.
     pub fn has_failed_source(&self) -> bool {
-        self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
+        self.sources.has_failed()
     }
 
     /// How many native secret keys were loaded (gpg's keyring not counted).
@@ -144,16 +125,12 @@ impl PgpIdentities {
 
     /// Every place looked at, in the order they are tried.
     pub fn sources(&self) -> &[IdentitySource] {
-        &self.sources
+        self.sources.as_slice()
     }
 
     /// One line per place looked at, for the report printed when no key works.
     pub fn report(&self) -> String {
-        self.sources
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.sources.report()
     }
 }
 
@@ -178,7 +155,7 @@ pub fn discover(env: &dyn Env) -> PgpIdentities {
     let passphrase = passphrase.as_deref().map(String::as_str);
 
     match env.var(KEY_FILE_VAR) {
-        None => found.note_absent(KEY_FILE_VAR, "not set"),
+        None => found.sources.note_absent(KEY_FILE_VAR, "not set"),
         Some(path) => {
             let source_name = format!("{KEY_FILE_VAR}={path}");
             let bytes = if path.is_empty() {
@@ -190,27 +167,26 @@ pub fn discover(env: &dyn Env) -> PgpIdentities {
             };
             match bytes {
                 Ok(bytes) => found.add_secret_keys_or_note(&source_name, &bytes, passphrase),
-                Err(reason) => found.note_failed(&source_name, &reason),
+                Err(reason) => found.sources.note_failed(&source_name, &reason),
             }
         }
     }
 
     match env.var(KEY_VAR).map(Zeroizing::new) {
-        None => found.note_absent(KEY_VAR, "not set"),
+        None => found.sources.note_absent(KEY_VAR, "not set"),
         Some(text) => found.add_secret_keys_or_note(KEY_VAR, text.as_bytes(), passphrase),
     }
 
     match Gpg::locate(env) {
         Ok(gpg) => {
-            found.sources.push(IdentitySource {
-                name: "gpg".into(),
-                status: SourceStatus::Available(gpg.describe()),
-            });
+            found.sources.note_available("gpg", &gpg.describe());
             found.gpg = Some(gpg);
         }
         // A SOPS_GPG_EXEC the user set but that cannot run is a broken source, not an absent one.
-        Err(reason) if env.var(GPG_EXEC_VAR).is_some_and(|exec| !exec.is_empty()) => found.note_failed("gpg", &reason),
-        Err(reason) => found.note_absent("gpg", &reason),
+        Err(reason) if env.var(GPG_EXEC_VAR).is_some_and(|exec| !exec.is_empty()) => {
+            found.sources.note_failed("gpg", &reason)
+        }
+        Err(reason) => found.sources.note_absent("gpg", &reason),
     }
     found
 }
@@ -222,6 +198,8 @@ mod tests {
     use super::super::{PgpRecipient, unwrap, wrap};
     use super::*;
     use crate::keys::MapEnv;
+    use crate::keys::sources::SourceStatus;
+    use crate::keys::sources::tests::only_failure;
     use ::pgp::composed::ArmorOptions;
 
     #[test]
@@ -277,7 +255,7 @@ mod tests {
         assert_eq!(unwrap(&gpgbinary_enc(), &found).expect("unwrap").len(), 32);
 
         let found = discover(&env.with_var("SOPS_PGP_KEY_PASSPHRASE", "wrong horse"));
-        let (name, reason) = crate::keys::age::tests::only_failure(found.sources());
+        let (name, reason) = only_failure(found.sources());
         let message = format!("{name}: {reason}");
         assert!(
             message.starts_with(&format!(
@@ -324,7 +302,7 @@ mod tests {
         ];
         for (var, value, expected) in cases {
             let found = discover(&MapEnv::new().with_var(var, &value));
-            let (source_name, message) = crate::keys::age::tests::only_failure(found.sources());
+            let (source_name, message) = only_failure(found.sources());
             assert!(source_name.starts_with(var), "{source_name}");
             assert!(message.contains(expected), "{var}={value}: {message}");
             assert!(!message.contains("hunter2"), "the value leaked: {message}");
