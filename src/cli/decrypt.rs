@@ -3,6 +3,7 @@
 
 use super::args::{DecryptArgs, GlobalArgs};
 use super::inputs::{self, Plan};
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
@@ -10,7 +11,7 @@ use crate::ops::{self, DecryptOptions};
 
 pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let output = inputs::output_options(&args.io, config.as_ref());
     let extract = args.extract.as_deref().map(crate::edit::TreePath::parse).transpose()?;
     let single = args.files.len() <= 1 && !args.recursive && args.files.first().is_none_or(|f| !f.is_dir());

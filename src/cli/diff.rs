@@ -4,6 +4,7 @@
 
 use super::args::{DiffArgs, GlobalArgs, IoArgs};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::edit::view::{self, ViewOptions};
 use crate::error::Error;
 use crate::io::{self, Input};
@@ -34,7 +35,7 @@ fn decrypted_view(
         return Ok(None);
     }
     let config = inputs::load_config(global).ok().flatten();
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let mut options = DecryptOptions {
         file: &file,
         input_format: Some(format),

@@ -2,6 +2,7 @@
 
 use super::args::{GlobalArgs, RotateArgs};
 use super::inputs::{self, Plan};
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
 use crate::rekey::{self, Rotation, Target};
@@ -10,7 +11,7 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
     let plan = Plan::new(Some(&args.file), &args.io)?;
     let file = plan.display_name();
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let input = plan.input.read()?;
     let format = match plan.input_format {
         Some(format) => format,

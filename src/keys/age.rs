@@ -13,12 +13,14 @@ use std::iter;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use ::age::armor::{ArmoredReader, ArmoredWriter, Format};
 use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
-use super::locked_ssh::{self, LockedSshKey};
+use super::callbacks::Callbacks;
+use super::locked_ssh::LockedSshKey;
 use super::sources::{IdentitySource, SourceRecord};
 use super::{Env, Identities, KeyKind, MasterKey};
 use crate::error::Error;
@@ -345,12 +347,13 @@ impl fmt::Debug for AgeIdentities {
 /// Every place looked at is recorded in [`AgeIdentities::sources`]. A source that is set but
 /// cannot be read or parsed is recorded as failed and the others are still used, as sops does:
 /// a stale `SOPS_AGE_KEY_FILE` in a CI job must not stop a file that another key opens. The
-/// failure is shown when no key decrypts.
-pub fn discover(env: &dyn Env) -> AgeIdentities {
+/// failure is shown when no key decrypts. Passphrase-protected SSH keys ask through `callbacks`
+/// when a file is encrypted to them.
+pub fn discover(env: &dyn Env, callbacks: &Arc<dyn Callbacks>) -> AgeIdentities {
     let mut found = AgeIdentities::new();
-    let result = load_ssh_key_file(env, &mut found);
+    let result = load_ssh_key_file(env, &mut found, callbacks);
     record_failure(&mut found, result);
-    load_default_ssh_keys(env, &mut found);
+    load_default_ssh_keys(env, &mut found, callbacks);
     for load in [load_key_var, load_key_file, load_key_cmd, load_default_key_file] {
         let result = load(env, &mut found);
         record_failure(&mut found, result);
@@ -369,7 +372,7 @@ fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
 /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: the user named this key, so a file that cannot be read or is
 /// not an SSH private key is recorded as unusable. A passphrase-protected key is asked for on
 /// the terminal only if a file is encrypted to it.
-fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), Error> {
     let Some(path) = env.var(SSH_KEY_FILE_VAR) else {
         found.sources.note_absent(SSH_KEY_FILE_VAR, "not set");
         return Ok(());
@@ -380,7 +383,7 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Err
     }
     let bytes = read_secret_file(Path::new(&path))
         .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
-    match parse_ssh_identity(&bytes, &path) {
+    match parse_ssh_identity(&bytes, &path, callbacks) {
         Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
         Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
         Err(SshKeyProblem::Unusable(reason)) => return Err(identity_error(&source_name, &reason)),
@@ -390,7 +393,7 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Err
 
 /// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`, each when it exists. The user did not ask for these,
 /// so one that cannot be used is recorded and skipped, never an error (sops goes on too).
-fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
+fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) {
     let Some(home) = env.home_dir() else {
         for name in DEFAULT_SSH_KEYS {
             found
@@ -415,7 +418,7 @@ fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
                 continue;
             }
         };
-        match parse_ssh_identity(&bytes, &path.display().to_string()) {
+        match parse_ssh_identity(&bytes, &path.display().to_string(), callbacks) {
             Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
             Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
             Err(SshKeyProblem::Unusable(reason)) => found.sources.note_skipped(&source_name, &reason),
@@ -436,7 +439,7 @@ enum SshKeyProblem {
 }
 
 /// Parses an OpenSSH or PEM private key file as age does (`ssh-ed25519` and `ssh-rsa` only).
-fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyProblem> {
+fn parse_ssh_identity(bytes: &[u8], file_name: &str, callbacks: &Arc<dyn Callbacks>) -> Result<SshKey, SshKeyProblem> {
     use ::age::ssh::{Identity, UnsupportedKey};
     let invalid =
         || SshKeyProblem::Unusable("not an SSH private key (expected an OpenSSH or PEM private key file)".into());
@@ -444,7 +447,7 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyPro
     let identity = Identity::from_buffer(text.as_bytes(), Some(file_name.to_owned())).map_err(|_| invalid())?;
     match identity {
         Identity::Unencrypted(_) => Ok(SshKey::Ready(identity)),
-        Identity::Encrypted(_) => LockedSshKey::new(file_name, identity, text, locked_ssh::ask_on_terminal)
+        Identity::Encrypted(_) => LockedSshKey::new(file_name, identity, text, Arc::clone(callbacks))
             .map(SshKey::Locked)
             .map_err(SshKeyProblem::Unusable),
         Identity::Unsupported(UnsupportedKey::EncryptedPem) => Err(SshKeyProblem::Unusable(
@@ -608,7 +611,7 @@ mod tests {
     use super::*;
     use crate::keys::sources::SourceStatus;
     use crate::keys::sources::tests::only_failure;
-    use crate::keys::{DataKey, MapEnv};
+    use crate::keys::{DataKey, MapEnv, NoPrompt};
     use ::age::secrecy::ExposeSecret;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
@@ -635,6 +638,11 @@ VmZuRWVBVnZPMlgwd3FGUGVld0pOTFkK/IBfJkwTHWMQJL18BoBELysOn9OGfa2R
 qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
 -----END AGE ENCRYPTED FILE-----
 ";
+
+    /// Discovery as every test here runs it: nothing is ever asked.
+    fn discover(env: &dyn Env) -> AgeIdentities {
+        super::discover(env, &(Arc::new(NoPrompt) as Arc<dyn Callbacks>))
+    }
 
     fn identities(text: &str) -> AgeIdentities {
         let mut found = AgeIdentities::new();
@@ -1158,8 +1166,8 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
                 format!("{name}: passphrase-protected; asked for on the terminal when a file is encrypted to it");
             assert!(report.contains(&expected), "{report}");
         }
-        // An X25519 stanza is not for the SSH keys: nothing is asked (a prompt here would find
-        // no terminal and be recorded in the report).
+        // An X25519 stanza is not for the SSH keys: nothing is asked (were something asked, the
+        // tests' callbacks would give no passphrase and the report would say so).
         assert_eq!(unwrap(SOPS_ENC, &found).expect("SOPS_AGE_KEY still works").len(), 32);
         assert_eq!(found.report(), report, "a locked key was asked for");
     }
