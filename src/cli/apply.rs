@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use super::args::{ApplyArgs, GlobalArgs};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
@@ -36,7 +37,7 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
         ));
     }
     let files = io::collect_files(&paths, args.recursive, io::Walk::Manifests)?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let output = inputs::output_options(&Default::default(), config.as_ref());
     let stream = ops::decrypt_stream(
         &files,

@@ -3,6 +3,7 @@
 
 use super::args::{DecryptArgs, GlobalArgs};
 use super::inputs::{self, Plan};
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
@@ -12,7 +13,7 @@ use crate::tree::path::TreePath;
 
 pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let output = inputs::output_options(&args.io, config.as_ref());
     let extract = args.extract.as_deref().map(TreePath::parse).transpose()?;
     let mac = MacPolicy::from_ignore_mac_flag(args.ignore_mac);

@@ -6,6 +6,7 @@
 
 use super::args::{DiffArgs, GlobalArgs, IoArgs};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::edit::view::{self, ViewOptions};
 use crate::error::Error;
 use crate::io::{self, Input};
@@ -39,7 +40,7 @@ fn decrypted_view(
         other => other?,
     };
     let config = inputs::load_config(global).ok().flatten();
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let decrypted = encrypted.decrypt(&identities, MacPolicy::Verify)?;
     let view = view::render(
         decrypted.tree(),

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use super::args::{EditArgs, GlobalArgs, IoArgs};
 use super::encrypt::Settings;
 use super::inputs;
+use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
 use crate::error::Error;
@@ -44,7 +45,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
         indent: args.indent,
         ..IoArgs::default()
     };
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let exists = std::fs::metadata(&args.file).is_ok();
     let original = if exists {
         Some(Input::File(args.file.clone()).read()?)

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::args::{EncryptArgs, GlobalArgs, NewFileArgs};
 use super::inputs::{self, Destination, Plan};
+use super::terminal::Terminal;
 use zeroize::Zeroizing;
 
 use crate::config::Config;
@@ -42,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     };
     let identities = previous_bytes
         .as_ref()
-        .and_then(|_| Identities::discover(&ProcessEnv, None).ok());
+        .and_then(|_| Identities::discover(&ProcessEnv, None, Terminal).ok());
     let options = EncryptOptions {
         previous: previous_bytes
             .as_deref()

@@ -3,6 +3,7 @@
 
 use super::args::{ExecEnvArgs, ExecFileArgs, GlobalArgs, IoArgs};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::formats::Format;
 use crate::io::{Input, PrivateDir};
@@ -14,7 +15,7 @@ use crate::sops_file::MacPolicy;
 pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
     let file = args.file.display().to_string();
     let input = Input::File(args.file.clone()).read()?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let options = DecryptOptions {
         file: &file,
         input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
@@ -40,7 +41,7 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
     let config = inputs::load_config(global)?;
     let file = args.file.display().to_string();
     let input = Input::File(args.file.clone()).read()?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let name = match &args.filename {
         Some(name) => local_name(name)?,
         None => process::private_file_name(&args.file),

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::args::{GlobalArgs, GroupsCommand};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
@@ -52,7 +53,7 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
         ),
     };
     let name = file.display().to_string();
-    let identities = Identities::discover(&ProcessEnv, order.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, order.decryption_order.as_deref(), Terminal)?;
     let input = Input::File(file.to_path_buf()).read()?;
     let encrypted = EncryptedFile::parse(&input, inputs::format_of(file, None, &input)?, name)?;
     let access = Access {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::args::{GlobalArgs, IoArgs};
+use super::terminal::Terminal;
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::formats::{Format, OutputOptions, json::JsonIndent};
@@ -136,7 +137,11 @@ impl InPlaceFile {
             name: path.display().to_string(),
             format: format_of(path, input_type, &input)?,
             input,
-            identities: crate::keys::Identities::discover(&crate::keys::ProcessEnv, keys.decryption_order.as_deref())?,
+            identities: crate::keys::Identities::discover(
+                &crate::keys::ProcessEnv,
+                keys.decryption_order.as_deref(),
+                Terminal,
+            )?,
             output: output_options(&IoArgs::default(), config.as_ref()),
         })
     }

@@ -8,6 +8,7 @@
 
 use super::args::{GlobalArgs, IoArgs, MergeArgs};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Merged, Sides};
 use crate::error::Error;
 use crate::io::{self, Input};
@@ -33,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
         return merge_text(&args.ours, base.as_deref().map(|b| &b[..]), &ours, &theirs, &file);
     }
     let config = inputs::load_config(global)?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let target = MergeTarget {
         name: &file,
         format,

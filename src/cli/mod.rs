@@ -17,6 +17,7 @@ mod inputs;
 mod merge;
 mod rotate;
 mod set;
+mod terminal;
 mod unset;
 mod updatekeys;
 

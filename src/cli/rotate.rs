@@ -2,6 +2,7 @@
 
 use super::args::{GlobalArgs, RotateArgs};
 use super::inputs::{self, Plan};
+use super::terminal::Terminal;
 use crate::error::Error;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
 use crate::rekey::{self, Access, Rotation};
@@ -11,7 +12,7 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
     let plan = Plan::new(Some(&args.file), &args.io)?;
     let file = plan.display_name();
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let input = plan.input.read()?;
     let encrypted = EncryptedFile::read(&input, plan.input_format, file)?;
     let access = Access {

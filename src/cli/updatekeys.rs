@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::args::{GlobalArgs, UpdatekeysArgs};
 use super::inputs;
+use super::terminal::Terminal;
 use crate::config::Config;
 use crate::error::Error;
 use crate::formats::{self, Format};
@@ -16,7 +17,7 @@ use crate::sops_file::{EncryptedFile, MacPolicy};
 pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?
         .ok_or_else(|| Error::Usage("updatekeys needs a .sops.yaml (none found; pass --config)".into()))?;
-    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref())?;
+    let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let forced = args.input_type.as_deref().map(Format::from_name).transpose()?;
     let explicit_files: Vec<_> = args.paths.iter().filter(|p| !p.is_dir()).cloned().collect();
     let files = io::collect_files(&args.paths, true, Walk::AllFiles)?;

@@ -13,12 +13,15 @@ use std::iter;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use ::age::armor::{ArmoredReader, ArmoredWriter, Format};
 use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
-use super::locked_ssh::{self, LockedSshKey};
+use super::callbacks::Callbacks;
+use super::locked_ssh::LockedSshKey;
+use super::sources::{IdentitySource, SourceRecord};
 use super::{Env, Identities, KeyKind, MasterKey};
 use crate::error::Error;
 
@@ -265,45 +268,7 @@ fn skip_blank_lines(mut text: &str) -> &str {
 #[derive(Default)]
 pub struct AgeIdentities {
     identities: Vec<Box<dyn ::age::Identity + Send + Sync>>,
-    sources: Vec<IdentitySource>,
-    /// Passphrase-protected SSH keys: their source's index and what became of them.
-    locked: Vec<(usize, locked_ssh::Outcome)>,
-}
-
-/// One place identities were looked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentitySource {
-    /// What the user would recognise: `SOPS_AGE_KEY_FILE=/path`, `default key file /path`, ….
-    pub name: String,
-    pub status: SourceStatus,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceStatus {
-    /// Read; it held this many identities.
-    Loaded(usize),
-    /// Not there (the variable is unset, the default file does not exist), with the reason.
-    Absent(String),
-    /// There, but not usable (a passphrase-protected SSH key, say), with the reason.
-    Skipped(String),
-    /// Set by the user but broken (a missing file, a failing command, a bad line), with the
-    /// reason. The other sources are still used, as sops does.
-    Failed(String),
-    /// Not read in advance but asked at decryption time (the gpg binary), described.
-    Available(String),
-}
-
-impl fmt::Display for IdentitySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.status {
-            SourceStatus::Loaded(1) => write!(f, "{}: 1 identity", self.name),
-            SourceStatus::Loaded(count) => write!(f, "{}: {count} identities", self.name),
-            SourceStatus::Absent(reason) => write!(f, "{}: {reason}", self.name),
-            SourceStatus::Skipped(reason) => write!(f, "{}: skipped: {reason}", self.name),
-            SourceStatus::Failed(reason) => write!(f, "{}: UNUSABLE: {reason}", self.name),
-            SourceStatus::Available(description) => write!(f, "{}: {description}", self.name),
-        }
-    }
+    sources: SourceRecord,
 }
 
 impl AgeIdentities {
@@ -319,60 +284,28 @@ impl AgeIdentities {
         let found = parse_identity_text(source_name, text)?;
         let count = found.len();
         self.identities.extend(found);
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Loaded(count),
-        });
+        self.sources.note_loaded(source_name, count);
         Ok(count)
-    }
-
-    /// Records a place that was looked at and found empty-handed.
-    pub fn note_absent(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Absent(reason.to_owned()),
-        });
-    }
-
-    /// Records a place that held something ksec cannot use, and why.
-    pub fn note_skipped(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Skipped(reason.to_owned()),
-        });
-    }
-
-    /// Records a source the user set that could not be used, and why.
-    pub fn note_failed(&mut self, source_name: &str, reason: &str) {
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Failed(reason.to_owned()),
-        });
     }
 
     /// Whether a source the user set could not be used.
     pub fn has_failed_source(&self) -> bool {
-        self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
+        self.sources.has_failed()
     }
 
     /// Adds a passphrase-protected SSH key, unlocked on the terminal if a file needs it.
     fn add_locked_ssh_key(&mut self, source_name: &str, key: LockedSshKey) {
-        self.locked.push((self.sources.len(), key.outcome()));
+        self.sources.note_settled_at_use(
+            source_name,
+            "passphrase-protected; asked for on the terminal when a file is encrypted to it",
+            key.outcome(),
+        );
         self.identities.push(Box::new(key));
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Available(
-                "passphrase-protected; asked for on the terminal when a file is encrypted to it".into(),
-            ),
-        });
     }
 
     fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
         self.identities.push(Box::new(identity));
-        self.sources.push(IdentitySource {
-            name: source_name.to_owned(),
-            status: SourceStatus::Loaded(1),
-        });
+        self.sources.note_loaded(source_name, 1);
     }
 
     pub fn len(&self) -> usize {
@@ -385,27 +318,12 @@ impl AgeIdentities {
 
     /// Every place looked at, in the order sops looks.
     pub fn sources(&self) -> &[IdentitySource] {
-        &self.sources
+        self.sources.as_slice()
     }
 
     /// One line per place looked at, for the report printed when no key works.
     pub fn report(&self) -> String {
-        self.sources
-            .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                let outcome = self
-                    .locked
-                    .iter()
-                    .find(|(at, _)| *at == index)
-                    .and_then(|(_, outcome)| outcome.lock().ok().and_then(|o| o.clone()));
-                match outcome {
-                    Some(outcome) => format!("{}: {outcome}", source.name),
-                    None => source.to_string(),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.sources.report()
     }
 
     fn iter(&self) -> impl Iterator<Item = &dyn ::age::Identity> {
@@ -429,12 +347,13 @@ impl fmt::Debug for AgeIdentities {
 /// Every place looked at is recorded in [`AgeIdentities::sources`]. A source that is set but
 /// cannot be read or parsed is recorded as failed and the others are still used, as sops does:
 /// a stale `SOPS_AGE_KEY_FILE` in a CI job must not stop a file that another key opens. The
-/// failure is shown when no key decrypts.
-pub fn discover(env: &dyn Env) -> AgeIdentities {
+/// failure is shown when no key decrypts. Passphrase-protected SSH keys ask through `callbacks`
+/// when a file is encrypted to them.
+pub fn discover(env: &dyn Env, callbacks: &Arc<dyn Callbacks>) -> AgeIdentities {
     let mut found = AgeIdentities::new();
-    let result = load_ssh_key_file(env, &mut found);
+    let result = load_ssh_key_file(env, &mut found, callbacks);
     record_failure(&mut found, result);
-    load_default_ssh_keys(env, &mut found);
+    load_default_ssh_keys(env, &mut found, callbacks);
     for load in [load_key_var, load_key_file, load_key_cmd, load_default_key_file] {
         let result = load(env, &mut found);
         record_failure(&mut found, result);
@@ -445,17 +364,17 @@ pub fn discover(env: &dyn Env) -> AgeIdentities {
 fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
     match result {
         Ok(()) => {}
-        Err(Error::Identity { source_name, message }) => found.note_failed(&source_name, &message),
-        Err(other) => found.note_failed("age identities", &other.to_string()),
+        Err(Error::Identity { source_name, message }) => found.sources.note_failed(&source_name, &message),
+        Err(other) => found.sources.note_failed("age identities", &other.to_string()),
     }
 }
 
 /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: the user named this key, so a file that cannot be read or is
 /// not an SSH private key is recorded as unusable. A passphrase-protected key is asked for on
 /// the terminal only if a file is encrypted to it.
-fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), Error> {
     let Some(path) = env.var(SSH_KEY_FILE_VAR) else {
-        found.note_absent(SSH_KEY_FILE_VAR, "not set");
+        found.sources.note_absent(SSH_KEY_FILE_VAR, "not set");
         return Ok(());
     };
     let source_name = format!("{SSH_KEY_FILE_VAR}={path}");
@@ -464,7 +383,7 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Err
     }
     let bytes = read_secret_file(Path::new(&path))
         .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
-    match parse_ssh_identity(&bytes, &path) {
+    match parse_ssh_identity(&bytes, &path, callbacks) {
         Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
         Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
         Err(SshKeyProblem::Unusable(reason)) => return Err(identity_error(&source_name, &reason)),
@@ -474,10 +393,12 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Err
 
 /// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`, each when it exists. The user did not ask for these,
 /// so one that cannot be used is recorded and skipped, never an error (sops goes on too).
-fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
+fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) {
     let Some(home) = env.home_dir() else {
         for name in DEFAULT_SSH_KEYS {
-            found.note_absent(&format!("SSH key ~/.ssh/{name}"), "the home directory is unknown");
+            found
+                .sources
+                .note_absent(&format!("SSH key ~/.ssh/{name}"), "the home directory is unknown");
         }
         return;
     };
@@ -487,18 +408,20 @@ fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities) {
         let bytes = match read_secret_file(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                found.note_absent(&source_name, "not found");
+                found.sources.note_absent(&source_name, "not found");
                 continue;
             }
             Err(e) => {
-                found.note_skipped(&source_name, &format!("cannot read the file: {e}"));
+                found
+                    .sources
+                    .note_skipped(&source_name, &format!("cannot read the file: {e}"));
                 continue;
             }
         };
-        match parse_ssh_identity(&bytes, &path.display().to_string()) {
+        match parse_ssh_identity(&bytes, &path.display().to_string(), callbacks) {
             Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
             Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
-            Err(SshKeyProblem::Unusable(reason)) => found.note_skipped(&source_name, &reason),
+            Err(SshKeyProblem::Unusable(reason)) => found.sources.note_skipped(&source_name, &reason),
         }
     }
 }
@@ -516,7 +439,7 @@ enum SshKeyProblem {
 }
 
 /// Parses an OpenSSH or PEM private key file as age does (`ssh-ed25519` and `ssh-rsa` only).
-fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyProblem> {
+fn parse_ssh_identity(bytes: &[u8], file_name: &str, callbacks: &Arc<dyn Callbacks>) -> Result<SshKey, SshKeyProblem> {
     use ::age::ssh::{Identity, UnsupportedKey};
     let invalid =
         || SshKeyProblem::Unusable("not an SSH private key (expected an OpenSSH or PEM private key file)".into());
@@ -524,7 +447,7 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyPro
     let identity = Identity::from_buffer(text.as_bytes(), Some(file_name.to_owned())).map_err(|_| invalid())?;
     match identity {
         Identity::Unencrypted(_) => Ok(SshKey::Ready(identity)),
-        Identity::Encrypted(_) => LockedSshKey::new(file_name, identity, text, locked_ssh::ask_on_terminal)
+        Identity::Encrypted(_) => LockedSshKey::new(file_name, identity, text, Arc::clone(callbacks))
             .map(SshKey::Locked)
             .map_err(SshKeyProblem::Unusable),
         Identity::Unsupported(UnsupportedKey::EncryptedPem) => Err(SshKeyProblem::Unusable(
@@ -546,7 +469,7 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str) -> Result<SshKey, SshKeyPro
 
 fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     match env.var(KEY_VAR).map(Zeroizing::new) {
-        None => found.note_absent(KEY_VAR, "not set"),
+        None => found.sources.note_absent(KEY_VAR, "not set"),
         Some(text) => {
             found.add_text(KEY_VAR, &text)?;
         }
@@ -556,7 +479,7 @@ fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
 
 fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(path) = env.var(KEY_FILE_VAR) else {
-        found.note_absent(KEY_FILE_VAR, "not set");
+        found.sources.note_absent(KEY_FILE_VAR, "not set");
         return Ok(());
     };
     let source_name = format!("{KEY_FILE_VAR}={path}");
@@ -570,7 +493,7 @@ fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> 
 
 fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(command) = env.var(KEY_CMD_VAR).map(Zeroizing::new) else {
-        found.note_absent(KEY_CMD_VAR, "not set");
+        found.sources.note_absent(KEY_CMD_VAR, "not set");
         return Ok(());
     };
     let source_name = format!("{KEY_CMD_VAR}={:?}", shown_command(&command));
@@ -610,7 +533,7 @@ fn shown_command(command: &str) -> String {
 
 fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     let Some(config_dir) = env.config_dir() else {
-        found.note_absent(
+        found.sources.note_absent(
             "default key file <config dir>/sops/age/keys.txt",
             "the user config directory is unknown (set XDG_CONFIG_HOME or HOME)",
         );
@@ -621,7 +544,7 @@ fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(),
     match read_secret_file(&path) {
         Ok(bytes) => add_identity_bytes(found, &source_name, &bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            found.note_absent(&source_name, "not found");
+            found.sources.note_absent(&source_name, "not found");
             Ok(())
         }
         Err(e) => Err(identity_error(&source_name, &format!("cannot read the file: {e}"))),
@@ -684,9 +607,11 @@ fn identity_error(source_name: &str, message: &str) -> Error {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::keys::{DataKey, MapEnv};
+    use crate::keys::sources::SourceStatus;
+    use crate::keys::sources::tests::only_failure;
+    use crate::keys::{DataKey, MapEnv, NoPrompt};
     use ::age::secrecy::ExposeSecret;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
@@ -713,6 +638,11 @@ VmZuRWVBVnZPMlgwd3FGUGVld0pOTFkK/IBfJkwTHWMQJL18BoBELysOn9OGfa2R
 qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
 -----END AGE ENCRYPTED FILE-----
 ";
+
+    /// Discovery as every test here runs it: nothing is ever asked.
+    fn discover(env: &dyn Env) -> AgeIdentities {
+        super::discover(env, &(Arc::new(NoPrompt) as Arc<dyn Callbacks>))
+    }
 
     fn identities(text: &str) -> AgeIdentities {
         let mut found = AgeIdentities::new();
@@ -943,19 +873,6 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             assert!(message.starts_with(&format!("SOPS_AGE_KEY: {expected}")), "{message}");
             assert!(!message.contains(line), "key material leaked: {message}");
         }
-    }
-
-    /// The one source recorded as unusable: its name and the reason.
-    pub(crate) fn only_failure(sources: &[IdentitySource]) -> (String, String) {
-        let failed: Vec<_> = sources
-            .iter()
-            .filter_map(|s| match &s.status {
-                SourceStatus::Failed(reason) => Some((s.name.clone(), reason.clone())),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(failed.len(), 1, "expected one unusable source in {sources:?}");
-        failed.into_iter().next().expect("one failure")
     }
 
     fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -1249,8 +1166,8 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
                 format!("{name}: passphrase-protected; asked for on the terminal when a file is encrypted to it");
             assert!(report.contains(&expected), "{report}");
         }
-        // An X25519 stanza is not for the SSH keys: nothing is asked (a prompt here would find
-        // no terminal and be recorded in the report).
+        // An X25519 stanza is not for the SSH keys: nothing is asked (were something asked, the
+        // tests' callbacks would give no passphrase and the report would say so).
         assert_eq!(unwrap(SOPS_ENC, &found).expect("SOPS_AGE_KEY still works").len(), 32);
         assert_eq!(found.report(), report, "a locked key was asked for");
     }

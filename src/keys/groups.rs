@@ -1,11 +1,13 @@
 //! Key groups: wrapping the data key for every recipient of every group (Shamir shares when
 //! there are several groups), and recovering it with whatever identities are at hand.
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
 use super::age::{self, AgeIdentities, AgeRecipient};
 use super::pgp::{self, PgpIdentities, PgpRecipient};
-use super::{DataKey, Env, KeyKind, MasterKey, shamir};
+use super::{Callbacks, DataKey, Env, KeyKind, MasterKey, shamir};
 use crate::error::Error;
 use crate::metadata::{AgeStanza, KeyGroup, Metadata, PgpStanza};
 
@@ -69,14 +71,20 @@ pub struct Identities {
 }
 
 impl Identities {
-    /// Loads every identity sops would (age, SSH, OpenPGP) and the decryption order.
-    pub fn discover(env: &dyn Env, order: Option<&str>) -> Result<Identities, Error> {
+    /// Loads every identity sops would (age, SSH, OpenPGP) and the decryption order. Keys that
+    /// need the user (a passphrase-protected SSH key) ask through `callbacks` when a file is
+    /// encrypted to them; [`NoPrompt`](super::NoPrompt) never asks.
+    pub fn discover(
+        env: &dyn Env,
+        order: Option<&str>,
+        callbacks: impl Callbacks + 'static,
+    ) -> Result<Identities, Error> {
         let order = match order.map(str::to_string).or_else(|| env.var("SOPS_DECRYPTION_ORDER")) {
             Some(text) => DecryptionOrder::parse(&text)?,
             None => DecryptionOrder::default(),
         };
         Ok(Identities {
-            age: age::discover(env),
+            age: age::discover(env, &(Arc::new(callbacks) as Arc<dyn Callbacks>)),
             pgp: pgp::discover(env),
             order,
         })

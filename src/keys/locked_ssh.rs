@@ -1,34 +1,25 @@
 //! Passphrase-protected SSH keys as age identities.
 //!
-//! As sops 3.11 does, the passphrase is asked for on the terminal only when a file turns out to
-//! be encrypted to that very key (the age stanza's tag names it), and at most once per run: a
-//! protected `~/.ssh/id_ed25519` never prompts for files encrypted to other keys.
+//! As sops 3.11 does, the passphrase is asked for only when a file turns out to be encrypted to
+//! that very key (the age stanza's tag names it), and at most once per run: a protected
+//! `~/.ssh/id_ed25519` never prompts for files encrypted to other keys. The key asks through the
+//! [`Callbacks`] it was given, so the binary decides how (ksec asks on the terminal, as sops does).
 
 use std::fmt;
-use std::io;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use ::age::DecryptError;
-use ::age::secrecy::SecretString;
 use ::age::ssh::Identity;
 use age_core::format::{FileKey, Stanza};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sha2::{Digest, Sha256};
 
+use super::callbacks::Callbacks;
+use super::sources::Outcome;
+
 /// How many passphrases are tried before giving up, as ssh does.
 const ATTEMPTS: usize = 3;
-
-/// Asks for a passphrase with this prompt, without echo.
-pub type AskPassphrase = fn(&str) -> io::Result<String>;
-
-/// Asks on the controlling terminal (`/dev/tty`), as sops does.
-pub fn ask_on_terminal(prompt: &str) -> io::Result<String> {
-    rpassword::prompt_password(prompt)
-}
-
-/// What became of a locked key during the run, shared with the report printed when no key works.
-pub type Outcome = Arc<Mutex<Option<String>>>;
 
 /// An SSH private key whose passphrase is asked for the first time it is needed.
 pub struct LockedSshKey {
@@ -37,7 +28,7 @@ pub struct LockedSshKey {
     /// The stanza tag age writes for this key: the first 4 bytes of the SHA-256 of its public
     /// key, base64 without padding.
     tag: String,
-    ask: AskPassphrase,
+    callbacks: Arc<dyn Callbacks>,
     unlocked: OnceLock<Option<Identity>>,
     outcome: Outcome,
 }
@@ -52,8 +43,9 @@ impl fmt::Debug for LockedSshKey {
 
 impl LockedSshKey {
     /// Wraps a passphrase-protected key (`Identity::Encrypted`) read from `text`, the OpenSSH
-    /// private key file `file`. The public key comes from the file's unencrypted header.
-    pub fn new(file: &str, key: Identity, text: &str, ask: AskPassphrase) -> Result<LockedSshKey, String> {
+    /// private key file `file`. The public key comes from the file's unencrypted header; the
+    /// passphrase is asked through `callbacks` when the key is first needed.
+    pub fn new(file: &str, key: Identity, text: &str, callbacks: Arc<dyn Callbacks>) -> Result<LockedSshKey, String> {
         if !matches!(key, Identity::Encrypted(_)) {
             return Err("not a passphrase-protected key".into());
         }
@@ -63,7 +55,7 @@ impl LockedSshKey {
             file: file.to_owned(),
             key,
             tag: STANDARD_NO_PAD.encode(&digest[..4]),
-            ask,
+            callbacks,
             unlocked: OnceLock::new(),
             outcome: Arc::default(),
         })
@@ -86,12 +78,12 @@ impl LockedSshKey {
         };
         let prompt = format!("Enter passphrase for {:?}: ", self.file);
         for _ in 0..ATTEMPTS {
-            let passphrase = match (self.ask)(&prompt) {
-                Ok(passphrase) if passphrase.is_empty() => {
+            let passphrase = match self.callbacks.request_passphrase(&prompt) {
+                Ok(Some(passphrase)) => passphrase,
+                Ok(None) => {
                     self.note("passphrase-protected; no passphrase was given".into());
                     return None;
                 }
-                Ok(passphrase) => SecretString::from(passphrase),
                 Err(e) => {
                     self.note(format!("passphrase-protected; cannot ask for the passphrase: {e}"));
                     return None;
@@ -101,7 +93,8 @@ impl LockedSshKey {
                 self.note("unlocked with the passphrase given".into());
                 return Some(Identity::from(key));
             }
-            eprintln!("ksec: that passphrase does not unlock {}", self.file);
+            self.callbacks
+                .display_message(&format!("that passphrase does not unlock {}", self.file));
         }
         self.note(format!(
             "passphrase-protected; {ATTEMPTS} passphrases did not unlock it"
@@ -159,15 +152,66 @@ fn take_string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
+    use crate::keys::callbacks::NoPrompt;
+    use secrecy::SecretString;
+    use std::io::{self, Write as _};
+    use std::sync::Mutex;
 
     const KEY_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/locked_ed25519");
     const PUBLIC_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/locked_ed25519.pub");
 
-    fn locked(ask: AskPassphrase) -> LockedSshKey {
+    fn locked(callbacks: Arc<dyn Callbacks>) -> LockedSshKey {
         let text = std::fs::read_to_string(KEY_FILE).expect("test key");
         let key = Identity::from_buffer(text.as_bytes(), Some(KEY_FILE.into())).expect("parses");
-        LockedSshKey::new(KEY_FILE, key, &text, ask).expect("a locked key")
+        LockedSshKey::new(KEY_FILE, key, &text, callbacks).expect("a locked key")
+    }
+
+    /// What the user does when asked for a passphrase.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        Types(&'static str),
+        /// There is no terminal to ask on.
+        CannotBeAsked,
+    }
+
+    /// Callbacks that always get the same answer, and keep count of what was asked and shown.
+    struct User {
+        answer: Answer,
+        asked: Mutex<usize>,
+        shown: Mutex<Vec<String>>,
+    }
+
+    impl User {
+        fn answering(answer: Answer) -> Arc<User> {
+            Arc::new(User {
+                answer,
+                asked: Mutex::new(0),
+                shown: Mutex::new(Vec::new()),
+            })
+        }
+
+        fn asked(&self) -> usize {
+            *self.asked.lock().expect("lock")
+        }
+
+        fn shown(&self) -> Vec<String> {
+            self.shown.lock().expect("lock").clone()
+        }
+    }
+
+    impl Callbacks for User {
+        fn display_message(&self, message: &str) {
+            self.shown.lock().expect("lock").push(message.to_owned());
+        }
+
+        fn request_passphrase(&self, description: &str) -> io::Result<Option<SecretString>> {
+            assert_eq!(description, format!("Enter passphrase for {KEY_FILE:?}: "));
+            *self.asked.lock().expect("lock") += 1;
+            match self.answer {
+                Answer::Types(passphrase) => Ok(Some(SecretString::from(passphrase.to_owned()))),
+                Answer::CannotBeAsked => Err(io::Error::new(io::ErrorKind::NotFound, "no /dev/tty")),
+            }
+        }
     }
 
     /// An armored age file of `data` for one recipient line.
@@ -205,19 +249,11 @@ mod tests {
 
     #[test]
     fn asks_once_and_only_for_files_encrypted_to_this_key() {
-        static ASKED: Mutex<usize> = Mutex::new(0);
-        fn ask(_: &str) -> io::Result<String> {
-            *ASKED.lock().expect("lock") += 1;
-            Ok("correct horse".into())
-        }
-        let key = locked(ask);
+        let user = User::answering(Answer::Types("correct horse"));
+        let key = locked(user.clone());
         let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID+Wi8WZw2bXfBpcs/WECttCzP39OkenS6pHWHWGFJvN other";
         assert!(decrypt(&encrypt_to(other, b"not for us"), &key).is_err());
-        assert_eq!(
-            *ASKED.lock().expect("lock"),
-            0,
-            "asked for a file encrypted to another key"
-        );
+        assert_eq!(user.asked(), 0, "asked for a file encrypted to another key");
 
         let public = std::fs::read_to_string(PUBLIC_FILE).expect("public key");
         for _ in 0..2 {
@@ -226,36 +262,52 @@ mod tests {
                 b"data key"
             );
         }
-        assert_eq!(*ASKED.lock().expect("lock"), 1, "asked once per run");
+        assert_eq!(user.asked(), 1, "asked once per run");
         assert_eq!(
             key.outcome().lock().expect("lock").as_deref(),
             Some("unlocked with the passphrase given")
         );
+        assert_eq!(user.shown(), Vec::<String>::new());
     }
 
     #[test]
     fn a_wrong_passphrase_or_no_terminal_is_recorded() {
-        fn wrong(_: &str) -> io::Result<String> {
-            Ok("wrong horse".into())
-        }
-        fn no_terminal(_: &str) -> io::Result<String> {
-            Err(io::Error::new(io::ErrorKind::NotFound, "no /dev/tty"))
-        }
         let public = std::fs::read_to_string(PUBLIC_FILE).expect("public key");
         let file = encrypt_to(public.trim(), b"data key");
-        for (ask, expected) in [
+        for (answer, expected) in [
             (
-                wrong as AskPassphrase,
+                Answer::Types("wrong horse"),
                 "passphrase-protected; 3 passphrases did not unlock it",
             ),
             (
-                no_terminal,
+                Answer::CannotBeAsked,
                 "passphrase-protected; cannot ask for the passphrase: no /dev/tty",
             ),
         ] {
-            let key = locked(ask);
+            let user = User::answering(answer);
+            let key = locked(user.clone());
             assert!(decrypt(&file, &key).is_err());
             assert_eq!(key.outcome().lock().expect("lock").as_deref(), Some(expected));
+            let told = match answer {
+                Answer::Types(_) => vec![format!("that passphrase does not unlock {KEY_FILE}"); 3],
+                Answer::CannotBeAsked => Vec::new(),
+            };
+            assert_eq!(user.shown(), told);
+            assert!(
+                user.shown().iter().all(|m| !m.contains("horse")),
+                "the passphrase leaked"
+            );
         }
+    }
+
+    #[test]
+    fn without_a_way_to_prompt_the_key_stays_locked() {
+        let public = std::fs::read_to_string(PUBLIC_FILE).expect("public key");
+        let key = locked(Arc::new(NoPrompt));
+        assert!(decrypt(&encrypt_to(public.trim(), b"data key"), &key).is_err());
+        assert_eq!(
+            key.outcome().lock().expect("lock").as_deref(),
+            Some("passphrase-protected; no passphrase was given")
+        );
     }
 }

@@ -4,17 +4,21 @@
 //! environment variables and well-known directories, so that tests never touch the real process
 //! environment or the user's home. One submodule per provider ([`age`], [`pgp`]) wraps and
 //! unwraps behind the [`MasterKey`] trait; [`groups`] puts them together into key groups with
-//! [`shamir`] shares.
+//! [`shamir`] shares. Each provider keeps a [`sources`] record of where it looked for identities,
+//! and asks the program for what only a user can give (a passphrase) through [`Callbacks`].
 
 pub mod age;
+pub mod callbacks;
 pub mod groups;
 pub mod locked_ssh;
 pub mod pgp;
 pub mod shamir;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::fmt;
 
+pub use callbacks::{Callbacks, NoPrompt};
 pub use groups::{DecryptionOrder, Identities, RecipientGroup};
 use std::path::PathBuf;
 
