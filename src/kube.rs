@@ -13,11 +13,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
 use crate::crypt::cipher::looks_encrypted;
+use crate::go_base64;
 use crate::tree::{
     Comment, Document, Mapping, MappingItem, Node, Plain, Scalar, ScalarStyle, SequenceItem, Source, Tree, Value,
 };
@@ -41,15 +40,6 @@ const SECRET_FIELDS: [&str; 7] = [
     "stringData",
     "immutable",
 ];
-
-/// Go's `base64.StdEncoding` as `encoding/json` uses it for `[]byte`: padding required, stray
-/// bits in the last character tolerated. Go also skips `\r` and `\n`, which callers strip.
-const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-);
 
 /// A manifest's identity for messages: `Secret/prod/db` (`-` for a missing part).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,12 +199,9 @@ pub fn decode_secret_data(tree: &mut Tree<Plain>) -> bool {
             let Some(Value::Str(text)) = entry.value.as_value() else {
                 return false;
             };
-            let compact: Zeroizing<Vec<u8>> =
-                Zeroizing::new(text.bytes().filter(|&c| c != b'\r' && c != b'\n').collect());
-            let Ok(bytes) = GO_STD_BASE64.decode(&*compact) else {
+            let Ok(bytes) = go_base64::decode(text) else {
                 return false;
             };
-            let bytes = Zeroizing::new(bytes);
             let value = match std::str::from_utf8(&bytes) {
                 Ok(text) => Value::str(text),
                 Err(_) => Value::Bytes(bytes),
@@ -322,12 +309,10 @@ pub fn secret_environment(root: &Mapping) -> Option<Vec<(String, Zeroizing<Vec<u
     };
     if let Some(data) = secret_data(root) {
         for entry in data.entries() {
-            if let Some(Value::Str(text)) = entry.value.as_value() {
-                let compact: Zeroizing<Vec<u8>> =
-                    Zeroizing::new(text.bytes().filter(|&c| c != b'\r' && c != b'\n').collect());
-                if let Ok(bytes) = GO_STD_BASE64.decode(&*compact) {
-                    set(&entry.key, Zeroizing::new(bytes));
-                }
+            if let Some(Value::Str(text)) = entry.value.as_value()
+                && let Ok(bytes) = go_base64::decode(text)
+            {
+                set(&entry.key, bytes);
             }
         }
     }
@@ -989,15 +974,12 @@ fn describe(value: &Value) -> &'static str {
 
 /// Decodes a `data` value as the API server does; the error names a position, never content.
 fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-    let stripped: Zeroizing<Vec<u8>> = Zeroizing::new(text.bytes().filter(|b| *b != b'\r' && *b != b'\n').collect());
-    let mut out = Zeroizing::new(Vec::new());
-    GO_STD_BASE64.decode_vec(&*stripped, &mut out).map_err(|e| match e {
+    go_base64::decode(text).map_err(|e| match e {
         base64::DecodeError::InvalidByte(at, _) => format!("unexpected character at offset {at}"),
         base64::DecodeError::InvalidLength(_) => "wrong length".to_string(),
         base64::DecodeError::InvalidLastSymbol(at, _) => format!("bad final character at offset {at}"),
         base64::DecodeError::InvalidPadding => "missing or misplaced `=` padding".to_string(),
-    })?;
-    Ok(out)
+    })
 }
 
 /// The plaintext length encoded in an `ENC[...]` string's `data:` field, and its `type:`.
