@@ -15,9 +15,10 @@ use std::fmt;
 use base64::Engine;
 use zeroize::Zeroizing;
 
-use crate::crypt::cipher::looks_encrypted;
+use crate::crypt::cipher::{Ciphertext, looks_encrypted};
 use crate::formats::json;
 use crate::go_base64;
+use crate::scalar::ValueType;
 use crate::tree::{
     Comment, Document, Mapping, MappingItem, Node, Plain, Scalar, ScalarStyle, SequenceItem, Source, Tree, Value,
 };
@@ -455,7 +456,7 @@ enum Content {
     Clear(Zeroizing<Vec<u8>>),
     /// An `ENC[...]` value; `len` is the stored size estimated from the ciphertext.
     Sealed { len: usize },
-    /// Present but not readable (already reported: bad base64, wrong type).
+    /// Present but not readable (already reported: bad base64, wrong type, not a ciphertext).
     Unreadable,
 }
 
@@ -658,7 +659,7 @@ impl<'a> SecretCheck<'a> {
         match value {
             Value::Null => Content::Clear(Zeroizing::new(Vec::new())),
             Value::Str(text) if self.values_encrypted && looks_encrypted(text) => {
-                self.sealed(path, text, &["str"], |plain| plain / 4 * 3)
+                self.sealed(path, text, &[ValueType::Str], |plain| plain / 4 * 3)
             }
             Value::Str(text) => match decode_base64(text) {
                 Ok(bytes) => Content::Clear(bytes),
@@ -691,7 +692,7 @@ impl<'a> SecretCheck<'a> {
         match value {
             Value::Null => Content::Clear(Zeroizing::new(Vec::new())),
             Value::Str(text) if self.values_encrypted && looks_encrypted(text) => {
-                self.sealed(path, text, &["str", "time"], |plain| plain)
+                self.sealed(path, text, &[ValueType::Str, ValueType::Time], |plain| plain)
             }
             Value::Str(text) => Content::Clear(Zeroizing::new(text.as_bytes().to_vec())),
             // kubectl reads YAML with go-yaml v2, which leaves a timestamp as its text (checked
@@ -713,21 +714,28 @@ impl<'a> SecretCheck<'a> {
     }
 
     /// An `ENC[...]` value: its `type:` says what it decrypts to, its `data:` how long it is.
-    fn sealed(&mut self, path: &str, text: &str, types: &[&str], stored: fn(usize) -> usize) -> Content {
-        let (plain_len, value_type) = sealed_parts(text);
-        if let Some(value_type) = value_type
-            && !types.contains(&value_type)
-        {
+    fn sealed(&mut self, path: &str, text: &str, types: &[ValueType], stored: fn(usize) -> usize) -> Content {
+        let ciphertext = match Ciphertext::parse(text) {
+            Ok(ciphertext) => ciphertext,
+            Err(why) => {
+                self.report(path, format!("not a sops value ksec can read ({why})"));
+                return Content::Unreadable;
+            }
+        };
+        if !types.contains(&ciphertext.value_type) {
             self.report(
                 path,
                 format!(
-                    "decrypts to a value of type `{value_type}`; Kubernetes needs a string here \
-                     (quote it before encrypting)"
+                    "decrypts to a value of type `{}`; Kubernetes needs a string here (quote it before \
+                     encrypting)",
+                    ciphertext.value_type.name()
                 ),
             );
             return Content::Unreadable;
         }
-        Content::Sealed { len: stored(plain_len) }
+        Content::Sealed {
+            len: stored(ciphertext.plaintext_len()),
+        }
     }
 
     /// The total of decoded `data` and `stringData` bytes (`core.MaxSecretSize`). Encrypted
@@ -981,20 +989,6 @@ fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, String> {
         base64::DecodeError::InvalidLastSymbol(at, _) => format!("bad final character at offset {at}"),
         base64::DecodeError::InvalidPadding => "missing or misplaced `=` padding".to_string(),
     })
-}
-
-/// The plaintext length encoded in an `ENC[...]` string's `data:` field, and its `type:`.
-fn sealed_parts(text: &str) -> (usize, Option<&str>) {
-    let data = text
-        .split_once("data:")
-        .and_then(|(_, rest)| rest.split(',').next())
-        .unwrap_or("");
-    let padding = data.bytes().rev().take_while(|b| *b == b'=').count();
-    let plain_len = (data.len() / 4 * 3).saturating_sub(padding);
-    let value_type = text
-        .rsplit_once(",type:")
-        .map(|(_, rest)| rest.trim_end().trim_end_matches(']'));
-    (plain_len, value_type)
 }
 
 #[cfg(test)]
@@ -1450,6 +1444,25 @@ mod tests {
             [
                 "Secret/-/db: stringData.port: decrypts to a value of type `int`; Kubernetes needs a string here (quote it before encrypting)"
             ]
+        );
+    }
+
+    #[test]
+    fn encrypted_value_ksec_cannot_read_is_reported() {
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {}\n  token: {}\n",
+            enc("UruaOS5EKzA=", "bytes"),
+            enc("not base64!", "str"),
+        );
+        let found = encrypted_findings(&text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[0],
+            "Secret/-/db: stringData.password: not a sops value ksec can read (unknown datatype \"bytes\")"
+        );
+        assert!(
+            found[1].starts_with("Secret/-/db: stringData.token: not a sops value ksec can read (bad base64 in data"),
+            "{found:?}"
         );
     }
 
