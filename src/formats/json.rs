@@ -83,7 +83,7 @@ pub enum MapError {
     /// The number starting at this offset is beyond the range of a float64, which Go's
     /// `interface{}` decoding refuses.
     NumberOutOfRange(usize),
-    /// The object or array opening at this offset nests deeper than [`MAX_DEPTH`] levels.
+    /// The object or array opening at this offset nests deeper than `MAX_DEPTH` levels.
     TooDeep(usize),
     /// Well-formed JSON, but not an object or `null`.
     NotAnObject,
@@ -114,8 +114,8 @@ impl fmt::Display for MapError {
 /// empty), with nothing but whitespace around it. Syntax errors win over the wrong kind of
 /// value, as Go checks the whole input first.
 ///
-/// One difference from Go, kept for the stack's sake: nesting deeper than [`MAX_DEPTH`] is
-/// refused, where Go allows up to 10000 levels.
+/// One difference from Go, kept for the stack's sake: nesting deeper than `MAX_DEPTH` levels is
+/// refused, where Go allows up to 10000.
 pub fn check_map(input: &[u8]) -> Result<(), MapError> {
     let node = Parser { input, pos: 0 }.whole_value().map_err(|stop| match stop.why {
         Why::End(_) => MapError::UnexpectedEnd,
