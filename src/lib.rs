@@ -16,6 +16,7 @@ pub mod crypt;
 pub mod edit;
 pub mod error;
 pub mod formats;
+mod go_base64;
 pub mod io;
 pub mod keys;
 pub mod kube;

@@ -99,6 +99,12 @@ impl Ciphertext {
     pub fn iv(&self) -> &[u8] {
         &self.iv[..self.iv_len]
     }
+
+    /// How many bytes the value decrypts to: GCM is a stream mode, so as many as the
+    /// ciphertext has.
+    pub fn plaintext_len(&self) -> usize {
+        self.data.len()
+    }
 }
 
 /// Decrypts values for one file. Holds the expanded AES key for sops's 32-byte IVs, so it is
@@ -238,6 +244,7 @@ mod tests {
             "ENC[AES256_GCM,data:GPHGR9k=,iv:lttUAjFJmKTIdM6IDFs1db8MDbqYqtBUgXD0K9SIVrw=,tag:3czhn25rWr1l2KEwuJlBdA==,type:str]"
         );
         let parsed = Ciphertext::parse(&enc).unwrap();
+        assert_eq!(parsed.plaintext_len(), b"world".len());
         assert_eq!(
             Opener::new(&known_key()).open(parsed, b"hello:").unwrap().as_slice(),
             b"world"

@@ -12,7 +12,11 @@
 //! become U+FFFD, and nothing after the top-level object is looked at. It is also small, needs
 //! no dependency, and decodes each string into a buffer sized up front, so secret text is not
 //! left behind in reallocated memory.
+//!
+//! The same reader checks bytes as Go's `json.Unmarshal` into a map would ([`check_map`]): the
+//! API server's test of a docker config Secret.
 
+use std::fmt;
 use std::fmt::Write as _;
 
 use zeroize::Zeroizing;
@@ -43,15 +47,8 @@ pub enum JsonIndent {
 
 /// Parses a JSON document as sops 3.11 does. `file` is the name used in error messages.
 pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
-    let mut parser = Parser { input, pos: 0, file };
-    parser.skip_whitespace();
-    match parser.peek() {
-        Some(b'{') => {}
-        None => return Err(parser.error("the input is empty; the top level must be an object")),
-        Some(_) => return Err(parser.error("the top level must be an object")),
-    }
-    // sops reads token by token and stops at the closing brace: trailing bytes are never read.
-    let mut root = parser.object(1)?;
+    let mut parser = Parser { input, pos: 0 };
+    let mut root = parser.top_level_object().map_err(|stop| stop.error(input, file))?;
     let metadata = root.remove(METADATA_KEY);
     if root.get(METADATA_KEY).is_some() {
         // JSON allows a repeated key; sops's reader fails on this file too (exit 1).
@@ -71,14 +68,68 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
 /// Parses one JSON value (what `set` takes) as sops reads values: nothing but whitespace may
 /// follow it.
 pub fn parse_value(input: &[u8], file: &str) -> Result<Node, Error> {
-    let mut parser = Parser { input, pos: 0, file };
-    parser.skip_whitespace();
-    let node = parser.value(1)?;
-    parser.skip_whitespace();
-    if parser.pos != input.len() {
-        return Err(parser.error("unexpected text after the value"));
+    Parser { input, pos: 0 }
+        .whole_value()
+        .map_err(|stop| stop.error(input, file))
+}
+
+/// Why bytes are not what Go's `json.Unmarshal` accepts into a `map[string]interface{}`. It
+/// locates the problem by byte offset and never holds any of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// The input ends inside a value (Go: "unexpected end of JSON input").
+    UnexpectedEnd,
+    /// The byte at this offset cannot continue the JSON read so far (Go: "invalid character").
+    UnexpectedByte(usize),
+    /// The number starting at this offset is beyond the range of a float64, which Go's
+    /// `interface{}` decoding refuses.
+    NumberOutOfRange(usize),
+    /// The object or array opening at this offset nests deeper than `MAX_DEPTH` levels.
+    TooDeep(usize),
+    /// Well-formed JSON, but not an object or `null`.
+    NotAnObject,
+}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapError::UnexpectedEnd => write!(f, "not valid JSON (unexpected end)"),
+            MapError::UnexpectedByte(at) => write!(f, "not valid JSON (unexpected character at byte {at})"),
+            MapError::NumberOutOfRange(at) => {
+                write!(
+                    f,
+                    "not readable by Go (number out of the range of a 64-bit float at byte {at})"
+                )
+            }
+            MapError::TooDeep(at) => write!(
+                f,
+                "objects and arrays nested deeper than {MAX_DEPTH} levels (at byte {at}), more than ksec reads"
+            ),
+            MapError::NotAnObject => write!(f, "must hold a JSON object"),
+        }
     }
-    Ok(node)
+}
+
+/// Checks `input` as Go's `json.Unmarshal` into a `map[string]interface{}` does (what the API
+/// server does with a docker config Secret): one object, or `null` (which leaves the map
+/// empty), with nothing but whitespace around it. Syntax errors win over the wrong kind of
+/// value, as Go checks the whole input first.
+///
+/// One difference from Go, kept for the stack's sake: nesting deeper than `MAX_DEPTH` levels is
+/// refused, where Go allows up to 10000.
+pub fn check_map(input: &[u8]) -> Result<(), MapError> {
+    let node = Parser { input, pos: 0 }.whole_value().map_err(|stop| match stop.why {
+        Why::End(_) => MapError::UnexpectedEnd,
+        Why::Syntax(_) if stop.at >= input.len() => MapError::UnexpectedEnd,
+        Why::Syntax(_) => MapError::UnexpectedByte(stop.at),
+        Why::OutOfRange => MapError::NumberOutOfRange(stop.at),
+        Why::TooDeep => MapError::TooDeep(stop.at),
+    })?;
+    match node {
+        Node::Mapping(_) => Ok(()),
+        Node::Scalar(Scalar { value: Value::Null, .. }) => Ok(()),
+        _ => Err(MapError::NotAnObject),
+    }
 }
 
 /// Writes a tree as sops 3.11's JSON store does; a document's `metadata` (if Some) is written as
@@ -110,7 +161,48 @@ pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, Error> {
 struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
-    file: &'a str,
+}
+
+/// Where the reader stopped (a byte offset into the input) and why. [`parse`] and
+/// [`parse_value`] report it by line and column, [`check_map`] by offset; neither quotes input.
+struct Stop {
+    at: usize,
+    why: Why,
+}
+
+enum Why {
+    /// The bytes at the offset cannot continue the JSON; the text says what was expected.
+    Syntax(&'static str),
+    /// The input ends inside the value that begins at the offset.
+    End(&'static str),
+    /// The number at the offset is beyond the range of a float64.
+    OutOfRange,
+    /// The container opening at the offset is nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl Stop {
+    fn new(at: usize, why: Why) -> Stop {
+        Stop { at, why }
+    }
+
+    /// The error for `file`, located by line and column (in characters).
+    fn error(&self, input: &[u8], file: &str) -> Error {
+        let before = &input[..self.at.min(input.len())];
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before[line_start..].iter().filter(|&&b| !is_continuation(b)).count();
+        let what = match self.why {
+            Why::Syntax(what) | Why::End(what) => what.to_string(),
+            Why::OutOfRange => "number out of the range of a 64-bit float".to_string(),
+            Why::TooDeep => format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
+        };
+        Error::Parse {
+            file: file.to_string(),
+            format: FORMAT,
+            message: format!("line {line}, column {column}: {what}"),
+        }
+    }
 }
 
 impl Parser<'_> {
@@ -124,26 +216,37 @@ impl Parser<'_> {
         }
     }
 
-    /// An error at the current position.
-    fn error(&self, what: &str) -> Error {
-        self.error_at(self.pos, what)
+    /// A syntax error at the current position.
+    fn error(&self, what: &'static str) -> Stop {
+        Stop::new(self.pos, Why::Syntax(what))
     }
 
-    /// An error at byte `at`, located by line and column (in characters), never quoting input.
-    fn error_at(&self, at: usize, what: &str) -> Error {
-        let before = &self.input[..at.min(self.input.len())];
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = 1 + before[line_start..].iter().filter(|&&b| !is_continuation(b)).count();
-        Error::Parse {
-            file: self.file.to_string(),
-            format: FORMAT,
-            message: format!("line {line}, column {column}: {what}"),
+    /// The top-level object of a document. sops reads token by token and stops at the closing
+    /// brace: trailing bytes are never read.
+    fn top_level_object(&mut self) -> Result<Mapping, Stop> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b'{') => self.object(1),
+            None => Err(self.error("the input is empty; the top level must be an object")),
+            Some(_) => Err(self.error("the top level must be an object")),
         }
     }
 
-    /// Any value, starting at the current (non-whitespace) byte.
-    fn value(&mut self, depth: usize) -> Result<Node, Error> {
+    /// One value with nothing but whitespace around it. A container here is at level 1, as
+    /// the top-level object of a document is.
+    fn whole_value(&mut self) -> Result<Node, Stop> {
+        self.skip_whitespace();
+        let node = self.value(0)?;
+        self.skip_whitespace();
+        if self.pos != self.input.len() {
+            return Err(self.error("unexpected text after the value"));
+        }
+        Ok(node)
+    }
+
+    /// Any value, starting at the current (non-whitespace) byte, held by a container at level
+    /// `depth` (0 when nothing holds it).
+    fn value(&mut self, depth: usize) -> Result<Node, Stop> {
         let value = match self.peek() {
             Some(b'{') => return Ok(Node::Mapping(self.object(depth + 1)?)),
             Some(b'[') => return Ok(Node::Sequence(self.array(depth + 1)?)),
@@ -153,7 +256,12 @@ impl Parser<'_> {
             Some(b'n') => self.literal("null", Value::Null)?,
             Some(b'-' | b'0'..=b'9') => Value::Float(self.number()?),
             Some(_) => return Err(self.error("expected a value")),
-            None => return Err(self.error("unexpected end of input, expected a value")),
+            None => {
+                return Err(Stop::new(
+                    self.pos,
+                    Why::End("unexpected end of input, expected a value"),
+                ));
+            }
         };
         Ok(Node::Scalar(Scalar {
             value,
@@ -163,7 +271,7 @@ impl Parser<'_> {
     }
 
     /// An object, from its `{` through its `}`.
-    fn object(&mut self, depth: usize) -> Result<Mapping, Error> {
+    fn object(&mut self, depth: usize) -> Result<Mapping, Stop> {
         self.enter(depth)?;
         let mut mapping = Mapping::default();
         self.skip_whitespace();
@@ -201,7 +309,7 @@ impl Parser<'_> {
     }
 
     /// An array, from its `[` through its `]`.
-    fn array(&mut self, depth: usize) -> Result<Sequence, Error> {
+    fn array(&mut self, depth: usize) -> Result<Sequence, Stop> {
         self.enter(depth)?;
         let mut sequence = Sequence::default();
         self.skip_whitespace();
@@ -228,15 +336,15 @@ impl Parser<'_> {
     }
 
     /// Steps over the opening bracket of a container at nesting level `depth`.
-    fn enter(&mut self, depth: usize) -> Result<(), Error> {
+    fn enter(&mut self, depth: usize) -> Result<(), Stop> {
         if depth > MAX_DEPTH {
-            return Err(self.error(&format!("objects and arrays nested deeper than {MAX_DEPTH} levels")));
+            return Err(Stop::new(self.pos, Why::TooDeep));
         }
         self.pos += 1;
         Ok(())
     }
 
-    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+    fn literal(&mut self, word: &str, value: Value) -> Result<Value, Stop> {
         if self.input[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
@@ -247,7 +355,7 @@ impl Parser<'_> {
 
     /// A number, as Go's decoder reads it into a float64: RFC 8259 syntax, correctly rounded,
     /// underflow to zero, overflow an error.
-    fn number(&mut self) -> Result<f64, Error> {
+    fn number(&mut self) -> Result<f64, Stop> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -271,7 +379,7 @@ impl Parser<'_> {
         let text = std::str::from_utf8(&self.input[start..self.pos]).expect("a number is made of ASCII bytes");
         match text.parse::<f64>() {
             Ok(n) if n.is_finite() => Ok(n),
-            _ => Err(self.error_at(start, "number out of the range of a 64-bit float")),
+            _ => Err(Stop::new(start, Why::OutOfRange)),
         }
     }
 
@@ -281,7 +389,7 @@ impl Parser<'_> {
         }
     }
 
-    fn required_digits(&mut self) -> Result<(), Error> {
+    fn required_digits(&mut self) -> Result<(), Stop> {
         if !matches!(self.peek(), Some(b'0'..=b'9')) {
             return Err(self.error("expected a digit in a number"));
         }
@@ -290,7 +398,7 @@ impl Parser<'_> {
     }
 
     /// A string, from its opening quote through its closing quote, decoded as Go does.
-    fn string(&mut self) -> Result<Zeroizing<String>, Error> {
+    fn string(&mut self) -> Result<Zeroizing<String>, Stop> {
         let open = self.pos;
         let start = open + 1;
         let mut end = start;
@@ -298,14 +406,16 @@ impl Parser<'_> {
         let mut non_ascii = 0;
         loop {
             match self.input.get(end) {
-                None => return Err(self.error_at(open, "unterminated string")),
+                None => {
+                    return Err(Stop::new(open, Why::End("unterminated string")));
+                }
                 Some(b'"') => break,
                 Some(b'\\') => {
                     escaped = true;
                     end += 2;
                 }
                 Some(&b) if b < 0x20 => {
-                    return Err(self.error_at(end, "control character in a string"));
+                    return Err(Stop::new(end, Why::Syntax("control character in a string")));
                 }
                 Some(&b) => {
                     non_ascii += usize::from(b >= 0x80);
@@ -339,7 +449,9 @@ impl Parser<'_> {
                 b'r' => Some('\r'),
                 b't' => Some('\t'),
                 b'u' => None,
-                _ => return Err(self.error_at(start + i, "invalid escape in a string")),
+                _ => {
+                    return Err(Stop::new(start + i, Why::Syntax("invalid escape in a string")));
+                }
             };
             if let Some(c) = simple {
                 out.push(c);
@@ -347,7 +459,7 @@ impl Parser<'_> {
                 continue;
             }
             let Some(unit) = hex4(&raw[i..]) else {
-                return Err(self.error_at(start + i, "invalid \\u escape in a string"));
+                return Err(Stop::new(start + i, Why::Syntax("invalid \\u escape in a string")));
             };
             i += 6;
             // Like Go: a high surrogate followed by a low one is a pair; any other surrogate
@@ -976,6 +1088,45 @@ mod tests {
         assert!(emit(&tree, JsonIndent::Spaces(0)).is_ok());
         let message = parse_err(&deep(MAX_DEPTH + 1));
         assert!(message.contains("nested deeper"), "{message}");
+    }
+
+    #[test]
+    fn map_check_follows_go_unmarshal_into_a_map() {
+        assert_eq!(check_map(b" {} "), Ok(()));
+        assert_eq!(check_map(b"null"), Ok(()));
+        assert_eq!(check_map(br#"{"a":[{"b":[]},{}],"c":"\"x\\"}"#), Ok(()));
+        assert!(check_map(b"").is_err());
+        assert!(check_map(b"{} {}").is_err());
+        assert!(check_map(b"{\"a\":1,}").is_err());
+        assert!(check_map(b"{\"a\" 1}").is_err());
+        assert!(check_map(b"{'a':1}").is_err());
+        assert!(check_map(b"{\"a\":\"\x01\"}").is_err());
+        assert!(check_map(b"{\"a\":\"\\x\"}").is_err());
+        assert!(check_map(b"{\"a\":1.}").is_err());
+        assert_eq!(check_map(b"\"s\""), Err(MapError::NotAnObject));
+        assert_eq!(MapError::NotAnObject.to_string(), "must hold a JSON object");
+        // Go refuses nesting beyond 10000 levels ("exceeded max depth"); the check stops at
+        // MAX_DEPTH, before the recursion could exhaust the stack.
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(check_map(deep.as_bytes()), Err(MapError::TooDeep(5 + MAX_DEPTH - 1)));
+        let deepest = format!("{{\"a\":{}{}}}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert_eq!(check_map(deepest.as_bytes()), Ok(()));
+    }
+
+    #[test]
+    fn map_check_errors_give_a_byte_offset_as_go_does() {
+        assert_eq!(check_map(b"{\"auths\":"), Err(MapError::UnexpectedEnd));
+        assert_eq!(check_map(b"{\"auths\": \"hunter2"), Err(MapError::UnexpectedEnd));
+        assert_eq!(check_map(b"{\"r.io\": 01}"), Err(MapError::UnexpectedByte(10)));
+        assert_eq!(check_map(b"{} x"), Err(MapError::UnexpectedByte(3)));
+        assert_eq!(
+            MapError::UnexpectedByte(10).to_string(),
+            "not valid JSON (unexpected character at byte 10)"
+        );
+        assert_eq!(MapError::UnexpectedEnd.to_string(), "not valid JSON (unexpected end)");
+        // Go's decoder fails on a number a float64 cannot hold, and reads bad UTF-8 as U+FFFD.
+        assert_eq!(check_map(b"{\"a\": [1e400]}"), Err(MapError::NumberOutOfRange(7)));
+        assert_eq!(check_map(b"{\"a\": 1e-400, \"b\": \"\xff\"}"), Ok(()));
     }
 
     #[test]

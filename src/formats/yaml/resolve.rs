@@ -7,10 +7,7 @@
 //! plain. Every quirk here is yaml.v3's (`08` is the float 8, `0b-1` is the int -1), because
 //! the MAC hashes the typed value.
 
-use base64::Engine;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use zeroize::Zeroizing;
-
+use crate::go_base64;
 use crate::scalar::{format_float_g, go_parse_float, go_parse_int, go_parse_uint};
 use crate::timestamp::{Layout, Timestamp, parse_layout};
 use crate::tree::Value;
@@ -282,21 +279,9 @@ fn is_yaml11_bool(s: &str) -> bool {
     )
 }
 
-/// Go `base64.StdEncoding.DecodeString`: padding required, `\r`/`\n` skipped anywhere, any
-/// other whitespace an error, non-zero trailing bits tolerated.
+/// A `!!binary` value as yaml.v3 decodes it: Go's `base64.StdEncoding.DecodeString`.
 fn decode_binary(text: &str) -> Result<Value, String> {
-    const GO_STD: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-    );
-    let compact: Zeroizing<Vec<u8>> = Zeroizing::new(text.bytes().filter(|&c| c != b'\r' && c != b'\n').collect());
-    let decoded = Zeroizing::new(
-        GO_STD
-            .decode(&*compact)
-            .map_err(|_| "!!binary value contains invalid base64 data".to_string())?,
-    );
+    let decoded = go_base64::decode(text).map_err(|_| "!!binary value contains invalid base64 data".to_string())?;
     Ok(match std::str::from_utf8(&decoded) {
         Ok(s) => Value::str(s),
         Err(_) => Value::Bytes(decoded),
@@ -305,6 +290,8 @@ fn decode_binary(text: &str) -> Result<Value, String> {
 
 #[cfg(test)]
 mod tests {
+    use zeroize::Zeroizing;
+
     use super::*;
 
     fn time(text: &str) -> Value {
