@@ -8,7 +8,7 @@
 //! after the private directory registered with [`SignalGuard::protect`] is removed. Once the
 //! guard is dropped, they act as their defaults again.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -20,7 +20,37 @@ use signal_hook::iterator::exfiltrator::WithRawSiginfo;
 use signal_hook::iterator::{Handle, SignalsInfo};
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::io::IoError;
+
+/// Why a child could not be run, or how it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("cannot run the editor {editor:?}: cannot split it into words like a shell would")]
+    EditorUnsplittable { editor: String },
+    #[error("cannot run the editor {editor:?}: {source}")]
+    EditorNotRun { editor: String, source: io::Error },
+    #[error("the editor {editor:?} failed: {}; the file was left as it was", describe(*.status))]
+    EditorFailed { editor: String, status: ExitStatus },
+    /// A terminating signal arrived while the editor ran; the exit code is the guard's.
+    #[error("interrupted; nothing was written")]
+    Interrupted { code: i32 },
+    #[error("cannot install signal handlers: {source}")]
+    SignalHandlers { source: io::Error },
+    /// A shell command the user gave (exec-env, exec-file).
+    #[error("cannot run {command:?}: {source}")]
+    RunCommand { command: String, source: io::Error },
+    #[error("cannot quote {path:?} for the shell: {source}")]
+    Unquotable { path: String, source: shlex::QuoteError },
+    /// A program ksec runs itself (git, kubectl).
+    #[error("cannot run {program}: {source}")]
+    Run { program: String, source: io::Error },
+    #[error("waiting for {program}: {source}")]
+    Wait { program: String, source: io::Error },
+    #[error("git {} failed: {stderr}", .args.join(" "))]
+    GitFailed { args: Vec<String>, stderr: String },
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
 
 /// sops's exit code for an edit interrupted from the keyboard.
 pub const EXIT_KEYBOARD_INTERRUPT: i32 = 85;
@@ -57,7 +87,7 @@ struct Defaults {
 static DEFAULTS: Mutex<Option<Defaults>> = Mutex::new(None);
 
 /// Counts a new guard, registering the default-acting actions the first time.
-fn guard_started() -> Result<(), Error> {
+fn guard_started() -> Result<(), ProcessError> {
     let mut defaults = DEFAULTS.lock().unwrap_or_else(|e| e.into_inner());
     let defaults = match &mut *defaults {
         Some(d) => d,
@@ -65,7 +95,7 @@ fn guard_started() -> Result<(), Error> {
             let unguarded = Arc::new(AtomicBool::new(true));
             for signal in TERMINATING {
                 signal_hook::flag::register_conditional_default(signal, Arc::clone(&unguarded))
-                    .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
+                    .map_err(|source| ProcessError::SignalHandlers { source })?;
             }
             defaults.insert(Defaults { unguarded, guards: 0 })
         }
@@ -84,11 +114,11 @@ fn guard_ended() {
 
 impl SignalGuard {
     /// Starts catching SIGINT, SIGTERM, SIGHUP and SIGQUIT.
-    pub fn install() -> Result<SignalGuard, Error> {
+    pub fn install() -> Result<SignalGuard, ProcessError> {
         // The guard's own action first: a signal before `guard_started` returns still ends
         // ksec, with nothing to clean up yet.
         let mut signals = SignalsInfo::<WithRawSiginfo>::new(TERMINATING)
-            .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
+            .map_err(|source| ProcessError::SignalHandlers { source })?;
         guard_started()?;
         let handle = signals.handle();
         let state = Arc::new(GuardState::default());
@@ -187,7 +217,7 @@ fn exit_code_for(signal: i32) -> i32 {
 }
 
 /// The editor command: `$SOPS_EDITOR`, else `$EDITOR`, else `vi`, split like a shell would.
-pub fn editor_command() -> Result<Vec<String>, Error> {
+pub fn editor_command() -> Result<Vec<String>, ProcessError> {
     let text = ["SOPS_EDITOR", "EDITOR"]
         .iter()
         .filter_map(|name| std::env::var(name).ok())
@@ -195,30 +225,26 @@ pub fn editor_command() -> Result<Vec<String>, Error> {
         .unwrap_or_else(|| "vi".to_string());
     match shlex::split(&text) {
         Some(words) if !words.is_empty() => Ok(words),
-        _ => Err(Error::NoEditor {
-            editor: text,
-            message: "cannot split it into words like a shell would".into(),
-        }),
+        _ => Err(ProcessError::EditorUnsplittable { editor: text }),
     }
 }
 
 /// Opens `file` in the editor and waits for it to exit. The editor keeps the terminal.
-pub fn run_editor(guard: &SignalGuard, editor: &[String], file: &Path) -> Result<(), Error> {
+pub fn run_editor(guard: &SignalGuard, editor: &[String], file: &Path) -> Result<(), ProcessError> {
     let (program, args) = editor.split_first().expect("editor_command returns a word");
     let mut command = Command::new(program);
     command.args(args).arg(file);
-    let failed = |message: String| Error::NoEditor {
+    let status = guard.run(&mut command).map_err(|source| ProcessError::EditorNotRun {
         editor: editor.join(" "),
-        message,
-    };
-    let status = guard.run(&mut command).map_err(|e| failed(e.to_string()))?;
+        source,
+    })?;
     if let Some(code) = guard.interrupted() {
-        return Err(Error::Interrupted { code });
+        return Err(ProcessError::Interrupted { code });
     }
     if !status.success() {
-        return Err(Error::EditorFailed {
+        return Err(ProcessError::EditorFailed {
             editor: editor.join(" "),
-            message: describe(status),
+            status,
         });
     }
     Ok(())
@@ -243,8 +269,21 @@ pub fn exit_code_of(status: ExitStatus) -> i32 {
 /// Environment variables for a child: name and value (not necessarily UTF-8).
 pub type Environment = Vec<(String, Zeroizing<Vec<u8>>)>;
 
+/// Runs `sh -c COMMAND` to its end with extra environment variables (and nothing else with
+/// `pristine`), passing terminating signals on to it.
+pub fn run_shell(
+    guard: &SignalGuard,
+    command: &str,
+    env: &Environment,
+    pristine: bool,
+) -> Result<ExitStatus, ProcessError> {
+    guard
+        .run(&mut shell_command(command, env, pristine))
+        .map_err(|e| spawn_error(command, e))
+}
+
 /// `sh -c COMMAND` with extra environment variables (and nothing else with `pristine`).
-pub fn shell_command(command: &str, env: &Environment, pristine: bool) -> Command {
+fn shell_command(command: &str, env: &Environment, pristine: bool) -> Command {
     use std::os::unix::ffi::OsStringExt;
     let mut child = Command::new("/bin/sh");
     child.arg("-c").arg(command);
@@ -281,10 +320,12 @@ pub fn private_file_name(file: &Path) -> String {
 
 /// `command` with each `{}` replaced by `path`, quoted for the shell: a path with spaces stays
 /// one word and one with `;` or `$(…)` runs nothing.
-fn with_path(command: &str, path: &Path) -> Result<String, Error> {
+fn with_path(command: &str, path: &Path) -> Result<String, ProcessError> {
     let text = path.to_string_lossy();
-    let quoted =
-        shlex::try_quote(&text).map_err(|e| Error::Usage(format!("cannot quote {text:?} for the shell: {e}")))?;
+    let quoted = shlex::try_quote(&text).map_err(|source| ProcessError::Unquotable {
+        path: text.to_string(),
+        source,
+    })?;
     Ok(command.replace("{}", &quoted))
 }
 
@@ -297,9 +338,9 @@ pub fn run_with_file(
     content: Zeroizing<Vec<u8>>,
     command: &str,
     fifo: bool,
-) -> Result<ExitStatus, Error> {
+) -> Result<ExitStatus, ProcessError> {
     let path = dir.path().join(name);
-    let write_error = |source: io::Error| Error::WriteOutput {
+    let write_error = |source: io::Error| IoError::Write {
         path: path.clone(),
         source,
     };
@@ -334,8 +375,35 @@ pub fn run_with_file(
     status
 }
 
-fn spawn_error(command: &str, e: io::Error) -> Error {
-    Error::Usage(format!("cannot run {command:?}: {e}"))
+fn spawn_error(command: &str, source: io::Error) -> ProcessError {
+    ProcessError::RunCommand {
+        command: command.to_string(),
+        source,
+    }
+}
+
+/// Runs `kubectl apply -f -` (with `args` after it), writing `stream` to its standard input;
+/// returns how kubectl ended.
+pub fn kubectl_apply(kubectl: &OsStr, args: &[String], stream: &[u8]) -> Result<ExitStatus, ProcessError> {
+    use std::io::Write;
+    let program = || kubectl.to_string_lossy().into_owned();
+    let mut child = Command::new(kubectl)
+        .args(["apply", "-f", "-"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|source| ProcessError::Run {
+            program: program(),
+            source,
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // kubectl may exit early (bad flags); its exit code tells, not the broken pipe.
+        let _ = stdin.write_all(stream);
+    }
+    child.wait().map_err(|source| ProcessError::Wait {
+        program: program(),
+        source,
+    })
 }
 
 /// Runs `git` with `args` in `dir` and returns its standard output; `None` when git is not
@@ -399,19 +467,21 @@ pub fn git_conflict_stages(file: &Path) -> Option<ConflictStages> {
 }
 
 /// Runs `git` with `args` in `dir`; an error names the command and shows git's message.
-pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProcessError> {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+        .map_err(|source| ProcessError::Run {
+            program: "git".into(),
+            source,
+        })?;
     if !output.status.success() {
-        return Err(Error::Usage(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(ProcessError::GitFailed {
+            args: args.iter().map(ToString::to_string).collect(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
     }
     Ok(output.stdout)
 }

@@ -16,7 +16,7 @@ use super::inputs;
 use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::formats::Format;
 use crate::io::{self, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
@@ -125,7 +125,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
                 };
                 Ok(opened.seal(plain, &seal_options)?.into_output())
             }
-            Start::New(options) => ops::encrypt(view::strip_header(edited), options),
+            Start::New(options) => Ok(ops::encrypt(view::strip_header(edited), options)?),
         }
     };
 
@@ -166,13 +166,14 @@ fn edit_until_valid(
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let result = loop {
         if let Err(e) = process::run_editor(&guard, &editor, &buffer) {
-            break Err(e);
+            break Err(e.into());
         }
         let edited = Input::File(buffer.clone()).read()?;
         if edited[..] == *text {
-            break Err(Error::FileNotModified {
+            break Err(CommandError::FileNotModified {
                 file: original.display().to_string(),
-            });
+            }
+            .into());
         }
         match finish(&edited) {
             Ok(output) => break Ok(output),

@@ -10,6 +10,7 @@ mod diff;
 mod edit;
 mod encrypt;
 mod exec;
+pub(crate) mod exit;
 mod filestatus;
 mod git_setup;
 mod groups;
@@ -44,7 +45,7 @@ pub fn run() -> ExitCode {
         Err(e) => {
             let code = match e.kind() {
                 _ if !e.use_stderr() => 0,
-                clap::error::ErrorKind::ArgumentConflict => crate::error::exit::CONFLICTING_PARAMETERS as u8,
+                clap::error::ErrorKind::ArgumentConflict => exit::CONFLICTING_PARAMETERS as u8,
                 _ => 1,
             };
             let _ = e.print();
