@@ -77,6 +77,9 @@ pub enum CommandError {
     #[error("{file}: reading the answer: {source}")]
     ReadAnswer { file: String, source: std::io::Error },
 
+    #[error("cannot install signal handlers: {source}")]
+    SignalHandlers { source: std::io::Error },
+
     /// A plain (not encrypted) file Git asked to merge that is not text.
     #[error("{file}: not UTF-8 text; cannot merge it line by line")]
     NotText { file: String },

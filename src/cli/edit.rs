@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use super::args::{EditArgs, GlobalArgs, IoArgs};
 use super::encrypt::Settings;
 use super::inputs;
+use super::signals::SignalGuard;
 use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
@@ -21,7 +22,7 @@ use crate::formats::Format;
 use crate::io::{self, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
-use crate::process::{self, SignalGuard};
+use crate::process;
 use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions};
 
 /// What the editor starts with, and how its result becomes the encrypted file.
@@ -177,7 +178,7 @@ fn edit_until_valid(
         }
         match finish(&edited) {
             Ok(output) => break Ok(output),
-            Err(e) if interactive && e.exit_code() != process::EXIT_KEYBOARD_INTERRUPT => {
+            Err(e) if interactive && e.exit_code() != super::exit::KEYBOARD_INTERRUPT => {
                 super::report(&e);
                 if !ask_to_reopen() {
                     break Err(e);

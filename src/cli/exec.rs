@@ -3,13 +3,14 @@
 
 use super::args::{ExecEnvArgs, ExecFileArgs, GlobalArgs, IoArgs};
 use super::inputs;
+use super::signals::SignalGuard;
 use super::terminal::Terminal;
 use crate::error::{CommandError, Error};
 use crate::formats::Format;
 use crate::io::{Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
-use crate::process::{self, SignalGuard};
+use crate::process;
 use crate::sops_file::MacPolicy;
 
 pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {

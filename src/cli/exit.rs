@@ -43,6 +43,8 @@ pub const FILE_NOT_MODIFIED: i32 = 200;
 pub const DUPLICATE_DECRYPTION_KEY_TYPE: i32 = 112;
 pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
 pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
+/// sops's code for an edit interrupted from the keyboard.
+pub const KEYBOARD_INTERRUPT: i32 = 85;
 
 const CONFLICT_HINT: &str = "see `ksec help` for which options go together";
 const TREE_PATH_HINT: &str = "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'";
@@ -93,7 +95,7 @@ fn command_code(e: &CommandError) -> i32 {
         NothingToApply | FilenameWithDirectories { .. } | NoConfig | EmptyNewGroup => GENERIC,
         // sops reports a missing file here as a generic failure, not as "no file specified".
         NoSuchFile { .. } => GENERIC,
-        NoAnswer { .. } | ReadAnswer { .. } | SomeFilesFailed { .. } => GENERIC,
+        NoAnswer { .. } | ReadAnswer { .. } | SignalHandlers { .. } | SomeFilesFailed { .. } => GENERIC,
         NotText { .. } => COULD_NOT_READ_INPUT,
         FileNotModified { .. } => FILE_NOT_MODIFIED,
         CheckFailed { .. } => CHECK_FAILED,
@@ -418,8 +420,8 @@ fn process_code(e: &ProcessError) -> i32 {
     use ProcessError::*;
     match e {
         EditorUnsplittable { .. } | EditorNotRun { .. } | EditorFailed { .. } => NO_EDITOR_FOUND,
-        Interrupted { code } => *code,
-        SignalHandlers { .. } | RunCommand { .. } | Unquotable { .. } => GENERIC,
+        Interrupted { signal } => super::signals::exit_code_for(*signal),
+        RunCommand { .. } | Unquotable { .. } => GENERIC,
         Run { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
         Io(e) => io_code(e),
     }

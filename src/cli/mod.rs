@@ -18,6 +18,7 @@ mod inputs;
 mod merge;
 mod rotate;
 mod set;
+mod signals;
 mod terminal;
 mod unset;
 mod updatekeys;
