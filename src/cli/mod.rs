@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one file per subcommand. Subcommands only wire the
-//! library together; the terminal rules (messages on stderr as `ksec: error: …`, then a hint;
-//! sops's exit codes) live here once.
+//! library together; the terminal rules (messages on stderr as `ksec: error: …`, then a hint),
+//! the table from typed errors to sops's exit codes and hints (`exit`) and the handling of
+//! terminating signals (`signals`) live here once: the library asks, the binary acts.
 
 mod apply;
 mod args;
