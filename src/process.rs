@@ -113,12 +113,13 @@ pub type Environment = Vec<(String, Zeroizing<Vec<u8>>)>;
 pub fn run_shell(
     supervisor: &dyn Supervisor,
     command: &str,
-    env: &Environment,
+    env: Environment,
     pristine: bool,
 ) -> Result<ExitStatus, ProcessError> {
-    supervisor
-        .run(&mut shell_command(command, env, pristine))
-        .map_err(|e| spawn_error(command, e))
+    let mut child = shell_command(command, &env, pristine);
+    // The command holds its own copy; ours is wiped now rather than after the child ends.
+    drop(env);
+    supervisor.run(&mut child).map_err(|e| spawn_error(command, e))
 }
 
 /// `sh -c COMMAND` with extra environment variables (and nothing else with `pristine`).

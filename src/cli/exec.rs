@@ -30,7 +30,7 @@ pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
         super::warn(w);
     }
     let guard = SignalGuard::install()?;
-    let status = process::run_shell(&guard, &args.command, &env, args.pristine)?;
+    let status = process::run_shell(&guard, &args.command, env, args.pristine)?;
     Ok(process::exit_code_of(status))
 }
 
