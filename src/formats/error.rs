@@ -29,7 +29,7 @@ pub enum FormatError {
 
     /// Valid syntax that holds something a sops file cannot (a YAML alias as a key, a list as
     /// the document).
-    #[error("{file}: {}", located(Format::Binary, *.line, None, .reason))]
+    #[error("{file}: {}", at_line(*.line, .reason))]
     Unsupported {
         file: String,
         line: Option<usize>,
@@ -58,7 +58,13 @@ fn located(format: Format, line: Option<usize>, column: Option<usize>, reason: &
     match (line, column) {
         (Some(line), Some(column)) if format == Format::Yaml => format!("{reason} at line {line} column {column}"),
         (Some(line), Some(column)) => format!("line {line}, column {column}: {reason}"),
-        (Some(line), None) => format!("line {line}: {reason}"),
-        (None, _) => reason.to_string(),
+        (line, _) => at_line(line, reason),
+    }
+}
+
+fn at_line(line: Option<usize>, reason: &str) -> String {
+    match line {
+        Some(line) => format!("line {line}: {reason}"),
+        None => reason.to_string(),
     }
 }
