@@ -11,9 +11,8 @@ use regex::bytes::Regex;
 
 use crate::config::Config;
 use crate::crypt::cipher::Ciphertext;
-use crate::error::Error;
 use crate::formats::{self, Format};
-use crate::io::{self, Input};
+use crate::io::{self, Input, IoError};
 use crate::kube;
 use crate::metadata::Metadata;
 use crate::sops_file::EncryptedFile;
@@ -33,7 +32,7 @@ impl std::fmt::Display for Problem {
 }
 
 /// Checks each file; problems come in file order.
-pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Vec<Problem>, Error> {
+pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Vec<Problem>, IoError> {
     let mut problems = Vec::new();
     for file in files {
         check_file(file, config, &mut problems)?;
@@ -48,7 +47,7 @@ pub fn worth_checking(path: &Path, config: Option<&Config>) -> bool {
         || config.is_some_and(|c| c.rule_requiring_encryption(path).is_some())
 }
 
-fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<(), Error> {
+fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<(), IoError> {
     let mut report = |message: String| {
         problems.push(Problem {
             file: path.to_path_buf(),
@@ -203,7 +202,7 @@ fn may_hold_secrets(input: &[u8]) -> bool {
 }
 
 /// An error's message without the file name the report line already starts with.
-fn without_file(error: &Error, name: &str) -> String {
+fn without_file(error: &impl std::fmt::Display, name: &str) -> String {
     let text = error.to_string();
     text.strip_prefix(name)
         .and_then(|t| t.strip_prefix(": "))

@@ -17,11 +17,33 @@ use regex::Regex;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::error::Error;
-use crate::keys::RecipientGroup;
 use crate::keys::age::AgeRecipient;
 use crate::keys::pgp::PgpRecipient;
+use crate::keys::{KeyError, RecipientGroup};
 use crate::rules::EncryptionRule;
+
+/// Why a config cannot be used, or has no rule for a file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the config file: {source}", .path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    /// YAML that does not read as a config (the parser's message locates it).
+    #[error("{}: invalid config: {reason}", .path.display())]
+    Invalid { path: PathBuf, reason: String },
+    #[error("{}: {reason}", .path.display())]
+    Stores { path: PathBuf, reason: String },
+    /// A problem found in one creation rule when loading, reported once matching reaches it.
+    #[error("{}: creation_rules[{index}]: {problem}", .path.display())]
+    CreationRule {
+        path: PathBuf,
+        index: usize,
+        problem: String,
+    },
+    #[error("no creation rule in {} matches {file}", .config.display())]
+    NoMatchingCreationRule { config: PathBuf, file: String },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
 
 /// The only name sops looks for.
 pub const CONFIG_FILE_NAME: &str = ".sops.yaml";
@@ -99,10 +121,11 @@ struct RuleOrigin {
 }
 
 impl RuleOrigin {
-    fn error(&self, message: impl fmt::Display) -> Error {
-        Error::Config {
+    fn error(&self, problem: impl fmt::Display) -> ConfigError {
+        ConfigError::CreationRule {
             path: self.config.clone(),
-            message: format!("creation_rules[{}]: {message}", self.index),
+            index: self.index,
+            problem: problem.to_string(),
         }
     }
 }
@@ -148,20 +171,16 @@ pub fn find(start: &Path) -> Lookup {
 }
 
 /// Reads and checks a config file.
-pub fn load(path: &Path) -> Result<Config, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
         path: path.to_path_buf(),
-        message: format!("cannot read the config file: {e}"),
+        source,
     })?;
     parse(path, &text)
 }
 
 /// Parses config text; `path` names the file in errors and anchors relative matching.
-fn parse(path: &Path, text: &str) -> Result<Config, Error> {
-    let config_error = |message: String| Error::Config {
-        path: path.to_path_buf(),
-        message,
-    };
+fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     // Like Go's yaml.Unmarshal, only the first document counts; an empty file is an empty config.
@@ -169,10 +188,20 @@ fn parse(path: &Path, text: &str) -> Result<Config, Error> {
     let raw: RawConfig = serde_saphyr::read_with_options(&mut reader, options)
         .next()
         .transpose()
-        .map_err(|e| config_error(format!("invalid config: {e}")))?
+        .map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?
         .unwrap_or_default();
 
-    let stores = raw.stores.unwrap_or_default().settings().map_err(config_error)?;
+    let stores = raw
+        .stores
+        .unwrap_or_default()
+        .settings()
+        .map_err(|reason| ConfigError::Stores {
+            path: path.to_path_buf(),
+            reason,
+        })?;
     let has_creation_rules = raw.creation_rules.is_some();
     let creation_rules = raw
         .creation_rules
@@ -202,9 +231,9 @@ impl Config {
     ///
     /// `file` is matched relative to the config file's directory when it lies inside it, and
     /// as an absolute path otherwise, as sops does. `Ok(None)` when the config has no
-    /// `creation_rules` key at all; [`Error::NoMatchingCreationRule`] when it has rules (even
+    /// `creation_rules` key at all; [`ConfigError::NoMatchingCreationRule`] when it has rules (even
     /// an empty list) and none matches.
-    pub fn rule_for(&self, file: &Path) -> Result<Option<&CreationRule>, Error> {
+    pub fn rule_for(&self, file: &Path) -> Result<Option<&CreationRule>, ConfigError> {
         if !self.has_creation_rules {
             return Ok(None);
         }
@@ -221,7 +250,7 @@ impl Config {
                 return Ok(Some(rule));
             }
         }
-        Err(Error::NoMatchingCreationRule {
+        Err(ConfigError::NoMatchingCreationRule {
             config: self.path.clone(),
             file: subject,
         })
@@ -258,7 +287,7 @@ impl CreationRule {
     /// The flat `age:`/`pgp:` form is one group; a non-empty `key_groups:` replaces it.
     /// Dropping the unsupported keys silently would encrypt for fewer people than the config
     /// says, so any of them makes this an error.
-    pub fn key_groups(&self) -> Result<&[KeyGroupSpec], Error> {
+    pub fn key_groups(&self) -> Result<&[KeyGroupSpec], ConfigError> {
         if self.unsupported_key_types.is_empty() {
             return Ok(&self.key_groups);
         }
@@ -269,7 +298,7 @@ impl CreationRule {
     }
 
     /// The key groups as recipients to encrypt for (each recipient parsed and checked).
-    pub fn recipient_groups(&self) -> Result<Vec<RecipientGroup>, Error> {
+    pub fn recipient_groups(&self) -> Result<Vec<RecipientGroup>, ConfigError> {
         self.key_groups()?
             .iter()
             .map(|group| {
@@ -278,7 +307,7 @@ impl CreationRule {
                         .age
                         .iter()
                         .map(|r| AgeRecipient::parse(r))
-                        .collect::<Result<_, Error>>()?,
+                        .collect::<Result<_, KeyError>>()?,
                     // sops hands these to gpg as fingerprints; a key file path here would
                     // work for ksec alone, and against whatever directory it was run from.
                     pgp: group
@@ -293,7 +322,7 @@ impl CreationRule {
                                 ))
                             })
                         })
-                        .collect::<Result<_, Error>>()?,
+                        .collect::<Result<_, ConfigError>>()?,
                 })
             })
             .collect()
@@ -782,7 +811,7 @@ mod tests {
         // A file outside the config's directory is matched by its absolute path.
         let outside = root.path().join("other/f.yaml");
         let err = config.rule_for(&outside).unwrap_err();
-        assert!(matches!(&err, Error::NoMatchingCreationRule { file, .. }
+        assert!(matches!(&err, ConfigError::NoMatchingCreationRule { file, .. }
             if file == &outside.to_string_lossy()));
     }
 
@@ -888,7 +917,7 @@ mod tests {
         ));
         let err = config.rule_for(&dir.path().join("both.yaml")).unwrap_err();
         // sops 3.11 exits 1 here (a config error), not 8 as for conflicting flags.
-        assert_eq!(err.exit_code(), 1);
+        assert!(matches!(err, ConfigError::CreationRule { index: 0, .. }), "{err}");
         let message = err.to_string();
         assert!(message.contains("creation_rules[0]"), "{message}");
         assert!(message.contains("cannot use more than one of"), "{message}");
@@ -901,8 +930,8 @@ mod tests {
             "creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: {AGE_A}\n"
         ));
         let err = config.rule_for(&dir.path().join("plain.yaml")).unwrap_err();
-        assert!(matches!(&err, Error::NoMatchingCreationRule { file, .. } if file == "plain.yaml"));
-        assert_eq!(err.exit_code(), 1);
+        assert!(matches!(&err, ConfigError::NoMatchingCreationRule { file, .. } if file == "plain.yaml"));
+        assert_eq!(crate::Error::from(err).exit_code(), 1);
 
         for text in ["", "stores: {}\n", "creation_rules:\n", "destination_rules: []\n"] {
             let (dir, config) = project(text);
@@ -915,7 +944,7 @@ mod tests {
         let (dir, config) = project("creation_rules: []\n");
         assert!(config.creation_rules.is_empty());
         let err = config.rule_for(&dir.path().join("a.yaml")).unwrap_err();
-        assert!(matches!(err, Error::NoMatchingCreationRule { .. }));
+        assert!(matches!(err, ConfigError::NoMatchingCreationRule { .. }));
     }
 
     #[test]
@@ -1013,7 +1042,7 @@ mod tests {
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, "creation_rules:\n  - age: [unclosed\n").unwrap();
         let err = load(&path).unwrap_err();
-        assert_eq!(err.exit_code(), 1);
+        assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
         let message = err.to_string();
         assert!(message.starts_with(&path.display().to_string()), "{message}");
         assert!(message.contains("line 2"), "{message}");

@@ -11,7 +11,17 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+/// Why an input could not be read or an output written. Paths name what the user named (or
+/// `stdin`/`stdout`), never a temporary file.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    #[error("{}: no such file", .path.display())]
+    InputNotFound { path: PathBuf },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
 
 /// Where input comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,23 +49,23 @@ impl Input {
     }
 
     /// Reads all of it.
-    pub fn read(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub fn read(&self) -> Result<Zeroizing<Vec<u8>>, IoError> {
         match self {
-            Input::Stdin => read_to_end_zeroizing(&mut io::stdin().lock(), 0).map_err(|source| Error::ReadInput {
+            Input::Stdin => read_to_end_zeroizing(&mut io::stdin().lock(), 0).map_err(|source| IoError::Read {
                 path: PathBuf::from("stdin"),
                 source,
             }),
             Input::File(path) => {
                 let mut file = File::open(path).map_err(|source| match source.kind() {
-                    io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
-                    _ => Error::ReadInput {
+                    io::ErrorKind::NotFound => IoError::InputNotFound { path: path.clone() },
+                    _ => IoError::Read {
                         path: path.clone(),
                         source,
                     },
                 })?;
                 // One more than the size: the read that finds the end needs room too.
                 let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-                read_to_end_zeroizing(&mut file, len.saturating_add(1)).map_err(|source| Error::ReadInput {
+                read_to_end_zeroizing(&mut file, len.saturating_add(1)).map_err(|source| IoError::Read {
                     path: path.clone(),
                     source,
                 })
@@ -89,35 +99,33 @@ pub fn read_to_end_zeroizing(reader: &mut impl Read, expected: usize) -> io::Res
 
 /// Whether a file's first 8000 bytes hold a NUL, Git's test for binary content: enough to skip
 /// a large image or archive without reading it whole.
-pub fn starts_binary(path: &Path) -> Result<bool, Error> {
+pub fn starts_binary(path: &Path) -> Result<bool, IoError> {
     let file = File::open(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => Error::InputNotFound {
+        io::ErrorKind::NotFound => IoError::InputNotFound {
             path: path.to_path_buf(),
         },
-        _ => Error::ReadInput {
+        _ => IoError::Read {
             path: path.to_path_buf(),
             source,
         },
     })?;
     let mut head = Zeroizing::new(Vec::with_capacity(8000));
-    file.take(8000)
-        .read_to_end(&mut head)
-        .map_err(|source| Error::ReadInput {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    file.take(8000).read_to_end(&mut head).map_err(|source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(head.contains(&0))
 }
 
 /// The files named by `paths`, in a stable order: files as given, and the `wanted` files inside
 /// directories (recursively with `recursive`, not through symbolic links to directories), each
 /// directory's files sorted by path.
-pub fn collect_files(paths: &[PathBuf], recursive: bool, wanted: Walk) -> Result<Vec<PathBuf>, Error> {
+pub fn collect_files(paths: &[PathBuf], recursive: bool, wanted: Walk) -> Result<Vec<PathBuf>, IoError> {
     let mut files = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
-            _ => Error::ReadInput {
+            io::ErrorKind::NotFound => IoError::InputNotFound { path: path.clone() },
+            _ => IoError::Read {
                 path: path.clone(),
                 source,
             },
@@ -140,8 +148,8 @@ pub enum Walk {
     AllFiles,
 }
 
-fn walk(dir: &Path, recursive: bool, wanted: Walk, files: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let read_error = |source| Error::ReadInput {
+fn walk(dir: &Path, recursive: bool, wanted: Walk, files: &mut Vec<PathBuf>) -> Result<(), IoError> {
+    let read_error = |source| IoError::Read {
         path: dir.to_path_buf(),
         source,
     };
@@ -178,12 +186,12 @@ fn walk(dir: &Path, recursive: bool, wanted: Walk, files: &mut Vec<PathBuf>) -> 
 }
 
 /// Writes to stdout. A closed pipe (`ksec decrypt … | head`) is not an error.
-pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+pub fn write_stdout(bytes: &[u8]) -> Result<(), IoError> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(source) => Err(Error::WriteOutput {
+        Err(source) => Err(IoError::Write {
             path: PathBuf::from("stdout"),
             source,
         }),
@@ -192,9 +200,9 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
 
 /// Replaces (or creates) `path` with `bytes` atomically. An existing file keeps its
 /// permissions; a new one gets 0600, since it may hold secrets.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     // Messages name the target, never the temporary file next to it.
-    let error = |source: io::Error| Error::WriteOutput {
+    let error = |source: io::Error| IoError::Write {
         path: path.to_path_buf(),
         source: without_path(source),
     };
@@ -246,7 +254,7 @@ pub struct PrivateDir {
 
 impl PrivateDir {
     /// Creates the directory.
-    pub fn new() -> Result<PrivateDir, Error> {
+    pub fn new() -> Result<PrivateDir, IoError> {
         let mut last_error = None;
         for base in private_dir_bases() {
             match make_private_dir(&base) {
@@ -255,7 +263,7 @@ impl PrivateDir {
             }
         }
         let (path, source) = last_error.expect("the system temp dir is always a candidate");
-        Err(Error::WriteOutput { path, source })
+        Err(IoError::Write { path, source })
     }
 
     pub fn path(&self) -> &Path {
@@ -263,9 +271,9 @@ impl PrivateDir {
     }
 
     /// Writes a new 0600 file named `name` in the directory.
-    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, IoError> {
         let path = self.dir.path().join(name);
-        let error = |source| Error::WriteOutput {
+        let error = |source| IoError::Write {
             path: path.clone(),
             source,
         };
@@ -279,9 +287,9 @@ impl PrivateDir {
     }
 
     /// Removes the directory now, reporting a failure (dropping it ignores failures).
-    pub fn remove(self) -> Result<(), Error> {
+    pub fn remove(self) -> Result<(), IoError> {
         let path = self.dir.path().to_path_buf();
-        self.dir.close().map_err(|source| Error::WriteOutput { path, source })
+        self.dir.close().map_err(|source| IoError::Write { path, source })
     }
 }
 
@@ -406,6 +414,6 @@ mod tests {
     #[test]
     fn missing_input_is_exit_100() {
         let err = Input::File(PathBuf::from("/nonexistent/ksec")).read().unwrap_err();
-        assert_eq!(err.exit_code(), 100);
+        assert_eq!(crate::Error::from(err).exit_code(), 100);
     }
 }

@@ -6,7 +6,26 @@
 //! ```text
 //! bytes ──formats::parse──▶ Tree ──crypt::encrypt/decrypt──▶ Tree ──formats::emit──▶ bytes
 //!                             ▲                 │
-//!               metadata::Metadata ◀── keys (age) wrap/unwrap the data key
+//!               metadata::Metadata ◀── keys (age, SSH, OpenPGP; key groups and Shamir)
+//!                                       wrap/unwrap the data key
+//! ```
+//!
+//! and the modules stand on each other, each using only those on its level or below it:
+//!
+//! ```text
+//! cli ─────────────── arguments, prompts, signals (cli::signals), exit codes and hints (cli::exit)
+//!  │
+//! ops  edit  rekey  check ── the operations as library calls: bytes in, bytes out
+//!  │
+//! sops_file ───────── the door: EncryptedFile::decrypt/open/unlock (MAC checked), seal/create
+//!  │
+//! formats  crypt  keys  metadata  kube ── bytes ⇄ Tree, values and MAC, data key, sops block,
+//!  │                                       Kubernetes Secrets
+//! tree  scalar  timestamp  rules ──────── the document, its values, which leaves are encrypted
+//!
+//! beside them: config (.sops.yaml), io (files, stdin/stdout), process (children: editor,
+//! commands, git, kubectl, run through a Supervisor the CLI implements); error::Error wraps
+//! each area's own error enum
 //! ```
 
 pub mod check;

@@ -4,13 +4,47 @@
 //! on input any order is accepted, unknown fields are ignored, and key types ksec cannot use
 //! (KMS, Vault, …) are kept verbatim so a rewrite does not lose them.
 
-use crate::error::Error;
-use crate::rules::EncryptionRule;
+use crate::rules::{EncryptionRule, RuleError};
 use crate::timestamp::{Timestamp, format_rfc3339_seconds};
 use crate::tree::{Mapping, MappingItem, Node, Sequence, SequenceItem, Value};
 
 /// The sops version ksec writes; sops 3.11 requires a semver here.
 pub const WRITTEN_VERSION: &str = "3.11.0";
+
+/// A `sops` block that does not read as metadata.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    #[error("{file}: invalid sops metadata: {problem}")]
+    Invalid { file: String, problem: MetadataProblem },
+    /// An encryption rule field that does not compile.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+/// What is wrong with a `sops` block.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataProblem {
+    #[error("the sops entry is not a mapping")]
+    NotAMapping,
+    #[error("{0} is not a scalar")]
+    NotAScalar(&'static str),
+    #[error("no keys found in the file")]
+    NoKeys,
+    #[error("an age entry is not a mapping")]
+    AgeEntryNotAMapping,
+    #[error("a pgp entry is not a mapping")]
+    PgpEntryNotAMapping,
+    #[error("shamir_threshold {0:?} is not a number")]
+    ThresholdNotANumber(String),
+    #[error("lastmodified is missing")]
+    NoLastModified,
+    #[error("lastmodified {0:?} is not an RFC 3339 time")]
+    LastModifiedNotATime(String),
+    #[error("version {0:?} is not a sops version (expected e.g. 3.11.0)")]
+    NotAVersion(String),
+    #[error("{0}")]
+    SeveralRules(RuleError),
+}
 
 /// Everything the `sops` block says.
 #[derive(Debug, Clone)]
@@ -90,28 +124,26 @@ impl Metadata {
 
     /// The `lastmodified` text as sops re-formats it for the MAC's AAD: RFC 3339 in seconds,
     /// `Z` for UTC.
-    pub fn mac_aad(&self, file: &str) -> Result<String, Error> {
-        let t = Timestamp::parse_rfc3339(&self.last_modified).ok_or_else(|| Error::InvalidMetadata {
+    pub fn mac_aad(&self, file: &str) -> Result<String, MetadataError> {
+        let t = Timestamp::parse_rfc3339(&self.last_modified).ok_or_else(|| MetadataError::Invalid {
             file: file.to_string(),
-            message: format!("lastmodified {:?} is not an RFC 3339 time", self.last_modified),
+            problem: MetadataProblem::LastModifiedNotATime(self.last_modified.clone()),
         })?;
         Ok(format_rfc3339_seconds(&t))
     }
 
     /// Reads the metadata node of an encrypted file.
-    pub fn from_node(node: &Node, file: &str) -> Result<Metadata, Error> {
-        let invalid = |message: String| Error::InvalidMetadata {
+    pub fn from_node(node: &Node, file: &str) -> Result<Metadata, MetadataError> {
+        let invalid = |problem: MetadataProblem| MetadataError::Invalid {
             file: file.to_string(),
-            message,
+            problem,
         };
-        let map = node
-            .as_mapping()
-            .ok_or_else(|| invalid("the sops entry is not a mapping".into()))?;
-        let text = |field: &str| -> Result<Option<String>, Error> {
+        let map = node.as_mapping().ok_or_else(|| invalid(MetadataProblem::NotAMapping))?;
+        let text = |field: &'static str| -> Result<Option<String>, MetadataError> {
             match map.get(field) {
                 None => Ok(None),
                 Some(Node::Scalar(s)) => Ok(Some(scalar_text(&s.value))),
-                Some(_) => Err(invalid(format!("{field} is not a scalar"))),
+                Some(_) => Err(invalid(MetadataProblem::NotAScalar(field))),
             }
         };
         let flat = read_group(map, file)?;
@@ -131,23 +163,19 @@ impl Metadata {
             }
         };
         if key_groups.iter().all(KeyGroup::is_empty) {
-            return Err(invalid("no keys found in the file".into()));
+            return Err(invalid(MetadataProblem::NoKeys));
         }
         let shamir_threshold = match text("shamir_threshold")? {
             None => 0,
-            Some(t) => parse_threshold(&t).ok_or_else(|| invalid(format!("shamir_threshold {t:?} is not a number")))?,
+            Some(t) => parse_threshold(&t).ok_or_else(|| invalid(MetadataProblem::ThresholdNotANumber(t)))?,
         };
-        let last_modified = text("lastmodified")?.ok_or_else(|| invalid("lastmodified is missing".into()))?;
+        let last_modified = text("lastmodified")?.ok_or_else(|| invalid(MetadataProblem::NoLastModified))?;
         if Timestamp::parse_rfc3339(&last_modified).is_none() {
-            return Err(invalid(format!(
-                "lastmodified {last_modified:?} is not an RFC 3339 time"
-            )));
+            return Err(invalid(MetadataProblem::LastModifiedNotATime(last_modified)));
         }
         let version = text("version")?.unwrap_or_default();
         if !is_supported_version(&version) {
-            return Err(invalid(format!(
-                "version {version:?} is not a sops version (expected e.g. 3.11.0)"
-            )));
+            return Err(invalid(MetadataProblem::NotAVersion(version)));
         }
         let mut rules = Vec::new();
         for field in crate::rules::RULE_FIELDS {
@@ -157,7 +185,7 @@ impl Metadata {
                 rules.push(EncryptionRule::from_field(field, &t)?);
             }
         }
-        let rule = EncryptionRule::choose(rules).map_err(|e| invalid(e.to_string()))?;
+        let rule = EncryptionRule::choose(rules).map_err(|e| invalid(MetadataProblem::SeveralRules(e)))?;
         let mac_only_encrypted =
             matches!(map.get("mac_only_encrypted"), Some(Node::Scalar(s)) if s.value == Value::Bool(true));
         Ok(Metadata {
@@ -296,10 +324,10 @@ fn pgp_list(stanzas: &[PgpStanza]) -> Node {
 }
 
 /// Reads one group's keys from a mapping (the flat form or a `key_groups` item).
-fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, Error> {
-    let invalid = |message: String| Error::InvalidMetadata {
+fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, MetadataError> {
+    let invalid = |problem: MetadataProblem| MetadataError::Invalid {
         file: file.to_string(),
-        message,
+        problem,
     };
     let mut group = KeyGroup::default();
     for entry in map.entries() {
@@ -319,7 +347,7 @@ fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, Error> {
                 for item in items {
                     let m = item
                         .as_mapping()
-                        .ok_or_else(|| invalid("an age entry is not a mapping".into()))?;
+                        .ok_or_else(|| invalid(MetadataProblem::AgeEntryNotAMapping))?;
                     group.age.push(AgeStanza {
                         recipient: field(m, "recipient").unwrap_or_default(),
                         enc: field(m, "enc").unwrap_or_default(),
@@ -330,7 +358,7 @@ fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, Error> {
                 for item in items {
                     let m = item
                         .as_mapping()
-                        .ok_or_else(|| invalid("a pgp entry is not a mapping".into()))?;
+                        .ok_or_else(|| invalid(MetadataProblem::PgpEntryNotAMapping))?;
                     group.pgp.push(PgpStanza {
                         created_at: field(m, "created_at").unwrap_or_default(),
                         enc: field(m, "enc").unwrap_or_default(),

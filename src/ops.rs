@@ -7,19 +7,81 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::edit::EditError;
 use crate::formats::styles::{StyleMap, restore_file_styles, style_map};
-use crate::formats::{self, Format, OutputOptions};
-use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
+use crate::formats::{self, Format, FormatError, OutputOptions};
+use crate::io::IoError;
+use crate::keys::{self, DataKey, Env, Identities, KeyError, RecipientGroup};
 use crate::kube;
 use crate::metadata::Metadata;
-use crate::rules::EncryptionRule;
+use crate::rules::{EncryptionRule, RuleError};
 use crate::scalar;
-use crate::sops_file::{self, EncryptedFile, MacPolicy, NewFile, OpenFile, PlainFile, SealOptions};
+use crate::sops_file::{self, EncryptedFile, FileError, MacPolicy, NewFile, OpenFile, PlainFile, SealOptions};
 use crate::tree::path::TreePath;
 use crate::tree::{Node, Plain, Tree};
 
 pub use crate::sops_file::Output;
+
+/// Why an operation failed: its own refusals, and those of the areas it goes through.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("no recipients to encrypt {file} for")]
+    NoRecipients { file: String },
+
+    /// Content neither YAML nor JSON with no name or `--input-type` to type it by (stdin).
+    #[error("cannot tell the input type of {file}: it is neither YAML nor JSON")]
+    UnknownInputType { file: String },
+
+    /// A top-level entry of a file that is not a Secret that cannot be an environment variable.
+    #[error("{file}: {problem}: {key}")]
+    UnusableVariable {
+        file: String,
+        key: String,
+        problem: VariableProblem,
+    },
+
+    /// A decrypted output that does not re-read as the values decrypted: a ksec bug.
+    #[error("cannot write {} output: {fault} (this is a ksec bug)", .format.name())]
+    DecryptedOutput { format: Format, fault: PlainOutputFault },
+
+    #[error(transparent)]
+    Io(#[from] IoError),
+
+    #[error(transparent)]
+    Format(#[from] FormatError),
+
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+
+    #[error(transparent)]
+    Key(#[from] KeyError),
+
+    #[error(transparent)]
+    File(#[from] FileError),
+
+    #[error(transparent)]
+    Edit(#[from] EditError),
+}
+
+/// Why an entry cannot be an environment variable.
+#[derive(Debug, thiserror::Error)]
+pub enum VariableProblem {
+    #[error("cannot use a key that is empty or holds '=' as a variable name")]
+    UnusableName,
+    #[error("cannot put a list or mapping in the environment")]
+    NotAValue,
+}
+
+/// How a decrypted output failed to re-read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlainOutputFault {
+    #[error("the decrypted output does not parse")]
+    DoesNotParse,
+    #[error("the decrypted output has a sops key")]
+    HasMetadata,
+    #[error("the decrypted output does not re-read as the decrypted values")]
+    NotTheValues,
+}
 
 /// What to encrypt and for whom.
 #[derive(Clone)]
@@ -55,10 +117,9 @@ pub struct EncryptOptions<'a> {
 
 impl EncryptOptions<'_> {
     /// Fails when there is no one to encrypt for; `edit` asks before the user starts typing.
-    pub fn require_recipients(&self) -> Result<(), Error> {
+    pub fn require_recipients(&self) -> Result<(), OpsError> {
         if self.recipients.iter().all(|g| g.is_empty()) {
-            return Err(Error::NoRecipients {
-                hint: crate::error::no_recipients::ENCRYPT,
+            return Err(OpsError::NoRecipients {
                 file: self.file.to_string(),
             });
         }
@@ -124,7 +185,11 @@ pub struct DecryptOptions<'a> {
     pub output: OutputOptions,
 }
 
-fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Format, Tree<crate::tree::Parsed>), Error> {
+fn parse_input(
+    input: &[u8],
+    file: &str,
+    format: Option<Format>,
+) -> Result<(Format, Tree<crate::tree::Parsed>), FormatError> {
     match format {
         Some(f) => Ok((f, formats::parse(f, input, file)?)),
         None => formats::parse_guessing(input, file),
@@ -133,19 +198,19 @@ fn parse_input(input: &[u8], file: &str, format: Option<Format>) -> Result<(Form
 
 /// Encrypts a plaintext file: a new data key, wrapped for every recipient; the selected values
 /// encrypted under it; the MAC over all values.
-pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Error> {
+pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, OpsError> {
     let file = options.file;
     options.require_recipients()?;
     let (input_format, parsed) = parse_input(input, file, options.input_format)?;
     let output_format = options.output_format.unwrap_or(input_format);
-    let plain = parsed.into_plain(file)?;
+    let plain = parsed.into_plain(file).map_err(FileError::from)?;
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
     // A binary file is one value, encrypted whatever the rules say; sops records no rule.
     let binary = input_format == Format::Binary;
     if binary {
         if options.input_format.is_none() && !options.binary_when_unknown {
-            return Err(Error::UnknownInputType { file: file.to_string() });
+            return Err(OpsError::UnknownInputType { file: file.to_string() });
         }
         if options.input_format.is_none() {
             notes.push(format!(
@@ -223,7 +288,7 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Err
 }
 
 /// Decrypts an encrypted file (its MAC checked as `options.mac` says) to bytes.
-pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Error> {
+pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, OpsError> {
     let plain = open_plain(input, options)?;
     let input_format = plain.format();
     let output_format = options.output_format.unwrap_or(input_format);
@@ -245,13 +310,13 @@ pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Err
 }
 
 /// Decrypts a file to its plaintext tree, through the one door.
-pub fn open_plain(input: &[u8], options: &DecryptOptions<'_>) -> Result<PlainFile, Error> {
+pub fn open_plain(input: &[u8], options: &DecryptOptions<'_>) -> Result<PlainFile, FileError> {
     EncryptedFile::read(input, options.input_format, options.file)?.decrypt(options.identities, options.mac)
 }
 
 /// `decrypt --extract`: the value at `path` of the first document, as sops prints it (a
 /// string raw, without a line break; a mapping as a document; anything else as one value).
-pub fn extract(input: &[u8], options: &DecryptOptions<'_>, path: &TreePath) -> Result<Output, Error> {
+pub fn extract(input: &[u8], options: &DecryptOptions<'_>, path: &TreePath) -> Result<Output, OpsError> {
     let plain = open_plain(input, options)?;
     let format = options.output_format.unwrap_or(plain.format());
     let (tree, warnings) = plain.into_parts();
@@ -270,7 +335,7 @@ pub fn extract(input: &[u8], options: &DecryptOptions<'_>, path: &TreePath) -> R
 pub fn environment(
     input: &[u8],
     options: &DecryptOptions<'_>,
-) -> Result<(crate::process::Environment, Vec<String>), Error> {
+) -> Result<(crate::process::Environment, Vec<String>), OpsError> {
     let (tree, warnings) = open_plain(input, options)?.into_parts();
     let Some(document) = tree.documents.first() else {
         return Ok((Vec::new(), warnings));
@@ -280,15 +345,16 @@ pub fn environment(
     }
     let mut env = Vec::new();
     for entry in document.root.entries() {
-        let refuse = |message: &str| Error::Environment {
+        let refuse = |problem: VariableProblem| OpsError::UnusableVariable {
             file: options.file.to_string(),
-            message: format!("{message}: {}", entry.key),
+            key: entry.key.clone(),
+            problem,
         };
         if entry.key.contains('=') || entry.key.is_empty() {
-            return Err(refuse("cannot use a key that is empty or holds '=' as a variable name"));
+            return Err(refuse(VariableProblem::UnusableName));
         }
         let Node::Scalar(scalar) = &entry.value else {
-            return Err(refuse("cannot put a list or mapping in the environment"));
+            return Err(refuse(VariableProblem::NotAValue));
         };
         env.push((entry.key.clone(), Zeroizing::new(scalar::go_text(&scalar.value))));
     }
@@ -296,17 +362,20 @@ pub fn environment(
 }
 
 /// Parses a plaintext output back: it must hold the values that were decrypted.
-fn verify_plain(bytes: &[u8], format: Format, reference: &Tree<Plain>, strict: bool, file: &str) -> Result<(), Error> {
-    let fail = |message: &str| Error::Emit {
-        format: format.name(),
-        message: format!("{message} (this is a ksec bug)"),
-    };
-    let reparsed = formats::parse(format, bytes, file).map_err(|_| fail("the decrypted output does not parse"))?;
+fn verify_plain(
+    bytes: &[u8],
+    format: Format,
+    reference: &Tree<Plain>,
+    strict: bool,
+    file: &str,
+) -> Result<(), OpsError> {
+    let fail = |fault: PlainOutputFault| OpsError::DecryptedOutput { format, fault };
+    let reparsed = formats::parse(format, bytes, file).map_err(|_| fail(PlainOutputFault::DoesNotParse))?;
     let reparsed: Tree<Plain> = reparsed
         .into_plain(file)
-        .map_err(|_| fail("the decrypted output has a sops key"))?;
+        .map_err(|_| fail(PlainOutputFault::HasMetadata))?;
     if !sops_file::same_documents(&reparsed, reference, strict) {
-        return Err(fail("the decrypted output does not re-read as the decrypted values"));
+        return Err(fail(PlainOutputFault::NotTheValues));
     }
     Ok(())
 }
@@ -318,7 +387,7 @@ pub fn decrypt_stream(
     identities: &Identities,
     mac: MacPolicy,
     output: OutputOptions,
-) -> Result<Output, Error> {
+) -> Result<Output, OpsError> {
     // Reserved up front: a growing buffer would leave copies of the plaintext behind.
     let total: u64 = files
         .iter()
@@ -348,7 +417,7 @@ pub fn decrypt_stream(
         } else if format == Format::Yaml {
             input
         } else {
-            let mut plain = parsed.into_plain(&file)?;
+            let mut plain = parsed.into_plain(&file).map_err(FileError::from)?;
             Zeroizing::new(formats::emit(Format::Yaml, &mut plain, format, output)?)
         };
         append_documents(&mut stream, &yaml);

@@ -1,193 +1,60 @@
 //! Running other programs around plaintext: the editor of `edit`, the commands of `exec-env`
-//! and `exec-file`, and `git`.
+//! and `exec-file`, `git` and `kubectl`.
 //!
-//! While a child runs, ksec stays alive to clean up after it: Ctrl-C at the terminal belongs to
-//! the child (an editor uses it; the terminal sends it to both), and SIGTERM, SIGHUP, SIGQUIT
-//! and a SIGINT sent to ksec alone (`kill -INT`) are passed on to the child; ksec then exits as
-//! the signal calls for once the child has ended. Outside a child, those signals end ksec only
-//! after the private directory registered with [`SignalGuard::protect`] is removed. Once the
-//! guard is dropped, they act as their defaults again.
+//! Signals belong to the program, not to the library: the editor and the commands are run
+//! through a [`Supervisor`] the binary implements, which passes terminating signals on to the
+//! child and says afterwards whether one arrived. The library never exits the process.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-use signal_hook::iterator::exfiltrator::WithRawSiginfo;
-use signal_hook::iterator::{Handle, SignalsInfo};
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::io::IoError;
 
-/// sops's exit code for an edit interrupted from the keyboard.
-pub const EXIT_KEYBOARD_INTERRUPT: i32 = 85;
-
-/// The signals a guard catches.
-const TERMINATING: [i32; 4] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT];
-
-/// Catches terminating signals for as long as it lives; see the module documentation.
-pub struct SignalGuard {
-    state: Arc<GuardState>,
-    handle: Handle,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// Why a child could not be run, or how it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("cannot run the editor {editor:?}: cannot split it into words like a shell would")]
+    EditorUnsplittable { editor: String },
+    #[error("cannot run the editor {editor:?}: {source}")]
+    EditorNotRun { editor: String, source: io::Error },
+    #[error("the editor {editor:?} failed: {}; the file was left as it was", describe(*.status))]
+    EditorFailed { editor: String, status: ExitStatus },
+    /// A terminating signal (its number) arrived while the editor ran.
+    #[error("interrupted; nothing was written")]
+    Interrupted { signal: i32 },
+    /// A shell command the user gave (exec-env, exec-file).
+    #[error("cannot run {command:?}: {source}")]
+    RunCommand { command: String, source: io::Error },
+    #[error("cannot quote {path:?} for the shell: {source}")]
+    Unquotable { path: String, source: shlex::QuoteError },
+    /// A program ksec runs itself (git, kubectl).
+    #[error("cannot run {program}: {source}")]
+    Run { program: String, source: io::Error },
+    #[error("waiting for {program}: {source}")]
+    Wait { program: String, source: io::Error },
+    #[error("git {} failed: {stderr}", .args.join(" "))]
+    GitFailed { args: Vec<String>, stderr: String },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-#[derive(Default)]
-struct GuardState {
-    /// The running child's pid, or 0. Held while a child is being started, so that a signal
-    /// arriving then waits to be passed on to it instead of ending ksec and orphaning it.
-    child: Mutex<i32>,
-    /// A terminating signal that arrived while a child ran, or 0.
-    received: AtomicI32,
-    /// The directory to remove before exiting on a signal.
-    protected: Mutex<Option<PathBuf>>,
-}
+/// Runs children on the library's behalf while watching the process's signals: the program
+/// implements it (a terminating signal while a child runs is passed on to the child), and the
+/// library asks it afterwards whether one arrived.
+pub trait Supervisor {
+    /// Runs `command` to its end.
+    fn run(&self, command: &mut Command) -> io::Result<ExitStatus>;
 
-/// signal-hook's handlers stay installed once a signal has had one (removing a guard's action
-/// leaves the signal ignored), so each signal also gets an action that acts as its default
-/// disposition (restore it, raise the signal again) whenever no guard is alive.
-struct Defaults {
-    unguarded: Arc<AtomicBool>,
-    guards: usize,
-}
-
-static DEFAULTS: Mutex<Option<Defaults>> = Mutex::new(None);
-
-/// Counts a new guard, registering the default-acting actions the first time.
-fn guard_started() -> Result<(), Error> {
-    let mut defaults = DEFAULTS.lock().unwrap_or_else(|e| e.into_inner());
-    let defaults = match &mut *defaults {
-        Some(d) => d,
-        None => {
-            let unguarded = Arc::new(AtomicBool::new(true));
-            for signal in TERMINATING {
-                signal_hook::flag::register_conditional_default(signal, Arc::clone(&unguarded))
-                    .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
-            }
-            defaults.insert(Defaults { unguarded, guards: 0 })
-        }
-    };
-    defaults.guards += 1;
-    defaults.unguarded.store(false, Ordering::SeqCst);
-    Ok(())
-}
-
-fn guard_ended() {
-    if let Some(defaults) = &mut *DEFAULTS.lock().unwrap_or_else(|e| e.into_inner()) {
-        defaults.guards = defaults.guards.saturating_sub(1);
-        defaults.unguarded.store(defaults.guards == 0, Ordering::SeqCst);
-    }
-}
-
-impl SignalGuard {
-    /// Starts catching SIGINT, SIGTERM, SIGHUP and SIGQUIT.
-    pub fn install() -> Result<SignalGuard, Error> {
-        // The guard's own action first: a signal before `guard_started` returns still ends
-        // ksec, with nothing to clean up yet.
-        let mut signals = SignalsInfo::<WithRawSiginfo>::new(TERMINATING)
-            .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
-        guard_started()?;
-        let handle = signals.handle();
-        let state = Arc::new(GuardState::default());
-        let thread_state = Arc::clone(&state);
-        let thread = std::thread::spawn(move || {
-            for info in signals.forever() {
-                // si_code <= 0: sent by a process (kill, sigqueue). The terminal's Ctrl-C
-                // comes from the kernel. Other systems do not tell them apart reliably.
-                let from_process = cfg!(target_os = "linux") && info.si_code <= 0;
-                thread_state.on_signal(info.si_signo, from_process);
-            }
-        });
-        Ok(SignalGuard {
-            state,
-            handle,
-            thread: Some(thread),
-        })
-    }
-
-    /// Removes `dir` before ksec exits on a signal.
-    pub fn protect(&self, dir: &Path) {
-        *self.state.protected.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.to_path_buf());
-    }
-
-    /// The exit code a signal that arrived while a child ran calls for, if one did.
-    pub fn interrupted(&self) -> Option<i32> {
-        match self.state.received.load(Ordering::SeqCst) {
-            0 => None,
-            signal => Some(exit_code_for(signal)),
-        }
-    }
-
-    /// Runs a child to completion, passing terminating signals on to it.
-    pub fn run(&self, command: &mut Command) -> io::Result<ExitStatus> {
-        let mut child = {
-            let mut slot = self.state.child.lock().unwrap_or_else(|e| e.into_inner());
-            let child = command.spawn()?;
-            *slot = i32::try_from(child.id()).expect("a pid fits in pid_t");
-            child
-        };
-        // Until the slot is cleared a signal may still be passed on: the child is reaped only
-        // after that, so its pid cannot be another process's by then.
-        wait_for_exit(&child);
-        *self.state.child.lock().unwrap_or_else(|e| e.into_inner()) = 0;
-        child.wait()
-    }
-}
-
-/// Waits until `child` has ended, leaving it to be reaped.
-fn wait_for_exit(child: &Child) {
-    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
-    let pid = Pid::from_child(child);
-    while let Err(rustix::io::Errno::INTR) = waitid(WaitId::Pid(pid), WaitIdOptions::EXITED | WaitIdOptions::NOWAIT) {}
-}
-
-impl Drop for SignalGuard {
-    fn drop(&mut self) {
-        guard_ended();
-        self.handle.close();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl GuardState {
-    fn on_signal(&self, signal: i32, from_process: bool) {
-        let child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        if *child > 0 {
-            // The terminal sent Ctrl-C to the child too, which decides what it means.
-            if signal == SIGINT && !from_process {
-                return;
-            }
-            self.received.store(signal, Ordering::SeqCst);
-            if let Some(pid) = rustix::process::Pid::from_raw(*child)
-                && let Some(sig) = rustix::process::Signal::from_named_raw(signal)
-            {
-                let _ = rustix::process::kill_process(pid, sig);
-            }
-            return;
-        }
-        drop(child);
-        if let Some(dir) = self.protected.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        std::process::exit(exit_code_for(signal));
-    }
-}
-
-fn exit_code_for(signal: i32) -> i32 {
-    if signal == SIGINT {
-        EXIT_KEYBOARD_INTERRUPT
-    } else {
-        128 + signal
-    }
+    /// The terminating signal that arrived while a child ran, if one did.
+    fn interrupted_by(&self) -> Option<i32>;
 }
 
 /// The editor command: `$SOPS_EDITOR`, else `$EDITOR`, else `vi`, split like a shell would.
-pub fn editor_command() -> Result<Vec<String>, Error> {
+pub fn editor_command() -> Result<Vec<String>, ProcessError> {
     let text = ["SOPS_EDITOR", "EDITOR"]
         .iter()
         .filter_map(|name| std::env::var(name).ok())
@@ -195,30 +62,28 @@ pub fn editor_command() -> Result<Vec<String>, Error> {
         .unwrap_or_else(|| "vi".to_string());
     match shlex::split(&text) {
         Some(words) if !words.is_empty() => Ok(words),
-        _ => Err(Error::NoEditor {
-            editor: text,
-            message: "cannot split it into words like a shell would".into(),
-        }),
+        _ => Err(ProcessError::EditorUnsplittable { editor: text }),
     }
 }
 
 /// Opens `file` in the editor and waits for it to exit. The editor keeps the terminal.
-pub fn run_editor(guard: &SignalGuard, editor: &[String], file: &Path) -> Result<(), Error> {
+pub fn run_editor(supervisor: &dyn Supervisor, editor: &[String], file: &Path) -> Result<(), ProcessError> {
     let (program, args) = editor.split_first().expect("editor_command returns a word");
     let mut command = Command::new(program);
     command.args(args).arg(file);
-    let failed = |message: String| Error::NoEditor {
-        editor: editor.join(" "),
-        message,
-    };
-    let status = guard.run(&mut command).map_err(|e| failed(e.to_string()))?;
-    if let Some(code) = guard.interrupted() {
-        return Err(Error::Interrupted { code });
+    let status = supervisor
+        .run(&mut command)
+        .map_err(|source| ProcessError::EditorNotRun {
+            editor: editor.join(" "),
+            source,
+        })?;
+    if let Some(signal) = supervisor.interrupted_by() {
+        return Err(ProcessError::Interrupted { signal });
     }
     if !status.success() {
-        return Err(Error::EditorFailed {
+        return Err(ProcessError::EditorFailed {
             editor: editor.join(" "),
-            message: describe(status),
+            status,
         });
     }
     Ok(())
@@ -243,8 +108,22 @@ pub fn exit_code_of(status: ExitStatus) -> i32 {
 /// Environment variables for a child: name and value (not necessarily UTF-8).
 pub type Environment = Vec<(String, Zeroizing<Vec<u8>>)>;
 
+/// Runs `sh -c COMMAND` to its end with extra environment variables (and nothing else with
+/// `pristine`).
+pub fn run_shell(
+    supervisor: &dyn Supervisor,
+    command: &str,
+    env: Environment,
+    pristine: bool,
+) -> Result<ExitStatus, ProcessError> {
+    let mut child = shell_command(command, &env, pristine);
+    // The command holds its own copy; ours is wiped now rather than after the child ends.
+    drop(env);
+    supervisor.run(&mut child).map_err(|e| spawn_error(command, e))
+}
+
 /// `sh -c COMMAND` with extra environment variables (and nothing else with `pristine`).
-pub fn shell_command(command: &str, env: &Environment, pristine: bool) -> Command {
+fn shell_command(command: &str, env: &Environment, pristine: bool) -> Command {
     use std::os::unix::ffi::OsStringExt;
     let mut child = Command::new("/bin/sh");
     child.arg("-c").arg(command);
@@ -281,25 +160,27 @@ pub fn private_file_name(file: &Path) -> String {
 
 /// `command` with each `{}` replaced by `path`, quoted for the shell: a path with spaces stays
 /// one word and one with `;` or `$(…)` runs nothing.
-fn with_path(command: &str, path: &Path) -> Result<String, Error> {
+fn with_path(command: &str, path: &Path) -> Result<String, ProcessError> {
     let text = path.to_string_lossy();
-    let quoted =
-        shlex::try_quote(&text).map_err(|e| Error::Usage(format!("cannot quote {text:?} for the shell: {e}")))?;
+    let quoted = shlex::try_quote(&text).map_err(|source| ProcessError::Unquotable {
+        path: text.to_string(),
+        source,
+    })?;
     Ok(command.replace("{}", &quoted))
 }
 
 /// Runs `command` with `{}` replaced by the path of a FIFO in `dir` that serves `content`
 /// once (or, with `fifo` false, of a 0600 file holding it). Returns the command's status.
 pub fn run_with_file(
-    guard: &SignalGuard,
+    supervisor: &dyn Supervisor,
     dir: &crate::io::PrivateDir,
     name: &str,
     content: Zeroizing<Vec<u8>>,
     command: &str,
     fifo: bool,
-) -> Result<ExitStatus, Error> {
+) -> Result<ExitStatus, ProcessError> {
     let path = dir.path().join(name);
-    let write_error = |source: io::Error| Error::WriteOutput {
+    let write_error = |source: io::Error| IoError::Write {
         path: path.clone(),
         source,
     };
@@ -307,7 +188,7 @@ pub fn run_with_file(
     if !fifo {
         dir.write_file(name, &content)?;
         drop(content);
-        return guard.run(&mut child).map_err(|e| spawn_error(command, e));
+        return supervisor.run(&mut child).map_err(|e| spawn_error(command, e));
     }
     rustix::fs::mkfifoat(rustix::fs::CWD, &path, rustix::fs::Mode::from_raw_mode(0o600))
         .map_err(|e| write_error(e.into()))?;
@@ -318,7 +199,7 @@ pub fn run_with_file(
         let mut pipe = std::fs::OpenOptions::new().write(true).open(&writer_path)?;
         pipe.write_all(&content)
     });
-    let status = guard.run(&mut child).map_err(|e| spawn_error(command, e));
+    let status = supervisor.run(&mut child).map_err(|e| spawn_error(command, e));
     // A command that never read the FIFO leaves the writer waiting: a reader that opens and
     // closes it at once lets the writer through (it then fails on the closed pipe).
     while !writer.is_finished() {
@@ -334,8 +215,35 @@ pub fn run_with_file(
     status
 }
 
-fn spawn_error(command: &str, e: io::Error) -> Error {
-    Error::Usage(format!("cannot run {command:?}: {e}"))
+fn spawn_error(command: &str, source: io::Error) -> ProcessError {
+    ProcessError::RunCommand {
+        command: command.to_string(),
+        source,
+    }
+}
+
+/// Runs `kubectl apply -f -` (with `args` after it), writing `stream` to its standard input;
+/// returns how kubectl ended.
+pub fn kubectl_apply(kubectl: &OsStr, args: &[String], stream: &[u8]) -> Result<ExitStatus, ProcessError> {
+    use std::io::Write;
+    let program = || kubectl.to_string_lossy().into_owned();
+    let mut child = Command::new(kubectl)
+        .args(["apply", "-f", "-"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|source| ProcessError::Run {
+            program: program(),
+            source,
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // kubectl may exit early (bad flags); its exit code tells, not the broken pipe.
+        let _ = stdin.write_all(stream);
+    }
+    child.wait().map_err(|source| ProcessError::Wait {
+        program: program(),
+        source,
+    })
 }
 
 /// Runs `git` with `args` in `dir` and returns its standard output; `None` when git is not
@@ -399,123 +307,21 @@ pub fn git_conflict_stages(file: &Path) -> Option<ConflictStages> {
 }
 
 /// Runs `git` with `args` in `dir`; an error names the command and shows git's message.
-pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProcessError> {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+        .map_err(|source| ProcessError::Run {
+            program: "git".into(),
+            source,
+        })?;
     if !output.status.success() {
-        return Err(Error::Usage(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(ProcessError::GitFailed {
+            args: args.iter().map(ToString::to_string).collect(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
     }
     Ok(output.stdout)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::process::{CommandExt, ExitStatusExt};
-    use std::time::Duration;
-
-    /// Set in a copy of this test binary that plays one scenario and reports by how it ends:
-    /// signals that end a process cannot be watched from inside it.
-    const SCENARIO: &str = "KSEC_TEST_SIGNAL_SCENARIO";
-
-    /// Runs the test `name` alone in a copy of this binary, with [`SCENARIO`] set.
-    fn in_own_process(name: &str, scenario: &str) -> ExitStatus {
-        Command::new(std::env::current_exe().expect("the test binary"))
-            .args([&format!("process::tests::{name}"), "--exact", "--test-threads=1"])
-            .env(SCENARIO, scenario)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("the test binary runs")
-    }
-
-    fn raise(signal: i32) {
-        let signal = rustix::process::Signal::from_named_raw(signal).expect("a signal the system has");
-        rustix::process::kill_process(rustix::process::getpid(), signal).expect("kill");
-    }
-
-    #[test]
-    fn after_the_guard_the_signals_act_as_their_defaults_and_a_new_guard_catches_them() {
-        let name = "after_the_guard_the_signals_act_as_their_defaults_and_a_new_guard_catches_them";
-        match std::env::var(SCENARIO).ok().as_deref().map(|s| s.split_once(' ')) {
-            Some(Some(("after", signal))) => {
-                // SIGQUIT's default dumps core: not here.
-                let no_core = rustix::process::Rlimit {
-                    current: Some(0),
-                    maximum: Some(0),
-                };
-                let _ = rustix::process::setrlimit(rustix::process::Resource::Core, no_core);
-                drop(SignalGuard::install().expect("guard"));
-                raise(signal.parse().expect("a signal number"));
-                std::thread::sleep(Duration::from_secs(2));
-                std::process::exit(0);
-            }
-            Some(Some(("again", signal))) => {
-                drop(SignalGuard::install().expect("guard"));
-                let _guard = SignalGuard::install().expect("second guard");
-                raise(signal.parse().expect("a signal number"));
-                std::thread::sleep(Duration::from_secs(2));
-                std::process::exit(0);
-            }
-            _ => {}
-        }
-        for signal in TERMINATING {
-            let status = in_own_process(name, &format!("after {signal}"));
-            assert_eq!(
-                status.signal(),
-                Some(signal),
-                "signal {signal} after the guard: {status}"
-            );
-            // A guard caught it, with no child running: ksec's exit code for it.
-            let status = in_own_process(name, &format!("again {signal}"));
-            assert_eq!(status.code(), Some(exit_code_for(signal)), "signal {signal}: {status}");
-        }
-    }
-
-    #[test]
-    fn a_signal_while_a_child_starts_is_passed_on_to_it() {
-        let name = "a_signal_while_a_child_starts_is_passed_on_to_it";
-        if std::env::var_os(SCENARIO).is_none() {
-            let status = in_own_process(name, "play");
-            assert_eq!(
-                status.code(),
-                Some(0),
-                "ksec did not wait for the child to pass SIGTERM on: {status}"
-            );
-            return;
-        }
-        let guard = SignalGuard::install().expect("guard");
-        let (mut started, mut starting) = std::io::pipe().expect("pipe");
-        let mut child = Command::new("sleep");
-        child.arg("30");
-        // SAFETY: between fork and exec the child only writes one byte and sleeps, both plain
-        // system calls that allocate nothing.
-        unsafe {
-            child.pre_exec(move || {
-                use std::io::Write;
-                starting.write_all(b"x")?;
-                std::thread::sleep(Duration::from_millis(300));
-                Ok(())
-            });
-        }
-        // SIGTERM arrives once the child exists but before `spawn` has returned its pid.
-        std::thread::spawn(move || {
-            use std::io::Read;
-            let mut byte = [0u8];
-            if started.read_exact(&mut byte).is_ok() {
-                raise(SIGTERM);
-            }
-        });
-        let status = guard.run(&mut child).expect("sleep runs");
-        let passed_on = status.signal() == Some(SIGTERM) && guard.interrupted() == Some(128 + SIGTERM);
-        std::process::exit(if passed_on { 0 } else { 1 });
-    }
 }

@@ -7,13 +7,72 @@
 //! the file through [`crate::sops_file`], so none blesses a tampered file with new keys: the
 //! MAC is checked first (unless `--ignore-mac`), even where the values are not needed.
 
-use crate::error::Error;
 use crate::formats::OutputOptions;
 use crate::keys::age::AgeRecipient;
 use crate::keys::pgp::PgpRecipient;
-use crate::keys::{self, DataKey, Env, Identities, RecipientGroup};
+use crate::keys::{self, DataKey, Env, Identities, KeyError, RecipientGroup};
 use crate::metadata::{KeyGroup, Metadata};
-use crate::sops_file::{EncryptedFile, MacPolicy, SealOptions, Sealed};
+use crate::sops_file::{EncryptedFile, FileError, MacPolicy, SealOptions, Sealed};
+
+/// Why a file's keys could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RekeyError {
+    /// Key types (KMS, Vault, …) ksec keeps in the metadata but cannot wrap for.
+    #[error("{file} has {key_type} keys, which ksec cannot use; change its keys with sops")]
+    ForeignKeys { file: String, key_type: String },
+
+    #[error(
+        "{file}: invalid sops metadata: pgp fp {fp:?} is not an OpenPGP fingerprint (40 hex digits); a file's \
+         keys are named by fingerprint, never by a key file"
+    )]
+    NotAFingerprint { file: String, fp: String },
+
+    /// The change would leave the file with no one to decrypt it.
+    #[error("no recipients to encrypt {file} for")]
+    NoRecipientsLeft { file: String, change: KeyChange },
+
+    /// `rotate --rm-*` would empty these key groups (numbered from 0, as `groups delete` counts).
+    #[error(
+        "{file}: the removal would leave {} with no key; rotate never drops a group, since that \
+         would change the Shamir split behind the user's back",
+        key_groups_named(.groups)
+    )]
+    EmptyKeyGroup { file: String, groups: Vec<usize> },
+
+    #[error("{file}: a Shamir threshold of {threshold} cannot be met by {groups} key groups")]
+    ThresholdUnreachable {
+        file: String,
+        threshold: usize,
+        groups: usize,
+    },
+
+    #[error("{file} has {groups} key groups; there is no group {index}")]
+    NoSuchGroup { file: String, index: usize, groups: usize },
+
+    #[error(transparent)]
+    Key(#[from] KeyError),
+
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// Which key change ran out of recipients: each has its own way to keep one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChange {
+    Rotate,
+    UpdateKeys,
+    Groups,
+}
+
+/// `key group 1`, `key groups 1 and 2`, `key groups 0, 1 and 2`.
+fn key_groups_named(groups: &[usize]) -> String {
+    let numbers: Vec<String> = groups.iter().map(ToString::to_string).collect();
+    match numbers.split_last() {
+        Some((last, [])) => format!("key group {last}"),
+        Some((last, rest)) => format!("key groups {} and {last}", rest.join(", ")),
+        None => "no key group".into(),
+    }
+}
 
 /// What a key change needs besides the file: identities to open it, whether its MAC is
 /// checked, where key providers read the environment, and the layout of anything written new.
@@ -25,14 +84,15 @@ pub struct Access<'a> {
 }
 
 /// The recipients a file's key groups name, so they can be wrapped again.
-pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>, Error> {
+pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>, RekeyError> {
     meta.key_groups
         .iter()
         .map(|group| {
             if let Some((key_type, _)) = group.other.first() {
-                return Err(Error::Usage(format!(
-                    "{file} has {key_type} keys, which ksec cannot use; change its keys with sops"
-                )));
+                return Err(RekeyError::ForeignKeys {
+                    file: file.to_string(),
+                    key_type: key_type.clone(),
+                });
             }
             Ok(RecipientGroup {
                 age: group
@@ -44,13 +104,9 @@ pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>,
                     .pgp
                     .iter()
                     .map(|s| {
-                        PgpRecipient::from_fingerprint(&s.fp).ok_or_else(|| Error::InvalidMetadata {
+                        PgpRecipient::from_fingerprint(&s.fp).ok_or_else(|| RekeyError::NotAFingerprint {
                             file: file.to_string(),
-                            message: format!(
-                                "pgp fp {:?} is not an OpenPGP fingerprint (40 hex digits); a file's keys are \
-                                 named by fingerprint, never by a key file",
-                                s.fp
-                            ),
+                            fp: s.fp.clone(),
                         })
                     })
                     .collect::<Result<_, _>>()?,
@@ -108,7 +164,7 @@ fn rewrap(
     threshold: Option<usize>,
     key: &DataKey,
     env: &dyn Env,
-) -> Result<(Vec<KeyGroup>, usize), Error> {
+) -> Result<(Vec<KeyGroup>, usize), KeyError> {
     if groups.len() == 1 && old.key_groups.len() == 1 {
         let (mut wrapped, threshold) = keys::groups::wrap(groups, threshold, key, env)?;
         if let (Some(new), Some(previous)) = (wrapped.first_mut(), old.key_groups.first()) {
@@ -139,7 +195,7 @@ pub struct Rotation {
 
 /// A new data key: every value decrypted and encrypted again, the key wrapped for the file's
 /// recipients (with `rotation` applied), a new MAC.
-pub fn rotate(file: EncryptedFile, access: &Access<'_>, rotation: &Rotation) -> Result<Sealed, Error> {
+pub fn rotate(file: EncryptedFile, access: &Access<'_>, rotation: &Rotation) -> Result<Sealed, RekeyError> {
     let name = file.name().to_string();
     let meta = file.metadata().clone();
     let mut groups = recipients_of(&meta, &name)?;
@@ -183,16 +239,16 @@ pub fn rotate(file: EncryptedFile, access: &Access<'_>, rotation: &Rotation) -> 
         }
     }
     if groups.iter().all(RecipientGroup::is_empty) {
-        return Err(Error::NoRecipients {
-            hint: crate::error::no_recipients::ROTATE,
+        return Err(RekeyError::NoRecipientsLeft {
             file: name,
+            change: KeyChange::Rotate,
         });
     }
     // An emptied group would be dropped from the split, and a 2-of-3 file could end up one that
     // a single key opens; sops refuses this too ("empty key group provided").
     let emptied: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].is_empty()).collect();
     if groups.len() > 1 && !emptied.is_empty() {
-        return Err(Error::EmptyKeyGroup {
+        return Err(RekeyError::EmptyKeyGroup {
             file: name,
             groups: emptied,
         });
@@ -227,7 +283,7 @@ pub fn update_keys(
     access: &Access<'_>,
     groups: &[RecipientGroup],
     threshold: Option<usize>,
-) -> Result<KeyUpdate, Error> {
+) -> Result<KeyUpdate, RekeyError> {
     let meta = file.metadata().clone();
     let current = recipients_of(&meta, file.name())?;
     let groups: Vec<RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).cloned().collect();
@@ -250,9 +306,9 @@ pub fn update_keys(
         return Ok(KeyUpdate { changes, output: None });
     }
     if groups.is_empty() {
-        return Err(Error::NoRecipients {
-            hint: crate::error::no_recipients::UPDATEKEYS,
+        return Err(RekeyError::NoRecipientsLeft {
             file: file.name().to_string(),
+            change: KeyChange::UpdateKeys,
         });
     }
     let unlocked = file.unlock(access.identities, access.mac)?;
@@ -279,7 +335,7 @@ pub fn change_groups(
     access: &Access<'_>,
     change: GroupChange,
     threshold: Option<usize>,
-) -> Result<Sealed, Error> {
+) -> Result<Sealed, RekeyError> {
     let meta = file.metadata().clone();
     let mut groups = recipients_of(&meta, file.name())?;
     match change {
@@ -288,17 +344,17 @@ pub fn change_groups(
             groups.remove(index);
         }
         GroupChange::Delete(index) => {
-            return Err(Error::Usage(format!(
-                "{} has {} key groups; there is no group {index}",
-                file.name(),
-                groups.len()
-            )));
+            return Err(RekeyError::NoSuchGroup {
+                file: file.name().to_string(),
+                index,
+                groups: groups.len(),
+            });
         }
     }
     if groups.is_empty() {
-        return Err(Error::NoRecipients {
-            hint: crate::error::no_recipients::GROUPS,
+        return Err(RekeyError::NoRecipientsLeft {
             file: file.name().to_string(),
+            change: KeyChange::Groups,
         });
     }
     // Never lowered behind the user's back: fewer groups than the threshold is refused unless
@@ -311,7 +367,7 @@ pub fn change_groups(
         groups_left
     });
     if wanted > groups_left {
-        return Err(Error::ThresholdUnreachable {
+        return Err(RekeyError::ThresholdUnreachable {
             file: file.name().to_string(),
             threshold: wanted,
             groups: groups_left,
@@ -320,5 +376,5 @@ pub fn change_groups(
     let threshold = (groups_left > 1).then_some(wanted);
     let unlocked = file.unlock(access.identities, access.mac)?;
     let (key_groups, threshold) = keys::groups::wrap(&groups, threshold, unlocked.data_key(), access.env)?;
-    unlocked.rewrap(key_groups, threshold, access.output)
+    Ok(unlocked.rewrap(key_groups, threshold, access.output)?)
 }

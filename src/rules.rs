@@ -6,8 +6,6 @@
 
 use regex::Regex;
 
-use crate::error::Error;
-
 /// The suffix sops applies when a file names no rule at all.
 pub const DEFAULT_UNENCRYPTED_SUFFIX: &str = "_unencrypted";
 
@@ -38,6 +36,18 @@ pub enum EncryptionRule {
     EncryptedCommentRegex(Pattern),
 }
 
+/// Why a rule cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("invalid {field}: {source}")]
+    InvalidRegex { field: String, source: regex::Error },
+    #[error("invalid {field}: not an encryption rule")]
+    UnknownRule { field: String },
+    /// A file has one rule; more than one given together is a conflict (sops exit 8).
+    #[error("cannot use more than one of {}", .fields.join(", "))]
+    SeveralRules { fields: Vec<&'static str> },
+}
+
 /// A regex together with the text it was written as (the metadata stores the text).
 #[derive(Debug, Clone)]
 pub struct Pattern {
@@ -47,10 +57,10 @@ pub struct Pattern {
 
 impl Pattern {
     /// Compiles a rule regex; `field` names the setting for the error message.
-    pub fn new(field: &str, source: &str) -> Result<Pattern, Error> {
-        let regex = Regex::new(source).map_err(|e| Error::InvalidRule {
+    pub fn new(field: &str, source: &str) -> Result<Pattern, RuleError> {
+        let regex = Regex::new(source).map_err(|source| RuleError::InvalidRegex {
             field: field.to_string(),
-            message: e.to_string(),
+            source,
         })?;
         Ok(Pattern {
             source: source.to_string(),
@@ -94,7 +104,7 @@ impl EncryptionRule {
     }
 
     /// Builds a rule from its metadata field name and text.
-    pub fn from_field(field: &str, text: &str) -> Result<EncryptionRule, Error> {
+    pub fn from_field(field: &str, text: &str) -> Result<EncryptionRule, RuleError> {
         Ok(match field {
             "unencrypted_suffix" => EncryptionRule::UnencryptedSuffix(text.to_string()),
             "encrypted_suffix" => EncryptionRule::EncryptedSuffix(text.to_string()),
@@ -103,23 +113,21 @@ impl EncryptionRule {
             "unencrypted_comment_regex" => EncryptionRule::UnencryptedCommentRegex(Pattern::new(field, text)?),
             "encrypted_comment_regex" => EncryptionRule::EncryptedCommentRegex(Pattern::new(field, text)?),
             other => {
-                return Err(Error::InvalidRule {
+                return Err(RuleError::UnknownRule {
                     field: other.to_string(),
-                    message: "not an encryption rule".to_string(),
                 });
             }
         })
     }
 
     /// Picks the single rule among optional settings; more than one is a conflict (sops exit 8).
-    pub fn choose(candidates: Vec<EncryptionRule>) -> Result<Option<EncryptionRule>, Error> {
+    pub fn choose(candidates: Vec<EncryptionRule>) -> Result<Option<EncryptionRule>, RuleError> {
         match candidates.len() {
             0 => Ok(None),
             1 => Ok(candidates.into_iter().next()),
-            _ => Err(Error::Conflict(format!(
-                "cannot use more than one of {}",
-                candidates.iter().map(|r| r.field_name()).collect::<Vec<_>>().join(", ")
-            ))),
+            _ => Err(RuleError::SeveralRules {
+                fields: candidates.iter().map(EncryptionRule::field_name).collect(),
+            }),
         }
     }
 
@@ -307,7 +315,7 @@ mod tests {
             EncryptionRule::EncryptedSuffix("_s".into()),
             EncryptionRule::from_field("encrypted_regex", "x").unwrap(),
         ];
-        let err = EncryptionRule::choose(rules).unwrap_err();
+        let err = crate::Error::from(EncryptionRule::choose(rules).unwrap_err());
         assert_eq!(err.exit_code(), 8);
     }
 }

@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
 use crate::timestamp::Timestamp;
 
 /// Marker: the tree's values are in clear.
@@ -86,6 +85,14 @@ impl<S> Tree<S> {
     }
 }
 
+/// Plaintext input that holds sops metadata: encrypting it again would lock its values away
+/// under a second data key.
+#[derive(Debug, thiserror::Error)]
+#[error("{file} is already encrypted (it has a top-level `sops` key)")]
+pub struct AlreadyEncrypted {
+    pub file: String,
+}
+
 impl Tree<Parsed> {
     /// A freshly parsed tree; formats build these.
     pub fn parsed(documents: Vec<Document>, source: Option<Arc<Source>>) -> Self {
@@ -93,22 +100,19 @@ impl Tree<Parsed> {
     }
 
     /// Accepts the tree as plaintext input; a `sops` key means it is already encrypted.
-    pub fn into_plain(self, file: &str) -> Result<Tree<Plain>, Error> {
+    pub fn into_plain(self, file: &str) -> Result<Tree<Plain>, AlreadyEncrypted> {
         if self.documents.iter().any(|d| d.metadata.is_some()) {
-            return Err(Error::AlreadyEncrypted { file: file.to_string() });
+            return Err(AlreadyEncrypted { file: file.to_string() });
         }
         Ok(self.into_state())
     }
 
     /// Accepts the tree as an encrypted file and returns it with the first document's raw
-    /// `sops` metadata node (sops reads the metadata of the first document only).
-    pub(crate) fn into_encrypted(self, file: &str) -> Result<(Tree<Encrypted>, Node), Error> {
-        let metadata = self
-            .documents
-            .first()
-            .and_then(|d| d.metadata.clone())
-            .ok_or_else(|| Error::MetadataNotFound { file: file.to_string() })?;
-        Ok((self.into_state(), metadata))
+    /// `sops` metadata node (sops reads the metadata of the first document only); `None` when
+    /// that document has none.
+    pub(crate) fn into_encrypted(self) -> Option<(Tree<Encrypted>, Node)> {
+        let metadata = self.documents.first().and_then(|d| d.metadata.clone())?;
+        Some((self.into_state(), metadata))
     }
 }
 

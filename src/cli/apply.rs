@@ -1,16 +1,15 @@
 //! `ksec apply`: decrypt manifests in memory and stream them to `kubectl apply -f -`.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use super::args::{ApplyArgs, GlobalArgs};
 use super::inputs;
 use super::terminal::Terminal;
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops;
+use crate::process;
 use crate::sops_file::MacPolicy;
 
 /// The files and directories of `-f PATH` and of positional arguments, in the order the user
@@ -32,9 +31,7 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
     let config = inputs::load_config(global)?;
     let paths: Vec<_> = args.filenames.iter().chain(&args.paths).cloned().collect();
     if paths.is_empty() {
-        return Err(Error::Usage(
-            "nothing to apply: pass files or directories (-f PATH)".into(),
-        ));
+        return Err(CommandError::NothingToApply.into());
     }
     let files = io::collect_files(&paths, args.recursive, io::Walk::Manifests)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
@@ -49,20 +46,6 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
         super::warn(w);
     }
     let kubectl = std::env::var_os("KSEC_KUBECTL").unwrap_or_else(|| "kubectl".into());
-    let mut child = Command::new(&kubectl)
-        .arg("apply")
-        .arg("-f")
-        .arg("-")
-        .args(&args.kubectl_args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::Usage(format!("cannot run {}: {e}", kubectl.to_string_lossy())))?;
-    let mut stdin = child.stdin.take().expect("stdin was piped");
-    // kubectl may exit early (bad flags); its exit code tells, not the broken pipe.
-    let _ = stdin.write_all(&stream.bytes);
-    drop(stdin);
-    let status = child
-        .wait()
-        .map_err(|e| Error::Usage(format!("waiting for {}: {e}", kubectl.to_string_lossy())))?;
-    Ok(crate::process::exit_code_of(status))
+    let status = process::kubectl_apply(&kubectl, &args.kubectl_args, &stream.bytes)?;
+    Ok(process::exit_code_of(status))
 }

@@ -3,7 +3,7 @@
 use super::args::{CheckArgs, GlobalArgs};
 use super::inputs;
 use crate::check;
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::io;
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<(), Error> {
@@ -18,6 +18,6 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<(), Error> {
     io::write_stdout(report.as_bytes())?;
     match problems.len() {
         0 => Ok(()),
-        count => Err(Error::CheckFailed { count }),
+        count => Err(CommandError::CheckFailed { count }.into()),
     }
 }

@@ -4,7 +4,7 @@
 use super::args::{DecryptArgs, GlobalArgs};
 use super::inputs::{self, Plan};
 use super::terminal::Terminal;
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::io;
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
@@ -20,9 +20,9 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let single = args.files.len() <= 1 && !args.recursive && args.files.first().is_none_or(|f| !f.is_dir());
     if !single {
         if args.io.in_place || extract.is_some() {
-            return Err(Error::Conflict(
-                "--in-place and --extract work on one file, not on several".into(),
-            ));
+            return Err(
+                CommandError::ConflictingOptions("--in-place and --extract work on one file, not on several").into(),
+            );
         }
         let files = io::collect_files(&args.files, args.recursive, io::Walk::Manifests)?;
         let stream = ops::decrypt_stream(&files, &identities, mac, output)?;

@@ -11,18 +11,20 @@ use crate::edit::view::{self, ViewOptions};
 use crate::error::Error;
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv};
+use crate::sops_file::FileError;
 use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<(), Error> {
     let input = Input::File(args.file.clone()).read()?;
     match decrypted_view(global, args, &input) {
-        Ok(Some(text)) => io::write_stdout(&text),
-        Ok(None) => io::write_stdout(&input),
+        Ok(Some(text)) => io::write_stdout(&text)?,
+        Ok(None) => io::write_stdout(&input)?,
         Err(e) => {
             super::warn(&format!("{e}; showing the file as stored"));
-            io::write_stdout(&input)
+            io::write_stdout(&input)?
         }
     }
+    Ok(())
 }
 
 /// The view, or `None` for a file that is not encrypted.
@@ -36,7 +38,7 @@ fn decrypted_view(
     // Any `sops` block makes it an encrypted file, even one whose MAC was removed: a file
     // that claims to be encrypted and does not open is reported, not shown as plaintext.
     let encrypted = match EncryptedFile::parse(input, format, file.as_str()) {
-        Err(Error::MetadataNotFound { .. }) => return Ok(None),
+        Err(FileError::MetadataNotFound { .. }) => return Ok(None),
         other => other?,
     };
     let config = inputs::load_config(global).ok().flatten();

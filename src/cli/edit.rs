@@ -13,15 +13,16 @@ use zeroize::Zeroizing;
 use super::args::{EditArgs, GlobalArgs, IoArgs};
 use super::encrypt::Settings;
 use super::inputs;
+use super::signals::SignalGuard;
 use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::formats::Format;
 use crate::io::{self, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
-use crate::process::{self, SignalGuard};
+use crate::process;
 use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions};
 
 /// What the editor starts with, and how its result becomes the encrypted file.
@@ -125,7 +126,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
                 };
                 Ok(opened.seal(plain, &seal_options)?.into_output())
             }
-            Start::New(options) => ops::encrypt(view::strip_header(edited), options),
+            Start::New(options) => Ok(ops::encrypt(view::strip_header(edited), options)?),
         }
     };
 
@@ -166,17 +167,18 @@ fn edit_until_valid(
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let result = loop {
         if let Err(e) = process::run_editor(&guard, &editor, &buffer) {
-            break Err(e);
+            break Err(e.into());
         }
         let edited = Input::File(buffer.clone()).read()?;
         if edited[..] == *text {
-            break Err(Error::FileNotModified {
+            break Err(CommandError::FileNotModified {
                 file: original.display().to_string(),
-            });
+            }
+            .into());
         }
         match finish(&edited) {
             Ok(output) => break Ok(output),
-            Err(e) if interactive && e.exit_code() != process::EXIT_KEYBOARD_INTERRUPT => {
+            Err(e) if interactive && e.exit_code() != super::exit::KEYBOARD_INTERRUPT => {
                 super::report(&e);
                 if !ask_to_reopen() {
                     break Err(e);

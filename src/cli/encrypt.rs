@@ -15,7 +15,7 @@ use crate::keys::pgp;
 use crate::keys::{Identities, ProcessEnv, RecipientGroup};
 use crate::ops::{self, EncryptOptions, Previous};
 use crate::process;
-use crate::rules::EncryptionRule;
+use crate::rules::{EncryptionRule, RuleError};
 
 pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     let plan = Plan::new(args.file.as_deref(), &args.io)?;
@@ -137,7 +137,7 @@ impl Settings {
 }
 
 /// The rule flags given on the command line (more than one is a conflict, exit 8).
-fn cli_rules(args: &NewFileArgs) -> Result<Vec<EncryptionRule>, Error> {
+fn cli_rules(args: &NewFileArgs) -> Result<Vec<EncryptionRule>, RuleError> {
     let flags = [
         ("unencrypted_suffix", &args.unencrypted_suffix),
         ("encrypted_suffix", &args.encrypted_suffix),

@@ -3,13 +3,14 @@
 
 use super::args::{ExecEnvArgs, ExecFileArgs, GlobalArgs, IoArgs};
 use super::inputs;
+use super::signals::SignalGuard;
 use super::terminal::Terminal;
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::formats::Format;
 use crate::io::{Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
-use crate::process::{self, SignalGuard};
+use crate::process;
 use crate::sops_file::MacPolicy;
 
 pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
@@ -29,11 +30,7 @@ pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
         super::warn(w);
     }
     let guard = SignalGuard::install()?;
-    let mut command = process::shell_command(&args.command, &env, args.pristine);
-    drop(env);
-    let status = guard
-        .run(&mut command)
-        .map_err(|e| Error::Usage(format!("cannot run {:?}: {e}", args.command)))?;
+    let status = process::run_shell(&guard, &args.command, env, args.pristine)?;
     Ok(process::exit_code_of(status))
 }
 
@@ -72,8 +69,6 @@ fn local_name(name: &str) -> Result<String, Error> {
     let mut components = path.components();
     match (components.next(), components.next()) {
         (Some(std::path::Component::Normal(_)), None) => Ok(name.to_string()),
-        _ => Err(Error::Usage(format!(
-            "--filename {name:?} must be a plain file name, without directories"
-        ))),
+        _ => Err(CommandError::FilenameWithDirectories { name: name.to_string() }.into()),
     }
 }

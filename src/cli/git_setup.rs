@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::GitSetupArgs;
 use crate::error::Error;
-use crate::io;
+use crate::io::{self, IoError};
 use crate::process;
 
 const DEFAULT_PATTERNS: [&str; 3] = ["*.enc.yaml", "*.enc.yml", "*.enc.json"];
@@ -34,14 +34,14 @@ pub fn run(args: &GitSetupArgs) -> Result<(), Error> {
         for (name, value) in CONFIG {
             let _ = writeln!(text, "git config {name} '{value}'");
         }
-        return io::write_stdout(text.as_bytes());
+        return Ok(io::write_stdout(text.as_bytes())?);
     }
     let root = repository_root()?;
     let path = root.join(".gitattributes");
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(Error::ReadInput { path, source }),
+        Err(source) => return Err(IoError::Read { path, source }.into()),
     };
     let missing: Vec<&String> = attributes
         .iter()
@@ -57,7 +57,7 @@ pub fn run(args: &GitSetupArgs) -> Result<(), Error> {
         }
         if existing.is_empty() && !path.exists() {
             // Not a secret: a new .gitattributes gets the usual permissions.
-            std::fs::write(&path, text.as_bytes()).map_err(|source| Error::WriteOutput {
+            std::fs::write(&path, text.as_bytes()).map_err(|source| IoError::Write {
                 path: path.clone(),
                 source,
             })?;

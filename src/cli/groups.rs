@@ -5,7 +5,7 @@ use std::path::Path;
 use super::args::{GlobalArgs, GroupsCommand};
 use super::inputs;
 use super::terminal::Terminal;
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
 use crate::rekey::{self, Access, GroupChange};
@@ -30,9 +30,7 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
                     .concat(),
             };
             if group.is_empty() {
-                return Err(Error::Usage(
-                    "a new key group needs at least one --age or --pgp recipient".into(),
-                ));
+                return Err(CommandError::EmptyNewGroup.into());
             }
             (
                 &a.file,
@@ -68,8 +66,8 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
 
 fn write(file: &Path, in_place: bool, bytes: &[u8]) -> Result<(), Error> {
     if in_place {
-        io::write_file_atomic(file, bytes)
+        Ok(io::write_file_atomic(file, bytes)?)
     } else {
-        io::write_stdout(bytes)
+        Ok(io::write_stdout(bytes)?)
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::args::{GlobalArgs, IoArgs};
 use super::terminal::Terminal;
 use crate::config::{self, Config};
-use crate::error::Error;
+use crate::error::{CommandError, Error};
 use crate::formats::{Format, OutputOptions, json::JsonIndent};
 use crate::io::{self, Input};
 
@@ -30,13 +30,11 @@ impl Plan {
     pub fn new(file: Option<&Path>, io_args: &IoArgs) -> Result<Plan, Error> {
         let input = Input::from_arg(file);
         if io_args.in_place && io_args.output.is_some() {
-            return Err(Error::Conflict(
-                "--in-place and --output cannot be used together".into(),
-            ));
+            return Err(CommandError::ConflictingOptions("--in-place and --output cannot be used together").into());
         }
         let destination = match (&input, io_args.in_place, &io_args.output) {
             (Input::Stdin, true, _) => {
-                return Err(Error::Conflict("--in-place needs a file to replace, not stdin".into()));
+                return Err(CommandError::ConflictingOptions("--in-place needs a file to replace, not stdin").into());
             }
             (Input::File(path), true, _) => Destination::File(path.clone()),
             (_, false, Some(path)) => Destination::File(path.clone()),
@@ -67,9 +65,10 @@ impl Plan {
 
     pub fn write(&self, bytes: &[u8]) -> Result<(), Error> {
         match &self.destination {
-            Destination::Stdout => io::write_stdout(bytes),
-            Destination::File(path) => io::write_file_atomic(path, bytes),
+            Destination::Stdout => io::write_stdout(bytes)?,
+            Destination::File(path) => io::write_file_atomic(path, bytes)?,
         }
+        Ok(())
     }
 }
 
@@ -77,14 +76,14 @@ impl Plan {
 /// directory. A broken config is an error for every command, as in sops.
 pub fn load_config(global: &GlobalArgs) -> Result<Option<Config>, Error> {
     if let Some(path) = &global.config {
-        return config::load(path).map(Some);
+        return Ok(Some(config::load(path)?));
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let lookup = config::find(&cwd);
     if let Some(w) = lookup.warning() {
         super::warn(&w);
     }
-    lookup.found.as_deref().map(config::load).transpose()
+    Ok(lookup.found.as_deref().map(config::load).transpose()?)
 }
 
 /// Output layout from `--indent` and the config's `stores` section.
@@ -107,7 +106,7 @@ pub fn rule_subject(plan: &Plan) -> Option<&Path> {
 /// The format of an existing file: `--input-type`, else its name, else its content.
 pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Result<Format, Error> {
     if let Some(name) = input_type {
-        return Format::from_name(name);
+        return Ok(Format::from_name(name)?);
     }
     if let Some(format) = Format::from_path(path) {
         return Ok(format);
@@ -147,7 +146,7 @@ impl InPlaceFile {
     }
 
     /// Opens the file through the one door, its MAC checked unless `--ignore-mac`.
-    pub fn open(&self, ignore_mac: bool) -> Result<crate::sops_file::OpenFile, Error> {
+    pub fn open(&self, ignore_mac: bool) -> Result<crate::sops_file::OpenFile, crate::sops_file::FileError> {
         crate::sops_file::EncryptedFile::parse(&self.input, self.format, self.name.as_str())?.open(
             &self.identities,
             crate::sops_file::MacPolicy::from_ignore_mac_flag(ignore_mac),
@@ -168,6 +167,6 @@ impl InPlaceFile {
         if bytes == &self.input[..] {
             return Ok(());
         }
-        io::write_file_atomic(&self.path, bytes)
+        Ok(io::write_file_atomic(&self.path, bytes)?)
     }
 }

@@ -10,8 +10,8 @@ use super::args::{GlobalArgs, IoArgs, MergeArgs};
 use super::inputs;
 use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Merged, Sides};
-use crate::error::Error;
-use crate::io::{self, Input};
+use crate::error::{CommandError, Error};
+use crate::io::{self, Input, IoError};
 use crate::keys::{Identities, ProcessEnv};
 use crate::sops_file;
 
@@ -20,7 +20,7 @@ const EXIT_CONFLICT: i32 = 1;
 
 pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
     let read_optional = |path: &std::path::Path| match Input::File(path.to_path_buf()).read() {
-        Err(Error::InputNotFound { .. }) => Ok(None),
+        Err(IoError::InputNotFound { .. }) => Ok(None),
         other => other.map(Some),
     };
     let base = read_optional(&args.base)?;
@@ -78,12 +78,8 @@ fn merge_text(
     theirs: &[u8],
     file: &str,
 ) -> Result<i32, Error> {
-    let text = |bytes: &[u8]| {
-        String::from_utf8(bytes.to_vec()).map_err(|_| Error::UnsupportedDocument {
-            file: file.to_string(),
-            message: "not UTF-8 text; cannot merge it line by line".into(),
-        })
-    };
+    let text =
+        |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|_| CommandError::NotText { file: file.to_string() });
     let merged = diffy::merge(&text(base.unwrap_or_default())?, &text(ours)?, &text(theirs)?);
     let (bytes, code) = match merged {
         Ok(clean) => (clean, 0),

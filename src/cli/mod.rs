@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one file per subcommand. Subcommands only wire the
-//! library together; the terminal rules (messages on stderr as `ksec: error: …`, then a hint;
-//! sops's exit codes) live here once.
+//! library together; the terminal rules (messages on stderr as `ksec: error: …`, then a hint),
+//! the table from typed errors to sops's exit codes and hints (`exit`) and the handling of
+//! terminating signals (`signals`) live here once: the library asks, the binary acts.
 
 mod apply;
 mod args;
@@ -10,6 +11,7 @@ mod diff;
 mod edit;
 mod encrypt;
 mod exec;
+pub(crate) mod exit;
 mod filestatus;
 mod git_setup;
 mod groups;
@@ -17,6 +19,7 @@ mod inputs;
 mod merge;
 mod rotate;
 mod set;
+mod signals;
 mod terminal;
 mod unset;
 mod updatekeys;
@@ -44,7 +47,7 @@ pub fn run() -> ExitCode {
         Err(e) => {
             let code = match e.kind() {
                 _ if !e.use_stderr() => 0,
-                clap::error::ErrorKind::ArgumentConflict => crate::error::exit::CONFLICTING_PARAMETERS as u8,
+                clap::error::ErrorKind::ArgumentConflict => exit::CONFLICTING_PARAMETERS as u8,
                 _ => 1,
             };
             let _ = e.print();

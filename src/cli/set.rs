@@ -4,7 +4,7 @@ use zeroize::Zeroizing;
 
 use super::args::{GlobalArgs, SetArgs};
 use super::inputs::InPlaceFile;
-use crate::edit;
+use crate::edit::{self, EditError, ValueProblem};
 use crate::error::Error;
 use crate::io::Input;
 use crate::tree::path::TreePath;
@@ -27,13 +27,8 @@ pub fn run(global: &GlobalArgs, args: &SetArgs) -> Result<(), Error> {
 }
 
 /// A path for `set`/`unset`: a malformed one is sops's "invalid set format" (exit 7).
-pub(super) fn parse_path(text: &str) -> Result<TreePath, Error> {
-    TreePath::parse(text).map_err(|e| match e {
-        Error::InvalidTreePath { path, message } => Error::InvalidSetValue {
-            message: format!("invalid path {path:?}: {message}"),
-        },
-        other => other,
-    })
+pub(super) fn parse_path(text: &str) -> Result<TreePath, EditError> {
+    TreePath::parse(text).map_err(EditError::InvalidPath)
 }
 
 /// The value's JSON text, read into a zeroizing buffer (never a growing `String`, which would
@@ -41,20 +36,20 @@ pub(super) fn parse_path(text: &str) -> Result<TreePath, Error> {
 fn read_value(args: &SetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
     let value = args.value.as_deref().unwrap_or_default();
     if args.value_stdin {
-        Input::Stdin.read()
+        Ok(Input::Stdin.read()?)
     } else if args.value_file {
-        Input::File(value.into()).read()
+        Ok(Input::File(value.into()).read()?)
     } else {
         Ok(Zeroizing::new(value.as_bytes().to_vec()))
     }
 }
 
 /// The value as text (only stdin and a file can hold other bytes).
-fn value_text<'a>(bytes: &'a [u8], args: &SetArgs) -> Result<&'a str, Error> {
-    std::str::from_utf8(bytes).map_err(|_| Error::InvalidSetValue {
-        message: match &args.value {
-            Some(path) if !args.value_stdin => format!("{path} is not UTF-8 text"),
-            _ => "the value on stdin is not UTF-8 text".into(),
-        },
+fn value_text<'a>(bytes: &'a [u8], args: &SetArgs) -> Result<&'a str, EditError> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        EditError::InvalidValue(match &args.value {
+            Some(path) if !args.value_stdin => ValueProblem::FileNotText(path.clone()),
+            _ => ValueProblem::StdinNotText,
+        })
     })
 }

@@ -3,7 +3,7 @@
 use super::args::{GlobalArgs, UnsetArgs};
 use super::inputs::InPlaceFile;
 use super::set::parse_path;
-use crate::edit;
+use crate::edit::{self, EditError};
 use crate::error::Error;
 
 pub fn run(global: &GlobalArgs, args: &UnsetArgs) -> Result<(), Error> {
@@ -12,7 +12,7 @@ pub fn run(global: &GlobalArgs, args: &UnsetArgs) -> Result<(), Error> {
     let mut opened = file.open(args.change.ignore_mac)?;
     let mut plain = opened.take_plain();
     match edit::unset_value(&mut plain, &path) {
-        Err(Error::PathNotFound { .. }) if args.idempotent => return Ok(()),
+        Err(EditError::PathNotFound { .. }) if args.idempotent => return Ok(()),
         result => result?,
     }
     let output = opened.seal(plain, &file.seal_options(!args.change.no_validate))?;

@@ -7,7 +7,8 @@ use super::args::{GlobalArgs, UpdatekeysArgs};
 use super::inputs;
 use super::terminal::Terminal;
 use crate::config::Config;
-use crate::error::Error;
+use crate::config::ConfigError;
+use crate::error::{CommandError, Error};
 use crate::formats::{self, Format};
 use crate::io::{self, Input, Walk};
 use crate::keys::{Identities, ProcessEnv};
@@ -15,8 +16,7 @@ use crate::rekey::{self, Access};
 use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
-    let config = inputs::load_config(global)?
-        .ok_or_else(|| Error::Usage("updatekeys needs a .sops.yaml (none found; pass --config)".into()))?;
+    let config = inputs::load_config(global)?.ok_or(CommandError::NoConfig)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let forced = args.input_type.as_deref().map(Format::from_name).transpose()?;
     let explicit_files: Vec<_> = args.paths.iter().filter(|p| !p.is_dir()).cloned().collect();
@@ -53,14 +53,14 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
                     continue;
                 }
                 Err(error) => {
-                    failures.add(error);
+                    failures.add(error.into());
                     continue;
                 }
             }
         }
         match io::write_file_atomic(path, &output.bytes) {
             Ok(()) => eprintln!("{name}: updated"),
-            Err(error) => failures.add(error),
+            Err(error) => failures.add(error.into()),
         }
     }
     failures.finish(considered)
@@ -94,10 +94,11 @@ impl Failures {
         match self.errors.len() {
             0 => Ok(()),
             _ if self.single => Err(self.errors.remove(0)),
-            failed => Err(Error::SomeFilesFailed {
+            failed => Err(CommandError::SomeFilesFailed {
                 failed,
                 total: considered,
-            }),
+            }
+            .into()),
         }
     }
 }
@@ -125,10 +126,12 @@ fn plan(
     if !encrypted && !explicit {
         return Ok(None);
     }
-    let rule = config.rule_for(path)?.ok_or_else(|| Error::NoMatchingCreationRule {
-        config: config.path.clone(),
-        file: name.clone(),
-    })?;
+    let rule = config
+        .rule_for(path)?
+        .ok_or_else(|| ConfigError::NoMatchingCreationRule {
+            config: config.path.clone(),
+            file: name.clone(),
+        })?;
     let groups = rule.recipient_groups()?;
     let access = Access {
         identities,
@@ -138,7 +141,7 @@ fn plan(
     };
     let threshold = args.shamir_secret_sharing_threshold.or(rule.shamir_threshold);
     let encrypted = EncryptedFile::parse(&input, format, name)?;
-    rekey::update_keys(encrypted, &access, &groups, threshold).map(Some)
+    Ok(Some(rekey::update_keys(encrypted, &access, &groups, threshold)?))
 }
 
 /// Where the yes/no answers come from: the terminal, or stdin when it is a pipe (`yes |
@@ -158,13 +161,8 @@ impl Answers {
     }
 
     /// Asks until the answer is yes or no; the end of input is an error that names --yes.
-    fn confirm(&mut self, name: &str) -> Result<bool, Error> {
-        let no_answer = || {
-            Error::Usage(format!(
-                "{name}: no answer (stdin ended), so it was left unchanged; pass --yes to write the change \
-                 without asking"
-            ))
-        };
+    fn confirm(&mut self, name: &str) -> Result<bool, CommandError> {
+        let no_answer = || CommandError::NoAnswer { file: name.to_string() };
         if self.ended {
             return Err(no_answer());
         }
@@ -176,7 +174,10 @@ impl Answers {
                 .stdin
                 .lock()
                 .read_line(&mut answer)
-                .map_err(|e| Error::Usage(format!("{name}: reading the answer: {e}")))?;
+                .map_err(|source| CommandError::ReadAnswer {
+                    file: name.to_string(),
+                    source,
+                })?;
             if read == 0 {
                 if !self.stdin.is_terminal() {
                     eprintln!();

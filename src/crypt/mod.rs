@@ -12,12 +12,35 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-use crate::error::Error;
 use crate::keys::DataKey;
 use crate::rules::{CommentStack, EncryptionRule, PathVerdict};
 use crate::scalar::{self, Decoded, ValueType};
 use crate::tree::{Comment, Encrypted, Mapping, MappingItem, Node, Plain, Scalar, Sequence, SequenceItem, Tree, Value};
 use cipher::{Ciphertext, IvSource, Opener, Sealer};
+
+/// Why a value or the MAC could not be encrypted or decrypted. Messages name the key path,
+/// never the value.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptError {
+    #[error("{file}: cannot encrypt {key_path}: {reason}")]
+    EncryptValue {
+        file: String,
+        key_path: String,
+        reason: String,
+    },
+    /// A value, its key path or the data key changed since the value was encrypted.
+    #[error("{file}: cannot decrypt {key_path}: {reason}")]
+    DecryptValue {
+        file: String,
+        key_path: String,
+        reason: String,
+    },
+    /// The stored MAC (or the `lastmodified` it is sealed with) was edited.
+    #[error("{file}: cannot decrypt the MAC: {reason}")]
+    MacUnreadable { file: String, reason: String },
+    #[error("{file}: cannot encrypt the MAC: {reason}")]
+    MacEncrypt { file: String, reason: String },
+}
 
 /// What the MAC hash starts with under `mac_only_encrypted` (SHA-256 of "sops").
 const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
@@ -111,9 +134,9 @@ enum Hashed {
 /// What a walk does at a leaf, besides hashing it.
 trait LeafAction {
     /// Handles a scalar the rules select; says which plaintext to hash.
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error>;
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError>;
     /// Handles a comment the rules select.
-    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), Error>;
+    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), CryptError>;
     /// A sequence item that decrypted to a comment (sops 3.11 writes list comments as items).
     fn take_comment_item(&mut self) -> Option<Comment> {
         None
@@ -150,7 +173,7 @@ impl<'s, A: LeafAction> Walk<'s, A> {
         hex_upper(&self.hash.finalize())
     }
 
-    fn mapping(&mut self, m: &mut Mapping, verdict: PathVerdict) -> Result<(), Error> {
+    fn mapping(&mut self, m: &mut Mapping, verdict: PathVerdict) -> Result<(), CryptError> {
         self.comments.push_level();
         for item in &mut m.items {
             match item {
@@ -170,7 +193,7 @@ impl<'s, A: LeafAction> Walk<'s, A> {
         Ok(())
     }
 
-    fn sequence(&mut self, s: &mut Sequence, verdict: PathVerdict) -> Result<(), Error> {
+    fn sequence(&mut self, s: &mut Sequence, verdict: PathVerdict) -> Result<(), CryptError> {
         self.comments.push_level();
         for item in &mut s.items {
             match item {
@@ -188,7 +211,7 @@ impl<'s, A: LeafAction> Walk<'s, A> {
         Ok(())
     }
 
-    fn node(&mut self, node: &mut Node, verdict: PathVerdict) -> Result<(), Error> {
+    fn node(&mut self, node: &mut Node, verdict: PathVerdict) -> Result<(), CryptError> {
         match node {
             Node::Mapping(m) => self.mapping(m, verdict),
             Node::Sequence(s) => self.sequence(s, verdict),
@@ -213,7 +236,7 @@ impl<'s, A: LeafAction> Walk<'s, A> {
     }
 
     /// A comment is judged by its container's path (`verdict`) and the comments before it.
-    fn comment(&mut self, c: &mut Comment, verdict: PathVerdict) -> Result<(), Error> {
+    fn comment(&mut self, c: &mut Comment, verdict: PathVerdict) -> Result<(), CryptError> {
         self.comments.note_comment(&c.text);
         if self.selection.rule.should_encrypt(verdict, &self.comments, true) {
             let aad = self.aad_or_root().to_string();
@@ -262,15 +285,15 @@ struct Encrypter<'a> {
 }
 
 impl Encrypter<'_> {
-    fn error(&self, aad: &str, message: String) -> Error {
-        Error::EncryptValue {
+    fn error(&self, aad: &str, reason: String) -> CryptError {
+        CryptError::EncryptValue {
             file: self.file.to_string(),
             key_path: display_path(aad),
-            message,
+            reason,
         }
     }
 
-    fn seal(&mut self, aad: &str, value_type: ValueType) -> Result<String, Error> {
+    fn seal(&mut self, aad: &str, value_type: ValueType) -> Result<String, CryptError> {
         let stashed = self.stash.and_then(|stash| {
             let key = StashKey::new(aad, value_type, &self.plaintext);
             let uses = self.stash_uses.get(&key).copied().unwrap_or(0);
@@ -287,7 +310,7 @@ impl Encrypter<'_> {
 }
 
 impl LeafAction for Encrypter<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
         if !encrypted {
             return Ok(Hashed::Current);
         }
@@ -306,7 +329,7 @@ impl LeafAction for Encrypter<'_> {
         Ok(Hashed::Previous(plain))
     }
 
-    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), Error> {
+    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), CryptError> {
         if comment.text.is_empty() {
             return Ok(());
         }
@@ -334,7 +357,7 @@ pub fn encrypt(
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
-) -> Result<(Tree<Encrypted>, String, usize), Error> {
+) -> Result<(Tree<Encrypted>, String, usize), CryptError> {
     encrypt_with_stash(tree, key, selection, file, None)
 }
 
@@ -346,7 +369,7 @@ pub fn encrypt_with_stash(
     selection: Selection<'_>,
     file: &str,
     stash: Option<&Stash>,
-) -> Result<(Tree<Encrypted>, String, usize), Error> {
+) -> Result<(Tree<Encrypted>, String, usize), CryptError> {
     let action = Encrypter {
         stash,
         stash_uses: HashMap::new(),
@@ -379,11 +402,11 @@ struct Decrypter<'a> {
 }
 
 impl Decrypter<'_> {
-    fn error(&self, aad: &str, message: String) -> Error {
-        Error::DecryptValue {
+    fn error(&self, aad: &str, reason: String) -> CryptError {
+        CryptError::DecryptValue {
             file: self.file.to_string(),
             key_path: display_path(aad),
-            message,
+            reason,
         }
     }
 }
@@ -433,7 +456,7 @@ fn descendants(aad: &str, last: &str) -> Vec<String> {
 }
 
 impl LeafAction for Decrypter<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
         self.last_value_aad.clear();
         self.last_value_aad.push_str(aad);
         if !encrypted {
@@ -477,7 +500,7 @@ impl LeafAction for Decrypter<'_> {
         }
     }
 
-    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), Error> {
+    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), CryptError> {
         if comment.text.is_empty() {
             return Ok(());
         }
@@ -527,7 +550,12 @@ pub struct Decrypted {
 }
 
 /// Decrypts the selected values of an encrypted tree in place.
-pub fn decrypt(tree: Tree<Encrypted>, key: &DataKey, selection: Selection<'_>, file: &str) -> Result<Decrypted, Error> {
+pub fn decrypt(
+    tree: Tree<Encrypted>,
+    key: &DataKey,
+    selection: Selection<'_>,
+    file: &str,
+) -> Result<Decrypted, CryptError> {
     decrypt_into(tree, key, selection, file, None)
 }
 
@@ -538,7 +566,7 @@ pub fn decrypt_keeping_ivs(
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
-) -> Result<Decrypted, Error> {
+) -> Result<Decrypted, CryptError> {
     decrypt_into(tree, key, selection, file, Some(Stash::default()))
 }
 
@@ -548,7 +576,7 @@ fn decrypt_into(
     selection: Selection<'_>,
     file: &str,
     stash: Option<Stash>,
-) -> Result<Decrypted, Error> {
+) -> Result<Decrypted, CryptError> {
     let action = Decrypter {
         opener: Opener::new(key),
         stash,
@@ -582,11 +610,11 @@ struct Verifier<'a> {
 }
 
 impl LeafAction for Verifier<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
-        let error = |message: String| Error::DecryptValue {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
+        let error = |reason: String| CryptError::DecryptValue {
             file: self.file.to_string(),
             key_path: display_path(aad),
-            message,
+            reason,
         };
         let text = match &scalar.value {
             _ if !encrypted => return Ok(Hashed::Current),
@@ -607,7 +635,7 @@ impl LeafAction for Verifier<'_> {
         }
     }
 
-    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), Error> {
+    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), CryptError> {
         Ok(())
     }
 }
@@ -619,7 +647,7 @@ pub fn mac_of_encrypted(
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
-) -> Result<String, Error> {
+) -> Result<String, CryptError> {
     let verifier = Verifier {
         opener: Opener::new(key),
         file,
@@ -639,7 +667,7 @@ struct ClearFinder {
 }
 
 impl LeafAction for ClearFinder {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, Error> {
+    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
         let in_clear = match &scalar.value {
             Value::Str(s) => !s.is_empty() && !cipher::looks_encrypted(s),
             Value::Null => false,
@@ -651,7 +679,7 @@ impl LeafAction for ClearFinder {
         Ok(Hashed::Nothing)
     }
 
-    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), Error> {
+    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), CryptError> {
         Ok(())
     }
 }
@@ -671,19 +699,19 @@ pub fn values_in_clear(tree: &Tree<Encrypted>, selection: Selection<'_>) -> Vec<
 // ---- The MAC --------------------------------------------------------------------------------
 
 /// Encrypts the MAC for the metadata; its AAD is the `lastmodified` text.
-pub fn seal_mac(mac: &str, key: &DataKey, last_modified: &str, file: &str) -> Result<String, Error> {
-    let iv = IvSource::default().next_iv().map_err(|message| Error::MacEncrypt {
+pub fn seal_mac(mac: &str, key: &DataKey, last_modified: &str, file: &str) -> Result<String, CryptError> {
+    let iv = IvSource::default().next_iv().map_err(|reason| CryptError::MacEncrypt {
         file: file.to_string(),
-        message,
+        reason,
     })?;
     Ok(Sealer::new(key).seal(mac.as_bytes(), last_modified.as_bytes(), &iv, ValueType::Str))
 }
 
 /// Decrypts the stored MAC; `aad` is `lastmodified` re-formatted as sops does.
-pub fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Result<String, Error> {
-    let unreadable = |message: String| Error::MacUnreadable {
+pub fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Result<String, CryptError> {
+    let unreadable = |reason: String| CryptError::MacUnreadable {
         file: file.to_string(),
-        message,
+        reason,
     };
     if stored.is_empty() {
         return Err(unreadable("the file has no MAC".into()));
@@ -843,7 +871,7 @@ mod tests {
         };
         e.key = "kind2".into();
         let err = decrypt(encrypted, &key(), selection, "t.yaml").err().unwrap();
-        assert_eq!(err.exit_code(), 25);
+        assert!(matches!(err, CryptError::DecryptValue { .. }), "{err}");
         let message = err.to_string();
         assert!(message.contains("kind2") && !message.contains("Secret"), "{message}");
     }
@@ -865,7 +893,7 @@ mod tests {
         assert_eq!(before, after, "the ciphertexts stay as they were");
         let wrong = DataKey::from_bytes(&[1u8; 32]).unwrap();
         let err = mac_of_encrypted(&mut encrypted, &wrong, selection, "t.yaml").unwrap_err();
-        assert_eq!(err.exit_code(), 25);
+        assert!(matches!(err, CryptError::DecryptValue { .. }), "{err}");
     }
 
     #[test]
@@ -881,12 +909,13 @@ mod tests {
     fn mac_survives_sealing() {
         let sealed = seal_mac("ABC", &key(), "2025-01-01T00:00:00Z", "t").unwrap();
         assert_eq!(open_mac(&sealed, &key(), "2025-01-01T00:00:00Z", "t").unwrap(), "ABC");
-        assert_eq!(
-            open_mac(&sealed, &key(), "2025-01-01T00:00:01Z", "t")
-                .unwrap_err()
-                .exit_code(),
-            51
-        );
-        assert_eq!(open_mac("", &key(), "x", "t").unwrap_err().exit_code(), 51);
+        assert!(matches!(
+            open_mac(&sealed, &key(), "2025-01-01T00:00:01Z", "t"),
+            Err(CryptError::MacUnreadable { .. })
+        ));
+        assert!(matches!(
+            open_mac("", &key(), "x", "t"),
+            Err(CryptError::MacUnreadable { .. })
+        ));
     }
 }

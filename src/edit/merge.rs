@@ -9,8 +9,8 @@
 
 use zeroize::Zeroizing;
 
+use super::EditError;
 use super::view::{self, Reading, ViewOptions};
-use crate::error::Error;
 use crate::formats::{Format, OutputOptions};
 use crate::keys::Identities;
 use crate::metadata::Metadata;
@@ -53,7 +53,7 @@ pub fn merge(
     target: &MergeTarget<'_>,
     decode_secrets: bool,
     validate_secrets: bool,
-) -> Result<Merged, Error> {
+) -> Result<Merged, EditError> {
     let prepared = prepare(&sides, target, decode_secrets)?;
     let seal_options = SealOptions {
         validate_secrets,
@@ -91,7 +91,7 @@ pub fn merge_views(prepared: &Prepared) -> Result<String, String> {
 /// `||||||| original`, `=======`, `>>>>>>> theirs`): some formats would read it as data (a
 /// dotenv key, a line of a quoted YAML string) and encrypt it. Lines count as the editor
 /// shows them, from 1.
-pub fn check_resolved(text: &[u8], file: &str) -> Result<(), Error> {
+pub fn check_resolved(text: &[u8], file: &str) -> Result<(), EditError> {
     let marker = |line: &[u8]| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         [b"<<<<<<<", b"|||||||", b"=======", b">>>>>>>"].iter().any(|run| {
@@ -100,7 +100,7 @@ pub fn check_resolved(text: &[u8], file: &str) -> Result<(), Error> {
         })
     };
     match text.split(|&b| b == b'\n').position(marker) {
-        Some(index) => Err(Error::UnresolvedConflict {
+        Some(index) => Err(EditError::UnresolvedConflict {
             file: file.to_string(),
             line: index + 1,
         }),
@@ -126,7 +126,7 @@ pub struct Prepared {
 
 /// Opens the three sides (MACs checked: a tampered side stops the merge) and renders their
 /// views.
-pub fn prepare(sides: &Sides<'_>, target: &MergeTarget<'_>, decode_secrets: bool) -> Result<Prepared, Error> {
+pub fn prepare(sides: &Sides<'_>, target: &MergeTarget<'_>, decode_secrets: bool) -> Result<Prepared, EditError> {
     let open = |bytes: &[u8], side: &str| {
         EncryptedFile::parse(bytes, target.format, format!("{} ({side})", target.name))?
             .open(target.identities, MacPolicy::Verify)
@@ -166,13 +166,13 @@ pub fn prepare(sides: &Sides<'_>, target: &MergeTarget<'_>, decode_secrets: bool
             views[2] = Some(render(b, false)?);
         }
     }
-    let text = |view: Option<view::View>, side: &str| -> Result<Zeroizing<String>, Error> {
+    let text = |view: Option<view::View>, side: &'static str| -> Result<Zeroizing<String>, EditError> {
         let bytes = view.map(|v| v.text).unwrap_or_default();
         String::from_utf8(bytes.to_vec())
             .map(Zeroizing::new)
-            .map_err(|_| Error::Emit {
-                format: target.format.name(),
-                message: format!("the {side} side is not UTF-8 text and cannot be merged line by line"),
+            .map_err(|_| EditError::SideNotText {
+                format: target.format,
+                side,
             })
     };
     let use_theirs = use_theirs_settings(
@@ -212,7 +212,12 @@ pub fn prepare(sides: &Sides<'_>, target: &MergeTarget<'_>, decode_secrets: bool
 
 /// Whether the merged file keeps theirs' data key, recipients and rule rather than ours: only
 /// when theirs changed them since the base and ours did not.
-fn use_theirs_settings(ours: &Metadata, theirs: &Metadata, base: Option<&Metadata>, file: &str) -> Result<bool, Error> {
+fn use_theirs_settings(
+    ours: &Metadata,
+    theirs: &Metadata,
+    base: Option<&Metadata>,
+    file: &str,
+) -> Result<bool, EditError> {
     let same = |a: &Metadata, b: &Metadata| policy(a) == policy(b);
     if same(ours, theirs) {
         return Ok(false);
@@ -220,7 +225,7 @@ fn use_theirs_settings(ours: &Metadata, theirs: &Metadata, base: Option<&Metadat
     match base {
         Some(b) if same(ours, b) => Ok(true),
         Some(b) if same(theirs, b) => Ok(false),
-        _ => Err(Error::MergeMetadata { file: file.to_string() }),
+        _ => Err(EditError::MergeMetadata { file: file.to_string() }),
     }
 }
 
@@ -396,7 +401,7 @@ mod tests {
             ("a: 1\n|||||||\n", 2),
         ] {
             match check_resolved(text.as_bytes(), "f") {
-                Err(Error::UnresolvedConflict { line: at, .. }) => assert_eq!(at, line, "{text:?}"),
+                Err(EditError::UnresolvedConflict { line: at, .. }) => assert_eq!(at, line, "{text:?}"),
                 other => panic!("{text:?}: {other:?}"),
             }
         }

@@ -4,29 +4,31 @@
 //! changed lines plus `lastmodified` and `mac` — and a write that changes nothing leaves the
 //! file byte-identical.
 
+mod error;
 pub mod merge;
 pub mod view;
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
-use crate::formats::{self, Format};
+pub use error::{EditError, ValueProblem};
+
+use crate::formats::{self, Format, FormatError};
 use crate::tree::path::{Step, TreePath};
 use crate::tree::{Mapping, MappingItem, Node, Plain, SequenceItem, Tree, Value};
 
-fn not_found(path: &TreePath, step: &Step) -> Error {
+fn not_found(path: &TreePath, step: &Step) -> EditError {
     let component = match step {
         Step::Key(k) => format!("['{k}']"),
         Step::Index(i) => format!("[{i}]"),
     };
-    Error::PathNotFound {
+    EditError::PathNotFound {
         path: path.describe(),
         component,
     }
 }
 
 /// The node at `path` in the first document.
-pub fn extract<'t>(tree: &'t Tree<Plain>, path: &TreePath) -> Result<&'t Node, Error> {
+pub fn extract<'t>(tree: &'t Tree<Plain>, path: &TreePath) -> Result<&'t Node, EditError> {
     let root = &tree.documents.first().ok_or_else(|| not_found(path, &path.0[0]))?.root;
     let mut node: Option<&Node> = None;
     for step in &path.0 {
@@ -58,7 +60,7 @@ pub fn render_extracted(
     node: &Node,
     format: Format,
     output: formats::OutputOptions,
-) -> Result<Zeroizing<Vec<u8>>, Error> {
+) -> Result<Zeroizing<Vec<u8>>, FormatError> {
     if let Node::Scalar(s) = node {
         match &s.value {
             Value::Str(text) => return Ok(Zeroizing::new(text.as_bytes().to_vec())),
@@ -177,7 +179,7 @@ fn strip_layout_mapping(m: &Mapping) -> Mapping {
 fn first_root<'t, 'p>(
     tree: &'t mut Tree<Plain>,
     path: &'p TreePath,
-) -> Result<(&'t mut Mapping, &'p Step, &'p [Step]), Error> {
+) -> Result<(&'t mut Mapping, &'p Step, &'p [Step]), EditError> {
     let (last, parents) = path.0.split_last().expect("a parsed path has a step");
     let document = tree.documents.first_mut().ok_or_else(|| not_found(path, &path.0[0]))?;
     Ok((&mut document.root, last, parents))
@@ -185,7 +187,7 @@ fn first_root<'t, 'p>(
 
 /// Sets the value at `path` in the first document (creating missing mappings on the way).
 /// Returns `false` when it already held that value.
-pub fn set_value(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
+pub fn set_value(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, EditError> {
     let changed_container = structural_change_at(tree, path, &value);
     let changed = set_in_place(tree, path, value)?;
     if let (true, Some(container)) = (changed, changed_container)
@@ -227,13 +229,13 @@ fn is_implicit_null(scalar: &crate::tree::Scalar) -> bool {
 /// and lists), an index past the end of a list appends, and a scalar in the way is replaced
 /// by the path's collection. A step of the wrong kind (an index on a mapping, a key on a
 /// list) is refused rather than ignored (sops ignores the first and crashes on the second).
-fn set_in_place(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, Error> {
+fn set_in_place(tree: &mut Tree<Plain>, path: &TreePath, value: Node) -> Result<bool, EditError> {
     refuse_metadata_path(path)?;
     let document = tree.documents.first_mut().ok_or_else(|| not_found(path, &path.0[0]))?;
     set_in_mapping(&mut document.root, &path.0, path, value)
 }
 
-fn set_in_mapping(m: &mut Mapping, steps: &[Step], path: &TreePath, value: Node) -> Result<bool, Error> {
+fn set_in_mapping(m: &mut Mapping, steps: &[Step], path: &TreePath, value: Node) -> Result<bool, EditError> {
     let (step, rest) = steps.split_first().expect("a parsed path has a step");
     let Step::Key(key) = step else {
         return Err(not_found(path, step));
@@ -247,7 +249,7 @@ fn set_in_mapping(m: &mut Mapping, steps: &[Step], path: &TreePath, value: Node)
     }
 }
 
-fn set_in_node(node: &mut Node, steps: &[Step], path: &TreePath, value: Node) -> Result<bool, Error> {
+fn set_in_node(node: &mut Node, steps: &[Step], path: &TreePath, value: Node) -> Result<bool, EditError> {
     let Some((step, rest)) = steps.split_first() else {
         return Ok(replace_node(node, value));
     };
@@ -269,13 +271,9 @@ fn set_in_node(node: &mut Node, steps: &[Step], path: &TreePath, value: Node) ->
 }
 
 /// The top-level `sops` key is the metadata, not a value to set or unset.
-fn refuse_metadata_path(path: &TreePath) -> Result<(), Error> {
+fn refuse_metadata_path(path: &TreePath) -> Result<(), EditError> {
     match path.0.first() {
-        Some(Step::Key(key)) if key == "sops" => Err(Error::Usage(
-            "the top-level sops key holds the file's metadata, not values; change keys with rotate, \
-             updatekeys or groups"
-                .into(),
-        )),
+        Some(Step::Key(key)) if key == "sops" => Err(EditError::MetadataPath),
         _ => Ok(()),
     }
 }
@@ -325,8 +323,8 @@ fn replace_node(slot: &mut Node, value: Node) -> bool {
     }
 }
 
-/// Removes the entry or item at `path`; [`Error::PathNotFound`] when there is none.
-pub fn unset_value(tree: &mut Tree<Plain>, path: &TreePath) -> Result<(), Error> {
+/// Removes the entry or item at `path`; [`EditError::PathNotFound`] when there is none.
+pub fn unset_value(tree: &mut Tree<Plain>, path: &TreePath) -> Result<(), EditError> {
     if !remove_at(tree, path)? {
         return Err(not_found(path, path.0.last().expect("a parsed path has a step")));
     }
@@ -397,7 +395,7 @@ fn drop_layout(node: &mut Node) {
     }
 }
 
-fn remove_at(tree: &mut Tree<Plain>, path: &TreePath) -> Result<bool, Error> {
+fn remove_at(tree: &mut Tree<Plain>, path: &TreePath) -> Result<bool, EditError> {
     refuse_metadata_path(path)?;
     let (root, last, parents) = first_root(tree, path)?;
     let mut node: Option<&mut Node> = None;
@@ -451,14 +449,11 @@ fn entry_value<'a>(item: &'a mut MappingItem, key: &str) -> Option<&'a mut Node>
 }
 
 /// Parses a `set` value: JSON, as sops reads it (numbers are floats, objects mappings).
-pub fn parse_value(text: &str) -> Result<Node, Error> {
-    let node = formats::json::parse_value(text.as_bytes(), "value").map_err(|_| Error::InvalidSetValue {
-        message: "the value is not valid JSON".into(),
-    })?;
+pub fn parse_value(text: &str) -> Result<Node, EditError> {
+    let node = formats::json::parse_value(text.as_bytes(), "value")
+        .map_err(|_| EditError::InvalidValue(ValueProblem::NotJson))?;
     if let Some(key) = duplicate_key(&node) {
-        return Err(Error::InvalidSetValue {
-            message: format!("the value has the key {key:?} twice"),
-        });
+        return Err(EditError::InvalidValue(ValueProblem::DuplicateKey(key.to_string())));
     }
     Ok(node)
 }
@@ -530,9 +525,9 @@ mod tests {
             ))
         );
         let err = set_value(&mut t, &path(r#"["list"]["k"]"#), Node::scalar(Value::Null)).unwrap_err();
-        assert!(matches!(err, Error::PathNotFound { .. }), "{err}");
+        assert!(matches!(err, EditError::PathNotFound { .. }), "{err}");
         let err = set_value(&mut t, &path(r#"["a"][0]"#), Node::scalar(Value::Null)).unwrap_err();
-        assert!(matches!(err, Error::PathNotFound { .. }), "{err}");
+        assert!(matches!(err, EditError::PathNotFound { .. }), "{err}");
     }
 
     #[test]
@@ -542,7 +537,7 @@ mod tests {
         unset_value(&mut t, &path(r#"["a"]["b"]"#)).unwrap();
         unset_value(&mut t, &path(r#"["list"][0]"#)).unwrap();
         assert_eq!(data(&t), data(&tree("a:\n  c: 2\nlist:\n  - y\n")));
-        let err = unset_value(&mut t, &path(r#"["a"]["b"]"#)).unwrap_err();
+        let err: crate::Error = unset_value(&mut t, &path(r#"["a"]["b"]"#)).unwrap_err().into();
         assert_eq!(err.exit_code(), 1);
         assert!(err.to_string().contains("['b']"), "{err}");
     }
@@ -552,6 +547,6 @@ mod tests {
         assert!(matches!(parse_value("\"x\"").unwrap(), Node::Scalar(s) if s.value == Value::str("x")));
         assert!(matches!(parse_value("5").unwrap(), Node::Scalar(s) if s.value == Value::Float(5.0)));
         assert!(matches!(parse_value("{\"k\": true}").unwrap(), Node::Mapping(_)));
-        assert_eq!(parse_value("not json").unwrap_err().exit_code(), 7);
+        assert_eq!(crate::Error::from(parse_value("not json").unwrap_err()).exit_code(), 7);
     }
 }

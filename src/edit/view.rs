@@ -8,11 +8,11 @@ use std::collections::HashMap;
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use super::EditError;
 use crate::formats::styles::{SEP, StyleMap, restore_file_styles, style_map};
-use crate::formats::{self, Format, OutputOptions};
-use crate::kube;
-
+use crate::formats::{self, Format, FormatError, OutputOptions};
+use crate::kube::{self, KubeError};
+use crate::sops_file::FileError;
 use crate::tree::{MappingItem, Node, Plain, Tree};
 
 /// Lines of a view that start with this are ksec's, and are removed when it is read back.
@@ -72,7 +72,7 @@ pub struct ViewOptions {
 }
 
 /// Renders a decrypted tree as a view.
-pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> {
+pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, FormatError> {
     let mut tree = plain.clone();
     for doc in &mut tree.documents {
         doc.metadata = None;
@@ -107,18 +107,18 @@ pub fn render(plain: &Tree<Plain>, options: ViewOptions) -> Result<View, Error> 
 
 /// Parses an edited view back into a plaintext tree: ksec's header lines dropped, Secret
 /// `data` re-encoded when the view showed it decoded.
-pub fn read(text: &[u8], format: Format, reading: &Reading, file: &str) -> Result<Tree<Plain>, Error> {
+pub fn read(text: &[u8], format: Format, reading: &Reading, file: &str) -> Result<Tree<Plain>, EditError> {
     let body = strip_header(text);
     let parsed = formats::parse(format, body, file).map_err(|error| {
         // The header lines are comments: parsing the whole text gives the same error with the
         // line numbers the editor shows.
         formats::parse(format, text, file).err().unwrap_or(error)
     })?;
-    let mut tree = parsed.into_plain(file)?;
+    let mut tree = parsed.into_plain(file).map_err(FileError::from)?;
     if reading.decoded {
-        kube::encode_secret_data(&mut tree).map_err(|findings| Error::InvalidSecret {
+        kube::encode_secret_data(&mut tree).map_err(|findings| KubeError::UnencodableData {
             file: file.to_string(),
-            findings: findings.iter().map(ToString::to_string).collect(),
+            findings,
         })?;
     }
     restore_stored_data(&mut tree, &reading.stored_data);
@@ -310,7 +310,7 @@ mod tests {
                 format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nn: &n 12\ndata:\n  secret: {value}\n");
             let error = read(edited.as_bytes(), Format::Yaml, &decoded(), "t").expect_err(value);
             let message = match &error {
-                Error::InvalidSecret { findings, .. } => findings.join("\n"),
+                EditError::Kube(KubeError::UnencodableData { .. }) => error.to_string(),
                 other => panic!("{value}: {other}"),
             };
             assert!(

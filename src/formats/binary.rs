@@ -7,18 +7,18 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::json::{self, JsonIndent};
-use crate::error::Error;
+use super::{Format, FormatError};
 use crate::scalar;
 use crate::tree::{Document, Mapping, Node, Parsed, Tree, Value};
 
-const FORMAT: &str = "binary";
+const FORMAT: Format = Format::Binary;
 
 /// The one key of a binary file's tree.
 pub const DATA_KEY: &str = "data";
 
 /// Reads a file for the binary store: an encrypted envelope is parsed as JSON, anything else
 /// is the payload itself.
-pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
     if input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
         && let Ok(tree) = json::parse(input, file)
         && tree.documents.first().is_some_and(|d| d.metadata.is_some())
@@ -62,13 +62,13 @@ pub fn is_envelope(tree: &Tree<Parsed>) -> bool {
 
 /// Writes a binary file: the JSON envelope when the tree carries metadata (encrypted), the
 /// payload's bytes otherwise (decrypted).
-pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, Error> {
+pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, FormatError> {
     if tree.documents.first().is_some_and(|d| d.metadata.is_some()) {
         return json::emit(tree, indent);
     }
-    let refuse = |message: &str| Error::Emit {
+    let refuse = |reason: &str| FormatError::Unwritable {
         format: FORMAT,
-        message: message.to_string(),
+        reason: reason.to_string(),
     };
     let [document] = tree.documents.as_slice() else {
         return Err(refuse("a binary file holds one document"));

@@ -11,21 +11,23 @@
 use zeroize::Zeroizing;
 
 use super::flat;
-use crate::error::Error;
+use super::{Format, FormatError};
 use crate::scalar;
 use crate::tree::{Comment, Document, Mapping, MappingItem, Node, Parsed, Tree, Value};
 
-const FORMAT: &str = "dotenv";
+const FORMAT: Format = Format::Dotenv;
 
 /// The prefix of metadata entries.
 const METADATA_PREFIX: &str = "sops_";
 
 /// Parses a dotenv file. Messages name the line number, never its text (it may be a secret).
-pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
-    let error = |line: usize, message: &str| Error::Parse {
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    let error = |line: usize, reason: &str| FormatError::Syntax {
         file: file.to_string(),
         format: FORMAT,
-        message: format!("line {line}: {message}"),
+        line: Some(line),
+        column: None,
+        reason: reason.to_string(),
     };
     let mut root = Mapping::default();
     let mut metadata = Vec::new();
@@ -83,11 +85,8 @@ fn decode_newlines(raw: &[u8]) -> Zeroizing<Vec<u8>> {
 
 /// Writes a tree as dotenv. Only one document with flat values fits; a key that would read
 /// back as something else (holding `=` or a newline, starting with `#`) is refused.
-pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
-    let refuse = |message: String| Error::Emit {
-        format: FORMAT,
-        message,
-    };
+pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, FormatError> {
+    let refuse = |reason: String| FormatError::Unwritable { format: FORMAT, reason };
     let document = super::single_document(tree, FORMAT)?;
     // Reserved up front (a value's newlines at most double it): a growing buffer would leave
     // copies of the plaintext behind in freed memory.

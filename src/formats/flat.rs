@@ -3,7 +3,7 @@
 //! a mapping child appended as `__map_<key>` and a list element as `__list_<index>`. Values
 //! are text, with each newline written as the two characters `\n`.
 
-use crate::error::Error;
+use super::FormatError;
 use crate::tree::{Mapping, Node, Sequence, SequenceItem, Value};
 
 const MAP: &str = "__map_";
@@ -171,13 +171,14 @@ impl Partial {
 
 /// Rebuilds the metadata mapping from flat entries (without their `sops_` prefix), as sops
 /// reads them: later duplicates win, missing list positions are nulls.
-pub fn unflatten(entries: &[(String, String)], file: &str) -> Result<Node, Error> {
+pub fn unflatten(entries: &[(String, String)], file: &str) -> Result<Node, FormatError> {
     let mut root = Partial::Map(Vec::new());
     for (key, value) in entries {
         root.insert(&steps(key), value.clone())
-            .map_err(|message| Error::InvalidMetadata {
+            .map_err(|reason| FormatError::MetadataEntry {
                 file: file.to_string(),
-                message: format!("sops_{key}: {message}"),
+                key: key.clone(),
+                reason,
             })?;
     }
     Ok(root.into_node(None))

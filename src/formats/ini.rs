@@ -18,11 +18,11 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use super::flat;
-use crate::error::Error;
+use super::{Format, FormatError};
 use crate::scalar;
 use crate::tree::{Comment, Document, Mapping, MappingItem, Node, Parsed, Tree, Value};
 
-const FORMAT: &str = "INI";
+const FORMAT: Format = Format::Ini;
 
 /// The section of the keys before any header.
 const DEFAULT_SECTION: &str = "DEFAULT";
@@ -68,11 +68,11 @@ struct Reader<'a> {
 }
 
 /// Parses an INI file. Messages name the line number, never its text.
-pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
-    let text = std::str::from_utf8(input).map_err(|e| Error::Parse {
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    let text = std::str::from_utf8(input).map_err(|e| FormatError::NotText {
         file: file.to_string(),
         format: FORMAT,
-        message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        valid_up_to: e.valid_up_to(),
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
@@ -165,11 +165,13 @@ impl<'a> Reader<'a> {
         Some(line)
     }
 
-    fn error(&self, message: &str) -> Error {
-        Error::Parse {
+    fn error(&self, reason: &str) -> FormatError {
+        FormatError::Syntax {
             file: self.file.to_string(),
             format: FORMAT,
-            message: format!("line {}: {message}", self.line),
+            line: Some(self.line),
+            column: None,
+            reason: reason.to_string(),
         }
     }
 
@@ -190,7 +192,7 @@ impl<'a> Reader<'a> {
     /// A value: quoted with backticks or `"""` (possibly over several lines), continued with
     /// a trailing `\`, or plain with an inline comment split off and surrounding quotes
     /// removed.
-    fn value(&mut self, rest: &str) -> Result<Zeroizing<String>, Error> {
+    fn value(&mut self, rest: &str) -> Result<Zeroizing<String>, FormatError> {
         let line = rest.trim_start();
         if line.is_empty() {
             return Ok(Zeroizing::new(String::new()));
@@ -318,11 +320,8 @@ fn strip_comment_marker(comment: &str) -> String {
 }
 
 /// Writes a tree as INI, as ini.v1 writes what sops hands it.
-pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
-    let refuse = |message: String| Error::Emit {
-        format: FORMAT,
-        message,
-    };
+pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, FormatError> {
+    let refuse = |reason: String| FormatError::Unwritable { format: FORMAT, reason };
     let document = super::single_document(tree, FORMAT)?;
     let mut sections: Vec<(&str, Vec<&MappingItem>)> = Vec::new();
     for item in &document.root.items {
@@ -382,7 +381,7 @@ pub fn emit<S>(tree: &Tree<S>) -> Result<Vec<u8>, Error> {
         let written_keys = keys
             .iter()
             .map(|(k, _)| Ok((*k, written_key(k)?)))
-            .collect::<Result<HashMap<&str, String>, Error>>()?;
+            .collect::<Result<HashMap<&str, String>, FormatError>>()?;
         let align = written_keys.values().map(String::len).max().unwrap_or(0);
         // Keys in first-seen order with their last value, each with the comment after it.
         let mut written: Vec<(&str, &Node, Option<&str>)> = Vec::new();
@@ -500,7 +499,7 @@ fn value_len(node: &Node) -> usize {
 /// A key as ini.v1 writes it: quoted when it holds a quote or a delimiter.
 /// A key as ini.v1 writes it (backticks around `"`, `=` or `:`, `"""` around a backtick),
 /// or another quoting when that one would not read back as the same key (the reader judges).
-fn written_key(key: &str) -> Result<String, Error> {
+fn written_key(key: &str) -> Result<String, FormatError> {
     let preferred = if key.contains(['"', '=', ':']) {
         "`"
     } else if key.contains('`') {
@@ -518,9 +517,9 @@ fn written_key(key: &str) -> Result<String, Error> {
                     if section.entries().map(|e| e.key.as_str()).eq([key]))
             })
         })
-        .ok_or_else(|| Error::Emit {
+        .ok_or_else(|| FormatError::Unwritable {
             format: FORMAT,
-            message: format!("the key {key:?} cannot be written so that INI reads it back"),
+            reason: format!("the key {key:?} cannot be written so that INI reads it back"),
         })
 }
 

@@ -21,12 +21,12 @@ use std::fmt::Write as _;
 
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use super::{Format, FormatError};
 use crate::scalar::format_float_json;
 use crate::timestamp::Timestamp;
 use crate::tree::{Document, Mapping, Node, Parsed, Scalar, Sequence, SequenceItem, Tree, Value};
 
-const FORMAT: &str = "JSON";
+const FORMAT: Format = Format::Json;
 
 /// The top-level key that holds sops's metadata.
 const METADATA_KEY: &str = "sops";
@@ -46,16 +46,12 @@ pub enum JsonIndent {
 }
 
 /// Parses a JSON document as sops 3.11 does. `file` is the name used in error messages.
-pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
     let mut parser = Parser { input, pos: 0 };
     let mut root = parser.top_level_object().map_err(|stop| stop.error(input, file))?;
     let metadata = root.remove(METADATA_KEY);
     if root.get(METADATA_KEY).is_some() {
-        // JSON allows a repeated key; sops's reader fails on this file too (exit 1).
-        return Err(Error::InvalidMetadata {
-            file: file.to_string(),
-            message: format!("the top-level key `{METADATA_KEY}` appears more than once"),
-        });
+        return Err(FormatError::RepeatedMetadataKey { file: file.to_string() });
     }
     let document = Document {
         root,
@@ -67,7 +63,7 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
 
 /// Parses one JSON value (what `set` takes) as sops reads values: nothing but whitespace may
 /// follow it.
-pub fn parse_value(input: &[u8], file: &str) -> Result<Node, Error> {
+pub fn parse_value(input: &[u8], file: &str) -> Result<Node, FormatError> {
     Parser { input, pos: 0 }
         .whole_value()
         .map_err(|stop| stop.error(input, file))
@@ -136,10 +132,10 @@ pub fn check_map(input: &[u8]) -> Result<(), MapError> {
 /// the last key "sops".
 ///
 /// JSON holds one document: like sops, only the first one is written.
-pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, Error> {
-    let document = tree.documents.first().ok_or_else(|| Error::Emit {
+pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, FormatError> {
+    let document = tree.documents.first().ok_or_else(|| FormatError::Unwritable {
         format: FORMAT,
-        message: "there is no document to write".into(),
+        reason: "there is no document to write".into(),
     })?;
     let unit = match indent {
         JsonIndent::Tab => "\t".to_string(),
@@ -187,7 +183,7 @@ impl Stop {
     }
 
     /// The error for `file`, located by line and column (in characters).
-    fn error(&self, input: &[u8], file: &str) -> Error {
+    fn error(&self, input: &[u8], file: &str) -> FormatError {
         let before = &input[..self.at.min(input.len())];
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
@@ -197,10 +193,12 @@ impl Stop {
             Why::OutOfRange => "number out of the range of a 64-bit float".to_string(),
             Why::TooDeep => format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
         };
-        Error::Parse {
+        FormatError::Syntax {
             file: file.to_string(),
             format: FORMAT,
-            message: format!("line {line}, column {column}: {what}"),
+            line: Some(line),
+            column: Some(column),
+            reason: what,
         }
     }
 }
@@ -525,7 +523,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn node(&mut self, node: &'a Node, depth: usize) -> Result<(), Error> {
+    fn node(&mut self, node: &'a Node, depth: usize) -> Result<(), FormatError> {
         match node {
             Node::Mapping(m) => {
                 let entries = m.entries().map(|e| (e.key.as_str(), &e.value));
@@ -536,7 +534,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn object(&mut self, entries: impl Iterator<Item = (&'a str, &'a Node)>, depth: usize) -> Result<(), Error> {
+    fn object(&mut self, entries: impl Iterator<Item = (&'a str, &'a Node)>, depth: usize) -> Result<(), FormatError> {
         self.out.push(b'{');
         let mut empty = true;
         for (key, value) in entries {
@@ -558,7 +556,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn array(&mut self, sequence: &'a Sequence, depth: usize) -> Result<(), Error> {
+    fn array(&mut self, sequence: &'a Sequence, depth: usize) -> Result<(), FormatError> {
         self.out.push(b'[');
         let elements = sequence.items.iter().filter_map(|item| match item {
             SequenceItem::Node(n) => Some(n),
@@ -582,7 +580,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn scalar(&mut self, value: &Value) -> Result<(), Error> {
+    fn scalar(&mut self, value: &Value) -> Result<(), FormatError> {
         match value {
             Value::Null => self.out.extend_from_slice(b"null"),
             Value::Bool(b) => self.out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -603,7 +601,7 @@ impl<'a> Writer<'a> {
     }
 
     /// An error about the value at the current path, in sops's `--extract` syntax.
-    fn error(&self, what: &str) -> Error {
+    fn error(&self, what: &str) -> FormatError {
         let mut path = String::new();
         for step in &self.path {
             match step {
@@ -615,9 +613,9 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        Error::Emit {
+        FormatError::Unwritable {
             format: FORMAT,
-            message: format!("the value at {path} {what}"),
+            reason: format!("the value at {path} {what}"),
         }
     }
 }
@@ -679,7 +677,7 @@ fn write_escaped(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::exit;
+    use crate::cli::exit;
     use crate::tree::{Comment, Data, Entry, MappingItem, Plain};
 
     fn vector(path: &str) -> Vec<u8> {
@@ -693,8 +691,18 @@ mod tests {
 
     fn parse_err(input: &[u8]) -> String {
         let err = parse(input, "test.json").expect_err("invalid JSON");
+        assert!(
+            matches!(
+                err,
+                FormatError::Syntax {
+                    format: Format::Json,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = crate::Error::from(err);
         assert_eq!(err.exit_code(), exit::COULD_NOT_READ_INPUT, "{err}");
-        assert!(matches!(err, Error::Parse { format: "JSON", .. }), "{err:?}");
         err.to_string()
     }
 
@@ -842,8 +850,11 @@ mod tests {
             r#"{"sops": true, "sops": {"version": "3.11.0"}}"#,
         ] {
             let error = parse(text.as_bytes(), "t.json").expect_err(text);
-            assert!(matches!(error, Error::InvalidMetadata { .. }), "{text}: {error:?}");
-            assert_eq!(error.exit_code(), 1, "sops's code for this file");
+            assert!(
+                matches!(error, FormatError::RepeatedMetadataKey { .. }),
+                "{text}: {error:?}"
+            );
+            assert_eq!(crate::Error::from(error).exit_code(), 1, "sops's code for this file");
         }
         // Elsewhere a repeated key is kept, as sops keeps it.
         let tree = parse(br#"{"a": {"sops": 1, "sops": 2}}"#, "t.json").unwrap();
@@ -1054,7 +1065,7 @@ mod tests {
             );
             let mut root = Mapping::default();
             root.push("a", Node::Mapping(inner));
-            let err = emit(&plain(root), JsonIndent::Tab).expect_err("NaN/Inf");
+            let err: crate::Error = emit(&plain(root), JsonIndent::Tab).expect_err("NaN/Inf").into();
             assert_eq!(err.exit_code(), exit::ERROR_DUMPING_TREE);
             assert!(err.to_string().contains(r#"["a"]["x"][0]"#), "{err}");
         }
@@ -1072,7 +1083,7 @@ mod tests {
     #[test]
     fn a_tree_without_documents_cannot_be_written() {
         let err = emit(&Tree::<Plain>::new_plain(vec![]), JsonIndent::Tab).expect_err("no document");
-        assert_eq!(err.exit_code(), exit::ERROR_DUMPING_TREE);
+        assert_eq!(crate::Error::from(err).exit_code(), exit::ERROR_DUMPING_TREE);
     }
 
     #[test]

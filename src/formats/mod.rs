@@ -2,6 +2,7 @@
 
 pub mod binary;
 pub mod dotenv;
+mod error;
 mod flat;
 pub mod ini;
 pub mod json;
@@ -10,8 +11,8 @@ pub mod yaml;
 
 use std::path::Path;
 
-use crate::error::Error;
 use crate::tree::{Parsed, State, Tree};
+pub use error::FormatError;
 
 /// A file format ksec reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,16 +29,16 @@ pub enum Format {
 
 impl Format {
     /// Parses an `--input-type`/`--output-type` value.
-    pub fn from_name(name: &str) -> Result<Format, Error> {
+    pub fn from_name(name: &str) -> Result<Format, FormatError> {
         match name {
             "yaml" => Ok(Format::Yaml),
             "json" => Ok(Format::Json),
             "dotenv" => Ok(Format::Dotenv),
             "ini" => Ok(Format::Ini),
             "binary" => Ok(Format::Binary),
-            other => Err(Error::Usage(format!(
-                "unknown format {other:?}: ksec reads and writes yaml, json, dotenv, ini and binary"
-            ))),
+            other => Err(FormatError::UnknownFormat {
+                name: other.to_string(),
+            }),
         }
     }
 
@@ -58,12 +59,24 @@ impl Format {
         }
     }
 
+    /// The format as `--input-type` names it.
     pub fn name(self) -> &'static str {
         match self {
             Format::Yaml => "yaml",
             Format::Json => "json",
             Format::Dotenv => "dotenv",
             Format::Ini => "ini",
+            Format::Binary => "binary",
+        }
+    }
+
+    /// The format as messages about its syntax name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "INI",
             Format::Binary => "binary",
         }
     }
@@ -74,7 +87,7 @@ impl Format {
 /// such), YAML when it parses as YAML. Structured input is never treated as an opaque blob,
 /// which is how sops ends up encrypting a manifest whole; only content that does not look
 /// like YAML or JSON at all (a PEM key, a keystore, plain text) is taken as a binary file.
-pub fn parse_guessing(input: &[u8], file: &str) -> Result<(Format, Tree<Parsed>), Error> {
+pub fn parse_guessing(input: &[u8], file: &str) -> Result<(Format, Tree<Parsed>), FormatError> {
     let first = input.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{')
         && let Ok(tree) = json::parse(input, file)
@@ -121,13 +134,14 @@ fn looks_structured(input: &[u8]) -> bool {
 }
 
 /// The one document of a tree written in a format that holds one (every format but YAML).
-fn single_document<'t, S>(tree: &'t Tree<S>, format: &'static str) -> Result<&'t crate::tree::Document, Error> {
+fn single_document<S>(tree: &Tree<S>, format: Format) -> Result<&crate::tree::Document, FormatError> {
     match tree.documents.as_slice() {
         [document] => Ok(document),
-        documents => Err(Error::Emit {
+        documents => Err(FormatError::Unwritable {
             format,
-            message: format!(
-                "{format} holds one document per file; this input has {}",
+            reason: format!(
+                "{} holds one document per file; this input has {}",
+                format.label(),
                 documents.len()
             ),
         }),
@@ -144,7 +158,7 @@ pub struct OutputOptions {
 }
 
 /// Parses input of a known format.
-pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
+pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
     let tree = match format {
         Format::Yaml => yaml::parse(input, file)?,
         Format::Json => json::parse(input, file)?,
@@ -153,7 +167,7 @@ pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, E
         Format::Binary => binary::parse(input, file)?,
     };
     if tree.documents.is_empty() {
-        return Err(Error::NoDocuments { file: file.to_string() });
+        return Err(FormatError::NoDocuments { file: file.to_string() });
     }
     Ok(tree)
 }
@@ -164,7 +178,7 @@ pub fn emit<S: State>(
     tree: &mut Tree<S>,
     input_format: Format,
     options: OutputOptions,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<u8>, FormatError> {
     if format != input_format {
         tree.forget_layout();
     }

@@ -19,11 +19,11 @@ use ::age::armor::{ArmoredReader, ArmoredWriter, Format};
 use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
+use super::KeyError;
 use super::callbacks::Callbacks;
 use super::locked_ssh::LockedSshKey;
 use super::sources::{IdentitySource, SourceRecord};
 use super::{Env, Identities, KeyKind, MasterKey};
-use crate::error::Error;
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const KEY_VAR: &str = "SOPS_AGE_KEY";
@@ -52,11 +52,11 @@ impl AgeRecipient {
     ///
     /// Surrounding whitespace is dropped; everything else, an SSH key's comment included, is
     /// kept as the metadata string, as sops does.
-    pub fn parse(text: &str) -> Result<AgeRecipient, Error> {
+    pub fn parse(text: &str) -> Result<AgeRecipient, KeyError> {
         let text = text.trim();
-        let invalid = |message: String| Error::InvalidRecipient {
+        let invalid = |reason: String| KeyError::InvalidRecipient {
             recipient: text.to_owned(),
-            message,
+            reason,
         };
         let key = if text.starts_with("age1pq1") {
             return Err(invalid(
@@ -119,9 +119,9 @@ fn describe_ssh_error(error: ::age::ssh::ParseRecipientKeyError) -> String {
 }
 
 impl FromStr for AgeRecipient {
-    type Err = Error;
+    type Err = KeyError;
 
-    fn from_str(text: &str) -> Result<Self, Error> {
+    fn from_str(text: &str) -> Result<Self, KeyError> {
         AgeRecipient::parse(text)
     }
 }
@@ -148,7 +148,7 @@ impl Eq for AgeRecipient {}
 
 /// Parses a comma-separated recipient list, as given to `--age` or in `SOPS_AGE_RECIPIENTS`.
 /// Blank entries are skipped.
-pub fn parse_recipients(list: &str) -> Result<Vec<AgeRecipient>, Error> {
+pub fn parse_recipients(list: &str) -> Result<Vec<AgeRecipient>, KeyError> {
     list.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
@@ -157,10 +157,10 @@ pub fn parse_recipients(list: &str) -> Result<Vec<AgeRecipient>, Error> {
 }
 
 /// Encrypts `data_key` to one recipient: the armored age file sops stores as `enc`.
-pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, Error> {
-    let failed = |message: String| Error::WrapDataKey {
+pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, KeyError> {
+    let failed = |reason: String| KeyError::WrapDataKey {
         recipient: recipient.as_str().to_owned(),
-        message,
+        reason,
     };
     let encryptor = Encryptor::with_recipients(iter::once(recipient.as_age())).map_err(|e| failed(e.to_string()))?;
 
@@ -187,7 +187,7 @@ impl MasterKey for AgeRecipient {
         self.as_str()
     }
 
-    fn wrap(&self, secret: &[u8], _env: &dyn Env) -> Result<String, Error> {
+    fn wrap(&self, secret: &[u8], _env: &dyn Env) -> Result<String, KeyError> {
         wrap(self, secret)
     }
 
@@ -280,7 +280,7 @@ impl AgeIdentities {
     ///
     /// One or more `AGE-SECRET-KEY-1…` per line, separated by whitespace; blank lines and lines
     /// starting with `#` are skipped. Returns how many identities were added.
-    pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<usize, Error> {
+    pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<usize, KeyError> {
         let found = parse_identity_text(source_name, text)?;
         let count = found.len();
         self.identities.extend(found);
@@ -361,10 +361,10 @@ pub fn discover(env: &dyn Env, callbacks: &Arc<dyn Callbacks>) -> AgeIdentities 
     found
 }
 
-fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
+fn record_failure(found: &mut AgeIdentities, result: Result<(), KeyError>) {
     match result {
         Ok(()) => {}
-        Err(Error::Identity { source_name, message }) => found.sources.note_failed(&source_name, &message),
+        Err(KeyError::IdentitySource { source_name, reason }) => found.sources.note_failed(&source_name, &reason),
         Err(other) => found.sources.note_failed("age identities", &other.to_string()),
     }
 }
@@ -372,7 +372,7 @@ fn record_failure(found: &mut AgeIdentities, result: Result<(), Error>) {
 /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: the user named this key, so a file that cannot be read or is
 /// not an SSH private key is recorded as unusable. A passphrase-protected key is asked for on
 /// the terminal only if a file is encrypted to it.
-fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), Error> {
+fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), KeyError> {
     let Some(path) = env.var(SSH_KEY_FILE_VAR) else {
         found.sources.note_absent(SSH_KEY_FILE_VAR, "not set");
         return Ok(());
@@ -467,7 +467,7 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str, callbacks: &Arc<dyn Callbac
     }
 }
 
-fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
     match env.var(KEY_VAR).map(Zeroizing::new) {
         None => found.sources.note_absent(KEY_VAR, "not set"),
         Some(text) => {
@@ -477,7 +477,7 @@ fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
     Ok(())
 }
 
-fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
     let Some(path) = env.var(KEY_FILE_VAR) else {
         found.sources.note_absent(KEY_FILE_VAR, "not set");
         return Ok(());
@@ -491,7 +491,7 @@ fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> 
     add_identity_bytes(found, &source_name, &bytes)
 }
 
-fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
     let Some(command) = env.var(KEY_CMD_VAR).map(Zeroizing::new) else {
         found.sources.note_absent(KEY_CMD_VAR, "not set");
         return Ok(());
@@ -531,7 +531,7 @@ fn shown_command(command: &str) -> String {
     }
 }
 
-fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), Error> {
+fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
     let Some(config_dir) = env.config_dir() else {
         found.sources.note_absent(
             "default key file <config dir>/sops/age/keys.txt",
@@ -555,7 +555,7 @@ fn read_secret_file(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
     std::fs::read(path).map(Zeroizing::new)
 }
 
-fn add_identity_bytes(found: &mut AgeIdentities, source_name: &str, bytes: &[u8]) -> Result<(), Error> {
+fn add_identity_bytes(found: &mut AgeIdentities, source_name: &str, bytes: &[u8]) -> Result<(), KeyError> {
     if bytes.starts_with(b"age-encryption.org/") || bytes.starts_with(ARMOR_BEGIN.as_bytes()) {
         return Err(identity_error(
             source_name,
@@ -569,7 +569,7 @@ fn add_identity_bytes(found: &mut AgeIdentities, source_name: &str, bytes: &[u8]
     Ok(())
 }
 
-fn parse_identity_text(source_name: &str, text: &str) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, Error> {
+fn parse_identity_text(source_name: &str, text: &str) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, KeyError> {
     let mut identities: Vec<Box<dyn ::age::Identity + Send + Sync>> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -599,10 +599,10 @@ fn parse_identity(word: &str) -> Result<::age::x25519::Identity, String> {
     }
 }
 
-fn identity_error(source_name: &str, message: &str) -> Error {
-    Error::Identity {
+fn identity_error(source_name: &str, reason: &str) -> KeyError {
+    KeyError::IdentitySource {
         source_name: source_name.to_owned(),
-        message: message.to_owned(),
+        reason: reason.to_owned(),
     }
 }
 
@@ -805,7 +805,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
 
         let error = parse_recipients(&format!("{RECIPIENT},age1nope")).expect_err("bad entry");
         assert!(
-            matches!(&error, Error::InvalidRecipient { recipient, .. } if recipient == "age1nope"),
+            matches!(&error, KeyError::InvalidRecipient { recipient, .. } if recipient == "age1nope"),
             "{error}"
         );
     }
@@ -838,9 +838,9 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         ];
         for (text, expected) in cases {
             match AgeRecipient::parse(text) {
-                Err(Error::InvalidRecipient { recipient, message }) => {
+                Err(KeyError::InvalidRecipient { recipient, reason }) => {
                     assert_eq!(recipient, text);
-                    assert!(message.contains(expected), "{text}: {message}");
+                    assert!(reason.contains(expected), "{text}: {reason}");
                 }
                 other => panic!("{text}: {other:?}"),
             }

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::age::{self, AgeIdentities, AgeRecipient};
 use super::pgp::{self, PgpIdentities, PgpRecipient};
 use super::{Callbacks, DataKey, Env, KeyKind, MasterKey, shamir};
-use crate::error::Error;
+use super::{KeyError, WantedIdentity};
 use crate::metadata::{AgeStanza, KeyGroup, Metadata, PgpStanza};
 
 /// The recipients of one key group, as a creation rule or the command line names them.
@@ -37,12 +37,12 @@ impl Default for DecryptionOrder {
 impl DecryptionOrder {
     /// Parses `age,pgp`-style text; a type named twice is an error (sops exit 112). Key types
     /// ksec does not handle (kms, …) are accepted and ignored.
-    pub fn parse(text: &str) -> Result<DecryptionOrder, Error> {
+    pub fn parse(text: &str) -> Result<DecryptionOrder, KeyError> {
         let mut kinds = Vec::new();
         let mut seen = Vec::new();
         for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if seen.contains(&name) {
-                return Err(Error::DuplicateDecryptionKeyType {
+                return Err(KeyError::DuplicateDecryptionKeyType {
                     key_type: name.to_string(),
                 });
             }
@@ -78,7 +78,7 @@ impl Identities {
         env: &dyn Env,
         order: Option<&str>,
         callbacks: impl Callbacks + 'static,
-    ) -> Result<Identities, Error> {
+    ) -> Result<Identities, KeyError> {
         let order = match order.map(str::to_string).or_else(|| env.var("SOPS_DECRYPTION_ORDER")) {
             Some(text) => DecryptionOrder::parse(&text)?,
             None => DecryptionOrder::default(),
@@ -118,7 +118,7 @@ pub fn same_recipients(groups: &[RecipientGroup], key_groups: &[KeyGroup]) -> bo
 }
 
 /// Wraps `secret` (the data key, or a Shamir share) for every recipient of a group.
-fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, Error> {
+fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, KeyError> {
     let created_at = crate::timestamp::now_last_modified();
     Ok(KeyGroup {
         age: wrap_each(&group.age, secret, env, |recipient, enc| AgeStanza { recipient, enc })?,
@@ -137,7 +137,7 @@ fn wrap_each<K: MasterKey, S>(
     secret: &[u8],
     env: &dyn Env,
     stanza: impl Fn(String, String) -> S,
-) -> Result<Vec<S>, Error> {
+) -> Result<Vec<S>, KeyError> {
     keys.iter()
         .map(|key| Ok(stanza(key.name().to_owned(), key.wrap(secret, env)?)))
         .collect()
@@ -150,16 +150,16 @@ pub fn wrap(
     threshold: Option<usize>,
     key: &DataKey,
     env: &dyn Env,
-) -> Result<(Vec<KeyGroup>, usize), Error> {
+) -> Result<(Vec<KeyGroup>, usize), KeyError> {
     let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
     let threshold = match groups.len() {
         0 | 1 => threshold.unwrap_or(0),
         n => threshold.unwrap_or(n),
     };
     let secrets: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
-        shamir::split(key.as_bytes(), groups.len(), threshold).map_err(|message| Error::WrapDataKey {
+        shamir::split(key.as_bytes(), groups.len(), threshold).map_err(|reason| KeyError::WrapDataKey {
             recipient: "key groups".into(),
-            message,
+            reason,
         })?
     } else {
         vec![Zeroizing::new(key.as_bytes().to_vec())]
@@ -168,13 +168,13 @@ pub fn wrap(
         .iter()
         .zip(&secrets)
         .map(|(group, secret)| wrap_group(group, secret, env))
-        .collect::<Result<Vec<_>, Error>>()?;
+        .collect::<Result<Vec<_>, KeyError>>()?;
     Ok((wrapped, threshold))
 }
 
 /// Recovers the data key of a file. When it cannot, the error lists every group and every
 /// key that was tried and why each failed, then every place identities were looked for.
-pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<DataKey, Error> {
+pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<DataKey, KeyError> {
     let mut report = Vec::new();
     let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     for (index, group) in meta.key_groups.iter().enumerate() {
@@ -195,10 +195,10 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
         for line in identities.report().lines() {
             text.push_str(&format!("\n    {line}"));
         }
-        Error::DataKeyUnavailable {
+        KeyError::DataKeyUnavailable {
             file: file.to_string(),
             report: text,
-            hint: missing_key_hint(meta, identities),
+            wanted: wanted_identity(meta, identities),
         }
     };
     let key_bytes = if meta.key_groups.len() <= 1 {
@@ -224,33 +224,13 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
     DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into()))
 }
 
-/// What to set up to decrypt a file: first any identity source that was set but unusable, then
-/// by the key types the file names.
-fn missing_key_hint(meta: &Metadata, identities: &Identities) -> String {
-    let setup = key_setup_hint(meta);
-    if identities.age.has_failed_source() || identities.pgp.has_failed_source() {
-        format!("fix the identity sources marked UNUSABLE above; or {setup}")
-    } else {
-        setup.to_string()
-    }
-}
-
-fn key_setup_hint(meta: &Metadata) -> &'static str {
-    let has_age = meta.key_groups.iter().any(|g| !g.age.is_empty());
-    let has_pgp = meta.key_groups.iter().any(|g| !g.pgp.is_empty());
-    match (has_age, has_pgp) {
-        (true, true) => {
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
-             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above"
-        }
-        (false, true) => {
-            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
-             SOPS_PGP_KEY_FILE to an armored secret key"
-        }
-        (true, false) => {
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above"
-        }
-        (false, false) => "the file names no age or OpenPGP key; ksec cannot decrypt its other key types",
+/// What would open a file: the key types it names, and whether an identity source the user
+/// set could not be used.
+fn wanted_identity(meta: &Metadata, identities: &Identities) -> WantedIdentity {
+    WantedIdentity {
+        age: meta.key_groups.iter().any(|g| !g.age.is_empty()),
+        pgp: meta.key_groups.iter().any(|g| !g.pgp.is_empty()),
+        unusable_source: identities.age.has_failed_source() || identities.pgp.has_failed_source(),
     }
 }
 
@@ -366,6 +346,9 @@ mod tests {
             DecryptionOrder::parse("kms, age").unwrap().0,
             [KeyKind::Age, KeyKind::Pgp]
         );
-        assert_eq!(DecryptionOrder::parse("age,pgp,age").unwrap_err().exit_code(), 112);
+        assert_eq!(
+            crate::Error::from(DecryptionOrder::parse("age,pgp,age").unwrap_err()).exit_code(),
+            112
+        );
     }
 }

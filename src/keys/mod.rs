@@ -9,6 +9,7 @@
 
 pub mod age;
 pub mod callbacks;
+mod error;
 pub mod groups;
 pub mod locked_ssh;
 pub mod pgp;
@@ -19,12 +20,11 @@ use std::collections::HashMap;
 use std::fmt;
 
 pub use callbacks::{Callbacks, NoPrompt};
+pub use error::{KeyError, WantedIdentity};
 pub use groups::{DecryptionOrder, Identities, RecipientGroup};
 use std::path::PathBuf;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
-
-use crate::error::Error;
 
 /// A master key type, as `--decryption-order` and the reports name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub trait MasterKey {
 
     /// Wraps `secret` (the data key, or a Shamir share) for this key: the `enc` text the
     /// metadata stores.
-    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, Error>;
+    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, KeyError>;
 
     /// Unwraps one `enc` of this key type with whichever of `identities` can open it.
     fn unwrap(enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;

@@ -44,6 +44,29 @@ const SECRET_FIELDS: [&str; 7] = [
     "immutable",
 ];
 
+/// Secrets refused on the way to a file. Findings name the document and the field.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    /// Secrets the API server would refuse (ksec checks before encrypting, unless told not to).
+    #[error("{file}: invalid Kubernetes Secret:\n{}", indented(.findings))]
+    InvalidSecret { file: String, findings: Vec<Finding> },
+    /// Edited `data` values, shown decoded, that cannot be encoded back.
+    #[error("{file}: invalid Kubernetes Secret:\n{}", lines(.findings))]
+    UnencodableData { file: String, findings: Vec<Finding> },
+    /// Secret values the rule would leave in clear: whatever the rule, they never reach a file
+    /// unencrypted.
+    #[error("{file}: refusing to write a Secret value in clear:\n{}", indented(.findings))]
+    ValueInClear { file: String, findings: Vec<Finding> },
+}
+
+fn lines(findings: &[Finding]) -> String {
+    findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+fn indented(findings: &[Finding]) -> String {
+    findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
+}
+
 /// A manifest's identity for messages: `Secret/prod/db` (`-` for a missing part).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestId {
@@ -170,7 +193,7 @@ mod tests {
     #[test]
     fn sops_written_file_validates_clean() {
         let (tree, _) = yaml(include_str!("../../testdata/secret.enc.yaml"))
-            .into_encrypted("secret.enc.yaml")
+            .into_encrypted()
             .expect("the sample is encrypted");
         assert_eq!(validate(&tree, true), Vec::<Finding>::new());
         assert_eq!(plaintext_in_secrets(&tree), Vec::<Finding>::new());

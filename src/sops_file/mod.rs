@@ -14,18 +14,19 @@
 //! parse the output back and check it decrypts to what was meant, so a bug in an emitter fails
 //! loudly instead of writing a file nobody can open.
 
+mod error;
 mod seal;
 
 use zeroize::Zeroizing;
 
 use crate::crypt::{self, Selection, Stash};
-use crate::error::Error;
-use crate::formats::{self, Format, OutputOptions};
+use crate::formats::{self, Format, FormatError, OutputOptions};
 use crate::keys::{self, DataKey, Identities};
 use crate::metadata::{KeyGroup, Metadata};
 use crate::rules::EncryptionRule;
 use crate::tree::{Encrypted, Parsed, Plain, Tree};
 
+pub use error::{FileError, ReadBackFault};
 pub(crate) use seal::same_documents;
 pub use seal::{NewFile, SealOptions, Sealed, create};
 
@@ -70,14 +71,14 @@ pub struct EncryptedFile {
 
 impl EncryptedFile {
     /// Reads an encrypted file of a known format. `name` is how messages call it.
-    pub fn parse(bytes: &[u8], format: Format, name: impl Into<String>) -> Result<EncryptedFile, Error> {
+    pub fn parse(bytes: &[u8], format: Format, name: impl Into<String>) -> Result<EncryptedFile, FileError> {
         EncryptedFile::read(bytes, Some(format), name)
     }
 
     /// Reads an encrypted file, guessing its format from the content when `format` is `None`
     /// (stdin). Input that does not parse at all is an error of the file to decrypt (exit 1,
     /// as sops), not of plaintext input (2).
-    pub fn read(bytes: &[u8], format: Option<Format>, name: impl Into<String>) -> Result<EncryptedFile, Error> {
+    pub fn read(bytes: &[u8], format: Option<Format>, name: impl Into<String>) -> Result<EncryptedFile, FileError> {
         let name = name.into();
         let parsed = match format {
             Some(format) => formats::parse(format, bytes, &name).map(|tree| (format, tree)),
@@ -85,18 +86,26 @@ impl EncryptedFile {
         };
         let (format, tree) = parsed.map_err(|e| match e {
             // Nothing in it, so no metadata either: what sops says of an empty file.
-            Error::NoDocuments { file } => Error::MetadataNotFound { file },
-            e @ (Error::Parse { .. } | Error::UnsupportedDocument { .. }) => Error::UnreadableEncrypted(Box::new(e)),
-            other => other,
+            FormatError::NoDocuments { file } => FileError::MetadataNotFound { file },
+            e @ (FormatError::NotText { .. } | FormatError::Syntax { .. } | FormatError::Unsupported { .. }) => {
+                FileError::Unreadable(e)
+            }
+            other => FileError::Format(other),
         })?;
         EncryptedFile::from_parsed(tree, format, name)
     }
 
     /// Takes a parsed tree as an encrypted file: its first document's `sops` block must read
     /// as metadata (sops reads the metadata of the first document only).
-    pub fn from_parsed(tree: Tree<Parsed>, format: Format, name: impl Into<String>) -> Result<EncryptedFile, Error> {
+    pub fn from_parsed(
+        tree: Tree<Parsed>,
+        format: Format,
+        name: impl Into<String>,
+    ) -> Result<EncryptedFile, FileError> {
         let name = name.into();
-        let (tree, node) = tree.into_encrypted(&name)?;
+        let (tree, node) = tree
+            .into_encrypted()
+            .ok_or_else(|| FileError::MetadataNotFound { file: name.clone() })?;
         let metadata = Metadata::from_node(&node, &name)?;
         Ok(EncryptedFile {
             name,
@@ -127,7 +136,7 @@ impl EncryptedFile {
     }
 
     /// Decrypts the file to read it: the plaintext tree, MAC checked as `mac` says.
-    pub fn decrypt(self, identities: &Identities, mac: MacPolicy) -> Result<PlainFile, Error> {
+    pub fn decrypt(self, identities: &Identities, mac: MacPolicy) -> Result<PlainFile, FileError> {
         let opened = self.open_with(identities, mac, false)?;
         Ok(PlainFile {
             name: opened.name,
@@ -139,14 +148,14 @@ impl EncryptedFile {
 
     /// Decrypts the file to change it: [`OpenFile::seal`] then writes it back with the same
     /// data key, keeping the ciphertext of every unchanged value.
-    pub fn open(self, identities: &Identities, mac: MacPolicy) -> Result<OpenFile, Error> {
+    pub fn open(self, identities: &Identities, mac: MacPolicy) -> Result<OpenFile, FileError> {
         self.open_with(identities, mac, true)
     }
 
     /// Unwraps the data key and checks the MAC, leaving the values encrypted: for changes of
     /// the key stanzas only ([`UnlockedFile::rewrap`]), which must not bless a tampered file
     /// with fresh stanzas either.
-    pub fn unlock(mut self, identities: &Identities, mac: MacPolicy) -> Result<UnlockedFile, Error> {
+    pub fn unlock(mut self, identities: &Identities, mac: MacPolicy) -> Result<UnlockedFile, FileError> {
         let key = keys::groups::unwrap(&self.metadata, identities, &self.name)?;
         let rule = self.metadata.effective_rule();
         let computed = crypt::mac_of_encrypted(&mut self.tree, &key, selection(&self.metadata, &rule), &self.name)?;
@@ -156,7 +165,7 @@ impl EncryptedFile {
 
     /// The door: unwrap the data key, decrypt every value (recording IVs when the file will
     /// be written back), check the MAC.
-    fn open_with(self, identities: &Identities, mac: MacPolicy, keep_ivs: bool) -> Result<OpenFile, Error> {
+    fn open_with(self, identities: &Identities, mac: MacPolicy, keep_ivs: bool) -> Result<OpenFile, FileError> {
         let EncryptedFile {
             name,
             format,
@@ -201,13 +210,13 @@ fn selection<'r>(metadata: &Metadata, rule: &'r EncryptionRule) -> Selection<'r>
 /// Compares the MAC computed over the values with the one the file stores (sealed under the
 /// data key with `lastmodified` as AAD). Under [`MacPolicy::Ignore`] nothing is checked, not
 /// even whether the stored MAC can be read.
-fn check_mac(metadata: &Metadata, key: &DataKey, computed: &str, mac: MacPolicy, name: &str) -> Result<(), Error> {
+fn check_mac(metadata: &Metadata, key: &DataKey, computed: &str, mac: MacPolicy, name: &str) -> Result<(), FileError> {
     if mac == MacPolicy::Ignore {
         return Ok(());
     }
     let stored = crypt::open_mac(&metadata.mac, key, &metadata.mac_aad(name)?, name)?;
     if stored.as_bytes() != computed.as_bytes() {
-        return Err(Error::MacMismatch { file: name.to_string() });
+        return Err(FileError::MacMismatch { file: name.to_string() });
     }
     Ok(())
 }
@@ -313,7 +322,7 @@ impl OpenFile {
     /// Encrypts a changed plaintext with the file's data key, rule and recipients. Unchanged
     /// values keep their ciphertext; when no value changed (and the MAC was verified),
     /// `lastmodified` and the MAC stay too, so the output is byte-identical to the input.
-    pub fn seal(&self, plain: Tree<Plain>, options: &SealOptions) -> Result<Sealed, Error> {
+    pub fn seal(&self, plain: Tree<Plain>, options: &SealOptions) -> Result<Sealed, FileError> {
         let unchanged_mac = self.mac_verified.then_some(self.mac.as_str());
         let mut sealed = seal::seal(
             plain,
@@ -340,7 +349,7 @@ impl OpenFile {
         key_groups: Vec<KeyGroup>,
         shamir_threshold: usize,
         options: &SealOptions,
-    ) -> Result<Sealed, Error> {
+    ) -> Result<Sealed, FileError> {
         let plain = self.take_plain();
         let mut metadata = self.metadata.clone();
         metadata.key_groups = key_groups;
@@ -399,7 +408,7 @@ impl UnlockedFile {
         key_groups: Vec<KeyGroup>,
         shamir_threshold: usize,
         output: OutputOptions,
-    ) -> Result<Sealed, Error> {
+    ) -> Result<Sealed, FileError> {
         let UnlockedFile { file, key, mac } = self;
         let mut metadata = file.metadata;
         metadata.key_groups = key_groups;
@@ -410,7 +419,7 @@ impl UnlockedFile {
 
 /// Whether bytes are an encrypted file as sops's `filestatus` decides it: sops metadata that
 /// reads, with a version and a MAC. A file that does not parse is an error.
-pub fn is_encrypted(input: &[u8], format: Format, file: &str) -> Result<bool, Error> {
+pub fn is_encrypted(input: &[u8], format: Format, file: &str) -> Result<bool, FormatError> {
     let tree = formats::parse(format, input, file)?;
     let Some(node) = tree.documents.first().and_then(|d| d.metadata.as_ref()) else {
         return Ok(false);

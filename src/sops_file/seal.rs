@@ -8,12 +8,11 @@
 
 use zeroize::Zeroizing;
 
-use super::{EncryptedFile, MacPolicy, check_mac, selection};
+use super::{EncryptedFile, FileError, MacPolicy, ReadBackFault, check_mac, selection};
 use crate::crypt::{self, Stash};
-use crate::error::Error;
 use crate::formats::{self, Format, OutputOptions};
 use crate::keys::DataKey;
-use crate::kube::{self, ManifestId};
+use crate::kube::{self, KubeError, ManifestId};
 use crate::metadata::Metadata;
 use crate::scalar::{self, ValueType};
 use crate::timestamp;
@@ -78,7 +77,7 @@ pub struct NewFile<'a> {
 }
 
 /// Encrypts a plaintext as a new file.
-pub fn create(plain: Tree<Plain>, new: NewFile<'_>, options: &SealOptions) -> Result<Sealed, Error> {
+pub fn create(plain: Tree<Plain>, new: NewFile<'_>, options: &SealOptions) -> Result<Sealed, FileError> {
     seal(
         plain,
         Sealing {
@@ -108,7 +107,7 @@ pub(super) struct Sealing<'a> {
 }
 
 /// Encrypts, checks, emits and reads back.
-pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptions) -> Result<Sealed, Error> {
+pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptions) -> Result<Sealed, FileError> {
     let Sealing {
         name,
         format,
@@ -126,9 +125,10 @@ pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptio
     let (mut encrypted, mac, count) = crypt::encrypt_with_stash(plain, key, selection(&metadata, &rule), name, stash)?;
     refuse_clear_secrets(&encrypted, name)?;
     if options.require_encrypted_values && count == 0 && has_values(&encrypted) {
-        return Err(Error::RuleMatchesNothing {
+        return Err(FileError::RuleMatchesNothing {
             file: name.to_string(),
-            rule: format!("{}: {}", rule.field_name(), rule.text()),
+            field: rule.field_name(),
+            text: rule.text().to_string(),
         });
     }
     let encrypted_non_secrets = kube::encrypted_non_secrets(&encrypted);
@@ -162,7 +162,7 @@ pub(super) fn write_encrypted(
     mac: MacPolicy,
     (name, format): (&str, Format),
     output: OutputOptions,
-) -> Result<Sealed, Error> {
+) -> Result<Sealed, FileError> {
     attach(&mut tree, metadata);
     let bytes = Zeroizing::new(formats::emit(format, &mut tree, format, output)?);
     read_back(&bytes, (name, format), key, mac, None)?;
@@ -191,84 +191,48 @@ fn read_back(
     key: &DataKey,
     mac: MacPolicy,
     reference: Option<(&Tree<Plain>, bool)>,
-) -> Result<(), Error> {
-    let fail = |message: String| Error::Emit {
-        format: format.name(),
-        message: format!("{message} (this is a ksec bug; nothing was written)"),
-    };
-    let parsed =
-        formats::parse(format, bytes, name).map_err(|e| fail(format!("the output does not read back: {e}")))?;
-    let file = EncryptedFile::from_parsed(parsed, format, name).map_err(|e| fail(e.to_string()))?;
+) -> Result<(), FileError> {
+    let fail = |fault: ReadBackFault| FileError::OutputUnreadable { format, fault };
+    let parsed = formats::parse(format, bytes, name).map_err(|e| fail(ReadBackFault::Parse(e)))?;
+    let file =
+        EncryptedFile::from_parsed(parsed, format, name).map_err(|e| fail(ReadBackFault::NotEncrypted(Box::new(e))))?;
     let rule = file.metadata.effective_rule();
     let decrypted = crypt::decrypt(file.tree, key, selection(&file.metadata, &rule), name)
-        .map_err(|e| fail(format!("the output does not decrypt: {e}")))?;
-    check_mac(&file.metadata, key, &decrypted.mac, mac, name)
-        .map_err(|e| fail(format!("the output does not match its own MAC: {e}")))?;
+        .map_err(|e| fail(ReadBackFault::Decrypt(e)))?;
+    check_mac(&file.metadata, key, &decrypted.mac, mac, name).map_err(|e| fail(ReadBackFault::Mac(Box::new(e))))?;
     if let Some((reference, strict)) = reference
         && (!decrypted.warnings.is_empty() || !same_documents(&decrypted.tree, reference, strict))
     {
-        return Err(fail("the encrypted output does not decrypt to the input".into()));
+        return Err(fail(ReadBackFault::NotTheInput));
     }
     Ok(())
 }
 
 /// Refuses Secrets the API server would refuse (exit 30).
-fn refuse_invalid_secrets(plain: &Tree<Plain>, name: &str) -> Result<(), Error> {
+fn refuse_invalid_secrets(plain: &Tree<Plain>, name: &str) -> Result<(), FileError> {
     let findings = kube::validate(plain, false);
     if findings.is_empty() {
         return Ok(());
     }
-    Err(Error::InvalidSecret {
+    Err(KubeError::InvalidSecret {
         file: name.to_string(),
-        findings: findings.iter().map(|f| format!("  {f}")).collect(),
-    })
+        findings,
+    }
+    .into())
 }
 
 /// Refuses output that would keep a Secret value in clear (exit 31): whatever the rule, a
 /// Secret's values never reach a file unencrypted.
-fn refuse_clear_secrets(encrypted: &Tree<Encrypted>, name: &str) -> Result<(), Error> {
+fn refuse_clear_secrets(encrypted: &Tree<Encrypted>, name: &str) -> Result<(), FileError> {
     let leaks = kube::plaintext_in_secrets(encrypted);
     if leaks.is_empty() {
         return Ok(());
     }
-    Err(Error::PlaintextInSecret {
+    Err(KubeError::ValueInClear {
         file: name.to_string(),
-        findings: leaks.iter().map(|f| format!("  {f}")).collect(),
-        hint: leak_hint(&leaks),
-    })
-}
-
-/// What seals the values `plaintext_in_secrets` found: a rule covering `data` and
-/// `stringData`, a field named as Kubernetes names it, or no last-applied copy.
-fn leak_hint(leaks: &[kube::Finding]) -> String {
-    let last_applied = format!("metadata.annotations.{}", kube::LAST_APPLIED);
-    let mut hints = Vec::new();
-    if leaks.iter().any(|f| f.field == last_applied) {
-        hints.push(format!(
-            "drop the {0} annotation (leave out --save-config, or pipe through \
-             yq 'del(.metadata.annotations.\"{0}\")'), or use a rule that covers it too, e.g. \
-             --encrypted-regex '^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$'",
-            kube::LAST_APPLIED
-        ));
+        findings: leaks,
     }
-    let fields: Vec<&str> = leaks
-        .iter()
-        .filter(|f| f.field != last_applied)
-        .map(|f| f.field.split(['.', '[']).next().unwrap_or_default())
-        .collect();
-    if fields.iter().any(|f| !["data", "stringData"].contains(f)) {
-        hints.push(
-            "a Secret holds its values under data and stringData only: fix the field's name \
-             (Kubernetes refuses unknown fields)"
-                .to_string(),
-        );
-    }
-    if fields.iter().any(|f| ["data", "stringData"].contains(f)) {
-        hints.push(
-            "use a rule that covers data and stringData, e.g. --encrypted-regex '^(data|stringData)$'".to_string(),
-        );
-    }
-    hints.join("; ")
+    .into())
 }
 
 /// Whether any document holds a non-empty value.

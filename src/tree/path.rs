@@ -1,7 +1,24 @@
 //! Paths into a tree in sops's syntax (`["data"]["password"]`, `["list"][0]`), as `set`,
 //! `unset` and `--extract` take them.
 
-use crate::error::Error;
+/// A path that is not in sops's syntax.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid tree path {path:?}: {problem}")]
+pub struct InvalidTreePath {
+    pub path: String,
+    pub problem: PathProblem,
+}
+
+/// What is wrong with a path.
+#[derive(Debug, thiserror::Error)]
+pub enum PathProblem {
+    #[error("component {0} doesn't end with ]")]
+    Unclosed(String),
+    #[error("{0} is neither a quoted key nor an index")]
+    NeitherKeyNorIndex(String),
+    #[error("the path is empty")]
+    Empty,
+}
 
 /// A path into a tree in sops's syntax: `["data"]["password"]`, `["list"][0]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,16 +33,16 @@ pub enum Step {
 
 impl TreePath {
     /// Parses sops's `--extract` syntax (exit 91 on a malformed path).
-    pub fn parse(text: &str) -> Result<TreePath, Error> {
-        let bad = |message: String| Error::InvalidTreePath {
+    pub fn parse(text: &str) -> Result<TreePath, InvalidTreePath> {
+        let bad = |problem: PathProblem| InvalidTreePath {
             path: text.to_string(),
-            message,
+            problem,
         };
         let mut steps = Vec::new();
         for piece in text.split('[').filter(|p| !p.is_empty()) {
             let inner = piece
                 .strip_suffix(']')
-                .ok_or_else(|| bad(format!("component {piece} doesn't end with ]")))?;
+                .ok_or_else(|| bad(PathProblem::Unclosed(piece.to_string())))?;
             let quoted = inner.len() >= 2
                 && ((inner.starts_with('"') && inner.ends_with('"'))
                     || (inner.starts_with('\'') && inner.ends_with('\'')));
@@ -34,12 +51,12 @@ impl TreePath {
             } else {
                 let index = inner
                     .parse()
-                    .map_err(|_| bad(format!("{inner} is neither a quoted key nor an index")))?;
+                    .map_err(|_| bad(PathProblem::NeitherKeyNorIndex(inner.to_string())))?;
                 steps.push(Step::Index(index));
             }
         }
         if steps.is_empty() {
-            return Err(bad("the path is empty".into()));
+            return Err(bad(PathProblem::Empty));
         }
         Ok(TreePath(steps))
     }
@@ -66,7 +83,9 @@ mod tests {
             TreePath::parse(r#"["a"][0]['b']"#).unwrap().0,
             [Step::Key("a".into()), Step::Index(0), Step::Key("b".into())]
         );
-        assert_eq!(TreePath::parse("bad").unwrap_err().exit_code(), 91);
-        assert_eq!(TreePath::parse("[x]").unwrap_err().exit_code(), 91);
+        for bad in ["bad", "[x]"] {
+            let error = crate::Error::from(TreePath::parse(bad).unwrap_err());
+            assert_eq!(error.exit_code(), 91, "{bad}");
+        }
     }
 }

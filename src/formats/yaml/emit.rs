@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::render::{self, Context, Style};
-use crate::error::Error;
+use crate::formats::FormatError;
 use crate::tree::{
     Comment, Document, Mapping, MappingItem, Node, Origin, Scalar, ScalarStyle, Sequence, SequenceItem, Source, Span,
     State, Tree, Value,
@@ -27,7 +27,7 @@ pub struct EmitOptions {
 }
 
 /// Writes a tree as YAML.
-pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8>, Error> {
+pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8>, FormatError> {
     // An indent of 0 cannot nest anything: it means the default.
     options.indent = options.indent.filter(|&n| n > 0);
     let canonical_indent = options.indent.unwrap_or(DEFAULT_INDENT);

@@ -16,31 +16,28 @@ use zeroize::Zeroizing;
 use super::comments::{self, After, Closing, CommentAt, Target};
 use super::render;
 use super::resolve::{self, Unsupported};
-use crate::error::Error;
+use crate::formats::{Format, FormatError};
 use crate::tree::{
     BlockHeader, Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar,
     ScalarStyle, Sequence, SequenceItem, Source, Span, Tree, Value,
 };
 
 /// Parses a YAML stream. `file` names the input in error messages.
-pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, Error> {
-    let text = std::str::from_utf8(input).map_err(|e| Error::Parse {
+pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    let text = std::str::from_utf8(input).map_err(|e| FormatError::NotText {
         file: file.to_string(),
-        format: "YAML",
-        message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        format: Format::Yaml,
+        valid_up_to: e.valid_up_to(),
     })?;
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut builder = Builder::new(text, file);
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| Error::Parse {
+        let (event, span) = event.map_err(|e| FormatError::Syntax {
             file: file.to_string(),
-            format: "YAML",
-            message: format!(
-                "{} at line {} column {}",
-                e.info(),
-                e.marker().line(),
-                e.marker().col() + 1
-            ),
+            format: Format::Yaml,
+            line: Some(e.marker().line()),
+            column: Some(e.marker().col() + 1),
+            reason: e.info().to_string(),
         })?;
         builder.on_event(event, span)?;
     }
@@ -149,7 +146,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn on_event(&mut self, event: Event<'_>, span: GranitSpan) -> Result<(), Error> {
+    fn on_event(&mut self, event: Event<'_>, span: GranitSpan) -> Result<(), FormatError> {
         let start = offset(&span.start);
         let end = offset(&span.end);
         match event {
@@ -289,18 +286,21 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn unsupported(&self, message: &str) -> Error {
-        Error::UnsupportedDocument {
+    fn unsupported(&self, reason: &str) -> FormatError {
+        FormatError::Unsupported {
             file: self.file.to_string(),
-            message: message.to_string(),
+            line: None,
+            reason: reason.to_string(),
         }
     }
 
-    fn parse_error(&self, message: String) -> Error {
-        Error::Parse {
+    fn parse_error(&self, reason: String) -> FormatError {
+        FormatError::Syntax {
             file: self.file.to_string(),
-            format: "YAML",
-            message,
+            format: Format::Yaml,
+            line: None,
+            column: None,
+            reason,
         }
     }
 
@@ -343,7 +343,7 @@ impl<'a> Builder<'a> {
         flow: bool,
         anchor: usize,
         start_line: usize,
-    ) -> Result<(), Error> {
+    ) -> Result<(), FormatError> {
         let (column, start) = place;
         let in_flow = self.frames.last().is_some_and(|f| f.flow);
         if let Some(Frame {
@@ -393,7 +393,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn close(&mut self, end: usize, end_line: usize) -> Result<(), Error> {
+    fn close(&mut self, end: usize, end_line: usize) -> Result<(), FormatError> {
         let Some(mut frame) = self.frames.pop() else {
             return Err(self.parse_error("unbalanced collection end".into()));
         };
@@ -477,7 +477,7 @@ impl<'a> Builder<'a> {
         start: usize,
         end: usize,
         span: &GranitSpan,
-    ) -> Result<Built, Error> {
+    ) -> Result<Built, FormatError> {
         let value = self.resolve(text, style, tag)?;
         let frame = self.frames.last();
         let in_flow = frame.is_some_and(|f| f.flow);
@@ -565,7 +565,7 @@ impl<'a> Builder<'a> {
         s.chars().any(|c| c as u32 >= 0x10000) && self.text[start..end] == render::double_quoted(s, false)
     }
 
-    fn resolve(&self, text: &str, style: GranitStyle, tag: Option<&Tag>) -> Result<Value, Error> {
+    fn resolve(&self, text: &str, style: GranitStyle, tag: Option<&Tag>) -> Result<Value, FormatError> {
         let resolved = match tag {
             Some(tag) => {
                 let full = format!("{}{}", tag.handle(), tag.suffix());
@@ -589,15 +589,14 @@ impl<'a> Builder<'a> {
         start: usize,
         end: usize,
         line: usize,
-    ) -> Result<(), Error> {
+    ) -> Result<(), FormatError> {
         let key = match self.resolve(text, style, tag)? {
             Value::Str(s) => s.to_string(),
             _ => {
-                return Err(Error::UnsupportedDocument {
+                return Err(FormatError::Unsupported {
                     file: self.file.to_string(),
-                    message: format!(
-                        "line {line}: only string keys are supported (quote the key {text:?} to make it a string)"
-                    ),
+                    line: Some(line),
+                    reason: format!("only string keys are supported (quote the key {text:?} to make it a string)"),
                 });
             }
         };
@@ -620,7 +619,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds a finished node to the innermost frame (or makes it a document value).
-    fn attach(&mut self, built: Built) -> Result<(), Error> {
+    fn attach(&mut self, built: Built) -> Result<(), FormatError> {
         let text = self.text;
         let root_level = self.frames.len() == 1;
         let Some(frame) = self.frames.last_mut() else {
@@ -781,7 +780,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn end_document(&mut self, end_start: usize) -> Result<(), Error> {
+    fn end_document(&mut self, end_start: usize) -> Result<(), FormatError> {
         // Comments after the last token of a document with no root (an empty document).
         let leftover: Vec<Comment> = std::mem::take(&mut self.pending)
             .into_iter()
@@ -1149,7 +1148,7 @@ mod tests {
     fn a_document_that_is_not_a_mapping_is_unsupported() {
         for text in ["- a\n- b\n", "just text\n"] {
             let error = parse(text.as_bytes(), "s.yaml").expect_err(text);
-            assert!(matches!(error, Error::UnsupportedDocument { .. }), "{text}: {error:?}");
+            assert!(matches!(error, FormatError::Unsupported { .. }), "{text}: {error:?}");
         }
     }
 }

@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 use super::gpg::Gpg;
 use super::native::{can_decrypt_now, is_locked, parse_secret_keys, unlock};
 use super::{GPG_EXEC_VAR, KEY_FILE_VAR, KEY_VAR};
-use crate::error::Error;
 use crate::keys::Env;
+use crate::keys::KeyError;
 use crate::keys::sources::{IdentitySource, SourceRecord};
 
 const PASSPHRASE_VAR: &str = "SOPS_PGP_KEY_PASSPHRASE";
@@ -41,10 +41,10 @@ impl PgpIdentities {
         source_name: &str,
         bytes: &[u8],
         passphrase: Option<&str>,
-    ) -> Result<usize, Error> {
-        let failed = |message: String| Error::Identity {
+    ) -> Result<usize, KeyError> {
+        let failed = |reason: String| KeyError::IdentitySource {
             source_name: source_name.to_owned(),
-            message,
+            reason,
         };
         let keys = parse_secret_keys(bytes).map_err(failed)?;
         let password = passphrase.map(Password::from);
@@ -89,7 +89,7 @@ impl PgpIdentities {
     fn add_secret_keys_or_note(&mut self, source_name: &str, bytes: &[u8], passphrase: Option<&str>) {
         match self.add_secret_keys(source_name, bytes, passphrase) {
             Ok(_) => {}
-            Err(Error::Identity { message, .. }) => self.sources.note_failed(source_name, &message),
+            Err(KeyError::IdentitySource { reason, .. }) => self.sources.note_failed(source_name, &reason),
             Err(other) => self.sources.note_failed(source_name, &other.to_string()),
         }
     }

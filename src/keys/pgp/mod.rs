@@ -33,8 +33,8 @@ use self::gpg::{Gpg, GpgFailure};
 use self::native::{
     NativeFailure, choose_encryption_key, decrypt_natively, encrypt_natively, parse_public_key_file, unix_now,
 };
+use super::KeyError;
 use super::{Env, Identities, KeyKind, MasterKey};
-use crate::error::Error;
 
 const KEY_FILE_VAR: &str = "SOPS_PGP_KEY_FILE";
 const KEY_VAR: &str = "SOPS_PGP_KEY";
@@ -64,11 +64,11 @@ impl PgpRecipient {
     /// subkey"), which is kept. It is stored upper-cased. Anything else must name an existing
     /// file starting with `-----BEGIN PGP PUBLIC KEY BLOCK-----` holding one key with a usable
     /// encryption key; the metadata then records that key's primary fingerprint.
-    pub fn parse(text: &str) -> Result<PgpRecipient, Error> {
+    pub fn parse(text: &str) -> Result<PgpRecipient, KeyError> {
         let text = text.trim();
-        let invalid = |message: String| Error::InvalidRecipient {
+        let invalid = |reason: String| KeyError::InvalidRecipient {
             recipient: text.to_owned(),
-            message,
+            reason,
         };
         if let Some(recipient) = PgpRecipient::from_fingerprint(text) {
             return Ok(recipient);
@@ -122,9 +122,9 @@ fn normalize_fingerprint(text: &str) -> Option<String> {
 }
 
 impl FromStr for PgpRecipient {
-    type Err = Error;
+    type Err = KeyError;
 
-    fn from_str(text: &str) -> Result<Self, Error> {
+    fn from_str(text: &str) -> Result<Self, KeyError> {
         PgpRecipient::parse(text)
     }
 }
@@ -158,7 +158,7 @@ impl Eq for PgpRecipient {}
 
 /// Parses a comma-separated list, as given to `--pgp` or in `SOPS_PGP_FP`. Blank entries are
 /// skipped.
-pub fn parse_recipients(list: &str) -> Result<Vec<PgpRecipient>, Error> {
+pub fn parse_recipients(list: &str) -> Result<Vec<PgpRecipient>, KeyError> {
     list.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
@@ -170,10 +170,10 @@ pub fn parse_recipients(list: &str) -> Result<Vec<PgpRecipient>, Error> {
 /// trailing newline. `created_at` is the caller's to fill in.
 ///
 /// A fingerprint is encrypted to by running gpg exactly as sops does; a key file natively.
-pub fn wrap(recipient: &PgpRecipient, data_key: &[u8], env: &dyn Env) -> Result<String, Error> {
-    let failed = |message: String| Error::WrapDataKey {
+pub fn wrap(recipient: &PgpRecipient, data_key: &[u8], env: &dyn Env) -> Result<String, KeyError> {
+    let failed = |reason: String| KeyError::WrapDataKey {
         recipient: recipient.to_string(),
-        message,
+        reason,
     };
     match &recipient.key_file {
         Some(file) => encrypt_natively(&file.cert, data_key, unix_now()).map_err(failed),
@@ -197,7 +197,7 @@ impl MasterKey for PgpRecipient {
         self.fingerprint()
     }
 
-    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, Error> {
+    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, KeyError> {
         wrap(self, secret, env)
     }
 
@@ -342,15 +342,15 @@ mod tests {
         ];
         for (text, expected) in cases {
             match PgpRecipient::parse(text) {
-                Err(Error::InvalidRecipient { recipient, message }) => {
+                Err(KeyError::InvalidRecipient { recipient, reason }) => {
                     assert_eq!(recipient, text);
-                    assert!(message.contains(expected), "{text}: {message}");
+                    assert!(reason.contains(expected), "{text}: {reason}");
                 }
                 other => panic!("{text}: {other:?}"),
             }
         }
         let error = parse_recipients(&format!("{KEY1_FP},nope")).expect_err("bad entry");
-        assert!(matches!(&error, Error::InvalidRecipient { recipient, .. } if recipient == "nope"));
+        assert!(matches!(&error, KeyError::InvalidRecipient { recipient, .. } if recipient == "nope"));
     }
 
     #[test]

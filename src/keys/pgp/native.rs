@@ -441,7 +441,7 @@ mod tests {
     use super::super::fixtures::*;
     use super::super::{PgpIdentities, PgpRecipient, PgpUnwrapError, discover, unwrap, wrap};
     use super::*;
-    use crate::error::Error;
+    use crate::keys::KeyError;
     use crate::keys::MapEnv;
     use std::path::Path;
 
@@ -513,7 +513,7 @@ mod tests {
             .collect();
         assert_eq!(subkeys.len(), 3);
 
-        let chosen = |home: &GnupgHome| -> Result<String, Error> {
+        let chosen = |home: &GnupgHome| -> Result<String, KeyError> {
             let file = write_file(home.path(), "selection.asc", &home.export("--export", &fp));
             let recipient = PgpRecipient::parse(file.to_str().expect("utf-8"))?;
             assert_eq!(recipient.fingerprint(), fp);

@@ -1,0 +1,475 @@
+//! Exit codes and hints: the one table from every typed error to the code sops exits with for
+//! the same failure (research: sops `cmd/sops/codes`), so scripts written for sops keep
+//! working, and to what the user can do about it.
+
+use crate::config::ConfigError;
+use crate::crypt::CryptError;
+use crate::edit::EditError;
+use crate::error::{CommandError, Error};
+use crate::formats::FormatError;
+use crate::io::IoError;
+use crate::keys::{KeyError, WantedIdentity};
+use crate::kube::{self, KubeError};
+use crate::metadata::MetadataError;
+use crate::ops::OpsError;
+use crate::process::ProcessError;
+use crate::rekey::{KeyChange, RekeyError};
+use crate::rules::RuleError;
+use crate::sops_file::FileError;
+
+pub const GENERIC: i32 = 1;
+pub const COULD_NOT_READ_INPUT: i32 = 2;
+pub const COULD_NOT_WRITE_OUTPUT: i32 = 3;
+pub const ERROR_DUMPING_TREE: i32 = 4;
+pub const INVALID_SET_FORMAT: i32 = 7;
+pub const CONFLICTING_PARAMETERS: i32 = 8;
+pub const ERROR_ENCRYPTING_MAC: i32 = 21;
+pub const ERROR_ENCRYPTING_TREE: i32 = 23;
+pub const ERROR_DECRYPTING_TREE: i32 = 25;
+/// ksec's own: a Kubernetes Secret the API server would refuse.
+pub const INVALID_SECRET: i32 = 30;
+/// ksec's own: encrypting would leave a Secret value in clear (fail closed).
+pub const PLAINTEXT_IN_SECRET: i32 = 31;
+/// ksec's own: the encryption rule matches no value at all.
+pub const RULE_MATCHES_NOTHING: i32 = 32;
+/// ksec's own: `ksec check` found problems.
+pub const CHECK_FAILED: i32 = 33;
+pub const MAC_MISMATCH: i32 = 51;
+pub const INVALID_TREE_PATH: i32 = 91;
+pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
+pub const NO_FILE_SPECIFIED: i32 = 100;
+pub const NO_EDITOR_FOUND: i32 = 201;
+pub const FILE_NOT_MODIFIED: i32 = 200;
+pub const DUPLICATE_DECRYPTION_KEY_TYPE: i32 = 112;
+pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
+pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
+/// sops's code for an edit interrupted from the keyboard.
+pub const KEYBOARD_INTERRUPT: i32 = 85;
+
+const CONFLICT_HINT: &str = "see `ksec help` for which options go together";
+const TREE_PATH_HINT: &str = "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'";
+const PARSE_HINT: &str = "fix the syntax, or pass --input-type if the format was guessed wrong";
+
+impl Error {
+    /// The process exit code, equal to sops's for the same failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Command(e) => command_code(e),
+            Error::TreePath(_) => INVALID_TREE_PATH,
+            Error::Rule(e) => rule_code(e),
+            Error::Io(e) => io_code(e),
+            Error::Format(e) => format_code(e),
+            Error::Key(e) => key_code(e),
+            Error::Config(e) => config_code(e),
+            Error::File(e) => file_code(e),
+            Error::Edit(e) => edit_code(e),
+            Error::Rekey(e) => rekey_code(e),
+            Error::Process(e) => process_code(e),
+            Error::Ops(e) => ops_code(e),
+        }
+    }
+
+    /// What the user can do about it, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Command(e) => command_hint(e).map(Into::into),
+            Error::TreePath(_) => Some(TREE_PATH_HINT.into()),
+            Error::Rule(e) => rule_hint(e).map(Into::into),
+            Error::Io(e) => io_hint(e).map(Into::into),
+            Error::Format(e) => format_hint(e).map(Into::into),
+            Error::Key(e) => key_hint(e),
+            Error::Config(e) => config_hint(e),
+            Error::File(e) => file_hint(e),
+            Error::Edit(e) => edit_hint(e),
+            Error::Rekey(e) => rekey_hint(e),
+            Error::Process(e) => process_hint(e).map(Into::into),
+            Error::Ops(e) => ops_hint(e),
+        }
+    }
+}
+
+fn command_code(e: &CommandError) -> i32 {
+    use CommandError::*;
+    match e {
+        ConflictingOptions(_) => CONFLICTING_PARAMETERS,
+        NothingToApply | FilenameWithDirectories { .. } | NoConfig | EmptyNewGroup => GENERIC,
+        // sops reports a missing file here as a generic failure, not as "no file specified".
+        NoSuchFile { .. } => GENERIC,
+        NoAnswer { .. } | ReadAnswer { .. } | SignalHandlers { .. } | SomeFilesFailed { .. } => GENERIC,
+        NotText { .. } => COULD_NOT_READ_INPUT,
+        FileNotModified { .. } => FILE_NOT_MODIFIED,
+        CheckFailed { .. } => CHECK_FAILED,
+    }
+}
+
+fn command_hint(e: &CommandError) -> Option<&'static str> {
+    match e {
+        CommandError::ConflictingOptions(_) => Some(CONFLICT_HINT),
+        _ => None,
+    }
+}
+
+fn rule_code(e: &RuleError) -> i32 {
+    match e {
+        RuleError::InvalidRegex { .. } | RuleError::UnknownRule { .. } => GENERIC,
+        RuleError::SeveralRules { .. } => CONFLICTING_PARAMETERS,
+    }
+}
+
+fn rule_hint(e: &RuleError) -> Option<&'static str> {
+    match e {
+        RuleError::SeveralRules { .. } => Some(CONFLICT_HINT),
+        _ => None,
+    }
+}
+
+fn io_code(e: &IoError) -> i32 {
+    match e {
+        IoError::InputNotFound { .. } => NO_FILE_SPECIFIED,
+        IoError::Read { .. } => COULD_NOT_READ_INPUT,
+        IoError::Write { .. } => COULD_NOT_WRITE_OUTPUT,
+    }
+}
+
+fn io_hint(e: &IoError) -> Option<&'static str> {
+    match e {
+        IoError::InputNotFound { .. } => Some("check the path, or pass `-` to read stdin"),
+        _ => None,
+    }
+}
+
+fn format_code(e: &FormatError) -> i32 {
+    use FormatError::*;
+    match e {
+        UnknownFormat { .. } => GENERIC,
+        NotText { .. } | Syntax { .. } | Unsupported { .. } => COULD_NOT_READ_INPUT,
+        NoDocuments { .. } => NEED_AT_LEAST_ONE_DOCUMENT,
+        // sops's reader fails on these files too, as a plain error.
+        RepeatedMetadataKey { .. } | MetadataEntry { .. } => GENERIC,
+        Unwritable { .. } => ERROR_DUMPING_TREE,
+    }
+}
+
+fn format_hint(e: &FormatError) -> Option<&'static str> {
+    match e {
+        FormatError::NotText { .. } | FormatError::Syntax { .. } => Some(PARSE_HINT),
+        _ => None,
+    }
+}
+
+fn key_code(e: &KeyError) -> i32 {
+    match e {
+        // sops reports "Could not generate data key" as a plain error: exit 1.
+        KeyError::InvalidRecipient { .. } | KeyError::WrapDataKey { .. } | KeyError::IdentitySource { .. } => GENERIC,
+        KeyError::DuplicateDecryptionKeyType { .. } => DUPLICATE_DECRYPTION_KEY_TYPE,
+        KeyError::DataKeyUnavailable { .. } => COULD_NOT_RETRIEVE_KEY,
+    }
+}
+
+fn key_hint(e: &KeyError) -> Option<String> {
+    match e {
+        KeyError::IdentitySource { .. } => Some("check the path or command in that variable".into()),
+        KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(*wanted)),
+        _ => None,
+    }
+}
+
+/// What to set up to decrypt a file: first any identity source that was set but unusable, then
+/// by the key types the file names.
+fn identity_setup_hint(wanted: WantedIdentity) -> String {
+    let setup = match (wanted.age, wanted.pgp) {
+        (true, true) => {
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
+             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above"
+        }
+        (false, true) => {
+            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
+             SOPS_PGP_KEY_FILE to an armored secret key"
+        }
+        (true, false) => {
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above"
+        }
+        (false, false) => "the file names no age or OpenPGP key; ksec cannot decrypt its other key types",
+    };
+    if wanted.unusable_source {
+        format!("fix the identity sources marked UNUSABLE above; or {setup}")
+    } else {
+        setup.to_string()
+    }
+}
+
+fn config_code(e: &ConfigError) -> i32 {
+    match e {
+        ConfigError::Key(e) => key_code(e),
+        _ => GENERIC,
+    }
+}
+
+fn config_hint(e: &ConfigError) -> Option<String> {
+    match e {
+        ConfigError::NoMatchingCreationRule { .. } => Some(
+            "add a rule whose path_regex matches (.sops.yaml is read even when recipients are \
+             given, as sops reads it), or name another file with --config"
+                .into(),
+        ),
+        ConfigError::Key(e) => key_hint(e),
+        _ => None,
+    }
+}
+
+fn metadata_code(e: &MetadataError) -> i32 {
+    match e {
+        MetadataError::Invalid { .. } => GENERIC,
+        MetadataError::Rule(e) => rule_code(e),
+    }
+}
+
+fn metadata_hint(e: &MetadataError) -> Option<&'static str> {
+    match e {
+        MetadataError::Invalid { .. } => None,
+        MetadataError::Rule(e) => rule_hint(e),
+    }
+}
+
+fn crypt_code(e: &CryptError) -> i32 {
+    match e {
+        CryptError::EncryptValue { .. } => ERROR_ENCRYPTING_TREE,
+        CryptError::DecryptValue { .. } => ERROR_DECRYPTING_TREE,
+        CryptError::MacUnreadable { .. } => MAC_MISMATCH,
+        CryptError::MacEncrypt { .. } => ERROR_ENCRYPTING_MAC,
+    }
+}
+
+fn crypt_hint(e: &CryptError) -> Option<&'static str> {
+    match e {
+        CryptError::DecryptValue { .. } => {
+            Some("the value or its key was edited after encryption, or the file is damaged")
+        }
+        CryptError::MacUnreadable { .. } => Some(
+            "the `lastmodified` or `mac` field was edited; restore it from Git, or pass --ignore-mac if you \
+             trust its values as they are",
+        ),
+        _ => None,
+    }
+}
+
+fn kube_code(e: &KubeError) -> i32 {
+    match e {
+        KubeError::InvalidSecret { .. } | KubeError::UnencodableData { .. } => INVALID_SECRET,
+        KubeError::ValueInClear { .. } => PLAINTEXT_IN_SECRET,
+    }
+}
+
+fn kube_hint(e: &KubeError) -> String {
+    match e {
+        KubeError::InvalidSecret { .. } | KubeError::UnencodableData { .. } => {
+            "fix the manifest, or pass --no-validate to encrypt it as it is".into()
+        }
+        KubeError::ValueInClear { findings, .. } => leak_hint(findings),
+    }
+}
+
+/// What seals the values `plaintext_in_secrets` found: a rule covering `data` and
+/// `stringData`, a field named as Kubernetes names it, or no last-applied copy.
+fn leak_hint(leaks: &[kube::Finding]) -> String {
+    let last_applied = format!("metadata.annotations.{}", kube::LAST_APPLIED);
+    let mut hints = Vec::new();
+    if leaks.iter().any(|f| f.field == last_applied) {
+        hints.push(format!(
+            "drop the {0} annotation (leave out --save-config, or pipe through \
+             yq 'del(.metadata.annotations.\"{0}\")'), or use a rule that covers it too, e.g. \
+             --encrypted-regex '^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$'",
+            kube::LAST_APPLIED
+        ));
+    }
+    let fields: Vec<&str> = leaks
+        .iter()
+        .filter(|f| f.field != last_applied)
+        .map(|f| f.field.split(['.', '[']).next().unwrap_or_default())
+        .collect();
+    if fields.iter().any(|f| !["data", "stringData"].contains(f)) {
+        hints.push(
+            "a Secret holds its values under data and stringData only: fix the field's name \
+             (Kubernetes refuses unknown fields)"
+                .to_string(),
+        );
+    }
+    if fields.iter().any(|f| ["data", "stringData"].contains(f)) {
+        hints.push(
+            "use a rule that covers data and stringData, e.g. --encrypted-regex '^(data|stringData)$'".to_string(),
+        );
+    }
+    hints.join("; ")
+}
+
+fn file_code(e: &FileError) -> i32 {
+    use FileError::*;
+    match e {
+        MetadataNotFound { .. } => GENERIC,
+        AlreadyEncrypted(_) => FILE_ALREADY_ENCRYPTED,
+        // A file to decrypt that does not read: sops exits 1 here (2 is for plaintext input).
+        Unreadable(_) => GENERIC,
+        Format(e) => format_code(e),
+        Metadata(e) => metadata_code(e),
+        Key(e) => key_code(e),
+        Crypt(e) => crypt_code(e),
+        Kube(e) => kube_code(e),
+        MacMismatch { .. } => MAC_MISMATCH,
+        RuleMatchesNothing { .. } => RULE_MATCHES_NOTHING,
+        OutputUnreadable { .. } => ERROR_DUMPING_TREE,
+    }
+}
+
+fn file_hint(e: &FileError) -> Option<String> {
+    use FileError::*;
+    match e {
+        MetadataNotFound { .. } => {
+            Some("encrypt it with `ksec encrypt`, or pass --input-type if the format was guessed wrong".into())
+        }
+        AlreadyEncrypted(_) => Some("to re-encrypt it, decrypt it first (ksec decrypt -i FILE)".into()),
+        Unreadable(e) | Format(e) => format_hint(e).map(Into::into),
+        Metadata(e) => metadata_hint(e).map(Into::into),
+        Key(e) => key_hint(e),
+        Crypt(e) => crypt_hint(e).map(Into::into),
+        Kube(e) => Some(kube_hint(e)),
+        MacMismatch { .. } => Some(
+            "the file was changed after it was encrypted; restore it from Git, \
+             or pass --ignore-mac if you trust its values as they are"
+                .into(),
+        ),
+        RuleMatchesNothing { .. } => Some("check the rule's key names (regexes are case-sensitive)".into()),
+        OutputUnreadable { .. } => None,
+    }
+}
+
+fn edit_code(e: &EditError) -> i32 {
+    use EditError::*;
+    match e {
+        PathNotFound { .. } | MetadataPath | MergeMetadata { .. } => GENERIC,
+        InvalidValue(_) | InvalidPath(_) => INVALID_SET_FORMAT,
+        // Like a parse error: the edited text is not yet a file.
+        UnresolvedConflict { .. } => COULD_NOT_READ_INPUT,
+        SideNotText { .. } => ERROR_DUMPING_TREE,
+        File(e) => file_code(e),
+        Format(e) => format_code(e),
+        Kube(e) => kube_code(e),
+    }
+}
+
+fn edit_hint(e: &EditError) -> Option<String> {
+    use EditError::*;
+    match e {
+        PathNotFound { .. } => {
+            Some("check the key names (they are case-sensitive); `unset --idempotent` accepts a missing key".into())
+        }
+        InvalidValue(_) => Some("values are JSON: quote strings, e.g. '\"s3cret\"'".into()),
+        InvalidPath(_) => Some(TREE_PATH_HINT.into()),
+        UnresolvedConflict { .. } => Some(
+            "keep one version of each conflicting part and delete the \
+             <<<<<<<, |||||||, ======= and >>>>>>> lines"
+                .into(),
+        ),
+        MergeMetadata { .. } => Some(
+            "take one side's file (git checkout --ours FILE), apply the other side's \
+             value changes with ksec edit, then ksec updatekeys or rotate"
+                .into(),
+        ),
+        MetadataPath | SideNotText { .. } => None,
+        File(e) => file_hint(e),
+        Format(e) => format_hint(e).map(Into::into),
+        Kube(e) => Some(kube_hint(e)),
+    }
+}
+
+fn rekey_code(e: &RekeyError) -> i32 {
+    match e {
+        RekeyError::Key(e) => key_code(e),
+        RekeyError::File(e) => file_code(e),
+        _ => GENERIC,
+    }
+}
+
+fn rekey_hint(e: &RekeyError) -> Option<String> {
+    use RekeyError::*;
+    match e {
+        NoRecipientsLeft { change, .. } => Some(
+            match change {
+                KeyChange::Rotate => {
+                    "a file keeps at least one recipient: add one with --add-age or --add-pgp in the same command"
+                }
+                KeyChange::UpdateKeys => "give the file's creation rule in .sops.yaml at least one key",
+                KeyChange::Groups => "a file keeps at least one key group: add another with `ksec groups add` first",
+            }
+            .into(),
+        ),
+        EmptyKeyGroup { file, groups } => Some(format!(
+            "to drop a group, delete it first with `ksec groups delete -i -f {file} {}` (which checks the \
+             Shamir threshold), then rotate",
+            groups.first().copied().unwrap_or_default()
+        )),
+        ThresholdUnreachable { groups, .. } => Some(format!(
+            "pass --shamir-secret-sharing-threshold N with N at most {groups}, or keep the group"
+        )),
+        ForeignKeys { .. } | NotAFingerprint { .. } | NoSuchGroup { .. } => None,
+        Key(e) => key_hint(e),
+        File(e) => file_hint(e),
+    }
+}
+
+fn process_code(e: &ProcessError) -> i32 {
+    use ProcessError::*;
+    match e {
+        EditorUnsplittable { .. } | EditorNotRun { .. } | EditorFailed { .. } => NO_EDITOR_FOUND,
+        Interrupted { signal } => super::signals::exit_code_for(*signal),
+        RunCommand { .. } | Unquotable { .. } => GENERIC,
+        Run { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
+        Io(e) => io_code(e),
+    }
+}
+
+fn process_hint(e: &ProcessError) -> Option<&'static str> {
+    match e {
+        ProcessError::EditorUnsplittable { .. } | ProcessError::EditorNotRun { .. } => {
+            Some("set SOPS_EDITOR or EDITOR to an editor command")
+        }
+        ProcessError::Io(e) => io_hint(e),
+        _ => None,
+    }
+}
+
+fn ops_code(e: &OpsError) -> i32 {
+    use OpsError::*;
+    match e {
+        NoRecipients { .. } | UnusableVariable { .. } => GENERIC,
+        // The input cannot be read as anything: the code sops gives input it cannot parse.
+        UnknownInputType { .. } => COULD_NOT_READ_INPUT,
+        DecryptedOutput { .. } => ERROR_DUMPING_TREE,
+        Io(e) => io_code(e),
+        Format(e) => format_code(e),
+        Rule(e) => rule_code(e),
+        Key(e) => key_code(e),
+        File(e) => file_code(e),
+        Edit(e) => edit_code(e),
+    }
+}
+
+fn ops_hint(e: &OpsError) -> Option<String> {
+    use OpsError::*;
+    match e {
+        NoRecipients { .. } => Some(
+            "pass --age RECIPIENT (or --pgp), set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml".into(),
+        ),
+        UnknownInputType { .. } => Some(
+            "pass --input-type binary to encrypt it whole, or --filename-override NAME \
+             to type it (and pick its creation rule) by name"
+                .into(),
+        ),
+        UnusableVariable { .. } | DecryptedOutput { .. } => None,
+        Io(e) => io_hint(e).map(Into::into),
+        Format(e) => format_hint(e).map(Into::into),
+        Rule(e) => rule_hint(e).map(Into::into),
+        Key(e) => key_hint(e),
+        File(e) => file_hint(e),
+        Edit(e) => edit_hint(e),
+    }
+}
