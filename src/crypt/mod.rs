@@ -351,19 +351,10 @@ impl LeafAction for Encrypter<'_> {
 }
 
 /// Encrypts the selected values of a plaintext tree in place; returns the tree, its MAC
-/// (uppercase hex of the SHA-512) and how many values (not comments) were encrypted.
-pub fn encrypt(
-    tree: Tree<Plain>,
-    key: &DataKey,
-    selection: Selection<'_>,
-    file: &str,
-) -> Result<(Tree<Encrypted>, String, usize), CryptError> {
-    encrypt_with_stash(tree, key, selection, file, None)
-}
-
-/// [`encrypt`], reusing the ciphertext of values found in `stash` (read from the previous
-/// version of the file, under the same key).
-pub fn encrypt_with_stash(
+/// (uppercase hex of the SHA-512) and how many values (not comments) were encrypted. Values
+/// found in `stash` (read from the previous version of the file, under the same key) keep
+/// their ciphertext. Only the door (`sops_file`) calls this: it is half of writing a file.
+pub(crate) fn encrypt_with_stash(
     mut tree: Tree<Plain>,
     key: &DataKey,
     selection: Selection<'_>,
@@ -550,7 +541,7 @@ pub struct Decrypted {
 }
 
 /// Decrypts the selected values of an encrypted tree in place.
-pub fn decrypt(
+pub(crate) fn decrypt(
     tree: Tree<Encrypted>,
     key: &DataKey,
     selection: Selection<'_>,
@@ -561,7 +552,7 @@ pub fn decrypt(
 
 /// [`decrypt`], also recording each value's IV in [`Decrypted::stash`], for a file that will
 /// be written back with its unchanged values as they were.
-pub fn decrypt_keeping_ivs(
+pub(crate) fn decrypt_keeping_ivs(
     tree: Tree<Encrypted>,
     key: &DataKey,
     selection: Selection<'_>,
@@ -642,7 +633,7 @@ impl LeafAction for Verifier<'_> {
 
 /// The MAC over an encrypted tree's values, decrypting each to hash it; the tree is left as it
 /// was (its ciphertexts untouched).
-pub fn mac_of_encrypted(
+pub(crate) fn mac_of_encrypted(
     tree: &mut Tree<Encrypted>,
     key: &DataKey,
     selection: Selection<'_>,
@@ -699,7 +690,7 @@ pub fn values_in_clear(tree: &Tree<Encrypted>, selection: Selection<'_>) -> Vec<
 // ---- The MAC --------------------------------------------------------------------------------
 
 /// Encrypts the MAC for the metadata; its AAD is the `lastmodified` text.
-pub fn seal_mac(mac: &str, key: &DataKey, last_modified: &str, file: &str) -> Result<String, CryptError> {
+pub(crate) fn seal_mac(mac: &str, key: &DataKey, last_modified: &str, file: &str) -> Result<String, CryptError> {
     let iv = IvSource::default().next_iv().map_err(|reason| CryptError::MacEncrypt {
         file: file.to_string(),
         reason,
@@ -708,7 +699,7 @@ pub fn seal_mac(mac: &str, key: &DataKey, last_modified: &str, file: &str) -> Re
 }
 
 /// Decrypts the stored MAC; `aad` is `lastmodified` re-formatted as sops does.
-pub fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Result<String, CryptError> {
+pub(crate) fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Result<String, CryptError> {
     let unreadable = |reason: String| CryptError::MacUnreadable {
         file: file.to_string(),
         reason,
@@ -772,7 +763,7 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (encrypted, mac, count) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        let (encrypted, mac, count) = encrypt_with_stash(sample(), &key(), selection, "t.yaml", None).unwrap();
         assert_eq!(count, 4);
         assert_eq!(value_at(&encrypted, &["kind"]), &Value::str("Secret"));
         let password = value_at(&encrypted, &["data", "password"]).as_str().unwrap();
@@ -825,7 +816,7 @@ mod tests {
             metadata: None,
             layout: None,
         }]);
-        let (encrypted, _, _) = encrypt(plain, &key(), selection, "t.yaml").unwrap();
+        let (encrypted, _, _) = encrypt_with_stash(plain, &key(), selection, "t.yaml", None).unwrap();
         let before = list_ciphertexts(&encrypted);
         let unique: HashSet<&String> = before.iter().collect();
         assert_eq!(unique.len(), 4, "fresh IVs hide which items are equal: {before:?}");
@@ -843,7 +834,7 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (_, mac, _) = encrypt(sample(), &key(), selection, "t").unwrap();
+        let (_, mac, _) = encrypt_with_stash(sample(), &key(), selection, "t", None).unwrap();
         let expected = hex_upper(&Sha512::digest(b"Secrethunter254321.5True"));
         assert_eq!(mac, expected);
 
@@ -851,7 +842,7 @@ mod tests {
             rule: &EncryptionRule::from_field("encrypted_regex", "^password$").unwrap(),
             mac_only_encrypted: true,
         };
-        let (_, mac, _) = encrypt(sample(), &key(), only, "t").unwrap();
+        let (_, mac, _) = encrypt_with_stash(sample(), &key(), only, "t", None).unwrap();
         let mut h = Sha512::new();
         h.update(MAC_ONLY_ENCRYPTED_INIT);
         h.update(b"hunter2");
@@ -865,7 +856,7 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (mut encrypted, _, _) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        let (mut encrypted, _, _) = encrypt_with_stash(sample(), &key(), selection, "t.yaml", None).unwrap();
         let MappingItem::Entry(e) = &mut encrypted.documents[0].root.items[1] else {
             panic!()
         };
@@ -883,7 +874,7 @@ mod tests {
             rule: &rule,
             mac_only_encrypted: false,
         };
-        let (mut encrypted, mac, _) = encrypt(sample(), &key(), selection, "t.yaml").unwrap();
+        let (mut encrypted, mac, _) = encrypt_with_stash(sample(), &key(), selection, "t.yaml", None).unwrap();
         let before = format!("{:?}", crate::tree::Data::from(&encrypted.documents[0].root));
         assert_eq!(
             mac_of_encrypted(&mut encrypted, &key(), selection, "t.yaml").unwrap(),
