@@ -1,94 +1,27 @@
-//! Shared test harness: the ksec binary, the real peers (sops, age), keys and vectors.
+//! The one integration-test harness, shared by every file in `tests/`: a scratch [`Dir`] with an
+//! empty home, the [`TestCommand`]s run in it (ksec, the real sops, other peers) and the [`Run`]
+//! each gives back, the peers' lookup, and the keys and vectors the tests share.
 //!
 //! Peers are found through `KSEC_PEER_*` variables (`eval "$(../shared/peers/install-peers.sh)"`).
 //! A missing peer fails the test when `CI` is set and skips it (with a note) otherwise.
-#![allow(dead_code)]
+// Every test binary compiles this module and uses a part of it: what one leaves unused, a
+// function or a re-export, is no mistake.
+#![allow(dead_code, unused_imports)]
+
+mod dir;
+mod fixtures;
+mod peers;
+mod run;
+
+pub use dir::{Dir, stop_gpg_agent};
+pub use fixtures::*;
+pub use peers::*;
+pub use run::{Run, Running, TestCommand, pipe};
+
+// The helpers from before `Dir`, kept while test files move onto it one by one.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// The repository root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `testdata/<name>`.
-pub fn testdata(name: &str) -> PathBuf {
-    root().join("testdata").join(name)
-}
-
-/// The shared vectors directory (`../shared/vectors/sops-upstream`).
-pub fn vectors() -> PathBuf {
-    root().join("../shared/vectors/sops-upstream")
-}
-
-/// The sample age identity shipped in `testdata/keys/`, and its recipient.
-pub const SAMPLE_RECIPIENT: &str = "age1a9rwfgzv4n0vlm94485cv65gye0m597ax2ujym3ertpf5ynn9vfqn4qzky";
-
-pub fn sample_key() -> PathBuf {
-    testdata("keys/sample.agekey")
-}
-
-/// The upstream sops test identities (vectors/keys) and their recipients.
-pub const VECTOR_RECIPIENT: &str = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun";
-pub const VECTOR_RECIPIENT_2: &str = "age1afnrdrkyvy0sl5e08t9ffs4c7g5e5npc8luf7hjc77syewg5gajsls4r90";
-
-/// The vectors that only the PGP test keys 1 and 2 (`keys/sops_functional_tests_key.asc`)
-/// open, and one that mixes age and PGP keys. `tests/keys.rs` decrypts each with ksec and sops
-/// and compares with its stored plaintext ([`pgp_expected_plaintext`]); `tests/interop_sops.rs`
-/// checks that every PGP vector it leaves out is here or in [`PGP_VECTORS_WITH_OWN_TESTS`].
-pub const PGP_VECTORS: &[&str] = &[
-    "generated-by-sops-3.11.0/pgp-gpgbinary.enc.json",
-    "generated-by-sops-3.11.0/multikey-age-age-pgp.enc.yaml",
-    "upstream-v3.11.0/example.yaml",
-    "upstream-v3.11.0/example.json",
-    "upstream-v3.11.0/example.ini",
-    "upstream-v3.11.0/example.txt",
-    "upstream-v3.11.0/examples/all_in_one.secret.enc.json",
-    "upstream-v3.11.0/examples/per_file.static_github.json",
-    "upstream-v3.11.0/functional-tests/res/comments.enc.yaml",
-    "upstream-v3.11.0/functional-tests/res/comments_unencrypted_comments.yaml",
-    "upstream-v3.11.0/functional-tests/res/multiple_keys.yaml",
-    "upstream-v3.13.2/functional-tests/res/format.enc.yaml",
-    "upstream-v3.13.2/functional-tests/res/format.enc.json",
-    "upstream-v3.13.2/functional-tests/res/format.enc.env",
-    "upstream-v3.13.2/functional-tests/res/format.enc.ini",
-    "upstream-v3.13.2/functional-tests/res/format-2.enc.ini",
-];
-
-/// PGP-only vectors that `tests/keys.rs` checks in tests of their own: the Flux key's file (in
-/// either keyring setup) and the file without a MAC (with and without `--ignore-mac`).
-pub const PGP_VECTORS_WITH_OWN_TESTS: &[&str] = &[
-    "generated-by-sops-3.11.0/pgp-flux-gocrypto.enc.json",
-    "upstream-v3.11.0/functional-tests/res/no_mac.yaml",
-];
-
-/// Where the vectors keep what sops printed for a PGP vector (relative to [`vectors`]), if
-/// they do: `X.decrypted.EXT` beside a generated `X.enc.EXT`, else the upstream file's path
-/// with `/` as `_` in `expected-plaintext-sops-3.11.0/` (`.ignore-mac` added for no_mac.yaml,
-/// which decrypts only with that flag).
-pub fn pgp_expected_plaintext(rel: &str) -> Option<String> {
-    let expected = match rel.strip_prefix("generated-by-sops-3.11.0/") {
-        Some(name) => format!("generated-by-sops-3.11.0/{}", name.replacen(".enc.", ".decrypted.", 1)),
-        None => {
-            let suffix = if rel.ends_with("/no_mac.yaml") {
-                ".ignore-mac"
-            } else {
-                ""
-            };
-            format!("expected-plaintext-sops-3.11.0/{}{suffix}", rel.replace('/', "_"))
-        }
-    };
-    vectors().join(&expected).is_file().then_some(expected)
-}
-
-pub fn vector_key() -> PathBuf {
-    vectors().join("keys/age-test-identity.txt")
-}
-
-pub fn vector_key_2() -> PathBuf {
-    vectors().join("keys/age-test-identity-2.txt")
-}
 
 /// A `ksec` command with a clean environment: no SOPS_* variables from the developer's
 /// shell, HOME and XDG_CONFIG_HOME pointing at an empty directory.
@@ -128,69 +61,6 @@ pub fn gnupg_home(home: &Path) -> PathBuf {
     dir
 }
 
-/// Stops the gpg-agent that a command run in this GnuPG home may have started, so no agent
-/// outlives its test. Sessions call it when they end (in `Drop`); it never fails, and does
-/// nothing when gpg never ran there (an agent always leaves files in its home).
-pub fn stop_gpg_agent(gnupg_home: &Path) {
-    let used = std::fs::read_dir(gnupg_home).is_ok_and(|mut entries| entries.next().is_some());
-    let gpgconf = std::env::var_os("KSEC_PEER_GPG")
-        .map(|gpg| PathBuf::from(gpg).with_file_name("gpgconf"))
-        .filter(|path| path.is_file())
-        .or_else(|| which("gpgconf"));
-    if let (true, Some(gpgconf)) = (used, gpgconf) {
-        let _ = Command::new(gpgconf)
-            .args(["--kill", "gpg-agent"])
-            .env("GNUPGHOME", gnupg_home)
-            .stdin(std::process::Stdio::null())
-            .output();
-    }
-}
-
-/// The real sops binary, or `None` (after a note) when it is not installed outside CI.
-pub fn sops() -> Option<PathBuf> {
-    peer("KSEC_PEER_SOPS")
-}
-
-/// The real `age` binary.
-pub fn age() -> Option<PathBuf> {
-    peer("KSEC_PEER_AGE")
-}
-
-/// The real `kubectl`.
-pub fn kubectl() -> Option<PathBuf> {
-    match std::env::var_os("KSEC_PEER_KUBECTL") {
-        Some(_) => peer("KSEC_PEER_KUBECTL"),
-        None => which("kubectl").or_else(|| peer("KSEC_PEER_KUBECTL")),
-    }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
-fn peer(var: &str) -> Option<PathBuf> {
-    match std::env::var_os(var).map(PathBuf::from) {
-        Some(path) if path.is_file() => Some(path),
-        other => {
-            let why = match other {
-                Some(p) => format!("{var}={} does not exist", p.display()),
-                None => format!("{var} is not set"),
-            };
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "{why}: CI must run interop tests against the real peer (eval \"$(../shared/peers/install-peers.sh)\")"
-                );
-            }
-            eprintln!("note: skipping a peer test: {why}");
-            None
-        }
-    }
-}
-
 /// A `sops` command with a clean environment (same isolation as [`ksec`]).
 pub fn sops_cmd(sops: &Path, home: &Path) -> Command {
     let mut cmd = Command::new(sops);
@@ -209,32 +79,6 @@ pub fn run_ok(cmd: &mut Command) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// `openssl` on PATH (throwaway TLS keys for `kubectl create secret tls`).
-pub fn openssl() -> Option<PathBuf> {
-    tool_on_path("openssl")
-}
-
-/// A program on PATH that a test needs. Missing, it fails the test when `CI` is set and skips
-/// it (with a note) otherwise, like the peers.
-pub fn tool_on_path(name: &str) -> Option<PathBuf> {
-    if let Some(path) = which(name) {
-        return Some(path);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{name} is not on PATH: CI must run the tests that need it");
-    }
-    eprintln!("note: skipping a test that needs {name}: not on PATH");
-    None
-}
-
-/// The real `gpg` (`KSEC_PEER_GPG`, else `gpg` on PATH), for tests that need a keyring.
-pub fn gpg() -> Option<PathBuf> {
-    match std::env::var_os("KSEC_PEER_GPG") {
-        Some(_) => peer("KSEC_PEER_GPG"),
-        None => which("gpg").or_else(|| peer("KSEC_PEER_GPG")),
-    }
 }
 
 /// Makes a test script executable (0755).
