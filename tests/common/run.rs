@@ -196,6 +196,9 @@ pub fn pipe(producer: &mut TestCommand, consumer: &mut TestCommand) -> (Run, Run
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", consumer.describe()));
+    // The command keeps the pipe's read end it was given: drop ours, or a producer whose
+    // consumer stops reading early (`| head -c 10`) blocks on a full pipe instead of ending.
+    consumer.cmd.stdin(Stdio::null());
     let second = second.wait_with_output().expect("the consumer ends");
     let first = first.wait_with_output().expect("the producer ends");
     finish_feeding(feeder);
