@@ -1266,7 +1266,7 @@ fn sops_decrypt(bench: &Dir, path: &Path) -> Run {
 
 /// Writes a case file named so that sops reads it as `format`.
 fn write_case(bench: &Dir, name: &str, format: Format, bytes: &[u8]) -> PathBuf {
-    bench.write(format!("{name}.{}", extension(format)), bytes)
+    bench.write(&format!("{name}.{}", extension(format)), bytes)
 }
 
 /// Encrypts `plaintext` with ksec and decrypts it with `sops decrypt`: sops must accept it
@@ -1360,7 +1360,7 @@ fn sops_round_trip(
     if rules.mac_only_encrypted {
         config.push_str("    mac_only_encrypted: true\n");
     }
-    let config_path = bench.write(format!("{name}.sops-config.yaml"), config);
+    let config_path = bench.write(&format!("{name}.sops-config.yaml"), config);
     let plain_path = write_case(bench, &format!("{name}.plain"), format, plaintext);
     let encrypted = bench
         .sops()

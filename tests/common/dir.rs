@@ -53,7 +53,7 @@ impl Dir {
     }
 
     /// `work/<name>`.
-    pub fn path(&self, name: impl AsRef<Path>) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.work().join(name)
     }
 
@@ -78,7 +78,7 @@ impl Dir {
     }
 
     /// Writes `work/<name>`, creating directories on the way.
-    pub fn write(&self, name: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path(name);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
@@ -87,12 +87,12 @@ impl Dir {
         path
     }
 
-    pub fn read(&self, name: impl AsRef<Path>) -> Vec<u8> {
+    pub fn read(&self, name: &str) -> Vec<u8> {
         let path = self.path(name);
         fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     }
 
-    pub fn read_string(&self, name: impl AsRef<Path>) -> String {
+    pub fn read_string(&self, name: &str) -> String {
         String::from_utf8(self.read(name)).expect("UTF-8 file")
     }
 
