@@ -14,6 +14,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 use super::peers;
 use super::run::TestCommand;
@@ -21,6 +22,7 @@ use super::run::TestCommand;
 /// A scratch directory with an empty home; see the module documentation for its layout.
 pub struct Dir {
     tmp: tempfile::TempDir,
+    made: SystemTime,
 }
 
 impl Dir {
@@ -29,13 +31,22 @@ impl Dir {
         for dir in ["work", "home"] {
             fs::create_dir(tmp.path().join(dir)).unwrap_or_else(|e| panic!("create {dir}/: {e}"));
         }
-        Dir { tmp }
+        Dir {
+            tmp,
+            made: SystemTime::now(),
+        }
     }
 
     /// A `Dir` for a test that runs the real sops, or `None` (after a note) when sops is not
     /// installed outside CI; under CI a missing sops fails the test.
     pub fn with_sops() -> Option<Dir> {
         peers::sops().map(|_| Dir::new())
+    }
+
+    /// When the directory was made: what a test left in places shared with the tests running
+    /// beside it (/dev/shm) is newer.
+    pub fn made(&self) -> SystemTime {
+        self.made
     }
 
     /// The temporary directory holding `work/`, `home/` and the side directories.
