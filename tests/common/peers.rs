@@ -1,4 +1,4 @@
-//! Finding the real programs the tests run beside ksec: the peers sops, age, gpg and kubectl
+//! Finding the real programs the tests run beside ksec: the peers sops, gpg and kubectl
 //! (through `KSEC_PEER_*`, set by `eval "$(../shared/peers/install-peers.sh)"`) and tools on
 //! PATH such as git, openssl and `script`.
 //!
@@ -10,11 +10,6 @@ use std::path::{Path, PathBuf};
 /// The real sops binary, or `None` (after a note) when it is not installed outside CI.
 pub fn sops() -> Option<PathBuf> {
     peer("KSEC_PEER_SOPS")
-}
-
-/// The real `age` binary.
-pub fn age() -> Option<PathBuf> {
-    peer("KSEC_PEER_AGE")
 }
 
 /// The real `kubectl`.
