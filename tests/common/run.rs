@@ -6,7 +6,7 @@
 //! `-1`, which no program can exit with, so every expected code fails to match it, and the
 //! messages name the signal ([`Run::exit`]).
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -14,24 +14,27 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The variables every [`TestCommand`] gets (see `isolate`); left out of the command line
-/// shown in failure messages, where they would only hide what the test set.
-const ISOLATION: [&str; 4] = ["HOME", "XDG_CONFIG_HOME", "GNUPGHOME", "SOPS_DISABLE_VERSION_CHECK"];
-
 /// A command to run in a [`Dir`](super::Dir): its working directory, with HOME inside the
 /// scratch directory and no SOPS_* variable of the developer's shell. Stdin is /dev/null (never
 /// a terminal) unless [`TestCommand::stdin`] gives input.
 pub struct TestCommand {
     cmd: Command,
     stdin: Option<Vec<u8>>,
+    /// The variables `isolate` set, left out of the command line failure messages show, where
+    /// they would only hide what the test set.
+    isolation: Vec<(OsString, OsString)>,
 }
 
 impl TestCommand {
     /// `cmd` with the isolation every test command gets (see `isolate`).
     pub(super) fn isolated(mut cmd: Command, home: &Path, gnupg_home: &Path, work: &Path) -> TestCommand {
-        isolate(&mut cmd, home, gnupg_home);
+        let isolation = isolate(&mut cmd, home, gnupg_home);
         cmd.current_dir(work);
-        TestCommand { cmd, stdin: None }
+        TestCommand {
+            cmd,
+            stdin: None,
+            isolation,
+        }
     }
 
     pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut TestCommand {
@@ -72,11 +75,7 @@ impl TestCommand {
     /// Runs the command to its end.
     pub fn run(&mut self) -> Run {
         let (child, feeder) = self.start();
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("wait for {}: {e}", self.describe()));
-        finish_feeding(feeder);
-        Run::new(self.describe(), out)
+        self.finish(child, feeder)
     }
 
     /// Runs the command, failing the test (and killing the command) if it is still running
@@ -92,15 +91,12 @@ impl TestCommand {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("wait for {}: {e}", self.describe()));
-        finish_feeding(feeder);
-        Run::new(self.describe(), out)
+        self.finish(child, feeder)
     }
 
     /// Starts the command with stdin, stdout and stderr piped, for a test that drives it
-    /// itself: types on its stdin, signals it, waits for something it does.
+    /// itself: types on its stdin (input given to [`TestCommand::stdin`] is not sent), signals
+    /// it, waits for something it does.
     pub fn spawn(&mut self) -> Running {
         let child = self
             .cmd
@@ -141,14 +137,24 @@ impl TestCommand {
         (child, feeder)
     }
 
+    /// Reads the output of a started command to its end.
+    fn finish(&self, child: Child, feeder: Option<JoinHandle<()>>) -> Run {
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("wait for {}: {e}", self.describe()));
+        finish_feeding(feeder);
+        Run::new(self.describe(), out)
+    }
+
     /// The command line as a user would type it: the variables the test set, the program's
     /// name and the arguments.
     fn describe(&self) -> String {
         let mut words: Vec<String> = self
             .cmd
             .get_envs()
-            .filter(|(key, _)| !ISOLATION.iter().any(|v| key == v))
-            .filter_map(|(key, value)| Some(format!("{}={}", key.to_string_lossy(), value?.to_string_lossy())))
+            .filter_map(|(key, value)| Some((key, value?)))
+            .filter(|&(key, value)| !self.isolation.iter().any(|(k, v)| k == key && v == value))
+            .map(|(key, value)| format!("{}={}", key.to_string_lossy(), value.to_string_lossy()))
             .collect();
         let program = Path::new(self.cmd.get_program());
         words.push(
@@ -171,22 +177,30 @@ fn finish_feeding(feeder: Option<JoinHandle<()>>) {
 
 /// Removes the caller's key and config variables, points HOME at `home` and GNUPGHOME at an
 /// empty private directory inside it: a GNUPGHOME in the developer's shell would otherwise win
-/// over HOME and let gpg use their keyring and agent.
-fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) {
+/// over HOME and let gpg use their keyring and agent. Returns the variables it set.
+fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, OsString)> {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         if name.starts_with("SOPS_") {
             cmd.env_remove(name.as_ref());
         }
     }
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("GNUPGHOME", gnupg_home)
-        .env("SOPS_DISABLE_VERSION_CHECK", "1");
+    let set: Vec<(OsString, OsString)> = [
+        ("HOME", home.as_os_str()),
+        ("XDG_CONFIG_HOME", home.join(".config").as_os_str()),
+        ("GNUPGHOME", gnupg_home.as_os_str()),
+        ("SOPS_DISABLE_VERSION_CHECK", OsStr::new("1")),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.into(), value.to_owned()))
+    .collect();
+    cmd.envs(set.iter().map(|(k, v)| (k, v)));
+    set
 }
 
-/// Runs `producer | consumer`, a real pipe: the producer's stdout is the consumer's stdin.
-/// Returns both runs (the producer's with an empty stdout).
+/// Runs `producer | consumer`, a real pipe: the producer's stdout is the consumer's stdin (not
+/// input given to its [`TestCommand::stdin`]). Returns both runs, the producer's with an empty
+/// stdout.
 pub fn pipe(producer: &mut TestCommand, consumer: &mut TestCommand) -> (Run, Run) {
     let (mut first, feeder) = producer.start();
     let second = consumer
