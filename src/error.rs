@@ -68,7 +68,9 @@ pub enum CommandError {
     #[error("updatekeys needs a .sops.yaml (none found; pass --config)")]
     NoConfig,
 
-    #[error("a new key group needs at least one --age or --pgp recipient")]
+    #[error(
+        "a new key group needs at least one key (--age, --pgp, --hc-vault-transit, --kms, --gcp-kms or --azure-kv)"
+    )]
     EmptyNewGroup,
 
     #[error("{file}: no answer (stdin ended), so it was left unchanged; pass --yes to write the change without asking")]

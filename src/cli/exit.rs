@@ -21,6 +21,8 @@ pub const GENERIC: i32 = 1;
 pub const COULD_NOT_READ_INPUT: i32 = 2;
 pub const COULD_NOT_WRITE_OUTPUT: i32 = 3;
 pub const ERROR_DUMPING_TREE: i32 = 4;
+/// A `--encryption-context` that is not `key:value` pairs.
+pub const INVALID_KMS_ENCRYPTION_CONTEXT: i32 = 6;
 pub const INVALID_SET_FORMAT: i32 = 7;
 pub const CONFLICTING_PARAMETERS: i32 = 8;
 pub const ERROR_ENCRYPTING_MAC: i32 = 21;
@@ -160,7 +162,11 @@ fn format_hint(e: &FormatError) -> Option<&'static str> {
 fn key_code(e: &KeyError) -> i32 {
     match e {
         // sops reports "Could not generate data key" as a plain error: exit 1.
-        KeyError::InvalidRecipient { .. } | KeyError::WrapDataKey { .. } | KeyError::IdentitySource { .. } => GENERIC,
+        KeyError::InvalidRecipient { .. }
+        | KeyError::WrapDataKey { .. }
+        | KeyError::IdentitySource { .. }
+        | KeyError::KeyTypeNotUsable { .. } => GENERIC,
+        KeyError::InvalidEncryptionContext { .. } => INVALID_KMS_ENCRYPTION_CONTEXT,
         KeyError::DuplicateDecryptionKeyType { .. } => DUPLICATE_DECRYPTION_KEY_TYPE,
         KeyError::DataKeyUnavailable { .. } => COULD_NOT_RETRIEVE_KEY,
     }
@@ -169,33 +175,48 @@ fn key_code(e: &KeyError) -> i32 {
 fn key_hint(e: &KeyError) -> Option<String> {
     match e {
         KeyError::IdentitySource { .. } => Some("check the path or command in that variable".into()),
-        KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(*wanted)),
+        KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(wanted)),
+        KeyError::KeyTypeNotUsable { kind } => Some(format!(
+            "leave the {kind} keys out (rotate can remove them from a file), or encrypt with sops for now"
+        )),
+        KeyError::InvalidEncryptionContext { .. } => Some("write it like --encryption-context app:db,env:prod".into()),
         _ => None,
     }
 }
 
-/// What to set up to decrypt a file: first any identity source that was set but unusable, then
-/// by the key types the file names.
-fn identity_setup_hint(wanted: WantedIdentity) -> String {
-    let setup = match (wanted.age, wanted.pgp) {
-        (true, true) => {
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
-             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above"
-        }
-        (false, true) => {
-            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
-             SOPS_PGP_KEY_FILE to an armored secret key"
-        }
-        (true, false) => {
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above"
-        }
-        (false, false) => "the file names no age or OpenPGP key; ksec cannot decrypt its other key types",
-    };
+/// What to set up to decrypt a file: first any identity source that was set but unusable,
+/// then by the key types the file names.
+fn identity_setup_hint(wanted: &WantedIdentity) -> String {
+    let mut steps = Vec::new();
     if wanted.unusable_source {
-        format!("fix the identity sources marked UNUSABLE above; or {setup}")
-    } else {
-        setup.to_string()
+        steps.push("fix the identity sources marked UNUSABLE above".to_string());
     }
+    let local = match (wanted.age, wanted.pgp) {
+        (true, true) => Some(
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
+             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above",
+        ),
+        (false, true) => Some(
+            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
+             SOPS_PGP_KEY_FILE to an armored secret key",
+        ),
+        (true, false) => {
+            Some("set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above")
+        }
+        (false, false) => None,
+    };
+    steps.extend(local.map(str::to_string));
+    let unusable: Vec<&str> = wanted.not_usable_yet.iter().map(|kind| kind.name()).collect();
+    if !unusable.is_empty() {
+        steps.push(format!(
+            "decrypt it with sops (ksec cannot use {} keys yet)",
+            unusable.join(", ")
+        ));
+    }
+    if steps.is_empty() {
+        steps.push("the file names no key ksec can use".to_string());
+    }
+    steps.join("; or ")
 }
 
 fn config_code(e: &ConfigError) -> i32 {
