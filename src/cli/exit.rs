@@ -8,7 +8,7 @@ use crate::edit::EditError;
 use crate::error::{CommandError, Error};
 use crate::formats::FormatError;
 use crate::io::IoError;
-use crate::keys::{KeyError, WantedIdentity};
+use crate::keys::{FailureClass, KeyError, KeyKind, WantedIdentity};
 use crate::kube::{self, KubeError};
 use crate::metadata::MetadataError;
 use crate::ops::OpsError;
@@ -161,10 +161,12 @@ fn format_hint(e: &FormatError) -> Option<&'static str> {
 
 fn key_code(e: &KeyError) -> i32 {
     match e {
-        // sops reports "Could not generate data key" as a plain error: exit 1.
+        // sops reports "Could not generate data key" as a plain error: exit 1, whatever the
+        // key (a service that refused included).
         KeyError::InvalidRecipient { .. }
         | KeyError::WrapDataKey { .. }
         | KeyError::IdentitySource { .. }
+        | KeyError::Service { .. }
         | KeyError::KeyTypeNotUsable { .. } => GENERIC,
         KeyError::InvalidEncryptionContext { .. } => INVALID_KMS_ENCRYPTION_CONTEXT,
         KeyError::DuplicateDecryptionKeyType { .. } => DUPLICATE_DECRYPTION_KEY_TYPE,
@@ -176,6 +178,7 @@ fn key_hint(e: &KeyError) -> Option<String> {
     match e {
         KeyError::IdentitySource { .. } => Some("check the path or command in that variable".into()),
         KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(wanted)),
+        KeyError::Service { error, .. } => service_hint(error.kind, error.class),
         KeyError::KeyTypeNotUsable { kind } => Some(format!(
             "leave the {kind} keys out (rotate can remove them from a file), or encrypt with sops for now"
         )),
@@ -185,11 +188,16 @@ fn key_hint(e: &KeyError) -> Option<String> {
 }
 
 /// What to set up to decrypt a file: first any identity source that was set but unusable,
-/// then by the key types the file names.
+/// then what the key services' failures call for, then by the key types the file names.
 fn identity_setup_hint(wanted: &WantedIdentity) -> String {
     let mut steps = Vec::new();
     if wanted.unusable_source {
         steps.push("fix the identity sources marked UNUSABLE above".to_string());
+    }
+    if let Some((kind, class)) = most_telling(&wanted.service_failures)
+        && let Some(hint) = service_hint(kind, class)
+    {
+        steps.push(hint);
     }
     let local = match (wanted.age, wanted.pgp) {
         (true, true) => Some(
@@ -217,6 +225,66 @@ fn identity_setup_hint(wanted: &WantedIdentity) -> String {
         steps.push("the file names no key ksec can use".to_string());
     }
     steps.join("; or ")
+}
+
+/// The service failure that says most about what to fix: settings and credentials before
+/// the key, the key before the network.
+fn most_telling(failures: &[(KeyKind, FailureClass)]) -> Option<(KeyKind, FailureClass)> {
+    use FailureClass::*;
+    let rank = |class: FailureClass| match class {
+        Settings => 0,
+        NoCredentials => 1,
+        InvalidCredentials => 2,
+        AccessDenied => 3,
+        KeyDisabled | KeyNotFound => 4,
+        Tls => 5,
+        Timeout | Unreachable => 6,
+        WrongCiphertext => 7,
+        ServiceFailed | Rejected | BadResponse => 8,
+    };
+    failures.iter().copied().min_by_key(|(_, class)| rank(*class))
+}
+
+/// What to do about a key service that failed.
+fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
+    use FailureClass::*;
+    let vault = kind == KeyKind::HcVault;
+    let hint = match class {
+        NoCredentials if vault => {
+            "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
+        }
+        InvalidCredentials if vault => {
+            "the Vault token is expired, revoked or unknown to this Vault: log in again (`vault login`) or \
+             set VAULT_TOKEN to a valid token (and VAULT_NAMESPACE, if the key lives in a namespace)"
+        }
+        AccessDenied if vault => {
+            "the token's policy must allow `update` on the key's transit paths (ENGINE/encrypt/KEY and \
+             ENGINE/decrypt/KEY); check VAULT_NAMESPACE too"
+        }
+        Tls if vault => {
+            "set VAULT_CACERT to the certificate of the authority that signed the Vault server's certificate"
+        }
+        NoCredentials | InvalidCredentials | AccessDenied => "check the credentials ksec uses for this service",
+        KeyDisabled => {
+            "the key may not be used now (disabled, soft-deleted, or its version retired): restore it, or open \
+             the file with another of its keys"
+        }
+        KeyNotFound => {
+            "the key (or the engine it lives in) no longer exists: restore it, or open the file with another of its keys"
+        }
+        WrongCiphertext => "the file's entry for this key was not made by it, or was edited; restore the file from Git",
+        Unreachable => {
+            "check that this machine reaches the address in the file (the file names its service; VAULT_ADDR \
+             does not change it): network, VPN, proxy (HTTPS_PROXY, NO_PROXY)"
+        }
+        Timeout => {
+            "the service did not answer in time: check the network, or raise KSEC_KEY_SERVICE_TIMEOUT (seconds) if it is only slow"
+        }
+        ServiceFailed => "the service failed on its side (sealed, overloaded, down): try again later",
+        Settings => "fix the setting named above",
+        Tls | Rejected | BadResponse => return None,
+    };
+    Some(hint.to_string())
 }
 
 fn config_code(e: &ConfigError) -> i32 {

@@ -2,6 +2,7 @@
 //! fingerprints, key services and identity sources, never key material or tokens.
 
 use super::KeyKind;
+use super::services::{FailureClass, ServiceError};
 
 /// What went wrong with keys.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,11 @@ pub enum KeyError {
     /// An identity source the user set (a variable, a file, a command) that cannot be used.
     #[error("{source_name}: {reason}")]
     IdentitySource { source_name: String, reason: String },
+
+    /// A key service refused or failed to wrap the data key (sops: "Could not generate data
+    /// key", exit 1).
+    #[error("cannot wrap the data key for {key}: {error}")]
+    Service { key: String, error: Box<ServiceError> },
 
     /// Keys of a type ksec reads and keeps but cannot wrap for yet.
     #[error("ksec cannot use {kind} keys yet, so it cannot encrypt for them")]
@@ -38,14 +44,16 @@ pub enum KeyError {
     },
 }
 
-/// What would have opened a file: the key types it names, and whether an identity source the
-/// user set was unusable (fixing that comes first).
+/// What would have opened a file: the key types it names, how the key services asked failed,
+/// and whether an identity source the user set was unusable (fixing that comes first).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WantedIdentity {
     pub age: bool,
     pub pgp: bool,
     /// The key-service types the file names, in sops's order.
     pub services: Vec<KeyKind>,
+    /// How each service key that was asked failed, in the order asked.
+    pub service_failures: Vec<(KeyKind, FailureClass)>,
     /// Key types the file names that ksec cannot use yet.
     pub not_usable_yet: Vec<KeyKind>,
     pub unusable_source: bool,

@@ -4,8 +4,9 @@
 //! Recovery tries key types in the decryption order across all groups before moving to the
 //! next type, and stops as soon as enough groups are open. With sops's default order (age,
 //! pgp, then the services) a key service is therefore asked only when the keys at hand do not
-//! suffice. The key recovered is the same as sops's, which asks every group: any threshold of
-//! consistent shares gives the same key, and the MAC checks it.
+//! suffice: a 2-of-3 file whose third group is a Vault key opens with two age keys even when
+//! Vault is down, without waiting for it. The key recovered is the same as sops's, which asks
+//! every group: any threshold of consistent shares gives the same key, and the MAC checks it.
 
 use std::sync::Arc;
 
@@ -16,8 +17,9 @@ use super::azure_kv::AzureKvKey;
 use super::gcp_kms::GcpKmsKey;
 use super::kms::KmsKey;
 use super::pgp::{self, PgpIdentities, PgpRecipient};
+use super::services::FailureClass;
 use super::vault::VaultKey;
-use super::{Callbacks, DataKey, Env, KeyKind, MasterKey, UnwrapFailure, WrapContext, shamir};
+use super::{Callbacks, DataKey, Env, KeyKind, KeyServices, MasterKey, UnwrapFailure, WrapContext, shamir};
 use super::{KeyError, WantedIdentity};
 use crate::metadata::{KeyGroup, Metadata};
 
@@ -199,17 +201,19 @@ impl DecryptionOrder {
     }
 }
 
-/// Everything ksec can decrypt with, and the order to try.
+/// Everything ksec can decrypt with: identities at hand, key services, and the order to try.
 #[derive(Debug, Default)]
 pub struct Identities {
     pub age: AgeIdentities,
     pub pgp: PgpIdentities,
+    pub services: KeyServices,
     pub order: DecryptionOrder,
 }
 
 impl Identities {
-    /// Loads every identity sops would (age, SSH, OpenPGP) and the decryption order. Keys that
-    /// need the user (a passphrase-protected SSH key) ask through `callbacks` when a file is
+    /// Loads every identity sops would (age, SSH, OpenPGP), the key services' settings (no
+    /// service is contacted until a file needs one) and the decryption order. Keys that need
+    /// the user (a passphrase-protected SSH key) ask through `callbacks` when a file is
     /// encrypted to them; [`NoPrompt`](super::NoPrompt) never asks.
     pub fn discover(
         env: &dyn Env,
@@ -223,13 +227,14 @@ impl Identities {
         Ok(Identities {
             age: age::discover(env, &(Arc::new(callbacks) as Arc<dyn Callbacks>)),
             pgp: pgp::discover(env),
+            services: KeyServices::from_env(env),
             order,
         })
     }
 
-    /// One line per place identities were looked for.
+    /// One line per place identities were looked for, and per key service asked.
     pub fn report(&self) -> String {
-        [self.age.report(), self.pgp.report()]
+        [self.age.report(), self.pgp.report(), self.services.report()]
             .into_iter()
             .filter(|r| !r.is_empty())
             .collect::<Vec<_>>()
@@ -363,8 +368,10 @@ pub fn wrap_keeping(
     } else {
         vec![Zeroizing::new(key.as_bytes().to_vec())]
     };
+    let services = KeyServices::from_env(env);
     let ctx = WrapContext {
         env,
+        services: &services,
         created_at: crate::timestamp::now_last_modified(),
     };
     let wrapped = groups
@@ -379,6 +386,7 @@ pub fn wrap_keeping(
 struct Attempt {
     secrets: Vec<Option<Zeroizing<Vec<u8>>>>,
     lines: Vec<Vec<String>>,
+    service_failures: Vec<(KeyKind, FailureClass)>,
     not_usable_yet: Vec<KeyKind>,
 }
 
@@ -389,7 +397,8 @@ impl Attempt {
 }
 
 /// Recovers the data key of a file. When it cannot, the error lists every group and every
-/// key that was tried and why each failed, then every place identities were looked for.
+/// key that was tried and why each failed (for a key service: which was asked, as whom, and
+/// what it answered), then every place identities were looked for.
 pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<DataKey, KeyError> {
     let groups = &meta.key_groups;
     // Shares to gather before stopping: the threshold, or (without one) every group, since
@@ -402,6 +411,7 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
     let mut attempt = Attempt {
         secrets: vec![None; groups.len()],
         lines: vec![Vec::new(); groups.len()],
+        service_failures: Vec::new(),
         not_usable_yet: Vec::new(),
     };
     'kinds: for &kind in identities.order.kinds() {
@@ -473,8 +483,8 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
     DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into(), &attempt))
 }
 
-/// What would open a file: the key types it names, and whether an identity source the user
-/// set could not be used.
+/// What would open a file: the key types it names, how the key services asked failed, and
+/// whether an identity source the user set could not be used.
 fn wanted_identity(meta: &Metadata, identities: &Identities, attempt: &Attempt) -> WantedIdentity {
     let names: Vec<KeyKind> = meta
         .key_groups
@@ -488,6 +498,7 @@ fn wanted_identity(meta: &Metadata, identities: &Identities, attempt: &Attempt) 
             .into_iter()
             .filter(|kind| kind.is_service() && names.contains(kind))
             .collect(),
+        service_failures: attempt.service_failures.clone(),
         not_usable_yet: attempt.not_usable_yet.clone(),
         unusable_source: identities.age.has_failed_source() || identities.pgp.has_failed_source(),
     }
@@ -527,6 +538,9 @@ fn try_each<K: MasterKey>(
                 return Some(secret);
             }
             Err(e) => {
+                if let Some(class) = e.service_failure() {
+                    attempt.service_failures.push((K::KIND, class));
+                }
                 if e.not_usable_yet() && !attempt.not_usable_yet.contains(&K::KIND) {
                     attempt.not_usable_yet.push(K::KIND);
                 }
@@ -619,6 +633,89 @@ mod tests {
             crate::Error::from(DecryptionOrder::parse("age,pgp,age").unwrap_err()).exit_code(),
             112
         );
+    }
+
+    /// A Vault entry for a key at an address where nothing listens.
+    fn unreachable_vault_group() -> KeyGroup {
+        KeyGroup {
+            hc_vault: vec![crate::metadata::VaultStanza {
+                vault_address: "http://127.0.0.1:1".into(),
+                engine_path: "transit".into(),
+                key_name: "k".into(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                enc: "vault:v1:x".into(),
+            }],
+            ..KeyGroup::default()
+        }
+    }
+
+    fn metadata(key_groups: Vec<KeyGroup>, shamir_threshold: usize) -> Metadata {
+        Metadata {
+            key_groups,
+            shamir_threshold,
+            last_modified: String::new(),
+            mac: String::new(),
+            rule: None,
+            mac_only_encrypted: false,
+            version: "3.11.0".into(),
+        }
+    }
+
+    #[test]
+    fn the_keys_at_hand_open_enough_groups_before_a_key_service_is_asked() {
+        let (a, b) = (::age::x25519::Identity::generate(), ::age::x25519::Identity::generate());
+        let recipient = |i: &::age::x25519::Identity| AgeRecipient::parse(&i.to_public().to_string()).unwrap();
+        let groups = [
+            RecipientGroup {
+                age: vec![recipient(&a)],
+                ..RecipientGroup::default()
+            },
+            RecipientGroup {
+                age: vec![recipient(&b)],
+                ..RecipientGroup::default()
+            },
+        ];
+        let key = DataKey::generate();
+        let (mut key_groups, _) = wrap(&groups, Some(2), &key, &MapEnv::new()).expect("wrap");
+        // Group 0 is a Vault key nobody can reach; groups 1 and 2 are the two age shares of a
+        // 2-of-3 split (the third share would be Vault's).
+        key_groups.insert(0, unreachable_vault_group());
+        let meta = metadata(key_groups, 2);
+        let mut identities = Identities::default();
+        for identity in [&a, &b] {
+            identities
+                .age
+                .add_text("test", identity.to_string().expose_secret())
+                .unwrap();
+        }
+        let recovered = unwrap(&meta, &identities, "f.yaml").expect("two age groups are enough");
+        assert_eq!(recovered.as_bytes(), key.as_bytes());
+        assert_eq!(identities.services.report(), "", "Vault was never asked");
+
+        // With Vault first in the order, it is asked (and fails), and the age groups still open.
+        identities.order = DecryptionOrder::parse("hc_vault").unwrap();
+        unwrap(&meta, &identities, "f.yaml").expect("still opens");
+        assert!(identities.services.report().starts_with("Vault: "));
+    }
+
+    #[test]
+    fn a_failed_key_service_is_reported_by_key_with_its_class() {
+        let meta = metadata(vec![unreachable_vault_group()], 0);
+        let err = unwrap(&meta, &Identities::default(), "f.yaml").unwrap_err();
+        let KeyError::DataKeyUnavailable { report, wanted, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            report.contains("hc_vault http://127.0.0.1:1/v1/transit/keys/k: endpoint unreachable: "),
+            "{report}"
+        );
+        assert!(report.contains("(Vault at http://127.0.0.1:1, no token ("), "{report}");
+        assert_eq!(wanted.services, [KeyKind::HcVault]);
+        assert_eq!(
+            wanted.service_failures,
+            [(KeyKind::HcVault, crate::keys::FailureClass::Unreachable)]
+        );
+        assert_eq!(crate::Error::from(err).exit_code(), 128);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! environment variables and well-known directories, so that tests never touch the real process
 //! environment or the user's home. One submodule per provider wraps and unwraps behind the
 //! [`MasterKey`] trait: the keys held here ([`age`], [`pgp`]) and the keys held by a service
-//! ([`vault`], [`kms`], [`gcp_kms`], [`azure_kv`]), which ksec names and keeps but cannot use
-//! yet ([`services`]). [`groups`] puts them together into key groups with [`shamir`] shares. Each provider keeps a
+//! ([`vault`], and [`kms`], [`gcp_kms`], [`azure_kv`], which ksec names and keeps but cannot use
+//! yet), the latter over the plumbing in [`services`] (HTTP, timeouts, classified failures).
+//! [`groups`] puts them together into key groups with [`shamir`] shares. Each provider keeps a
 //! [`sources`] record of where it looked for identities, and asks the program for what only a
 //! user can give (a passphrase) through [`Callbacks`].
 
@@ -29,6 +30,7 @@ use std::fmt;
 pub use callbacks::{Callbacks, NoPrompt};
 pub use error::{KeyError, WantedIdentity};
 pub use groups::{DecryptionOrder, Identities, KeyLists, RecipientGroup};
+pub use services::{FailureClass, KeyServices, ServiceError};
 use std::path::PathBuf;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -137,6 +139,11 @@ pub trait MasterKey: Sized {
 
 /// What a wrapped key that did not open tells the report beyond its message.
 pub trait UnwrapFailure: fmt::Display {
+    /// How a key service failed, for the hint; `None` for keys held here.
+    fn service_failure(&self) -> Option<FailureClass> {
+        None
+    }
+
     /// Whether the key's type is one ksec cannot use yet.
     fn not_usable_yet(&self) -> bool {
         false
@@ -144,9 +151,11 @@ pub trait UnwrapFailure: fmt::Display {
 }
 
 /// What wrapping needs besides the key and the secret: where to read the environment (gpg,
-/// its home), and the `created_at` every new entry of one wrap gets.
+/// its home), the key services' connections, and the `created_at` every new entry of one
+/// wrap gets.
 pub struct WrapContext<'a> {
     pub env: &'a dyn Env,
+    pub services: &'a KeyServices,
     pub created_at: String,
 }
 

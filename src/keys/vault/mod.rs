@@ -1,17 +1,23 @@
-//! HashiCorp Vault (and OpenBao) transit keys, as sops names them (`hcvault/keysource.go`).
+//! HashiCorp Vault (and OpenBao) transit keys, as sops uses them (`hcvault/keysource.go`).
 //!
 //! A key is named by its URI, `https://vault.example.com:8200/v1/transit/keys/app`: the
-//! address, the path the transit engine is mounted at, and the key's name; the metadata keeps
-//! Vault's ciphertext (`vault:v1:…`) with the address, engine path and key name. ksec reads,
-//! keeps, compares and reports these keys but cannot wrap or unwrap with them yet
-//! ([`MasterKey::USABLE`] is false).
+//! address, the path the transit engine is mounted at, and the key's name. The data key is
+//! wrapped by `POST {address}/v1/{engine}/encrypt/{key}` with the key in base64, and the
+//! metadata keeps Vault's ciphertext (`vault:v1:…`) with the address, engine path and key name.
+//! Unwrapping posts that ciphertext to `…/decrypt/{key}`. The file names its Vault, so
+//! `VAULT_ADDR` plays no part (as with sops); the token, namespace and TLS settings come from
+//! the environment as the Vault CLI reads them ([`service`]).
+
+mod service;
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use zeroize::Zeroizing;
 
-use super::services::NotUsableYet;
+pub use service::VaultService;
+
+use super::services::ServiceError;
 use super::{Identities, KeyError, KeyKind, MasterKey, RecipientGroup, WrapContext};
 use crate::metadata::{KeyGroup, VaultStanza};
 
@@ -161,16 +167,29 @@ fn engine_and_key(path: &str) -> Result<(String, String), String> {
 
 impl MasterKey for VaultKey {
     const KIND: KeyKind = KeyKind::HcVault;
-    const USABLE: bool = false;
     type Stanza = VaultStanza;
-    type UnwrapError = NotUsableYet;
+    type UnwrapError = ServiceError;
 
     fn name(&self) -> &str {
         &self.uri
     }
 
-    fn wrap(&self, _secret: &[u8], _ctx: &WrapContext<'_>) -> Result<VaultStanza, KeyError> {
-        Err(KeyError::KeyTypeNotUsable { kind: Self::KIND })
+    fn wrap(&self, secret: &[u8], ctx: &WrapContext<'_>) -> Result<VaultStanza, KeyError> {
+        let enc = ctx
+            .services
+            .vault()
+            .encrypt(self, secret)
+            .map_err(|error| KeyError::Service {
+                key: format!("{} {}", KeyKind::HcVault, self.uri),
+                error: Box::new(error),
+            })?;
+        Ok(VaultStanza {
+            vault_address: self.address.clone(),
+            engine_path: self.engine_path.clone(),
+            key_name: self.key_name.clone(),
+            created_at: ctx.created_at.clone(),
+            enc,
+        })
     }
 
     fn holds(&self, stanza: &VaultStanza) -> bool {
@@ -183,8 +202,11 @@ impl MasterKey for VaultKey {
         uri_of(&stanza.vault_address, &stanza.engine_path, &stanza.key_name)
     }
 
-    fn unwrap(_stanza: &VaultStanza, _identities: &Identities) -> Result<Zeroizing<Vec<u8>>, NotUsableYet> {
-        Err(NotUsableYet(Self::KIND))
+    fn unwrap(stanza: &VaultStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        identities
+            .services
+            .vault()
+            .decrypt(&VaultKey::from_stanza(stanza), &stanza.enc)
     }
 
     fn of_recipients(group: &RecipientGroup) -> &[Self] {
