@@ -482,6 +482,31 @@ fn vault_namespace_reaches_a_key_in_a_namespace_in_both_tools() {
         .stderr_has("key deleted or not found");
 }
 
+#[test]
+fn vault_agent_addr_sends_every_request_to_the_agent_in_both_tools() {
+    let Some(lab) = lab() else { return };
+    file_for_key(&lab, "agent");
+    // The file's Vault is down; the "agent" (here the server itself) answers for it.
+    let down = format!("http://127.0.0.1:{}", common::free_port());
+    let text = lab.dir.read_string("f.enc.yaml").replace(&lab.bao.addr, &down);
+    lab.dir.write("f.enc.yaml", text);
+    let agent = format!("{}/", lab.bao.addr);
+    decrypts_to(
+        lab.ksec(As::Root)
+            .env("VAULT_AGENT_ADDR", &agent)
+            .args(["decrypt", "f.enc.yaml"])
+            .run(),
+        PLAIN,
+    );
+    decrypts_to(
+        lab.sops(As::Root)
+            .env("VAULT_AGENT_ADDR", &agent)
+            .args(["decrypt", "f.enc.yaml"])
+            .run(),
+        PLAIN,
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decryption order: the keys at hand first
 // ---------------------------------------------------------------------------------------------

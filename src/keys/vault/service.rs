@@ -166,7 +166,9 @@ impl VaultService {
     /// client does, and explains a refusal.
     fn call(&self, key: &VaultKey, operation: &str, body: &[u8]) -> Result<Call, ServiceError> {
         self.asked.store(true, Ordering::Relaxed);
-        let base = self.settings.agent.as_deref().unwrap_or(key.address());
+        // An address written with a trailing slash (VAULT_AGENT_ADDR=http://127.0.0.1:8100/)
+        // must not make `//v1/…`, which Vault does not route.
+        let base = base_of(self.settings.agent.as_deref().unwrap_or(key.address()));
         let mut call = Call {
             endpoint: match &self.settings.agent {
                 Some(agent) => format!("Vault at {} through the agent at {agent}", key.address()),
@@ -202,7 +204,7 @@ impl VaultService {
             call.response = Some(response);
             return Ok(call);
         }
-        let class = self.refusal_class(&response, token, client, &base_of(base), deadline);
+        let class = self.refusal_class(&response, token, client, &base, deadline);
         Err(call.failure(class, describe_refusal(&response)))
     }
 
