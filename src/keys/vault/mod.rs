@@ -155,9 +155,12 @@ fn engine_and_key(path: &str) -> Result<(String, String), String> {
         ));
     }
     let dirs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    // The regexes above guarantee at least four segments: v1, the engine, keys, the name.
+    // The regexes above mean at least four segments (v1, the engine, keys, the name); the
+    // slice is still taken without a way to panic, since the path is the user's.
     let key_name = dirs.last().copied().unwrap_or_default();
-    let engine: Vec<&str> = dirs[1..dirs.len().saturating_sub(2)]
+    let engine: Vec<&str> = dirs
+        .get(1..dirs.len().saturating_sub(2))
+        .unwrap_or_default()
         .iter()
         .copied()
         .filter(|segment| !segment.is_empty())
@@ -267,6 +270,30 @@ mod tests {
         assert!(refusal("https://v:port/v1/transit/keys/k").contains("no usable host"));
         assert!(refusal("https://v/v1/transit/keys/k?x=1").contains("no query or fragment"));
         assert!(refusal("ftp://v/v1/transit/keys/k").contains("not ftp"));
+    }
+
+    #[test]
+    fn odd_uris_are_refused_or_read_but_never_panic() {
+        for uri in [
+            "https://v/v1//a/b",
+            "https://v//v1/a/b/c",
+            "https://v/v1/a//b/c",
+            "https://v/v1/a/b/c/d/e/f",
+            "https://v/x/v1/a",
+            "https://v/v1/é/keys/ключ",
+            "https://v",
+            "https://v/",
+            "a://",
+            "://v/v1/a/b/c",
+            "",
+        ] {
+            let _ = VaultKey::from_uri(uri);
+        }
+        assert_eq!(
+            parts("https://v/v1/a/b/c//keys/k").1,
+            "a/b/c",
+            "empty segments are dropped, as path.Join does"
+        );
     }
 
     #[test]
