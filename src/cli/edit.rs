@@ -18,12 +18,13 @@ use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
 use crate::error::{CommandError, Error};
-use crate::formats::Format;
+use crate::formats::{self, Format, OutputOptions};
 use crate::io::{self, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
 use crate::process;
 use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions};
+use crate::tree::{Document, Mapping, Tree};
 
 /// What the editor starts with, and how its result becomes the encrypted file.
 enum Start<'a> {
@@ -58,6 +59,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
         (None, Some(bytes)) => inputs::format_of(&args.file, None, bytes)?,
         (None, None) => Format::from_path(&args.file).unwrap_or(Format::Yaml),
     };
+    inputs::check_output_type(args.output_type.as_deref(), format)?;
     let output = inputs::output_options(&io_args, config.as_ref());
     let view_options = ViewOptions {
         format,
@@ -93,11 +95,15 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
             let opened = EncryptedFile::parse(bytes, format, file.as_str())?
                 .open(&identities, MacPolicy::from_ignore_mac_flag(args.ignore_mac))?;
             let view = view::render(opened.plain(), view_options)?;
+            let mut text = view.text;
+            if args.show_master_keys {
+                text = with_metadata_header(&opened, &text, output)?;
+            }
             let start = Start::Existing {
                 opened,
                 reading: view.reading,
             };
-            (start, view.text)
+            (start, text)
         }
         (None, None) => {
             // Whom to encrypt for is settled now: finding out after the editor closes would
@@ -198,6 +204,24 @@ fn ask_to_reopen() -> bool {
     let _ = err.flush();
     let mut line = String::new();
     matches!(std::io::stdin().lock().read_line(&mut line), Ok(n) if n > 0)
+}
+
+/// `--show-master-keys`: the file's sops metadata above the values, as header lines, which are
+/// dropped when the text is read back. sops lets the metadata be edited there; ksec shows it
+/// only, so keys change through `rotate`, `updatekeys` and `groups`, which check what they do.
+fn with_metadata_header(opened: &OpenFile, view: &[u8], output: OutputOptions) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let document = Document {
+        root: Mapping::default(),
+        metadata: Some(opened.metadata().to_node()),
+        layout: None,
+    };
+    let mut tree = Tree::new_plain(vec![document]);
+    let yaml = Zeroizing::new(formats::emit(Format::Yaml, &mut tree, Format::Yaml, output)?);
+    let mut lines = vec!["the sops metadata, shown read only (these lines are dropped on save):".to_string()];
+    lines.extend(String::from_utf8_lossy(&yaml).lines().map(str::to_string));
+    let mut text = Zeroizing::new(view::header(&lines.iter().map(String::as_str).collect::<Vec<_>>()).into_bytes());
+    text.extend_from_slice(view);
+    Ok(text)
 }
 
 fn conflict_header(file: &str, decoded: bool) -> String {

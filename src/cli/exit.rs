@@ -5,7 +5,7 @@
 use crate::config::ConfigError;
 use crate::crypt::CryptError;
 use crate::edit::EditError;
-use crate::error::{CommandError, Error};
+use crate::error::{CommandError, Error, SopsArgsError};
 use crate::formats::FormatError;
 use crate::io::IoError;
 use crate::keys::{KeyError, WantedIdentity};
@@ -66,6 +66,7 @@ impl Error {
             Error::Rekey(e) => rekey_code(e),
             Error::Process(e) => process_code(e),
             Error::Ops(e) => ops_code(e),
+            Error::SopsArgs(e) => sops_args_code(e),
         }
     }
 
@@ -84,6 +85,7 @@ impl Error {
             Error::Rekey(e) => rekey_hint(e),
             Error::Process(e) => process_hint(e).map(Into::into),
             Error::Ops(e) => ops_hint(e),
+            Error::SopsArgs(e) => sops_args_hint(e),
         }
     }
 }
@@ -106,6 +108,43 @@ fn command_hint(e: &CommandError) -> Option<&'static str> {
     match e {
         CommandError::ConflictingOptions(_) => Some(CONFLICT_HINT),
         _ => None,
+    }
+}
+
+fn sops_args_code(e: &SopsArgsError) -> i32 {
+    use SopsArgsError::*;
+    match e {
+        NoFileSpecified => NO_FILE_SPECIFIED,
+        InvalidSetFormat => INVALID_SET_FORMAT,
+        SeveralModes { .. } => CONFLICTING_PARAMETERS,
+        // sops fails to get the data key from the service: 128 when decrypting; "could not
+        // generate data key" is a plain error (1) when encrypting.
+        RemoteKeyService { encrypting: false, .. } => COULD_NOT_RETRIEVE_KEY,
+        RemoteKeyService { encrypting: true, .. } => GENERIC,
+        // urfave's "Incorrect Usage" and everything ksec cannot do: 1.
+        UnknownFlag { .. } | MissingValue { .. } | InvalidBool { .. } => GENERIC,
+        KeyTypeNotSupported { .. } | CommandNotSupported { .. } | FlagNotSupported { .. } => GENERIC,
+        UnknownShell { .. } => GENERIC,
+    }
+}
+
+fn sops_args_hint(e: &SopsArgsError) -> Option<String> {
+    use SopsArgsError::*;
+    match e {
+        UnknownFlag { .. } | MissingValue { .. } | InvalidBool { .. } | SeveralModes { .. } => {
+            Some("`ksec help sops` lists the sops command lines ksec accepts".into())
+        }
+        NoFileSpecified => Some("name the file after the flags: sops -d FILE".into()),
+        InvalidSetFormat => Some(format!("{TREE_PATH_HINT}, then a space and the JSON value")),
+        KeyTypeNotSupported { .. } => Some(
+            "ksec encrypts for age and OpenPGP keys (--age, --pgp); use sops itself for this file, or \
+             leave the variable unset"
+                .into(),
+        ),
+        RemoteKeyService { .. } => {
+            Some("drop --keyservice (and SOPS_KEYSERVICE): give ksec the key itself, e.g. SOPS_AGE_KEY_FILE".into())
+        }
+        CommandNotSupported { .. } | FlagNotSupported { .. } | UnknownShell { .. } => None,
     }
 }
 

@@ -115,6 +115,19 @@ pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Resul
     Ok(crate::formats::parse_guessing(content, &display)?.0)
 }
 
+/// `--output-type` of a command that changes a file in place (`edit`, `set`, `unset`): sops
+/// would write the file over in another format; ksec keeps a file in its own, so only that
+/// one is accepted (the tools that pass it give the file's own).
+pub fn check_output_type(output_type: Option<&str>, format: Format) -> Result<(), Error> {
+    match output_type.map(Format::from_name).transpose()? {
+        Some(other) if other != format => Err(CommandError::ConflictingOptions(
+            "--output-type must be the file's own format: a file changed in place keeps its format",
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// An encrypted file that `set` or `unset` changes in place: its bytes, format, the
 /// identities to open it and the layout for anything written new.
 pub struct InPlaceFile {
@@ -131,10 +144,12 @@ impl InPlaceFile {
         let (input_type, keys) = (change.input_type.as_deref(), &change.keys);
         let config = load_config(global)?;
         let input = io::Input::File(path.to_path_buf()).read()?;
+        let format = format_of(path, input_type, &input)?;
+        check_output_type(change.output_type.as_deref(), format)?;
         Ok(InPlaceFile {
             path: path.to_path_buf(),
             name: path.display().to_string(),
-            format: format_of(path, input_type, &input)?,
+            format,
             input,
             identities: crate::keys::Identities::discover(
                 &crate::keys::ProcessEnv,
