@@ -29,8 +29,15 @@ pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
     for w in &warnings {
         super::warn(w);
     }
+    let options = process::ShellOptions {
+        pristine: args.pristine,
+        run_as: args.user.as_deref().map(process::RunAs::lookup).transpose()?,
+    };
+    if args.same_process {
+        return Err(process::exec_shell(&args.command, env, &options).into());
+    }
     let guard = SignalGuard::install()?;
-    let status = process::run_shell(&guard, &args.command, env, args.pristine)?;
+    let status = process::run_shell(&guard, &args.command, env, &options)?;
     Ok(process::exit_code_of(status))
 }
 
@@ -51,6 +58,7 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
         mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         output: inputs::output_options(&IoArgs::default(), config.as_ref()),
     };
+    let run_as = args.user.as_deref().map(process::RunAs::lookup).transpose()?;
     let output = ops::decrypt(&input, &options)?;
     for w in &output.warnings {
         super::warn(w);
@@ -58,7 +66,8 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
     let guard = SignalGuard::install()?;
     let dir = PrivateDir::new()?;
     guard.protect(dir.path());
-    let status = process::run_with_file(&guard, &dir, &name, output.bytes, &args.command, !args.no_fifo)?;
+    let fifo = !args.no_fifo;
+    let status = process::run_with_file(&guard, &dir, &name, output.bytes, &args.command, fifo, run_as.as_ref())?;
     dir.remove()?;
     Ok(process::exit_code_of(status))
 }

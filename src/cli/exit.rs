@@ -461,6 +461,7 @@ fn process_code(e: &ProcessError) -> i32 {
         EditorUnsplittable { .. } | EditorNotRun { .. } | EditorFailed { .. } => NO_EDITOR_FOUND,
         Interrupted { signal } => super::signals::exit_code_for(*signal),
         RunCommand { .. } | Unquotable { .. } => GENERIC,
+        UnknownUser { .. } | UserDatabase { .. } | GiveToUser { .. } => GENERIC,
         Run { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
         Io(e) => io_code(e),
     }
