@@ -1294,7 +1294,11 @@ fn a_broken_identity_source_does_not_stop_the_others() {
             "SOPS_AGE_KEY_FILE={}: UNUSABLE: cannot read the file",
             missing.display()
         ),
-        "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: the command failed".to_string(),
+        // Run when the file needed an age key, for its recipient (SOPS_AGE_RECIPIENT).
+        format!(
+            "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: run for {}: the command failed",
+            common::VECTOR_RECIPIENT
+        ),
         format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}: UNUSABLE", missing.display()),
         "ksec: hint: fix the identity sources marked UNUSABLE above".to_string(),
     ] {

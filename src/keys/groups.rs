@@ -267,7 +267,7 @@ fn try_each<'a, K: MasterKey>(
     lines: &mut Vec<String>,
 ) -> Option<Zeroizing<Vec<u8>>> {
     for (name, enc) in wrapped {
-        match K::unwrap(enc, identities) {
+        match K::unwrap(name, enc, identities) {
             Ok(secret) => {
                 lines.push(format!("{} {name}: ok", K::KIND));
                 return Some(secret);

@@ -8,9 +8,11 @@
 //! and asks the program for what only a user can give (a passphrase) through [`Callbacks`].
 
 pub mod age;
+mod age_commands;
 pub mod callbacks;
 mod error;
 pub mod groups;
+mod locked_identities;
 pub mod locked_ssh;
 pub mod pgp;
 pub mod shamir;
@@ -60,8 +62,9 @@ pub trait MasterKey {
     /// metadata stores.
     fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, KeyError>;
 
-    /// Unwraps one `enc` of this key type with whichever of `identities` can open it.
-    fn unwrap(enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;
+    /// Unwraps one `enc` of this key type, wrapped for the key named `name` (a key command is
+    /// told which recipient it is for), with whichever of `identities` can open it.
+    fn unwrap(name: &str, enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;
 }
 
 /// The 32-byte AES-256 key that encrypts every value of one file.

@@ -201,7 +201,7 @@ impl MasterKey for PgpRecipient {
         wrap(self, secret, env)
     }
 
-    fn unwrap(enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, PgpUnwrapError> {
+    fn unwrap(_fingerprint: &str, enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, PgpUnwrapError> {
         unwrap(enc, &identities.pgp)
     }
 }
