@@ -2181,3 +2181,86 @@ fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
         lab.both_refuse(file, ONLY_AGE1);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// age plugins
+// ---------------------------------------------------------------------------------------------
+
+/// The recipient and identity of the test plugin `examples/age-plugin-unencrypted.rs` (what it
+/// prints when run alone).
+const PLUGIN_RECIPIENT: &str = "age1unencrypted1ddek2cce0au87";
+const PLUGIN_IDENTITY: &str = "AGE-PLUGIN-UNENCRYPTED-1DDEK2CCNGD32F";
+
+/// `target/<profile>/examples`, where `cargo test` builds the test plugin.
+fn examples_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let dir = profile.join("examples");
+    assert!(
+        dir.join("age-plugin-unencrypted").is_file(),
+        "the test plugin is missing from {}: cargo test builds examples",
+        dir.display()
+    );
+    dir
+}
+
+/// A command with the test plugin's directory first on PATH.
+fn with_plugin(mut cmd: Command) -> Command {
+    let path = cmd
+        .get_envs()
+        .find(|(name, _)| *name == "PATH")
+        .and_then(|(_, value)| value.map(|v| v.to_os_string()))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_default();
+    let path =
+        std::env::join_paths(std::iter::once(examples_dir()).chain(std::env::split_paths(&path))).expect("PATH joins");
+    cmd.env("PATH", path);
+    cmd
+}
+
+/// Plugin recipients (`age1<name>1…`) and identities (`AGE-PLUGIN-<NAME>-1…`) go through the age
+/// plugin protocol, as in sops: each tool decrypts what the other encrypted to the test plugin.
+#[test]
+fn age_plugin_recipients_and_identities_work_both_ways_with_sops() {
+    let Some(lab) = Lab::new() else { return };
+    let input = lab.write("plugin.yaml", PLAIN);
+    let by_ksec = run(with_plugin(lab.ksec())
+        .args(["encrypt", "--age", PLUGIN_RECIPIENT])
+        .arg(&input))
+    .expect(0, "ksec encrypts to a plugin recipient")
+    .stdout
+    .clone();
+    let by_sops = run(with_plugin(lab.sops())
+        .args(["encrypt", "--age", PLUGIN_RECIPIENT])
+        .arg(&input))
+    .expect(0, "sops encrypts to a plugin recipient")
+    .stdout
+    .clone();
+    for (writer, bytes) in [("ksec", by_ksec), ("sops", by_sops)] {
+        assert!(String::from_utf8_lossy(&bytes).contains(&format!("recipient: {PLUGIN_RECIPIENT}")));
+        let file = lab.write(&format!("plugin.{writer}.enc.yaml"), bytes);
+        for (reader, cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
+            let mut cmd = with_plugin(cmd);
+            cmd.env("SOPS_AGE_KEY", PLUGIN_IDENTITY).arg("decrypt").arg(&file);
+            let out = run(&mut cmd);
+            out.expect(
+                0,
+                &format!("{reader} decrypts {writer}'s file with the plugin identity"),
+            );
+            assert_eq!(out.stdout_text(), PLAIN, "{reader} on {writer}'s file");
+        }
+    }
+    // Without the plugin on PATH the identity cannot be used, and ksec says which program is
+    // missing; the file still fails as sops fails it (no key).
+    let file = lab.path("plugin.ksec.enc.yaml");
+    let out = run(lab
+        .ksec()
+        .env("SOPS_AGE_KEY", PLUGIN_IDENTITY)
+        .arg("decrypt")
+        .arg(&file));
+    out.expect(NO_KEY, "ksec without the plugin program");
+    assert!(out.stderr.contains("age-plugin-unencrypted"), "{}", out.stderr);
+}

@@ -52,10 +52,14 @@ pub struct AgeRecipient {
 enum RecipientKey {
     X25519(::age::x25519::Recipient),
     Ssh(::age::ssh::Recipient),
+    /// `age1<name>1…`: wrapped by the program `age-plugin-<name>` on PATH, through the age
+    /// plugin protocol (a YubiKey, a TPM, a cloud KMS plugin).
+    Plugin(::age::plugin::Recipient),
 }
 
 impl AgeRecipient {
-    /// Parses an `age1…` X25519 public key or an `ssh-ed25519`/`ssh-rsa` public key line.
+    /// Parses an `age1…` X25519 public key, an `age1<plugin>1…` plugin recipient, or an
+    /// `ssh-ed25519`/`ssh-rsa` public key line.
     ///
     /// Surrounding whitespace is dropped; everything else, an SSH key's comment included, is
     /// kept as the metadata string, as sops does.
@@ -71,11 +75,10 @@ impl AgeRecipient {
             ));
         } else if text.starts_with("age1") && text.matches('1').count() > 1 {
             // Bech32 data never contains a `1`, so a second one separates a plugin name.
-            return Err(invalid(
-                "age plugin recipients (age1<plugin>1…) are not supported yet; \
-                 use an X25519 (age1…) or SSH public key"
-                    .into(),
-            ));
+            let key = text
+                .parse::<::age::plugin::Recipient>()
+                .map_err(|reason| invalid(format!("not a valid age plugin recipient ({reason})")))?;
+            RecipientKey::Plugin(key)
         } else if text.starts_with("age1") {
             let key = text
                 .parse::<::age::x25519::Recipient>()
@@ -102,13 +105,6 @@ impl AgeRecipient {
     /// The string stored as `recipient` in the metadata.
     pub fn as_str(&self) -> &str {
         &self.text
-    }
-
-    fn as_age(&self) -> &dyn ::age::Recipient {
-        match &self.key {
-            RecipientKey::X25519(key) => key,
-            RecipientKey::Ssh(key) => key,
-        }
     }
 }
 
@@ -169,7 +165,19 @@ pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, KeyErro
         recipient: recipient.as_str().to_owned(),
         reason,
     };
-    let encryptor = Encryptor::with_recipients(iter::once(recipient.as_age())).map_err(|e| failed(e.to_string()))?;
+    let plugin;
+    let age_recipient: &dyn ::age::Recipient = match &recipient.key {
+        RecipientKey::X25519(key) => key,
+        RecipientKey::Ssh(key) => key,
+        RecipientKey::Plugin(key) => {
+            // Encrypting asks nothing of the user; a plugin that wants to is told no.
+            let callbacks = PluginCallbacks(Arc::new(NoPrompt));
+            plugin = ::age::plugin::RecipientPluginV1::new(key.plugin(), std::slice::from_ref(key), &[], callbacks)
+                .map_err(|e| failed(missing_plugin(key.plugin(), &e.to_string())))?;
+            &plugin
+        }
+    };
+    let encryptor = Encryptor::with_recipients(iter::once(age_recipient)).map_err(|e| failed(e.to_string()))?;
 
     let mut armored = Vec::with_capacity(512);
     let write = |armored: &mut Vec<u8>| -> io::Result<()> {
@@ -650,7 +658,7 @@ fn locked_file(source_name: &str, bytes: &[u8], callbacks: &Arc<dyn Callbacks>) 
 fn parse_identity_text(
     source_name: &str,
     text: &str,
-    _callbacks: &Arc<dyn Callbacks>,
+    callbacks: &Arc<dyn Callbacks>,
 ) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, KeyError> {
     let mut identities: Vec<Box<dyn ::age::Identity + Send + Sync>> = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -659,25 +667,66 @@ fn parse_identity_text(
             continue;
         }
         for word in line.split_whitespace() {
-            let identity = parse_identity(word)
+            let identity = parse_identity(word, callbacks)
                 .map_err(|reason| identity_error(source_name, &format!("line {}: {reason}", index + 1)))?;
-            identities.push(Box::new(identity));
+            identities.push(identity);
         }
     }
     Ok(identities)
 }
 
 /// Parses one identity. Errors describe the problem without echoing the input.
-fn parse_identity(word: &str) -> Result<::age::x25519::Identity, String> {
+fn parse_identity(
+    word: &str,
+    callbacks: &Arc<dyn Callbacks>,
+) -> Result<Box<dyn ::age::Identity + Send + Sync>, String> {
     if word.starts_with("AGE-PLUGIN-") {
-        Err("age plugin identities are not supported yet".into())
+        let identity = word
+            .parse::<::age::plugin::Identity>()
+            .map_err(|reason| format!("not a valid age plugin identity ({reason})"))?;
+        let callbacks = PluginCallbacks(Arc::clone(callbacks));
+        let plugin =
+            ::age::plugin::IdentityPluginV1::new(identity.plugin(), std::slice::from_ref(&identity), callbacks)
+                .map_err(|e| missing_plugin(identity.plugin(), &e.to_string()))?;
+        Ok(Box::new(plugin))
     } else if word.starts_with("AGE-SECRET-KEY-PQ-1") {
         Err("post-quantum age identities are not supported yet".into())
     } else if word.starts_with("AGE-SECRET-KEY-1") {
-        word.parse()
-            .map_err(|reason| format!("not a valid age secret key ({reason})"))
+        let identity = word
+            .parse::<::age::x25519::Identity>()
+            .map_err(|reason| format!("not a valid age secret key ({reason})"))?;
+        Ok(Box::new(identity))
     } else {
-        Err("not an age identity; expected AGE-SECRET-KEY-1…".into())
+        Err("not an age identity; expected AGE-SECRET-KEY-1… or AGE-PLUGIN-…".into())
+    }
+}
+
+/// Why a plugin could not be used: almost always that its program is not on PATH.
+fn missing_plugin(name: &str, reason: &str) -> String {
+    format!("the age plugin age-plugin-{name} cannot be used ({reason}); install it on PATH")
+}
+
+/// The library's [`Callbacks`] as age's plugin client wants them: a plugin may show a message
+/// or ask for a PIN or passphrase (asked through the program's callbacks); it is never asked
+/// to confirm or type a public value, which ksec has no way to ask.
+#[derive(Clone)]
+struct PluginCallbacks(Arc<dyn Callbacks>);
+
+impl ::age::Callbacks for PluginCallbacks {
+    fn display_message(&self, message: &str) {
+        self.0.display_message(message);
+    }
+
+    fn confirm(&self, _message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _description: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<::age::secrecy::SecretString> {
+        self.0.request_passphrase(description).ok().flatten()
     }
 }
 
@@ -950,10 +999,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let damaged = IDENTITY.replace("G0Q5", "G0Q6");
         let cases = [
             (damaged.as_str(), "line 2: not a valid age secret key"),
-            (
-                "AGE-PLUGIN-YUBIKEY-1QWERTY",
-                "line 2: age plugin identities are not supported yet",
-            ),
+            ("AGE-PLUGIN-YUBIKEY-1QWERTY", "line 2: not a valid age plugin identity"),
             ("age-secret-key-1qwerty", "line 2: not an age identity"),
             ("hunter2", "line 2: not an age identity"),
         ];
