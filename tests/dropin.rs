@@ -1161,3 +1161,289 @@ fn git_textconv_diffs_as_with_sops() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// community.sops itself: its Python runner, driving each `sops`
+// ---------------------------------------------------------------------------------------------
+
+/// The Ansible release whose community.sops (2.2.x, with the ≥ 3.9.0 subcommand paths) the test
+/// runs; the newest that installs on the Python of the build machines (3.11).
+const ANSIBLE: &str = "ansible==12.3.0";
+
+/// A Python that imports community.sops: `KSEC_PEER_COMMUNITY_SOPS_PYTHON`, else a virtualenv
+/// in the peers' cache (`$KSEC_PEERS_DIR`, else `~/.cache/ksec-peers`), installed from PyPI the
+/// first time. Missing, it fails the test under `CI` and skips it otherwise.
+fn community_sops_python() -> Option<PathBuf> {
+    if let Some(python) = std::env::var_os("KSEC_PEER_COMMUNITY_SOPS_PYTHON") {
+        return Some(PathBuf::from(python));
+    }
+    let cache = std::env::var_os("KSEC_PEERS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ksec-peers")))?;
+    let venv = cache.join("community-sops");
+    let python = venv.join("bin/python");
+    let imports = |python: &Path| {
+        Command::new(python)
+            .args([
+                "-c",
+                "import ansible_collections.community.sops.plugins.module_utils.sops",
+            ])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !imports(&python) {
+        let installed = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", ANSIBLE])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !installed || !imports(&python) {
+            let why = format!("cannot install {ANSIBLE} (community.sops) into {}", venv.display());
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{why}: CI must run community.sops itself"
+            );
+            eprintln!("note: skipping the community.sops runner test: {why}");
+            return None;
+        }
+    }
+    Some(python)
+}
+
+/// What the driver asks community.sops's `SopsRunner` (plugins/module_utils/sops.py:150-294)
+/// to do, as its lookup, vars plugin, decrypt filter and sops_encrypt module do: it probes the
+/// version itself and picks the command lines by it.
+const COMMUNITY_SOPS_DRIVER: &str = r#"
+import json, sys
+from ansible_collections.community.sops.plugins.module_utils.sops import SopsRunner
+binary, workdir, recipient = sys.argv[1:4]
+runner = SopsRunner(binary)
+options = {'age': [recipient], 'config_path': workdir + '/.sops.yaml'}
+get = options.get
+out = {'version_at_least_3_9': runner.version >= (3, 9, 0)}
+path = workdir + '/vars.sops.yaml'
+out['lookup'] = runner.decrypt(path, get_option_value=get)
+out['lookup_json'] = runner.decrypt(path, output_type='json', rstrip=False, get_option_value=get)
+out['lookup_extract'] = runner.decrypt(path, extract='["db"]["password"]', get_option_value=get)
+with open(path, 'rb') as f:
+    out['filter'] = runner.decrypt(None, content=f.read(), input_type='yaml', output_type='yaml', get_option_value=get)
+encrypted = runner.encrypt(b'token: s3cret\n', cwd=workdir, input_type='yaml', output_type='yaml',
+                           filename='new.sops.yaml', get_option_value=get)
+with open(workdir + '/new.sops.yaml', 'wb') as f:
+    f.write(encrypted)
+out['encrypted_then_looked_up'] = runner.decrypt(workdir + '/new.sops.yaml', get_option_value=get)
+out['filestatus'] = [runner.get_filestatus(path).encrypted, runner.get_filestatus(workdir + '/.sops.yaml').encrypted]
+print(json.dumps(out, sort_keys=True))
+"#;
+
+/// community.sops's own Python runner, with `sops` being ksec and being the real sops: the same
+/// answers (it detects 3.9.0 or later with both and takes the subcommand paths).
+#[test]
+fn community_sops_runner_gets_the_same_answers_from_ksec() {
+    let Some(lab) = Lab::new() else { return };
+    let Some(python) = community_sops_python() else { return };
+    for writer in writers() {
+        let file = lab.encrypted(writer, "vars.sops.yaml", VALUES_YAML);
+        let files = [("vars.sops.yaml", file), (".sops.yaml", sops_yaml().into_bytes())];
+        let [sops, ksec] = BOTH.map(|tool| {
+            let dir = lab.workdir(&format!("community-sops-{writer:?}"), tool, &files);
+            let mut cmd = lab.command(tool, &python, &dir);
+            cmd.args(["-c", COMMUNITY_SOPS_DRIVER])
+                .arg(lab.sops(tool))
+                .arg(&dir)
+                .arg(RECIPIENT);
+            execute(cmd, None)
+        });
+        assert_eq!(sops.code, 0, "community.sops with the real sops: {}", sops.stderr);
+        assert_eq!(ksec.code, 0, "community.sops with ksec: {}", ksec.stderr);
+        assert_eq!(sops.text(), ksec.text(), "community.sops's answers");
+        assert!(
+            ksec.text().contains("\"version_at_least_3_9\": true"),
+            "{}",
+            ksec.text()
+        );
+        row(
+            "community.sops (its SopsRunner)",
+            "version probe, decrypt, decrypt --extract, /dev/stdin filter, encrypt --filename-override, filestatus",
+            &sops,
+            &ksec,
+            "same answers",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared vectors, in the legacy form
+// ---------------------------------------------------------------------------------------------
+
+/// The age-decryptable vectors of `../shared/vectors/sops-upstream` (tests/interop_sops.rs runs
+/// them with `decrypt`): with `sops -d FILE` both tools print the same bytes and exit alike,
+/// failures included (a MAC mismatch also with `-d --ignore-mac`); and every vector plaintext
+/// encrypted with `sops -e --age R FILE` decrypts (with the real sops) to the same bytes
+/// whichever tool encrypted it.
+#[test]
+fn shared_vectors_in_the_legacy_form_behave_as_with_sops() {
+    let Some(lab) = Lab::new() else { return };
+    let root = common::vectors();
+    let keys = lab.tmp.path().join("both-keys.txt");
+    let both_keys = format!(
+        "{}\n{}\n",
+        fs::read_to_string(common::vector_key()).expect("key 1"),
+        fs::read_to_string(common::vector_key_2()).expect("key 2")
+    );
+    fs::write(&keys, both_keys).expect("keys");
+    let ssh = root.join("keys/age-ssh-test-ed25519");
+    let env = [
+        ("SOPS_AGE_KEY_FILE", keys.to_str().expect("utf-8")),
+        ("SOPS_AGE_SSH_PRIVATE_KEY_FILE", ssh.to_str().expect("utf-8")),
+    ];
+    let mut checked = 0;
+    for dir in ["generated-by-sops-3.11.0", "crafted-independent-writer"] {
+        for entry in sorted(&root.join(dir)) {
+            let name = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let encrypted = [".enc.yaml", ".enc.json", ".enc.env", ".enc.ini", ".enc.bin"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
+            // The PGP-only vectors are tests/keys.rs's (they need a keyring).
+            if !encrypted || name.starts_with("pgp-") {
+                continue;
+            }
+            let files = [(name.as_str(), read(&entry))];
+            let [(sops, _), (ksec, _)] = both(&lab, "vectors-d", &files, &["-d", &name], None, &env);
+            let what = format!("sops -d {dir}/{name}");
+            if name == "neg-type-bytes.enc.json" {
+                // sops 3.11 panics on `type:bytes` (Go exits 2); ksec refuses the value.
+                assert_eq!(sops.code, 2, "{what}");
+                assert!(ksec.code != 0 && ksec.stdout.is_empty(), "{what}: {}", ksec.stderr);
+            } else {
+                assert_same_output(&what, &sops, &ksec);
+            }
+            if sops.code == 51 {
+                let argv = ["-d", "--ignore-mac", name.as_str()];
+                let [(sops, _), (ksec, _)] = both(&lab, "vectors-d-ignore-mac", &files, &argv, None, &env);
+                assert_same_output(&format!("sops -d --ignore-mac {dir}/{name}"), &sops, &ksec);
+            }
+            checked += 1;
+        }
+    }
+    // No key exists for these (a lost PGP key, AWS KMS): both tools exit 128.
+    for entry in sorted(&root.join("upstream-v3.11.0/legacy-undecryptable")) {
+        let name = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let files = [(name.as_str(), read(&entry))];
+        let [(sops, _), (ksec, _)] = both(&lab, "vectors-d-no-key", &files, &["-d", &name], None, &env);
+        assert_same_output(&format!("sops -d legacy-undecryptable/{name}"), &sops, &ksec);
+        assert_eq!(ksec.code, 128);
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} vectors found under {}", root.display());
+    eprintln!("legacy form: {checked} vectors decrypt with `sops -d` exactly as with the real sops");
+
+    let mut encrypted = 0;
+    for dir in ["generated-by-sops-3.11.0", "crafted-independent-writer"] {
+        for entry in sorted(&root.join(dir)) {
+            let name = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            if !name.contains(".plain.") {
+                continue;
+            }
+            let files = [(name.as_str(), read(&entry))];
+            let argv = ["-e", "--age", RECIPIENT, name.as_str()];
+            let runs = both(&lab, "vectors-e", &files, &argv, None, &env);
+            let decrypted = runs.clone().map(|(run, dir)| {
+                assert_eq!(run.code, 0, "sops -e {name}: {}", run.stderr);
+                let file = dir.join(name.replacen(".plain.", ".enc.", 1));
+                fs::write(&file, &run.stdout).expect("write");
+                lab.real_decrypt(&file, None)
+            });
+            assert_same_output(
+                &format!("the real sops on `sops -e {name}`'s output"),
+                &decrypted[0],
+                &decrypted[1],
+            );
+            encrypted += 1;
+        }
+    }
+    assert!(encrypted >= 10, "only {encrypted} vector plaintexts found");
+    eprintln!("legacy form: {encrypted} vector plaintexts encrypted with `sops -e` decrypt alike");
+}
+
+fn sorted(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures, as scripts see them
+// ---------------------------------------------------------------------------------------------
+
+/// The failures tools branch on exit with sops's codes: no file (100), a missing file (100),
+/// an unknown flag (1), `-i` with `--output` (8), a flag missing its value (1), a file without
+/// sops metadata (1), a tampered value (51 MAC mismatch), no key (128), a bad --set (7), and
+/// edit's unchanged (200) and failing editor (201).
+#[test]
+fn failures_exit_with_sops_codes() {
+    let Some(lab) = Lab::new() else { return };
+    let file = lab.encrypted(Tool::Sops, "secrets.yaml", VALUES_YAML);
+    // A value removed after encryption: every other value decrypts, the MAC does not match.
+    let tampered: String = text(&file)
+        .lines()
+        .filter(|line| !line.starts_with("replicas:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let files = [
+        ("secrets.yaml", file.clone()),
+        ("plain.yaml", VALUES_YAML.as_bytes().to_vec()),
+        ("tampered.yaml", tampered.into_bytes()),
+    ];
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], i32);
+    let cases: [Case; 11] = [
+        (&["-d"], &[], 100),
+        (&["-d", "missing.yaml"], &[], 100),
+        (&["-d", "--no-such-flag", "secrets.yaml"], &[], 1),
+        (&["decrypt", "--no-such-flag", "secrets.yaml"], &[], 1),
+        (&["-d", "-i", "--output", "x.yaml", "secrets.yaml"], &[], 8),
+        (&["-d", "--output"], &[], 1),
+        (&["-d", "plain.yaml"], &[], 1),
+        (&["-d", "tampered.yaml"], &[], 51),
+        (&["-d", "secrets.yaml"], &[("SOPS_AGE_KEY_FILE", "/dev/null")], 128),
+        (&["--set", "no-path-here", "secrets.yaml"], &[], 7),
+        (&["secrets.yaml"], &[("EDITOR", "false")], 201),
+    ];
+    for (argv, env, code) in cases {
+        let [(sops, _), (ksec, _)] = both(&lab, "failures", &files, argv, None, env);
+        assert_eq!(
+            (sops.code, ksec.code),
+            (code, code),
+            "sops {argv:?}:\n{}\n{}",
+            sops.stderr,
+            ksec.stderr
+        );
+        assert!(
+            ksec.stdout.is_empty(),
+            "sops {argv:?}: nothing on stdout: {}",
+            ksec.text()
+        );
+        row("scripts", &argv.join(" "), &sops, &ksec, "same exit code");
+    }
+}
