@@ -1447,3 +1447,61 @@ fn failures_exit_with_sops_codes() {
         row("scripts", &argv.join(" "), &sops, &ksec, "same exit code");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Under its own name and as sops
+// ---------------------------------------------------------------------------------------------
+
+/// `--version` names sops 3.13.2 first only under the name `sops`; `ksec version` and
+/// `ksec --version` name ksec. `completion bash|zsh` prints a script for the name `sops`.
+#[test]
+fn version_and_completion_answer_for_the_name_run() {
+    let Some(lab) = Lab::new() else { return };
+    let dir = lab.workdir("version", Tool::Ksec, &[]);
+    let version = env!("CARGO_PKG_VERSION");
+    let sops = lab.run(Tool::Ksec, &dir, &["--version"], None, &[]);
+    assert_eq!((sops.code, sops.text()), (0, format!("sops 3.13.2 (ksec {version})\n")));
+    for argv in [&["--version"][..], &["version"][..]] {
+        let mut cmd = lab.command(Tool::Ksec, env!("CARGO_BIN_EXE_ksec"), &dir);
+        cmd.args(argv);
+        let ksec = execute(cmd, None);
+        assert_eq!(
+            (ksec.code, ksec.text()),
+            (0, format!("ksec {version}\n")),
+            "ksec {argv:?}"
+        );
+    }
+    for shell in ["bash", "zsh"] {
+        let [(sops, _), (ksec, _)] = both(&lab, "completion", &[], &["completion", shell], None, &[]);
+        assert_eq!((sops.code, ksec.code), (0, 0), "{}", ksec.stderr);
+        assert!(
+            ksec.text().contains("sops") && ksec.text().contains("decrypt"),
+            "{}",
+            ksec.text()
+        );
+        row(
+            "shells",
+            &format!("completion {shell}"),
+            &sops,
+            &ksec,
+            "both print a script for `sops`",
+        );
+    }
+}
+
+/// A note ksec prints under its own name (the rule it chose for Kubernetes manifests) is not
+/// printed under the name `sops`, where tools read stderr as data or as an error.
+#[test]
+fn notes_are_silent_under_the_sops_name() {
+    let Some(lab) = Lab::new() else { return };
+    let manifest =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n    name: db\ntype: Opaque\nstringData:\n    password: hunter2\n";
+    let dir = lab.workdir("notes", Tool::Ksec, &[("secret.yaml", manifest.as_bytes().to_vec())]);
+    let as_sops = lab.run(Tool::Ksec, &dir, &["-e", "--age", RECIPIENT, "secret.yaml"], None, &[]);
+    assert_eq!(as_sops.code, 0, "{}", as_sops.stderr);
+    assert_eq!(as_sops.stderr, "", "nothing on stderr on success as sops");
+    let mut cmd = lab.command(Tool::Ksec, env!("CARGO_BIN_EXE_ksec"), &dir);
+    cmd.args(["encrypt", "--age", RECIPIENT, "secret.yaml"]);
+    let as_ksec = execute(cmd, None);
+    assert!(as_ksec.stderr.contains("ksec: note:"), "{}", as_ksec.stderr);
+}
