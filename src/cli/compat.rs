@@ -261,7 +261,12 @@ pub fn translate(
     {
         return Ok(Some(Translation::Print(SOPS_HELP.to_string())));
     }
-    let (globals, rest) = parse_top_level(args)?;
+    let (globals, rest) = match parse_top_level(args) {
+        // Under its own name an unknown flag (`-V`) is ksec's parser's to answer, with its
+        // suggestions.
+        Err(SopsArgsError::UnknownFlag { .. }) if name == ProgramName::Ksec => return Ok(None),
+        parsed => parsed?,
+    };
     let last = |flag: &str| globals.iter().rev().find(|g| g.name == flag);
     let is_set = |flag: &str| last(flag).is_some_and(Given::is_true);
     if is_set("version") {
@@ -945,6 +950,7 @@ mod tests {
             Some(vec!["--config=c".into(), "apply".into(), "-f".into(), "k8s".into()])
         );
         assert_eq!(ksec(""), None);
+        assert_eq!(ksec("-V"), None, "clap's own version flag");
     }
 
     #[test]
