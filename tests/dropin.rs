@@ -1505,3 +1505,77 @@ fn notes_are_silent_under_the_sops_name() {
     let as_ksec = execute(cmd, None);
     assert!(as_ksec.stderr.contains("ksec: note:"), "{}", as_ksec.stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// JSON integers beyond 2^53 (sops 3.13)
+// ---------------------------------------------------------------------------------------------
+
+/// sops 3.13 keeps JSON integers that fit 64 bits exactly, and so does ksec: encrypted (as
+/// `type:int`, which sops 3.11 decrypts exactly too) and in clear. A file sops 3.11 wrote with
+/// such an integer in clear (its MAC over the float rounding) still opens.
+#[test]
+fn json_integers_beyond_2_53_stay_exact() {
+    let Some(lab) = Lab::new() else { return };
+    let plain = "{\n\t\"id\": 9007199254740993,\n\t\"secret\": 9223372036854775807\n}\n";
+    let files = [("big.json", plain.as_bytes().to_vec())];
+    // Encrypted: exact with ksec, and with sops 3.11 reading ksec's file.
+    let dir = lab.workdir("big-ints", Tool::Ksec, &files);
+    let encrypted = lab.run(Tool::Ksec, &dir, &["-e", "--age", RECIPIENT, "big.json"], None, &[]);
+    assert_eq!(encrypted.code, 0, "{}", encrypted.stderr);
+    assert!(encrypted.text().contains("type:int]"), "{}", encrypted.text());
+    fs::write(dir.join("big.enc.json"), &encrypted.stdout).expect("write");
+    let by_ksec = lab.run(Tool::Ksec, &dir, &["-d", "big.enc.json"], None, &[]);
+    assert_eq!(
+        (by_ksec.code, by_ksec.text()),
+        (0, plain.to_string()),
+        "{}",
+        by_ksec.stderr
+    );
+    assert_eq!(
+        lab.real_decrypt(&dir.join("big.enc.json"), None).text(),
+        plain,
+        "sops 3.11 on ksec's file"
+    );
+
+    // In clear (only `secret` encrypted), as ksec 0.1 wrote it: the integer's own text, the MAC
+    // over its float64 rounding (sops 3.11 writes the rounding itself, 9007199254740992).
+    // sops 3.11 accepts such a file, and ksec still opens it.
+    let argv = [
+        "--config",
+        "/dev/null",
+        "encrypt",
+        "--encrypted-regex",
+        "^secret$",
+        "--age",
+        RECIPIENT,
+        "big.json",
+    ];
+    let by_sops = lab.run(
+        Tool::Sops,
+        &lab.workdir("big-ints-clear", Tool::Sops, &files),
+        &argv,
+        None,
+        &[],
+    );
+    assert_eq!(by_sops.code, 0, "{}", by_sops.stderr);
+    let exact_text = text(&by_sops.stdout).replace("\"id\": 9007199254740992", "\"id\": 9007199254740993");
+    assert!(exact_text.contains("\"id\": 9007199254740993"), "{exact_text}");
+    let dir = lab.workdir(
+        "big-ints-old-file",
+        Tool::Ksec,
+        &[("big.enc.json", exact_text.clone().into_bytes())],
+    );
+    assert_eq!(
+        lab.real_decrypt(&dir.join("big.enc.json"), None).code,
+        0,
+        "sops 3.11 accepts it"
+    );
+    let opened = lab.run(Tool::Ksec, &dir, &["-d", "big.enc.json"], None, &[]);
+    assert_eq!(opened.code, 0, "{}", opened.stderr);
+    assert!(opened.text().contains("\"id\": 9007199254740993"), "{}", opened.text());
+    // Tampering is still caught: an integer with another rounding in its place.
+    let tampered = exact_text.replace("9007199254740993", "9007199254741993");
+    fs::write(dir.join("tampered.json"), tampered).expect("write");
+    let refused = lab.run(Tool::Ksec, &dir, &["-d", "tampered.json"], None, &[]);
+    assert_eq!(refused.code, 51, "{}", refused.stderr);
+}
