@@ -2,14 +2,20 @@
 //!
 //! Inputs are read whole into zeroizing buffers. Files are only ever replaced by an atomic
 //! rename of a complete output written next to them (same directory, so the rename cannot
-//! cross file systems), with the original's permissions, after an fsync. A failure at any
-//! point leaves the original untouched and removes the temporary file.
+//! cross file systems), with the original's permissions, after an fsync, and under a lock
+//! that serializes writers ([`replace`]). A failure at any point leaves the original
+//! untouched and removes the temporary file.
+
+mod replace;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
+
+pub use replace::{DEFAULT_LOCK_TIMEOUT, FileLock, check_replaceable};
 
 /// Why an input could not be read or an output written. Paths name what the user named (or
 /// `stdin`/`stdout`), never a temporary file.
@@ -21,6 +27,37 @@ pub enum IoError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write {}: {source}", .path.display())]
     Write { path: PathBuf, source: io::Error },
+    /// Another writer held the file's lock for the whole timeout.
+    #[error(
+        "{}: another ksec is changing it: its lock {} stayed held for the {}s this one waits, so nothing was written",
+        .path.display(),
+        .lock.display(),
+        .timeout.as_secs_f64()
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        timeout: Duration,
+    },
+    #[error("cannot lock {} for writing ({}): {source}", .path.display(), .lock.display())]
+    Lock {
+        path: PathBuf,
+        lock: PathBuf,
+        source: io::Error,
+    },
+    /// The file changed between a read made without the lock and the write.
+    #[error("{}: changed since ksec read it (another writer got there first); nothing was written to it", .path.display())]
+    ChangedSinceRead { path: PathBuf },
+    /// Replacing it would make a new file under this name only, leaving the old content (for
+    /// `encrypt -i`, the plaintext) under its other names.
+    #[error(
+        "{}: has {links} names (hard links); ksec replaces a file by a new one, which would leave the \
+         old content under the other names, so nothing was written",
+        .path.display()
+    )]
+    HardLinked { path: PathBuf, links: u64 },
+    #[error("{}: is {kind}, not a regular file ksec can replace; nothing was written", .path.display())]
+    NotRegularFile { path: PathBuf, kind: &'static str },
 }
 
 /// Where input comes from.
@@ -198,52 +235,6 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), IoError> {
     }
 }
 
-/// Replaces (or creates) `path` with `bytes` atomically. An existing file keeps its
-/// permissions; a new one gets 0600, since it may hold secrets.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    // Messages name the target, never the temporary file next to it.
-    let error = |source: io::Error| IoError::Write {
-        path: path.to_path_buf(),
-        source: without_path(source),
-    };
-    // Replace what a symbolic link points at, not the link (as sops and editors do).
-    let resolved;
-    let path = match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            resolved = fs::canonicalize(path).map_err(error)?;
-            resolved.as_path()
-        }
-        _ => path,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let existing = fs::metadata(path).ok();
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".ksec-tmp")
-        .tempfile_in(&dir)
-        .map_err(error)?;
-    temp.write_all(bytes).map_err(error)?;
-    let permissions = match &existing {
-        Some(meta) => meta.permissions(),
-        None => private_permissions(),
-    };
-    temp.as_file().set_permissions(permissions).map_err(error)?;
-    temp.as_file().sync_all().map_err(error)?;
-    temp.persist(path).map_err(|e| error(e.error))?;
-    // Make the rename itself durable.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
 /// A private directory (0700) for plaintext that has to exist as a file for a while: the
 /// buffer `edit` hands to an editor, the file `exec-file` hands to a command. It is made in
 /// memory-backed storage when there is some (`$XDG_RUNTIME_DIR`, then `/dev/shm`), so the
@@ -353,50 +344,6 @@ fn private_permissions() -> fs::Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_keeps_permissions() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.yaml");
-        fs::write(&path, "old").unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
-        }
-        write_file_atomic(&path, b"new").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
-        }
-        // No temporary file is left behind.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_symlink_keeps_pointing_at_the_replaced_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real.yaml");
-        let link = dir.path().join("link.yaml");
-        fs::write(&real, "old").unwrap();
-        std::os::unix::fs::symlink("real.yaml", &link).unwrap();
-        write_file_atomic(&link, b"new").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn new_files_are_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plain.yaml");
-        write_file_atomic(&path, b"x").unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-    }
 
     #[cfg(unix)]
     #[test]

@@ -4,6 +4,10 @@
 //! is removed on every way out: success, error, a failing editor, a signal. Three starts:
 //! an encrypted file (its view, Secret `data` decoded), a file with a Git merge conflict (the
 //! decrypted versions merged, with conflict markers), and a missing file (a template).
+//!
+//! The file's lock is not held while the editor is open, which can be for minutes: every
+//! other writer (a `set` in a script, CI) would time out meanwhile. It is taken to save, and
+//! if the file changed since it was read, the edit is not saved over that change (exit 34).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -47,6 +51,9 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
         ..IoArgs::default()
     };
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
+    // Refused before the editor opens, not after the work is done: a file that cannot be
+    // replaced (a hard link, a FIFO, which would also block the read).
+    io::check_replaceable(&args.file)?;
     let exists = std::fs::metadata(&args.file).is_ok();
     let original = if exists {
         Some(Input::File(args.file.clone()).read()?)
@@ -139,7 +146,8 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
     }
     let unchanged = original.as_deref().is_some_and(|o| o[..] == output.bytes[..]);
     if !unchanged {
-        io::write_file_atomic(&args.file, &output.bytes)?;
+        // Under the lock, and only over the file as it was read.
+        inputs::lock_output(&args.file)?.replace_if_unchanged(original.as_deref().map(|o| &o[..]), &output.bytes)?;
     }
     if matches!(start, Start::Conflict { .. }) {
         super::note(&format!("conflict resolved; run `git add {file}` to mark it so"));

@@ -1,0 +1,309 @@
+//! Writers that meet: parallel commands on one file, and a file with other names (hard links)
+//! or that is not a file at all. Each test is a session a user (or an attacker sharing the directory) could
+//! have; before these were handled, each of them lost data, split a file or stayed silent.
+//!
+//! Self-contained on purpose: only `ksec(home)`, the sample key and its recipient come from
+//! `common`.
+
+mod common;
+
+use std::fs::{self, File};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{SAMPLE_RECIPIENT, sample_key};
+use rustix::fs::{FlockOperation, flock};
+
+const CONCURRENT_WRITER: i32 = 34;
+const COULD_NOT_WRITE_OUTPUT: i32 = 3;
+const SECRET: &str = "hunter2";
+
+/// A scratch directory: `home/` for the isolated environment, `work/` for the files.
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let lab = Lab {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        fs::create_dir_all(lab.dir.path().join("home")).expect("home");
+        fs::create_dir_all(lab.work()).expect("work");
+        lab
+    }
+
+    fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.work().join(name)
+    }
+
+    /// ksec in `work/`, with the sample identity.
+    fn ksec(&self) -> Command {
+        let mut cmd = common::ksec(&self.dir.path().join("home"));
+        cmd.current_dir(self.work())
+            .env("SOPS_AGE_KEY_FILE", sample_key())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `name`, encrypted from `plaintext` for the sample recipient.
+    fn encrypted(&self, name: &str, plaintext: &str) -> PathBuf {
+        let plain = self.path(&format!("{name}.plain"));
+        fs::write(&plain, plaintext).expect("write plaintext");
+        let out = self
+            .ksec()
+            .args([
+                "encrypt",
+                "--age",
+                SAMPLE_RECIPIENT,
+                "--input-type",
+                "yaml",
+                "--output",
+                name,
+            ])
+            .arg(&plain)
+            .output()
+            .expect("ksec runs");
+        assert_eq!(code(&out), 0, "encrypt: {}", stderr(&out));
+        fs::remove_file(plain).expect("remove plaintext");
+        self.path(name)
+    }
+
+    fn decrypt(&self, name: &str) -> String {
+        let out = self.ksec().args(["decrypt", name]).output().expect("ksec runs");
+        assert_eq!(code(&out), 0, "decrypt {name}: {}", stderr(&out));
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// An executable shell script in `home/`.
+    fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.dir.path().join("home").join(name);
+        fs::write(&path, format!("#!/bin/sh\nset -e\n{body}")).expect("write script");
+        common::make_executable(&path);
+        path
+    }
+
+    /// The names in `work/`, sorted.
+    fn listing(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.work())
+            .expect("read work")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Holds an exclusive `flock` on `path` (created if missing) for as long as it is open, as
+/// another process writing the file would.
+fn hold_lock(path: &Path) -> File {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .expect("open lock file");
+    flock(&file, FlockOperation::NonBlockingLockExclusive).expect("lock");
+    file
+}
+
+/// Waits for `child` for up to `limit`; a child still running then is killed and the test
+/// fails: the command blocked.
+fn wait_bounded(mut child: Child, limit: Duration, what: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{what}: still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn fifty_parallel_sets_on_different_keys_keep_all_fifty_changes() {
+    let lab = Lab::new();
+    lab.encrypted("s.enc.yaml", "seed: x\n");
+    let children: Vec<Child> = (0..50)
+        .map(|i| {
+            lab.ksec()
+                // Generous for a loaded CI machine running a debug build: the point is that
+                // they take turns, not how fast.
+                .env("KSEC_LOCK_TIMEOUT", "300")
+                .args(["set", "s.enc.yaml", &format!("[\"k{i}\"]"), &format!("\"v{i}\"")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("ksec starts")
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().expect("ksec ends");
+        assert_eq!(code(&out), 0, "set k{i}: {}", stderr(&out));
+    }
+    let plain = lab.decrypt("s.enc.yaml");
+    let missing: Vec<usize> = (0..50).filter(|i| !plain.contains(&format!("k{i}: v{i}\n"))).collect();
+    assert!(missing.is_empty(), "lost updates {missing:?}:\n{plain}");
+    // No lock file and no temporary file is left beside it.
+    assert_eq!(lab.listing(), ["s.enc.yaml"]);
+}
+
+#[test]
+fn a_lock_held_by_another_process_times_out_with_exit_34_and_changes_nothing() {
+    let lab = Lab::new();
+    let file = lab.encrypted("s.enc.yaml", &format!("password: {SECRET}\n"));
+    let before = fs::read(&file).expect("read");
+    let holder = hold_lock(&lab.path(".s.enc.yaml.ksec-lock"));
+    let started = Instant::now();
+    let out = lab
+        .ksec()
+        .env("KSEC_LOCK_TIMEOUT", "0.5")
+        .args(["set", "s.enc.yaml", "[\"password\"]", "\"new\""])
+        .output()
+        .expect("ksec runs");
+    let waited = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(code(&out), CONCURRENT_WRITER, "{err}");
+    assert!(
+        err.contains("s.enc.yaml: another ksec is changing it") && err.contains("KSEC_LOCK_TIMEOUT"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET), "{err}");
+    assert!(waited >= Duration::from_millis(500), "gave up after {waited:?}");
+    assert_eq!(fs::read(&file).expect("read"), before, "written without the lock");
+
+    // The lock released in time, the command waits for it and goes through.
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(holder);
+    });
+    let out = lab
+        .ksec()
+        .env("KSEC_LOCK_TIMEOUT", "30")
+        .args(["set", "s.enc.yaml", "[\"password\"]", "\"new\""])
+        .output()
+        .expect("ksec runs");
+    release.join().expect("release");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(lab.decrypt("s.enc.yaml").contains("password: new"));
+}
+
+#[test]
+fn encrypt_in_place_refuses_a_hard_linked_file_instead_of_leaving_the_plaintext_at_its_other_name() {
+    let lab = Lab::new();
+    let plaintext = format!("password: {SECRET}\n");
+    fs::write(lab.path("h.yaml"), &plaintext).expect("write");
+    fs::hard_link(lab.path("h.yaml"), lab.path("h2.yaml")).expect("link");
+    let out = lab
+        .ksec()
+        .args(["encrypt", "-i", "--age", SAMPLE_RECIPIENT, "h.yaml"])
+        .output()
+        .expect("ksec runs");
+    let err = stderr(&out);
+    assert_eq!(code(&out), COULD_NOT_WRITE_OUTPUT, "{err}");
+    assert!(
+        err.contains("h.yaml: has 2 names (hard links)") && err.contains("cp -p"),
+        "{err}"
+    );
+    // Still one file under both names, as it was: nothing claims to be encrypted while another
+    // name keeps the plaintext.
+    let (a, b) = (
+        fs::metadata(lab.path("h.yaml")).expect("h"),
+        fs::metadata(lab.path("h2.yaml")).expect("h2"),
+    );
+    assert_eq!((a.ino(), a.nlink()), (b.ino(), 2));
+    assert_eq!(fs::read_to_string(lab.path("h.yaml")).expect("read"), plaintext);
+}
+
+#[test]
+fn decrypt_in_place_and_set_refuse_a_hard_linked_file_so_no_name_gets_plaintext() {
+    let lab = Lab::new();
+    let file = lab.encrypted("h.enc.yaml", &format!("password: {SECRET}\n"));
+    let encrypted = fs::read(&file).expect("read");
+    fs::hard_link(&file, lab.path("h2.enc.yaml")).expect("link");
+    for args in [
+        vec!["decrypt", "-i", "h.enc.yaml"],
+        vec!["set", "h.enc.yaml", "[\"password\"]", "\"x\""],
+        vec!["rotate", "-i", "h.enc.yaml"],
+    ] {
+        let out = lab.ksec().args(&args).output().expect("ksec runs");
+        assert_eq!(code(&out), COULD_NOT_WRITE_OUTPUT, "{args:?}: {}", stderr(&out));
+        for name in ["h.enc.yaml", "h2.enc.yaml"] {
+            assert_eq!(
+                fs::read(lab.path(name)).expect("read"),
+                encrypted,
+                "{args:?} changed {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fifos_and_devices_are_refused_as_in_place_targets_without_blocking() {
+    let lab = Lab::new();
+    lab.encrypted("s.enc.yaml", "a: b\n");
+    let fifo = lab.path("f.yaml");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from_raw_mode(0o600)).expect("mkfifo");
+    let editor = lab.script("editor", "touch \"$1.ran\"\n");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["encrypt", "-i", "--age", SAMPLE_RECIPIENT, "f.yaml"], "a FIFO"),
+        (vec!["decrypt", "-i", "f.yaml"], "a FIFO"),
+        (vec!["set", "f.yaml", "[\"a\"]", "1"], "a FIFO"),
+        (vec!["rotate", "-i", "f.yaml"], "a FIFO"),
+        (vec!["edit", "f.yaml"], "a FIFO"),
+        (
+            vec!["encrypt", "-i", "--age", SAMPLE_RECIPIENT, "/dev/null"],
+            "a character device",
+        ),
+        // As root this used to replace /dev/null with a regular file holding the plaintext.
+        (
+            vec!["decrypt", "--output", "/dev/null", "s.enc.yaml"],
+            "a character device",
+        ),
+    ];
+    for (args, kind) in cases {
+        let child = lab
+            .ksec()
+            .env("EDITOR", &editor)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ksec starts");
+        let out = wait_bounded(child, Duration::from_secs(20), &format!("{args:?}"));
+        let err = stderr(&out);
+        assert_eq!(code(&out), COULD_NOT_WRITE_OUTPUT, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("is {kind}")) && err.contains("not a regular file"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(
+        fs::metadata(&fifo).expect("fifo").file_type().is_fifo(),
+        "the FIFO was replaced"
+    );
+    assert!(
+        fs::metadata("/dev/null")
+            .expect("/dev/null")
+            .file_type()
+            .is_char_device(),
+        "/dev/null was replaced"
+    );
+    assert!(!lab.path("f.yaml.ran").exists(), "the editor ran");
+}
