@@ -1,5 +1,5 @@
-//! Writers that meet: parallel commands on one file, and a file with other names (hard links)
-//! or that is not a file at all. Each test is a session a user (or an attacker sharing the directory) could
+//! Writers that meet: parallel commands on one file, a file with other names (hard links) or
+//! that is not a file at all, and the temporary files of killed writers. Each test is a session a user (or an attacker sharing the directory) could
 //! have; before these were handled, each of them lost data, split a file or stayed silent.
 //!
 //! Self-contained on purpose: only `ksec(home)`, the sample key and its recipient come from
@@ -306,4 +306,48 @@ fn fifos_and_devices_are_refused_as_in_place_targets_without_blocking() {
         "/dev/null was replaced"
     );
     assert!(!lab.path("f.yaml.ran").exists(), "the editor ran");
+}
+
+#[test]
+fn a_write_removes_leftovers_of_dead_writers_and_keeps_a_live_writers_file() {
+    let lab = Lab::new();
+    lab.encrypted("s.enc.yaml", "a: b\n");
+    // A writer that is gone: a process that has exited.
+    let mut exited = Command::new("true").spawn().expect("true");
+    let dead = exited.id();
+    exited.wait().expect("true ends");
+    let dead_leftover = lab.path(&format!(".s.enc.yaml.{dead}-Ab12Cd.ksec-tmp"));
+    // A writer that is still at work: this test, holding the file's lock.
+    let live_leftover = lab.path(&format!(".s.enc.yaml.{}-Xy34Zw.ksec-tmp", std::process::id()));
+    // Not ksec's for this file: another file's, and a name outside the pattern.
+    let others = [
+        lab.path(&format!(".t.enc.yaml.{dead}-Ab12Cd.ksec-tmp")),
+        lab.path(".s.enc.yaml.notes.ksec-tmp"),
+    ];
+    for path in [&dead_leftover, &live_leftover].into_iter().chain(&others) {
+        fs::write(path, "sops:\n  partial ciphertext").expect("write leftover");
+    }
+    let live = hold_lock(&live_leftover);
+
+    let out = lab
+        .ksec()
+        .args(["set", "s.enc.yaml", "[\"a\"]", "\"c\""])
+        .output()
+        .expect("ksec runs");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!dead_leftover.exists(), "a dead writer's leftover was kept");
+    assert!(live_leftover.exists(), "a live writer's file was removed");
+    for other in &others {
+        assert!(other.exists(), "{} was removed", other.display());
+    }
+
+    // Once its writer is gone, the next write takes it too.
+    drop(live);
+    let out = lab
+        .ksec()
+        .args(["set", "s.enc.yaml", "[\"a\"]", "\"d\""])
+        .output()
+        .expect("ksec runs");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!live_leftover.exists());
 }

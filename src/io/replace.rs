@@ -12,12 +12,16 @@
 //! which makes a new inode. That is why a file with more than one hard link is refused: its
 //! other names would keep the old content, which for `encrypt -i` is the plaintext. FIFOs,
 //! devices and directories are refused too: they are not files ksec can replace.
+//!
+//! The temporary file is `.NAME.<pid>-XXXXXX.ksec-tmp`, locked by its writer from creation to
+//! rename. A writer killed in between leaves it behind (ciphertext only); the next write to the
+//! same file removes such leftovers whose lock it can take, that is, whose writer is gone.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rustix::fs::{FlockOperation, flock};
 use zeroize::Zeroizing;
@@ -30,6 +34,11 @@ use super::{Input, IoError, without_path};
 /// slow key service can hold it much longer; ten seconds lets a burst of scripted writers
 /// through and still fails a script stuck behind such a writer while someone is watching.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Leftovers of ksec versions that did not lock their temporary files (`.NAME.XXXXXX.ksec-tmp`)
+/// are removed only once this old: nothing tells whether such a writer is still running, and
+/// none ever took this long to write one file.
+const UNLOCKED_LEFTOVER_AGE: Duration = Duration::from_secs(60);
 
 /// The right to replace one file, held from before it is read to after it is written. Dropping
 /// it lets the next writer in.
@@ -129,7 +138,7 @@ impl FileLock {
 
     /// Replaces (or creates) the file with `bytes` atomically: a complete file written beside
     /// it, synced and renamed over it. An existing file keeps its permissions; a new one gets
-    /// 0600, since it may hold secrets.
+    /// 0600, since it may hold secrets. Leftovers of killed writers are removed first.
     pub fn replace(&self, bytes: &[u8]) -> Result<(), IoError> {
         // Messages name the target, never the temporary file next to it.
         let error = |source: io::Error| IoError::Write {
@@ -138,11 +147,15 @@ impl FileLock {
         };
         let existing = check_replaceable(&self.named)?;
         let dir = parent_dir(&self.target);
+        remove_leftovers(&dir, &file_name(&self.target));
         let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", file_name(&self.target)))
+            .prefix(&format!(".{}.{}-", file_name(&self.target), std::process::id()))
             .suffix(TEMP_SUFFIX)
             .tempfile_in(&dir)
             .map_err(error)?;
+        // Held until the rename (and a little after, on the renamed file, which no one locks):
+        // while it is held, no other ksec takes this file for a leftover.
+        flock(temp.as_file(), FlockOperation::NonBlockingLockExclusive).map_err(|e| error(e.into()))?;
         temp.write_all(bytes).map_err(error)?;
         let permissions = match &existing {
             Some(meta) => meta.permissions(),
@@ -268,6 +281,88 @@ fn jitter() -> u32 {
     std::process::id() % 500
 }
 
+/// Removes the temporary files of writers of `name` (in `dir`) that are gone. Called with the
+/// file's lock held, so no live ksec is between creating its temporary file and locking it.
+/// Failures are ignored: a leftover is untidy, not unsafe (it holds ciphertext only).
+fn remove_leftovers(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name();
+        let Some(writer) = entry_name.to_str().and_then(|n| leftover_writer(n, name)) else {
+            continue;
+        };
+        if writer_is_gone(&entry.path(), writer) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Who wrote a temporary file of ksec's for `target`, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// `.NAME.<pid>-XXXXXX.ksec-tmp`: locked by its writer while in use.
+    Locking { pid: u32 },
+    /// `.NAME.XXXXXX.ksec-tmp`: a ksec from before the lock, which cannot be asked.
+    Unlocking,
+}
+
+/// The writer of `file_name` when it is a temporary file of ksec's for `target` (exactly that
+/// name: `.a.b.….ksec-tmp` belongs to `a.b`, never to `a`).
+fn leftover_writer(file_name: &str, target: &str) -> Option<Writer> {
+    let middle = file_name
+        .strip_prefix('.')?
+        .strip_prefix(target)?
+        .strip_prefix('.')?
+        .strip_suffix(TEMP_SUFFIX)?;
+    // tempfile's random part: six ASCII letters and digits.
+    let random = |s: &str| s.len() == 6 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    match middle.split_once('-') {
+        Some((pid, rest)) if random(rest) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) => {
+            pid.parse().ok().map(|pid| Writer::Locking { pid })
+        }
+        None if random(middle) => Some(Writer::Unlocking),
+        _ => None,
+    }
+}
+
+/// Whether the writer of the temporary file at `path` is gone: its lock can be taken (the
+/// kernel releases it when the writer dies, however it dies). The PID in the name only tells
+/// people who wrote it, and this process from its own files: PIDs are reused, and in another
+/// PID namespace (a container on a shared volume) they name someone else.
+fn writer_is_gone(path: &Path, writer: Writer) -> bool {
+    if writer
+        == (Writer::Locking {
+            pid: std::process::id(),
+        })
+    {
+        return false;
+    }
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    let Ok(file) = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path)
+    else {
+        return false;
+    };
+    if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+        return false;
+    }
+    match writer {
+        Writer::Locking { .. } => true,
+        Writer::Unlocking => meta
+            .modified()
+            .ok()
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_some_and(|age| age >= UNLOCKED_LEFTOVER_AGE),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,5 +473,46 @@ mod tests {
         );
         let err = check_replaceable(Path::new("/dev/null")).unwrap_err();
         assert!(matches!(err, IoError::NotRegularFile { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn leftover_names_belong_to_exactly_one_file() {
+        assert_eq!(
+            leftover_writer(".s.yaml.123-aB3xY9.ksec-tmp", "s.yaml"),
+            Some(Writer::Locking { pid: 123 })
+        );
+        assert_eq!(
+            leftover_writer(".s.yaml.aB3xY9.ksec-tmp", "s.yaml"),
+            Some(Writer::Unlocking)
+        );
+        // Another file's, or not ksec's pattern.
+        assert_eq!(leftover_writer(".s.yaml.123-aB3xY9.ksec-tmp", "s"), None);
+        assert_eq!(leftover_writer(".s.yaml.123-aB3xY9.ksec-tmp", "s.yam"), None);
+        assert_eq!(leftover_writer(".s.yaml.x-aB3xY9.ksec-tmp", "s.yaml"), None);
+        assert_eq!(leftover_writer(".s.yaml.aB3xY.ksec-tmp", "s.yaml"), None);
+        assert_eq!(leftover_writer(".s.yaml.ksec-lock", "s.yaml"), None);
+        assert_eq!(leftover_writer("s.yaml", "s.yaml"), None);
+    }
+
+    #[test]
+    fn leftovers_of_gone_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.yaml");
+        fs::write(&path, "old").unwrap();
+        let gone = dir.path().join(".s.yaml.4000000-aaaaaa.ksec-tmp");
+        let live = dir.path().join(".s.yaml.4000001-bbbbbb.ksec-tmp");
+        let recent_unlocked = dir.path().join(".s.yaml.cccccc.ksec-tmp");
+        let other = dir.path().join(".t.yaml.4000000-aaaaaa.ksec-tmp");
+        for p in [&gone, &live, &recent_unlocked, &other] {
+            fs::write(p, "ciphertext").unwrap();
+        }
+        let holder = File::open(&live).unwrap();
+        flock(&holder, FlockOperation::LockExclusive).unwrap();
+        // flock locks belong to open files, so this process's own lock counts as another's.
+        replace(&path, b"new");
+        assert!(!gone.exists());
+        assert!(live.exists());
+        assert!(recent_unlocked.exists());
+        assert!(other.exists());
     }
 }
