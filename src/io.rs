@@ -4,8 +4,10 @@
 //! rename of a complete output written next to them (same directory, so the rename cannot
 //! cross file systems), with the original's permissions, after an fsync, and under a lock
 //! that serializes writers ([`replace`]). A failure at any point leaves the original
-//! untouched and removes the temporary file.
+//! untouched and removes the temporary file. Plaintext that has to be a file for a while goes
+//! in a private directory, memory-backed when possible ([`private_dir`]).
 
+mod private_dir;
 mod replace;
 
 use std::fs::{self, File};
@@ -15,6 +17,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+pub use private_dir::{DiskUse, MEMORY_DIRS_VAR, PrivateDir};
 pub use replace::{DEFAULT_LOCK_TIMEOUT, FileLock, check_replaceable};
 
 /// Why an input could not be read or an output written. Paths name what the user named (or
@@ -58,6 +61,12 @@ pub enum IoError {
     HardLinked { path: PathBuf, links: u64 },
     #[error("{}: is {kind}, not a regular file ksec can replace; nothing was written", .path.display())]
     NotRegularFile { path: PathBuf, kind: &'static str },
+    /// No memory-backed directory for plaintext, and the user asked to refuse a disk.
+    #[error(
+        "no memory-backed (tmpfs or ramfs) directory for the decrypted file (passed over: {}), so nothing was decrypted to a file",
+        .tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NoMemoryBackedDir { tried: Vec<PathBuf> },
 }
 
 /// Where input comes from.
@@ -235,90 +244,6 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), IoError> {
     }
 }
 
-/// A private directory (0700) for plaintext that has to exist as a file for a while: the
-/// buffer `edit` hands to an editor, the file `exec-file` hands to a command. It is made in
-/// memory-backed storage when there is some (`$XDG_RUNTIME_DIR`, then `/dev/shm`), so the
-/// plaintext does not reach a disk, and removed with everything in it when dropped.
-pub struct PrivateDir {
-    dir: tempfile::TempDir,
-}
-
-impl PrivateDir {
-    /// Creates the directory.
-    pub fn new() -> Result<PrivateDir, IoError> {
-        let mut last_error = None;
-        for base in private_dir_bases() {
-            match make_private_dir(&base) {
-                Ok(dir) => return Ok(PrivateDir { dir }),
-                Err(e) => last_error = Some((base, e)),
-            }
-        }
-        let (path, source) = last_error.expect("the system temp dir is always a candidate");
-        Err(IoError::Write { path, source })
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes a new 0600 file named `name` in the directory.
-    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, IoError> {
-        let path = self.dir.path().join(name);
-        let error = |source| IoError::Write {
-            path: path.clone(),
-            source,
-        };
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(error)?;
-        file.write_all(bytes).map_err(error)?;
-        Ok(path)
-    }
-
-    /// Removes the directory now, reporting a failure (dropping it ignores failures).
-    pub fn remove(self) -> Result<(), IoError> {
-        let path = self.dir.path().to_path_buf();
-        self.dir.close().map_err(|source| IoError::Write { path, source })
-    }
-}
-
-/// Where private directories are made, best first.
-fn private_dir_bases() -> Vec<PathBuf> {
-    let mut bases = Vec::new();
-    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        bases.push(PathBuf::from(runtime));
-    }
-    if cfg!(target_os = "linux") {
-        bases.push(PathBuf::from("/dev/shm"));
-    }
-    bases.push(std::env::temp_dir());
-    bases
-}
-
-fn make_private_dir(base: &Path) -> io::Result<tempfile::TempDir> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ksec-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o700));
-    }
-    let dir = builder.tempdir_in(base)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.path())?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            return Err(io::Error::other(format!(
-                "the private directory came out with mode {mode:o}"
-            )));
-        }
-    }
-    Ok(dir)
-}
-
 /// An I/O error with the OS's description only (tempfile's errors embed the temporary path).
 fn without_path(e: io::Error) -> io::Error {
     match e.raw_os_error() {
@@ -344,19 +269,6 @@ fn private_permissions() -> fs::Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn private_dirs_are_0700_and_vanish() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = PrivateDir::new().unwrap();
-        let path = dir.path().to_path_buf();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o700);
-        let file = dir.write_file("s.yaml", b"x").unwrap();
-        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-        dir.remove().unwrap();
-        assert!(!path.exists());
-    }
 
     #[test]
     fn missing_input_is_exit_100() {

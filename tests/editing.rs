@@ -126,6 +126,8 @@ struct Lab {
     sops: PathBuf,
     /// When the session began, for telling its leftovers in shared places from older ones.
     started: SystemTime,
+    /// ksec's XDG_RUNTIME_DIR ([`Lab::runtime`]).
+    runtime: tempfile::TempDir,
 }
 
 impl Lab {
@@ -133,13 +135,21 @@ impl Lab {
     fn new() -> Option<Lab> {
         let sops = common::sops()?;
         let tmp = tempfile::tempdir().expect("temp dir");
-        for dir in ["work", "home", "runtime", "bin", "log"] {
+        for dir in ["work", "home", "bin", "log"] {
             fs::create_dir(tmp.path().join(dir)).expect("session dir");
         }
+        // ksec uses XDG_RUNTIME_DIR only when it is memory-backed, as a real one is: /dev/shm
+        // (where ksec would go next anyway) when it can have a directory there.
+        let runtime = tempfile::Builder::new()
+            .prefix("ksec-test-runtime-")
+            .tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir_in(tmp.path()))
+            .expect("runtime dir");
         Some(Lab {
             tmp,
             sops,
             started: SystemTime::now(),
+            runtime,
         })
     }
 
@@ -154,7 +164,7 @@ impl Lab {
 
     /// ksec's XDG_RUNTIME_DIR, where its private directories go.
     fn runtime(&self) -> PathBuf {
-        self.tmp.path().join("runtime")
+        self.runtime.path().to_path_buf()
     }
 
     /// A file outside the working directory where editor scripts leave what they saw.

@@ -1,5 +1,6 @@
 //! Writers that meet: parallel commands on one file, a file with other names (hard links) or
-//! that is not a file at all, and the temporary files of killed writers. Each test is a session a user (or an attacker sharing the directory) could
+//! that is not a file at all, plaintext working files on a disk, and the temporary files of
+//! killed writers. Each test is a session a user (or an attacker sharing the directory) could
 //! have; before these were handled, each of them lost data, split a file or stayed silent.
 //!
 //! Self-contained on purpose: only `ksec(home)`, the sample key and its recipient come from
@@ -306,6 +307,149 @@ fn fifos_and_devices_are_refused_as_in_place_targets_without_blocking() {
         "/dev/null was replaced"
     );
     assert!(!lab.path("f.yaml.ran").exists(), "the editor ran");
+}
+
+/// A directory on a disk (not tmpfs) for working files, or `None` (after a note) on a machine
+/// whose build directory is memory-backed.
+fn disk_dir(lab: &Lab) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "writers-disk-{}",
+        lab.dir.path().file_name().expect("name").to_string_lossy()
+    ));
+    fs::create_dir_all(&dir).expect("disk dir");
+    let on_tmpfs = rustix::fs::statfs(&dir).expect("statfs").f_type as u32 == 0x0102_1994;
+    if on_tmpfs {
+        eprintln!("note: skipping: {} is on tmpfs", dir.display());
+        return None;
+    }
+    Some(dir)
+}
+
+/// An editor that says on stderr that it started, records the file it was given, and changes
+/// `a: b` to `a: c`.
+fn recording_editor(lab: &Lab) -> PathBuf {
+    lab.script(
+        "editor",
+        "echo 'EDITOR STARTED' >&2\nprintf '%s' \"$1\" > \"$HOME/buffer-path\"\n\
+         sed 's/^a: b$/a: c/' \"$1\" > \"$1.new\"\nmv \"$1.new\" \"$1\"\n",
+    )
+}
+
+#[test]
+fn edit_on_a_disk_warns_before_the_plaintext_is_written_and_can_refuse_instead() {
+    let lab = Lab::new();
+    let Some(disk) = disk_dir(&lab) else { return };
+    let file = lab.encrypted("s.enc.yaml", "a: b\n");
+    let editor = recording_editor(&lab);
+    let on_disk = |cmd: &mut Command| {
+        // KSEC_MEMORY_DIRS stands in for a machine without /dev/shm.
+        cmd.env("XDG_RUNTIME_DIR", &disk)
+            .env("TMPDIR", &disk)
+            .env("KSEC_MEMORY_DIRS", &disk)
+            .env("EDITOR", &editor);
+    };
+    let buffer_path = lab.dir.path().join("home/buffer-path");
+
+    let mut cmd = lab.ksec();
+    on_disk(&mut cmd);
+    let out = cmd.args(["edit", "s.enc.yaml"]).output().expect("ksec runs");
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    let warning = err
+        .find("ksec: warning: no memory-backed (tmpfs) directory")
+        .expect(&err);
+    let editor_started = err.find("EDITOR STARTED").expect(&err);
+    assert!(
+        warning < editor_started,
+        "the warning came after the plaintext was written:\n{err}"
+    );
+    assert!(err.contains("KSEC_REQUIRE_TMPFS=1"), "{err}");
+    let buffer = fs::read_to_string(&buffer_path).expect("the editor recorded its file");
+    assert!(buffer.starts_with(disk.to_str().expect("utf-8")), "{buffer}");
+    assert!(lab.decrypt("s.enc.yaml").contains("a: c"));
+    fs::remove_file(&buffer_path).expect("remove record");
+
+    let before = fs::read(&file).expect("read");
+    let mut cmd = lab.ksec();
+    on_disk(&mut cmd);
+    let out = cmd
+        .env("KSEC_REQUIRE_TMPFS", "1")
+        .args(["edit", "s.enc.yaml"])
+        .output()
+        .expect("ksec runs");
+    let err = stderr(&out);
+    assert_eq!(code(&out), COULD_NOT_WRITE_OUTPUT, "{err}");
+    assert!(err.contains("no memory-backed (tmpfs or ramfs) directory"), "{err}");
+    assert!(
+        !err.contains("EDITOR STARTED") && !buffer_path.exists(),
+        "the editor ran:\n{err}"
+    );
+    assert_eq!(fs::read(&file).expect("read"), before);
+    // Nothing of either run is left in the disk directory.
+    assert_eq!(fs::read_dir(&disk).expect("read disk").count(), 0);
+    fs::remove_dir(&disk).expect("remove disk dir");
+}
+
+#[test]
+fn exec_file_warns_for_a_file_on_a_disk_but_not_for_a_fifo() {
+    let lab = Lab::new();
+    let Some(disk) = disk_dir(&lab) else { return };
+    lab.encrypted("s.enc.yaml", "a: b\n");
+    let run = |extra: &[&str], require: bool| {
+        let mut cmd = lab.ksec();
+        cmd.env("XDG_RUNTIME_DIR", &disk)
+            .env("TMPDIR", &disk)
+            .env("KSEC_MEMORY_DIRS", &disk)
+            .arg("exec-file")
+            .args(extra)
+            .args(["s.enc.yaml", "echo COMMAND STARTED >&2; cat {} >/dev/null"]);
+        if require {
+            cmd.env("KSEC_REQUIRE_TMPFS", "1");
+        }
+        cmd.output().expect("ksec runs")
+    };
+    let out = run(&["--no-fifo"], false);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(err.find("ksec: warning: no memory-backed").expect(&err) < err.find("COMMAND STARTED").expect(&err));
+
+    let out = run(&["--no-fifo"], true);
+    assert_eq!(code(&out), COULD_NOT_WRITE_OUTPUT, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("COMMAND STARTED"));
+
+    // A FIFO's content never reaches the disk its name is on: no warning, nothing refused.
+    let out = run(&[], true);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(fs::read_dir(&disk).expect("read disk").count(), 0);
+    fs::remove_dir(&disk).expect("remove disk dir");
+}
+
+#[test]
+fn an_xdg_runtime_dir_on_a_disk_is_passed_over_for_dev_shm() {
+    let lab = Lab::new();
+    let Some(disk) = disk_dir(&lab) else { return };
+    let shm_is_tmpfs = rustix::fs::statfs("/dev/shm").is_ok_and(|s| s.f_type as u32 == 0x0102_1994);
+    if !shm_is_tmpfs {
+        eprintln!("note: skipping: /dev/shm is not tmpfs here");
+        return;
+    }
+    lab.encrypted("s.enc.yaml", "a: b\n");
+    let out = lab
+        .ksec()
+        .env("XDG_RUNTIME_DIR", &disk)
+        .env_remove("KSEC_MEMORY_DIRS")
+        .env("EDITOR", recording_editor(&lab))
+        .args(["edit", "s.enc.yaml"])
+        .output()
+        .expect("ksec runs");
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let buffer = fs::read_to_string(lab.dir.path().join("home/buffer-path")).expect("recorded");
+    assert!(buffer.starts_with("/dev/shm/"), "{buffer}");
+    fs::remove_dir(&disk).expect("remove disk dir");
 }
 
 #[test]

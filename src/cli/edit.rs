@@ -1,9 +1,10 @@
 //! `ksec edit FILE`: the plaintext in your editor, encrypted again on save.
 //!
-//! The buffer is a 0600 file in a private 0700 directory (memory-backed when possible) that
-//! is removed on every way out: success, error, a failing editor, a signal. Three starts:
-//! an encrypted file (its view, Secret `data` decoded), a file with a Git merge conflict (the
-//! decrypted versions merged, with conflict markers), and a missing file (a template).
+//! The buffer is a 0600 file in a private 0700 directory (memory-backed when possible, with a
+//! warning before it is written when not) that is removed on every way out: success, error, a
+//! failing editor, a signal. Three starts: an encrypted file (its view, Secret `data` decoded),
+//! a file with a Git merge conflict (the decrypted versions merged, with conflict markers), and
+//! a missing file (a template).
 //!
 //! The file's lock is not held while the editor is open, which can be for minutes: every
 //! other writer (a `set` in a script, CI) would time out meanwhile. It is taken to save, and
@@ -23,7 +24,7 @@ use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
 use crate::error::{CommandError, Error};
 use crate::formats::Format;
-use crate::io::{self, Input, PrivateDir};
+use crate::io::{self, Input};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
 use crate::process;
@@ -165,7 +166,7 @@ fn edit_until_valid(
 ) -> Result<Output, Error> {
     let guard = SignalGuard::install()?;
     let editor = process::editor_command()?;
-    let dir = PrivateDir::new()?;
+    let dir = inputs::plaintext_dir()?;
     guard.protect(dir.path());
     let name = original
         .file_name()

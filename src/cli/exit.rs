@@ -136,6 +136,7 @@ fn io_code(e: &IoError) -> i32 {
         InputNotFound { .. } => NO_FILE_SPECIFIED,
         Read { .. } => COULD_NOT_READ_INPUT,
         Write { .. } | Lock { .. } | HardLinked { .. } | NotRegularFile { .. } => COULD_NOT_WRITE_OUTPUT,
+        NoMemoryBackedDir { .. } => COULD_NOT_WRITE_OUTPUT,
         Locked { .. } | ChangedSinceRead { .. } => CONCURRENT_WRITER,
     }
 }
@@ -156,6 +157,10 @@ fn io_hint(e: &IoError) -> Option<&'static str> {
         NotRegularFile { .. } => Some(
             "ksec writes a file by replacing it with a new one: name a regular file (to write to stdout, leave out \
              --output)",
+        ),
+        NoMemoryBackedDir { .. } => Some(
+            "set KSEC_MEMORY_DIRS (or XDG_RUNTIME_DIR) to a directory on tmpfs, or unset KSEC_REQUIRE_TMPFS \
+             to allow a disk",
         ),
         Read { .. } | Write { .. } | Lock { .. } => None,
     }

@@ -1,5 +1,6 @@
 //! What the commands share: where input comes from, where output goes (under the file's lock,
-//! so writers take turns), which `.sops.yaml` applies, and the output layout it asks for.
+//! so writers take turns), which `.sops.yaml` applies, the output layout it asks for, and where
+//! plaintext may be put as a file.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use super::terminal::Terminal;
 use crate::config::{self, Config};
 use crate::error::{CommandError, Error};
 use crate::formats::{Format, OutputOptions, json::JsonIndent};
-use crate::io::{self, FileLock, Input, IoError};
+use crate::io::{self, DiskUse, FileLock, Input, IoError, PrivateDir};
 
 /// Where the result goes.
 pub enum Destination {
@@ -198,6 +199,10 @@ impl InPlaceFile {
 /// Seconds to wait for another writer's lock (fractions allowed; 0 tries once).
 pub const LOCK_TIMEOUT_VAR: &str = "KSEC_LOCK_TIMEOUT";
 
+/// Set (to anything but empty, `0`, `false` or `no`), plaintext is never put in a file on a
+/// disk: `edit` and `exec-file --no-fifo` fail instead when there is no memory-backed directory.
+pub const REQUIRE_TMPFS_VAR: &str = "KSEC_REQUIRE_TMPFS";
+
 /// How long to wait for another writer: `$KSEC_LOCK_TIMEOUT` seconds, or the default.
 fn lock_timeout() -> Result<Duration, CommandError> {
     let Some(value) = std::env::var_os(LOCK_TIMEOUT_VAR).filter(|v| !v.is_empty()) else {
@@ -229,4 +234,25 @@ pub fn lock_in_place(path: &Path) -> Result<FileLock, Error> {
         .into());
     }
     lock_output(path)
+}
+
+/// A private directory for plaintext that is about to be written as a file. When it is not
+/// memory-backed, this says so on stderr before anything is written to it, or, with
+/// `$KSEC_REQUIRE_TMPFS`, refuses.
+pub fn plaintext_dir() -> Result<PrivateDir, Error> {
+    let required = std::env::var(REQUIRE_TMPFS_VAR)
+        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"));
+    let dir = PrivateDir::new(if required { DiskUse::Refuse } else { DiskUse::Allow })?;
+    if !dir.is_memory_backed() {
+        let passed_over: Vec<String> = dir.passed_over().iter().map(|p| p.display().to_string()).collect();
+        super::warn(&format!(
+            "no memory-backed (tmpfs) directory found (passed over: {}), so the decrypted file goes in {} \
+             on a disk, which can keep it after it is removed; set {} to a tmpfs directory, or {REQUIRE_TMPFS_VAR}=1 \
+             to refuse instead",
+            passed_over.join(", "),
+            dir.path().display(),
+            io::MEMORY_DIRS_VAR,
+        ));
+    }
+    Ok(dir)
 }
