@@ -18,7 +18,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 pub use private_dir::{DiskUse, MEMORY_DIRS_VAR, PrivateDir};
-pub use replace::{DEFAULT_LOCK_TIMEOUT, FileLock, check_replaceable};
+pub use replace::{DEFAULT_LOCK_TIMEOUT, FileLock, check_replaceable, keep_beside};
 
 /// Why an input could not be read or an output written. Paths name what the user named (or
 /// `stdin`/`stdout`), never a temporary file.

@@ -495,3 +495,41 @@ fn a_write_removes_leftovers_of_dead_writers_and_keeps_a_live_writers_file() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!live_leftover.exists());
 }
+
+#[test]
+fn edit_leaves_the_file_unlocked_in_the_editor_and_keeps_both_changes_when_it_changed_meanwhile() {
+    let lab = Lab::new();
+    lab.encrypted("s.enc.yaml", "a: b\nother: one\n");
+    // While the editor is open another writer changes the file; it must not have to wait.
+    let editor = lab.script(
+        "editor",
+        "KSEC_LOCK_TIMEOUT=0 \"$KSEC_TEST_BIN\" set s.enc.yaml '[\"other\"]' '\"two\"'\n\
+         sed 's/^a: b$/a: c/' \"$1\" > \"$1.new\"\nmv \"$1.new\" \"$1\"\n",
+    );
+    let out = lab
+        .ksec()
+        .env("EDITOR", &editor)
+        .env("KSEC_TEST_BIN", env!("CARGO_BIN_EXE_ksec"))
+        .args(["edit", "s.enc.yaml"])
+        .output()
+        .expect("ksec runs");
+    let err = stderr(&out);
+    assert_eq!(code(&out), CONCURRENT_WRITER, "{err}");
+    assert!(err.contains("s.enc.yaml changed while it was in the editor"), "{err}");
+    // The other writer's change stands.
+    let plain = lab.decrypt("s.enc.yaml");
+    assert!(plain.contains("other: two") && plain.contains("a: b"), "{plain}");
+    // The edit is kept, encrypted, beside it, and named in the message.
+    let kept: Vec<String> = lab
+        .listing()
+        .into_iter()
+        .filter(|n| n.starts_with("s.enc.unsaved-edit-") && n.ends_with(".yaml"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{:?}", lab.listing());
+    assert!(err.contains(&kept[0]), "{err}");
+    let kept_plain = lab.decrypt(&kept[0]);
+    assert!(
+        kept_plain.contains("a: c") && kept_plain.contains("other: one"),
+        "{kept_plain}"
+    );
+}

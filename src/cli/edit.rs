@@ -8,7 +8,8 @@
 //!
 //! The file's lock is not held while the editor is open, which can be for minutes: every
 //! other writer (a `set` in a script, CI) would time out meanwhile. It is taken to save, and
-//! if the file changed since it was read, the edit is not saved over that change (exit 34).
+//! if the file changed since it was read, the edit is not saved over that change but kept,
+//! encrypted, beside the file (exit 34), so that neither change is lost.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -24,7 +25,7 @@ use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
 use crate::error::{CommandError, Error};
 use crate::formats::Format;
-use crate::io::{self, Input};
+use crate::io::{self, Input, IoError};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
 use crate::process;
@@ -147,13 +148,30 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
     }
     let unchanged = original.as_deref().is_some_and(|o| o[..] == output.bytes[..]);
     if !unchanged {
-        // Under the lock, and only over the file as it was read.
-        inputs::lock_output(&args.file)?.replace_if_unchanged(original.as_deref().map(|o| &o[..]), &output.bytes)?;
+        save(&args.file, original.as_deref().map(|o| &o[..]), &output.bytes)?;
     }
     if matches!(start, Start::Conflict { .. }) {
         super::note(&format!("conflict resolved; run `git add {file}` to mark it so"));
     }
     Ok(())
+}
+
+/// Replaces the file with the edited result under its lock, unless it changed since `original`
+/// was read (`None`: it did not exist); then the result is kept beside it instead.
+fn save(file: &Path, original: Option<&[u8]>, bytes: &[u8]) -> Result<(), Error> {
+    let lock = inputs::lock_output(file)?;
+    match lock.replace_if_unchanged(original, bytes) {
+        Err(IoError::ChangedSinceRead { .. }) => {
+            // Ciphertext, like the file itself: safe to leave beside it.
+            let kept = io::keep_beside(file, "unsaved-edit", bytes)?;
+            Err(CommandError::EditNotSaved {
+                file: file.display().to_string(),
+                kept,
+            }
+            .into())
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Runs the editor on `text` until `finish` accepts the result. Errors in the edited text are

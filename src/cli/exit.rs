@@ -100,6 +100,7 @@ fn command_code(e: &CommandError) -> i32 {
         NoSuchFile { .. } => GENERIC,
         NoAnswer { .. } | ReadAnswer { .. } | SignalHandlers { .. } | SomeFilesFailed { .. } => GENERIC,
         InvalidLockTimeout { .. } => GENERIC,
+        EditNotSaved { .. } => CONCURRENT_WRITER,
         NotText { .. } => COULD_NOT_READ_INPUT,
         FileNotModified { .. } => FILE_NOT_MODIFIED,
         CheckFailed { .. } => CHECK_FAILED,
@@ -112,6 +113,11 @@ fn command_hint(e: &CommandError) -> Option<String> {
         CommandError::InvalidLockTimeout { .. } => {
             Some("set it to the seconds to wait for another writer, e.g. KSEC_LOCK_TIMEOUT=30".into())
         }
+        CommandError::EditNotSaved { file, kept } => Some(format!(
+            "run `ksec edit {file}` again and make your change there (`ksec decrypt {}` shows it), then delete {}",
+            kept.display(),
+            kept.display()
+        )),
         _ => None,
     }
 }

@@ -210,6 +210,35 @@ pub fn check_replaceable(path: &Path) -> Result<Option<fs::Metadata>, IoError> {
     Ok(Some(meta))
 }
 
+/// Writes `bytes` to a new file beside `path` (`NAME.unsaved-XXXXXX.EXT`, so its format is still
+/// told by its extension), 0600, and returns its path. For an encrypted result that could not
+/// replace the file, so that the work that went into it is not lost.
+pub fn keep_beside(path: &Path, label: &str, bytes: &[u8]) -> Result<PathBuf, IoError> {
+    let target = resolve_symlink(path)?;
+    let stem = target
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let extension = target
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let error = |source: io::Error| IoError::Write {
+        path: path.to_path_buf(),
+        source: without_path(source),
+    };
+    // tempfile makes it 0600 and never reuses a name.
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("{stem}.{label}-"))
+        .suffix(&extension)
+        .tempfile_in(parent_dir(&target))
+        .map_err(error)?;
+    file.write_all(bytes).map_err(error)?;
+    file.as_file().sync_all().map_err(error)?;
+    let (_, kept) = file.keep().map_err(|e| error(e.error))?;
+    Ok(kept)
+}
+
 fn kind_of(file_type: &fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if file_type.is_dir() {
