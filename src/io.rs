@@ -42,7 +42,7 @@ pub enum IoError {
         lock: PathBuf,
         timeout: Duration,
     },
-    #[error("cannot lock {} for writing ({}): {source}", .path.display(), .lock.display())]
+    #[error("cannot write {}: cannot lock it with {}: {source}", .path.display(), .lock.display())]
     Lock {
         path: PathBuf,
         lock: PathBuf,
