@@ -44,9 +44,10 @@ const PASSWORD_PATH: &str = r#"["stringData"]["password"]"#;
 // XDG_RUNTIME_DIR) and `log/` (where editor scripts leave what they saw) stay out of `work/`.
 // ---------------------------------------------------------------------------------------------
 
-/// ksec's XDG_RUNTIME_DIR, where its private directories go.
+/// ksec's XDG_RUNTIME_DIR, where its private directories go: memory-backed, as a real one
+/// is (ksec skips one that is not).
 fn runtime(lab: &Dir) -> PathBuf {
-    lab.side("runtime")
+    lab.memory_side("runtime")
 }
 
 /// A file outside the working directory where editor scripts leave what they saw.
