@@ -97,6 +97,17 @@ pub enum CommandError {
     /// Some of several files could not be updated; each was reported as it failed.
     #[error("{failed} of {total} files could not be updated (each is named above)")]
     SomeFilesFailed { failed: usize, total: usize },
+
+    /// `KSEC_LOCK_TIMEOUT` that is not a number of seconds.
+    #[error("KSEC_LOCK_TIMEOUT={value:?} is not a number of seconds between 0 and 86400")]
+    InvalidLockTimeout { value: String },
+
+    /// The file changed while it was in the editor; the edit was sealed and kept beside it.
+    #[error(
+        "{file} changed while it was in the editor (another writer), so your edit was not saved over it; \
+         it is kept, encrypted, in {}", .kept.display()
+    )]
+    EditNotSaved { file: String, kept: PathBuf },
 }
 
 /// A sops command line (`cli::compat`) that ksec refuses: spelled wrong as sops would say, or

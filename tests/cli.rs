@@ -8,14 +8,9 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
-use assert_cmd::assert::Assert;
-use predicates::prelude::*;
-use predicates::str::contains;
-
-use common::{SAMPLE_RECIPIENT, VECTOR_RECIPIENT, sample_key, testdata, vector_key};
+use common::{Dir, SAMPLE_RECIPIENT, TestCommand, VECTOR_RECIPIENT, pipe, sample_key, testdata, vector_key};
 
 /// A secret value that must never show up anywhere but in decrypted output.
 const MARKER: &str = "S3CR3T-MARKER-93f1";
@@ -32,116 +27,40 @@ fn secret_with_marker() -> String {
     )
 }
 
-/// One user's scratch session: a working directory (the commands' current directory) and an
-/// empty home beside it, so no key or config of the developer's leaks in.
-struct Session {
-    tmp: tempfile::TempDir,
+/// `ksec` with the sample identity in SOPS_AGE_KEY_FILE.
+fn ksec_with_key(session: &Dir) -> TestCommand {
+    let mut cmd = session.ksec();
+    cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+    cmd
 }
 
-impl Session {
-    fn new() -> Session {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        fs::create_dir(tmp.path().join("work")).expect("work dir");
-        fs::create_dir(tmp.path().join("home")).expect("home dir");
-        Session { tmp }
-    }
-
-    fn dir(&self) -> PathBuf {
-        self.tmp.path().join("work")
-    }
-
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir().join(name)
-    }
-
-    /// Writes `work/<name>`, creating directories on the way.
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).expect("create dirs");
-        }
-        fs::write(&path, contents).expect("write file");
-        path
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
-    }
-
-    fn read_string(&self, name: &str) -> String {
-        String::from_utf8(self.read(name)).expect("UTF-8 file")
-    }
-
-    /// The names in the working directory, sorted.
-    fn files(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.dir())
-            .expect("list work dir")
-            .map(|entry| entry.expect("dir entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// `ksec` run from the working directory, with no identity.
-    fn command(&self) -> Command {
-        let mut cmd = common::ksec(&self.home());
-        cmd.current_dir(self.dir());
-        cmd
-    }
-
-    fn ksec(&self) -> assert_cmd::Command {
-        assert_cmd::Command::from_std(self.command())
-    }
-
-    /// `ksec` with the sample identity in SOPS_AGE_KEY_FILE.
-    fn ksec_with_key(&self) -> assert_cmd::Command {
-        let mut cmd = self.ksec();
-        cmd.env("SOPS_AGE_KEY_FILE", sample_key());
-        cmd
-    }
-
-    /// Writes `plain` as `name`, encrypts it for the sample recipient with the Secret rule,
-    /// and saves the result as `enc_name`.
-    fn encrypt_secret(&self, name: &str, plain: &str, enc_name: &str) -> String {
-        self.write(name, plain);
-        let assert = self
-            .ksec()
-            .args([
-                "encrypt",
-                "--age",
-                SAMPLE_RECIPIENT,
-                "--encrypted-regex",
-                SECRET_REGEX,
-                name,
-            ])
-            .assert()
-            .success()
-            .stderr("");
-        let encrypted = stdout_of(&assert);
-        self.write(enc_name, &encrypted);
-        encrypted
-    }
-
-    /// A command for another tool, with the same empty home.
-    fn tool(&self, program: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(self.dir())
-            .env("HOME", self.home())
-            .env_remove("KUBECONFIG");
-        cmd
-    }
+/// Writes `plain` as `name`, encrypts it for the sample recipient with the Secret rule,
+/// and saves the result as `enc_name`.
+fn encrypt_secret(session: &Dir, name: &str, plain: &str, enc_name: &str) -> String {
+    session.write(name, plain);
+    let out = session
+        .ksec()
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--encrypted-regex",
+            SECRET_REGEX,
+            name,
+        ])
+        .run()
+        .ok()
+        .stderr_is("");
+    let encrypted = out.stdout_text();
+    session.write(enc_name, &encrypted);
+    encrypted
 }
 
-fn stdout_of(assert: &Assert) -> String {
-    String::from_utf8(assert.get_output().stdout.clone()).expect("UTF-8 stdout")
-}
-
-fn stderr_of(assert: &Assert) -> String {
-    String::from_utf8(assert.get_output().stderr.clone()).expect("UTF-8 stderr")
+/// `kubectl`, with no kubeconfig of the developer's.
+fn kubectl_cmd(session: &Dir, kubectl: &Path) -> TestCommand {
+    let mut cmd = session.command(kubectl);
+    cmd.env_remove("KUBECONFIG");
+    cmd
 }
 
 #[cfg(unix)]
@@ -169,30 +88,30 @@ fn tamper_ciphertext(encrypted: &str, key: &str) -> String {
 /// set to `key`, and checks each fails with `code` without leaking: nothing on stdout, the
 /// marker nowhere in stderr, FILE unchanged, no output file, no temp file left behind.
 /// Returns the stderr of the stdout run.
-fn assert_decrypt_fails_cleanly(session: &Session, file: &str, key: &Path, code: i32) -> String {
+fn assert_decrypt_fails_cleanly(session: &Dir, file: &str, key: &Path, code: i32) -> String {
     let before = session.read(file);
     let files_before = session.files();
     let runs: [&[&str]; 3] = [&[], &["-i"], &["--output", "plain-out.yaml"]];
     let mut first_stderr = None;
     for extra in runs {
-        let assert = session
+        let out = session
             .ksec()
             .env("SOPS_AGE_KEY_FILE", key)
             .arg("decrypt")
             .args(extra)
             .arg(file)
-            .assert()
-            .code(code)
-            .stdout("")
-            .stderr(contains(MARKER).not())
-            .stderr(contains(MARKER_BASE64).not());
+            .run()
+            .expect_code(code)
+            .stdout_is("")
+            .stderr_lacks(MARKER)
+            .stderr_lacks(MARKER_BASE64);
         assert_eq!(session.read(file), before, "decrypt {extra:?} {file} changed the file");
         assert_eq!(
             session.files(),
             files_before,
             "decrypt {extra:?} {file} left files behind"
         );
-        first_stderr.get_or_insert_with(|| stderr_of(&assert));
+        first_stderr.get_or_insert_with(|| out.stderr_text());
     }
     first_stderr.expect("three runs")
 }
@@ -203,24 +122,23 @@ fn assert_decrypt_fails_cleanly(session: &Session, file: &str, key: &Path, code:
 #[test]
 fn readme_decrypt_prints_the_plaintext_exactly() {
     // SOPS_AGE_KEY_FILE=testdata/keys/sample.agekey ksec decrypt testdata/secret.enc.yaml
-    let session = Session::new();
+    let session = Dir::new();
     let expected = fs::read(testdata("secret.yaml")).expect("testdata/secret.yaml");
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .arg("decrypt")
         .arg(testdata("secret.enc.yaml"))
-        .assert()
-        .success()
-        .stdout(expected)
-        .stderr("");
+        .run()
+        .ok()
+        .stdout_is(expected)
+        .stderr_is("");
 }
 
 // ---------------------------------------------------------------------------------------------
 // kubectl pipes
 
 /// `kubectl create secret generic db --from-literal=password=hunter2 --dry-run=client -o <output>`.
-fn kubectl_create_secret(session: &Session, kubectl: &Path, output: &str) -> Command {
-    let mut cmd = session.tool(kubectl);
+fn kubectl_create_secret(session: &Dir, kubectl: &Path, output: &str) -> TestCommand {
+    let mut cmd = kubectl_cmd(session, kubectl);
     cmd.args([
         "create",
         "secret",
@@ -235,36 +153,24 @@ fn kubectl_create_secret(session: &Session, kubectl: &Path, output: &str) -> Com
 }
 
 /// `kubectl … | ksec encrypt --age R --encrypted-regex '^(data|stringData)$'`, a real pipe.
-fn kubectl_piped_into_encrypt(session: &Session, kubectl: &Path, output: &str) -> String {
-    let mut producer = kubectl_create_secret(session, kubectl, output)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("kubectl starts");
-    let encrypted = session
-        .command()
-        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", SECRET_REGEX])
-        .stdin(producer.stdout.take().expect("kubectl stdout"))
-        .output()
-        .expect("ksec starts");
-    assert!(producer.wait().expect("kubectl runs").success(), "kubectl failed");
-    assert!(
-        encrypted.status.success(),
-        "ksec encrypt failed: {}",
-        String::from_utf8_lossy(&encrypted.stderr)
+fn kubectl_piped_into_encrypt(session: &Dir, kubectl: &Path, output: &str) -> String {
+    let (producer, encrypted) = pipe(
+        &mut kubectl_create_secret(session, kubectl, output),
+        session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", SECRET_REGEX]),
     );
-    assert!(
-        encrypted.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&encrypted.stderr)
-    );
-    String::from_utf8(encrypted.stdout).expect("UTF-8 output")
+    assert!(producer.success(), "kubectl failed");
+    assert!(encrypted.success(), "ksec encrypt failed: {}", encrypted.stderr_text());
+    assert!(encrypted.stderr.is_empty(), "{}", encrypted.stderr_text());
+    encrypted.stdout_text()
 }
 
 #[test]
 fn kubectl_yaml_piped_into_encrypt_decrypts_back_to_kubectls_bytes() {
     let Some(kubectl) = common::kubectl() else { return };
-    let session = Session::new();
-    let kubectl_yaml = common::run_ok(&mut kubectl_create_secret(&session, &kubectl, "yaml")).stdout;
+    let session = Dir::new();
+    let kubectl_yaml = kubectl_create_secret(&session, &kubectl, "yaml").run().ok().stdout;
 
     let encrypted = kubectl_piped_into_encrypt(&session, &kubectl, "yaml");
     assert!(encrypted.contains("\n  name: db\n"), "{encrypted}");
@@ -279,29 +185,29 @@ fn kubectl_yaml_piped_into_encrypt_decrypts_back_to_kubectls_bytes() {
     );
 
     // Back through stdin, and from a file: kubectl's bytes exactly.
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .arg("decrypt")
-        .write_stdin(encrypted.clone())
-        .assert()
-        .success()
-        .stdout(kubectl_yaml.clone())
-        .stderr("");
+        .stdin(encrypted.clone())
+        .run()
+        .ok()
+        .stdout_is(kubectl_yaml.clone())
+        .stderr_is("");
     session.write("db.enc.yaml", &encrypted);
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "db.enc.yaml"])
-        .assert()
-        .success()
-        .stdout(kubectl_yaml);
+        .run()
+        .ok()
+        .stdout_is(kubectl_yaml);
 }
 
 #[test]
 fn kubectl_json_on_stdin_is_detected_and_round_trips() {
     let Some(kubectl) = common::kubectl() else { return };
-    let session = Session::new();
-    let kubectl_json = String::from_utf8(common::run_ok(&mut kubectl_create_secret(&session, &kubectl, "json")).stdout)
-        .expect("UTF-8 JSON");
+    let session = Dir::new();
+    let kubectl_json = kubectl_create_secret(&session, &kubectl, "json")
+        .run()
+        .ok()
+        .stdout_text();
 
     // No file name: the JSON is recognised from the content and stays JSON.
     let encrypted = kubectl_piped_into_encrypt(&session, &kubectl, "json");
@@ -311,14 +217,13 @@ fn kubectl_json_on_stdin_is_detected_and_round_trips() {
     assert!(encrypted.contains("\"password\": \"ENC[AES256_GCM,"), "{encrypted}");
 
     // kubectl indents with 4 spaces; `--indent 4` gives its bytes back exactly.
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "--indent", "4"])
-        .write_stdin(encrypted.clone())
-        .assert()
-        .success()
-        .stdout(kubectl_json.clone())
-        .stderr("");
+        .stdin(encrypted.clone())
+        .run()
+        .ok()
+        .stdout_is(kubectl_json.clone())
+        .stderr_is("");
 
     // By default JSON is written as sops writes it: the same document, indented with tabs.
     let tab_indented: String = kubectl_json
@@ -329,13 +234,12 @@ fn kubectl_json_on_stdin_is_detected_and_round_trips() {
             format!("{}{body}\n", "\t".repeat(depth))
         })
         .collect();
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .arg("decrypt")
-        .write_stdin(encrypted)
-        .assert()
-        .success()
-        .stdout(tab_indented);
+        .stdin(encrypted)
+        .run()
+        .ok()
+        .stdout_is(tab_indented);
 }
 
 #[test]
@@ -343,29 +247,20 @@ fn decrypted_secret_is_parsed_by_kubectl() {
     // ksec decrypt db.enc.yaml | kubectl label --local -f - checked=true -o yaml
     // (no cluster here; `--local` makes kubectl parse the manifest without one).
     let Some(kubectl) = common::kubectl() else { return };
-    let session = Session::new();
+    let session = Dir::new();
     let encrypted = kubectl_piped_into_encrypt(&session, &kubectl, "yaml");
     session.write("db.enc.yaml", encrypted);
 
-    let mut decrypt = session
-        .command()
-        .env("SOPS_AGE_KEY_FILE", sample_key())
-        .args(["decrypt", "db.enc.yaml"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("ksec starts");
-    let labelled = session
-        .tool(&kubectl)
-        .args(["label", "--local", "-f", "-", "checked=true", "-o", "yaml"])
-        .stdin(decrypt.stdout.take().expect("ksec stdout"))
-        .output()
-        .expect("kubectl starts");
-    assert!(decrypt.wait().expect("ksec runs").success());
-    let labelled_text = String::from_utf8_lossy(&labelled.stdout);
+    let (decrypt, labelled) = pipe(
+        ksec_with_key(&session).args(["decrypt", "db.enc.yaml"]),
+        kubectl_cmd(&session, &kubectl).args(["label", "--local", "-f", "-", "checked=true", "-o", "yaml"]),
+    );
+    assert!(decrypt.success());
+    let labelled_text = labelled.stdout_text();
     assert!(
-        labelled.status.success(),
+        labelled.success(),
         "kubectl rejected ksec's output: {}",
-        String::from_utf8_lossy(&labelled.stderr)
+        labelled.stderr_text()
     );
     assert!(labelled_text.contains("password: aHVudGVyMg=="), "{labelled_text}");
     assert!(labelled_text.contains("checked: \"true\""), "{labelled_text}");
@@ -377,7 +272,7 @@ fn decrypted_secret_is_parsed_by_kubectl() {
 
 #[test]
 fn encrypt_reads_a_file_a_dash_or_stdin() {
-    let session = Session::new();
+    let session = Dir::new();
     let plain = secret_with_marker();
     session.write("s.yaml", &plain);
     let runs: [(&[&str], bool); 3] = [(&["s.yaml"], false), (&["-"], true), (&[], true)];
@@ -385,21 +280,22 @@ fn encrypt_reads_a_file_a_dash_or_stdin() {
         let mut cmd = session.ksec();
         cmd.args(["encrypt", "--age", SAMPLE_RECIPIENT]).args(file_args);
         if from_stdin {
-            cmd.write_stdin(plain.clone());
+            cmd.stdin(plain.clone());
         }
-        let encrypted =
-            stdout_of(&cmd.assert().success().stderr(
-                predicate::str::starts_with("ksec: note: ").and(predicate::str::contains("Kubernetes manifests")),
-            ));
+        let encrypted = cmd
+            .run()
+            .ok()
+            .stderr_starts_with("ksec: note: ")
+            .stderr_has("Kubernetes manifests")
+            .stdout_text();
         assert!(encrypted.contains("\nsops:\n"), "encrypt {file_args:?}:\n{encrypted}");
         assert!(!encrypted.contains(MARKER), "encrypt {file_args:?}:\n{encrypted}");
-        session
-            .ksec_with_key()
+        ksec_with_key(&session)
             .arg("decrypt")
-            .write_stdin(encrypted)
-            .assert()
-            .success()
-            .stdout(plain.clone());
+            .stdin(encrypted)
+            .run()
+            .ok()
+            .stdout_is(plain.clone());
     }
 }
 
@@ -412,22 +308,20 @@ fn pem_key() -> String {
 fn stdin_that_is_neither_yaml_nor_json_is_refused_until_its_type_is_given() {
     // A file has a name to type it by; bare stdin has none, and guessing "binary" would hide
     // what went wrong (a truncated pipe, the wrong command's output).
-    let session = Session::new();
+    let session = Dir::new();
     for stdin_arg in [None, Some("-")] {
         session
             .ksec()
             .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output", "key.enc"])
             .args(stdin_arg)
-            .write_stdin(pem_key())
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(contains(
-                "ksec: error: cannot tell the input type of stdin: it is neither YAML nor JSON",
-            ))
-            .stderr(contains("ksec: hint: pass --input-type binary"))
-            .stderr(contains("--filename-override"))
-            .stderr(contains(MARKER_BASE64).not());
+            .stdin(pem_key())
+            .run()
+            .expect_code(2)
+            .stdout_is("")
+            .stderr_has("ksec: error: cannot tell the input type of stdin: it is neither YAML nor JSON")
+            .stderr_has("ksec: hint: pass --input-type binary")
+            .stderr_has("--filename-override")
+            .stderr_lacks(MARKER_BASE64);
         assert!(
             !session.path("key.enc").exists(),
             "{stdin_arg:?}: an output was written"
@@ -436,26 +330,24 @@ fn stdin_that_is_neither_yaml_nor_json_is_refused_until_its_type_is_given() {
 
     // Told how to read it, stdin is encrypted whole and decrypts to the same bytes.
     for flags in [&["--input-type", "binary"][..], &["--filename-override", "tls.key"][..]] {
-        let encrypted = stdout_of(
-            &session
-                .ksec()
-                .args(["encrypt", "--age", SAMPLE_RECIPIENT])
-                .args(flags)
-                .write_stdin(pem_key())
-                .assert()
-                .success(),
-        );
+        let encrypted = session
+            .ksec()
+            .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+            .args(flags)
+            .stdin(pem_key())
+            .run()
+            .ok()
+            .stdout_text();
         assert!(
             encrypted.starts_with("{\n\t\"data\": \"ENC["),
             "{flags:?}:\n{encrypted}"
         );
-        session
-            .ksec_with_key()
+        ksec_with_key(&session)
             .arg("decrypt")
-            .write_stdin(encrypted)
-            .assert()
-            .success()
-            .stdout(pem_key());
+            .stdin(encrypted)
+            .run()
+            .ok()
+            .stdout_is(pem_key());
     }
 
     // A file of a name sops does not know is a binary file, as in sops, with a note.
@@ -463,15 +355,15 @@ fn stdin_that_is_neither_yaml_nor_json_is_refused_until_its_type_is_given() {
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "tls.key"])
-        .assert()
-        .success()
-        .stdout(predicate::str::starts_with("{\n\t\"data\": \"ENC["))
-        .stderr(contains("tls.key: not YAML or JSON: encrypted whole as a binary file"));
+        .run()
+        .ok()
+        .stdout_starts_with("{\n\t\"data\": \"ENC[")
+        .stderr_has("tls.key: not YAML or JSON: encrypted whole as a binary file");
 }
 
 #[test]
 fn an_unknown_input_type_is_a_usage_error() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
     for file_args in [&["s.yaml"][..], &[]] {
         session
@@ -486,13 +378,13 @@ fn an_unknown_input_type_is_a_usage_error() {
                 "s.enc",
             ])
             .args(file_args)
-            .write_stdin(secret_with_marker())
-            .assert()
-            .code(1)
-            .stdout("")
-            .stderr(contains(
+            .stdin(secret_with_marker())
+            .run()
+            .expect_code(1)
+            .stdout_is("")
+            .stderr_has(
                 "ksec: error: unknown format \"bogus\": ksec reads and writes yaml, json, dotenv, ini and binary",
-            ));
+            );
         assert!(!session.path("s.enc").exists());
     }
 }
@@ -500,27 +392,27 @@ fn an_unknown_input_type_is_a_usage_error() {
 #[cfg(unix)]
 #[test]
 fn output_flag_writes_a_private_new_file_and_nothing_on_stdout() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
     set_mode(&session.path("s.yaml"), 0o644);
 
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output", "s.enc.yaml", "s.yaml"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr(predicate::str::starts_with("ksec: note: ").and(predicate::str::contains("Kubernetes manifests")));
+        .run()
+        .ok()
+        .stdout_is("")
+        .stderr_starts_with("ksec: note: ")
+        .stderr_has("Kubernetes manifests");
     assert!(session.read_string("s.enc.yaml").contains("\nsops:\n"));
     assert_eq!(mode(&session.path("s.enc.yaml")), 0o600, "a new file may hold secrets");
 
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "--output", "plain.yaml", "s.enc.yaml"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr("");
+        .run()
+        .ok()
+        .stdout_is("")
+        .stderr_is("");
     assert_eq!(session.read_string("plain.yaml"), secret_with_marker());
     assert_eq!(mode(&session.path("plain.yaml")), 0o600);
     assert_eq!(session.files(), ["plain.yaml", "s.enc.yaml", "s.yaml"]);
@@ -531,7 +423,7 @@ fn output_flag_writes_a_private_new_file_and_nothing_on_stdout() {
 fn in_place_replaces_the_file_atomically_and_keeps_its_permissions() {
     use std::io::Read;
 
-    let session = Session::new();
+    let session = Dir::new();
     let plain = secret_with_marker();
     let path = session.write("s.yaml", &plain);
     set_mode(&path, 0o640);
@@ -542,10 +434,11 @@ fn in_place_replaces_the_file_atomically_and_keeps_its_permissions() {
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "s.yaml"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr(predicate::str::starts_with("ksec: note: ").and(predicate::str::contains("Kubernetes manifests")));
+        .run()
+        .ok()
+        .stdout_is("")
+        .stderr_starts_with("ksec: note: ")
+        .stderr_has("Kubernetes manifests");
     let encrypted = session.read_string("s.yaml");
     assert!(
         encrypted.contains("\nsops:\n") && !encrypted.contains(MARKER),
@@ -557,13 +450,12 @@ fn in_place_replaces_the_file_atomically_and_keeps_its_permissions() {
     reader.read_to_string(&mut seen).expect("read old handle");
     assert_eq!(seen, plain);
 
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "--in-place", "s.yaml"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr("");
+        .run()
+        .ok()
+        .stdout_is("")
+        .stderr_is("");
     assert_eq!(session.read_string("s.yaml"), plain);
     assert_eq!(mode(&path), 0o640);
     assert_eq!(session.files(), ["s.yaml"]);
@@ -574,15 +466,15 @@ fn in_place_replaces_the_file_atomically_and_keeps_its_permissions() {
 fn in_place_on_a_symlink_encrypts_the_target_and_keeps_the_link() {
     // sops opens the path for writing, which follows the link; the user who runs
     // `encrypt -i link.yaml` expects the secret behind it to end up encrypted.
-    let session = Session::new();
+    let session = Dir::new();
     session.write("real.yaml", secret_with_marker());
     std::os::unix::fs::symlink("real.yaml", session.path("link.yaml")).expect("symlink");
 
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "link.yaml"])
-        .assert()
-        .success();
+        .run()
+        .ok();
     let link = fs::symlink_metadata(session.path("link.yaml")).expect("lstat link");
     assert!(
         link.file_type().is_symlink(),
@@ -597,7 +489,7 @@ fn in_place_on_a_symlink_encrypts_the_target_and_keeps_the_link() {
 
 #[test]
 fn output_into_a_missing_directory_exits_3_naming_the_target() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
     session
         .ksec()
@@ -609,16 +501,16 @@ fn output_into_a_missing_directory_exits_3_naming_the_target() {
             "nodir/s.enc.yaml",
             "s.yaml",
         ])
-        .assert()
-        .code(3)
-        .stdout("")
-        .stderr(contains("nodir/s.enc.yaml"));
+        .run()
+        .expect_code(3)
+        .stdout_is("")
+        .stderr_has("nodir/s.enc.yaml");
     assert_eq!(session.files(), ["s.yaml"]);
 }
 
 #[test]
 fn in_place_with_output_is_a_conflict() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
     let runs: [&[&str]; 2] = [
         &[
@@ -633,13 +525,13 @@ fn in_place_with_output_is_a_conflict() {
         &["decrypt", "-i", "--output", "out.yaml", "s.yaml"],
     ];
     for args in runs {
-        session
-            .ksec_with_key()
+        ksec_with_key(&session)
             .args(args)
-            .assert()
-            .code(8)
-            .stdout("")
-            .stderr(contains("--in-place").and(contains("--output")));
+            .run()
+            .expect_code(8)
+            .stdout_is("")
+            .stderr_has("--in-place")
+            .stderr_has("--output");
     }
     assert_eq!(session.read_string("s.yaml"), secret_with_marker());
     assert_eq!(session.files(), ["s.yaml"]);
@@ -647,7 +539,7 @@ fn in_place_with_output_is_a_conflict() {
 
 #[test]
 fn in_place_on_stdin_is_a_conflict() {
-    let session = Session::new();
+    let session = Dir::new();
     let runs: [&[&str]; 4] = [
         &["encrypt", "--age", SAMPLE_RECIPIENT, "-i"],
         &["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "-"],
@@ -655,22 +547,21 @@ fn in_place_on_stdin_is_a_conflict() {
         &["decrypt", "-i", "-"],
     ];
     for args in runs {
-        session
-            .ksec_with_key()
+        ksec_with_key(&session)
             .args(args)
-            .write_stdin(secret_with_marker())
-            .assert()
-            .code(8)
-            .stdout("")
-            .stderr(contains("stdin"));
+            .stdin(secret_with_marker())
+            .run()
+            .expect_code(8)
+            .stdout_is("")
+            .stderr_has("stdin");
     }
 }
 
 #[test]
 fn two_encryption_rule_flags_conflict_and_both_are_named() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
-    let assert = session
+    let out = session
         .ksec()
         .args([
             "encrypt",
@@ -682,124 +573,130 @@ fn two_encryption_rule_flags_conflict_and_both_are_named() {
             "_plain",
             "s.yaml",
         ])
-        .assert()
-        .code(8)
-        .stdout("");
+        .run()
+        .expect_code(8)
+        .stdout_is("");
     // Either spelling (flag or .sops.yaml field) names them.
-    let stderr = stderr_of(&assert).replace('_', "-");
+    let stderr = out.stderr_text().replace('_', "-");
     assert!(stderr.contains("encrypted-regex"), "{stderr}");
     assert!(stderr.contains("unencrypted-suffix"), "{stderr}");
 }
 
 #[test]
 fn a_missing_input_file_exits_100_naming_the_path() {
-    let session = Session::new();
+    let session = Dir::new();
     let runs: [&[&str]; 2] = [
         &["encrypt", "--age", SAMPLE_RECIPIENT, "nowhere/missing.yaml"],
         &["decrypt", "nowhere/missing.yaml"],
     ];
     for args in runs {
-        session
-            .ksec_with_key()
+        ksec_with_key(&session)
             .args(args)
-            .assert()
-            .code(100)
-            .stdout("")
-            .stderr(contains("nowhere/missing.yaml"));
+            .run()
+            .expect_code(100)
+            .stdout_is("")
+            .stderr_has("nowhere/missing.yaml");
     }
 }
 
 #[test]
 fn encrypting_an_encrypted_file_exits_203() {
-    let session = Session::new();
+    let session = Dir::new();
     let encrypted = fs::read(testdata("secret.enc.yaml")).expect("testdata");
     session.write("s.enc.yaml", &encrypted);
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "-i", "s.enc.yaml"])
-        .assert()
-        .code(203)
-        .stdout("")
-        .stderr(contains("s.enc.yaml").and(contains("already encrypted")));
+        .run()
+        .expect_code(203)
+        .stdout_is("")
+        .stderr_has("s.enc.yaml")
+        .stderr_has("already encrypted");
     assert_eq!(session.read("s.enc.yaml"), encrypted);
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT])
-        .write_stdin(encrypted)
-        .assert()
-        .code(203)
-        .stdout("");
+        .stdin(encrypted)
+        .run()
+        .expect_code(203)
+        .stdout_is("");
 }
 
 #[test]
 fn decrypting_a_plaintext_file_exits_1() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
-    session
-        .ksec_with_key()
+    let stderr = ksec_with_key(&session)
         .args(["decrypt", "s.yaml"])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(contains("s.yaml").and(contains("not encrypted").or(contains("metadata not found"))))
-        .stderr(contains(MARKER).not());
+        .run()
+        .expect_code(1)
+        .stdout_is("")
+        .stderr_has("s.yaml")
+        .stderr_lacks(MARKER)
+        .stderr_text();
+    assert!(
+        stderr.contains("not encrypted") || stderr.contains("metadata not found"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn malformed_yaml_exits_2_with_line_and_column() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("bad.yaml", format!("password: {MARKER}\n  user: admin\n"));
-    let assert = session
+    let out = session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "bad.yaml"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("bad.yaml").and(contains(MARKER).not()));
-    let stderr = stderr_of(&assert);
+        .run()
+        .expect_code(2)
+        .stdout_is("")
+        .stderr_has("bad.yaml")
+        .stderr_lacks(MARKER);
+    let stderr = out.stderr_text();
     assert!(stderr.contains("line 2"), "{stderr}");
     assert!(stderr.contains("column"), "{stderr}");
 }
 
 #[test]
 fn empty_yaml_exits_92() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("empty.yaml", "");
     session.write("comments-only.yaml", "# nothing here yet\n");
     for name in ["empty.yaml", "comments-only.yaml"] {
         session
             .ksec()
             .args(["encrypt", "--age", SAMPLE_RECIPIENT, name])
-            .assert()
-            .code(92)
-            .stdout("")
-            .stderr(contains(name));
+            .run()
+            .expect_code(92)
+            .stdout_is("")
+            .stderr_has(name);
     }
     session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--input-type", "yaml"])
-        .write_stdin("")
-        .assert()
-        .code(92)
-        .stdout("");
+        .stdin("")
+        .run()
+        .expect_code(92)
+        .stdout_is("");
 }
 
 #[test]
 fn encrypt_without_recipients_exits_1_with_a_hint() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
     session
         .ksec()
         .args(["encrypt", "s.yaml"])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(contains("--age").and(contains("SOPS_AGE_RECIPIENTS")));
+        .run()
+        .expect_code(1)
+        .stdout_is("")
+        .stderr_has("--age")
+        .stderr_has("SOPS_AGE_RECIPIENTS");
 }
 
 #[test]
 fn hints_only_suggest_commands_that_exist() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
     session.write("s.enc.yaml", fs::read(testdata("secret.enc.yaml")).expect("testdata"));
     let failures: [&[&str]; 4] = [
@@ -809,7 +706,9 @@ fn hints_only_suggest_commands_that_exist() {
         &["encrypt", "-i", "--output", "x", "s.yaml"],
     ];
     for args in failures {
-        let stderr = stderr_of(&session.ksec().args(args).assert().failure());
+        let failed = session.ksec().args(args).run();
+        assert!(!failed.success(), "`ksec {}` succeeded", args.join(" "));
+        let stderr = failed.stderr_text();
         for suggestion in stderr.split("`ksec ").skip(1) {
             let subcommand: String = suggestion
                 .chars()
@@ -818,17 +717,12 @@ fn hints_only_suggest_commands_that_exist() {
             if subcommand.is_empty() || subcommand == "help" {
                 continue;
             }
-            session
-                .ksec()
-                .args([subcommand.as_str(), "--help"])
-                .assert()
-                .try_success()
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "`ksec {}` suggests `ksec {subcommand}`, which does not exist:\n{stderr}",
-                        args.join(" ")
-                    )
-                });
+            let help = session.ksec().args([subcommand.as_str(), "--help"]).run();
+            assert!(
+                help.success(),
+                "`ksec {}` suggests `ksec {subcommand}`, which does not exist:\n{stderr}",
+                args.join(" ")
+            );
         }
     }
 }
@@ -838,8 +732,8 @@ fn hints_only_suggest_commands_that_exist() {
 
 #[test]
 fn a_tampered_value_exits_25_naming_the_file_and_key_but_not_the_secret() {
-    let session = Session::new();
-    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let session = Dir::new();
+    let encrypted = encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
     session.write("t.enc.yaml", tamper_ciphertext(&encrypted, "password"));
 
     let stderr = assert_decrypt_fails_cleanly(&session, "t.enc.yaml", &sample_key(), 25);
@@ -852,8 +746,8 @@ fn a_tampered_value_exits_25_naming_the_file_and_key_but_not_the_secret() {
 fn a_value_whose_type_was_edited_exits_25_without_echoing_the_plaintext() {
     // The type is not authenticated, so the value decrypts and then fails to parse as an
     // int/float/bool/time: the error must not quote what it failed to parse.
-    let session = Session::new();
-    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let session = Dir::new();
+    let encrypted = encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
     let password_line = encrypted
         .lines()
         .find(|l| l.trim_start().starts_with("password: ENC["))
@@ -869,8 +763,8 @@ fn a_value_whose_type_was_edited_exits_25_without_echoing_the_plaintext() {
 
 #[test]
 fn an_edited_cleartext_value_exits_51_until_ignore_mac_is_passed() {
-    let session = Session::new();
-    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let session = Dir::new();
+    let encrypted = encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
     let edited = encrypted.replace("namespace: prod", "namespace: staging");
     assert_ne!(edited, encrypted);
     session.write("edited.enc.yaml", &edited);
@@ -883,18 +777,17 @@ fn an_edited_cleartext_value_exits_51_until_ignore_mac_is_passed() {
         "{stderr}"
     );
 
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "--ignore-mac", "edited.enc.yaml"])
-        .assert()
-        .success()
-        .stdout(secret_with_marker().replace("namespace: prod", "namespace: staging"));
+        .run()
+        .ok()
+        .stdout_is(secret_with_marker().replace("namespace: prod", "namespace: staging"));
 }
 
 #[test]
 fn the_wrong_identity_exits_128_saying_what_was_tried() {
-    let session = Session::new();
-    session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let session = Dir::new();
+    encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
 
     let stderr = assert_decrypt_fails_cleanly(&session, "s.enc.yaml", &vector_key(), 128);
     assert!(stderr.contains("s.enc.yaml"), "{stderr}");
@@ -913,15 +806,15 @@ fn the_wrong_identity_exits_128_saying_what_was_tried() {
 fn the_wrong_identity_report_keeps_every_line_under_the_error() {
     // Each stderr line is either `ksec: …` or indented below it, so the report reads as one
     // message (and `grep '^ksec:'` finds every message).
-    let session = Session::new();
-    session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
-    let assert = session
+    let session = Dir::new();
+    encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let out = session
         .ksec()
         .env("SOPS_AGE_KEY_FILE", vector_key())
         .args(["decrypt", "s.enc.yaml"])
-        .assert()
-        .code(128);
-    let stderr = stderr_of(&assert);
+        .run()
+        .expect_code(128);
+    let stderr = out.stderr_text();
     for line in stderr.lines() {
         assert!(
             line.starts_with("ksec: ") || line.starts_with(' '),
@@ -932,7 +825,7 @@ fn the_wrong_identity_report_keeps_every_line_under_the_error() {
 
 #[test]
 fn plaintext_parse_errors_do_not_quote_the_input() {
-    let session = Session::new();
+    let session = Dir::new();
     let inputs = [
         ("a.yaml", format!("password: {MARKER}\n  user: x\n")),
         ("b.yaml", format!("password: \"{MARKER}\n")),
@@ -948,10 +841,11 @@ fn plaintext_parse_errors_do_not_quote_the_input() {
         session
             .ksec()
             .args(["encrypt", "--age", SAMPLE_RECIPIENT, name])
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(contains(name).and(contains(MARKER).not()));
+            .run()
+            .expect_code(2)
+            .stdout_is("")
+            .stderr_has(name)
+            .stderr_lacks(MARKER);
     }
 }
 
@@ -959,20 +853,20 @@ fn plaintext_parse_errors_do_not_quote_the_input() {
 // Where identities and recipients come from
 
 /// Decrypts testdata/secret.enc.yaml with `configure` setting up the identity.
-fn decrypts_sample_with(session: &Session, configure: impl FnOnce(&mut assert_cmd::Command)) {
+fn decrypts_sample_with(session: &Dir, configure: impl FnOnce(&mut TestCommand)) {
     let mut cmd = session.ksec();
     configure(&mut cmd);
     cmd.arg("decrypt")
         .arg(testdata("secret.enc.yaml"))
-        .assert()
-        .success()
-        .stdout(fs::read(testdata("secret.yaml")).expect("testdata"))
-        .stderr("");
+        .run()
+        .ok()
+        .stdout_is(fs::read(testdata("secret.yaml")).expect("testdata"))
+        .stderr_is("");
 }
 
 #[test]
 fn identity_from_sops_age_key_file() {
-    let session = Session::new();
+    let session = Dir::new();
     decrypts_sample_with(&session, |cmd| {
         cmd.env("SOPS_AGE_KEY_FILE", sample_key());
     });
@@ -980,7 +874,7 @@ fn identity_from_sops_age_key_file() {
 
 #[test]
 fn identity_from_sops_age_key_literal() {
-    let session = Session::new();
+    let session = Dir::new();
     let key = fs::read_to_string(sample_key()).expect("sample key");
     decrypts_sample_with(&session, |cmd| {
         cmd.env("SOPS_AGE_KEY", key);
@@ -989,7 +883,7 @@ fn identity_from_sops_age_key_literal() {
 
 #[test]
 fn identity_from_sops_age_key_cmd() {
-    let session = Session::new();
+    let session = Dir::new();
     let command = format!("cat '{}'", sample_key().display());
     decrypts_sample_with(&session, |cmd| {
         cmd.env("SOPS_AGE_KEY_CMD", command);
@@ -998,7 +892,7 @@ fn identity_from_sops_age_key_cmd() {
 
 #[test]
 fn identity_from_the_default_keys_txt() {
-    let session = Session::new();
+    let session = Dir::new();
     let keys = session.home().join(".config/sops/age/keys.txt");
     fs::create_dir_all(keys.parent().expect("parent")).expect("mkdir");
     fs::copy(sample_key(), &keys).expect("copy key");
@@ -1007,26 +901,25 @@ fn identity_from_the_default_keys_txt() {
 
 #[test]
 fn recipients_from_sops_age_recipients() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write("s.yaml", secret_with_marker());
-    let assert = session
+    let out = session
         .ksec()
         .env("SOPS_AGE_RECIPIENTS", SAMPLE_RECIPIENT)
         .args(["encrypt", "s.yaml"])
-        .assert()
-        .success();
-    let encrypted = stdout_of(&assert);
+        .run()
+        .ok();
+    let encrypted = out.stdout_text();
     assert!(
         encrypted.contains(&format!("recipient: {SAMPLE_RECIPIENT}")),
         "{encrypted}"
     );
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .arg("decrypt")
-        .write_stdin(encrypted)
-        .assert()
-        .success()
-        .stdout(secret_with_marker());
+        .stdin(encrypted)
+        .run()
+        .ok()
+        .stdout_is(secret_with_marker());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1041,7 +934,7 @@ fn recipients_in(encrypted: &str) -> Vec<&str> {
 
 #[test]
 fn sops_yaml_is_found_above_the_current_directory_and_the_first_matching_rule_wins() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write(
         "proj/.sops.yaml",
         format!(
@@ -1060,7 +953,7 @@ fn sops_yaml_is_found_above_the_current_directory_and_the_first_matching_rule_wi
         let mut cmd = session.ksec();
         cmd.current_dir(session.path("proj/apps/payments"))
             .args(["encrypt", file]);
-        stdout_of(&cmd.assert().success())
+        cmd.run().ok().stdout_text()
     };
     // Both rules match db.password-only.yaml; the first one applies, fields and keys.
     let encrypted = in_payments("db.password-only.yaml");
@@ -1078,7 +971,7 @@ fn sops_yaml_is_found_above_the_current_directory_and_the_first_matching_rule_wi
 
 #[test]
 fn sops_yaml_is_searched_from_the_current_directory_not_the_files() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write(
         "here/.sops.yaml",
         format!("creation_rules:\n  - age: {SAMPLE_RECIPIENT}\n"),
@@ -1088,18 +981,18 @@ fn sops_yaml_is_searched_from_the_current_directory_not_the_files() {
         format!("creation_rules:\n  - age: {VECTOR_RECIPIENT}\n"),
     );
     session.write("there/s.yaml", secret_with_marker());
-    let assert = session
+    let out = session
         .ksec()
         .current_dir(session.path("here"))
         .args(["encrypt", "../there/s.yaml"])
-        .assert()
-        .success();
-    assert_eq!(recipients_in(&stdout_of(&assert)), [SAMPLE_RECIPIENT]);
+        .run()
+        .ok();
+    assert_eq!(recipients_in(&out.stdout_text()), [SAMPLE_RECIPIENT]);
 }
 
 #[test]
 fn config_flag_and_sops_config_replace_the_search() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write(".sops.yaml", format!("creation_rules:\n  - age: {SAMPLE_RECIPIENT}\n"));
     session.write(
         "elsewhere/team.yaml",
@@ -1107,29 +1000,29 @@ fn config_flag_and_sops_config_replace_the_search() {
     );
     session.write("s.yaml", secret_with_marker());
 
-    let before = session.ksec().args(["encrypt", "s.yaml"]).assert().success();
-    assert_eq!(recipients_in(&stdout_of(&before)), [SAMPLE_RECIPIENT]);
+    let before = session.ksec().args(["encrypt", "s.yaml"]).run().ok();
+    assert_eq!(recipients_in(&before.stdout_text()), [SAMPLE_RECIPIENT]);
 
     let runs: [&[&str]; 2] = [
         &["--config", "elsewhere/team.yaml", "encrypt", "s.yaml"],
         &["encrypt", "--config", "elsewhere/team.yaml", "s.yaml"],
     ];
     for args in runs {
-        let assert = session.ksec().args(args).assert().success();
-        assert_eq!(recipients_in(&stdout_of(&assert)), [VECTOR_RECIPIENT], "{args:?}");
+        let out = session.ksec().args(args).run().ok();
+        assert_eq!(recipients_in(&out.stdout_text()), [VECTOR_RECIPIENT], "{args:?}");
     }
-    let assert = session
+    let out = session
         .ksec()
         .env("SOPS_CONFIG", session.path("elsewhere/team.yaml"))
         .args(["encrypt", "s.yaml"])
-        .assert()
-        .success();
-    assert_eq!(recipients_in(&stdout_of(&assert)), [VECTOR_RECIPIENT]);
+        .run()
+        .ok();
+    assert_eq!(recipients_in(&out.stdout_text()), [VECTOR_RECIPIENT]);
 }
 
 #[test]
 fn no_matching_creation_rule_exits_1() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write(
         ".sops.yaml",
         format!("creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: {SAMPLE_RECIPIENT}\n"),
@@ -1138,19 +1031,17 @@ fn no_matching_creation_rule_exits_1() {
     session
         .ksec()
         .args(["encrypt", "plain.yaml"])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(
-            contains("no creation rule")
-                .and(contains("plain.yaml"))
-                .and(contains(".sops.yaml")),
-        );
+        .run()
+        .expect_code(1)
+        .stdout_is("")
+        .stderr_has("no creation rule")
+        .stderr_has("plain.yaml")
+        .stderr_has(".sops.yaml");
 }
 
 #[test]
 fn filename_override_picks_the_creation_rule_for_stdin() {
-    let session = Session::new();
+    let session = Dir::new();
     session.write(
         ".sops.yaml",
         format!(
@@ -1161,13 +1052,13 @@ fn filename_override_picks_the_creation_rule_for_stdin() {
     );
     let plain = format!("password: {MARKER}\nuser: admin\n");
     let encrypt_as = |name: &str| {
-        let assert = session
+        let out = session
             .ksec()
             .args(["encrypt", "--filename-override", name])
-            .write_stdin(plain.as_str())
-            .assert()
-            .success();
-        stdout_of(&assert)
+            .stdin(plain.as_str())
+            .run()
+            .ok();
+        out.stdout_text()
     };
     let prod = encrypt_as("prod/db.yaml");
     assert_eq!(recipients_in(&prod), [VECTOR_RECIPIENT], "{prod}");
@@ -1182,17 +1073,17 @@ fn filename_override_picks_the_creation_rule_for_stdin() {
 
 #[test]
 fn filename_override_names_the_format_of_stdin() {
-    let session = Session::new();
+    let session = Dir::new();
     // Valid YAML and valid JSON alike: the name decides, not the content.
     let plain = format!("{{\"password\": \"{MARKER}\"}}\n");
     let encrypt_as = |name: &str| {
-        let assert = session
+        let out = session
             .ksec()
             .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--filename-override", name])
-            .write_stdin(plain.as_str())
-            .assert()
-            .success();
-        stdout_of(&assert)
+            .stdin(plain.as_str())
+            .run()
+            .ok();
+        out.stdout_text()
     };
     let as_json = encrypt_as("s.json");
     assert!(as_json.starts_with("{\n\t\"password\": \"ENC[AES256_GCM,"), "{as_json}");
@@ -1210,24 +1101,22 @@ fn filename_override_names_the_format_of_stdin() {
     );
 
     // Decryption takes the format from the override too.
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "--filename-override", "s.json"])
-        .write_stdin(as_json.as_str())
-        .assert()
-        .success()
-        .stdout(format!("{{\n\t\"password\": \"{MARKER}\"\n}}\n"));
-    session
-        .ksec_with_key()
+        .stdin(as_json.as_str())
+        .run()
+        .ok()
+        .stdout_is(format!("{{\n\t\"password\": \"{MARKER}\"\n}}\n"));
+    ksec_with_key(&session)
         .args(["decrypt", "--filename-override", "s.yaml"])
-        .write_stdin(as_yaml.as_str())
-        .assert()
-        .success()
-        .stdout(format!("password: {MARKER}\n"));
+        .stdin(as_yaml.as_str())
+        .run()
+        .ok()
+        .stdout_is(format!("password: {MARKER}\n"));
 }
 
 /// A project whose `.sops.yaml` splits the data key between the sample and vector identities.
-fn two_group_project(session: &Session) {
+fn two_group_project(session: &Dir) {
     session.write(
         ".sops.yaml",
         format!(
@@ -1241,13 +1130,13 @@ fn two_group_project(session: &Session) {
 
 #[test]
 fn key_groups_need_an_identity_from_each_group() {
-    let session = Session::new();
+    let session = Dir::new();
     two_group_project(&session);
     session
         .ksec()
         .args(["encrypt", "--output", "s.enc.yaml", "s.yaml"])
-        .assert()
-        .success();
+        .run()
+        .ok();
     let encrypted = session.read_string("s.enc.yaml");
     let metadata = encrypted.split("\nsops:\n").nth(1).expect("a sops block");
     let fields: Vec<&str> = metadata.lines().map(str::trim).collect();
@@ -1257,13 +1146,12 @@ fn key_groups_need_an_identity_from_each_group() {
 
     // Both identities (from two sources): decrypts.
     let vector_identity = fs::read_to_string(vector_key()).expect("vector key");
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .env("SOPS_AGE_KEY", vector_identity)
         .args(["decrypt", "s.enc.yaml"])
-        .assert()
-        .success()
-        .stdout(secret_with_marker());
+        .run()
+        .ok()
+        .stdout_is(secret_with_marker());
     // One of them: the threshold is not reached.
     for key in [sample_key(), vector_key()] {
         let stderr = assert_decrypt_fails_cleanly(&session, "s.enc.yaml", &key, 128);
@@ -1276,14 +1164,14 @@ fn key_groups_need_an_identity_from_each_group() {
 
 #[test]
 fn age_on_the_command_line_replaces_the_configs_keys() {
-    let session = Session::new();
+    let session = Dir::new();
     two_group_project(&session);
-    let assert = session
+    let out = session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "s.yaml"])
-        .assert()
-        .success();
-    let encrypted = stdout_of(&assert);
+        .run()
+        .ok();
+    let encrypted = out.stdout_text();
     assert_eq!(recipients_in(&encrypted), [SAMPLE_RECIPIENT], "{encrypted}");
     assert!(!encrypted.contains("key_groups"), "{encrypted}");
     // The rule's other fields still apply.
@@ -1291,13 +1179,12 @@ fn age_on_the_command_line_replaces_the_configs_keys() {
         encrypted.contains("encrypted_regex: ^(data|stringData)$"),
         "{encrypted}"
     );
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .arg("decrypt")
-        .write_stdin(encrypted)
-        .assert()
-        .success()
-        .stdout(secret_with_marker());
+        .stdin(encrypted)
+        .run()
+        .ok()
+        .stdout_is(secret_with_marker());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1305,32 +1192,31 @@ fn age_on_the_command_line_replaces_the_configs_keys() {
 
 #[test]
 fn output_type_json_from_yaml() {
-    let session = Session::new();
-    session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let session = Dir::new();
+    encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
     let expected = format!(
         "{{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Secret\",\n\t\"metadata\": {{\n\t\t\"name\": \"db\",\n\
          \t\t\"namespace\": \"prod\"\n\t}},\n\t\"type\": \"Opaque\",\n\t\"stringData\": {{\n\
          \t\t\"username\": \"admin\",\n\t\t\"password\": \"{MARKER}\"\n\t}},\n\t\"data\": {{\n\
          \t\t\"token\": \"{MARKER_BASE64}\"\n\t}}\n}}\n"
     );
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "--output-type", "json", "s.enc.yaml"])
-        .assert()
-        .success()
-        .stdout(expected);
+        .run()
+        .ok()
+        .stdout_is(expected);
 }
 
 #[test]
 fn output_type_yaml_from_json() {
-    let session = Session::new();
-    let assert = session
+    let session = Dir::new();
+    let out = session
         .ksec()
         .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output-type", "yaml"])
         .arg(testdata("app-config.json"))
-        .assert()
-        .success();
-    let encrypted = stdout_of(&assert);
+        .run()
+        .ok();
+    let encrypted = out.stdout_text();
     assert!(encrypted.starts_with("service: ENC[AES256_GCM,"), "{encrypted}");
     assert!(
         encrypted.contains("\napi_key_unencrypted: public-value\n"),
@@ -1338,12 +1224,11 @@ fn output_type_yaml_from_json() {
     );
     assert!(encrypted.contains("\nsops:\n"), "{encrypted}");
     session.write("app.enc.yaml", encrypted);
-    session
-        .ksec_with_key()
+    ksec_with_key(&session)
         .args(["decrypt", "app.enc.yaml"])
-        .assert()
-        .success()
-        .stdout(
+        .run()
+        .ok()
+        .stdout_is(
             "service: payments\nreplicas: 3\ndatabase:\n    user: payments\n    password: hunter2\n    \
              pool: 10.5\n    tls: true\nfeatures:\n    - a\n    - b\napi_key_unencrypted: public-value\n",
         );
@@ -1355,7 +1240,7 @@ fn output_type_yaml_from_json() {
 #[test]
 fn decrypt_into_a_pipe_closed_early_exits_0_quietly() {
     // ksec decrypt big.enc.yaml | head -c 10
-    let session = Session::new();
+    let session = Dir::new();
     let big: String = (0..4000)
         .map(|i| format!("key{i:04}: value-{i}-{}\n", "x".repeat(40)))
         .collect();
@@ -1370,31 +1255,16 @@ fn decrypt_into_a_pipe_closed_early_exits_0_quietly() {
             "big.enc.yaml",
             "big.yaml",
         ])
-        .assert()
-        .success();
+        .run()
+        .ok();
 
-    let mut decrypt = session
-        .command()
-        .env("SOPS_AGE_KEY_FILE", sample_key())
-        .args(["decrypt", "big.enc.yaml"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ksec starts");
-    let head = Command::new("head")
-        .args(["-c", "10"])
-        .stdin(decrypt.stdout.take().expect("ksec stdout"))
-        .output()
-        .expect("head starts");
-    let decrypt = decrypt.wait_with_output().expect("ksec runs");
-    assert_eq!(head.stdout, &big.as_bytes()[..10]);
-    assert_eq!(
-        decrypt.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&decrypt.stderr)
+    let (decrypt, head) = pipe(
+        ksec_with_key(&session).args(["decrypt", "big.enc.yaml"]),
+        session.command("head").args(["-c", "10"]),
     );
-    assert_eq!(String::from_utf8_lossy(&decrypt.stderr), "");
+    assert_eq!(head.stdout, &big.as_bytes()[..10]);
+    assert_eq!(decrypt.code, 0, "stderr: {}", decrypt.stderr_text());
+    assert_eq!(decrypt.stderr_text(), "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1402,12 +1272,12 @@ fn decrypt_into_a_pipe_closed_early_exits_0_quietly() {
 
 #[test]
 fn version_is_printed() {
-    Session::new()
+    Dir::new()
         .ksec()
         .arg("--version")
-        .assert()
-        .success()
-        .stdout(format!("ksec {}\n", env!("CARGO_PKG_VERSION")));
+        .run()
+        .ok()
+        .stdout_is(format!("ksec {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
@@ -1428,28 +1298,30 @@ fn help_for_every_command_shows_an_example_of_it() {
     let mut found = Vec::new();
     commands(&ksec::cli::Cli::command(), &mut Vec::new(), &mut found);
     assert!(found.len() >= 18, "fewer commands than ksec has: {found:?}");
-    let session = Session::new();
+    let session = Dir::new();
     for path in found {
         let words = path.join(" ");
         session
             .ksec()
             .arg("help")
             .args(&path)
-            .assert()
-            .success()
-            .stdout(contains("Example").and(contains(format!("ksec {words} "))));
+            .run()
+            .ok()
+            .stdout_has("Example")
+            .stdout_has(format!("ksec {words} "));
     }
 }
 
 #[test]
 fn completions_for_bash_mention_ksec() {
-    Session::new()
+    Dir::new()
         .ksec()
         .args(["completions", "bash"])
-        .assert()
-        .success()
-        .stdout(contains("ksec").and(contains("encrypt")))
-        .stderr("");
+        .run()
+        .ok()
+        .stdout_has("ksec")
+        .stdout_has("encrypt")
+        .stderr_is("");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1457,8 +1329,8 @@ fn completions_for_bash_mention_ksec() {
 
 #[test]
 fn an_encrypted_secret_keeps_its_metadata_readable_and_hides_every_value() {
-    let session = Session::new();
-    let encrypted = session.encrypt_secret("s.yaml", &secret_with_marker(), "s.enc.yaml");
+    let session = Dir::new();
+    let encrypted = encrypt_secret(&session, "s.yaml", &secret_with_marker(), "s.enc.yaml");
     for readable in [
         "apiVersion: v1\n",
         "kind: Secret\n",

@@ -15,11 +15,10 @@
 mod common;
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::VECTOR_RECIPIENT as RECIPIENT;
+use common::{Dir, Run, TestCommand, VECTOR_RECIPIENT as RECIPIENT};
 
 /// A values file in sops's own layout, so both tools print it back byte for byte.
 const VALUES_YAML: &str = "db:\n    password: hunter2\n    port: 5432\nreplicas: 3\n";
@@ -43,62 +42,44 @@ enum Tool {
 
 const BOTH: [Tool; 2] = [Tool::Sops, Tool::Ksec];
 
-/// What one command did.
-#[derive(Debug, Clone)]
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-}
-
-/// A scratch directory with two `sops` programs (the real one, and a symlink to ksec), an
-/// empty HOME, and the vectors' age identity.
+/// A scratch [`Dir`] with two `sops` programs, each alone in a directory of its own: a link to
+/// the real one (`<root>/real-sops/sops`) and a link to ksec (`<root>/ksec-as-sops/sops`). Each
+/// run gets a fresh directory under `work/`, its tool's `sops` first on PATH and the vectors'
+/// age identity.
 struct Lab {
-    tmp: tempfile::TempDir,
-    real_sops: PathBuf,
+    dir: Dir,
 }
 
 impl Lab {
     fn new() -> Option<Lab> {
-        let real_sops = common::sops()?;
-        let tmp = tempfile::tempdir().expect("temp dir");
-        for (tool, target) in [
-            (Tool::Sops, real_sops.clone()),
-            (Tool::Ksec, PathBuf::from(env!("CARGO_BIN_EXE_ksec"))),
-        ] {
-            let bin = tmp.path().join(bin_name(tool));
-            fs::create_dir_all(&bin).expect("bin dir");
-            std::os::unix::fs::symlink(target, bin.join("sops")).expect("sops symlink");
-        }
-        fs::create_dir_all(tmp.path().join("home")).expect("home");
-        Some(Lab { tmp, real_sops })
-    }
-
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
+        let dir = Dir::with_sops()?;
+        dir.link_program(bin_name(Tool::Sops), "sops", common::sops()?);
+        // Makes `<root>/ksec-as-sops/sops` now, for the shell runs that find it on PATH.
+        dir.ksec_as("sops");
+        Some(Lab { dir })
     }
 
     /// The `sops` this tool is run as (its file name is `sops`, so ksec answers as sops).
-    fn sops(&self, tool: Tool) -> PathBuf {
-        self.tmp.path().join(bin_name(tool)).join("sops")
+    fn sops(&self, tool: Tool) -> TestCommand {
+        match tool {
+            Tool::Sops => self.dir.command(self.sops_path(tool)),
+            Tool::Ksec => self.dir.ksec_as("sops"),
+        }
     }
 
-    /// PATH with this tool's `sops` first.
-    fn path(&self, tool: Tool) -> std::ffi::OsString {
-        let system = std::env::var_os("PATH").unwrap_or_default();
-        let bin = self.tmp.path().join(bin_name(tool));
-        std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&system))).expect("PATH joins")
+    /// The path of that `sops`, for a tool that is given it (community.sops's runner).
+    fn sops_path(&self, tool: Tool) -> PathBuf {
+        self.bin(tool).join("sops")
     }
 
-    /// A fresh directory for one run, holding `files` (name, bytes).
+    /// The directory holding this tool's `sops` alone, first on PATH in its runs.
+    fn bin(&self, tool: Tool) -> PathBuf {
+        self.dir.root().join(bin_name(tool))
+    }
+
+    /// A fresh directory for one run, `work/<case>-<tool>`, holding `files` (name, bytes).
     fn workdir(&self, case: &str, tool: Tool, files: &[(&str, Vec<u8>)]) -> PathBuf {
-        let dir = self.tmp.path().join("runs").join(format!("{case}-{}", bin_name(tool)));
+        let dir = self.dir.path(&format!("{case}-{}", bin_name(tool)));
         fs::create_dir_all(&dir).expect("work dir");
         for (name, bytes) in files {
             let path = dir.join(name);
@@ -110,55 +91,62 @@ impl Lab {
         dir
     }
 
-    /// A command with the environment a tool gives sops: an isolated HOME, the age identity,
-    /// PATH with this tool's `sops` first.
-    fn command(&self, tool: Tool, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        common::isolate(&mut cmd, &self.home());
+    /// `cmd` with the environment a tool gives sops: run in `dir`, the age identity, PATH
+    /// with this tool's `sops` first (the Dir isolates it from the developer's keys).
+    fn prepare(&self, tool: Tool, mut cmd: TestCommand, dir: &Path) -> TestCommand {
         cmd.current_dir(dir)
-            .env("PATH", self.path(tool))
+            .path_first(self.bin(tool))
             .env("SOPS_AGE_KEY_FILE", common::vector_key());
         cmd
     }
 
+    /// Any program run in `dir` as the tool runs it, with this tool's `sops` first on PATH.
+    fn command(&self, tool: Tool, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> TestCommand {
+        self.prepare(tool, self.dir.command(program), dir)
+    }
+
     /// Runs `sops ARGV` as the tool runs it (no shell).
     fn run(&self, tool: Tool, dir: &Path, argv: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
-        let mut cmd = self.command(tool, self.sops(tool), dir);
-        cmd.args(argv).envs(env.iter().copied());
-        execute(cmd, stdin)
+        let mut cmd = self.prepare(tool, self.sops(tool), dir);
+        cmd.args(argv);
+        execute(cmd, stdin, env)
     }
 
     /// Runs a shell command line as the tool runs it (`sh -c`), `sops` found on PATH.
     fn shell(&self, tool: Tool, dir: &Path, script: &str, stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
         let mut cmd = self.command(tool, "/bin/sh", dir);
-        cmd.args(["-c", script]).envs(env.iter().copied());
-        execute(cmd, stdin)
+        cmd.args(["-c", script]);
+        execute(cmd, stdin, env)
     }
 
     /// What the real sops decrypts a file to (exit code and stdout), with the age identity.
     fn real_decrypt(&self, file: &Path, input_type: Option<&str>) -> Run {
         let dir = file.parent().expect("a directory");
-        let mut cmd = self.command(Tool::Sops, &self.real_sops, dir);
+        let mut cmd = self.prepare(Tool::Sops, self.dir.sops(), dir);
         cmd.args(["--config", "/dev/null", "decrypt"]);
         if let Some(t) = input_type {
             cmd.args(["--input-type", t, "--output-type", t]);
         }
-        cmd.arg(file);
-        execute(cmd, None)
+        cmd.arg(file).run()
     }
 
     /// `plain` encrypted for the age recipient by `writer` (the real sops, or ksec by its own
     /// name), as a file named `name` would be.
     fn encrypted(&self, writer: Tool, name: &str, plain: &str) -> Vec<u8> {
         let dir = self.workdir(&format!("encrypt-{name}"), writer, &[(name, plain.as_bytes().to_vec())]);
-        let mut cmd = match writer {
-            Tool::Sops => self.command(writer, &self.real_sops, &dir),
-            Tool::Ksec => self.command(writer, env!("CARGO_BIN_EXE_ksec"), &dir),
+        let program = match writer {
+            Tool::Sops => self.dir.sops(),
+            Tool::Ksec => self.dir.ksec(),
         };
+        let mut cmd = self.prepare(writer, program, &dir);
         cmd.args(["--config", "/dev/null", "encrypt", "--age", RECIPIENT, name]);
-        let out = execute(cmd, None);
-        assert_eq!(out.code, 0, "{writer:?} encrypts {name}: {}", out.stderr);
-        out.stdout
+        // The writer encrypts the file.
+        cmd.run().ok().stdout
+    }
+
+    /// An executable script `<root>/bin/<name>` running `body` (an editor), by its path.
+    fn script(&self, name: &str, body: &str) -> String {
+        self.dir.script(name, body).display().to_string()
     }
 }
 
@@ -169,25 +157,15 @@ fn bin_name(tool: Tool) -> &'static str {
     }
 }
 
-fn execute(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+/// Runs `cmd` with `stdin` (none: /dev/null) and the extra variables `env`.
+fn execute(mut cmd: TestCommand, stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input)
-            .expect("stdin written");
+        cmd.stdin(input);
     }
-    let out = child.wait_with_output().expect("the command ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd.run()
 }
 
 /// One table row on stderr: tool | argv | sops | ksec.
@@ -201,11 +179,11 @@ fn row(tool: &str, argv: &str, sops: &Run, ksec: &Run, result: &str) {
 /// Both runs exit alike and print the same stdout.
 fn assert_same_output(what: &str, sops: &Run, ksec: &Run) {
     assert_eq!(
-        (sops.code, sops.text()),
-        (ksec.code, ksec.text()),
+        (sops.code, sops.stdout_text()),
+        (ksec.code, ksec.stdout_text()),
         "{what}: sops (left) and ksec (right) differ\nsops stderr:\n{}\nksec stderr:\n{}",
-        sops.stderr,
-        ksec.stderr
+        sops.stderr_text(),
+        ksec.stderr_text()
     );
 }
 
@@ -287,20 +265,16 @@ fn helm_secrets_decrypts_as_with_sops() {
             ),
         ];
         for (case, argv, written) in cases {
-            let runs: Vec<(Run, PathBuf)> = BOTH
-                .iter()
-                .map(|&tool| {
-                    let dir = lab.workdir(
-                        &format!("helm-{case}-{writer:?}"),
-                        tool,
-                        &[("secrets.yaml", file.clone())],
-                    );
-                    (lab.run(tool, &dir, argv, None, &[]), dir)
-                })
-                .collect();
-            let [(sops, sops_dir), (ksec, ksec_dir)] = [runs[0].clone(), runs[1].clone()];
+            let [(sops, sops_dir), (ksec, ksec_dir)] = BOTH.map(|tool| {
+                let dir = lab.workdir(
+                    &format!("helm-{case}-{writer:?}"),
+                    tool,
+                    &[("secrets.yaml", file.clone())],
+                );
+                (lab.run(tool, &dir, argv, None, &[]), dir)
+            });
             assert_same_output(&format!("helm-secrets {case} ({writer:?}'s file)"), &sops, &ksec);
-            assert!(ksec.stderr.is_empty(), "ksec printed on stderr: {}", ksec.stderr);
+            assert!(ksec.stderr.is_empty(), "ksec printed on stderr: {}", ksec.stderr_text());
             if let Some(name) = written {
                 let (a, b) = (read(&sops_dir.join(name)), read(&ksec_dir.join(name)));
                 assert_eq!(text(&a), text(&b), "helm-secrets {case}: the written file differs");
@@ -329,7 +303,7 @@ fn helm_secrets_decrypts_as_with_sops() {
             lab.run(tool, &dir, &argv, Some(&json), &[])
         });
         assert_same_output("helm-secrets literal on /dev/stdin", &sops, &ksec);
-        assert_eq!(ksec.text(), VALUES_JSON);
+        assert_eq!(ksec.stdout_text(), VALUES_JSON);
         row("helm-secrets", &argv.join(" "), &sops, &ksec, "same stdout and exit");
     }
 }
@@ -409,12 +383,21 @@ fn helm_secrets_encrypts_as_with_sops() {
             results.push((run, encrypted));
         }
         let (sops, ksec) = (&results[0].0, &results[1].0);
-        assert_eq!(sops.code, ksec.code, "helm-secrets encrypt {case}: {}", ksec.stderr);
-        assert!(ksec.stderr.is_empty(), "ksec printed on stderr: {}", ksec.stderr);
+        assert_eq!(
+            sops.code,
+            ksec.code,
+            "helm-secrets encrypt {case}: {}",
+            ksec.stderr_text()
+        );
+        assert!(ksec.stderr.is_empty(), "ksec printed on stderr: {}", ksec.stderr_text());
         for (run, file) in &results {
             let decrypted = lab.real_decrypt(file, None);
-            assert_eq!(decrypted.code, 0, "{file:?}: {}", decrypted.stderr);
-            assert_eq!(decrypted.text(), VALUES_YAML, "{case}: what the real sops decrypts");
+            assert_eq!(decrypted.code, 0, "{file:?}: {}", decrypted.stderr_text());
+            assert_eq!(
+                decrypted.stdout_text(),
+                VALUES_YAML,
+                "{case}: what the real sops decrypts"
+            );
             assert_eq!(run.code, 0);
         }
         // What helm-secrets greps for in an encrypted file: the MAC on one line, `sops:` alone.
@@ -448,7 +431,7 @@ fn helm_secrets_edits_as_with_sops() {
                     tool,
                     &[("secrets.yaml", file.clone())],
                 );
-                let editor = write_editor(&dir, editor_body);
+                let editor = write_editor(&lab, editor_body);
                 let run = lab.run(tool, &dir, &argv, None, &[("EDITOR", &editor)]);
                 (run, dir.join("secrets.yaml"))
             });
@@ -457,12 +440,16 @@ fn helm_secrets_edits_as_with_sops() {
                 (sops.code, ksec.code),
                 (code, code),
                 "edit {case}:\n{}\n{}",
-                sops.stderr,
-                ksec.stderr
+                sops.stderr_text(),
+                ksec.stderr_text()
             );
             let expected = editor_body.unwrap_or(VALUES_YAML);
             for file in [&sops_file, &ksec_file] {
-                assert_eq!(lab.real_decrypt(file, None).text(), expected, "edit {case}: {file:?}");
+                assert_eq!(
+                    lab.real_decrypt(file, None).stdout_text(),
+                    expected,
+                    "edit {case}: {file:?}"
+                );
             }
             if case == "unchanged" {
                 assert_eq!(read(&ksec_file), file, "an unchanged edit leaves the file as it was");
@@ -479,15 +466,11 @@ fn helm_secrets_edits_as_with_sops() {
 }
 
 /// An editor script that writes `body` over the file it is given, or leaves it as it is.
-fn write_editor(dir: &Path, body: Option<&str>) -> String {
-    let path = dir.join("editor.sh");
-    let script = match body {
-        Some(text) => format!("#!/bin/sh\nprintf '%s' '{text}' > \"$1\"\n"),
-        None => "#!/bin/sh\nexit 0\n".to_string(),
-    };
-    fs::write(&path, script).expect("editor script");
-    common::make_executable(&path);
-    path.display().to_string()
+fn write_editor(lab: &Lab, body: Option<&str>) -> String {
+    match body {
+        Some(text) => lab.script("editor-writes.sh", &format!("printf '%s' '{text}' > \"$1\"\n")),
+        None => lab.script("editor-keeps.sh", "exit 0\n"),
+    }
 }
 
 fn read(path: &Path) -> Vec<u8> {
@@ -532,7 +515,7 @@ fn both_shell(
 /// Both runs printed ciphertext that the real sops decrypts to `plain`, and exited 0.
 fn assert_both_encrypt_to(lab: &Lab, what: &str, runs: &[(Run, PathBuf); 2], plain: &str, input_type: Option<&str>) {
     for ((run, dir), tool) in runs.iter().zip(BOTH) {
-        assert_eq!(run.code, 0, "{what} with {tool:?}: {}", run.stderr);
+        assert_eq!(run.code, 0, "{what} with {tool:?}: {}", run.stderr_text());
         let ext = match input_type {
             Some("json") => "json",
             Some("dotenv") => "env",
@@ -542,11 +525,12 @@ fn assert_both_encrypt_to(lab: &Lab, what: &str, runs: &[(Run, PathBuf); 2], pla
         fs::write(&file, &run.stdout).expect("write");
         let decrypted = lab.real_decrypt(&file, input_type);
         assert_eq!(
-            decrypted.code, 0,
+            decrypted.code,
+            0,
             "{what} with {tool:?}: the real sops cannot decrypt:\n{}",
-            decrypted.stderr
+            decrypted.stderr_text()
         );
-        assert_eq!(decrypted.text(), plain, "{what} with {tool:?}");
+        assert_eq!(decrypted.stdout_text(), plain, "{what} with {tool:?}");
     }
 }
 
@@ -573,10 +557,10 @@ fn community_sops_command_lines_behave_as_with_sops() {
     );
     let re = regex::Regex::new(r"^sops ([0-9]+)\.([0-9]+)\.([0-9]+)").expect("community.sops's regex");
     for run in [&sops, &ksec] {
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        assert!(re.is_match(&run.text()), "{:?}", run.text());
+        assert_eq!(run.code, 0, "{}", run.stderr_text());
+        assert!(re.is_match(&run.stdout_text()), "{:?}", run.stdout_text());
     }
-    let line = ksec.text();
+    let line = ksec.stdout_text();
     let caps = re.captures(&line).expect("matches");
     let version: Vec<u32> = (1..=3).map(|i| caps[i].parse().expect("a number")).collect();
     assert!(
@@ -589,7 +573,7 @@ fn community_sops_command_lines_behave_as_with_sops() {
         "--version --disable-version-check",
         &sops,
         &ksec,
-        &format!("ksec: {}", ksec.text().trim()),
+        &format!("ksec: {}", ksec.stdout_text().trim()),
     );
 
     for writer in writers() {
@@ -630,7 +614,7 @@ fn community_sops_command_lines_behave_as_with_sops() {
         for argv in decrypts {
             let [(sops, _), (ksec, _)] = both(&lab, "ansible-decrypt", &files, argv, None, &[]);
             assert_same_output(&format!("community.sops {argv:?} ({writer:?}'s file)"), &sops, &ksec);
-            assert!(ksec.code == 0 && ksec.stderr.is_empty(), "{}", ksec.stderr);
+            assert!(ksec.code == 0 && ksec.stderr.is_empty(), "{}", ksec.stderr_text());
             row("community.sops", &argv.join(" "), &sops, &ksec, "same stdout and exit");
         }
         // enable_local_keyservice=false (sops.py:109) without a keyservice: the real sops then
@@ -638,8 +622,8 @@ fn community_sops_command_lines_behave_as_with_sops() {
         // (a deliberate difference: the flag turns off nothing ksec has).
         let argv = ["decrypt", "--enable-local-keyservice=false", "vars.sops.yaml"];
         let [(sops, _), (ksec, _)] = both(&lab, "ansible-no-local", &files, &argv, None, &[]);
-        assert_eq!((sops.code, ksec.code), (128, 0), "{}", ksec.stderr);
-        assert_eq!(ksec.text(), VALUES_YAML);
+        assert_eq!((sops.code, ksec.code), (128, 0), "{}", ksec.stderr_text());
+        assert_eq!(ksec.stdout_text(), VALUES_YAML);
         row(
             "community.sops",
             &argv.join(" "),
@@ -651,11 +635,11 @@ fn community_sops_command_lines_behave_as_with_sops() {
         // ksec cannot speak the protocol and refuses the flag (128, as sops when no service works).
         let argv = ["decrypt", "--keyservice", "tcp://127.0.0.1:9", "vars.sops.yaml"];
         let [(sops, _), (ksec, _)] = both(&lab, "ansible-keyservice", &files, &argv, None, &[]);
-        assert_eq!((sops.code, ksec.code), (0, 128), "{}", ksec.stderr);
+        assert_eq!((sops.code, ksec.code), (0, 128), "{}", ksec.stderr_text());
         assert!(
-            ksec.stdout.is_empty() && ksec.stderr.contains("tcp://127.0.0.1:9"),
+            ksec.stdout.is_empty() && ksec.stderr_text().contains("tcp://127.0.0.1:9"),
             "{}",
-            ksec.stderr
+            ksec.stderr_text()
         );
         row(
             "community.sops",
@@ -706,7 +690,7 @@ fn community_sops_command_lines_behave_as_with_sops() {
     for argv in encrypts {
         let runs = both(&lab, "ansible-encrypt", &[], argv, Some(VALUES_YAML.as_bytes()), &[]);
         assert_both_encrypt_to(&lab, &format!("community.sops {argv:?}"), &runs, VALUES_YAML, None);
-        assert!(runs[1].0.stderr.is_empty(), "{}", runs[1].0.stderr);
+        assert!(runs[1].0.stderr.is_empty(), "{}", runs[1].0.stderr_text());
         row(
             "community.sops",
             &argv.join(" "),
@@ -744,7 +728,7 @@ fn vscode_sops_round_trip_behaves_as_with_sops() {
         ];
         let [(sops, _), (ksec, _)] = both(&lab, "vscode-decrypt", &[(tmp, file.clone())], &argv, None, &[]);
         assert_same_output("vscode-sops decrypt", &sops, &ksec);
-        assert!(ksec.stderr.is_empty(), "{}", ksec.stderr);
+        assert!(ksec.stderr.is_empty(), "{}", ksec.stderr_text());
         row("vscode-sops", &argv.join(" "), &sops, &ksec, "same stdout and exit");
 
         let argv = [
@@ -759,11 +743,9 @@ fn vscode_sops_round_trip_behaves_as_with_sops() {
         let runs = BOTH.map(|tool| {
             let dir = lab.workdir(&format!("vscode-save-{writer:?}"), tool, &[(tmp, file.clone())]);
             fs::write(dir.join("decrypted~"), EDITED_YAML).expect("plaintext");
-            let script = dir.join("editor.sh");
-            fs::write(&script, "#!/bin/sh\ncat $VSCODE_SOPS_DECRYPTED_FILE_PATH > $1\n").expect("editor");
-            common::make_executable(&script);
+            let script = lab.script("vscode-editor.sh", "cat $VSCODE_SOPS_DECRYPTED_FILE_PATH > $1\n");
             let env = [
-                ("EDITOR", script.to_str().expect("utf-8")),
+                ("EDITOR", script.as_str()),
                 (
                     "VSCODE_SOPS_DECRYPTED_FILE_PATH",
                     dir.join("decrypted~").to_str().expect("utf-8"),
@@ -774,9 +756,12 @@ fn vscode_sops_round_trip_behaves_as_with_sops() {
             (lab.run(tool, &dir, &argv, None, &env), dir)
         });
         let [(sops, sops_dir), (ksec, ksec_dir)] = runs;
-        assert_eq!(sops.code, ksec.code, "vscode-sops save: {}", ksec.stderr);
+        assert_eq!(sops.code, ksec.code, "vscode-sops save: {}", ksec.stderr_text());
         for dir in [&sops_dir, &ksec_dir] {
-            assert_eq!(lab.real_decrypt(&dir.join(tmp), Some("yaml")).text(), EDITED_YAML);
+            assert_eq!(
+                lab.real_decrypt(&dir.join(tmp), Some("yaml")).stdout_text(),
+                EDITED_YAML
+            );
         }
         row(
             "vscode-sops",
@@ -838,10 +823,13 @@ fn vscode_sops_edit_behaves_as_with_sops_and_keeps_stderr_empty() {
         &[],
     );
     for ((run, dir), tool) in runs.iter().zip(BOTH) {
-        assert_eq!(run.code, 0, "{tool:?}: {}", run.stderr);
-        assert_eq!(lab.real_decrypt(&dir.join("secrets.yaml"), None).text(), VALUES_YAML);
+        assert_eq!(run.code, 0, "{tool:?}: {}", run.stderr_text());
+        assert_eq!(
+            lab.real_decrypt(&dir.join("secrets.yaml"), None).stdout_text(),
+            VALUES_YAML
+        );
     }
-    assert!(runs[1].0.stderr.is_empty(), "{}", runs[1].0.stderr);
+    assert!(runs[1].0.stderr.is_empty(), "{}", runs[1].0.stderr_text());
     row(
         "vscode-sops-edit",
         "sops --in-place --encrypt F",
@@ -863,8 +851,8 @@ fn vscode_sops_edit_behaves_as_with_sops_and_keeps_stderr_empty() {
                 None,
                 &[],
             );
-            assert_eq!((sops.code, ksec.code), (0, 0), "{script}: {}", ksec.stderr);
-            assert!(ksec.stderr.is_empty(), "{script}: {}", ksec.stderr);
+            assert_eq!((sops.code, ksec.code), (0, 0), "{script}: {}", ksec.stderr_text());
+            assert!(ksec.stderr.is_empty(), "{script}: {}", ksec.stderr_text());
             let written = if script.contains('>') {
                 "decrypted.yaml"
             } else {
@@ -927,13 +915,17 @@ fn editor_plugins_decrypt_as_with_sops() {
         for (tool, argv) in cases {
             let [(sops, _), (ksec, _)] = both(&lab, "plugins-decrypt", &files, argv, None, &[]);
             assert_same_output(&format!("{tool} ({writer:?}'s file)"), &sops, &ksec);
-            assert!(ksec.stderr.is_empty(), "{tool}: {}", ksec.stderr);
+            assert!(ksec.stderr.is_empty(), "{tool}: {}", ksec.stderr_text());
             row(tool, &argv.join(" "), &sops, &ksec, "same stdout and exit");
         }
         let script = "sops -d 'secrets.sops.yaml' 2>&1";
         let [(sops, _), (ksec, _)] = both_shell(&lab, "sops-edit-decrypt", &files, script, None, &[]);
         assert_same_output("sops-edit.nvim decrypt (stderr merged)", &sops, &ksec);
-        assert_eq!(ksec.text(), VALUES_YAML, "nothing but the plaintext in the buffer");
+        assert_eq!(
+            ksec.stdout_text(),
+            VALUES_YAML,
+            "nothing but the plaintext in the buffer"
+        );
         row(
             "anokfireball/sops-edit.nvim",
             script,
@@ -1002,8 +994,8 @@ fn editor_plugins_encrypt_as_with_sops() {
             (encrypt.code, decrypt.code),
             (0, 0),
             "{}{}",
-            encrypt.stderr,
-            decrypt.stderr
+            encrypt.stderr_text(),
+            decrypt.stderr_text()
         );
         assert!(text(encrypted).contains("mac: ENC["));
         assert_eq!(text(decrypted), VALUES_YAML);
@@ -1040,32 +1032,38 @@ fn editor_plugins_save_through_edit_as_with_sops() {
                     &[("secrets.yaml", file.clone())],
                 );
                 fs::write(dir.join("buffer.tmp"), EDITED_YAML).expect("buffer");
-                let script = dir.join("editor.sh");
                 // trixnz's sops-editor.sh: cat "$SOPS_NVIM_TEMP_FILE" >"$1"; the last argument
                 // is the file, whatever arguments the EDITOR value carries.
-                let body = if changed {
-                    "#!/bin/sh\nfor last; do :; done\ncat \"$SOPS_NVIM_TEMP_FILE\" > \"$last\"\n"
+                let script = if changed {
+                    lab.script(
+                        "plugin-editor-saves.sh",
+                        "for last; do :; done\ncat \"$SOPS_NVIM_TEMP_FILE\" > \"$last\"\n",
+                    )
                 } else {
-                    "#!/bin/sh\nexit 0\n"
+                    lab.script("plugin-editor-keeps.sh", "exit 0\n")
                 };
-                fs::write(&script, body).expect("editor");
-                common::make_executable(&script);
                 let editor = if tool == "jsecchiero/vim-sops" {
-                    format!("{} --servername VIM --remote-wait", script.display())
+                    format!("{script} --servername VIM --remote-wait")
                 } else {
-                    script.display().to_string()
+                    script
                 };
                 let temp = dir.join("buffer.tmp").display().to_string();
                 let env = [(editor_var, editor.as_str()), ("SOPS_NVIM_TEMP_FILE", temp.as_str())];
                 (lab.run(tool_run, &dir, argv, None, &env), dir)
             });
             let [(sops, sops_dir), (ksec, ksec_dir)] = runs;
-            assert_eq!(sops.code, ksec.code, "{tool}: {}\n{}", sops.stderr, ksec.stderr);
+            assert_eq!(
+                sops.code,
+                ksec.code,
+                "{tool}: {}\n{}",
+                sops.stderr_text(),
+                ksec.stderr_text()
+            );
             assert_eq!(ksec.code, if changed { 0 } else { 200 });
             let expected = if changed { EDITED_YAML } else { VALUES_YAML };
             for dir in [&sops_dir, &ksec_dir] {
                 assert_eq!(
-                    lab.real_decrypt(&dir.join("secrets.yaml"), None).text(),
+                    lab.real_decrypt(&dir.join("secrets.yaml"), None).stdout_text(),
                     expected,
                     "{tool}"
                 );
@@ -1134,10 +1132,10 @@ fn git_textconv_diffs_as_with_sops() {
                     &[(".gitattributes", b"*.yaml diff=sopsdiffer\n".to_vec())],
                 );
                 let git_run = |args: &[&str]| {
-                    let mut cmd = lab.command(tool, &git, &dir);
-                    cmd.args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-                        .args(args);
-                    execute(cmd, None)
+                    lab.command(tool, &git, &dir)
+                        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                        .args(args)
+                        .run()
                 };
                 git_run(&["init", "-q"]);
                 git_run(&["config", "diff.sopsdiffer.textconv", driver]);
@@ -1150,7 +1148,11 @@ fn git_textconv_diffs_as_with_sops() {
             });
             let [sops, ksec] = runs;
             assert_same_output(&format!("git textconv `{driver}`"), &sops, &ksec);
-            assert!(ksec.text().contains("+    password: changed"), "{}", ksec.text());
+            assert!(
+                ksec.stdout_text().contains("+    password: changed"),
+                "{}",
+                ksec.stdout_text()
+            );
             row(
                 "git textconv",
                 &format!("{driver} TMPFILE (git diff)"),
@@ -1252,20 +1254,25 @@ fn community_sops_runner_gets_the_same_answers_from_ksec() {
         let files = [("vars.sops.yaml", file), (".sops.yaml", sops_yaml().into_bytes())];
         let [sops, ksec] = BOTH.map(|tool| {
             let dir = lab.workdir(&format!("community-sops-{writer:?}"), tool, &files);
-            let mut cmd = lab.command(tool, &python, &dir);
-            cmd.args(["-c", COMMUNITY_SOPS_DRIVER])
-                .arg(lab.sops(tool))
+            lab.command(tool, &python, &dir)
+                .args(["-c", COMMUNITY_SOPS_DRIVER])
+                .arg(lab.sops_path(tool))
                 .arg(&dir)
-                .arg(RECIPIENT);
-            execute(cmd, None)
+                .arg(RECIPIENT)
+                .run()
         });
-        assert_eq!(sops.code, 0, "community.sops with the real sops: {}", sops.stderr);
-        assert_eq!(ksec.code, 0, "community.sops with ksec: {}", ksec.stderr);
-        assert_eq!(sops.text(), ksec.text(), "community.sops's answers");
+        assert_eq!(
+            sops.code,
+            0,
+            "community.sops with the real sops: {}",
+            sops.stderr_text()
+        );
+        assert_eq!(ksec.code, 0, "community.sops with ksec: {}", ksec.stderr_text());
+        assert_eq!(sops.stdout_text(), ksec.stdout_text(), "community.sops's answers");
         assert!(
-            ksec.text().contains("\"version_at_least_3_9\": true"),
+            ksec.stdout_text().contains("\"version_at_least_3_9\": true"),
             "{}",
-            ksec.text()
+            ksec.stdout_text()
         );
         row(
             "community.sops (its SopsRunner)",
@@ -1290,7 +1297,7 @@ fn community_sops_runner_gets_the_same_answers_from_ksec() {
 fn shared_vectors_in_the_legacy_form_behave_as_with_sops() {
     let Some(lab) = Lab::new() else { return };
     let root = common::vectors();
-    let keys = lab.tmp.path().join("both-keys.txt");
+    let keys = lab.dir.side("keys").join("both-keys.txt");
     let both_keys = format!(
         "{}\n{}\n",
         fs::read_to_string(common::vector_key()).expect("key 1"),
@@ -1323,7 +1330,11 @@ fn shared_vectors_in_the_legacy_form_behave_as_with_sops() {
             if name == "neg-type-bytes.enc.json" {
                 // sops 3.11 panics on `type:bytes` (Go exits 2); ksec refuses the value.
                 assert_eq!(sops.code, 2, "{what}");
-                assert!(ksec.code != 0 && ksec.stdout.is_empty(), "{what}: {}", ksec.stderr);
+                assert!(
+                    ksec.code != 0 && ksec.stdout.is_empty(),
+                    "{what}: {}",
+                    ksec.stderr_text()
+                );
             } else {
                 assert_same_output(&what, &sops, &ksec);
             }
@@ -1365,8 +1376,8 @@ fn shared_vectors_in_the_legacy_form_behave_as_with_sops() {
             let files = [(name.as_str(), read(&entry))];
             let argv = ["-e", "--age", RECIPIENT, name.as_str()];
             let runs = both(&lab, "vectors-e", &files, &argv, None, &env);
-            let decrypted = runs.clone().map(|(run, dir)| {
-                assert_eq!(run.code, 0, "sops -e {name}: {}", run.stderr);
+            let decrypted = runs.map(|(run, dir)| {
+                assert_eq!(run.code, 0, "sops -e {name}: {}", run.stderr_text());
                 let file = dir.join(name.replacen(".plain.", ".enc.", 1));
                 fs::write(&file, &run.stdout).expect("write");
                 lab.real_decrypt(&file, None)
@@ -1436,13 +1447,13 @@ fn failures_exit_with_sops_codes() {
             (sops.code, ksec.code),
             (code, code),
             "sops {argv:?}:\n{}\n{}",
-            sops.stderr,
-            ksec.stderr
+            sops.stderr_text(),
+            ksec.stderr_text()
         );
         assert!(
             ksec.stdout.is_empty(),
             "sops {argv:?}: nothing on stdout: {}",
-            ksec.text()
+            ksec.stdout_text()
         );
         row("scripts", &argv.join(" "), &sops, &ksec, "same exit code");
     }
@@ -1460,24 +1471,25 @@ fn version_and_completion_answer_for_the_name_run() {
     let dir = lab.workdir("version", Tool::Ksec, &[]);
     let version = env!("CARGO_PKG_VERSION");
     let sops = lab.run(Tool::Ksec, &dir, &["--version"], None, &[]);
-    assert_eq!((sops.code, sops.text()), (0, format!("sops 3.13.2 (ksec {version})\n")));
+    assert_eq!(
+        (sops.code, sops.stdout_text()),
+        (0, format!("sops 3.13.2 (ksec {version})\n"))
+    );
     for argv in [&["--version"][..], &["version"][..]] {
-        let mut cmd = lab.command(Tool::Ksec, env!("CARGO_BIN_EXE_ksec"), &dir);
-        cmd.args(argv);
-        let ksec = execute(cmd, None);
+        let ksec = lab.prepare(Tool::Ksec, lab.dir.ksec(), &dir).args(argv).run();
         assert_eq!(
-            (ksec.code, ksec.text()),
+            (ksec.code, ksec.stdout_text()),
             (0, format!("ksec {version}\n")),
             "ksec {argv:?}"
         );
     }
     for shell in ["bash", "zsh"] {
         let [(sops, _), (ksec, _)] = both(&lab, "completion", &[], &["completion", shell], None, &[]);
-        assert_eq!((sops.code, ksec.code), (0, 0), "{}", ksec.stderr);
+        assert_eq!((sops.code, ksec.code), (0, 0), "{}", ksec.stderr_text());
         assert!(
-            ksec.text().contains("sops") && ksec.text().contains("decrypt"),
+            ksec.stdout_text().contains("sops") && ksec.stdout_text().contains("decrypt"),
             "{}",
-            ksec.text()
+            ksec.stdout_text()
         );
         row(
             "shells",
@@ -1498,12 +1510,17 @@ fn notes_are_silent_under_the_sops_name() {
         "apiVersion: v1\nkind: Secret\nmetadata:\n    name: db\ntype: Opaque\nstringData:\n    password: hunter2\n";
     let dir = lab.workdir("notes", Tool::Ksec, &[("secret.yaml", manifest.as_bytes().to_vec())]);
     let as_sops = lab.run(Tool::Ksec, &dir, &["-e", "--age", RECIPIENT, "secret.yaml"], None, &[]);
-    assert_eq!(as_sops.code, 0, "{}", as_sops.stderr);
-    assert_eq!(as_sops.stderr, "", "nothing on stderr on success as sops");
-    let mut cmd = lab.command(Tool::Ksec, env!("CARGO_BIN_EXE_ksec"), &dir);
-    cmd.args(["encrypt", "--age", RECIPIENT, "secret.yaml"]);
-    let as_ksec = execute(cmd, None);
-    assert!(as_ksec.stderr.contains("ksec: note:"), "{}", as_ksec.stderr);
+    assert_eq!(as_sops.code, 0, "{}", as_sops.stderr_text());
+    assert_eq!(as_sops.stderr_text(), "", "nothing on stderr on success as sops");
+    let as_ksec = lab
+        .prepare(Tool::Ksec, lab.dir.ksec(), &dir)
+        .args(["encrypt", "--age", RECIPIENT, "secret.yaml"])
+        .run();
+    assert!(
+        as_ksec.stderr_text().contains("ksec: note:"),
+        "{}",
+        as_ksec.stderr_text()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1521,18 +1538,22 @@ fn json_integers_beyond_2_53_stay_exact() {
     // Encrypted: exact with ksec, and with sops 3.11 reading ksec's file.
     let dir = lab.workdir("big-ints", Tool::Ksec, &files);
     let encrypted = lab.run(Tool::Ksec, &dir, &["-e", "--age", RECIPIENT, "big.json"], None, &[]);
-    assert_eq!(encrypted.code, 0, "{}", encrypted.stderr);
-    assert!(encrypted.text().contains("type:int]"), "{}", encrypted.text());
+    assert_eq!(encrypted.code, 0, "{}", encrypted.stderr_text());
+    assert!(
+        encrypted.stdout_text().contains("type:int]"),
+        "{}",
+        encrypted.stdout_text()
+    );
     fs::write(dir.join("big.enc.json"), &encrypted.stdout).expect("write");
     let by_ksec = lab.run(Tool::Ksec, &dir, &["-d", "big.enc.json"], None, &[]);
     assert_eq!(
-        (by_ksec.code, by_ksec.text()),
+        (by_ksec.code, by_ksec.stdout_text()),
         (0, plain.to_string()),
         "{}",
-        by_ksec.stderr
+        by_ksec.stderr_text()
     );
     assert_eq!(
-        lab.real_decrypt(&dir.join("big.enc.json"), None).text(),
+        lab.real_decrypt(&dir.join("big.enc.json"), None).stdout_text(),
         plain,
         "sops 3.11 on ksec's file"
     );
@@ -1557,7 +1578,7 @@ fn json_integers_beyond_2_53_stay_exact() {
         None,
         &[],
     );
-    assert_eq!(by_sops.code, 0, "{}", by_sops.stderr);
+    assert_eq!(by_sops.code, 0, "{}", by_sops.stderr_text());
     let exact_text = text(&by_sops.stdout).replace("\"id\": 9007199254740992", "\"id\": 9007199254740993");
     assert!(exact_text.contains("\"id\": 9007199254740993"), "{exact_text}");
     let dir = lab.workdir(
@@ -1571,11 +1592,15 @@ fn json_integers_beyond_2_53_stay_exact() {
         "sops 3.11 accepts it"
     );
     let opened = lab.run(Tool::Ksec, &dir, &["-d", "big.enc.json"], None, &[]);
-    assert_eq!(opened.code, 0, "{}", opened.stderr);
-    assert!(opened.text().contains("\"id\": 9007199254740993"), "{}", opened.text());
+    assert_eq!(opened.code, 0, "{}", opened.stderr_text());
+    assert!(
+        opened.stdout_text().contains("\"id\": 9007199254740993"),
+        "{}",
+        opened.stdout_text()
+    );
     // Tampering is still caught: an integer with another rounding in its place.
     let tampered = exact_text.replace("9007199254740993", "9007199254741993");
     fs::write(dir.join("tampered.json"), tampered).expect("write");
     let refused = lab.run(Tool::Ksec, &dir, &["-d", "tampered.json"], None, &[]);
-    assert_eq!(refused.code, 51, "{}", refused.stderr);
+    assert_eq!(refused.code, 51, "{}", refused.stderr_text());
 }

@@ -13,15 +13,13 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use common::{SAMPLE_RECIPIENT, sample_key, testdata};
+use common::{Dir, Run, SAMPLE_RECIPIENT, TestCommand, sample_key, testdata};
 
 /// The sample Secret's password (`testdata/secret.enc.yaml`) and the one the tests set.
 const PASSWORD: &str = "correct horse battery staple";
@@ -42,325 +40,178 @@ const EDITOR_FAILED: i32 = 201;
 const PASSWORD_PATH: &str = r#"["stringData"]["password"]"#;
 
 // ---------------------------------------------------------------------------------------------
-// The session
+// The session: a Dir with the real sops, whose side directories `runtime/` (ksec's
+// XDG_RUNTIME_DIR) and `log/` (where editor scripts leave what they saw) stay out of `work/`.
 // ---------------------------------------------------------------------------------------------
 
-/// What a command did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
+/// ksec's XDG_RUNTIME_DIR, where its private directories go: memory-backed, as a real one
+/// is (ksec skips one that is not).
+fn runtime(lab: &Dir) -> PathBuf {
+    lab.memory_side("runtime")
 }
 
-impl Run {
-    fn stdout_text(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("UTF-8 stdout")
-    }
-
-    /// Asserts the exit code, showing the output when it differs.
-    fn expect(&self, code: i32, what: &str) -> &Run {
-        assert_eq!(
-            self.code,
-            code,
-            "{what}: expected exit {code}, got {}\nstdout:\n{}\nstderr:\n{}",
-            self.code,
-            String::from_utf8_lossy(&self.stdout),
-            self.stderr
-        );
-        self
-    }
+/// A file outside the working directory where editor scripts leave what they saw.
+fn log_file(lab: &Dir, name: &str) -> PathBuf {
+    lab.side("log").join(name)
 }
 
-/// Runs `cmd` with stdin from /dev/null (never a terminal).
-fn run(cmd: &mut Command) -> Run {
-    run_with_stdin(cmd, None)
+fn read_log(lab: &Dir, name: &str) -> String {
+    fs::read_to_string(log_file(lab, name)).unwrap_or_else(|e| panic!("the script did not write log {name}: {e}"))
 }
 
-fn run_with_stdin(cmd: &mut Command, input: Option<&[u8]>) -> Run {
-    use std::io::Write;
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    if let Some(input) = input {
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        stdin.write_all(input).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("command ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// `ksec` in the working directory with the sample identity, the session's runtime
+/// directory and no editor of the developer's.
+fn ksec(lab: &Dir) -> TestCommand {
+    let mut cmd = lab.ksec();
+    cmd.env("SOPS_AGE_KEY_FILE", sample_key())
+        .env("XDG_RUNTIME_DIR", runtime(lab))
+        .env_remove("EDITOR")
+        .env_remove("VISUAL");
+    cmd
 }
 
-/// Runs `cmd` (stdin /dev/null) and fails the test, killing it, if it takes longer than
-/// `limit`: a hang must be a failure, not a test run that never ends.
-fn run_within(cmd: &mut Command, limit: Duration) -> Run {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("command starts");
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().expect("command ends");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// `ksec edit ARGS` with `editor` as $EDITOR and stdin from /dev/null.
+fn edit(lab: &Dir, editor: &Path, args: &[&str]) -> Run {
+    ksec(lab).env("EDITOR", editor).arg("edit").args(args).run()
 }
 
-/// One user's scratch session with the real sops.
-struct Lab {
-    tmp: tempfile::TempDir,
-    sops: PathBuf,
-    /// When the session began, for telling its leftovers in shared places from older ones.
-    started: SystemTime,
+fn sops(lab: &Dir) -> TestCommand {
+    let mut cmd = lab.sops();
+    cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+    cmd
 }
 
-impl Lab {
-    /// A fresh session, or `None` (after a note) when sops is missing outside CI.
-    fn new() -> Option<Lab> {
-        let sops = common::sops()?;
-        let tmp = tempfile::tempdir().expect("temp dir");
-        for dir in ["work", "home", "runtime", "bin", "log"] {
-            fs::create_dir(tmp.path().join(dir)).expect("session dir");
-        }
-        Some(Lab {
-            tmp,
-            sops,
-            started: SystemTime::now(),
-        })
-    }
+/// The real sops decrypts `name` (checking its MAC): returns the plaintext.
+fn assert_sops_decrypts(lab: &Dir, name: &str) -> String {
+    sops(lab).args(["decrypt", name]).run().ok().stdout_text()
+}
 
-    /// The working directory: every command runs here.
-    fn dir(&self) -> PathBuf {
-        self.tmp.path().join("work")
-    }
+fn ksec_decrypt(lab: &Dir, name: &str) -> String {
+    ksec(lab).args(["decrypt", name]).run().ok().stdout_text()
+}
 
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
-    }
+fn extract(lab: &Dir, name: &str, path: &str) -> Vec<u8> {
+    ksec(lab).args(["decrypt", "--extract", path, name]).run().ok().stdout
+}
 
-    /// ksec's XDG_RUNTIME_DIR, where its private directories go.
-    fn runtime(&self) -> PathBuf {
-        self.tmp.path().join("runtime")
-    }
+/// `ksec encrypt --age SAMPLE` of `work/<plain_name>` into `work/<enc_name>`.
+fn encrypt(lab: &Dir, plain_name: &str, plain: &str, enc_name: &str) {
+    lab.write(plain_name, plain);
+    let out = ksec(lab)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, plain_name])
+        .run()
+        .ok();
+    lab.write(enc_name, &out.stdout);
+}
 
-    /// A file outside the working directory where editor scripts leave what they saw.
-    fn log(&self, name: &str) -> PathBuf {
-        self.tmp.path().join("log").join(name)
-    }
+/// `git` in the working directory, away from the developer's Git config, with the built
+/// ksec on PATH (for the drivers) and the sample identity (for ksec run by Git).
+fn git(lab: &Dir) -> TestCommand {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ksec")).parent().expect("binary dir");
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let mut cmd = lab.command("git");
+    cmd.env("PATH", path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .env("XDG_RUNTIME_DIR", runtime(lab))
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE");
+    cmd
+}
 
-    fn read_log(&self, name: &str) -> String {
-        fs::read_to_string(self.log(name)).unwrap_or_else(|e| panic!("the script did not write log {name}: {e}"))
-    }
+fn git_ok(lab: &Dir, args: &[&str]) -> String {
+    git(lab).args(args).run().ok().stdout_text()
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir().join(name)
-    }
+/// A repository on `main` holding everything in the working directory, committed.
+fn init_repo(lab: &Dir) {
+    git_ok(lab, &["init", "-q", "-b", "main"]);
+    git_ok(lab, &["config", "user.email", "dev@example.com"]);
+    git_ok(lab, &["config", "user.name", "Dev"]);
+    commit_all(lab, "initial");
+}
 
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        fs::write(&path, bytes).expect("write file");
-        path
-    }
+fn commit_all(lab: &Dir, message: &str) {
+    git_ok(lab, &["add", "-A"]);
+    git_ok(lab, &["commit", "-q", "-m", message]);
+}
 
-    fn read(&self, name: &str) -> Vec<u8> {
-        fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
-    }
+/// `added\tdeleted` for `name` against the index, without textconv; empty when unchanged.
+fn numstat(lab: &Dir, name: &str) -> String {
+    let out = git_ok(lab, &["diff", "--no-textconv", "--numstat", "--", name]);
+    out.strip_suffix(&format!("\t{name}\n")).unwrap_or(&out).to_string()
+}
 
-    fn read_string(&self, name: &str) -> String {
-        String::from_utf8(self.read(name)).expect("UTF-8 file")
-    }
+/// What is left in the runtime directory (ksec's private directories are `.ksec-*`).
+fn leftovers(lab: &Dir) -> Vec<String> {
+    fs::read_dir(runtime(lab))
+        .expect("list runtime dir")
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
 
-    /// Copies `testdata/<from>` to `work/<to>`.
-    fn copy_testdata(&self, from: &str, to: &str) {
-        fs::copy(testdata(from), self.path(to)).expect("copy testdata");
-    }
+/// ksec's temporary files of atomic replaces (`.NAME.XXXXXX.ksec-tmp`) in the work dir.
+fn atomic_temp_files(lab: &Dir) -> Vec<String> {
+    lab.files()
+        .into_iter()
+        .filter(|name| name.contains(".ksec-tmp"))
+        .collect()
+}
 
-    /// An executable `/bin/sh` script in `bin/`: an editor, or a command for exec-*.
-    fn script(&self, name: &str, body: &str) -> PathBuf {
-        let path = self.tmp.path().join("bin").join(name);
-        fs::write(&path, format!("#!/bin/sh\n{body}")).expect("write script");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod script");
-        path
-    }
-
-    /// `ksec` in the working directory with the sample identity, the session's runtime
-    /// directory and no editor of the developer's.
-    fn ksec(&self) -> Command {
-        let mut cmd = common::ksec(&self.home());
-        cmd.current_dir(self.dir())
-            .env("SOPS_AGE_KEY_FILE", sample_key())
-            .env("XDG_RUNTIME_DIR", self.runtime())
-            .env_remove("EDITOR")
-            .env_remove("VISUAL");
-        cmd
-    }
-
-    /// `ksec edit ARGS` with `editor` as $EDITOR and stdin from /dev/null.
-    fn edit(&self, editor: &Path, args: &[&str]) -> Run {
-        run(self.ksec().env("EDITOR", editor).arg("edit").args(args))
-    }
-
-    fn sops(&self) -> Command {
-        let mut cmd = common::sops_cmd(&self.sops, &self.home());
-        cmd.current_dir(self.dir()).env("SOPS_AGE_KEY_FILE", sample_key());
-        cmd
-    }
-
-    /// The real sops decrypts `name` (checking its MAC): returns the plaintext.
-    fn assert_sops_decrypts(&self, name: &str) -> String {
-        let out = run(self.sops().args(["decrypt", name]));
-        out.expect(0, &format!("sops decrypt {name}"));
-        out.stdout_text()
-    }
-
-    fn ksec_decrypt(&self, name: &str) -> String {
-        let out = run(self.ksec().args(["decrypt", name]));
-        out.expect(0, &format!("ksec decrypt {name}"));
-        out.stdout_text()
-    }
-
-    fn extract(&self, name: &str, path: &str) -> Vec<u8> {
-        let out = run(self.ksec().args(["decrypt", "--extract", path, name]));
-        out.expect(0, &format!("ksec decrypt --extract {path} {name}"));
-        out.stdout
-    }
-
-    /// `ksec encrypt --age SAMPLE` of `work/<plain_name>` into `work/<enc_name>`.
-    fn encrypt(&self, plain_name: &str, plain: &str, enc_name: &str) {
-        self.write(plain_name, plain);
-        let out = run(self.ksec().args(["encrypt", "--age", SAMPLE_RECIPIENT, plain_name]));
-        out.expect(0, "ksec encrypt");
-        self.write(enc_name, &out.stdout);
-    }
-
-    /// `git` in the working directory, away from the developer's Git config, with the built
-    /// ksec on PATH (for the drivers) and the sample identity (for ksec run by Git).
-    fn git(&self) -> Command {
-        let mut cmd = Command::new("git");
-        common::isolate(&mut cmd, &self.home());
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_ksec")).parent().expect("binary dir");
-        let path = std::env::join_paths(
-            std::iter::once(bin_dir.to_path_buf())
-                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-        )
-        .expect("PATH");
-        cmd.current_dir(self.dir())
-            .env("PATH", path)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("SOPS_AGE_KEY_FILE", sample_key())
-            .env("XDG_RUNTIME_DIR", self.runtime())
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE");
-        cmd
-    }
-
-    fn git_ok(&self, args: &[&str]) -> String {
-        let out = run(self.git().args(args));
-        out.expect(0, &format!("git {}", args.join(" ")));
-        out.stdout_text()
-    }
-
-    /// A repository on `main` holding everything in the working directory, committed.
-    fn init_repo(&self) {
-        self.git_ok(&["init", "-q", "-b", "main"]);
-        self.git_ok(&["config", "user.email", "dev@example.com"]);
-        self.git_ok(&["config", "user.name", "Dev"]);
-        self.commit_all("initial");
-    }
-
-    fn commit_all(&self, message: &str) {
-        self.git_ok(&["add", "-A"]);
-        self.git_ok(&["commit", "-q", "-m", message]);
-    }
-
-    /// `added\tdeleted` for `name` against the index, without textconv; empty when unchanged.
-    fn numstat(&self, name: &str) -> String {
-        let out = self.git_ok(&["diff", "--no-textconv", "--numstat", "--", name]);
-        out.strip_suffix(&format!("\t{name}\n")).unwrap_or(&out).to_string()
-    }
-
-    /// What is left in the runtime directory (ksec's private directories are `.ksec-*`).
-    fn leftovers(&self) -> Vec<String> {
-        fs::read_dir(self.runtime())
-            .expect("list runtime dir")
-            .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
-            .collect()
-    }
-
-    /// ksec's temporary files of atomic replaces (`.NAME.XXXXXX.ksec-tmp`) in the work dir.
-    fn atomic_temp_files(&self) -> Vec<String> {
-        fs::read_dir(self.dir())
-            .expect("list work dir")
-            .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
-            .filter(|name| name.contains(".ksec-tmp"))
-            .collect()
-    }
-
-    /// ksec's private directories in /dev/shm (its fallback when XDG_RUNTIME_DIR does not
-    /// work) made since the session began and still there after a moment: /dev/shm is shared
-    /// with the tests running beside this one, whose directories come and go.
-    fn dev_shm_leftovers(&self) -> Vec<PathBuf> {
-        let since = self.started - Duration::from_secs(1);
-        let recent = || -> Vec<PathBuf> {
-            let Ok(entries) = fs::read_dir("/dev/shm") else {
-                return Vec::new();
-            };
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().starts_with(".ksec-"))
-                .filter(|e| e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t >= since))
-                .map(|e| e.path())
-                .collect()
+/// ksec's private directories in /dev/shm (its fallback when XDG_RUNTIME_DIR does not
+/// work) made since the session began and still there after a moment: /dev/shm is shared
+/// with the tests running beside this one, whose directories come and go.
+fn dev_shm_leftovers(lab: &Dir) -> Vec<PathBuf> {
+    let since = lab.made() - Duration::from_secs(1);
+    let recent = || -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir("/dev/shm") else {
+            return Vec::new();
         };
-        let start = Instant::now();
-        let mut left = recent();
-        while !left.is_empty() && start.elapsed() < Duration::from_secs(3) {
-            std::thread::sleep(Duration::from_millis(50));
-            left = recent();
-        }
-        left
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".ksec-"))
+            .filter(|e| e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t >= since))
+            .map(|e| e.path())
+            .collect()
+    };
+    let start = Instant::now();
+    let mut left = recent();
+    while !left.is_empty() && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+        left = recent();
     }
+    left
+}
 
-    fn assert_no_leftovers(&self, what: &str) {
-        assert_eq!(self.leftovers(), Vec::<String>::new(), "{what} left plaintext behind");
-        assert_eq!(
-            self.atomic_temp_files(),
-            Vec::<String>::new(),
-            "{what} left a temporary file next to the file it wrote"
-        );
-        assert_eq!(
-            self.dev_shm_leftovers(),
-            Vec::<PathBuf>::new(),
-            "{what} left plaintext in /dev/shm"
-        );
-    }
+fn assert_no_leftovers(lab: &Dir, what: &str) {
+    assert_eq!(leftovers(lab), Vec::<String>::new(), "{what} left plaintext behind");
+    assert_eq!(
+        atomic_temp_files(lab),
+        Vec::<String>::new(),
+        "{what} left a temporary file next to the file it wrote"
+    );
+    assert_eq!(
+        dev_shm_leftovers(lab),
+        Vec::<PathBuf>::new(),
+        "{what} left plaintext in /dev/shm"
+    );
 }
 
 /// An editor that runs `sed -i EXPR` on the buffer.
-fn sed_editor(lab: &Lab, name: &str, expr: &str) -> PathBuf {
+fn sed_editor(lab: &Dir, name: &str, expr: &str) -> PathBuf {
     lab.script(name, &format!("sed -i '{expr}' \"$1\"\n"))
 }
 
 /// An editor that copies the buffer to log `name` and changes nothing.
-fn viewer(lab: &Lab, name: &str) -> PathBuf {
+fn viewer(lab: &Dir, name: &str) -> PathBuf {
     lab.script(
         &format!("view-{name}"),
-        &format!("cp \"$1\" '{}'\n", lab.log(name).display()),
+        &format!("cp \"$1\" '{}'\n", log_file(lab, name).display()),
     )
 }
 
@@ -427,34 +278,34 @@ fn sample_plain() -> String {
 
 #[test]
 fn edit_of_one_value_rewrites_three_lines_and_sops_decrypts_the_rest_unchanged() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
-    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    init_repo(&lab);
+    let sops_before = assert_sops_decrypts(&lab, "db.enc.yaml");
     assert_eq!(sops_before.matches(PASSWORD).count(), 1);
 
     let editor = sed_editor(&lab, "change-password", &format!("s/{PASSWORD}/{NEW_PASSWORD}/"));
-    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+    edit(&lab, &editor, &["db.enc.yaml"]).ok();
 
     // The value's line, `lastmodified` and `mac`: every other ciphertext is kept.
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
     assert_eq!(
-        lab.assert_sops_decrypts("db.enc.yaml"),
+        assert_sops_decrypts(&lab, "db.enc.yaml"),
         sops_before.replace(PASSWORD, NEW_PASSWORD)
     );
     assert_eq!(
-        lab.ksec_decrypt("db.enc.yaml"),
+        ksec_decrypt(&lab, "db.enc.yaml"),
         sample_plain().replace(PASSWORD, NEW_PASSWORD)
     );
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_gives_the_editor_a_0600_file_named_like_the_original_in_a_private_dir_removed_after() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
-    let log = lab.log("buffer.log");
+    let log = log_file(&lab, "buffer.log");
     // Records the buffer's path and modes, and leaves a swap file next to it as vim would.
     let editor = lab.script(
         "record",
@@ -464,9 +315,9 @@ fn edit_gives_the_editor_a_0600_file_named_like_the_original_in_a_private_dir_re
             log.display()
         ),
     );
-    lab.edit(&editor, &["db.enc.yaml"]).expect(FILE_NOT_MODIFIED, "edit");
+    edit(&lab, &editor, &["db.enc.yaml"]).expect_code(FILE_NOT_MODIFIED);
 
-    let seen = lab.read_log("buffer.log");
+    let seen = read_log(&lab, "buffer.log");
     let lines: Vec<&str> = seen.lines().collect();
     assert_eq!(lines.len(), 3, "{seen}");
     let buffer = Path::new(lines[0]);
@@ -474,7 +325,7 @@ fn edit_gives_the_editor_a_0600_file_named_like_the_original_in_a_private_dir_re
     assert_eq!(buffer.file_name().expect("name"), "db.enc.yaml");
     assert_eq!(
         dir.parent(),
-        Some(lab.runtime().as_path()),
+        Some(runtime(&lab).as_path()),
         "not in XDG_RUNTIME_DIR: {seen}"
     );
     let dir_name = dir.file_name().expect("dir name").to_string_lossy();
@@ -483,29 +334,28 @@ fn edit_gives_the_editor_a_0600_file_named_like_the_original_in_a_private_dir_re
     assert!(lines[2].starts_with("-rw------- "), "buffer mode: {}", lines[2]);
 
     assert!(!buffer.exists() && !dir.exists(), "{} is still there", dir.display());
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
     assert_eq!(lab.read("db.enc.yaml"), original);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn edit_without_a_runtime_dir_keeps_the_buffer_in_dev_shm() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let editor = lab.script(
         "where",
-        &format!("printf '%s\\n' \"$1\" > '{}'\n", lab.log("where.log").display()),
+        &format!("printf '%s\\n' \"$1\" > '{}'\n", log_file(&lab, "where.log").display()),
     );
-    let tmpdir = lab.tmp.path().join("tmp");
-    fs::create_dir(&tmpdir).expect("tmp dir");
-    let out = run(lab
-        .ksec()
+    let tmpdir = lab.side("tmp");
+    ksec(&lab)
         .env_remove("XDG_RUNTIME_DIR")
         .env("TMPDIR", &tmpdir)
         .env("EDITOR", &editor)
-        .args(["edit", "db.enc.yaml"]));
-    out.expect(FILE_NOT_MODIFIED, "edit");
-    let buffer = PathBuf::from(lab.read_log("where.log").trim_end());
+        .args(["edit", "db.enc.yaml"])
+        .run()
+        .expect_code(FILE_NOT_MODIFIED);
+    let buffer = PathBuf::from(read_log(&lab, "where.log").trim_end());
     let dir = buffer.parent().expect("buffer dir");
     // Memory-backed when the system has a usable /dev/shm; the temp dir otherwise.
     let base = if tempfile::tempdir_in("/dev/shm").is_ok() {
@@ -516,14 +366,14 @@ fn edit_without_a_runtime_dir_keeps_the_buffer_in_dev_shm() {
     assert_eq!(dir.parent(), Some(base.as_path()), "{}", buffer.display());
     assert!(!dir.exists(), "{} is still there", dir.display());
     assert_eq!(fs::read_dir(&tmpdir).expect("list tmp").count(), 0);
-    lab.assert_no_leftovers("edit in /dev/shm");
+    assert_no_leftovers(&lab, "edit in /dev/shm");
 }
 
 #[test]
 fn edit_runs_sops_editor_before_editor_split_like_a_shell() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    let log = lab.log("args.log");
+    let log = log_file(&lab, "args.log");
     let recorder = lab.script(
         "my editor",
         &format!("printf '%s\\n' \"$#\" \"$@\" > '{}'\n", log.display()),
@@ -531,100 +381,101 @@ fn edit_runs_sops_editor_before_editor_split_like_a_shell() {
     let wrong = lab.script("wrong-editor", "exit 1\n");
     let quoted = format!("'{}' --wait 'two words'", recorder.display());
 
-    let out = run(lab
-        .ksec()
+    ksec(&lab)
         .env("SOPS_EDITOR", &quoted)
         .env("EDITOR", &wrong)
-        .args(["edit", "db.enc.yaml"]));
-    out.expect(FILE_NOT_MODIFIED, "edit with SOPS_EDITOR");
-    let args = lab.read_log("args.log");
+        .args(["edit", "db.enc.yaml"])
+        .run()
+        .expect_code(FILE_NOT_MODIFIED);
+    let args = read_log(&lab, "args.log");
     let args: Vec<&str> = args.lines().collect();
     assert_eq!(args[..3], ["3", "--wait", "two words"]);
     assert!(args[3].ends_with("/db.enc.yaml"), "{args:?}");
 
     // An empty SOPS_EDITOR does not count: EDITOR is used.
     fs::remove_file(&log).expect("rm log");
-    let out = run(lab
-        .ksec()
+    ksec(&lab)
         .env("SOPS_EDITOR", "")
         .env("EDITOR", format!("'{}' -f", recorder.display()))
-        .args(["edit", "db.enc.yaml"]));
-    out.expect(FILE_NOT_MODIFIED, "edit with EDITOR");
-    let args = lab.read_log("args.log");
+        .args(["edit", "db.enc.yaml"])
+        .run()
+        .expect_code(FILE_NOT_MODIFIED);
+    let args = read_log(&lab, "args.log");
     let args: Vec<&str> = args.lines().collect();
     assert_eq!(args[..2], ["2", "-f"]);
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_without_sops_editor_or_editor_runs_vi_from_path() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let vi = lab.script(
         "vi",
         &format!(
             "printf '%s\\n' \"$@\" > '{}'\nsed -i 's/{PASSWORD}/{NEW_PASSWORD}/' \"$1\"\n",
-            lab.log("vi-args.log").display()
+            log_file(&lab, "vi-args.log").display()
         ),
     );
     let bin = vi.parent().expect("bin dir");
     // ksec() already removes EDITOR (and isolate every SOPS_ variable, SOPS_EDITOR too).
-    let out = run(lab
-        .ksec()
+    ksec(&lab)
         .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .args(["edit", "db.enc.yaml"]));
-    out.expect(0, "edit with vi");
-    let args = lab.read_log("vi-args.log");
+        .args(["edit", "db.enc.yaml"])
+        .run()
+        .ok();
+    let args = read_log(&lab, "vi-args.log");
     assert!(args.trim_end().ends_with("/db.enc.yaml"), "vi got the buffer: {args}");
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
-    assert_eq!(lab.assert_sops_decrypts("db.enc.yaml").matches(NEW_PASSWORD).count(), 1);
-    lab.assert_no_leftovers("edit with vi");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
+    assert_eq!(
+        assert_sops_decrypts(&lab, "db.enc.yaml").matches(NEW_PASSWORD).count(),
+        1
+    );
+    assert_no_leftovers(&lab, "edit with vi");
 }
 
 #[test]
 fn edit_without_changes_exits_200_and_leaves_the_file_alone() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
     let old = age_file(&lab.path("db.enc.yaml"));
-    lab.init_repo();
+    init_repo(&lab);
     let editor = lab.script("do-nothing", "exit 0\n");
-    let out = lab.edit(&editor, &["db.enc.yaml"]);
-    out.expect(FILE_NOT_MODIFIED, "edit");
+    let out = edit(&lab, &editor, &["db.enc.yaml"]).expect_code(FILE_NOT_MODIFIED);
     assert!(
-        out.stderr.contains("db.enc.yaml has not been modified"),
+        out.stderr_text().contains("db.enc.yaml has not been modified"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
-    assert_eq!(lab.numstat("db.enc.yaml"), "");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "");
     assert_eq!(lab.read("db.enc.yaml"), original);
     assert_eq!(mtime(&lab.path("db.enc.yaml")), old);
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_to_invalid_yaml_without_a_terminal_exits_2_and_keeps_the_file() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let original = lab.read("db.enc.yaml");
     let editor = lab.script("break-yaml", "printf 'key: [unclosed\\n' >> \"$1\"\n");
-    let out = lab.edit(&editor, &["db.enc.yaml"]);
-    out.expect(COULD_NOT_READ_INPUT, "edit");
-    assert_eq!(lab.numstat("db.enc.yaml"), "");
+    let out = edit(&lab, &editor, &["db.enc.yaml"]).expect_code(COULD_NOT_READ_INPUT);
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "");
     assert!(
-        out.stderr.contains("cannot parse db.enc.yaml") && out.stderr.contains(" as YAML: "),
+        out.stderr_text().contains("cannot parse db.enc.yaml") && out.stderr_text().contains(" as YAML: "),
         "the error names the file: {}",
-        out.stderr
+        out.stderr_text()
     );
     assert_eq!(lab.read("db.enc.yaml"), original);
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_parse_error_gives_the_line_number_the_editor_shows() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     // Counts the buffer's lines (the `# ksec:` header included, as the editor shows them),
     // then breaks the line after the last one.
@@ -632,24 +483,23 @@ fn edit_parse_error_gives_the_line_number_the_editor_shows() {
         "break-last-line",
         &format!(
             "wc -l < \"$1\" > '{}'\nprintf 'key: [unclosed\\n' >> \"$1\"\n",
-            lab.log("lines.log").display()
+            log_file(&lab, "lines.log").display()
         ),
     );
-    let out = lab.edit(&editor, &["db.enc.yaml"]);
-    out.expect(COULD_NOT_READ_INPUT, "edit");
-    let broken_line = lab.read_log("lines.log").trim().parse::<usize>().expect("line count") + 1;
+    let out = edit(&lab, &editor, &["db.enc.yaml"]).expect_code(COULD_NOT_READ_INPUT);
+    let broken_line = read_log(&lab, "lines.log").trim().parse::<usize>().expect("line count") + 1;
     assert!(
-        out.stderr.contains(&format!("at line {broken_line} column 6")),
+        out.stderr_text().contains(&format!("at line {broken_line} column 6")),
         "the user is pointed at line {broken_line} of the buffer, where `[` is unclosed:\n{}",
-        out.stderr
+        out.stderr_text()
     );
 }
 
 #[test]
 fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let original = lab.read("db.enc.yaml");
     // Both change the buffer first: a failed editor's buffer is never saved.
     let cases = [
@@ -658,12 +508,11 @@ fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
     ];
     for (name, end, message) in cases {
         let editor = lab.script(name, &format!("sed -i 's/{PASSWORD}/{NEW_PASSWORD}/' \"$1\"\n{end}"));
-        let out = lab.edit(&editor, &["db.enc.yaml"]);
-        out.expect(EDITOR_FAILED, name);
-        assert!(out.stderr.contains(message), "{name}: {}", out.stderr);
-        assert_eq!(lab.numstat("db.enc.yaml"), "", "{name}");
+        let out = edit(&lab, &editor, &["db.enc.yaml"]).expect_code(EDITOR_FAILED);
+        assert!(out.stderr_text().contains(message), "{name}: {}", out.stderr_text());
+        assert_eq!(numstat(&lab, "db.enc.yaml"), "", "{name}");
         assert_eq!(lab.read("db.enc.yaml"), original, "{name}");
-        lab.assert_no_leftovers(name);
+        assert_no_leftovers(&lab, name);
     }
 }
 
@@ -671,10 +520,10 @@ fn edit_when_the_editor_crashes_or_fails_exits_201_and_keeps_the_file() {
 /// the editor was ended too, the buffer is gone and the file untouched, and returns ksec's
 /// exit code.
 fn signal_ksec_while_the_editor_runs(signal: &str) -> Option<i32> {
-    let lab = Lab::new()?;
+    let lab = Dir::with_sops()?;
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
-    let log = lab.log("started.log");
+    let log = log_file(&lab, "started.log");
     // The editor records its pid and buffer, then waits (as `exec`, so its pid is sleep's).
     let editor = lab.script(
         "slow",
@@ -683,48 +532,36 @@ fn signal_ksec_while_the_editor_runs(signal: &str) -> Option<i32> {
             log.display()
         ),
     );
-    let mut child = lab
-        .ksec()
-        .env("EDITOR", &editor)
-        .args(["edit", "db.enc.yaml"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ksec starts");
+    let mut child = ksec(&lab).env("EDITOR", &editor).args(["edit", "db.enc.yaml"]).spawn();
     let start = Instant::now();
     while !log.exists() {
         assert!(start.elapsed() < Duration::from_secs(10), "the editor never started");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let seen = lab.read_log("started.log");
+    let seen = read_log(&lab, "started.log");
     let (editor_pid, buffer) = seen.trim_end().split_once('\n').expect("pid and path");
-    run(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()])).expect(0, "kill ksec");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
+    lab.command("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .run()
+        .ok();
+    while child.try_wait().expect("wait").is_none() {
         if start.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
-            let _ = Command::new("kill").args(["-KILL", editor_pid]).status();
+            lab.command("kill").args(["-KILL", editor_pid]).run();
             panic!("ksec did not end after SIG{signal}");
         }
         std::thread::sleep(Duration::from_millis(10));
-    };
-    let editor_alive = Command::new("kill")
-        .args(["-0", editor_pid])
-        .stderr(Stdio::null())
-        .status()
-        .expect("kill -0")
-        .success();
+    }
+    let editor_alive = lab.command("kill").args(["-0", editor_pid]).run().success();
     if editor_alive {
-        let _ = Command::new("kill").args(["-KILL", editor_pid]).status();
+        lab.command("kill").args(["-KILL", editor_pid]).run();
     }
     assert!(!editor_alive, "SIG{signal}: the editor was left running");
     assert!(!Path::new(buffer).exists(), "SIG{signal}: the buffer is still there");
     assert_eq!(lab.read("db.enc.yaml"), original);
-    lab.assert_no_leftovers(&format!("the edit ended by SIG{signal}"));
-    Some(status.code().expect("ksec exited"))
+    assert_no_leftovers(&lab, &format!("the edit ended by SIG{signal}"));
+    // Only now: the editor, dead, no longer holds ksec's output open.
+    Some(child.wait().code)
 }
 
 #[test]
@@ -747,11 +584,11 @@ fn edit_sent_sigint_while_the_editor_runs_ends_it_and_exits_85() {
 
 #[test]
 fn edit_shows_secret_data_decoded_under_a_ksec_header_and_raw_as_stored() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let viewer = viewer(&lab, "view.yaml");
-    lab.edit(&viewer, &["db.enc.yaml"]).expect(FILE_NOT_MODIFIED, "edit");
-    let view = lab.read_log("view.yaml");
+    edit(&lab, &viewer, &["db.enc.yaml"]).expect_code(FILE_NOT_MODIFIED);
+    let view = read_log(&lab, "view.yaml");
     let (header, body) = split_header(&view);
     assert!(!header.is_empty(), "no `# ksec:` header:\n{view}");
     assert!(
@@ -766,22 +603,22 @@ fn edit_shows_secret_data_decoded_under_a_ksec_header_and_raw_as_stored() {
     );
     assert_eq!(body, sample_plain().replace(&format!("{ca_line}\n"), &decoded));
 
-    let out = lab.edit(&viewer, &["--raw", "db.enc.yaml"]);
-    out.expect(FILE_NOT_MODIFIED, "edit --raw");
+    edit(&lab, &viewer, &["--raw", "db.enc.yaml"]).expect_code(FILE_NOT_MODIFIED);
     assert_eq!(
-        lab.read_log("view.yaml"),
+        read_log(&lab, "view.yaml"),
         sample_plain(),
         "--raw: data as stored, no header"
     );
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_shows_binary_data_as_binary_and_keeps_it_when_another_value_changes() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let bytes = [0xff_u8, 0xfe, 0x00, 0x01];
     let bin = BASE64.encode(bytes);
-    lab.encrypt(
+    encrypt(
+        &lab,
         "bin.yaml",
         &format!(
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bin\ntype: Opaque\ndata:\n  bin: {bin}\n  txt: aGVsbG8=\n"
@@ -789,7 +626,7 @@ fn edit_shows_binary_data_as_binary_and_keeps_it_when_another_value_changes() {
         "bin.enc.yaml",
     );
     let before = lab.read_string("bin.enc.yaml");
-    let log = lab.log("view.yaml");
+    let log = log_file(&lab, "view.yaml");
     let editor = lab.script(
         "hello-world",
         &format!(
@@ -797,8 +634,8 @@ fn edit_shows_binary_data_as_binary_and_keeps_it_when_another_value_changes() {
             log.display()
         ),
     );
-    lab.edit(&editor, &["bin.enc.yaml"]).expect(0, "edit");
-    let (_, body) = split_header(&lab.read_log("view.yaml"));
+    edit(&lab, &editor, &["bin.enc.yaml"]).ok();
+    let (_, body) = split_header(&read_log(&lab, "view.yaml"));
     assert_eq!(
         body,
         format!(
@@ -808,22 +645,19 @@ fn edit_shows_binary_data_as_binary_and_keeps_it_when_another_value_changes() {
     let after = lab.read_string("bin.enc.yaml");
     assert_eq!(line_starting(&after, "  bin: "), line_starting(&before, "  bin: "));
     assert_ne!(line_starting(&after, "  txt: "), line_starting(&before, "  txt: "));
-    lab.assert_sops_decrypts("bin.enc.yaml");
-    let sops_txt = run(lab
-        .sops()
-        .args(["decrypt", "--extract", r#"["data"]["txt"]"#, "bin.enc.yaml"]));
-    assert_eq!(
-        sops_txt.expect(0, "sops --extract").stdout,
-        BASE64.encode("world").as_bytes()
-    );
-    assert_eq!(lab.extract("bin.enc.yaml", r#"["data"]["bin"]"#), bin.as_bytes());
+    assert_sops_decrypts(&lab, "bin.enc.yaml");
+    let sops_txt = sops(&lab)
+        .args(["decrypt", "--extract", r#"["data"]["txt"]"#, "bin.enc.yaml"])
+        .run();
+    assert_eq!(sops_txt.ok().stdout, BASE64.encode("world").as_bytes());
+    assert_eq!(extract(&lab, "bin.enc.yaml", r#"["data"]["bin"]"#), bin.as_bytes());
 }
 
 #[test]
 fn edit_stores_decoded_data_that_reads_as_a_number_or_date_as_the_text_typed() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let typed = [
         ("pin", "0755"),
         ("ver", "1.10"),
@@ -832,55 +666,50 @@ fn edit_stores_decoded_data_that_reads_as_a_number_or_date_as_the_text_typed() {
     ];
     let lines: String = typed.iter().map(|(k, v)| format!("  {k}: {v}\\n")).collect();
     let editor = lab.script("add-typed", &format!("printf '{lines}' >> \"$1\"\n"));
-    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+    edit(&lab, &editor, &["db.enc.yaml"]).ok();
     // Four new lines, `lastmodified` and `mac`.
-    assert_eq!(lab.numstat("db.enc.yaml"), "6\t2");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "6\t2");
     for (key, text) in typed {
         let path = format!(r#"["data"]["{key}"]"#);
-        let by_sops = run(lab.sops().args(["decrypt", "--extract", &path, "db.enc.yaml"]));
-        assert_eq!(
-            by_sops.expect(0, &path).stdout_text(),
-            BASE64.encode(text),
-            "data.{key}"
-        );
+        let by_sops = sops(&lab).args(["decrypt", "--extract", &path, "db.enc.yaml"]).run();
+        assert_eq!(by_sops.ok().stdout_text(), BASE64.encode(text), "data.{key}");
     }
-    lab.commit_all("typed values");
+    commit_all(&lab, "typed values");
 
     // `null` could mean empty or the word: the edit is refused, naming the key.
     let editor = lab.script("add-null", "printf '  token: null\\n' >> \"$1\"\n");
-    let out = lab.edit(&editor, &["db.enc.yaml"]);
-    out.expect(INVALID_SECRET, "edit to null");
+    let out = edit(&lab, &editor, &["db.enc.yaml"]).expect_code(INVALID_SECRET);
     assert!(
-        out.stderr.contains("data.token") && out.stderr.contains("is null"),
+        out.stderr_text().contains("data.token") && out.stderr_text().contains("is null"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
-    assert_eq!(lab.numstat("db.enc.yaml"), "");
-    lab.assert_no_leftovers("edit");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_of_a_decoded_certificate_saves_it_base64_encoded_in_three_lines() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let editor = sed_editor(&lab, "edit-pem", "s/^    MIIBfake$/    MIIBedited/");
-    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    edit(&lab, &editor, &["db.enc.yaml"]).ok();
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
     let expected = BASE64.encode(CA_PEM.replace("MIIBfake", "MIIBedited"));
     let ca_path = r#"["data"]["ca.crt"]"#;
     assert_eq!(
-        String::from_utf8(lab.extract("db.enc.yaml", ca_path)).unwrap(),
+        String::from_utf8(extract(&lab, "db.enc.yaml", ca_path)).unwrap(),
         expected
     );
-    let by_sops = run(lab.sops().args(["decrypt", "--extract", ca_path, "db.enc.yaml"]));
-    assert_eq!(by_sops.expect(0, "sops --extract").stdout_text(), expected);
-    lab.assert_no_leftovers("edit");
+    let by_sops = sops(&lab).args(["decrypt", "--extract", ca_path, "db.enc.yaml"]).run();
+    assert_eq!(by_sops.ok().stdout_text(), expected);
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_of_one_value_keeps_a_line_wrapped_base64_data_value_as_stored() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     // `base64` wraps at 76 columns; Kubernetes accepts the line breaks.
     let wrapped: String = BASE64
         .encode("x".repeat(120))
@@ -888,15 +717,18 @@ fn edit_of_one_value_keeps_a_line_wrapped_base64_data_value_as_stored() {
         .chunks(76)
         .map(|c| format!("    {}\n", std::str::from_utf8(c).unwrap()))
         .collect();
-    lab.encrypt(
+    encrypt(
+        &lab,
         "w.yaml",
-        &format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: w\ntype: Opaque\ndata:\n  wrapped: |\n{wrapped}  txt: aGVsbG8=\n"),
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: w\ntype: Opaque\ndata:\n  wrapped: |\n{wrapped}  txt: aGVsbG8=\n"
+        ),
         "w.enc.yaml",
     );
     let before = lab.read_string("w.enc.yaml");
-    let sops_before = lab.assert_sops_decrypts("w.enc.yaml");
+    let sops_before = assert_sops_decrypts(&lab, "w.enc.yaml");
     let editor = sed_editor(&lab, "hello-world", "s/^  txt: hello$/  txt: world/");
-    lab.edit(&editor, &["w.enc.yaml"]).expect(0, "edit");
+    edit(&lab, &editor, &["w.enc.yaml"]).ok();
     let after = lab.read_string("w.enc.yaml");
     // The value nobody touched keeps its ciphertext (the line under `wrapped: |`).
     let value_line = |text: &str| {
@@ -909,37 +741,34 @@ fn edit_of_one_value_keeps_a_line_wrapped_base64_data_value_as_stored() {
     };
     assert_eq!(value_line(&after), value_line(&before), "`wrapped` was re-encrypted");
     assert_eq!(
-        lab.assert_sops_decrypts("w.enc.yaml"),
+        assert_sops_decrypts(&lab, "w.enc.yaml"),
         sops_before.replace("txt: aGVsbG8=", &format!("txt: {}", BASE64.encode("world")))
     );
 }
 
 #[test]
 fn edit_adding_a_string_data_key_encrypts_it() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let editor = sed_editor(
         &lab,
         "add-key",
         "s/^  username: payments$/&\\n  token: brand-new-token/",
     );
-    lab.edit(&editor, &["db.enc.yaml"]).expect(0, "edit");
+    edit(&lab, &editor, &["db.enc.yaml"]).ok();
     // One new line, `lastmodified` and `mac`.
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t2");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t2");
     let file = lab.read_string("db.enc.yaml");
     assert!(!file.contains("brand-new-token"));
     assert!(line_starting(&file, "  token: ").starts_with("  token: ENC[AES256_GCM,data:"));
-    assert!(
-        lab.assert_sops_decrypts("db.enc.yaml")
-            .contains("\n    token: brand-new-token\n")
-    );
+    assert!(assert_sops_decrypts(&lab, "db.enc.yaml").contains("\n    token: brand-new-token\n"));
 }
 
 #[test]
 fn edit_of_a_new_file_starts_from_a_template_and_encrypts_it() {
-    let Some(lab) = Lab::new() else { return };
-    let log = lab.log("template.yaml");
+    let Some(lab) = Dir::with_sops() else { return };
+    let log = log_file(&lab, "template.yaml");
     let editor = lab.script(
         "fill-template",
         &format!(
@@ -947,12 +776,11 @@ fn edit_of_a_new_file_starts_from_a_template_and_encrypts_it() {
             log.display()
         ),
     );
-    lab.edit(&editor, &["--age", SAMPLE_RECIPIENT, "new.enc.yaml"])
-        .expect(0, "edit");
+    edit(&lab, &editor, &["--age", SAMPLE_RECIPIENT, "new.enc.yaml"]).ok();
 
     let template =
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: example\ntype: Opaque\nstringData:\n  password: change-me\n";
-    let view = lab.read_log("template.yaml");
+    let view = read_log(&lab, "template.yaml");
     let (header, body) = split_header(&view);
     assert!(!header.is_empty(), "no `# ksec:` header:\n{view}");
     assert_eq!(body, template);
@@ -961,38 +789,33 @@ fn edit_of_a_new_file_starts_from_a_template_and_encrypts_it() {
     assert!(!file.contains("# ksec") && !file.contains("s3cret-value"), "{file}");
     assert!(file.contains(&format!("- recipient: {SAMPLE_RECIPIENT}\n")), "{file}");
     assert_eq!(
-        lab.ksec_decrypt("new.enc.yaml"),
+        ksec_decrypt(&lab, "new.enc.yaml"),
         template.replace("change-me", "s3cret-value")
     );
-    assert!(
-        lab.assert_sops_decrypts("new.enc.yaml")
-            .contains("\n    password: s3cret-value\n")
-    );
-    lab.assert_no_leftovers("edit");
+    assert!(assert_sops_decrypts(&lab, "new.enc.yaml").contains("\n    password: s3cret-value\n"));
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_of_a_new_file_left_as_the_template_creates_nothing() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let editor = lab.script("do-nothing", "exit 0\n");
-    let out = lab.edit(&editor, &["--age", SAMPLE_RECIPIENT, "new.enc.yaml"]);
-    out.expect(FILE_NOT_MODIFIED, "edit");
+    edit(&lab, &editor, &["--age", SAMPLE_RECIPIENT, "new.enc.yaml"]).expect_code(FILE_NOT_MODIFIED);
     assert!(!lab.path("new.enc.yaml").exists());
-    assert_eq!(fs::read_dir(lab.dir()).expect("list").count(), 0);
-    lab.assert_no_leftovers("edit");
+    assert_eq!(fs::read_dir(lab.work()).expect("list").count(), 0);
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_of_a_new_file_without_recipients_fails_before_the_editor_opens() {
-    let Some(lab) = Lab::new() else { return };
-    let ran = lab.log("editor-ran");
+    let Some(lab) = Dir::with_sops() else { return };
+    let ran = log_file(&lab, "editor-ran");
     let editor = lab.script("record-run", &format!("touch '{}'\n", ran.display()));
-    let out = lab.edit(&editor, &["new.enc.yaml"]);
-    out.expect(1, "edit of a new file without recipients");
+    let out = edit(&lab, &editor, &["new.enc.yaml"]).expect_code(1);
     assert!(
-        out.stderr.contains("no recipients to encrypt new.enc.yaml for") && out.stderr.contains("--age"),
+        out.stderr_text().contains("no recipients to encrypt new.enc.yaml for") && out.stderr_text().contains("--age"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
     assert!(!ran.exists(), "the editor ran, and what the user typed would be lost");
 
@@ -1001,40 +824,34 @@ fn edit_of_a_new_file_without_recipients_fails_before_the_editor_opens() {
         ".sops.yaml",
         format!("creation_rules:\n  - path_regex: ^prod/.*\n    age: {SAMPLE_RECIPIENT}\n"),
     );
-    let out = lab.edit(&editor, &["new.enc.yaml"]);
-    out.expect(1, "edit of a new file no rule covers");
-    assert!(out.stderr.contains("no creation rule"), "{}", out.stderr);
+    let out = edit(&lab, &editor, &["new.enc.yaml"]).expect_code(1);
+    assert!(out.stderr_text().contains("no creation rule"), "{}", out.stderr_text());
     assert!(!ran.exists(), "the editor ran");
     assert!(!lab.path("new.enc.yaml").exists());
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn edit_to_an_invalid_secret_exits_30_without_a_terminal_and_no_validate_saves_it() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let original = lab.read("db.enc.yaml");
     // A TLS Secret needs tls.crt and tls.key, which this one has not.
     let editor = sed_editor(&lab, "make-tls", "s#^type: Opaque$#type: kubernetes.io/tls#");
-    let out = lab.edit(&editor, &["db.enc.yaml"]);
-    out.expect(INVALID_SECRET, "edit");
+    let out = edit(&lab, &editor, &["db.enc.yaml"]).expect_code(INVALID_SECRET);
     assert!(
-        out.stderr.contains("tls.crt") && out.stderr.contains("tls.key"),
+        out.stderr_text().contains("tls.crt") && out.stderr_text().contains("tls.key"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
     assert_eq!(lab.read("db.enc.yaml"), original);
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 
-    lab.edit(&editor, &["--no-validate", "db.enc.yaml"])
-        .expect(0, "edit --no-validate");
+    edit(&lab, &editor, &["--no-validate", "db.enc.yaml"]).ok();
     // The `type` line (in clear), `lastmodified` and `mac`.
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
-    assert!(
-        lab.assert_sops_decrypts("db.enc.yaml")
-            .contains("\ntype: kubernetes.io/tls\n")
-    );
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
+    assert!(assert_sops_decrypts(&lab, "db.enc.yaml").contains("\ntype: kubernetes.io/tls\n"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1043,71 +860,85 @@ fn edit_to_an_invalid_secret_exits_30_without_a_terminal_and_no_validate_saves_i
 
 #[test]
 fn set_of_one_value_rewrites_three_lines_where_sops_set_rewrites_most_of_the_file() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     lab.copy_testdata("secret.enc.yaml", "by-sops.enc.yaml");
-    lab.init_repo();
-    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    init_repo(&lab);
+    let sops_before = assert_sops_decrypts(&lab, "db.enc.yaml");
     let value = format!("\"{NEW_PASSWORD}\"");
 
-    run(lab.ksec().args(["set", "db.enc.yaml", PASSWORD_PATH, &value])).expect(0, "ksec set");
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
-    let ours = lab.assert_sops_decrypts("db.enc.yaml");
+    ksec(&lab)
+        .args(["set", "db.enc.yaml", PASSWORD_PATH, &value])
+        .run()
+        .ok();
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
+    let ours = assert_sops_decrypts(&lab, "db.enc.yaml");
     assert_eq!(ours, sops_before.replace(PASSWORD, NEW_PASSWORD));
 
     // sops re-indents this 2-space file to its own 4 spaces: 27 of its 36 lines (measured
     // with sops 3.11). Same plaintext, many more changed lines.
-    run(lab.sops().args(["set", "by-sops.enc.yaml", PASSWORD_PATH, &value])).expect(0, "sops set");
-    let sops_numstat = lab.numstat("by-sops.enc.yaml");
+    sops(&lab)
+        .args(["set", "by-sops.enc.yaml", PASSWORD_PATH, &value])
+        .run()
+        .ok();
+    let sops_numstat = numstat(&lab, "by-sops.enc.yaml");
     let (added, deleted) = sops_numstat.split_once('\t').expect("numstat");
     let (added, deleted): (usize, usize) = (added.parse().unwrap(), deleted.parse().unwrap());
     assert!(added > 3 && deleted > 3, "sops set changed only {sops_numstat}");
-    assert_eq!(lab.assert_sops_decrypts("by-sops.enc.yaml"), ours);
+    assert_eq!(assert_sops_decrypts(&lab, "by-sops.enc.yaml"), ours);
 }
 
 #[test]
 fn set_on_a_file_sops_wrote_rewrites_three_lines_like_sops_set() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.yaml", "plain.yaml");
-    let out = run(lab.sops().args([
-        "encrypt",
-        "--age",
-        SAMPLE_RECIPIENT,
-        "--encrypted-regex",
-        "^(data|stringData)$",
-        "plain.yaml",
-    ]));
-    lab.write("db.enc.yaml", &out.expect(0, "sops encrypt").stdout);
+    let out = sops(&lab)
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--encrypted-regex",
+            "^(data|stringData)$",
+            "plain.yaml",
+        ])
+        .run();
+    lab.write("db.enc.yaml", &out.ok().stdout);
     fs::copy(lab.path("db.enc.yaml"), lab.path("by-sops.enc.yaml")).expect("copy");
     fs::remove_file(lab.path("plain.yaml")).expect("rm");
-    lab.init_repo();
+    init_repo(&lab);
     // So that `lastmodified` changes, as it would for any edit made later than the encryption.
     next_second();
     let value = format!("\"{NEW_PASSWORD}\"");
-    run(lab.ksec().args(["set", "db.enc.yaml", PASSWORD_PATH, &value])).expect(0, "ksec set");
-    run(lab.sops().args(["set", "by-sops.enc.yaml", PASSWORD_PATH, &value])).expect(0, "sops set");
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
-    assert_eq!(lab.numstat("by-sops.enc.yaml"), "3\t3");
+    ksec(&lab)
+        .args(["set", "db.enc.yaml", PASSWORD_PATH, &value])
+        .run()
+        .ok();
+    sops(&lab)
+        .args(["set", "by-sops.enc.yaml", PASSWORD_PATH, &value])
+        .run()
+        .ok();
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
+    assert_eq!(numstat(&lab, "by-sops.enc.yaml"), "3\t3");
     assert_eq!(
-        lab.assert_sops_decrypts("db.enc.yaml"),
-        lab.assert_sops_decrypts("by-sops.enc.yaml")
+        assert_sops_decrypts(&lab, "db.enc.yaml"),
+        assert_sops_decrypts(&lab, "by-sops.enc.yaml")
     );
 }
 
 #[test]
 fn set_of_the_value_already_there_leaves_the_file_byte_identical() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
     let old = age_file(&lab.path("db.enc.yaml"));
     let same = format!("\"{PASSWORD}\"");
     for flags in [&["--idempotent"][..], &[][..]] {
-        let out = run(lab
-            .ksec()
+        ksec(&lab)
             .arg("set")
             .args(flags)
-            .args(["db.enc.yaml", PASSWORD_PATH, &same]));
-        out.expect(0, &format!("set {flags:?}"));
+            .args(["db.enc.yaml", PASSWORD_PATH, &same])
+            .run()
+            .ok();
         assert_eq!(lab.read("db.enc.yaml"), original, "set {flags:?}");
         assert_eq!(mtime(&lab.path("db.enc.yaml")), old, "set {flags:?} rewrote the file");
     }
@@ -1115,24 +946,21 @@ fn set_of_the_value_already_there_leaves_the_file_byte_identical() {
 
 #[test]
 fn set_of_a_new_key_adds_it_encrypted() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
+    init_repo(&lab);
     let path = r#"["stringData"]["token"]"#;
-    run(lab.ksec().args(["set", "db.enc.yaml", path, r#""tok-123""#])).expect(0, "set");
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t2");
+    ksec(&lab).args(["set", "db.enc.yaml", path, r#""tok-123""#]).run().ok();
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t2");
     let file = lab.read_string("db.enc.yaml");
     assert!(line_starting(&file, "  token: ").starts_with("  token: ENC[AES256_GCM,data:"));
-    assert_eq!(lab.extract("db.enc.yaml", path), b"tok-123");
-    assert!(
-        lab.assert_sops_decrypts("db.enc.yaml")
-            .contains("\n    token: tok-123\n")
-    );
+    assert_eq!(extract(&lab, "db.enc.yaml", path), b"tok-123");
+    assert!(assert_sops_decrypts(&lab, "db.enc.yaml").contains("\n    token: tok-123\n"));
 }
 
 #[test]
 fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
     let cases = [
@@ -1144,9 +972,15 @@ fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
         (PASSWORD_PATH, r#"{"a": 1, "a": 2}"#, r#"the key "a" twice"#),
     ];
     for (path, value, message) in cases {
-        let out = run(lab.ksec().args(["set", "db.enc.yaml", path, value]));
-        out.expect(INVALID_SET_FORMAT, &format!("set {path} {value}"));
-        assert!(out.stderr.contains(message), "{path} {value}: {}", out.stderr);
+        let out = ksec(&lab)
+            .args(["set", "db.enc.yaml", path, value])
+            .run()
+            .expect_code(INVALID_SET_FORMAT);
+        assert!(
+            out.stderr_text().contains(message),
+            "{path} {value}: {}",
+            out.stderr_text()
+        );
         assert_eq!(lab.read("db.enc.yaml"), original);
     }
     // The metadata is not a value.
@@ -1154,52 +988,52 @@ fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
         &["set", "db.enc.yaml", r#"["sops"]"#, "1"][..],
         &["unset", "db.enc.yaml", r#"["sops"]"#],
     ] {
-        let out = run(lab.ksec().args(args));
-        out.expect(1, &format!("{args:?}"));
-        assert!(out.stderr.contains("holds the file's metadata"), "{}", out.stderr);
+        let out = ksec(&lab).args(args).run().expect_code(1);
+        assert!(
+            out.stderr_text().contains("holds the file's metadata"),
+            "{}",
+            out.stderr_text()
+        );
         assert_eq!(lab.read("db.enc.yaml"), original);
     }
     // A negative number is a value, not an option.
-    run(lab
-        .ksec()
-        .args(["set", "--no-validate", "db.enc.yaml", r#"["stringData"]["n"]"#, "-0.5"]))
-    .expect(0, "set to -0.5");
-    assert_eq!(lab.extract("db.enc.yaml", r#"["stringData"]["n"]"#), b"-0.5\n");
+    ksec(&lab)
+        .args(["set", "--no-validate", "db.enc.yaml", r#"["stringData"]["n"]"#, "-0.5"])
+        .run()
+        .ok();
+    assert_eq!(extract(&lab, "db.enc.yaml", r#"["stringData"]["n"]"#), b"-0.5\n");
     // yaml.v3 quotes the key `n`, a YAML 1.1 boolean.
-    assert!(lab.assert_sops_decrypts("db.enc.yaml").contains("\n    \"n\": -0.5\n"));
+    assert!(assert_sops_decrypts(&lab, "db.enc.yaml").contains("\n    \"n\": -0.5\n"));
 }
 
 #[test]
 fn set_reads_the_value_from_stdin_or_from_a_file() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    let out = run_with_stdin(
-        lab.ksec().args(["set", "--value-stdin", "db.enc.yaml", PASSWORD_PATH]),
-        Some(br#""from-stdin""#),
-    );
-    out.expect(0, "set --value-stdin");
-    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), b"from-stdin");
+    ksec(&lab)
+        .args(["set", "--value-stdin", "db.enc.yaml", PASSWORD_PATH])
+        .stdin(br#""from-stdin""#)
+        .run()
+        .ok();
+    assert_eq!(extract(&lab, "db.enc.yaml", PASSWORD_PATH), b"from-stdin");
 
-    let value_file = lab.log("value.json");
+    let value_file = log_file(&lab, "value.json");
     fs::write(&value_file, "\"from-file\"\n").expect("write value");
-    let out = run(lab
-        .ksec()
+    ksec(&lab)
         .args(["set", "--value-file", "db.enc.yaml", PASSWORD_PATH])
-        .arg(&value_file));
-    out.expect(0, "set --value-file");
-    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), b"from-file");
-    assert!(
-        lab.assert_sops_decrypts("db.enc.yaml")
-            .contains("\n    password: from-file\n")
-    );
+        .arg(&value_file)
+        .run()
+        .ok();
+    assert_eq!(extract(&lab, "db.enc.yaml", PASSWORD_PATH), b"from-file");
+    assert!(assert_sops_decrypts(&lab, "db.enc.yaml").contains("\n    password: from-file\n"));
 }
 
 #[test]
 fn set_refuses_a_value_given_beside_value_stdin_with_exit_8() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
-    let value_file = lab.log("value.json");
+    let value_file = log_file(&lab, "value.json");
     fs::write(&value_file, "\"from-file\"\n").expect("write value");
     let value_file = value_file.display().to_string();
     // Which value was meant cannot be told: none is used.
@@ -1214,24 +1048,34 @@ fn set_refuses_a_value_given_beside_value_stdin_with_exit_8() {
             &value_file,
         ],
     ] {
-        let out = run_with_stdin(lab.ksec().args(args), Some(br#""from-stdin""#));
-        out.expect(CONFLICTING_PARAMETERS, &format!("{args:?}"));
-        assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+        let out = ksec(&lab)
+            .args(args)
+            .stdin(br#""from-stdin""#)
+            .run()
+            .expect_code(CONFLICTING_PARAMETERS);
+        assert!(
+            out.stderr_text().contains("cannot be used with"),
+            "{}",
+            out.stderr_text()
+        );
         assert_eq!(lab.read("db.enc.yaml"), original, "{args:?}");
     }
 }
 
 #[test]
 fn unset_of_a_key_removes_its_line() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.init_repo();
-    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
-    run(lab.ksec().args(["unset", "db.enc.yaml", r#"["stringData"]["port"]"#])).expect(0, "unset");
+    init_repo(&lab);
+    let sops_before = assert_sops_decrypts(&lab, "db.enc.yaml");
+    ksec(&lab)
+        .args(["unset", "db.enc.yaml", r#"["stringData"]["port"]"#])
+        .run()
+        .ok();
     // `port`'s line is removed; `lastmodified` and `mac` are replaced: 2 added, 3 deleted.
-    assert_eq!(lab.numstat("db.enc.yaml"), "2\t3");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "2\t3");
     assert_eq!(
-        lab.assert_sops_decrypts("db.enc.yaml"),
+        assert_sops_decrypts(&lab, "db.enc.yaml"),
         sops_before.replace("    port: \"5432\"\n", "")
     );
 }
@@ -1241,7 +1085,7 @@ fn unset_of_a_key_removes_its_line() {
 /// lost `- ` marker would go unnoticed by both tools).
 #[test]
 fn set_and_unset_that_reshape_lists_flow_collections_and_nulls_agree_with_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let list = "a:\n  - b: hello\n    c: x\n  - d: 1\n";
     let env = "top:\n  env:\n  - name: A\n    value: x\n  - name: B\n    valueFrom:\n      k: v\n";
     let flow = "a: [{b: 1, c: 2}, {d: 3}]\nm: {x: 1, y: [1, 2]}\n";
@@ -1275,26 +1119,25 @@ fn set_and_unset_that_reshape_lists_flow_collections_and_nulls_agree_with_sops()
     for (i, (plain, command)) in cases.iter().enumerate() {
         let ours = format!("k{i}.enc.yaml");
         let theirs = format!("s{i}.enc.yaml");
-        lab.encrypt(&format!("p{i}.yaml"), plain, &ours);
+        encrypt(&lab, &format!("p{i}.yaml"), plain, &ours);
         fs::copy(lab.path(&ours), lab.path(&theirs)).expect("copy");
         let (verb, args) = command.split_first().expect("a command");
-        run(lab.ksec().arg(verb).arg(&ours).args(args)).expect(0, &format!("ksec {command:?} on {plain:?}"));
-        run(lab.sops().arg(verb).arg(&theirs).args(args)).expect(0, &format!("sops {command:?} on {plain:?}"));
-        let as_json = |tool: Command, name: &str| {
+        ksec(&lab).arg(verb).arg(&ours).args(args).run().ok();
+        sops(&lab).arg(verb).arg(&theirs).args(args).run().ok();
+        let as_json = |tool: TestCommand, name: &str| {
             let mut tool = tool;
-            let out = run(tool.args(["decrypt", "--output-type", "json", name]));
-            out.expect(0, &format!("decrypt {name}"));
+            let out = tool.args(["decrypt", "--output-type", "json", name]).run().ok();
             out.stdout_text()
         };
-        let by_ksec = as_json(lab.sops(), &ours);
-        let by_sops = as_json(lab.sops(), &theirs);
+        let by_ksec = as_json(sops(&lab), &ours);
+        let by_sops = as_json(sops(&lab), &theirs);
         if by_ksec != by_sops {
             differences.push(format!(
                 "{command:?} on {plain:?}:\nksec's file: {by_ksec}\nsops's file: {by_sops}"
             ));
         }
         assert_eq!(
-            as_json(lab.ksec(), &ours),
+            as_json(ksec(&lab), &ours),
             by_ksec,
             "ksec and sops read ksec's file alike"
         );
@@ -1304,15 +1147,17 @@ fn set_and_unset_that_reshape_lists_flow_collections_and_nulls_agree_with_sops()
 
 #[test]
 fn unset_of_a_missing_key_exits_1_unless_idempotent() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let original = lab.read("db.enc.yaml");
     let old = age_file(&lab.path("db.enc.yaml"));
     let missing = r#"["stringData"]["nope"]"#;
-    let out = run(lab.ksec().args(["unset", "db.enc.yaml", missing]));
-    out.expect(1, "unset of a missing key");
-    assert!(out.stderr.contains("no key or index"), "{}", out.stderr);
-    run(lab.ksec().args(["unset", "--idempotent", "db.enc.yaml", missing])).expect(0, "unset --idempotent");
+    let out = ksec(&lab).args(["unset", "db.enc.yaml", missing]).run().expect_code(1);
+    assert!(out.stderr_text().contains("no key or index"), "{}", out.stderr_text());
+    ksec(&lab)
+        .args(["unset", "--idempotent", "db.enc.yaml", missing])
+        .run()
+        .ok();
     assert_eq!(lab.read("db.enc.yaml"), original);
     assert_eq!(mtime(&lab.path("db.enc.yaml")), old);
 }
@@ -1322,14 +1167,12 @@ fn unset_of_a_missing_key_exits_1_unless_idempotent() {
 // ---------------------------------------------------------------------------------------------
 
 /// Asserts that `--extract PATH` prints exactly what sops prints, for each file and path.
-fn assert_extract_like_sops(lab: &Lab, cases: &[(&str, &[&str])]) {
+fn assert_extract_like_sops(lab: &Dir, cases: &[(&str, &[&str])]) {
     let mut differences = Vec::new();
     for (name, paths) in cases {
         for path in *paths {
-            let ours = run(lab.ksec().args(["decrypt", "--extract", path, name]));
-            ours.expect(0, &format!("ksec --extract {path} {name}"));
-            let theirs = run(lab.sops().args(["decrypt", "--extract", path, name]));
-            theirs.expect(0, &format!("sops --extract {path} {name}"));
+            let ours = ksec(lab).args(["decrypt", "--extract", path, name]).run().ok();
+            let theirs = sops(lab).args(["decrypt", "--extract", path, name]).run().ok();
             if ours.stdout != theirs.stdout {
                 differences.push(format!(
                     "{name} {path}:\n  ksec: {:?}\n  sops: {:?}",
@@ -1344,12 +1187,12 @@ fn assert_extract_like_sops(lab: &Lab, cases: &[(&str, &[&str])]) {
 
 #[test]
 fn extract_prints_a_string_raw_and_a_mapping_as_a_document_like_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     // A string without a line break after it; a mapping as YAML, its comment kept.
-    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), PASSWORD.as_bytes());
+    assert_eq!(extract(&lab, "db.enc.yaml", PASSWORD_PATH), PASSWORD.as_bytes());
     assert_eq!(
-        lab.extract("db.enc.yaml", r#"["metadata"]"#),
+        extract(&lab, "db.enc.yaml", r#"["metadata"]"#),
         b"name: payments-db\nnamespace: payments\nlabels:\n    # owner team: payments\n    app.kubernetes.io/name: payments\n"
     );
     let paths = [
@@ -1367,9 +1210,9 @@ fn extract_prints_a_string_raw_and_a_mapping_as_a_document_like_sops() {
 
 #[test]
 fn extract_from_json_prints_what_sops_prints() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
-    lab.encrypt("app.json", &plain, "app.enc.json");
+    encrypt(&lab, "app.json", &plain, "app.enc.json");
     let paths = [
         r#"["service"]"#,
         r#"["replicas"]"#,
@@ -1384,10 +1227,11 @@ fn extract_from_json_prints_what_sops_prints() {
 
 #[test]
 fn extract_of_a_list_prints_what_sops_prints() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
-    lab.encrypt("app.json", &plain, "app.enc.json");
-    lab.encrypt(
+    encrypt(&lab, "app.json", &plain, "app.enc.json");
+    encrypt(
+        &lab,
         "list.yaml",
         "list:\n  - a\n  - b\nnested:\n  deep:\n    - x: 1\n",
         "list.enc.yaml",
@@ -1404,29 +1248,33 @@ fn extract_of_a_list_prints_what_sops_prints() {
 
 #[test]
 fn extract_of_a_missing_key_exits_1_and_of_a_malformed_path_exits_91_like_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     for (path, code) in [
         (r#"["nope"]"#, 1),
         (r#"["stringData"]["nope"]"#, 1),
         (r#"["nope""#, INVALID_TREE_PATH),
     ] {
-        let ours = run(lab.ksec().args(["decrypt", "--extract", path, "db.enc.yaml"]));
-        ours.expect(code, &format!("ksec --extract {path}"));
+        let ours = ksec(&lab)
+            .args(["decrypt", "--extract", path, "db.enc.yaml"])
+            .run()
+            .expect_code(code);
         assert_eq!(ours.stdout, b"", "{path}");
-        run(lab.sops().args(["decrypt", "--extract", path, "db.enc.yaml"]))
-            .expect(code, &format!("sops --extract {path}"));
+        sops(&lab)
+            .args(["decrypt", "--extract", path, "db.enc.yaml"])
+            .run()
+            .expect_code(code);
     }
 }
 
 #[test]
 fn filestatus_prints_what_sops_prints() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     lab.copy_testdata("secret.yaml", "db.yaml");
     lab.copy_testdata("app-config.json", "app.json");
     let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
-    lab.encrypt("app-copy.json", &plain, "app.enc.json");
+    encrypt(&lab, "app-copy.json", &plain, "app.enc.json");
     let cases = [
         ("db.enc.yaml", true),
         ("db.yaml", false),
@@ -1435,10 +1283,10 @@ fn filestatus_prints_what_sops_prints() {
     ];
     for (name, encrypted) in cases {
         let expected = format!("{{\"encrypted\":{encrypted}}}\n");
-        let ours = run(lab.ksec().args(["filestatus", name]));
-        assert_eq!(ours.expect(0, name).stdout_text(), expected, "ksec filestatus {name}");
-        let theirs = run(lab.sops().args(["filestatus", name]));
-        assert_eq!(theirs.expect(0, name).stdout_text(), expected, "sops filestatus {name}");
+        let ours = ksec(&lab).args(["filestatus", name]).run();
+        assert_eq!(ours.ok().stdout_text(), expected, "ksec filestatus {name}");
+        let theirs = sops(&lab).args(["filestatus", name]).run();
+        assert_eq!(theirs.ok().stdout_text(), expected, "sops filestatus {name}");
     }
 }
 
@@ -1448,40 +1296,44 @@ fn filestatus_prints_what_sops_prints() {
 
 #[test]
 fn exec_env_gives_a_secrets_keys_to_the_command() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    let out = run(lab.ksec().env("KSEC_TEST_OUTER", "outer").args([
-        "exec-env",
-        "db.enc.yaml",
-        r#"printf '%s|%s|%s|%s' "$username" "$password" "$port" "$KSEC_TEST_OUTER""#,
-    ]));
-    assert_eq!(
-        out.expect(0, "exec-env").stdout_text(),
-        format!("payments|{PASSWORD}|5432|outer")
-    );
+    let out = ksec(&lab)
+        .env("KSEC_TEST_OUTER", "outer")
+        .args([
+            "exec-env",
+            "db.enc.yaml",
+            r#"printf '%s|%s|%s|%s' "$username" "$password" "$port" "$KSEC_TEST_OUTER""#,
+        ])
+        .run();
+    assert_eq!(out.ok().stdout_text(), format!("payments|{PASSWORD}|5432|outer"));
 }
 
 #[test]
 fn exec_env_passes_on_the_commands_exit_code() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    run(lab.ksec().args(["exec-env", "db.enc.yaml", "exit 7"])).expect(7, "exit 7");
-    run(lab.ksec().args(["exec-env", "db.enc.yaml", "kill -TERM $$"])).expect(143, "killed by SIGTERM");
+    ksec(&lab)
+        .args(["exec-env", "db.enc.yaml", "exit 7"])
+        .run()
+        .expect_code(7);
+    ksec(&lab)
+        .args(["exec-env", "db.enc.yaml", "kill -TERM $$"])
+        .run()
+        .expect_code(143);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn exec_env_pristine_passes_only_the_files_values_data_decoded() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     // The environment sh itself was started with, before it adds PWD and the like.
-    let out = run(lab.ksec().env("KSEC_TEST_OUTER", "outer").args([
-        "exec-env",
-        "--pristine",
-        "db.enc.yaml",
-        "cat /proc/$$/environ",
-    ]));
-    let environ = out.expect(0, "exec-env --pristine").stdout_text();
+    let out = ksec(&lab)
+        .env("KSEC_TEST_OUTER", "outer")
+        .args(["exec-env", "--pristine", "db.enc.yaml", "cat /proc/$$/environ"])
+        .run();
+    let environ = out.ok().stdout_text();
     let mut vars: Vec<&str> = environ.split('\0').filter(|v| !v.is_empty()).collect();
     vars.sort();
     let ca = format!("ca.crt={CA_PEM}");
@@ -1497,13 +1349,15 @@ fn exec_env_pristine_passes_only_the_files_values_data_decoded() {
 
 #[test]
 fn exec_env_of_other_files_gives_their_top_level_values_like_sops() {
-    let Some(lab) = Lab::new() else { return };
-    lab.encrypt(
+    let Some(lab) = Dir::with_sops() else { return };
+    encrypt(
+        &lab,
         "flat.json",
         r#"{"service": "payments", "replicas": 3, "ratio": 1.5, "tls": true, "api_unencrypted": "pub"}"#,
         "flat.enc.json",
     );
-    lab.encrypt(
+    encrypt(
+        &lab,
         "flat.yaml",
         "service: payments\nreplicas: 3\nratio: 1.50\ntls: yes\nbig: 1e3\n",
         "flat.enc.yaml",
@@ -1515,142 +1369,149 @@ fn exec_env_of_other_files_gives_their_top_level_values_like_sops() {
         ("flat.enc.json", "payments|3|1.5|true|pub||"),
         ("flat.enc.yaml", "payments|3|1.5|yes||1000.0|"),
     ] {
-        let ours = run(lab.ksec().args(["exec-env", name, command]));
-        assert_eq!(ours.expect(0, name).stdout_text(), expected, "ksec exec-env {name}");
-        let theirs = run(lab.sops().args(["exec-env", name, command]));
-        assert_eq!(theirs.expect(0, name).stdout_text(), expected, "sops exec-env {name}");
+        let ours = ksec(&lab).args(["exec-env", name, command]).run();
+        assert_eq!(ours.ok().stdout_text(), expected, "ksec exec-env {name}");
+        let theirs = sops(&lab).args(["exec-env", name, command]).run();
+        assert_eq!(theirs.ok().stdout_text(), expected, "sops exec-env {name}");
     }
 }
 
 #[test]
 fn exec_env_refuses_a_nested_value_with_exit_1_like_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let plain = fs::read_to_string(testdata("app-config.json")).expect("read");
-    lab.encrypt("app.json", &plain, "app.enc.json");
-    let ours = run(lab.ksec().args(["exec-env", "app.enc.json", "echo ran"]));
+    encrypt(&lab, "app.json", &plain, "app.enc.json");
+    let ours = ksec(&lab).args(["exec-env", "app.enc.json", "echo ran"]).run();
     assert_eq!(ours.stdout, b"", "the command must not run");
     assert!(
-        ours.stderr.contains("database"),
+        ours.stderr_text().contains("database"),
         "the error names the key: {}",
-        ours.stderr
+        ours.stderr_text()
     );
-    run(lab.sops().args(["exec-env", "app.enc.json", "echo ran"])).expect(1, "sops exec-env");
-    ours.expect(1, "ksec exec-env");
+    sops(&lab)
+        .args(["exec-env", "app.enc.json", "echo ran"])
+        .run()
+        .expect_code(1);
+    ours.expect_code(1);
 }
 
 #[test]
 fn exec_file_serves_the_plaintext_through_a_fifo_in_a_private_dir() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    let log = lab.log("path.log");
+    let log = log_file(&lab, "path.log");
     let command = format!(
         "test -p {{}} || exit 99; printf '%s\\n' {{}} > '{}'; cat {{}}",
         log.display()
     );
-    let out = run(lab.ksec().args(["exec-file", "db.enc.yaml", &command]));
-    assert_eq!(out.expect(0, "exec-file").stdout_text(), sample_plain());
-    let path = PathBuf::from(lab.read_log("path.log").trim_end());
+    let out = ksec(&lab).args(["exec-file", "db.enc.yaml", &command]).run();
+    assert_eq!(out.ok().stdout_text(), sample_plain());
+    let path = PathBuf::from(read_log(&lab, "path.log").trim_end());
     assert_eq!(path.file_name().expect("name"), "db.enc.yaml");
     let dir = path.parent().expect("dir");
-    assert_eq!(dir.parent(), Some(lab.runtime().as_path()));
+    assert_eq!(dir.parent(), Some(runtime(&lab).as_path()));
     assert!(!dir.exists(), "{} is still there", dir.display());
-    lab.assert_no_leftovers("exec-file");
+    assert_no_leftovers(&lab, "exec-file");
 }
 
 #[test]
 fn exec_file_no_fifo_writes_a_0600_file_that_can_be_read_twice() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    let log = lab.log("ls.log");
+    let log = log_file(&lab, "ls.log");
     let command = format!(
         "test -f {{}} && ! test -p {{}} || exit 99; ls -l {{}} > '{}'; cat {{}} {{}}",
         log.display()
     );
-    let out = run(lab.ksec().args(["exec-file", "--no-fifo", "db.enc.yaml", &command]));
-    assert_eq!(
-        out.expect(0, "exec-file --no-fifo").stdout_text(),
-        sample_plain().repeat(2)
-    );
-    let listing = lab.read_log("ls.log");
+    let out = ksec(&lab)
+        .args(["exec-file", "--no-fifo", "db.enc.yaml", &command])
+        .run();
+    assert_eq!(out.ok().stdout_text(), sample_plain().repeat(2));
+    let listing = read_log(&lab, "ls.log");
     assert!(listing.starts_with("-rw------- "), "{listing}");
-    lab.assert_no_leftovers("exec-file --no-fifo");
+    assert_no_leftovers(&lab, "exec-file --no-fifo");
 }
 
 #[test]
 fn exec_file_filename_names_the_file_and_the_exit_code_is_passed_on() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    let out = run(lab.ksec().args([
-        "exec-file",
-        "--filename",
-        "x.yaml",
-        "db.enc.yaml",
-        "basename {}; exit 9",
-    ]));
-    assert_eq!(out.expect(9, "exec-file exit 9").stdout_text(), "x.yaml\n");
-    let out = run(lab
-        .ksec()
-        .args(["exec-file", "--no-fifo", "db.enc.yaml", "basename {}; exit 3"]));
-    assert_eq!(out.expect(3, "exec-file exit 3").stdout_text(), "db.enc.yaml\n");
+    let out = ksec(&lab)
+        .args([
+            "exec-file",
+            "--filename",
+            "x.yaml",
+            "db.enc.yaml",
+            "basename {}; exit 9",
+        ])
+        .run();
+    assert_eq!(out.expect_code(9).stdout_text(), "x.yaml\n");
+    let out = ksec(&lab)
+        .args(["exec-file", "--no-fifo", "db.enc.yaml", "basename {}; exit 3"])
+        .run();
+    assert_eq!(out.expect_code(3).stdout_text(), "db.enc.yaml\n");
     // A name with directories would put the plaintext outside the private directory.
-    let out = run(lab
-        .ksec()
-        .args(["exec-file", "--filename", "../x.yaml", "db.enc.yaml", "echo ran"]));
-    out.expect(1, "--filename ../x.yaml");
+    let out = ksec(&lab)
+        .args(["exec-file", "--filename", "../x.yaml", "db.enc.yaml", "echo ran"])
+        .run()
+        .expect_code(1);
     assert_eq!(out.stdout, b"");
-    lab.assert_no_leftovers("exec-file");
+    assert_no_leftovers(&lab, "exec-file");
 }
 
 #[test]
 fn exec_file_quotes_the_path_so_a_file_name_runs_nothing_and_a_space_is_one_word() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     let size = fs::metadata(testdata("secret.yaml")).expect("stat").len().to_string();
     // A file name from a repository someone else pushes to, with the `{}` quoting habits
     // people have: bare, in single quotes, in double quotes.
     lab.copy_testdata("secret.enc.yaml", "a;touch PWNED;b.yaml");
     for command in ["wc -c < {}", "wc -c < '{}'", "wc -c < \"{}\""] {
-        let out = run(lab.ksec().args(["exec-file", "a;touch PWNED;b.yaml", command]));
-        assert_eq!(out.expect(0, command).stdout_text().trim(), size, "{command}");
+        let out = ksec(&lab).args(["exec-file", "a;touch PWNED;b.yaml", command]).run();
+        assert_eq!(out.ok().stdout_text().trim(), size, "{command}");
         assert!(!lab.path("PWNED").exists(), "{command}: the file name ran as a command");
-        let out = run(lab.ksec().args(["exec-file", "a;touch PWNED;b.yaml", "basename {}"]));
-        assert_eq!(out.expect(0, "basename").stdout_text(), "a_touch_PWNED_b.yaml\n");
+        let out = ksec(&lab)
+            .args(["exec-file", "a;touch PWNED;b.yaml", "basename {}"])
+            .run();
+        assert_eq!(out.ok().stdout_text(), "a_touch_PWNED_b.yaml\n");
     }
     // A name with a space is one word; so is a --filename with shell syntax in it.
     lab.copy_testdata("secret.enc.yaml", "my db.enc.yaml");
-    let out = run(lab.ksec().args(["exec-file", "my db.enc.yaml", "cat {}"]));
-    assert_eq!(out.expect(0, "a name with a space").stdout_text(), sample_plain());
+    let out = ksec(&lab).args(["exec-file", "my db.enc.yaml", "cat {}"]).run();
+    assert_eq!(out.ok().stdout_text(), sample_plain());
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     for name in ["x;touch PWNED;y.yaml", "$(touch PWNED).yaml", "my file.yaml"] {
-        let out = run(lab.ksec().args([
-            "exec-file",
-            "--no-fifo",
-            "--filename",
-            name,
-            "db.enc.yaml",
-            "basename {}; cat {}",
-        ]));
+        let out = ksec(&lab)
+            .args([
+                "exec-file",
+                "--no-fifo",
+                "--filename",
+                name,
+                "db.enc.yaml",
+                "basename {}; cat {}",
+            ])
+            .run();
         assert_eq!(
-            out.expect(0, name).stdout_text(),
+            out.ok().stdout_text(),
             format!("{name}\n{}", sample_plain()),
             "--filename {name}"
         );
         assert!(!lab.path("PWNED").exists(), "--filename {name} ran as a command");
     }
-    lab.assert_no_leftovers("exec-file");
+    assert_no_leftovers(&lab, "exec-file");
 }
 
 #[test]
 fn exec_file_does_not_hang_when_the_command_never_reads_the_fifo() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
     let start = Instant::now();
-    let out = run_within(
-        lab.ksec().args(["exec-file", "db.enc.yaml", "true"]),
-        Duration::from_secs(10),
-    );
-    out.expect(0, "exec-file true");
+    ksec(&lab)
+        .args(["exec-file", "db.enc.yaml", "true"])
+        .run_within(Duration::from_secs(10))
+        .ok();
     assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
-    lab.assert_no_leftovers("exec-file");
+    assert_no_leftovers(&lab, "exec-file");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1662,11 +1523,11 @@ const GITATTRIBUTES: &str =
 
 #[test]
 fn git_setup_prints_the_configuration_and_write_adds_it_once() {
-    let Some(lab) = Lab::new() else { return };
-    lab.git_ok(&["init", "-q", "-b", "main"]);
-    let out = run(lab.ksec().arg("git-setup"));
+    let Some(lab) = Dir::with_sops() else { return };
+    git_ok(&lab, &["init", "-q", "-b", "main"]);
+    let out = ksec(&lab).arg("git-setup").run();
     assert_eq!(
-        out.expect(0, "git-setup").stdout_text(),
+        out.ok().stdout_text(),
         format!(
             "# .gitattributes\n{GITATTRIBUTES}\n\
              # Git config (run once per clone; never set diff.ksec.cachetextconv)\n\
@@ -1678,55 +1539,58 @@ fn git_setup_prints_the_configuration_and_write_adds_it_once() {
     assert!(!lab.path(".gitattributes").exists(), "printing writes nothing");
 
     for round in 0..2 {
-        run(lab.ksec().args(["git-setup", "--write"])).expect(0, "git-setup --write");
+        ksec(&lab).args(["git-setup", "--write"]).run().ok();
         assert_eq!(lab.read_string(".gitattributes"), GITATTRIBUTES, "round {round}");
         assert_eq!(
-            lab.git_ok(&["config", "--get", "merge.ksec.driver"]),
+            git_ok(&lab, &["config", "--get", "merge.ksec.driver"]),
             "ksec merge %O %A %B %P\n"
         );
-        assert_eq!(lab.git_ok(&["config", "--get", "diff.ksec.textconv"]), "ksec diff\n");
+        assert_eq!(git_ok(&lab, &["config", "--get", "diff.ksec.textconv"]), "ksec diff\n");
         assert_eq!(
-            lab.git_ok(&["config", "--get-all", "merge.ksec.driver"])
+            git_ok(&lab, &["config", "--get-all", "merge.ksec.driver"])
                 .lines()
                 .count(),
             1
         );
     }
-    run(lab.git().args(["config", "--get", "diff.ksec.cachetextconv"])).expect(1, "no cachetextconv");
+    git(&lab)
+        .args(["config", "--get", "diff.ksec.cachetextconv"])
+        .run()
+        .expect_code(1);
 }
 
 /// A repository set up with `ksec git-setup --write`, holding the sample Secret.
-fn secret_repo() -> Option<Lab> {
-    let lab = Lab::new()?;
+fn secret_repo() -> Option<Dir> {
+    let lab = Dir::with_sops()?;
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
-    lab.git_ok(&["init", "-q", "-b", "main"]);
-    run(lab.ksec().args(["git-setup", "--write"])).expect(0, "git-setup --write");
-    lab.git_ok(&["config", "user.email", "dev@example.com"]);
-    lab.git_ok(&["config", "user.name", "Dev"]);
-    lab.commit_all("initial");
+    git_ok(&lab, &["init", "-q", "-b", "main"]);
+    ksec(&lab).args(["git-setup", "--write"]).run().ok();
+    git_ok(&lab, &["config", "user.email", "dev@example.com"]);
+    git_ok(&lab, &["config", "user.name", "Dev"]);
+    commit_all(&lab, "initial");
     Some(lab)
 }
 
 /// Branch `theirs` sets the password to `their-pass`, `main` (checked out) to `our-pass`: a
 /// real conflict for the next merge.
-fn branches_changing_the_password(lab: &Lab) {
-    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
+fn branches_changing_the_password(lab: &Dir) {
+    git_ok(lab, &["checkout", "-q", "-b", "theirs"]);
     ksec_set(lab, PASSWORD_PATH, r#""their-pass""#);
-    lab.commit_all("their password");
-    lab.git_ok(&["checkout", "-q", "main"]);
+    commit_all(lab, "their password");
+    git_ok(lab, &["checkout", "-q", "main"]);
     ksec_set(lab, PASSWORD_PATH, r#""our-pass""#);
-    lab.commit_all("our password");
+    commit_all(lab, "our password");
 }
 
-fn ksec_set(lab: &Lab, path: &str, json: &str) {
-    run(lab.ksec().args(["set", "db.enc.yaml", path, json])).expect(0, &format!("set {path}"));
+fn ksec_set(lab: &Dir, path: &str, json: &str) {
+    ksec(lab).args(["set", "db.enc.yaml", path, json]).run().ok();
 }
 
 #[test]
 fn git_diff_shows_the_plaintext_change_through_the_textconv() {
     let Some(lab) = secret_repo() else { return };
     ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
-    let diff = lab.git_ok(&["diff"]);
+    let diff = git_ok(&lab, &["diff"]);
     let changes: Vec<&str> = diff
         .lines()
         .filter(|l| (l.starts_with('-') || l.starts_with('+')) && !l.starts_with("---") && !l.starts_with("+++"))
@@ -1740,27 +1604,26 @@ fn git_diff_shows_the_plaintext_change_through_the_textconv() {
         "{diff}"
     );
     assert!(!diff.contains("ENC["), "{diff}");
-    assert_eq!(lab.numstat("db.enc.yaml"), "3\t3");
+    assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
 }
 
 #[test]
 fn git_merge_of_changes_to_different_values_is_clean() {
     let Some(lab) = secret_repo() else { return };
-    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
+    let sops_before = assert_sops_decrypts(&lab, "db.enc.yaml");
     let new_ca = BASE64.encode(CA_PEM.replace("MIIBfake", "MIIBrenewed"));
-    lab.git_ok(&["checkout", "-q", "-b", "renew-ca"]);
+    git_ok(&lab, &["checkout", "-q", "-b", "renew-ca"]);
     ksec_set(&lab, r#"["data"]["ca.crt"]"#, &format!("\"{new_ca}\""));
-    lab.commit_all("renew the CA");
-    lab.git_ok(&["checkout", "-q", "main"]);
+    commit_all(&lab, "renew the CA");
+    git_ok(&lab, &["checkout", "-q", "main"]);
     ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
-    lab.commit_all("rotate the password");
+    commit_all(&lab, "rotate the password");
 
-    let merge = run(lab.git().args(["merge", "--no-edit", "renew-ca"]));
-    merge.expect(0, "git merge");
-    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "");
+    git(&lab).args(["merge", "--no-edit", "renew-ca"]).run().ok();
+    assert_eq!(git_ok(&lab, &["status", "--porcelain"]), "");
     let old_ca = BASE64.encode(CA_PEM);
     assert_eq!(
-        lab.assert_sops_decrypts("db.enc.yaml"),
+        assert_sops_decrypts(&lab, "db.enc.yaml"),
         sops_before.replace(PASSWORD, NEW_PASSWORD).replace(&old_ca, &new_ca)
     );
 }
@@ -1771,20 +1634,23 @@ fn git_merge_of_changes_to_neighbouring_lines_merges_by_key() {
     // changed on both sides, so the driver merges the values. A key added on one side and a
     // key removed on the other come through too.
     let Some(lab) = secret_repo() else { return };
-    let sops_before = lab.assert_sops_decrypts("db.enc.yaml");
-    lab.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    let sops_before = assert_sops_decrypts(&lab, "db.enc.yaml");
+    git_ok(&lab, &["checkout", "-q", "-b", "theirs"]);
     ksec_set(&lab, r#"["stringData"]["username"]"#, r#""their-user""#);
     ksec_set(&lab, r#"["stringData"]["added"]"#, r#""new value""#);
-    lab.commit_all("their user");
-    lab.git_ok(&["checkout", "-q", "main"]);
+    commit_all(&lab, "their user");
+    git_ok(&lab, &["checkout", "-q", "main"]);
     ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
-    run(lab.ksec().args(["unset", "db.enc.yaml", r#"["stringData"]["port"]"#])).expect(0, "unset port");
-    lab.commit_all("our password");
+    ksec(&lab)
+        .args(["unset", "db.enc.yaml", r#"["stringData"]["port"]"#])
+        .run()
+        .ok();
+    commit_all(&lab, "our password");
     let ours = lab.read_string("db.enc.yaml");
 
-    run(lab.git().args(["merge", "--no-edit", "theirs"])).expect(0, "git merge");
-    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "");
-    let merged = lab.assert_sops_decrypts("db.enc.yaml");
+    git(&lab).args(["merge", "--no-edit", "theirs"]).run().ok();
+    assert_eq!(git_ok(&lab, &["status", "--porcelain"]), "");
+    let merged = assert_sops_decrypts(&lab, "db.enc.yaml");
     let expected = sops_before
         .replace(PASSWORD, NEW_PASSWORD)
         .replace("username: payments", "username: their-user")
@@ -1803,10 +1669,10 @@ fn edit_refuses_a_conflict_resolution_that_still_holds_a_marker_line() {
     let Some(lab) = secret_repo() else { return };
     branches_changing_the_password(&lab);
     let ours = lab.read_string("db.enc.yaml");
-    assert_ne!(run(lab.git().args(["merge", "--no-edit", "theirs"])).code, 0);
+    assert_ne!(git(&lab).args(["merge", "--no-edit", "theirs"]).run().code, 0);
 
     // Keeps theirs but forgets the `>>>>>>>` line, and notes where it is.
-    let lines = lab.log("marker-line.log");
+    let lines = log_file(&lab, "marker-line.log");
     let resolve = lab.script(
         "forget-a-marker",
         &format!(
@@ -1814,41 +1680,37 @@ fn edit_refuses_a_conflict_resolution_that_still_holds_a_marker_line() {
             lines.display()
         ),
     );
-    let out = lab.edit(&resolve, &["db.enc.yaml"]);
-    out.expect(COULD_NOT_READ_INPUT, "edit leaving a conflict marker");
-    let line = lab.read_log("marker-line.log");
+    let out = edit(&lab, &resolve, &["db.enc.yaml"]).expect_code(COULD_NOT_READ_INPUT);
+    let line = read_log(&lab, "marker-line.log");
     assert!(
-        out.stderr.contains(&format!(
+        out.stderr_text().contains(&format!(
             "db.enc.yaml (edited text) still has a conflict marker at line {}",
             line.trim()
         )),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
     assert_eq!(lab.read_string("db.enc.yaml"), ours);
-    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "UU db.enc.yaml\n");
-    lab.assert_no_leftovers("edit");
+    assert_eq!(git_ok(&lab, &["status", "--porcelain"]), "UU db.enc.yaml\n");
+    assert_no_leftovers(&lab, "edit");
 }
 
 #[test]
 fn git_merge_conflict_keeps_ours_and_edit_shows_and_resolves_it() {
     let Some(lab) = secret_repo() else { return };
     branches_changing_the_password(&lab);
-    let ours = lab.git_ok(&["show", "HEAD:db.enc.yaml"]);
+    let ours = git_ok(&lab, &["show", "HEAD:db.enc.yaml"]);
 
-    let merge = run(lab.git().args(["merge", "--no-edit", "theirs"]));
+    let merge = git(&lab).args(["merge", "--no-edit", "theirs"]).run();
     assert_ne!(merge.code, 0, "the merge must stop on the conflict");
-    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "UU db.enc.yaml\n");
+    assert_eq!(git_ok(&lab, &["status", "--porcelain"]), "UU db.enc.yaml\n");
     // Still encrypted, and still our version: no markers in a file sops has to read.
     assert_eq!(lab.read_string("db.enc.yaml"), ours);
-    assert!(
-        lab.assert_sops_decrypts("db.enc.yaml")
-            .contains("\n    password: our-pass\n")
-    );
+    assert!(assert_sops_decrypts(&lab, "db.enc.yaml").contains("\n    password: our-pass\n"));
 
     let viewer = viewer(&lab, "conflict.yaml");
-    lab.edit(&viewer, &["db.enc.yaml"]).expect(FILE_NOT_MODIFIED, "edit");
-    let view = lab.read_log("conflict.yaml");
+    edit(&lab, &viewer, &["db.enc.yaml"]).expect_code(FILE_NOT_MODIFIED);
+    let view = read_log(&lab, "conflict.yaml");
     let markers = format!(
         "  username: payments\n<<<<<<< ours\n  password: \"our-pass\"\n||||||| original\n  password: \"{PASSWORD}\"\n\
          =======\n  password: \"their-pass\"\n>>>>>>> theirs\n  port: \"5432\"\n"
@@ -1862,21 +1724,24 @@ fn git_merge_conflict_keeps_ours_and_edit_shows_and_resolves_it() {
         !split_header(&view).0.is_empty(),
         "the view explains the conflict:\n{view}"
     );
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 
     // Keep theirs: drop from `<<<<<<<` to `=======`, and the `>>>>>>>` line.
     let resolve = sed_editor(&lab, "keep-theirs", "/^<<<<<<< /,/^=======$/d; /^>>>>>>> /d");
-    let out = lab.edit(&resolve, &["db.enc.yaml"]);
-    out.expect(0, "edit resolving the conflict");
-    assert!(out.stderr.contains("git add db.enc.yaml"), "{}", out.stderr);
-    let resolved = lab.assert_sops_decrypts("db.enc.yaml");
+    let out = edit(&lab, &resolve, &["db.enc.yaml"]).ok();
+    assert!(
+        out.stderr_text().contains("git add db.enc.yaml"),
+        "{}",
+        out.stderr_text()
+    );
+    let resolved = assert_sops_decrypts(&lab, "db.enc.yaml");
     assert!(resolved.contains("\n    password: their-pass\n"), "{resolved}");
-    assert_eq!(lab.extract("db.enc.yaml", PASSWORD_PATH), b"their-pass");
+    assert_eq!(extract(&lab, "db.enc.yaml", PASSWORD_PATH), b"their-pass");
 
-    lab.git_ok(&["add", "db.enc.yaml"]);
-    lab.git_ok(&["commit", "-q", "--no-edit"]);
-    assert_eq!(lab.git_ok(&["status", "--porcelain"]), "");
-    let parents = lab.git_ok(&["rev-list", "--parents", "-n", "1", "HEAD"]);
+    git_ok(&lab, &["add", "db.enc.yaml"]);
+    git_ok(&lab, &["commit", "-q", "--no-edit"]);
+    assert_eq!(git_ok(&lab, &["status", "--porcelain"]), "");
+    let parents = git_ok(&lab, &["rev-list", "--parents", "-n", "1", "HEAD"]);
     assert_eq!(parents.split_whitespace().count(), 3, "a merge commit: {parents}");
-    lab.assert_no_leftovers("edit");
+    assert_no_leftovers(&lab, "edit");
 }

@@ -13,7 +13,7 @@
 //! reason and a check that fails once the exception is no longer needed.
 //!
 //! The matrix is about the SOPS format, not about Kubernetes, so every `ksec encrypt` here runs
-//! with `--no-validate` (see [`Lab::ksec_encrypt`]). ksec still fails closed where sops does not:
+//! with `--no-validate` (see [`ksec_encrypt`]). ksec still fails closed where sops does not:
 //! it refuses (exit 31) a rule that leaves a Secret's `data`/`stringData` value in clear, and
 //! (exit 32) a rule that matches no value. Such a refusal passes only when sops's own file for
 //! the same pair shows it is justified (see [`justify_refusal`]); any other refusal fails.
@@ -26,9 +26,7 @@ mod common;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -37,7 +35,7 @@ use ksec::formats::{self, Format};
 use ksec::kube;
 use ksec::tree::{Data, MappingItem, Node, SequenceItem, Value};
 
-use common::{VECTOR_RECIPIENT, VECTOR_RECIPIENT_2};
+use common::{Dir, Run, TestCommand, VECTOR_RECIPIENT, VECTOR_RECIPIENT_2};
 
 // ---------------------------------------------------------------------------------------------
 // Encryption rules and inputs
@@ -407,7 +405,7 @@ fn not_covered_reason(rel: &str) -> Option<&'static str> {
 #[test]
 fn vectors_decrypt_with_ksec_exactly_as_with_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let all = vector_files();
     let positives = positive_vectors(&all);
     let mut failures = Failures::default();
@@ -535,22 +533,22 @@ fn check_pgp_vectors_are_left_to_the_keys_tests(all: &[String], failures: &mut F
 }
 
 /// sops → ksec for one vector (the outer result), then ksec → sops for its plaintext (the inner).
-fn decrypt_vector_both_ways(lab: &Lab, sops: &Path, rel: &str) -> Result<Result<(), String>, String> {
+fn decrypt_vector_both_ways(lab: &Dir, sops: &Path, rel: &str) -> Result<Result<(), String>, String> {
     let path = common::vectors().join(rel);
-    let by_sops = run(lab.sops(sops, &lab.both_keys()).arg("decrypt").arg(&path), None);
-    if !by_sops.ok() {
+    let by_sops = sops_with(lab, sops, &both_keys(lab)).arg("decrypt").arg(&path).run();
+    if !by_sops.success() {
         return Err(format!(
             "{rel}: the real sops cannot decrypt this vector (exit {}); fix the vector or list it in NOT_COVERED:\n{}",
             by_sops.exit(),
-            by_sops.stderr
+            by_sops.stderr_text()
         ));
     }
-    let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&path), None);
-    if !by_ksec.ok() {
+    let by_ksec = ksec(lab, &both_keys(lab)).arg("decrypt").arg(&path).run();
+    if !by_ksec.success() {
         return Err(format!(
             "{rel}: `ksec decrypt` exits {} where sops exits 0:\n{}",
             by_ksec.exit(),
-            by_ksec.stderr
+            by_ksec.stderr_text()
         ));
     }
     if by_ksec.stdout != by_sops.stdout {
@@ -576,7 +574,7 @@ fn decrypt_vector_both_ways(lab: &Lab, sops: &Path, rel: &str) -> Result<Result<
 /// decrypts that to the bytes it prints for its own encryption of the same plaintext under the
 /// same rules. (Not always the plaintext itself: sops prints the float -0.0 as `-0`, which
 /// reads back as the int 0.)
-fn reencrypt_vector_plaintext(lab: &Lab, sops: &Path, rel: &str, plaintext: &[u8]) -> Result<(), String> {
+fn reencrypt_vector_plaintext(lab: &Dir, sops: &Path, rel: &str, plaintext: &[u8]) -> Result<(), String> {
     let path = common::vectors().join(rel);
     let ext = extension(&path);
     let flags = vector_rule_flags(&path)?;
@@ -591,38 +589,50 @@ fn reencrypt_vector_plaintext(lab: &Lab, sops: &Path, rel: &str, plaintext: &[u8
     let legacy = flags
         .iter()
         .any(|f| f.contains("comment-regex") || f == "--mac-only-encrypted");
-    let by_sops = run(
-        lab.sops(sops, &lab.both_keys())
-            .arg(if legacy { "-e" } else { "encrypt" })
-            .args(&flags)
-            .args(["--age", VECTOR_RECIPIENT])
-            .arg(&input),
-        None,
-    );
-    if !by_sops.ok() {
-        return Err(format!("{what}: sops exits {}:\n{}", by_sops.exit(), by_sops.stderr));
+    let by_sops = sops_with(lab, sops, &both_keys(lab))
+        .arg(if legacy { "-e" } else { "encrypt" })
+        .args(&flags)
+        .args(["--age", VECTOR_RECIPIENT])
+        .arg(&input)
+        .run();
+    if !by_sops.success() {
+        return Err(format!(
+            "{what}: sops exits {}:\n{}",
+            by_sops.exit(),
+            by_sops.stderr_text()
+        ));
     }
     let sops_file = lab.write(&format!("{stem}.sops.enc.{ext}"), &by_sops.stdout);
-    let sops_of_sops = run(lab.sops(sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-    if !sops_of_sops.ok() {
+    let sops_of_sops = sops_with(lab, sops, &both_keys(lab))
+        .arg("decrypt")
+        .arg(&sops_file)
+        .run();
+    if !sops_of_sops.success() {
         return Err(format!(
             "{what}: sops cannot decrypt its own file (exit {}):\n{}",
             sops_of_sops.exit(),
-            sops_of_sops.stderr
+            sops_of_sops.stderr_text()
         ));
     }
 
-    let by_ksec = run(lab.ksec_encrypt(&flags).arg(&input), None);
-    if !by_ksec.ok() {
-        return Err(format!("{what}: ksec exits {}:\n{}", by_ksec.exit(), by_ksec.stderr));
+    let by_ksec = ksec_encrypt(lab, &flags).arg(&input).run();
+    if !by_ksec.success() {
+        return Err(format!(
+            "{what}: ksec exits {}:\n{}",
+            by_ksec.exit(),
+            by_ksec.stderr_text()
+        ));
     }
     let ksec_file = lab.write(&format!("{stem}.ksec.enc.{ext}"), &by_ksec.stdout);
-    let sops_of_ksec = run(lab.sops(sops, &lab.both_keys()).arg("decrypt").arg(&ksec_file), None);
-    if !sops_of_ksec.ok() || has_comment_warning(&sops_of_ksec.stderr) {
+    let sops_of_ksec = sops_with(lab, sops, &both_keys(lab))
+        .arg("decrypt")
+        .arg(&ksec_file)
+        .run();
+    if !sops_of_ksec.success() || has_comment_warning(&sops_of_ksec.stderr_text()) {
         return Err(format!(
             "{what}: sops exits {} on ksec's file:\n{}",
             sops_of_ksec.exit(),
-            sops_of_ksec.stderr
+            sops_of_ksec.stderr_text()
         ));
     }
     if sops_of_ksec.stdout != sops_of_sops.stdout {
@@ -664,25 +674,26 @@ fn vector_rule_flags(path: &Path) -> Result<Vec<String>, String> {
 }
 
 fn check_negative_vector(
-    lab: &Lab,
+    lab: &Dir,
     sops: &Path,
     rel: &str,
     sops_code: i32,
     ksec_failure: KsecFailure,
 ) -> Result<(), String> {
     let path = common::vectors().join(rel);
-    let by_sops = run(lab.sops(sops, &lab.both_keys()).arg("decrypt").arg(&path), None);
-    if by_sops.code != Some(sops_code) {
+    let by_sops = sops_with(lab, sops, &both_keys(lab)).arg("decrypt").arg(&path).run();
+    if by_sops.code != sops_code {
         return Err(format!(
             "{rel}: the real sops exits {}, not the {sops_code} this suite expects:\n{}",
             by_sops.exit(),
-            by_sops.stderr
+            by_sops.stderr_text()
         ));
     }
-    let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&path), None);
+    let by_ksec = ksec(lab, &both_keys(lab)).arg("decrypt").arg(&path).run();
     let code_ok = match ksec_failure {
-        KsecFailure::Code(code) => by_ksec.code == Some(code),
-        KsecFailure::AnyNonZero => by_ksec.code.is_some_and(|c| c != 0),
+        KsecFailure::Code(code) => by_ksec.code == code,
+        // An exit code, not a crash: a signal's -1 does not count.
+        KsecFailure::AnyNonZero => by_ksec.code > 0,
     };
     if !code_ok || !by_ksec.stdout.is_empty() || by_ksec.stderr.is_empty() {
         return Err(format!(
@@ -694,27 +705,25 @@ fn check_negative_vector(
             },
             by_ksec.exit(),
             String::from_utf8_lossy(&by_ksec.stdout),
-            by_ksec.stderr
+            by_ksec.stderr_text()
         ));
     }
     if sops_code == 51 {
         // A MAC mismatch only: with --ignore-mac both tools print the same plaintext.
-        let sops_ignoring = run(
-            lab.sops(sops, &lab.both_keys())
-                .args(["decrypt", "--ignore-mac"])
-                .arg(&path),
-            None,
-        );
-        let ksec_ignoring = run(
-            lab.ksec(&lab.both_keys()).args(["decrypt", "--ignore-mac"]).arg(&path),
-            None,
-        );
-        if !sops_ignoring.ok() || !ksec_ignoring.ok() || sops_ignoring.stdout != ksec_ignoring.stdout {
+        let sops_ignoring = sops_with(lab, sops, &both_keys(lab))
+            .args(["decrypt", "--ignore-mac"])
+            .arg(&path)
+            .run();
+        let ksec_ignoring = ksec(lab, &both_keys(lab))
+            .args(["decrypt", "--ignore-mac"])
+            .arg(&path)
+            .run();
+        if !sops_ignoring.success() || !ksec_ignoring.success() || sops_ignoring.stdout != ksec_ignoring.stdout {
             return Err(format!(
                 "{rel}: `decrypt --ignore-mac` differs: sops exits {}, ksec exits {}\n{}\n{}",
                 sops_ignoring.exit(),
                 ksec_ignoring.exit(),
-                ksec_ignoring.stderr,
+                ksec_ignoring.stderr_text(),
                 diff(&sops_ignoring.stdout, &ksec_ignoring.stdout)
             ));
         }
@@ -727,7 +736,7 @@ fn check_negative_vector(
 #[test]
 fn tampered_files_fail_like_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let regex = read(&common::vectors().join("generated-by-sops-3.11.0/regex.enc.yaml"));
     let regex = String::from_utf8(regex).expect("the vector is UTF-8");
     let mac_only = read(&common::vectors().join("generated-by-sops-3.11.0/regex-maconly.enc.yaml"));
@@ -762,19 +771,19 @@ fn tampered_files_fail_like_sops() {
     let mut failures = Failures::default();
     for (i, (what, text, code)) in cases.iter().enumerate() {
         let file = lab.write(&format!("tampered-{i}.enc.yaml"), text.as_bytes());
-        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&file), None);
-        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&file), None);
-        if by_sops.code != Some(*code) {
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(&file).run();
+        let by_ksec = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&file).run();
+        if by_sops.code != *code {
             failures.push(format!(
                 "{what}: the real sops exits {}, not {code}:\n{}",
                 by_sops.exit(),
-                by_sops.stderr
+                by_sops.stderr_text()
             ));
-        } else if by_ksec.code != Some(*code) {
+        } else if by_ksec.code != *code {
             failures.push(format!(
                 "{what}: ksec exits {} where sops exits {code}:\n{}",
                 by_ksec.exit(),
-                by_ksec.stderr
+                by_ksec.stderr_text()
             ));
         } else if by_ksec.stdout != by_sops.stdout {
             failures.push(format!(
@@ -805,23 +814,21 @@ static SOPS_CASES: OnceLock<Vec<SopsCase>> = OnceLock::new();
 /// Every input encrypted by sops under every rule, and decrypted again by sops.
 fn sops_cases(sops: &Path) -> &'static [SopsCase] {
     SOPS_CASES.get_or_init(|| {
-        let lab = Lab::new();
+        let lab = lab();
         let inputs = plaintext_inputs();
         let pairs: Vec<(usize, usize)> = (0..inputs.len())
             .flat_map(|i| (0..RULES.len()).map(move |r| (i, r)))
             .collect();
         par_map(&pairs, |&(i, r)| {
             let input = &inputs[i];
-            let encrypted = run(
-                lab.sops(sops, &lab.both_keys())
-                    .args(RULES[r].sops)
-                    .args(["--age", VECTOR_RECIPIENT])
-                    .arg(&input.path),
-                None,
-            );
-            let decrypted = encrypted.ok().then(|| {
+            let encrypted = sops_with(&lab, sops, &both_keys(&lab))
+                .args(RULES[r].sops)
+                .args(["--age", VECTOR_RECIPIENT])
+                .arg(&input.path)
+                .run();
+            let decrypted = encrypted.success().then(|| {
                 let file = lab.write(&format!("sops-{i}-{r}.enc.{}", input.ext()), &encrypted.stdout);
-                run(lab.sops(sops, &lab.both_keys()).arg("decrypt").arg(&file), None)
+                sops_with(&lab, sops, &both_keys(&lab)).arg("decrypt").arg(&file).run()
             });
             SopsCase {
                 input: i,
@@ -836,23 +843,23 @@ fn sops_cases(sops: &Path) -> &'static [SopsCase] {
 /// sops's decryption of its own file, or an explanation of why there is none.
 fn sops_plaintext<'a>(case: &'a SopsCase, input: &Input) -> Result<Option<&'a Run>, String> {
     let rule = &RULES[case.rule];
-    if !case.encrypted.ok() {
+    if !case.encrypted.success() {
         return Err(format!(
             "{} [{}]: the real sops refuses to encrypt the input (exit {}):\n{}",
             input.label,
             rule.name,
             case.encrypted.exit(),
-            case.encrypted.stderr
+            case.encrypted.stderr_text()
         ));
     }
     let decrypted = case
         .decrypted
         .as_ref()
         .expect("decrypted whenever encryption succeeded");
-    if decrypted.ok() {
+    if decrypted.success() {
         return Ok(Some(decrypted));
     }
-    if decrypted.code == Some(51) && sops_rejects_own_file(&input.label, rule.name) {
+    if decrypted.code == 51 && sops_rejects_own_file(&input.label, rule.name) {
         return Ok(None);
     }
     Err(format!(
@@ -860,7 +867,7 @@ fn sops_plaintext<'a>(case: &'a SopsCase, input: &Input) -> Result<Option<&'a Ru
         input.label,
         rule.name,
         decrypted.exit(),
-        decrypted.stderr
+        decrypted.stderr_text()
     ))
 }
 
@@ -871,7 +878,7 @@ fn sops_encrypted_files_decrypt_with_ksec_like_sops() {
     let Some(sops) = common::sops() else { return };
     let inputs = plaintext_inputs();
     let cases = sops_cases(&sops);
-    let lab = Lab::new();
+    let lab = lab();
     let outcomes = par_map(cases, |case| {
         let input = &inputs[case.input];
         let rule = &RULES[case.rule];
@@ -880,10 +887,10 @@ fn sops_encrypted_files_decrypt_with_ksec_like_sops() {
             &case.encrypted.stdout,
         );
         let expected = sops_plaintext(case, input)?;
-        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&file), None);
+        let by_ksec = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&file).run();
         let Some(expected) = expected else {
             // sops rejects its own file (SOPS_REJECTS_OWN_FILE): ksec must agree.
-            return if by_ksec.code == Some(51) && by_ksec.stdout.is_empty() {
+            return if by_ksec.code == 51 && by_ksec.stdout.is_empty() {
                 Ok(Outcome::AgreedFailure)
             } else {
                 Err(format!(
@@ -891,17 +898,17 @@ fn sops_encrypted_files_decrypt_with_ksec_like_sops() {
                     input.label,
                     rule.name,
                     by_ksec.exit(),
-                    by_ksec.stderr
+                    by_ksec.stderr_text()
                 ))
             };
         };
-        if !by_ksec.ok() {
+        if !by_ksec.success() {
             return Err(format!(
                 "{} [{}]: `ksec decrypt` of sops's file exits {}:\n{}",
                 input.label,
                 rule.name,
                 by_ksec.exit(),
-                by_ksec.stderr
+                by_ksec.stderr_text()
             ));
         }
         compare_with_sops(&input.label, &expected.stdout, &by_ksec.stdout).map_err(|d| {
@@ -927,14 +934,14 @@ fn ksec_encrypted_files_decrypt_with_sops_like_sops_own() {
     let Some(sops) = common::sops() else { return };
     let inputs = plaintext_inputs();
     let cases = sops_cases(&sops);
-    let lab = Lab::new();
+    let lab = lab();
     let compared_with_default = AtomicUsize::new(0);
     let outcomes = par_map(cases, |case| {
         let input = &inputs[case.input];
         let rule = &RULES[case.rule];
         let own = sops_plaintext(case, input)?;
-        let encrypted = run(lab.ksec_encrypt(rule.ksec).arg(&input.path), None);
-        if !encrypted.ok() {
+        let encrypted = ksec_encrypt(&lab, rule.ksec).arg(&input.path).run();
+        if !encrypted.success() {
             let what = format!("{} [{}]", input.label, rule.name);
             return justify_refusal(&what, &input.path, &encrypted, &case.encrypted.stdout).map(Outcome::Refused);
         }
@@ -956,20 +963,22 @@ fn ksec_encrypted_files_decrypt_with_sops_like_sops_own() {
             &format!("{}-{}.enc.{}", case.input, case.rule, input.ext()),
             &encrypted.stdout,
         );
-        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&file), None);
-        if !by_sops.ok() {
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(&file).run();
+        if !by_sops.success() {
             return Err(format!(
                 "{} [{}]: `sops decrypt` of ksec's file exits {}:\n{}",
                 input.label,
                 rule.name,
                 by_sops.exit(),
-                by_sops.stderr
+                by_sops.stderr_text()
             ));
         }
-        if has_comment_warning(&by_sops.stderr) {
+        if has_comment_warning(&by_sops.stderr_text()) {
             return Err(format!(
                 "{} [{}]: sops warns about an unencrypted comment in ksec's file:\n{}",
-                input.label, rule.name, by_sops.stderr
+                input.label,
+                rule.name,
+                by_sops.stderr_text()
             ));
         }
         compare_with_sops(&input.label, &expected.stdout, &by_sops.stdout).map_err(|d| {
@@ -1004,15 +1013,15 @@ fn ksec_encrypted_files_decrypt_with_sops_like_sops_own() {
 fn ksec_round_trip_keeps_the_input_bytes() {
     let inputs = plaintext_inputs();
     let cases = common::sops().map(|sops| sops_cases(&sops));
-    let lab = Lab::new();
+    let lab = lab();
     let pairs: Vec<(usize, usize)> = (0..inputs.len())
         .flat_map(|i| (0..RULES.len()).map(move |r| (i, r)))
         .collect();
     let outcomes = par_map(&pairs, |&(i, r)| {
         let input = &inputs[i];
         let rule = &RULES[r];
-        let encrypted = run(lab.ksec_encrypt(rule.ksec).arg(&input.path), None);
-        if !encrypted.ok() {
+        let encrypted = ksec_encrypt(&lab, rule.ksec).arg(&input.path).run();
+        if !encrypted.success() {
             let what = format!("{} [{}]", input.label, rule.name);
             return match cases.and_then(|cases| cases.iter().find(|c| c.input == i && c.rule == r)) {
                 Some(case) => justify_refusal(&what, &input.path, &encrypted, &case.encrypted.stdout),
@@ -1021,14 +1030,14 @@ fn ksec_round_trip_keeps_the_input_bytes() {
             .map(Outcome::Refused);
         }
         let file = lab.write(&format!("{i}-{r}.enc.{}", input.ext()), &encrypted.stdout);
-        let decrypted = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&file), None);
-        if !decrypted.ok() {
+        let decrypted = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&file).run();
+        if !decrypted.success() {
             return Err(format!(
                 "{} [{}]: `ksec decrypt` of ksec's file exits {}:\n{}",
                 input.label,
                 rule.name,
                 decrypted.exit(),
-                decrypted.stderr
+                decrypted.stderr_text()
             ));
         }
         let original = read(&input.path);
@@ -1115,27 +1124,30 @@ fn ksec_round_trip_keeps_the_input_bytes() {
 #[test]
 fn json_files_interoperate() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     for name in ["app-config.json", "kubectl-secret.json"] {
         let input = common::testdata(name);
         for rule in [&RULES[0], &RULES[1]] {
             let what = format!("testdata/{name} [{}]", rule.name);
-            let sops_file = lab.encrypt_with_sops(&sops, rule, &input, &format!("s-{}-{name}", rule.name));
-            let sops_plain = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-            let ksec_plain = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-            if !sops_plain.ok() || !ksec_plain.ok() || sops_plain.stdout != ksec_plain.stdout {
+            let sops_file = encrypt_with_sops(&lab, &sops, rule, &input, &format!("s-{}-{name}", rule.name));
+            let sops_plain = sops_with(&lab, &sops, &both_keys(&lab))
+                .arg("decrypt")
+                .arg(&sops_file)
+                .run();
+            let ksec_plain = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&sops_file).run();
+            if !sops_plain.success() || !ksec_plain.success() || sops_plain.stdout != ksec_plain.stdout {
                 failures.push(format!(
                     "{what}: sops's file: sops exits {}, ksec exits {}\n{}{}",
                     sops_plain.exit(),
                     ksec_plain.exit(),
-                    ksec_plain.stderr,
+                    ksec_plain.stderr_text(),
                     diff(&sops_plain.stdout, &ksec_plain.stdout)
                 ));
                 continue;
             }
-            let by_ksec = run(lab.ksec_encrypt(rule.ksec).arg(&input), None);
-            if !by_ksec.ok() {
+            let by_ksec = ksec_encrypt(&lab, rule.ksec).arg(&input).run();
+            if !by_ksec.success() {
                 if let Err(f) = justify_refusal(&what, &input, &by_ksec, &read(&sops_file)) {
                     failures.push(f);
                 }
@@ -1145,12 +1157,15 @@ fn json_files_interoperate() {
                 &format!("k-{}-{name}.enc.{}", rule.name, extension(&input)),
                 &by_ksec.stdout,
             );
-            let sops_of_ksec = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&ksec_file), None);
-            if !sops_of_ksec.ok() || sops_of_ksec.stdout != sops_plain.stdout {
+            let sops_of_ksec = sops_with(&lab, &sops, &both_keys(&lab))
+                .arg("decrypt")
+                .arg(&ksec_file)
+                .run();
+            if !sops_of_ksec.success() || sops_of_ksec.stdout != sops_plain.stdout {
                 failures.push(format!(
                     "{what}: `sops decrypt` of ksec's file exits {}:\n{}{}",
                     sops_of_ksec.exit(),
-                    sops_of_ksec.stderr,
+                    sops_of_ksec.stderr_text(),
                     diff(&sops_plain.stdout, &sops_of_ksec.stdout)
                 ));
             }
@@ -1164,7 +1179,7 @@ fn json_files_interoperate() {
 #[test]
 fn json_converted_to_yaml_prints_like_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let long = "k".repeat(129);
     let json = format!(
         r#"{{"{long}": {{"a": 1, "b": {{"c": 2}}}}, "n": {{"{long}": [1, {{"x": 1, "y": 2}}, [3]], "e": {{"{long}": {{}}, "f": []}}}},
@@ -1172,73 +1187,64 @@ fn json_converted_to_yaml_prints_like_sops() {
         "x".repeat(128)
     );
     let input = lab.write("long-keys.json", json.as_bytes());
-    let sops_file = lab.encrypt_with_sops(&sops, &RULES[0], &input, "s-long-keys.json");
+    let sops_file = encrypt_with_sops(&lab, &sops, &RULES[0], &input, "s-long-keys.json");
     let mut failures = Failures::default();
-    let sops_yaml = run(
-        lab.sops(&sops, &lab.both_keys())
-            .args(["decrypt", "--output-type", "yaml"])
-            .arg(&sops_file),
-        None,
-    );
-    let ksec_yaml = run(
-        lab.ksec(&lab.both_keys())
-            .args(["decrypt", "--output-type", "yaml"])
-            .arg(&sops_file),
-        None,
-    );
-    if !sops_yaml.ok() || !ksec_yaml.ok() || sops_yaml.stdout != ksec_yaml.stdout {
+    let sops_yaml = sops_with(&lab, &sops, &both_keys(&lab))
+        .args(["decrypt", "--output-type", "yaml"])
+        .arg(&sops_file)
+        .run();
+    let ksec_yaml = ksec(&lab, &both_keys(&lab))
+        .args(["decrypt", "--output-type", "yaml"])
+        .arg(&sops_file)
+        .run();
+    if !sops_yaml.success() || !ksec_yaml.success() || sops_yaml.stdout != ksec_yaml.stdout {
         failures.push(format!(
             "decrypt --output-type yaml: sops exits {}, ksec exits {}\n{}{}",
             sops_yaml.exit(),
             ksec_yaml.exit(),
-            ksec_yaml.stderr,
+            ksec_yaml.stderr_text(),
             diff(&sops_yaml.stdout, &ksec_yaml.stdout)
         ));
     }
-    let by_ksec = run(
-        lab.ksec_encrypt(RULES[0].ksec)
-            .args(["--output-type", "yaml"])
-            .arg(&input),
-        None,
-    );
+    let by_ksec = ksec_encrypt(&lab, RULES[0].ksec)
+        .args(["--output-type", "yaml"])
+        .arg(&input)
+        .run();
     let ksec_file = lab.write("k-long-keys.enc.yaml", &by_ksec.stdout);
-    let sops_of_ksec = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&ksec_file), None);
-    if !by_ksec.ok() || !sops_of_ksec.ok() || sops_of_ksec.stdout != sops_yaml.stdout {
+    let sops_of_ksec = sops_with(&lab, &sops, &both_keys(&lab))
+        .arg("decrypt")
+        .arg(&ksec_file)
+        .run();
+    if !by_ksec.success() || !sops_of_ksec.success() || sops_of_ksec.stdout != sops_yaml.stdout {
         failures.push(format!(
             "encrypt --output-type yaml: ksec exits {}, then sops exits {}\n{}{}",
             by_ksec.exit(),
             sops_of_ksec.exit(),
-            sops_of_ksec.stderr,
+            sops_of_ksec.stderr_text(),
             diff(&sops_yaml.stdout, &sops_of_ksec.stdout)
         ));
     }
     // A `<<` key: sops cannot read back the `!!merge <<` it writes; ksec quotes the key so that
     // sops reads ksec's file as the same tree it encrypted from JSON.
     let merge = lab.write("merge-key.json", br#"{"<<": "a", "m": {"<<": {"x": 1}}}"#);
-    let sops_json = run(
-        lab.sops(&sops, &lab.both_keys())
-            .arg("decrypt")
-            .arg(lab.encrypt_with_sops(&sops, &RULES[0], &merge, "s-merge-key.json")),
-        None,
-    );
-    let ksec_yaml = run(
-        lab.ksec_encrypt(RULES[0].ksec)
-            .args(["--output-type", "yaml"])
-            .arg(&merge),
-        None,
-    );
+    let sops_json = sops_with(&lab, &sops, &both_keys(&lab))
+        .arg("decrypt")
+        .arg(encrypt_with_sops(&lab, &sops, &RULES[0], &merge, "s-merge-key.json"))
+        .run();
+    let ksec_yaml = ksec_encrypt(&lab, RULES[0].ksec)
+        .args(["--output-type", "yaml"])
+        .arg(&merge)
+        .run();
     let ksec_file = lab.write("k-merge-key.enc.yaml", &ksec_yaml.stdout);
-    let sops_of_ksec = run(
-        lab.sops(&sops, &lab.both_keys())
-            .args(["decrypt", "--output-type", "json"])
-            .arg(&ksec_file),
-        None,
-    );
-    if !sops_json.ok() || !sops_of_ksec.ok() || sops_of_ksec.stdout != sops_json.stdout {
+    let sops_of_ksec = sops_with(&lab, &sops, &both_keys(&lab))
+        .args(["decrypt", "--output-type", "json"])
+        .arg(&ksec_file)
+        .run();
+    if !sops_json.success() || !sops_of_ksec.success() || sops_of_ksec.stdout != sops_json.stdout {
         failures.push(format!(
             "`<<` key: sops exits {} on ksec's YAML\n{}{}",
             sops_of_ksec.exit(),
-            sops_of_ksec.stderr,
+            sops_of_ksec.stderr_text(),
             diff(&sops_json.stdout, &sops_of_ksec.stdout)
         ));
     }
@@ -1250,7 +1256,7 @@ fn json_converted_to_yaml_prints_like_sops() {
 #[test]
 fn unreadable_files_to_decrypt_exit_like_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     for (name, text) in [
         ("broken.yaml", "a: [1\n"),
@@ -1261,14 +1267,14 @@ fn unreadable_files_to_decrypt_exit_like_sops() {
         ("plain.env", "A=1\n"),
     ] {
         let path = lab.write(name, text.as_bytes());
-        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&path), None);
-        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&path), None);
-        if by_sops.ok() || by_ksec.code != by_sops.code || !by_ksec.stderr.contains(name) {
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(&path).run();
+        let by_ksec = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&path).run();
+        if by_sops.success() || by_ksec.code != by_sops.code || !by_ksec.stderr_text().contains(name) {
             failures.push(format!(
                 "{name}: sops exits {}, ksec exits {}:\n{}",
                 by_sops.exit(),
                 by_ksec.exit(),
-                by_ksec.stderr
+                by_ksec.stderr_text()
             ));
         }
     }
@@ -1281,19 +1287,19 @@ fn unreadable_files_to_decrypt_exit_like_sops() {
 #[test]
 fn dotenv_files_interoperate() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     let plain = "# database\nDB_PASSWORD=hunter2\nDB_URL=postgres://u:p@db/app?x=1\nMULTI=line1\\nline2\n\
                  QUOTED=\"two words\"\nEMPTY=\nPORT_unencrypted=5432\nexport TOKEN = spaced \n";
     let input = lab.write("app.env", plain.as_bytes());
     for flags in [&[][..], &["--encrypted-regex", "^(DB_|MULTI)"][..]] {
         let what = format!("app.env {flags:?}");
-        let by_ksec = run(lab.ksec_encrypt(flags).arg(&input), None);
-        if !by_ksec.ok() {
+        let by_ksec = ksec_encrypt(&lab, flags).arg(&input).run();
+        if !by_ksec.success() {
             failures.push(format!(
                 "{what}: ksec encrypt exits {}:\n{}",
                 by_ksec.exit(),
-                by_ksec.stderr
+                by_ksec.stderr_text()
             ));
             continue;
         }
@@ -1302,53 +1308,53 @@ fn dotenv_files_interoperate() {
             failures.push(format!("{what}: unexpected encrypted file:\n{text}"));
         }
         let ksec_file = lab.write(&format!("k{}.enc.env", flags.len()), &by_ksec.stdout);
-        let sops_of_ksec = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&ksec_file), None);
-        if !sops_of_ksec.ok() || sops_of_ksec.stdout != plain.as_bytes() {
+        let sops_of_ksec = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("decrypt")
+            .arg(&ksec_file)
+            .run();
+        if !sops_of_ksec.success() || sops_of_ksec.stdout != plain.as_bytes() {
             failures.push(format!(
                 "{what}: sops decrypt of ksec's file exits {}:\n{}{}",
                 sops_of_ksec.exit(),
-                sops_of_ksec.stderr,
+                sops_of_ksec.stderr_text(),
                 diff(plain.as_bytes(), &sops_of_ksec.stdout)
             ));
         }
-        let by_sops = run(
-            lab.sops(&sops, &lab.both_keys())
-                .arg("encrypt")
-                .args(flags)
-                .args(["--age", VECTOR_RECIPIENT])
-                .arg(&input),
-            None,
-        );
-        assert!(by_sops.ok(), "{what}: sops encrypt: {}", by_sops.stderr);
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("encrypt")
+            .args(flags)
+            .args(["--age", VECTOR_RECIPIENT])
+            .arg(&input)
+            .run();
+        assert!(by_sops.success(), "{what}: sops encrypt: {}", by_sops.stderr_text());
         let sops_file = lab.write(&format!("s{}.enc.env", flags.len()), &by_sops.stdout);
-        let ksec_of_sops = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-        if !ksec_of_sops.ok() || ksec_of_sops.stdout != plain.as_bytes() {
+        let ksec_of_sops = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&sops_file).run();
+        if !ksec_of_sops.success() || ksec_of_sops.stdout != plain.as_bytes() {
             failures.push(format!(
                 "{what}: ksec decrypt of sops's file exits {}:\n{}{}",
                 ksec_of_sops.exit(),
-                ksec_of_sops.stderr,
+                ksec_of_sops.stderr_text(),
                 diff(plain.as_bytes(), &ksec_of_sops.stdout)
             ));
         }
     }
     // From a pipe the format is named; extracting one value prints it raw, as sops does.
-    let piped = run(
-        lab.ksec(&lab.both_keys())
-            .args(["encrypt", "--input-type", "dotenv", "--age", VECTOR_RECIPIENT]),
-        Some(plain.as_bytes()),
-    );
-    assert!(piped.ok(), "dotenv from stdin: {}", piped.stderr);
+    let piped = ksec(&lab, &both_keys(&lab))
+        .args(["encrypt", "--input-type", "dotenv", "--age", VECTOR_RECIPIENT])
+        .stdin(plain.as_bytes())
+        .run();
+    assert!(piped.success(), "dotenv from stdin: {}", piped.stderr_text());
     let piped_file = lab.write("piped.enc.env", &piped.stdout);
     for tool in ["ksec", "sops"] {
         let mut cmd = match tool {
-            "ksec" => lab.ksec(&lab.both_keys()),
-            _ => lab.sops(&sops, &lab.both_keys()),
+            "ksec" => ksec(&lab, &both_keys(&lab)),
+            _ => sops_with(&lab, &sops, &both_keys(&lab)),
         };
-        let out = run(
-            cmd.args(["decrypt", "--extract", r#"["MULTI"]"#]).arg(&piped_file),
-            None,
-        );
-        if !out.ok() || out.stdout != b"line1\nline2" {
+        let out = cmd
+            .args(["decrypt", "--extract", r#"["MULTI"]"#])
+            .arg(&piped_file)
+            .run();
+        if !out.success() || out.stdout != b"line1\nline2" {
             failures.push(format!(
                 "{tool} --extract MULTI: exits {}: {:?}",
                 out.exit(),
@@ -1365,51 +1371,52 @@ fn dotenv_files_interoperate() {
 #[test]
 fn ini_files_interoperate() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     let plain = "; top comment\ntop = level\n# before db\n[db]\nuser: app ; the login\npassword = \"s3cr;et\"\n\
                  quoted = `a # b`\nmulti = \"\"\"line1\nline2\"\"\"\ncont = one \\\n  two\nuser = again\n\
                  port_unencrypted = 5432\n[empty]\n[db]\nsecond = section\n";
     let input = lab.write("app.ini", plain.as_bytes());
     let expected = {
-        let by_sops = run(
-            lab.sops(&sops, &lab.both_keys())
-                .args(["encrypt", "--age", VECTOR_RECIPIENT])
-                .arg(&input),
-            None,
-        );
-        assert!(by_sops.ok(), "sops encrypt: {}", by_sops.stderr);
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab))
+            .args(["encrypt", "--age", VECTOR_RECIPIENT])
+            .arg(&input)
+            .run();
+        assert!(by_sops.success(), "sops encrypt: {}", by_sops.stderr_text());
         let sops_file = lab.write("s.enc.ini", &by_sops.stdout);
-        let printed = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-        assert!(printed.ok(), "sops decrypt: {}", printed.stderr);
-        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-        if !by_ksec.ok() || by_ksec.stdout != printed.stdout {
+        let printed = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("decrypt")
+            .arg(&sops_file)
+            .run();
+        assert!(printed.success(), "sops decrypt: {}", printed.stderr_text());
+        let by_ksec = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(&sops_file).run();
+        if !by_ksec.success() || by_ksec.stdout != printed.stdout {
             failures.push(format!(
                 "ksec decrypt of sops's INI file exits {}:\n{}{}",
                 by_ksec.exit(),
-                by_ksec.stderr,
+                by_ksec.stderr_text(),
                 diff(&printed.stdout, &by_ksec.stdout)
             ));
         }
         printed.stdout
     };
-    let by_ksec = run(lab.ksec_encrypt::<&str>(&[]).arg(&input), None);
-    assert!(by_ksec.ok(), "ksec encrypt: {}", by_ksec.stderr);
+    let by_ksec = ksec_encrypt::<&str>(&lab, &[]).arg(&input).run();
+    assert!(by_ksec.success(), "ksec encrypt: {}", by_ksec.stderr_text());
     let text = String::from_utf8_lossy(&by_ksec.stdout).into_owned();
     if text.contains("s3cr") || !text.contains("port_unencrypted = 5432") || !text.contains("\n[sops]\n") {
         failures.push(format!("unexpected encrypted INI file:\n{text}"));
     }
     let ksec_file = lab.write("k.enc.ini", &by_ksec.stdout);
     for (tool, mut cmd) in [
-        ("sops", lab.sops(&sops, &lab.both_keys())),
-        ("ksec", lab.ksec(&lab.both_keys())),
+        ("sops", sops_with(&lab, &sops, &both_keys(&lab))),
+        ("ksec", ksec(&lab, &both_keys(&lab))),
     ] {
-        let out = run(cmd.arg("decrypt").arg(&ksec_file), None);
-        if !out.ok() || out.stdout != expected {
+        let out = cmd.arg("decrypt").arg(&ksec_file).run();
+        if !out.success() || out.stdout != expected {
             failures.push(format!(
                 "{tool} decrypt of ksec's INI file exits {}:\n{}{}",
                 out.exit(),
-                out.stderr,
+                out.stderr_text(),
                 diff(&expected, &out.stdout)
             ));
         }
@@ -1423,18 +1430,18 @@ fn ini_files_interoperate() {
 #[test]
 fn binary_files_interoperate() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     let blob: Vec<u8> = (0..=255u8).chain(b"\n\x00tail\n".iter().copied()).collect();
     let pem = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHc=\n-----END PRIVATE KEY-----\n".to_vec();
     for (name, bytes) in [("blob.bin", &blob), ("tls.key", &pem)] {
         let input = lab.write(name, bytes);
-        let by_ksec = run(lab.ksec_encrypt::<&str>(&[]).arg(&input), None);
-        if !by_ksec.ok() || !by_ksec.stderr.contains("encrypted whole as a binary file") {
+        let by_ksec = ksec_encrypt::<&str>(&lab, &[]).arg(&input).run();
+        if !by_ksec.success() || !by_ksec.stderr_text().contains("encrypted whole as a binary file") {
             failures.push(format!(
                 "{name}: ksec encrypt exits {}:\n{}",
                 by_ksec.exit(),
-                by_ksec.stderr
+                by_ksec.stderr_text()
             ));
             continue;
         }
@@ -1443,23 +1450,21 @@ fn binary_files_interoperate() {
             failures.push(format!("{name}: not a sops binary envelope:\n{text}"));
         }
         let ksec_file = lab.write(&format!("k-{name}"), &by_ksec.stdout);
-        let by_sops = run(
-            lab.sops(&sops, &lab.both_keys())
-                .args(["encrypt", "--age", VECTOR_RECIPIENT])
-                .arg(&input),
-            None,
-        );
-        assert!(by_sops.ok(), "{name}: sops encrypt: {}", by_sops.stderr);
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab))
+            .args(["encrypt", "--age", VECTOR_RECIPIENT])
+            .arg(&input)
+            .run();
+        assert!(by_sops.success(), "{name}: sops encrypt: {}", by_sops.stderr_text());
         let sops_file = lab.write(&format!("s-{name}"), &by_sops.stdout);
         for (who, file) in [("ksec", &ksec_file), ("sops", &sops_file)] {
-            let with_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(file), None);
-            let with_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(file), None);
+            let with_sops = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(file).run();
+            let with_ksec = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(file).run();
             for (tool, out) in [("sops", &with_sops), ("ksec", &with_ksec)] {
-                if !out.ok() || out.stdout != *bytes {
+                if !out.success() || out.stdout != *bytes {
                     failures.push(format!(
                         "{name}: {tool} decrypt of {who}'s file exits {}: {}",
                         out.exit(),
-                        out.stderr
+                        out.stderr_text()
                     ));
                 }
             }
@@ -1467,30 +1472,29 @@ fn binary_files_interoperate() {
     }
     // A PEM key piped in is binary when said so (stdin has no name to tell it by), and its
     // envelope piped back decrypts to it.
-    let piped = run(
-        lab.ksec(&lab.both_keys())
-            .args(["encrypt", "--age", VECTOR_RECIPIENT, "--input-type", "binary"]),
-        Some(&pem),
-    );
-    assert!(piped.ok(), "PEM from stdin: {}", piped.stderr);
-    let back = run(lab.ksec(&lab.both_keys()).arg("decrypt"), Some(&piped.stdout));
-    if !back.ok() || back.stdout != pem {
+    let piped = ksec(&lab, &both_keys(&lab))
+        .args(["encrypt", "--age", VECTOR_RECIPIENT, "--input-type", "binary"])
+        .stdin(&pem)
+        .run();
+    assert!(piped.success(), "PEM from stdin: {}", piped.stderr_text());
+    let back = ksec(&lab, &both_keys(&lab)).arg("decrypt").stdin(&piped.stdout).run();
+    if !back.success() || back.stdout != pem {
         failures.push(format!(
             "PEM through stdin both ways: exits {}: {}",
             back.exit(),
-            back.stderr
+            back.stderr_text()
         ));
     }
     // Text that looks like YAML but does not parse is refused, not encrypted whole.
-    let broken = run(
-        lab.ksec(&lab.both_keys()).args(["encrypt", "--age", VECTOR_RECIPIENT]),
-        Some(b"apiVersion: v1\nkind: Secret\ndata: [unclosed\n"),
-    );
-    if broken.code != Some(2) || !broken.stdout.is_empty() || !broken.stderr.contains("cannot parse stdin as YAML") {
+    let broken = ksec(&lab, &both_keys(&lab))
+        .args(["encrypt", "--age", VECTOR_RECIPIENT])
+        .stdin(b"apiVersion: v1\nkind: Secret\ndata: [unclosed\n")
+        .run();
+    if broken.code != 2 || !broken.stdout.is_empty() || !broken.stderr_text().contains("cannot parse stdin as YAML") {
         failures.push(format!(
             "broken YAML on stdin: exits {}: {}",
             broken.exit(),
-            broken.stderr
+            broken.stderr_text()
         ));
     }
     failures.finish("binary");
@@ -1503,14 +1507,17 @@ fn binary_files_interoperate() {
 #[test]
 fn the_shipped_sample_decrypts_with_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
-    let decrypted = run(
-        lab.sops(&sops, &common::sample_key())
-            .arg("decrypt")
-            .arg(common::testdata("secret.enc.yaml")),
-        None,
+    let lab = lab();
+    let decrypted = sops_with(&lab, &sops, &common::sample_key())
+        .arg("decrypt")
+        .arg(common::testdata("secret.enc.yaml"))
+        .run();
+    assert!(
+        decrypted.success(),
+        "sops exits {}:\n{}",
+        decrypted.exit(),
+        decrypted.stderr_text()
     );
-    assert!(decrypted.ok(), "sops exits {}:\n{}", decrypted.exit(), decrypted.stderr);
     let plain = common::testdata("secret.yaml");
     same_data(&plain, &read(&plain), &decrypted.stdout).unwrap_or_else(|why| panic!("{why}"));
 }
@@ -1518,48 +1525,53 @@ fn the_shipped_sample_decrypts_with_sops() {
 #[test]
 fn stdin_encryption_decrypts_with_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     for (name, ext) in [("kubectl-secret.yaml", "yaml"), ("kubectl-secret.json", "json")] {
         let input = common::testdata(name);
-        let sops_file = lab.encrypt_with_sops(&sops, &RULES[0], &input, &format!("s-{name}"));
-        let expected = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
+        let sops_file = encrypt_with_sops(&lab, &sops, &RULES[0], &input, &format!("s-{name}"));
+        let expected = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("decrypt")
+            .arg(&sops_file)
+            .run();
         assert!(
-            expected.ok(),
+            expected.success(),
             "{name}: sops cannot decrypt its own file:\n{}",
-            expected.stderr
+            expected.stderr_text()
         );
         for stdin_arg in [None, Some("-")] {
             let what = format!(
                 "testdata/{name} piped into `ksec encrypt --age R {}`",
                 stdin_arg.unwrap_or("")
             );
-            let encrypted = run(
-                lab.ksec(&lab.both_keys())
-                    .args(["encrypt", "--age", VECTOR_RECIPIENT])
-                    .args(stdin_arg),
-                Some(&read(&input)),
-            );
-            if !encrypted.ok() {
-                failures.push(format!("{what}: exits {}:\n{}", encrypted.exit(), encrypted.stderr));
+            let encrypted = ksec(&lab, &both_keys(&lab))
+                .args(["encrypt", "--age", VECTOR_RECIPIENT])
+                .args(stdin_arg)
+                .stdin(read(&input))
+                .run();
+            if !encrypted.success() {
+                failures.push(format!(
+                    "{what}: exits {}:\n{}",
+                    encrypted.exit(),
+                    encrypted.stderr_text()
+                ));
                 continue;
             }
             let file = lab.write(
                 &format!("stdin-{}-{name}.enc.{ext}", stdin_arg.is_some()),
                 &encrypted.stdout,
             );
-            let from_file = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&file), None);
-            let from_pipe = run(
-                lab.sops(&sops, &lab.both_keys())
-                    .args(["decrypt", "--input-type", ext, "--output-type", ext]),
-                Some(&encrypted.stdout),
-            );
+            let from_file = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(&file).run();
+            let from_pipe = sops_with(&lab, &sops, &both_keys(&lab))
+                .args(["decrypt", "--input-type", ext, "--output-type", ext])
+                .stdin(&encrypted.stdout)
+                .run();
             for (how, got) in [("from a file", from_file), ("from a pipe", from_pipe)] {
-                if !got.ok() || got.stdout != expected.stdout {
+                if !got.success() || got.stdout != expected.stdout {
                     failures.push(format!(
                         "{what}, then `sops decrypt` {how}: exits {}:\n{}{}",
                         got.exit(),
-                        got.stderr,
+                        got.stderr_text(),
                         diff(&expected.stdout, &got.stdout)
                     ));
                 }
@@ -1575,7 +1587,7 @@ fn stdin_encryption_decrypts_with_sops() {
 #[test]
 fn shamir_key_groups_from_sops_yaml_interoperate() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     fs::write(
         lab.work().join(".sops.yaml"),
         format!(
@@ -1589,16 +1601,19 @@ fn shamir_key_groups_from_sops_yaml_interoperate() {
 
     let mut sops_files: Vec<(String, PathBuf)> = Vec::new();
     for name in ["secret.yaml", "app-config.json"] {
-        let input = lab.write(name, &read(&common::testdata(name)));
-        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("encrypt").arg(&input), None);
-        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("encrypt").arg(&input), None);
-        if !by_ksec.ok() || !by_sops.ok() {
+        let input = lab.write(name, read(&common::testdata(name)));
+        let by_ksec = ksec(&lab, &both_keys(&lab)).arg("encrypt").arg(&input).run();
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("encrypt")
+            .arg(&input)
+            .run();
+        if !by_ksec.success() || !by_sops.success() {
             failures.push(format!(
                 "{name}: encryption with .sops.yaml key groups: ksec exits {}, sops exits {}\n{}{}",
                 by_ksec.exit(),
                 by_sops.exit(),
-                by_ksec.stderr,
-                by_sops.stderr
+                by_ksec.stderr_text(),
+                by_sops.stderr_text()
             ));
             continue;
         }
@@ -1608,19 +1623,25 @@ fn shamir_key_groups_from_sops_yaml_interoperate() {
         let ext = extension(&input);
         let ksec_file = lab.write(&format!("shamir-ksec-{name}.enc.{ext}"), &by_ksec.stdout);
         let sops_file = lab.write(&format!("shamir-sops-{name}.enc.{ext}"), &by_sops.stdout);
-        let sops_of_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
-        let sops_of_ksec = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&ksec_file), None);
-        if !sops_of_ksec.ok() || sops_of_ksec.stdout != sops_of_sops.stdout {
+        let sops_of_sops = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("decrypt")
+            .arg(&sops_file)
+            .run();
+        let sops_of_ksec = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("decrypt")
+            .arg(&ksec_file)
+            .run();
+        if !sops_of_ksec.success() || sops_of_ksec.stdout != sops_of_sops.stdout {
             failures.push(format!(
                 "{name}: `sops decrypt` of ksec's Shamir file with both identities exits {}:\n{}{}",
                 sops_of_ksec.exit(),
-                sops_of_ksec.stderr,
+                sops_of_ksec.stderr_text(),
                 diff(&sops_of_sops.stdout, &sops_of_ksec.stdout)
             ));
         }
         for key in &one_key {
-            let got = run(lab.sops(&sops, key).arg("decrypt").arg(&ksec_file), None);
-            if got.code != Some(128) || !got.stdout.is_empty() {
+            let got = sops_with(&lab, &sops, key).arg("decrypt").arg(&ksec_file).run();
+            if got.code != 128 || !got.stdout.is_empty() {
                 failures.push(format!(
                     "{name}: `sops decrypt` of ksec's Shamir file with only {} exits {}, not 128",
                     file_name(key),
@@ -1638,27 +1659,27 @@ fn shamir_key_groups_from_sops_yaml_interoperate() {
         sops_files.push((rel.to_string(), common::vectors().join(rel)));
     }
     for (what, file) in &sops_files {
-        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(file), None);
-        let by_ksec = run(lab.ksec(&lab.both_keys()).arg("decrypt").arg(file), None);
-        if !by_sops.ok() || !by_ksec.ok() || by_ksec.stdout != by_sops.stdout {
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(file).run();
+        let by_ksec = ksec(&lab, &both_keys(&lab)).arg("decrypt").arg(file).run();
+        if !by_sops.success() || !by_ksec.success() || by_ksec.stdout != by_sops.stdout {
             failures.push(format!(
                 "{what}: with both identities sops exits {}, ksec exits {}:\n{}{}",
                 by_sops.exit(),
                 by_ksec.exit(),
-                by_ksec.stderr,
+                by_ksec.stderr_text(),
                 diff(&by_sops.stdout, &by_ksec.stdout)
             ));
         }
         for key in &one_key {
-            let by_sops = run(lab.sops(&sops, key).arg("decrypt").arg(file), None);
-            let by_ksec = run(lab.ksec(key).arg("decrypt").arg(file), None);
-            if by_sops.code != Some(128) || by_ksec.code != Some(128) || !by_ksec.stdout.is_empty() {
+            let by_sops = sops_with(&lab, &sops, key).arg("decrypt").arg(file).run();
+            let by_ksec = ksec(&lab, key).arg("decrypt").arg(file).run();
+            if by_sops.code != 128 || by_ksec.code != 128 || !by_ksec.stdout.is_empty() {
                 failures.push(format!(
                     "{what}: with only {} sops exits {} and ksec exits {}; both must exit 128 without output:\n{}",
                     file_name(key),
                     by_sops.exit(),
                     by_ksec.exit(),
-                    by_ksec.stderr
+                    by_ksec.stderr_text()
                 ));
             }
         }
@@ -1671,7 +1692,7 @@ fn shamir_key_groups_from_sops_yaml_interoperate() {
 #[test]
 fn yaml_without_final_newline_encrypts_for_sops() {
     let Some(sops) = common::sops() else { return };
-    let lab = Lab::new();
+    let lab = lab();
     let mut failures = Failures::default();
     for (i, text) in [
         "a: b\nc: d",
@@ -1685,24 +1706,25 @@ fn yaml_without_final_newline_encrypts_for_sops() {
     {
         let input = lab.write(&format!("no-newline-{i}.yaml"), text.as_bytes());
         let what = format!("{text:?} (no final newline)");
-        let sops_file = lab.encrypt_with_sops(&sops, &RULES[0], &input, &format!("s-{i}"));
-        let expected = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&sops_file), None);
+        let sops_file = encrypt_with_sops(&lab, &sops, &RULES[0], &input, &format!("s-{i}"));
+        let expected = sops_with(&lab, &sops, &both_keys(&lab))
+            .arg("decrypt")
+            .arg(&sops_file)
+            .run();
         assert!(
-            expected.ok(),
+            expected.success(),
             "{what}: sops cannot decrypt its own file:\n{}",
-            expected.stderr
+            expected.stderr_text()
         );
-        let encrypted = run(
-            lab.ksec(&lab.both_keys())
-                .args(["encrypt", "--age", VECTOR_RECIPIENT])
-                .arg(&input),
-            None,
-        );
-        if !encrypted.ok() {
+        let encrypted = ksec(&lab, &both_keys(&lab))
+            .args(["encrypt", "--age", VECTOR_RECIPIENT])
+            .arg(&input)
+            .run();
+        if !encrypted.success() {
             failures.push(format!(
                 "{what}: `ksec encrypt --age R` exits {}:\n{}",
                 encrypted.exit(),
-                encrypted.stderr
+                encrypted.stderr_text()
             ));
             continue;
         }
@@ -1714,12 +1736,12 @@ fn yaml_without_final_newline_encrypts_for_sops() {
             ));
         }
         let file = lab.write(&format!("k-{i}.enc.yaml"), &encrypted.stdout);
-        let by_sops = run(lab.sops(&sops, &lab.both_keys()).arg("decrypt").arg(&file), None);
-        if !by_sops.ok() || by_sops.stdout != expected.stdout {
+        let by_sops = sops_with(&lab, &sops, &both_keys(&lab)).arg("decrypt").arg(&file).run();
+        if !by_sops.success() || by_sops.stdout != expected.stdout {
             failures.push(format!(
                 "{what}: `sops decrypt` of ksec's file exits {}:\n{}{}",
                 by_sops.exit(),
-                by_sops.stderr,
+                by_sops.stderr_text(),
                 diff(&expected.stdout, &by_sops.stdout)
             ));
         }
@@ -1812,7 +1834,7 @@ fn justify_refusal(what: &str, input: &Path, by_ksec: &Run, sops_file: &[u8]) ->
         format!(
             "{what}: `ksec encrypt` exits {}, and {why}:\n{}",
             by_ksec.exit(),
-            by_ksec.stderr
+            by_ksec.stderr_text()
         )
     };
     if !by_ksec.stdout.is_empty() {
@@ -1822,7 +1844,7 @@ fn justify_refusal(what: &str, input: &Path, by_ksec: &Run, sops_file: &[u8]) ->
     let tree = formats::parse(format, sops_file, "sops's file")
         .map_err(|e| fail(format!("ksec cannot parse sops's file for the same rule: {e}")))?;
     match by_ksec.code {
-        Some(31) => {
+        31 => {
             const VALUE_IN_CLEAR: &str = "value left in clear in a Secret";
             let in_clear: Vec<String> = kube::plaintext_in_secrets(&tree)
                 .iter()
@@ -1837,7 +1859,11 @@ fn justify_refusal(what: &str, input: &Path, by_ksec: &Run, sops_file: &[u8]) ->
             // The same number of values, not the same paths: where sops misfiles a comment
             // (SOPS_MISPLACES_FOOT_COMMENT, SOPS_REJECTS_OWN_FILE) list indexes and comment
             // paths differ.
-            let named = by_ksec.stderr.lines().filter(|l| l.ends_with(VALUE_IN_CLEAR)).count();
+            let named = by_ksec
+                .stderr_text()
+                .lines()
+                .filter(|l| l.ends_with(VALUE_IN_CLEAR))
+                .count();
             if named != in_clear.len() {
                 return Err(fail(format!(
                     "it names {named} value(s) in clear where sops's own file keeps {}: {in_clear:#?}",
@@ -1846,7 +1872,7 @@ fn justify_refusal(what: &str, input: &Path, by_ksec: &Run, sops_file: &[u8]) ->
             }
             Ok(Refusal::SecretLeftInClear)
         }
-        Some(32) => {
+        32 => {
             let sealed: usize = tree
                 .documents
                 .iter()
@@ -1867,12 +1893,12 @@ fn justify_refusal(what: &str, input: &Path, by_ksec: &Run, sops_file: &[u8]) ->
 /// pass, with no output, anything else fails.
 fn unchecked_refusal(what: &str, by_ksec: &Run) -> Result<Refusal, String> {
     match by_ksec.code {
-        Some(31) if by_ksec.stdout.is_empty() => Ok(Refusal::SecretLeftInClear),
-        Some(32) if by_ksec.stdout.is_empty() => Ok(Refusal::MatchesNothing),
+        31 if by_ksec.stdout.is_empty() => Ok(Refusal::SecretLeftInClear),
+        32 if by_ksec.stdout.is_empty() => Ok(Refusal::MatchesNothing),
         _ => Err(format!(
             "{what}: `ksec encrypt` exits {}:\n{}",
             by_ksec.exit(),
-            by_ksec.stderr
+            by_ksec.stderr_text()
         )),
     }
 }
@@ -1969,7 +1995,7 @@ fn tally(
         let rejected = cases.iter().any(|c| {
             inputs[c.input].label == *input
                 && RULES[c.rule].name == *rule
-                && c.decrypted.as_ref().is_some_and(|d| d.code == Some(51))
+                && c.decrypted.as_ref().is_some_and(|d| d.code == 51)
         });
         if !rejected {
             failures.push(format!(
@@ -2141,137 +2167,64 @@ impl Failures {
 // Running the tools
 // ---------------------------------------------------------------------------------------------
 
-/// Scratch space for one test: a working directory (every command's current directory, with no
-/// `.sops.yaml` above it), an empty HOME, and an age keys file holding both vector identities so
+/// Scratch space for one test: a Dir with an age keys file holding both vector identities, so
 /// Shamir vectors decrypt.
-struct Lab {
-    tmp: tempfile::TempDir,
+fn lab() -> Dir {
+    let lab = Dir::new();
+    let mut keys = read(&common::vector_key());
+    keys.extend(read(&common::vector_key_2()));
+    fs::write(both_keys(&lab), keys).expect("write keys");
+    lab
 }
 
-impl Lab {
-    fn new() -> Lab {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        fs::create_dir(tmp.path().join("work")).expect("work dir");
-        fs::create_dir(tmp.path().join("home")).expect("home dir");
-        let mut keys = read(&common::vector_key());
-        keys.extend(read(&common::vector_key_2()));
-        fs::write(tmp.path().join("both-identities.txt"), keys).expect("write keys");
-        Lab { tmp }
-    }
-
-    fn work(&self) -> PathBuf {
-        self.tmp.path().join("work")
-    }
-
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
-    }
-
-    fn both_keys(&self) -> PathBuf {
-        self.tmp.path().join("both-identities.txt")
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.work().join(name);
-        fs::write(&path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        path
-    }
-
-    /// `ksec` with `keys` as its age identities (and the vectors' SSH key).
-    fn ksec(&self, keys: &Path) -> Command {
-        let mut cmd = common::ksec(&self.home());
-        cmd.current_dir(self.work())
-            .env("SOPS_AGE_KEY_FILE", keys)
-            .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", vector_ssh_key());
-        cmd
-    }
-
-    /// The real sops with `keys` as its age identities (and the vectors' SSH key).
-    fn sops(&self, sops: &Path, keys: &Path) -> Command {
-        let mut cmd = common::sops_cmd(sops, &self.home());
-        cmd.current_dir(self.work())
-            .env("SOPS_AGE_KEY_FILE", keys)
-            .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", vector_ssh_key());
-        cmd
-    }
-
-    /// Encrypts `input` with sops under `rule` into `NAME.enc.EXT`; panics if sops refuses.
-    fn encrypt_with_sops(&self, sops: &Path, rule: &Rule, input: &Path, name: &str) -> PathBuf {
-        let out = run(
-            self.sops(sops, &self.both_keys())
-                .args(rule.sops)
-                .args(["--age", VECTOR_RECIPIENT])
-                .arg(input),
-            None,
-        );
-        assert!(out.ok(), "sops refuses to encrypt {}:\n{}", input.display(), out.stderr);
-        self.write(&format!("{name}.enc.{}", extension(input)), &out.stdout)
-    }
-
-    /// `ksec encrypt --no-validate FLAGS --age R`, to which the caller adds the input. The
-    /// matrix compares the SOPS format the two tools write, not Kubernetes validation, and some
-    /// inputs say `kind: Secret` without being valid Secrets (the comment zoo of
-    /// `testdata/comments.yaml` nests mappings under `stringData`). `--no-validate` leaves the
-    /// fail-closed refusals (exit 31, 32) on; [`justify_refusal`] checks those.
-    fn ksec_encrypt<S: AsRef<std::ffi::OsStr>>(&self, flags: &[S]) -> Command {
-        let mut cmd = self.ksec(&self.both_keys());
-        cmd.args(["encrypt", "--no-validate"])
-            .args(flags)
-            .args(["--age", VECTOR_RECIPIENT]);
-        cmd
-    }
+/// The keys file of [`lab`], beside the working directory.
+fn both_keys(lab: &Dir) -> PathBuf {
+    lab.root().join("both-identities.txt")
 }
 
-impl Drop for Lab {
-    /// The negative vectors name PGP keys, so gpg (and its agent) may have run in this home.
-    fn drop(&mut self) {
-        common::stop_gpg_agent(&common::gnupg_home(&self.home()));
-    }
+/// `ksec` with `keys` as its age identities (and the vectors' SSH key).
+fn ksec(lab: &Dir, keys: &Path) -> TestCommand {
+    let mut cmd = lab.ksec();
+    cmd.env("SOPS_AGE_KEY_FILE", keys)
+        .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", vector_ssh_key());
+    cmd
 }
 
-/// A finished process.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
+/// The real sops with `keys` as its age identities (and the vectors' SSH key).
+fn sops_with(lab: &Dir, sops: &Path, keys: &Path) -> TestCommand {
+    let mut cmd = lab.command(sops);
+    cmd.env("SOPS_AGE_KEY_FILE", keys)
+        .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", vector_ssh_key());
+    cmd
 }
 
-impl Run {
-    fn ok(&self) -> bool {
-        self.code == Some(0)
-    }
-
-    /// The exit code for messages.
-    fn exit(&self) -> String {
-        self.code.map_or("on a signal".into(), |c| c.to_string())
-    }
+/// Encrypts `input` with sops under `rule` into `NAME.enc.EXT`; panics if sops refuses.
+fn encrypt_with_sops(lab: &Dir, sops: &Path, rule: &Rule, input: &Path, name: &str) -> PathBuf {
+    let out = sops_with(lab, sops, &both_keys(lab))
+        .args(rule.sops)
+        .args(["--age", VECTOR_RECIPIENT])
+        .arg(input)
+        .run();
+    assert!(
+        out.success(),
+        "sops refuses to encrypt {}:\n{}",
+        input.display(),
+        out.stderr_text()
+    );
+    lab.write(&format!("{name}.enc.{}", extension(input)), &out.stdout)
 }
 
-/// Runs `cmd` to completion, feeding it `stdin` (or nothing).
-fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let feeder = stdin.map(|bytes| {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        let bytes = bytes.to_vec();
-        // A separate thread, so a child that writes before it has read everything cannot block us.
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&bytes);
-        })
-    });
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("wait for {cmd:?}: {e}"));
-    if let Some(feeder) = feeder {
-        feeder.join().expect("stdin feeder");
-    }
-    Run {
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// `ksec encrypt --no-validate FLAGS --age R`, to which the caller adds the input. The
+/// matrix compares the SOPS format the two tools write, not Kubernetes validation, and some
+/// inputs say `kind: Secret` without being valid Secrets (the comment zoo of
+/// `testdata/comments.yaml` nests mappings under `stringData`). `--no-validate` leaves the
+/// fail-closed refusals (exit 31, 32) on; [`justify_refusal`] checks those.
+fn ksec_encrypt<S: AsRef<std::ffi::OsStr>>(lab: &Dir, flags: &[S]) -> TestCommand {
+    let mut cmd = ksec(lab, &both_keys(lab));
+    cmd.args(["encrypt", "--no-validate"])
+        .args(flags)
+        .args(["--age", VECTOR_RECIPIENT]);
+    cmd
 }
 
 /// Maps `f` over `items` on a few threads (each call mostly waits for a child process), keeping

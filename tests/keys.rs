@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::{VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2};
+use common::{Dir, Run, TestCommand, VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2};
 
 /// PGP test key 1 and key 2 of `keys/sops_functional_tests_key.asc`.
 const FP1: &str = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4";
@@ -67,286 +67,162 @@ impl Ids {
     }
 }
 
-/// What a command did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
+// A session is a Dir with the real sops and gpg, two GnuPG homes beside its working directory
+// (`empty` and `keyring`, holding PGP test keys 1 and 2) and age key files made on demand.
+
+/// A fresh session, or `None` (after a note) when a peer is missing outside CI.
+fn lab() -> Option<Dir> {
+    let lab = Dir::with_sops()?;
+    common::gpg()?;
+    empty_gnupg(&lab);
+    let keyring = keyring(&lab);
+    gpg_in(&lab, &keyring)
+        .args(["--batch", "--quiet", "--import"])
+        .arg(vector("keys/sops_functional_tests_key.asc"))
+        .run();
+    let listed = gpg_in(&lab, &keyring)
+        .args(["--batch", "--list-secret-keys", "--with-colons"])
+        .run();
+    assert!(
+        listed.stdout_text().contains(FP1) && listed.stdout_text().contains(FP2),
+        "the test keys did not import: {}",
+        listed.stderr_text()
+    );
+    Some(lab)
 }
 
-impl Run {
-    fn stdout_text(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    /// Asserts the exit code, showing stderr when it differs.
-    fn expect(&self, code: i32, what: &str) -> &Run {
-        assert_eq!(
-            self.code,
-            code,
-            "{what}: expected exit {code}, got {}\nstdout:\n{}\nstderr:\n{}",
-            self.code,
-            self.stdout_text(),
-            self.stderr
-        );
-        self
-    }
+/// The peer gpg, which [`lab`] found.
+fn peer_gpg() -> PathBuf {
+    common::gpg().expect("lab() checks for gpg")
 }
 
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    Run::from(out)
+/// The keyring holding PGP test keys 1 and 2 (secret and public).
+fn keyring(lab: &Dir) -> PathBuf {
+    lab.extra_gnupg_home("keyring")
 }
 
-/// [`run`] with `input` on stdin (answers to prompts, as a pipe gives them).
-fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Run {
-    use std::io::Write as _;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input)
-        .expect("answers");
-    Run::from(child.wait_with_output().expect("the command ends"))
+/// A GnuPG home nothing was ever imported into.
+fn empty_gnupg(lab: &Dir) -> PathBuf {
+    lab.extra_gnupg_home("empty")
 }
 
-impl From<std::process::Output> for Run {
-    fn from(out: std::process::Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: out.stdout,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+/// Runs gpg in a GnuPG home of this session.
+fn gpg_in(lab: &Dir, home: &Path) -> TestCommand {
+    let mut cmd = lab.command(peer_gpg());
+    cmd.env("GNUPGHOME", home);
+    cmd
+}
+
+/// An armored export from the keyring (`--export` or `--export-secret-keys`).
+fn export(lab: &Dir, what: &str, fp: &str) -> Vec<u8> {
+    let out = gpg_in(lab, &keyring(lab))
+        .args(["--batch", "--armor", what, fp])
+        .run()
+        .ok();
+    assert!(out.stdout.starts_with(b"-----BEGIN PGP"), "gpg exported nothing");
+    out.stdout
+}
+
+/// Copies a vector into the working directory.
+fn copy_vector(lab: &Dir, rel: &str, name: &str) -> PathBuf {
+    lab.write(name, fs::read(vector(rel)).expect("vector"))
+}
+
+/// `cmd` with the peer gpg first on PATH and an empty GnuPG home unless the caller sets
+/// another.
+fn prepare(lab: &Dir, mut cmd: TestCommand) -> TestCommand {
+    let gpg_dir = peer_gpg().parent().expect("gpg has a directory").to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(gpg_dir).chain(std::env::split_paths(&path))).expect("PATH joins");
+    cmd.env("PATH", path).env("GNUPGHOME", empty_gnupg(lab));
+    cmd
+}
+
+fn ksec(lab: &Dir) -> TestCommand {
+    prepare(lab, lab.ksec())
+}
+
+fn sops(lab: &Dir) -> TestCommand {
+    prepare(lab, lab.sops())
+}
+
+/// Gives a command exactly these identities (age through `SOPS_AGE_KEY_FILE`, PGP through
+/// GNUPGHOME).
+fn with<'c>(lab: &Dir, cmd: &'c mut TestCommand, ids: Ids) -> &'c mut TestCommand {
+    let mut keys = String::new();
+    for (wanted, file) in [
+        (ids.age1, "keys/age-test-identity.txt"),
+        (ids.age2, "keys/age-test-identity-2.txt"),
+    ] {
+        if wanted {
+            keys.push_str(&fs::read_to_string(vector(file)).expect("age test identity"));
+            keys.push('\n');
         }
     }
+    if !keys.is_empty() {
+        let name = format!("age-{}{}.txt", u8::from(ids.age1), u8::from(ids.age2));
+        let file = lab.root().join(name);
+        fs::write(&file, keys).expect("age key file");
+        cmd.env("SOPS_AGE_KEY_FILE", file);
+    }
+    if ids.pgp {
+        cmd.env("GNUPGHOME", keyring(lab));
+    }
+    cmd
 }
 
-/// One user's scratch session with the real sops and gpg.
-struct Lab {
-    tmp: tempfile::TempDir,
-    sops: PathBuf,
-    gpg: PathBuf,
+/// `ksec decrypt FILE` with these identities.
+fn ksec_decrypt(lab: &Dir, file: &str, ids: Ids) -> Run {
+    with(lab, ksec(lab).args(["decrypt", file]), ids).run()
 }
 
-impl Lab {
-    /// A fresh session, or `None` (after a note) when a peer is missing outside CI.
-    fn new() -> Option<Lab> {
-        let sops = common::sops()?;
-        let gpg = common::gpg()?;
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let lab = Lab { tmp, sops, gpg };
-        fs::create_dir(lab.dir()).expect("work dir");
-        fs::create_dir(lab.home()).expect("home dir");
-        lab.gnupg_home("empty");
-        let keyring = lab.gnupg_home("keyring");
-        lab.gpg_in(&keyring)
-            .args(["--batch", "--quiet", "--import"])
-            .arg(vector("keys/sops_functional_tests_key.asc"))
-            .output()
-            .expect("gpg runs");
-        let listed = run(lab
-            .gpg_in(&keyring)
-            .args(["--batch", "--list-secret-keys", "--with-colons"]));
+/// `sops decrypt FILE` with these identities.
+fn sops_decrypt(lab: &Dir, file: &str, ids: Ids) -> Run {
+    with(lab, sops(lab).args(["decrypt", file]), ids).run()
+}
+
+/// Both tools decrypt `file` with `ids` to `expected`.
+fn both_decrypt_to(lab: &Dir, file: &str, ids: Ids, expected: &str) {
+    for (tool, out) in [
+        ("ksec", ksec_decrypt(lab, file, ids)),
+        ("sops", sops_decrypt(lab, file, ids)),
+    ] {
+        let out = out.ok();
+        assert_eq!(out.stdout_text(), expected, "{tool} decrypt {file} with {ids:?}");
+    }
+}
+
+/// Both tools fail with exit 128 on `file` with `ids`, printing nothing on stdout.
+fn both_refuse(lab: &Dir, file: &str, ids: Ids) {
+    for (tool, out) in [
+        ("ksec", ksec_decrypt(lab, file, ids)),
+        ("sops", sops_decrypt(lab, file, ids)),
+    ] {
+        let out = out.expect_code(NO_KEY);
         assert!(
-            listed.stdout_text().contains(FP1) && listed.stdout_text().contains(FP2),
-            "the test keys did not import: {}",
-            listed.stderr
+            out.stdout.is_empty(),
+            "{tool} printed something for {file} with {ids:?}"
         );
-        Some(lab)
-    }
-
-    /// The working directory: every command runs here.
-    fn dir(&self) -> PathBuf {
-        self.tmp.path().join("work")
-    }
-
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir().join(name)
-    }
-
-    /// A GnuPG home `gnupg-<name>` beside the working directory (created 0700 when missing).
-    fn gnupg_home(&self, name: &str) -> PathBuf {
-        let dir = self.tmp.path().join(format!("gnupg-{name}"));
-        if !dir.exists() {
-            fs::DirBuilder::new().mode(0o700).create(&dir).expect("GnuPG home");
-        }
-        dir
-    }
-
-    /// The keyring holding PGP test keys 1 and 2 (secret and public).
-    fn keyring(&self) -> PathBuf {
-        self.gnupg_home("keyring")
-    }
-
-    /// A GnuPG home nothing was ever imported into.
-    fn empty_gnupg(&self) -> PathBuf {
-        self.gnupg_home("empty")
-    }
-
-    /// Runs gpg in a GnuPG home of this session.
-    fn gpg_in(&self, home: &Path) -> Command {
-        let mut cmd = Command::new(&self.gpg);
-        cmd.env("GNUPGHOME", home).stdin(Stdio::null());
-        cmd
-    }
-
-    /// An armored export from the keyring (`--export` or `--export-secret-keys`).
-    fn export(&self, what: &str, fp: &str) -> Vec<u8> {
-        let out = run(self.gpg_in(&self.keyring()).args(["--batch", "--armor", what, fp]));
-        out.expect(0, "gpg export");
-        assert!(out.stdout.starts_with(b"-----BEGIN PGP"), "gpg exported nothing");
-        out.stdout
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).expect("create dirs");
-        }
-        fs::write(&path, contents).expect("write file");
-        path
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
-    }
-
-    fn read_string(&self, name: &str) -> String {
-        String::from_utf8(self.read(name)).expect("UTF-8 file")
-    }
-
-    /// Copies a vector into the working directory.
-    fn copy_vector(&self, rel: &str, name: &str) -> PathBuf {
-        self.write(name, fs::read(vector(rel)).expect("vector"))
-    }
-
-    /// Points the command at this session: working directory, empty home, the peer gpg first on
-    /// PATH, an empty GnuPG home unless the caller sets another.
-    fn prepare(&self, cmd: &mut Command) {
-        common::isolate(cmd, &self.home());
-        let gpg_dir = self.gpg.parent().expect("gpg has a directory").to_path_buf();
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let path =
-            std::env::join_paths(std::iter::once(gpg_dir).chain(std::env::split_paths(&path))).expect("PATH joins");
-        cmd.current_dir(self.dir())
-            .env("PATH", path)
-            .env("GNUPGHOME", self.empty_gnupg());
-    }
-
-    fn ksec(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksec"));
-        self.prepare(&mut cmd);
-        cmd
-    }
-
-    fn sops(&self) -> Command {
-        let mut cmd = Command::new(&self.sops);
-        self.prepare(&mut cmd);
-        cmd
-    }
-
-    /// Gives a command exactly these identities (age through `SOPS_AGE_KEY_FILE`, PGP through
-    /// GNUPGHOME).
-    fn with<'c>(&self, cmd: &'c mut Command, ids: Ids) -> &'c mut Command {
-        let mut keys = String::new();
-        for (wanted, file) in [
-            (ids.age1, "keys/age-test-identity.txt"),
-            (ids.age2, "keys/age-test-identity-2.txt"),
-        ] {
-            if wanted {
-                keys.push_str(&fs::read_to_string(vector(file)).expect("age test identity"));
-                keys.push('\n');
-            }
-        }
-        if !keys.is_empty() {
-            let name = format!("age-{}{}.txt", u8::from(ids.age1), u8::from(ids.age2));
-            let file = self.tmp.path().join(name);
-            fs::write(&file, keys).expect("age key file");
-            cmd.env("SOPS_AGE_KEY_FILE", file);
-        }
-        if ids.pgp {
-            cmd.env("GNUPGHOME", self.keyring());
-        }
-        cmd
-    }
-
-    /// `ksec decrypt FILE` with these identities.
-    fn ksec_decrypt(&self, file: &str, ids: Ids) -> Run {
-        run(self.with(self.ksec().args(["decrypt", file]), ids))
-    }
-
-    /// `sops decrypt FILE` with these identities.
-    fn sops_decrypt(&self, file: &str, ids: Ids) -> Run {
-        run(self.with(self.sops().args(["decrypt", file]), ids))
-    }
-
-    /// Both tools decrypt `file` with `ids` to `expected`.
-    fn both_decrypt_to(&self, file: &str, ids: Ids, expected: &str) {
-        for (tool, out) in [
-            ("ksec", self.ksec_decrypt(file, ids)),
-            ("sops", self.sops_decrypt(file, ids)),
-        ] {
-            out.expect(0, &format!("{tool} decrypt {file} with {ids:?}"));
-            assert_eq!(out.stdout_text(), expected, "{tool} decrypt {file} with {ids:?}");
-        }
-    }
-
-    /// Both tools fail with exit 128 on `file` with `ids`, printing nothing on stdout.
-    fn both_refuse(&self, file: &str, ids: Ids) {
-        for (tool, out) in [
-            ("ksec", self.ksec_decrypt(file, ids)),
-            ("sops", self.sops_decrypt(file, ids)),
-        ] {
-            out.expect(NO_KEY, &format!("{tool} decrypt {file} with {ids:?} must fail"));
-            assert!(
-                out.stdout.is_empty(),
-                "{tool} printed something for {file} with {ids:?}"
-            );
-        }
-    }
-
-    /// Both tools succeed with the same output, or fail with the same exit code.
-    fn both_agree(&self, file: &str, ids: Ids) -> Run {
-        let ksec = self.ksec_decrypt(file, ids);
-        let sops = self.sops_decrypt(file, ids);
-        assert_eq!(
-            ksec.code, sops.code,
-            "{file} with {ids:?}: ksec exits {}, sops {}\nksec:\n{}\nsops:\n{}",
-            ksec.code, sops.code, ksec.stderr, sops.stderr
-        );
-        if sops.code == 0 {
-            assert_eq!(ksec.stdout_text(), sops.stdout_text(), "{file} with {ids:?}");
-        }
-        ksec
     }
 }
 
-impl Drop for Lab {
-    /// Stops the gpg-agents this session's GnuPG homes started.
-    fn drop(&mut self) {
-        common::stop_gpg_agent(&common::gnupg_home(&self.home()));
-        let Ok(entries) = fs::read_dir(self.tmp.path()) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with("gnupg-") {
-                common::stop_gpg_agent(&entry.path());
-            }
-        }
+/// Both tools succeed with the same output, or fail with the same exit code.
+fn both_agree(lab: &Dir, file: &str, ids: Ids) -> Run {
+    let ksec = ksec_decrypt(lab, file, ids);
+    let sops = sops_decrypt(lab, file, ids);
+    assert_eq!(
+        ksec.code,
+        sops.code,
+        "{file} with {ids:?}: ksec exits {}, sops {}\nksec:\n{}\nsops:\n{}",
+        ksec.exit(),
+        sops.exit(),
+        ksec.stderr_text(),
+        sops.stderr_text()
+    );
+    if sops.code == 0 {
+        assert_eq!(ksec.stdout_text(), sops.stdout_text(), "{file} with {ids:?}");
     }
+    ksec
 }
 
 fn vector(rel: &str) -> PathBuf {
@@ -455,10 +331,12 @@ fn shamir_config(threshold: usize) -> String {
 }
 
 /// The pid of the gpg-agent serving this GnuPG home, if one runs.
-fn agent_pid(gpg: &Path, gnupg_home: &Path) -> Option<u32> {
-    let out = run(Command::new(gpg.with_file_name("gpg-connect-agent"))
+fn agent_pid(dir: &Dir, gpg: &Path, gnupg_home: &Path) -> Option<u32> {
+    let out = dir
+        .command(gpg.with_file_name("gpg-connect-agent"))
         .args(["--no-autostart", "GETINFO pid", "/bye"])
-        .env("GNUPGHOME", gnupg_home));
+        .env("GNUPGHOME", gnupg_home)
+        .run();
     out.stdout_text()
         .lines()
         .find_map(|line| line.strip_prefix("D ")?.trim().parse().ok())
@@ -471,30 +349,31 @@ fn agent_pid(gpg: &Path, gnupg_home: &Path) -> Option<u32> {
 #[test]
 fn isolated_commands_never_reach_the_developers_keyring_and_their_agent_is_stopped() {
     let Some(gpg) = common::gpg() else { return };
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let home = tmp.path().join("home");
+    let dir = Dir::new();
+    let home = dir.home();
     // The developer's shell exports GNUPGHOME: it must not reach an isolated command.
-    let developer = tmp.path().join("developer-gnupg");
+    let developer = dir.root().join("developer-gnupg");
     fs::DirBuilder::new()
         .mode(0o700)
         .create(&developer)
         .expect("GnuPG home");
     let mut import = Command::new(&gpg);
     import.env("GNUPGHOME", &developer);
-    common::isolate(&mut import, &home);
-    run(import
+    dir.isolate(import)
         .args(["--batch", "--quiet", "--import"])
-        .arg(vector("keys/sops_functional_tests_key.asc")))
-    .expect(0, "gpg --import in an isolated command");
+        .arg(vector("keys/sops_functional_tests_key.asc"))
+        .run()
+        .ok();
 
-    let isolated = common::gnupg_home(&home);
+    let isolated = dir.gnupg_home();
     assert!(isolated.starts_with(&home), "{}", isolated.display());
     assert_eq!(mode(&isolated), 0o700);
     let listed = |gnupg_home: &Path| {
-        run(Command::new(&gpg)
+        dir.command(&gpg)
             .args(["--batch", "--list-secret-keys", "--with-colons"])
-            .env("GNUPGHOME", gnupg_home))
-        .stdout_text()
+            .env("GNUPGHOME", gnupg_home)
+            .run()
+            .stdout_text()
     };
     assert!(listed(&isolated).contains(FP1), "the key went elsewhere");
     assert!(
@@ -503,12 +382,12 @@ fn isolated_commands_never_reach_the_developers_keyring_and_their_agent_is_stopp
     );
 
     // Importing a secret key started an agent for the test's home; the harness stops it.
-    let pid = agent_pid(&gpg, &isolated).expect("the import started a gpg-agent");
+    let pid = agent_pid(&dir, &gpg, &isolated).expect("the import started a gpg-agent");
     common::stop_gpg_agent(&isolated);
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let gone = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        !proc.exists() || agent_pid(&gpg, &isolated).is_none()
+        !proc.exists() || agent_pid(&dir, &gpg, &isolated).is_none()
     });
     assert!(gone, "gpg-agent {pid} still runs after stop_gpg_agent");
     common::stop_gpg_agent(&developer);
@@ -520,10 +399,11 @@ fn isolated_commands_never_reach_the_developers_keyring_and_their_agent_is_stopp
 
 #[test]
 fn pgp_fingerprint_encrypts_through_gpg_and_both_tools_decrypt() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    let out = run(lab.with(lab.ksec().args(["encrypt", "--pgp", FP1, "db.yaml"]), ONLY_PGP));
-    out.expect(0, "ksec encrypt --pgp FP1");
+    let out = with(&lab, ksec(&lab).args(["encrypt", "--pgp", FP1, "db.yaml"]), ONLY_PGP)
+        .run()
+        .ok();
     let text = out.stdout_text();
     assert!(text.contains(&format!("fp: {FP1}")), "{text}");
     assert!(
@@ -536,15 +416,19 @@ fn pgp_fingerprint_encrypts_through_gpg_and_both_tools_decrypt() {
     );
     lab.write("db.enc.yaml", &out.stdout);
 
-    lab.both_decrypt_to("db.enc.yaml", ONLY_PGP, PLAIN);
+    both_decrypt_to(&lab, "db.enc.yaml", ONLY_PGP, PLAIN);
     // The key really came from the keyring: without it, nothing decrypts.
-    lab.both_refuse("db.enc.yaml", NOBODY);
-    let refused = lab.ksec_decrypt("db.enc.yaml", NOBODY);
-    assert!(refused.stderr.contains(&format!("pgp {FP1}:")), "{}", refused.stderr);
+    both_refuse(&lab, "db.enc.yaml", NOBODY);
+    let refused = ksec_decrypt(&lab, "db.enc.yaml", NOBODY);
     assert!(
-        refused.stderr.contains("No secret key"),
+        refused.stderr_text().contains(&format!("pgp {FP1}:")),
+        "{}",
+        refused.stderr_text()
+    );
+    assert!(
+        refused.stderr_text().contains("No secret key"),
         "gpg's reason is shown:\n{}",
-        refused.stderr
+        refused.stderr_text()
     );
 }
 
@@ -556,106 +440,105 @@ fn pgp_expected(rel: &str) -> String {
 
 #[test]
 fn sops_pgp_vectors_decrypt_with_ksec_exactly_as_with_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     for rel in common::PGP_VECTORS {
         // Only the keyring: the multi-key vector must open through its PGP key alone.
-        let out = lab.both_agree(&vector_str(rel), ONLY_PGP);
-        out.expect(0, rel);
+        let out = both_agree(&lab, &vector_str(rel), ONLY_PGP).ok();
         assert_eq!(out.stdout_text(), pgp_expected(rel), "{rel}");
     }
 
     // sops 3.3 left comments in clear; both tools warn about each and decrypt the rest.
     let old = vector_str("upstream-v3.11.0/functional-tests/res/comments_unencrypted_comments.yaml");
-    let out = lab.ksec_decrypt(&old, ONLY_PGP);
+    let out = ksec_decrypt(&lab, &old, ONLY_PGP);
     assert_eq!(
-        out.stderr.matches("is not encrypted; it was left as is").count(),
+        out.stderr_text().matches("is not encrypted; it was left as is").count(),
         2,
         "{}",
-        out.stderr
+        out.stderr_text()
     );
-    let out = lab.sops_decrypt(&old, ONLY_PGP);
+    let out = sops_decrypt(&lab, &old, ONLY_PGP);
     assert_eq!(
-        out.stderr.matches("possibly unencrypted comment").count(),
+        out.stderr_text().matches("possibly unencrypted comment").count(),
         2,
         "{}",
-        out.stderr
+        out.stderr_text()
     );
 
     let rel = "upstream-v3.11.0/functional-tests/res/no_mac.yaml";
     let no_mac = vector_str(rel);
-    let out = lab.both_agree(&no_mac, ONLY_PGP);
-    out.expect(51, "no_mac.yaml without --ignore-mac");
-    assert!(out.stderr.contains("no MAC"), "{}", out.stderr);
-    let ksec = run(lab.with(lab.ksec().args(["decrypt", "--ignore-mac", &no_mac]), ONLY_PGP));
-    let sops = run(lab.with(lab.sops().args(["decrypt", "--ignore-mac", &no_mac]), ONLY_PGP));
-    ksec.expect(0, "ksec decrypt --ignore-mac no_mac.yaml");
-    sops.expect(0, "sops decrypt --ignore-mac no_mac.yaml");
-    assert_eq!(ksec.stdout_text(), sops.stdout_text());
-    assert_eq!(ksec.stdout_text(), pgp_expected(rel));
-    assert_eq!(ksec.stdout_text(), "myapp1: t00m4nys3cr3tzupdated\n");
+    let out = both_agree(&lab, &no_mac, ONLY_PGP).expect_code(51);
+    assert!(out.stderr_text().contains("no MAC"), "{}", out.stderr_text());
+    let ksec_run = with(&lab, ksec(&lab).args(["decrypt", "--ignore-mac", &no_mac]), ONLY_PGP)
+        .run()
+        .ok();
+    let sops_run = with(&lab, sops(&lab).args(["decrypt", "--ignore-mac", &no_mac]), ONLY_PGP)
+        .run()
+        .ok();
+    assert_eq!(ksec_run.stdout_text(), sops_run.stdout_text());
+    assert_eq!(ksec_run.stdout_text(), pgp_expected(rel));
+    assert_eq!(ksec_run.stdout_text(), "myapp1: t00m4nys3cr3tzupdated\n");
 }
 
 #[test]
 fn flux_gocrypto_vector_decrypts_with_either_keyring_setup() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let file = vector_str("generated-by-sops-3.11.0/pgp-flux-gocrypto.enc.json");
 
     // The key imported into gpg: both tools go through the gpg binary.
-    let imported = lab.gnupg_home("flux-imported");
-    run(lab
-        .gpg_in(&imported)
+    let imported = lab.extra_gnupg_home("flux-imported");
+    gpg_in(&lab, &imported)
         .args(["--batch", "--quiet", "--import"])
-        .arg(vector("keys/pgp-testdata/private.gpg")))
-    .expect(0, "gpg --import private.gpg");
+        .arg(vector("keys/pgp-testdata/private.gpg"))
+        .run()
+        .ok();
     // The legacy keyrings: sops reads them with go-crypto, gpg migrates them.
-    let legacy = lab.gnupg_home("flux-legacy");
+    let legacy = lab.extra_gnupg_home("flux-legacy");
     for name in ["pubring.gpg", "secring.gpg"] {
         fs::copy(vector(&format!("keys/pgp-testdata/ring/{name}")), legacy.join(name)).expect("copy ring");
     }
     for home in [&imported, &legacy] {
-        let ksec = run(lab.ksec().args(["decrypt", &file]).env("GNUPGHOME", home));
-        let sops = run(lab.sops().args(["decrypt", &file]).env("GNUPGHOME", home));
-        ksec.expect(0, &format!("ksec with GNUPGHOME={}", home.display()));
-        sops.expect(0, &format!("sops with GNUPGHOME={}", home.display()));
-        assert_eq!(ksec.stdout_text(), sops.stdout_text());
+        let ksec_run = ksec(&lab).args(["decrypt", &file]).env("GNUPGHOME", home).run().ok();
+        let sops_run = sops(&lab).args(["decrypt", &file]).env("GNUPGHOME", home).run().ok();
+        assert_eq!(ksec_run.stdout_text(), sops_run.stdout_text());
         assert_eq!(
-            ksec.stdout_text(),
+            ksec_run.stdout_text(),
             pgp_expected("generated-by-sops-3.11.0/pgp-flux-gocrypto.enc.json")
         );
         assert!(
-            ksec.stdout_text().contains("\"flux\": \"secret\""),
+            ksec_run.stdout_text().contains("\"flux\": \"secret\""),
             "{}",
-            ksec.stdout_text()
+            ksec_run.stdout_text()
         );
     }
 
     // Natively, from the exported key, with no gpg at all.
-    let key = run(lab
-        .gpg_in(&imported)
-        .args(["--batch", "--armor", "--export-secret-keys", FLUX_FP]));
-    key.expect(0, "export the Flux key");
+    let key = gpg_in(&lab, &imported)
+        .args(["--batch", "--armor", "--export-secret-keys", FLUX_FP])
+        .run()
+        .ok();
     lab.write("flux.sec.asc", &key.stdout);
-    let native = run(lab
-        .ksec()
+    let native = ksec(&lab)
         .args(["decrypt", &file])
         .env("SOPS_PGP_KEY_FILE", "flux.sec.asc")
-        .env("SOPS_GPG_EXEC", "/nonexistent/gpg"));
-    native.expect(0, "ksec with SOPS_PGP_KEY_FILE (Flux key)");
+        .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+        .run()
+        .ok();
     assert!(native.stdout_text().contains("\"flux\": \"secret\""));
 }
 
 #[test]
 fn native_pgp_secret_key_decrypts_without_gpg() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    let enc = run(lab.with(lab.ksec().args(["encrypt", "--pgp", FP1, "db.yaml"]), ONLY_PGP));
-    enc.expect(0, "ksec encrypt --pgp FP1");
+    let enc = with(&lab, ksec(&lab).args(["encrypt", "--pgp", FP1, "db.yaml"]), ONLY_PGP)
+        .run()
+        .ok();
     lab.write("db.enc.yaml", &enc.stdout);
-    let secret = lab.export("--export-secret-keys", FP1);
+    let secret = export(&lab, "--export-secret-keys", FP1);
     lab.write("key1.sec.asc", &secret);
-    let empty = lab.empty_gnupg();
+    let empty = empty_gnupg(&lab);
 
-    let no_gpg = |cmd: &mut Command| {
+    let no_gpg = |cmd: &mut TestCommand| {
         cmd.env("SOPS_GPG_EXEC", "/nonexistent/gpg").env("GNUPGHOME", &empty);
     };
     let files = [
@@ -664,27 +547,24 @@ fn native_pgp_secret_key_decrypts_without_gpg() {
         vector_str("generated-by-sops-3.11.0/multikey-age-age-pgp.enc.yaml"),
     ];
     for file in &files {
-        let expected = lab.sops_decrypt(file, ONLY_PGP);
-        expected.expect(0, &format!("sops decrypt {file}"));
+        let expected = sops_decrypt(&lab, file, ONLY_PGP).ok();
         let expected = if file == "db.enc.yaml" {
             PLAIN.to_string()
         } else {
             expected.stdout_text()
         };
 
-        let mut cmd = lab.ksec();
+        let mut cmd = ksec(&lab);
         no_gpg(cmd.args(["decrypt", file]).env("SOPS_PGP_KEY_FILE", "key1.sec.asc"));
-        let out = run(&mut cmd);
-        out.expect(0, &format!("ksec decrypt {file} with SOPS_PGP_KEY_FILE and no gpg"));
+        let out = cmd.run().ok();
         assert_eq!(out.stdout_text(), expected, "{file} with SOPS_PGP_KEY_FILE");
 
-        let mut cmd = lab.ksec();
+        let mut cmd = ksec(&lab);
         no_gpg(
             cmd.args(["decrypt", file])
                 .env("SOPS_PGP_KEY", String::from_utf8(secret.clone()).expect("armored")),
         );
-        let out = run(&mut cmd);
-        out.expect(0, &format!("ksec decrypt {file} with SOPS_PGP_KEY and no gpg"));
+        let out = cmd.run().ok();
         assert_eq!(out.stdout_text(), expected, "{file} with SOPS_PGP_KEY");
     }
     assert_eq!(
@@ -694,17 +574,20 @@ fn native_pgp_secret_key_decrypts_without_gpg() {
     );
 
     // Without the key there is nothing to decrypt with, and the report says why.
-    let mut cmd = lab.ksec();
+    let mut cmd = ksec(&lab);
     no_gpg(cmd.args(["decrypt", "db.enc.yaml"]));
-    let out = run(&mut cmd);
-    out.expect(NO_KEY, "no key file, no gpg");
+    let out = cmd.run().expect_code(NO_KEY);
     for needle in [
         &format!("pgp {FP1}: no secret key"),
         "SOPS_PGP_KEY_FILE: not set",
         "SOPS_PGP_KEY: not set",
         "gpg: UNUSABLE: SOPS_GPG_EXEC=/nonexistent/gpg: no executable file there",
     ] {
-        assert!(out.stderr.contains(needle), "missing {needle:?} in:\n{}", out.stderr);
+        assert!(
+            out.stderr_text().contains(needle),
+            "missing {needle:?} in:\n{}",
+            out.stderr_text()
+        );
     }
 }
 
@@ -713,8 +596,8 @@ fn native_pgp_secret_key_decrypts_without_gpg() {
 /// read them, so the native path (a CI without gpg, an old repository) must too.
 #[test]
 fn native_pgp_secret_key_decrypts_messages_older_sops_wrote() {
-    let Some(lab) = Lab::new() else { return };
-    lab.write("keys.sec.asc", lab.export("--export-secret-keys", FP1));
+    let Some(lab) = lab() else { return };
+    lab.write("keys.sec.asc", export(&lab, "--export-secret-keys", FP1));
     let mut failures = Vec::new();
     for rel in [
         "upstream-v3.11.0/example.yaml",
@@ -723,15 +606,14 @@ fn native_pgp_secret_key_decrypts_messages_older_sops_wrote() {
         "upstream-v3.11.0/examples/per_file.static_github.json",
     ] {
         let file = vector_str(rel);
-        let expected = lab.sops_decrypt(&file, ONLY_PGP);
-        expected.expect(0, &format!("sops decrypt {rel}"));
-        let out = run(lab
-            .ksec()
+        let expected = sops_decrypt(&lab, &file, ONLY_PGP).ok();
+        let out = ksec(&lab)
             .args(["decrypt", &file])
             .env("SOPS_PGP_KEY_FILE", "keys.sec.asc")
-            .env("SOPS_GPG_EXEC", "/nonexistent/gpg"));
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+            .run();
         if out.code != 0 || out.stdout != expected.stdout {
-            failures.push(format!("{rel}: exit {}\n{}", out.code, out.stderr));
+            failures.push(format!("{rel}: exit {}\n{}", out.code, out.stderr_text()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -739,16 +621,16 @@ fn native_pgp_secret_key_decrypts_messages_older_sops_wrote() {
 
 #[test]
 fn armored_public_key_file_recipient_needs_no_keyring() {
-    let Some(lab) = Lab::new() else { return };
-    lab.write("pub.asc", lab.export("--export", FP1));
+    let Some(lab) = lab() else { return };
+    lab.write("pub.asc", export(&lab, "--export", FP1));
     lab.write("db.yaml", PLAIN);
-    let empty = lab.empty_gnupg();
-    let out = run(lab
-        .ksec()
+    let empty = empty_gnupg(&lab);
+    let out = ksec(&lab)
         .args(["encrypt", "--pgp", "./pub.asc", "db.yaml"])
         .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
-        .env("GNUPGHOME", &empty));
-    out.expect(0, "ksec encrypt --pgp ./pub.asc without gpg");
+        .env("GNUPGHOME", &empty)
+        .run()
+        .ok();
     let text = out.stdout_text();
     assert!(
         text.contains(&format!("fp: {FP1}")),
@@ -764,40 +646,30 @@ fn armored_public_key_file_recipient_needs_no_keyring() {
 
     // gpg itself opens the stored message: 32 bytes of data key.
     let message = first_pgp_message(&text);
-    let mut gpg = lab.gpg_in(&lab.keyring());
-    gpg.args(["--batch", "--quiet", "--decrypt"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = gpg.spawn().expect("gpg runs");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(message.as_bytes()).expect("write to gpg");
-    }
-    let opened = child.wait_with_output().expect("gpg finishes");
-    assert!(
-        opened.status.success(),
-        "gpg -d: {}",
-        String::from_utf8_lossy(&opened.stderr)
-    );
+    let opened = gpg_in(&lab, &keyring(&lab))
+        .args(["--batch", "--quiet", "--decrypt"])
+        .stdin(&message)
+        .run();
+    assert!(opened.success(), "gpg -d: {}", opened.stderr_text());
     assert_eq!(opened.stdout.len(), 32, "the message holds the 32-byte data key");
 
-    lab.both_decrypt_to("db.enc.yaml", ONLY_PGP, PLAIN);
-    lab.both_refuse("db.enc.yaml", NOBODY);
+    both_decrypt_to(&lab, "db.enc.yaml", ONLY_PGP, PLAIN);
+    both_refuse(&lab, "db.enc.yaml", NOBODY);
 }
 
 #[test]
 fn a_key_file_path_in_a_files_metadata_is_refused_never_read() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
     // Someone else's public key lies beside the secrets, and the file names it as its `fp`.
-    lab.write("x.asc", lab.export("--export", FP2));
-    let enc = run(lab.with(
-        lab.ksec().args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
+    lab.write("x.asc", export(&lab, "--export", FP2));
+    let enc = with(
+        &lab,
+        ksec(&lab).args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
         ONLY_PGP,
-    ));
-    enc.expect(0, "ksec encrypt");
+    )
+    .run()
+    .ok();
     let tampered = enc.stdout_text().replace(&format!("fp: {FP1}"), "fp: ./x.asc");
     assert_ne!(tampered, enc.stdout_text());
     lab.write("db.enc.yaml", &tampered);
@@ -808,32 +680,34 @@ fn a_key_file_path_in_a_files_metadata_is_refused_never_read() {
         vec!["updatekeys", "--yes", "db.enc.yaml"],
         vec!["groups", "add", "-i", "-f", "db.enc.yaml", "--age", AGE2],
     ] {
-        let out = run(lab.with(lab.ksec().args(&args), ONLY_AGE1));
-        out.expect(1, &format!("ksec {args:?} on a file whose fp is a path"));
+        let out = with(&lab, ksec(&lab).args(&args), ONLY_AGE1).run().expect_code(1);
         assert!(
-            out.stderr
+            out.stderr_text()
                 .contains("db.enc.yaml: invalid sops metadata: pgp fp \"./x.asc\" is not an OpenPGP fingerprint"),
             "{args:?}: {}",
-            out.stderr
+            out.stderr_text()
         );
         assert_eq!(lab.read_string("db.enc.yaml"), tampered, "{args:?} wrote the file");
     }
     // Decrypting never needs the fingerprint.
-    let out = lab.ksec_decrypt("db.enc.yaml", ONLY_AGE1);
-    out.expect(0, "ksec decrypt");
+    let out = ksec_decrypt(&lab, "db.enc.yaml", ONLY_AGE1).ok();
     assert_eq!(out.stdout_text(), PLAIN);
 }
 
 #[test]
 fn failure_on_a_pgp_only_file_hints_at_pgp_keys() {
-    let Some(lab) = Lab::new() else { return };
-    let out = lab.ksec_decrypt(&vector_str("generated-by-sops-3.11.0/pgp-gpgbinary.enc.json"), NOBODY);
-    out.expect(NO_KEY, "PGP-only file without the key");
-    let hint = out
-        .stderr
+    let Some(lab) = lab() else { return };
+    let out = ksec_decrypt(
+        &lab,
+        &vector_str("generated-by-sops-3.11.0/pgp-gpgbinary.enc.json"),
+        NOBODY,
+    )
+    .expect_code(NO_KEY);
+    let stderr = out.stderr_text();
+    let hint = stderr
         .lines()
         .find(|l| l.starts_with("ksec: hint:"))
-        .unwrap_or_else(|| panic!("no hint in:\n{}", out.stderr));
+        .unwrap_or_else(|| panic!("no hint in:\n{stderr}"));
     assert!(
         hint.contains("gpg") || hint.contains("SOPS_PGP_KEY"),
         "the file has only a PGP key, so the hint must say how to provide one, not an age key:\n{hint}"
@@ -846,12 +720,11 @@ fn failure_on_a_pgp_only_file_hints_at_pgp_keys() {
 
 #[test]
 fn ssh_ed25519_recipient_decrypts_from_either_key_location_and_with_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let public = fs::read_to_string(vector("keys/age-ssh-test-ed25519.pub")).expect("ssh public key");
     let private = vector_str("keys/age-ssh-test-ed25519");
     lab.write("db.yaml", PLAIN);
-    let out = run(lab.ksec().args(["encrypt", "--age", &public, "db.yaml"]));
-    out.expect(0, "ksec encrypt --age ssh-ed25519");
+    let out = ksec(&lab).args(["encrypt", "--age", &public, "db.yaml"]).run().ok();
     assert!(
         out.stdout_text().contains(&format!("recipient: {}\n", public.trim())),
         "the recipient is stored as written, comment included:\n{}",
@@ -859,28 +732,27 @@ fn ssh_ed25519_recipient_decrypts_from_either_key_location_and_with_sops() {
     );
     lab.write("db.enc.yaml", &out.stdout);
 
-    let by_var = run(lab
-        .ksec()
+    let by_var = ksec(&lab)
         .args(["decrypt", "db.enc.yaml"])
-        .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &private));
-    by_var.expect(0, "ksec with SOPS_AGE_SSH_PRIVATE_KEY_FILE");
+        .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &private)
+        .run()
+        .ok();
     assert_eq!(by_var.stdout_text(), PLAIN);
-    let sops = run(lab
-        .sops()
+    let sops_run = sops(&lab)
         .args(["decrypt", "db.enc.yaml"])
-        .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &private));
-    sops.expect(0, "sops with SOPS_AGE_SSH_PRIVATE_KEY_FILE");
-    assert_eq!(sops.stdout_text(), PLAIN);
+        .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &private)
+        .run()
+        .ok();
+    assert_eq!(sops_run.stdout_text(), PLAIN);
 
-    let missing = lab.ksec_decrypt("db.enc.yaml", NOBODY);
-    missing.expect(NO_KEY, "no SSH key anywhere");
+    let missing = ksec_decrypt(&lab, "db.enc.yaml", NOBODY).expect_code(NO_KEY);
     let default_key = lab.home().join(".ssh/id_ed25519");
     assert!(
         missing
-            .stderr
+            .stderr_text()
             .contains(&format!("SSH key {}: not found", default_key.display())),
         "{}",
-        missing.stderr
+        missing.stderr_text()
     );
 
     fs::DirBuilder::new()
@@ -889,16 +761,16 @@ fn ssh_ed25519_recipient_decrypts_from_either_key_location_and_with_sops() {
         .expect(".ssh");
     fs::copy(&private, &default_key).expect("copy key");
     fs::set_permissions(&default_key, fs::Permissions::from_mode(0o600)).expect("chmod");
-    let by_home = lab.ksec_decrypt("db.enc.yaml", NOBODY);
-    by_home.expect(0, "ksec with ~/.ssh/id_ed25519");
+    let by_home = ksec_decrypt(&lab, "db.enc.yaml", NOBODY).ok();
     assert_eq!(by_home.stdout_text(), PLAIN);
 
     // And the other way: sops encrypts to the SSH key, ksec decrypts.
-    let by_sops = run(lab.sops().args(["encrypt", "--age", public.trim(), "db.yaml"]));
-    by_sops.expect(0, "sops encrypt --age ssh-ed25519");
+    let by_sops = sops(&lab)
+        .args(["encrypt", "--age", public.trim(), "db.yaml"])
+        .run()
+        .ok();
     lab.write("db.sops.yaml", &by_sops.stdout);
-    let out = lab.ksec_decrypt("db.sops.yaml", NOBODY);
-    out.expect(0, "ksec decrypts sops's SSH file with ~/.ssh/id_ed25519");
+    let out = ksec_decrypt(&lab, "db.sops.yaml", NOBODY).ok();
     assert_eq!(out.stdout_text(), PLAIN);
 }
 
@@ -906,7 +778,7 @@ fn ssh_ed25519_recipient_decrypts_from_either_key_location_and_with_sops() {
 /// (`script` gives them one) when the file is encrypted to it, and never otherwise.
 #[test]
 fn a_passphrase_protected_ssh_key_is_unlocked_at_the_terminal_like_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let Some(script) = common::tool_on_path("script") else {
         return;
     };
@@ -917,79 +789,83 @@ fn a_passphrase_protected_ssh_key_is_unlocked_at_the_terminal_like_sops() {
     fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("chmod");
     let public = fs::read_to_string(common::testdata("keys/locked_ed25519.pub")).expect("public key");
     lab.write("db.yaml", PLAIN);
-    let enc = run(lab.ksec().args(["encrypt", "--age", public.trim(), "db.yaml"]));
-    enc.expect(0, "ksec encrypt to the SSH key");
+    let enc = ksec(&lab)
+        .args(["encrypt", "--age", public.trim(), "db.yaml"])
+        .run()
+        .ok();
     lab.write("db.enc.yaml", &enc.stdout);
 
     let at_terminal = |tool: &Path, typed: &[u8]| -> (bool, String) {
-        let mut cmd = Command::new(&script);
-        lab.prepare(&mut cmd);
-        cmd.args(["-qec", &format!("{} decrypt db.enc.yaml", tool.display()), "/dev/null"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("script starts");
-        use std::io::Write as _;
-        child.stdin.take().expect("stdin").write_all(typed).expect("type");
-        let out = child.wait_with_output().expect("script ends");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+        let out = prepare(&lab, lab.command(&script))
+            .args(["-qec", &format!("{} decrypt db.enc.yaml", tool.display()), "/dev/null"])
+            .stdin(typed)
+            .run();
+        (out.success(), out.stdout_text())
     };
-    let ksec = PathBuf::from(env!("CARGO_BIN_EXE_ksec"));
-    for tool in [&ksec, &lab.sops] {
+    let ksec_bin = PathBuf::from(env!("CARGO_BIN_EXE_ksec"));
+    let sops_bin = common::sops().expect("lab() checks for sops");
+    for tool in [&ksec_bin, &sops_bin] {
         let (ok, shown) = at_terminal(tool, b"correct horse\n");
         assert!(ok, "{} with the passphrase typed:\n{shown}", tool.display());
         assert!(shown.contains("Enter passphrase for"), "{shown}");
         assert!(shown.contains("password: hunter2"), "{shown}");
     }
-    let (ok, shown) = at_terminal(&ksec, b"wrong horse\nstill wrong\nnope\n");
+    let (ok, shown) = at_terminal(&ksec_bin, b"wrong horse\nstill wrong\nnope\n");
     assert!(!ok, "a wrong passphrase decrypted:\n{shown}");
     assert!(shown.contains("3 passphrases did not unlock it"), "{shown}");
 
     // A file for another key: nothing is asked, and the report says the key was not needed.
-    let out = lab.ksec_decrypt(&vector_str("generated-by-sops-3.11.0/types.enc.yaml"), NOBODY);
-    out.expect(NO_KEY, "a file for another key");
+    let out = ksec_decrypt(&lab, &vector_str("generated-by-sops-3.11.0/types.enc.yaml"), NOBODY).expect_code(NO_KEY);
     assert!(
-        out.stderr
+        out.stderr_text()
             .contains("id_ed25519: passphrase-protected; asked for on the terminal when a file is encrypted to it"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
 }
 
 #[test]
 fn ssh_rsa_recipient_interoperates() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let Some(ssh_keygen) = common::tool_on_path("ssh-keygen") else {
         return;
     };
-    let key = lab.tmp.path().join("id_rsa_test");
-    run(Command::new(ssh_keygen)
+    let key = lab.root().join("id_rsa_test");
+    lab.command(ssh_keygen)
         .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "ksec@test", "-f"])
-        .arg(&key))
-    .expect(0, "ssh-keygen -t rsa");
+        .arg(&key)
+        .run()
+        .ok();
     let public = fs::read_to_string(key.with_extension("pub")).expect("public key");
     assert!(public.starts_with("ssh-rsa "), "{public}");
     lab.write("db.yaml", PLAIN);
 
-    let out = run(lab.ksec().args(["encrypt", "--age", public.trim(), "db.yaml"]));
-    out.expect(0, "ksec encrypt --age ssh-rsa");
+    let out = ksec(&lab)
+        .args(["encrypt", "--age", public.trim(), "db.yaml"])
+        .run()
+        .ok();
     assert!(
         out.stdout_text().contains("recipient: ssh-rsa "),
         "{}",
         out.stdout_text()
     );
     lab.write("db.enc.yaml", &out.stdout);
-    let by_sops = run(lab.sops().args(["encrypt", "--age", public.trim(), "db.yaml"]));
-    by_sops.expect(0, "sops encrypt --age ssh-rsa");
+    let by_sops = sops(&lab)
+        .args(["encrypt", "--age", public.trim(), "db.yaml"])
+        .run()
+        .ok();
     lab.write("db.sops.yaml", &by_sops.stdout);
 
     for file in ["db.enc.yaml", "db.sops.yaml"] {
-        for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
-            let out = run(cmd.args(["decrypt", file]).env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &key));
-            out.expect(0, &format!("{tool} decrypt {file} with the RSA key"));
+        for (tool, mut cmd) in [("ksec", ksec(&lab)), ("sops", sops(&lab))] {
+            let out = cmd
+                .args(["decrypt", file])
+                .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &key)
+                .run()
+                .ok();
             assert_eq!(out.stdout_text(), PLAIN, "{tool} decrypt {file}");
         }
-        lab.both_refuse(file, NOBODY);
+        both_refuse(&lab, file, NOBODY);
     }
 
     // ~/.ssh/id_rsa is found too.
@@ -998,8 +874,7 @@ fn ssh_rsa_recipient_interoperates() {
         .create(lab.home().join(".ssh"))
         .expect(".ssh");
     fs::copy(&key, lab.home().join(".ssh/id_rsa")).expect("copy key");
-    let out = lab.ksec_decrypt("db.enc.yaml", NOBODY);
-    out.expect(0, "ksec with ~/.ssh/id_rsa");
+    let out = ksec_decrypt(&lab, "db.enc.yaml", NOBODY).ok();
     assert_eq!(out.stdout_text(), PLAIN);
 }
 
@@ -1009,7 +884,7 @@ fn ssh_rsa_recipient_interoperates() {
 
 /// Any two of the three groups (age 1 | PGP key 1 | age 2) decrypt `file` in both tools, to
 /// `expected` when given (else to whatever sops prints); any one alone does not.
-fn check_any_two_of_three(lab: &Lab, file: &str, expected: Option<&str>) {
+fn check_any_two_of_three(lab: &Dir, file: &str, expected: Option<&str>) {
     let pairs = [
         Ids {
             age1: true,
@@ -1028,24 +903,22 @@ fn check_any_two_of_three(lab: &Lab, file: &str, expected: Option<&str>) {
         },
     ];
     for ids in pairs {
-        let out = lab.both_agree(file, ids);
-        out.expect(0, &format!("{file} with two groups {ids:?}"));
+        let out = both_agree(lab, file, ids).ok();
         if let Some(expected) = expected {
             assert_eq!(out.stdout_text(), expected, "{file} with {ids:?}");
         }
     }
     for ids in [ONLY_AGE1, ONLY_PGP, ONLY_AGE2] {
-        lab.both_refuse(file, ids);
+        both_refuse(lab, file, ids);
     }
 }
 
 #[test]
 fn shamir_2_of_3_mixing_age_and_pgp_needs_any_two_groups_in_both_tools() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write(".sops.yaml", shamir_config(2));
     lab.write("db.yaml", PLAIN);
-    let out = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
-    out.expect(0, "ksec encrypt with key_groups from .sops.yaml");
+    let out = with(&lab, ksec(&lab).args(["encrypt", "db.yaml"]), ONLY_PGP).run().ok();
     let text = out.stdout_text();
     assert!(text.contains("shamir_threshold: 2"), "{text}");
     assert_eq!(key_group_count(&text), 3, "{text}");
@@ -1059,7 +932,7 @@ fn shamir_2_of_3_mixing_age_and_pgp_needs_any_two_groups_in_both_tools() {
 
 #[test]
 fn sops_shamir_vectors_of_every_format_need_any_two_groups_in_both_tools() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     for ext in ["yaml", "json", "env", "ini"] {
         let expected = fs::read_to_string(vector(&format!("generated-by-sops-3.11.0/shamir-2of3.decrypted.{ext}")))
             .expect("expected plaintext");
@@ -1093,44 +966,45 @@ const ALL_THREE: Ids = Ids {
 };
 
 /// `file` records a threshold of 3: all three groups decrypt it in both tools, no two do.
-fn check_three_of_three(lab: &Lab, file: &str) {
+fn check_three_of_three(lab: &Dir, file: &str) {
     let text = lab.read_string(file);
     assert!(text.contains("shamir_threshold: 3"), "{text}");
     assert_eq!(key_group_count(&text), 3, "{text}");
-    lab.both_decrypt_to(file, ALL_THREE, PLAIN);
+    both_decrypt_to(lab, file, ALL_THREE, PLAIN);
     for ids in TWO_GROUPS {
-        lab.both_refuse(file, ids);
+        both_refuse(lab, file, ids);
     }
 }
 
 #[test]
 fn the_threshold_flag_of_encrypt_overrides_the_configs() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write(".sops.yaml", shamir_config(2));
     lab.write("db.yaml", PLAIN);
-    let out = run(lab.with(
-        lab.ksec()
-            .args(["encrypt", "--shamir-secret-sharing-threshold", "3", "db.yaml"]),
+    let out = with(
+        &lab,
+        ksec(&lab).args(["encrypt", "--shamir-secret-sharing-threshold", "3", "db.yaml"]),
         ONLY_PGP,
-    ));
-    out.expect(0, "ksec encrypt --shamir-secret-sharing-threshold 3");
+    )
+    .run()
+    .ok();
     lab.write("db.enc.yaml", &out.stdout);
     check_three_of_three(&lab, "db.enc.yaml");
 }
 
 #[test]
 fn updatekeys_takes_the_threshold_from_the_flag_over_the_config() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write(".sops.yaml", shamir_config(2));
     lab.write("db.yaml", PLAIN);
-    let out = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
-    out.expect(0, "ksec encrypt with a threshold of 2");
+    let out = with(&lab, ksec(&lab).args(["encrypt", "db.yaml"]), ONLY_PGP).run().ok();
     lab.write("db.enc.yaml", &out.stdout);
     lab.write("sops.enc.yaml", &out.stdout);
     let before = lab.read_string("db.enc.yaml");
 
-    let out = run(lab.with(
-        lab.ksec().args([
+    let out = with(
+        &lab,
+        ksec(&lab).args([
             "updatekeys",
             "--yes",
             "--shamir-secret-sharing-threshold",
@@ -1138,9 +1012,14 @@ fn updatekeys_takes_the_threshold_from_the_flag_over_the_config() {
             "db.enc.yaml",
         ]),
         ALL_THREE,
-    ));
-    out.expect(0, "ksec updatekeys --shamir-secret-sharing-threshold 3");
-    assert!(out.stderr.contains("shamir_threshold 2 -> 3"), "{}", out.stderr);
+    )
+    .run()
+    .ok();
+    assert!(
+        out.stderr_text().contains("shamir_threshold 2 -> 3"),
+        "{}",
+        out.stderr_text()
+    );
     check_three_of_three(&lab, "db.enc.yaml");
     let after = lab.read_string("db.enc.yaml");
     assert_eq!(ciphertexts(&after), ciphertexts(&before), "values untouched");
@@ -1148,63 +1027,79 @@ fn updatekeys_takes_the_threshold_from_the_flag_over_the_config() {
 
     // The flag is ksec's, and so is taking the threshold from .sops.yaml: sops 3.11 keeps the
     // file's ("already up to date") when only the threshold changes (README, differences).
-    let flag = run(lab.sops().args([
-        "updatekeys",
-        "--yes",
-        "--shamir-secret-sharing-threshold",
-        "3",
-        "sops.enc.yaml",
-    ]));
-    assert_ne!(flag.code, 0, "sops learnt the flag: {}", flag.stderr);
+    let flag = sops(&lab)
+        .args([
+            "updatekeys",
+            "--yes",
+            "--shamir-secret-sharing-threshold",
+            "3",
+            "sops.enc.yaml",
+        ])
+        .run();
+    assert_ne!(flag.code, 0, "sops learnt the flag: {}", flag.stderr_text());
     lab.write(".sops.yaml", shamir_config(3));
-    let sops = run(lab.with(lab.sops().args(["updatekeys", "--yes", "sops.enc.yaml"]), ALL_THREE));
-    sops.expect(0, "sops updatekeys with a threshold of 3 in .sops.yaml");
-    assert!(sops.stderr.contains("already up to date"), "{}", sops.stderr);
+    let sops_run = with(
+        &lab,
+        sops(&lab).args(["updatekeys", "--yes", "sops.enc.yaml"]),
+        ALL_THREE,
+    )
+    .run()
+    .ok();
+    assert!(
+        sops_run.stderr_text().contains("already up to date"),
+        "{}",
+        sops_run.stderr_text()
+    );
     assert_eq!(lab.read_string("sops.enc.yaml"), before);
-    let ksec = run(lab.with(lab.ksec().args(["updatekeys", "--yes", "sops.enc.yaml"]), ALL_THREE));
-    ksec.expect(0, "ksec updatekeys with a threshold of 3 in .sops.yaml");
+    with(
+        &lab,
+        ksec(&lab).args(["updatekeys", "--yes", "sops.enc.yaml"]),
+        ALL_THREE,
+    )
+    .run()
+    .ok();
     check_three_of_three(&lab, "sops.enc.yaml");
 }
 
 #[test]
 fn sops_pgp_fp_and_a_flat_pgp_creation_rule_name_the_recipients() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    let out = run(lab.with(
-        lab.ksec()
+    let out = with(
+        &lab,
+        ksec(&lab)
             .args(["encrypt", "db.yaml"])
             .env("SOPS_PGP_FP", format!("{FP1},{FP2}")),
         ONLY_PGP,
-    ));
-    out.expect(0, "ksec encrypt with SOPS_PGP_FP");
+    )
+    .run()
+    .ok();
     let text = out.stdout_text();
     assert!(
         text.contains(&format!("fp: {FP1}")) && text.contains(&format!("fp: {FP2}")),
         "{text}"
     );
     lab.write("env.enc.yaml", &out.stdout);
-    lab.both_decrypt_to("env.enc.yaml", ONLY_PGP, PLAIN);
-    lab.both_refuse("env.enc.yaml", NOBODY);
+    both_decrypt_to(&lab, "env.enc.yaml", ONLY_PGP, PLAIN);
+    both_refuse(&lab, "env.enc.yaml", NOBODY);
 
     lab.write(".sops.yaml", format!("creation_rules:\n  - pgp: {FP1}\n"));
-    let out = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
-    out.expect(0, "ksec encrypt with a flat pgp: rule");
+    let out = with(&lab, ksec(&lab).args(["encrypt", "db.yaml"]), ONLY_PGP).run().ok();
     let text = out.stdout_text();
     assert!(text.contains(&format!("fp: {FP1}")) && !text.contains(FP2), "{text}");
     lab.write("rule.enc.yaml", &out.stdout);
-    lab.both_decrypt_to("rule.enc.yaml", ONLY_PGP, PLAIN);
-    lab.both_refuse("rule.enc.yaml", NOBODY);
+    both_decrypt_to(&lab, "rule.enc.yaml", ONLY_PGP, PLAIN);
+    both_refuse(&lab, "rule.enc.yaml", NOBODY);
 }
 
 #[test]
 fn when_no_key_works_the_error_lists_every_group_key_and_place() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let file = vector_str("generated-by-sops-3.11.0/shamir-2of3.enc.yaml");
 
-    let out = lab.ksec_decrypt(&file, NOBODY);
-    out.expect(NO_KEY, "no key at all");
+    let out = ksec_decrypt(&lab, &file, NOBODY).expect_code(NO_KEY);
     assert!(out.stdout.is_empty());
-    let err = &out.stderr;
+    let err = &out.stderr_text();
     let at = |needle: &str| {
         err.find(needle)
             .unwrap_or_else(|| panic!("missing {needle:?} in:\n{err}"))
@@ -1224,7 +1119,7 @@ fn when_no_key_works_the_error_lists_every_group_key_and_place() {
     at("0 of 3 key groups decrypted; the Shamir threshold is 2");
     let places = at("identities looked for:");
     assert!(places > groups[5], "the places come after the groups:\n{err}");
-    let empty = lab.empty_gnupg();
+    let empty = empty_gnupg(&lab);
     for place in [
         "SOPS_AGE_SSH_PRIVATE_KEY_FILE: not set",
         "SOPS_AGE_KEY: not set",
@@ -1242,9 +1137,8 @@ fn when_no_key_works_the_error_lists_every_group_key_and_place() {
     );
 
     // One group is not enough: it says which one worked and why the others did not.
-    let out = lab.ksec_decrypt(&file, ONLY_AGE1);
-    out.expect(NO_KEY, "one group of three");
-    let err = &out.stderr;
+    let out = ksec_decrypt(&lab, &file, ONLY_AGE1).expect_code(NO_KEY);
+    let err = &out.stderr_text();
     for needle in [
         "group 0: ok",
         &format!("age {AGE1}: ok"),
@@ -1260,11 +1154,11 @@ fn when_no_key_works_the_error_lists_every_group_key_and_place() {
 
 #[test]
 fn a_broken_identity_source_does_not_stop_the_others() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let file = vector_str("generated-by-sops-3.11.0/types.enc.yaml");
-    let missing = lab.tmp.path().join("no-such-keys.txt");
+    let missing = lab.root().join("no-such-keys.txt");
     let identity = fs::read_to_string(vector("keys/age-test-identity.txt")).expect("age test identity");
-    let broken = |cmd: &mut Command| {
+    let broken = |cmd: &mut TestCommand| {
         cmd.env("SOPS_AGE_KEY_FILE", &missing)
             .env("SOPS_AGE_KEY_CMD", "false")
             .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &missing);
@@ -1273,22 +1167,21 @@ fn a_broken_identity_source_does_not_stop_the_others() {
     // A stale SOPS_AGE_KEY_FILE (and a failing command) beside a working SOPS_AGE_KEY: both
     // tools decrypt.
     let mut outs = Vec::new();
-    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
+    for mut cmd in [ksec(&lab), sops(&lab)] {
         broken(&mut cmd);
-        let out = run(cmd.env("SOPS_AGE_KEY", &identity).args(["decrypt", &file]));
-        out.expect(0, &format!("{tool} with one working and three broken sources"));
+        let out = cmd.env("SOPS_AGE_KEY", &identity).args(["decrypt", &file]).run().ok();
         outs.push(out.stdout);
     }
     assert_eq!(outs[0], outs[1]);
 
     // Only broken sources: exit 128 like sops, each broken source named, and the hint says so.
-    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
+    for mut cmd in [ksec(&lab), sops(&lab)] {
         broken(&mut cmd);
-        run(cmd.args(["decrypt", &file])).expect(NO_KEY, &format!("{tool} with broken sources only"));
+        cmd.args(["decrypt", &file]).run().expect_code(NO_KEY);
     }
-    let mut cmd = lab.ksec();
+    let mut cmd = ksec(&lab);
     broken(&mut cmd);
-    let out = run(cmd.args(["decrypt", &file]));
+    let out = cmd.args(["decrypt", &file]).run();
     for needle in [
         format!(
             "SOPS_AGE_KEY_FILE={}: UNUSABLE: cannot read the file",
@@ -1302,7 +1195,11 @@ fn a_broken_identity_source_does_not_stop_the_others() {
         format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}: UNUSABLE", missing.display()),
         "ksec: hint: fix the identity sources marked UNUSABLE above".to_string(),
     ] {
-        assert!(out.stderr.contains(&needle), "missing {needle:?} in:\n{}", out.stderr);
+        assert!(
+            out.stderr_text().contains(&needle),
+            "missing {needle:?} in:\n{}",
+            out.stderr_text()
+        );
     }
 }
 
@@ -1310,16 +1207,9 @@ fn a_broken_identity_source_does_not_stop_the_others() {
 // --decryption-order
 // ---------------------------------------------------------------------------------------------
 
-/// An executable script that logs its arguments to `log` and then runs `then`.
-fn logging_gpg(lab: &Lab, name: &str, log: &Path, then: &str) -> PathBuf {
-    let script = lab.tmp.path().join(name);
-    fs::write(
-        &script,
-        format!("#!/bin/sh\necho \"$*\" >> '{}'\n{then}\n", log.display()),
-    )
-    .expect("script");
-    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
-    script
+/// An executable script `bin/<name>` that logs its arguments to `log` and then runs `then`.
+fn logging_gpg(lab: &Dir, name: &str, log: &Path, then: &str) -> PathBuf {
+    lab.script(name, &format!("echo \"$*\" >> '{}'\n{then}\n", log.display()))
 }
 
 fn gpg_calls(log: &Path) -> Vec<String> {
@@ -1330,95 +1220,114 @@ fn gpg_calls(log: &Path) -> Vec<String> {
 
 #[test]
 fn gpg_is_found_and_run_as_sops_runs_it() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
 
     // A `keyring` line in gpg.conf adds a keyring; the default one still counts, in both tools.
-    let home = lab.gnupg_home("conf-keyring");
-    let public = lab.write("fp1.pub.asc", lab.export("--export", FP1));
-    run(lab.gpg_in(&home).args(["--batch", "--quiet", "--import"]).arg(&public)).expect(0, "import");
+    let home = lab.extra_gnupg_home("conf-keyring");
+    let public = lab.write("fp1.pub.asc", export(&lab, "--export", FP1));
+    gpg_in(&lab, &home)
+        .args(["--batch", "--quiet", "--import"])
+        .arg(&public)
+        .run()
+        .ok();
     let extra = home.join("extra.kbx");
-    run(lab
-        .gpg_in(&home)
+    gpg_in(&lab, &home)
         .args(["--batch", "--no-default-keyring", "--keyring"])
         .arg(&extra)
-        .arg("--list-keys"))
-    .expect(0, "create an extra keyring");
+        .arg("--list-keys")
+        .run()
+        .ok();
     fs::write(home.join("gpg.conf"), format!("keyring {}\n", extra.display())).expect("gpg.conf");
-    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
-        let out = run(cmd.env("GNUPGHOME", &home).args(["encrypt", "--pgp", FP1, "db.yaml"]));
-        out.expect(0, &format!("{tool} encrypt with a keyring line in gpg.conf"));
+    for (tool, mut cmd) in [("ksec", ksec(&lab)), ("sops", sops(&lab))] {
+        let out = cmd
+            .env("GNUPGHOME", &home)
+            .args(["encrypt", "--pgp", FP1, "db.yaml"])
+            .run()
+            .ok();
         lab.write(&format!("{tool}.enc.yaml"), &out.stdout);
-        lab.both_decrypt_to(&format!("{tool}.enc.yaml"), ONLY_PGP, PLAIN);
+        both_decrypt_to(&lab, &format!("{tool}.enc.yaml"), ONLY_PGP, PLAIN);
     }
 
     // SOPS_GPG_EXEC relative to the working directory, or a bare name on PATH, is what runs.
-    let log = lab.tmp.path().join("gpg-exec.log");
+    let log = lab.root().join("gpg-exec.log");
     logging_gpg(
         &lab,
         "logging-gpg",
         &log,
-        &format!("exec '{}' \"$@\"", lab.gpg.display()),
+        &format!("exec '{}' \"$@\"", peer_gpg().display()),
     );
     let path = format!(
         "{}:{}",
-        lab.tmp.path().display(),
+        lab.side("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    for exec in ["../logging-gpg", "logging-gpg"] {
+    for exec in ["../bin/logging-gpg", "logging-gpg"] {
         let _ = fs::remove_file(&log);
-        let out = run(lab.with(
-            lab.ksec()
+        let out = with(
+            &lab,
+            ksec(&lab)
                 .env("PATH", &path)
                 .env("SOPS_GPG_EXEC", exec)
                 .args(["decrypt", "ksec.enc.yaml"]),
             ONLY_PGP,
-        ));
-        out.expect(0, &format!("SOPS_GPG_EXEC={exec}"));
+        )
+        .run()
+        .ok();
         assert_eq!(out.stdout_text(), PLAIN);
         assert!(!gpg_calls(&log).is_empty(), "SOPS_GPG_EXEC={exec} was not run");
     }
-    let out = run(lab.with(
-        lab.ksec()
+    let out = with(
+        &lab,
+        ksec(&lab)
             .env("SOPS_GPG_EXEC", "ksec-no-such-gpg")
             .args(["decrypt", "ksec.enc.yaml"]),
         ONLY_PGP,
-    ));
-    out.expect(NO_KEY, "a SOPS_GPG_EXEC that does not exist is not replaced by gpg");
+    )
+    .run()
+    .expect_code(NO_KEY);
     assert!(
-        out.stderr.contains("gpg: UNUSABLE: SOPS_GPG_EXEC=ksec-no-such-gpg"),
+        out.stderr_text()
+            .contains("gpg: UNUSABLE: SOPS_GPG_EXEC=ksec-no-such-gpg"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
 }
 
 #[test]
 fn decryption_order_pgp_asks_gpg_before_age() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    let enc = run(lab.with(
-        lab.ksec().args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
+    let enc = with(
+        &lab,
+        ksec(&lab).args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
         ONLY_PGP,
-    ));
-    enc.expect(0, "ksec encrypt --age --pgp");
+    )
+    .run()
+    .ok();
     lab.write("db.enc.yaml", &enc.stdout);
     let both = Ids {
         age1: true,
         pgp: true,
         ..NOBODY
     };
-    let log = lab.tmp.path().join("gpg.log");
+    let log = lab.root().join("gpg.log");
     let gpg = logging_gpg(
         &lab,
         "gpg-logging",
         &log,
-        &format!("exec '{}' \"$@\"", lab.gpg.display()),
+        &format!("exec '{}' \"$@\"", peer_gpg().display()),
     );
 
     // Default order (age first): gpg is never asked, in either tool.
-    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
-        let out = run(lab.with(cmd.args(["decrypt", "db.enc.yaml"]).env("SOPS_GPG_EXEC", &gpg), both));
-        out.expect(0, &format!("{tool} default order"));
+    for (tool, mut cmd) in [("ksec", ksec(&lab)), ("sops", sops(&lab))] {
+        let out = with(
+            &lab,
+            cmd.args(["decrypt", "db.enc.yaml"]).env("SOPS_GPG_EXEC", &gpg),
+            both,
+        )
+        .run()
+        .ok();
         assert_eq!(out.stdout_text(), PLAIN);
         assert!(
             gpg_calls(&log).is_empty(),
@@ -1428,27 +1337,26 @@ fn decryption_order_pgp_asks_gpg_before_age() {
     }
 
     // pgp first, by flag and by variable, in ksec; by variable in sops.
-    let runs: Vec<(&str, Command)> = vec![
+    let runs: Vec<(&str, TestCommand)> = vec![
         ("ksec --decryption-order pgp", {
-            let mut c = lab.ksec();
+            let mut c = ksec(&lab);
             c.args(["decrypt", "--decryption-order", "pgp", "db.enc.yaml"]);
             c
         }),
         ("ksec SOPS_DECRYPTION_ORDER=pgp", {
-            let mut c = lab.ksec();
+            let mut c = ksec(&lab);
             c.args(["decrypt", "db.enc.yaml"]).env("SOPS_DECRYPTION_ORDER", "pgp");
             c
         }),
         ("sops SOPS_DECRYPTION_ORDER=pgp", {
-            let mut c = lab.sops();
+            let mut c = sops(&lab);
             c.args(["decrypt", "db.enc.yaml"]).env("SOPS_DECRYPTION_ORDER", "pgp");
             c
         }),
     ];
     for (what, mut cmd) in runs {
         let _ = fs::remove_file(&log);
-        let out = run(lab.with(cmd.env("SOPS_GPG_EXEC", &gpg), both));
-        out.expect(0, what);
+        let out = with(&lab, cmd.env("SOPS_GPG_EXEC", &gpg), both).run().ok();
         assert_eq!(out.stdout_text(), PLAIN, "{what}");
         let calls = gpg_calls(&log);
         assert!(
@@ -1465,26 +1373,28 @@ fn decryption_order_pgp_asks_gpg_before_age() {
         &log,
         "echo 'gpg: fatal: broken on purpose' >&2\nexit 2",
     );
-    let out = run(lab.with(
-        lab.ksec()
+    let out = with(
+        &lab,
+        ksec(&lab)
             .args(["decrypt", "--decryption-order", "pgp,age", "db.enc.yaml"])
             .env("SOPS_GPG_EXEC", &broken),
         both,
-    ));
-    out.expect(0, "pgp first with a broken gpg");
+    )
+    .run()
+    .ok();
     assert_eq!(out.stdout_text(), PLAIN);
     assert_eq!(gpg_calls(&log).len(), 1, "the broken gpg was asked first");
 }
 
 #[test]
 fn a_key_type_named_twice_in_the_decryption_order_exits_112() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let file = vector_str("generated-by-sops-3.11.0/multikey-age-age-pgp.enc.yaml");
-    let runs: Vec<(&str, Command, &str)> = vec![
+    let runs: Vec<(&str, TestCommand, &str)> = vec![
         (
             "ksec --decryption-order age,pgp,age",
             {
-                let mut c = lab.ksec();
+                let mut c = ksec(&lab);
                 c.args(["decrypt", "--decryption-order", "age,pgp,age", &file]);
                 c
             },
@@ -1493,7 +1403,7 @@ fn a_key_type_named_twice_in_the_decryption_order_exits_112() {
         (
             "ksec SOPS_DECRYPTION_ORDER=pgp,pgp",
             {
-                let mut c = lab.ksec();
+                let mut c = ksec(&lab);
                 c.args(["decrypt", &file]).env("SOPS_DECRYPTION_ORDER", "pgp,pgp");
                 c
             },
@@ -1502,7 +1412,7 @@ fn a_key_type_named_twice_in_the_decryption_order_exits_112() {
         (
             "sops --decryption-order age,pgp,age",
             {
-                let mut c = lab.sops();
+                let mut c = sops(&lab);
                 c.args(["decrypt", "--decryption-order", "age,pgp,age", &file]);
                 c
             },
@@ -1511,7 +1421,7 @@ fn a_key_type_named_twice_in_the_decryption_order_exits_112() {
         (
             "sops SOPS_DECRYPTION_ORDER=pgp,pgp",
             {
-                let mut c = lab.sops();
+                let mut c = sops(&lab);
                 c.args(["decrypt", &file]).env("SOPS_DECRYPTION_ORDER", "pgp,pgp");
                 c
             },
@@ -1519,10 +1429,9 @@ fn a_key_type_named_twice_in_the_decryption_order_exits_112() {
         ),
     ];
     for (what, mut cmd, key_type) in runs {
-        let out = run(lab.with(&mut cmd, ONLY_AGE1));
-        out.expect(112, what);
+        let out = with(&lab, &mut cmd, ONLY_AGE1).run().expect_code(112);
         assert!(out.stdout.is_empty(), "{what} printed a plaintext");
-        assert!(out.stderr.contains(key_type), "{what}: {}", out.stderr);
+        assert!(out.stderr_text().contains(key_type), "{what}: {}", out.stderr_text());
     }
 }
 
@@ -1532,22 +1441,24 @@ fn a_key_type_named_twice_in_the_decryption_order_exits_112() {
 
 #[test]
 fn rotate_swaps_age_recipients_and_reencrypts_every_value() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", LAYOUT);
-    let enc = run(lab.with(
-        lab.ksec().args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
+    let enc = with(
+        &lab,
+        ksec(&lab).args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
         ONLY_PGP,
-    ));
-    enc.expect(0, "ksec encrypt");
+    )
+    .run()
+    .ok();
     let file = lab.write("db.enc.yaml", &enc.stdout);
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).expect("chmod");
     let before = lab.read_string("db.enc.yaml");
-    let sops_before = lab.sops_decrypt("db.enc.yaml", ONLY_AGE1);
-    sops_before.expect(0, "sops decrypt before the rotation");
+    let sops_before = sops_decrypt(&lab, "db.enc.yaml", ONLY_AGE1).ok();
 
     // Without -i the result goes to stdout and the file stays.
-    let printed = run(lab.with(lab.ksec().args(["rotate", "db.enc.yaml"]), ONLY_PGP.with_age1()));
-    printed.expect(0, "ksec rotate to stdout");
+    let printed = with(&lab, ksec(&lab).args(["rotate", "db.enc.yaml"]), ONLY_PGP.with_age1())
+        .run()
+        .ok();
     assert!(printed.stdout_text().contains("sops:"), "{}", printed.stdout_text());
     assert_eq!(
         lab.read_string("db.enc.yaml"),
@@ -1556,12 +1467,13 @@ fn rotate_swaps_age_recipients_and_reencrypts_every_value() {
     );
 
     // Adding recipients the file already has wraps the key for each of them once.
-    let again = run(lab.with(
-        lab.ksec()
-            .args(["rotate", "--add-age", AGE1, "--add-pgp", FP1, "db.enc.yaml"]),
+    let again = with(
+        &lab,
+        ksec(&lab).args(["rotate", "--add-age", AGE1, "--add-pgp", FP1, "db.enc.yaml"]),
         ONLY_PGP.with_age1(),
-    ));
-    again.expect(0, "ksec rotate adding present recipients");
+    )
+    .run()
+    .ok();
     let text = again.stdout_text();
     assert_eq!(text.matches(AGE1).count(), 1, "{text}");
     assert_eq!(text.matches(&format!("fp: {FP1}")).count(), 1, "{text}");
@@ -1571,12 +1483,13 @@ fn rotate_swaps_age_recipients_and_reencrypts_every_value() {
         pgp: true,
         ..NOBODY
     };
-    let out = run(lab.with(
-        lab.ksec()
-            .args(["rotate", "-i", "--rm-age", AGE1, "--add-age", AGE2, "db.enc.yaml"]),
+    let out = with(
+        &lab,
+        ksec(&lab).args(["rotate", "-i", "--rm-age", AGE1, "--add-age", AGE2, "db.enc.yaml"]),
         ids,
-    ));
-    out.expect(0, "ksec rotate -i --rm-age --add-age");
+    )
+    .run()
+    .ok();
     assert!(out.stdout.is_empty(), "rotate -i printed something");
     assert_eq!(mode(&file), 0o640, "rotate -i keeps the file's permissions");
     let after = lab.read_string("db.enc.yaml");
@@ -1591,30 +1504,31 @@ fn rotate_swaps_age_recipients_and_reencrypts_every_value() {
     // Exactly the new set: age 2 and PGP key 1 can, age 1 no longer can. Values are unchanged:
     // ksec gives back the input, sops prints what it printed before the rotation.
     for ids in [ONLY_AGE2, ONLY_PGP] {
-        let by_ksec = lab.ksec_decrypt("db.enc.yaml", ids);
-        by_ksec.expect(0, &format!("ksec with {ids:?}"));
+        let by_ksec = ksec_decrypt(&lab, "db.enc.yaml", ids).ok();
         assert_eq!(by_ksec.stdout_text(), LAYOUT, "values (and layout) unchanged");
-        let by_sops = lab.sops_decrypt("db.enc.yaml", ids);
-        by_sops.expect(0, &format!("sops with {ids:?}"));
+        let by_sops = sops_decrypt(&lab, "db.enc.yaml", ids).ok();
         assert_eq!(by_sops.stdout, sops_before.stdout, "values unchanged for sops");
     }
-    lab.both_refuse("db.enc.yaml", ONLY_AGE1);
+    both_refuse(&lab, "db.enc.yaml", ONLY_AGE1);
 }
 
 #[test]
 fn rotate_removes_a_pgp_key_and_adds_a_key_file() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    lab.write("pub2.asc", lab.export("--export", FP2));
-    let enc = run(lab.with(
-        lab.ksec().args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
+    lab.write("pub2.asc", export(&lab, "--export", FP2));
+    let enc = with(
+        &lab,
+        ksec(&lab).args(["encrypt", "--age", AGE1, "--pgp", FP1, "db.yaml"]),
         ONLY_PGP,
-    ));
-    enc.expect(0, "ksec encrypt");
+    )
+    .run()
+    .ok();
     lab.write("db.enc.yaml", &enc.stdout);
 
-    let out = run(lab.with(
-        lab.ksec()
+    with(
+        &lab,
+        ksec(&lab)
             .args([
                 "rotate",
                 "-i",
@@ -1626,30 +1540,34 @@ fn rotate_removes_a_pgp_key_and_adds_a_key_file() {
             ])
             .env("SOPS_GPG_EXEC", "/nonexistent/gpg"),
         ONLY_AGE1,
-    ));
-    out.expect(0, "ksec rotate --rm-pgp FP1 --add-pgp pub2.asc (no gpg needed)");
+    )
+    .run()
+    .ok();
     let after = lab.read_string("db.enc.yaml");
     assert!(!after.contains(FP1) && after.contains(&format!("fp: {FP2}")), "{after}");
 
     // Key 1 alone (a keyring without key 2) can no longer decrypt; key 2 and age 1 can.
-    let only_key1 = lab.gnupg_home("key1");
-    lab.write("key1.sec.asc", lab.export("--export-secret-keys", FP1));
-    run(lab
-        .gpg_in(&only_key1)
+    let only_key1 = lab.extra_gnupg_home("key1");
+    lab.write("key1.sec.asc", export(&lab, "--export-secret-keys", FP1));
+    gpg_in(&lab, &only_key1)
         .args(["--batch", "--quiet", "--import"])
-        .arg(lab.path("key1.sec.asc")))
-    .expect(0, "import key 1 alone");
-    for (tool, mut cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
-        let out = run(cmd.args(["decrypt", "db.enc.yaml"]).env("GNUPGHOME", &only_key1));
-        out.expect(NO_KEY, &format!("{tool} with the removed PGP key"));
+        .arg(lab.path("key1.sec.asc"))
+        .run()
+        .ok();
+    for mut cmd in [ksec(&lab), sops(&lab)] {
+        cmd.args(["decrypt", "db.enc.yaml"])
+            .env("GNUPGHOME", &only_key1)
+            .run()
+            .expect_code(NO_KEY);
     }
-    lab.both_decrypt_to("db.enc.yaml", ONLY_PGP, PLAIN);
-    lab.both_decrypt_to("db.enc.yaml", ONLY_AGE1, PLAIN);
+    both_decrypt_to(&lab, "db.enc.yaml", ONLY_PGP, PLAIN);
+    both_decrypt_to(&lab, "db.enc.yaml", ONLY_AGE1, PLAIN);
 
     // The key added from a file is removed by the same file; a key the file does not have is
     // named in a warning.
-    let out = run(lab.with(
-        lab.ksec()
+    let out = with(
+        &lab,
+        ksec(&lab)
             .args([
                 "rotate",
                 "-i",
@@ -1661,31 +1579,34 @@ fn rotate_removes_a_pgp_key_and_adds_a_key_file() {
             ])
             .env("SOPS_GPG_EXEC", "/nonexistent/gpg"),
         ONLY_AGE1,
-    ));
-    out.expect(0, "ksec rotate --rm-pgp pub2.asc");
+    )
+    .run()
+    .ok();
     let after = lab.read_string("db.enc.yaml");
     assert!(!after.contains(FP2) && after.contains(AGE1), "{after}");
     assert!(
-        out.stderr.contains(&format!("{AGE2} is not a recipient of the file")),
+        out.stderr_text()
+            .contains(&format!("{AGE2} is not a recipient of the file")),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
-    lab.both_refuse("db.enc.yaml", ONLY_PGP);
+    both_refuse(&lab, "db.enc.yaml", ONLY_PGP);
 }
 
 #[test]
 fn rotate_of_a_sops_shamir_file_keeps_any_two_of_three() {
-    let Some(lab) = Lab::new() else { return };
-    lab.copy_vector("generated-by-sops-3.11.0/shamir-2of3.enc.yaml", "s.enc.yaml");
+    let Some(lab) = lab() else { return };
+    copy_vector(&lab, "generated-by-sops-3.11.0/shamir-2of3.enc.yaml", "s.enc.yaml");
     let before = lab.read_string("s.enc.yaml");
-    let plain = lab.sops_decrypt("s.enc.yaml", ONLY_PGP.with_age1());
-    plain.expect(0, "sops decrypt before");
+    let plain = sops_decrypt(&lab, "s.enc.yaml", ONLY_PGP.with_age1()).ok();
     let all = Ids {
         age1: true,
         age2: true,
         pgp: true,
     };
-    run(lab.with(lab.ksec().args(["rotate", "-i", "s.enc.yaml"]), all)).expect(0, "ksec rotate -i");
+    with(&lab, ksec(&lab).args(["rotate", "-i", "s.enc.yaml"]), all)
+        .run()
+        .ok();
     let after = lab.read_string("s.enc.yaml");
     assert!(
         ciphertexts(&before).is_disjoint(&ciphertexts(&after)),
@@ -1698,8 +1619,8 @@ fn rotate_of_a_sops_shamir_file_keeps_any_two_of_three() {
 
 #[test]
 fn rotate_refuses_to_empty_a_key_group_as_sops_does() {
-    let Some(lab) = Lab::new() else { return };
-    lab.copy_vector("generated-by-sops-3.11.0/shamir-2of3.enc.yaml", "s.enc.yaml");
+    let Some(lab) = lab() else { return };
+    copy_vector(&lab, "generated-by-sops-3.11.0/shamir-2of3.enc.yaml", "s.enc.yaml");
     let before = lab.read_string("s.enc.yaml");
     let all = Ids {
         age1: true,
@@ -1709,35 +1630,58 @@ fn rotate_refuses_to_empty_a_key_group_as_sops_does() {
     // Emptying two of the three groups would leave one group that age key 1 alone opens;
     // emptying one would leave a 2-of-2 split, still not what the file said.
     for removal in [vec!["--rm-pgp", FP1, "--rm-age", AGE2], vec!["--rm-pgp", FP1]] {
-        let ksec = run(lab.with(lab.ksec().args(["rotate", "-i"]).args(&removal).arg("s.enc.yaml"), all));
-        ksec.expect(1, &format!("ksec rotate {removal:?}"));
+        let ksec_run = with(
+            &lab,
+            ksec(&lab).args(["rotate", "-i"]).args(&removal).arg("s.enc.yaml"),
+            all,
+        )
+        .run()
+        .expect_code(1);
         assert!(
-            ksec.stderr.contains("s.enc.yaml: the removal would leave key group")
-                && ksec.stderr.contains("ksec groups delete -i -f s.enc.yaml 1"),
+            ksec_run
+                .stderr_text()
+                .contains("s.enc.yaml: the removal would leave key group")
+                && ksec_run.stderr_text().contains("ksec groups delete -i -f s.enc.yaml 1"),
             "{}",
-            ksec.stderr
+            ksec_run.stderr_text()
         );
         assert_eq!(lab.read_string("s.enc.yaml"), before, "a refused rotate wrote the file");
 
-        let sops = run(lab.with(lab.sops().args(["rotate", "-i"]).args(&removal).arg("s.enc.yaml"), all));
-        sops.expect(1, &format!("sops rotate {removal:?}"));
-        assert!(sops.stderr.contains("empty key group provided"), "{}", sops.stderr);
+        let sops_run = with(
+            &lab,
+            sops(&lab).args(["rotate", "-i"]).args(&removal).arg("s.enc.yaml"),
+            all,
+        )
+        .run()
+        .expect_code(1);
+        assert!(
+            sops_run.stderr_text().contains("empty key group provided"),
+            "{}",
+            sops_run.stderr_text()
+        );
         assert_eq!(lab.read_string("s.enc.yaml"), before, "sops wrote the file");
     }
-    let out = run(lab.with(
-        lab.ksec()
-            .args(["rotate", "-i", "--rm-pgp", FP1, "--rm-age", AGE2, "s.enc.yaml"]),
+    let out = with(
+        &lab,
+        ksec(&lab).args(["rotate", "-i", "--rm-pgp", FP1, "--rm-age", AGE2, "s.enc.yaml"]),
         all,
-    ));
+    )
+    .run();
     assert!(
-        out.stderr.contains("key groups 1 and 2 with no key"),
+        out.stderr_text().contains("key groups 1 and 2 with no key"),
         "every emptied group is named:\n{}",
-        out.stderr
+        out.stderr_text()
     );
     // Refused before any key is asked for.
-    let out = run(lab.ksec().args(["rotate", "-i", "--rm-pgp", FP1, "s.enc.yaml"]));
-    out.expect(1, "ksec rotate without identities");
-    assert!(out.stderr.contains("leave key group 1 with no key"), "{}", out.stderr);
+    let out = ksec(&lab)
+        .args(["rotate", "-i", "--rm-pgp", FP1, "s.enc.yaml"])
+        .run()
+        .expect_code(1);
+    assert!(
+        out.stderr_text().contains("leave key group 1 with no key"),
+        "{}",
+        out.stderr_text()
+    );
     check_any_two_of_three(&lab, "s.enc.yaml", None);
 }
 
@@ -1752,74 +1696,93 @@ fn new_recipients_config() -> String {
 
 #[test]
 fn updatekeys_dry_run_and_no_terminal_write_nothing() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("secrets/app.yaml", LAYOUT);
-    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "secrets/app.yaml"]));
-    enc.expect(0, "ksec encrypt");
+    let enc = ksec(&lab)
+        .args(["encrypt", "--age", AGE1, "secrets/app.yaml"])
+        .run()
+        .ok();
     lab.write("secrets/app.enc.yaml", &enc.stdout);
     lab.write(".sops.yaml", new_recipients_config());
     let before = lab.read("secrets/app.enc.yaml");
     let ids = ONLY_PGP.with_age1();
 
-    let dry = run(lab.with(
-        lab.ksec().args(["updatekeys", "--dry-run", "secrets/app.enc.yaml"]),
+    let dry = with(
+        &lab,
+        ksec(&lab).args(["updatekeys", "--dry-run", "secrets/app.enc.yaml"]),
         ids,
-    ));
-    dry.expect(0, "updatekeys --dry-run");
+    )
+    .run()
+    .ok();
     for needle in [
         "group 0\n",
         &format!("+ age {AGE2}"),
         &format!("- age {AGE1}"),
         &format!("+ pgp {FP1}"),
     ] {
-        assert!(dry.stderr.contains(needle), "missing {needle:?} in:\n{}", dry.stderr);
+        assert!(
+            dry.stderr_text().contains(needle),
+            "missing {needle:?} in:\n{}",
+            dry.stderr_text()
+        );
     }
     assert!(dry.stdout.is_empty(), "{}", dry.stdout_text());
     assert_eq!(lab.read("secrets/app.enc.yaml"), before, "--dry-run wrote the file");
 
-    let refused = run(lab.with(lab.ksec().args(["updatekeys", "secrets/app.enc.yaml"]), ids));
-    refused.expect(1, "no terminal and no --yes");
-    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    let refused = with(&lab, ksec(&lab).args(["updatekeys", "secrets/app.enc.yaml"]), ids)
+        .run()
+        .expect_code(1);
+    assert!(refused.stderr_text().contains("--yes"), "{}", refused.stderr_text());
     assert_eq!(
-        refused.stderr.matches("ksec: error:").count(),
+        refused.stderr_text().matches("ksec: error:").count(),
         1,
         "one file, one error:\n{}",
-        refused.stderr
+        refused.stderr_text()
     );
-    assert!(refused.stderr.contains(&format!("+ age {AGE2}")), "{}", refused.stderr);
+    assert!(
+        refused.stderr_text().contains(&format!("+ age {AGE2}")),
+        "{}",
+        refused.stderr_text()
+    );
     assert_eq!(lab.read("secrets/app.enc.yaml"), before, "wrote without confirmation");
     // Still exactly the old recipient.
-    let out = lab.ksec_decrypt("secrets/app.enc.yaml", ONLY_AGE1);
-    out.expect(0, "ksec with the old recipient");
+    let out = ksec_decrypt(&lab, "secrets/app.enc.yaml", ONLY_AGE1).ok();
     assert_eq!(out.stdout_text(), LAYOUT);
-    lab.sops_decrypt("secrets/app.enc.yaml", ONLY_AGE1)
-        .expect(0, "sops with the old recipient");
-    lab.both_refuse("secrets/app.enc.yaml", ONLY_AGE2);
+    sops_decrypt(&lab, "secrets/app.enc.yaml", ONLY_AGE1).ok();
+    both_refuse(&lab, "secrets/app.enc.yaml", ONLY_AGE2);
 }
 
 #[test]
 fn updatekeys_yes_rewrites_only_the_sops_block() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("app.yaml", PLAIN);
-    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "app.yaml"]));
-    enc.expect(0, "ksec encrypt");
+    let enc = ksec(&lab).args(["encrypt", "--age", AGE1, "app.yaml"]).run().ok();
     lab.write("app.enc.yaml", &enc.stdout);
-    lab.copy_vector(
+    copy_vector(
+        &lab,
         "generated-by-sops-3.11.0/multikey-age-age-pgp.enc.yaml",
         "multi.enc.yaml",
     );
     lab.write(".sops.yaml", new_recipients_config());
-    let sops_plain = lab.sops_decrypt("multi.enc.yaml", ONLY_AGE1);
-    sops_plain.expect(0, "sops decrypt the vector");
+    let sops_plain = sops_decrypt(&lab, "multi.enc.yaml", ONLY_AGE1).ok();
 
     for (name, plain) in [
         ("app.enc.yaml", PLAIN.to_string()),
         ("multi.enc.yaml", sops_plain.stdout_text()),
     ] {
         let before = lab.read_string(name);
-        let out = run(lab.with(lab.ksec().args(["updatekeys", "--yes", name]), ONLY_PGP.with_age1()));
-        out.expect(0, &format!("updatekeys --yes {name}"));
-        assert!(out.stderr.contains(&format!("{name}: updated")), "{}", out.stderr);
+        let out = with(
+            &lab,
+            ksec(&lab).args(["updatekeys", "--yes", name]),
+            ONLY_PGP.with_age1(),
+        )
+        .run()
+        .ok();
+        assert!(
+            out.stderr_text().contains(&format!("{name}: updated")),
+            "{}",
+            out.stderr_text()
+        );
         let after = lab.read_string(name);
         assert_ne!(after, before, "{name} did not change");
         assert_eq!(
@@ -1835,28 +1798,32 @@ fn updatekeys_yes_rewrites_only_the_sops_block() {
         assert_eq!(ciphertexts(&after), ciphertexts(&before), "{name}: values untouched");
         assert!(!after.contains(AGE1) && after.contains(AGE2), "{after}");
 
-        lab.both_decrypt_to(name, ONLY_AGE2, &plain);
-        lab.both_decrypt_to(name, ONLY_PGP, &plain);
-        lab.both_refuse(name, ONLY_AGE1);
+        both_decrypt_to(&lab, name, ONLY_AGE2, &plain);
+        both_decrypt_to(&lab, name, ONLY_PGP, &plain);
+        both_refuse(&lab, name, ONLY_AGE1);
 
-        let again = run(lab.with(lab.ksec().args(["updatekeys", "--yes", name]), ONLY_AGE2));
-        again.expect(0, "updatekeys on an up-to-date file");
-        assert!(again.stderr.contains("already up to date"), "{}", again.stderr);
+        let again = with(&lab, ksec(&lab).args(["updatekeys", "--yes", name]), ONLY_AGE2)
+            .run()
+            .ok();
+        assert!(
+            again.stderr_text().contains("already up to date"),
+            "{}",
+            again.stderr_text()
+        );
         assert_eq!(lab.read_string(name), after, "an up-to-date file was rewritten");
     }
 }
 
 #[test]
 fn updatekeys_walks_a_directory_and_skips_plaintext_files() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("k8s/app.yaml", PLAIN);
     lab.write("k8s/nested/db.json", "{\n\t\"password\": \"hunter2\"\n}\n");
     for (plain, enc) in [
         ("k8s/app.yaml", "k8s/app.enc.yaml"),
         ("k8s/nested/db.json", "k8s/nested/db.enc.json"),
     ] {
-        let out = run(lab.ksec().args(["encrypt", "--age", AGE1, plain]));
-        out.expect(0, &format!("ksec encrypt {plain}"));
+        let out = ksec(&lab).args(["encrypt", "--age", AGE1, plain]).run().ok();
         lab.write(enc, &out.stdout);
     }
     lab.write(
@@ -1867,14 +1834,24 @@ fn updatekeys_walks_a_directory_and_skips_plaintext_files() {
     let plain_json = lab.read("k8s/nested/db.json");
 
     // sops cannot do this (getsops/sops#1071).
-    let sops = run(lab.with(lab.sops().args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1));
-    assert_ne!(sops.code, 0, "sops learnt to walk directories: {}", sops.stderr);
+    let sops_run = with(&lab, sops(&lab).args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1).run();
+    assert_ne!(
+        sops_run.code,
+        0,
+        "sops learnt to walk directories: {}",
+        sops_run.stderr_text()
+    );
 
     let encrypted_before = [lab.read("k8s/app.enc.yaml"), lab.read("k8s/nested/db.enc.json")];
-    let dry = run(lab.with(lab.ksec().args(["updatekeys", "--dry-run", "k8s"]), ONLY_AGE1));
-    dry.expect(0, "updatekeys --dry-run k8s");
+    let dry = with(&lab, ksec(&lab).args(["updatekeys", "--dry-run", "k8s"]), ONLY_AGE1)
+        .run()
+        .ok();
     for name in ["k8s/app.enc.yaml: key changes", "k8s/nested/db.enc.json: key changes"] {
-        assert!(dry.stderr.contains(name), "missing {name:?} in:\n{}", dry.stderr);
+        assert!(
+            dry.stderr_text().contains(name),
+            "missing {name:?} in:\n{}",
+            dry.stderr_text()
+        );
     }
     assert_eq!(
         [lab.read("k8s/app.enc.yaml"), lab.read("k8s/nested/db.enc.json")],
@@ -1882,15 +1859,20 @@ fn updatekeys_walks_a_directory_and_skips_plaintext_files() {
         "--dry-run wrote a file"
     );
 
-    let out = run(lab.with(lab.ksec().args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1));
-    out.expect(0, "updatekeys --yes k8s");
+    let out = with(&lab, ksec(&lab).args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1)
+        .run()
+        .ok();
     for updated in ["k8s/app.enc.yaml: updated", "k8s/nested/db.enc.json: updated"] {
-        assert!(out.stderr.contains(updated), "missing {updated:?} in:\n{}", out.stderr);
+        assert!(
+            out.stderr_text().contains(updated),
+            "missing {updated:?} in:\n{}",
+            out.stderr_text()
+        );
     }
     assert!(
-        !out.stderr.contains("k8s/app.yaml") && !out.stderr.contains("db.json:"),
+        !out.stderr_text().contains("k8s/app.yaml") && !out.stderr_text().contains("db.json:"),
         "plaintext files are skipped quietly:\n{}",
-        out.stderr
+        out.stderr_text()
     );
     assert_eq!(lab.read("k8s/app.yaml"), plain_yaml, "a plaintext file was touched");
     assert_eq!(
@@ -1899,28 +1881,26 @@ fn updatekeys_walks_a_directory_and_skips_plaintext_files() {
         "a plaintext file was touched"
     );
 
-    lab.both_decrypt_to("k8s/app.enc.yaml", ONLY_AGE2, PLAIN);
-    lab.both_refuse("k8s/app.enc.yaml", ONLY_AGE1);
-    let json = lab.both_agree("k8s/nested/db.enc.json", ONLY_AGE2);
-    json.expect(0, "the nested JSON file with the new key");
+    both_decrypt_to(&lab, "k8s/app.enc.yaml", ONLY_AGE2, PLAIN);
+    both_refuse(&lab, "k8s/app.enc.yaml", ONLY_AGE1);
+    let json = both_agree(&lab, "k8s/nested/db.enc.json", ONLY_AGE2).ok();
     assert!(
         json.stdout_text().contains("\"password\": \"hunter2\""),
         "{}",
         json.stdout_text()
     );
-    lab.both_refuse("k8s/nested/db.enc.json", ONLY_AGE1);
+    both_refuse(&lab, "k8s/nested/db.enc.json", ONLY_AGE1);
 }
 
 #[test]
 fn updatekeys_goes_on_past_a_file_it_cannot_write_or_get_an_answer_for() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     // The temporary file written beside this one would need a name longer than the file
     // system allows: a write error that root cannot get around either.
     let unwritable = format!("k8s/{}.enc.yaml", "a".repeat(236));
     let files = [unwritable.as_str(), "k8s/b.enc.yaml", "k8s/c.enc.yaml"];
     lab.write("db.yaml", PLAIN);
-    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "db.yaml"]));
-    enc.expect(0, "ksec encrypt");
+    let enc = ksec(&lab).args(["encrypt", "--age", AGE1, "db.yaml"]).run().ok();
     for file in files {
         lab.write(file, &enc.stdout);
     }
@@ -1931,10 +1911,10 @@ fn updatekeys_goes_on_past_a_file_it_cannot_write_or_get_an_answer_for() {
 
     // Two answers for three files: the first file fails to write, the second is updated, the
     // third gets no answer.
-    let mut cmd = lab.ksec();
-    lab.with(cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
-    let out = run_with_stdin(&mut cmd, b"y\ny\n");
-    let stderr = &out.stderr;
+    let mut cmd = ksec(&lab);
+    with(&lab, cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
+    let out = cmd.stdin(b"y\ny\n").run();
+    let stderr = &out.stderr_text();
     assert_eq!(out.code, 1, "{stderr}");
     for needle in [
         &format!("ksec: error: cannot write {unwritable}"),
@@ -1946,8 +1926,8 @@ fn updatekeys_goes_on_past_a_file_it_cannot_write_or_get_an_answer_for() {
     }
     assert_eq!(stderr.matches("cannot write").count(), 1, "reported once:\n{stderr}");
 
-    lab.both_decrypt_to("k8s/b.enc.yaml", ONLY_AGE2, PLAIN);
-    lab.both_refuse("k8s/b.enc.yaml", ONLY_AGE1);
+    both_decrypt_to(&lab, "k8s/b.enc.yaml", ONLY_AGE2, PLAIN);
+    both_refuse(&lab, "k8s/b.enc.yaml", ONLY_AGE1);
     for file in [unwritable.as_str(), "k8s/c.enc.yaml"] {
         assert_eq!(lab.read(file), enc.stdout, "{file} changed");
     }
@@ -1955,46 +1935,62 @@ fn updatekeys_goes_on_past_a_file_it_cannot_write_or_get_an_answer_for() {
 
 #[test]
 fn updatekeys_does_not_follow_a_symlink_loop() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("k8s/app.yaml", PLAIN);
-    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "k8s/app.yaml"]));
-    enc.expect(0, "ksec encrypt");
+    let enc = ksec(&lab).args(["encrypt", "--age", AGE1, "k8s/app.yaml"]).run().ok();
     lab.write("k8s/app.enc.yaml", &enc.stdout);
     std::os::unix::fs::symlink("..", lab.path("k8s/up")).expect("symlink");
     lab.write(
         ".sops.yaml",
         format!("creation_rules:\n  - path_regex: k8s/\n    age: {AGE2}\n"),
     );
-    let out = run(lab.with(lab.ksec().args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1));
-    out.expect(0, "updatekeys --yes k8s with k8s/up -> ..");
-    assert_eq!(out.stderr.matches(": updated").count(), 1, "{}", out.stderr);
-    assert!(out.stderr.contains("k8s/app.enc.yaml: updated"), "{}", out.stderr);
-    lab.both_decrypt_to("k8s/app.enc.yaml", ONLY_AGE2, PLAIN);
+    let out = with(&lab, ksec(&lab).args(["updatekeys", "--yes", "k8s"]), ONLY_AGE1)
+        .run()
+        .ok();
+    assert_eq!(
+        out.stderr_text().matches(": updated").count(),
+        1,
+        "{}",
+        out.stderr_text()
+    );
+    assert!(
+        out.stderr_text().contains("k8s/app.enc.yaml: updated"),
+        "{}",
+        out.stderr_text()
+    );
+    both_decrypt_to(&lab, "k8s/app.enc.yaml", ONLY_AGE2, PLAIN);
 }
 
 #[test]
 fn a_key_file_in_sops_yaml_is_refused_by_both_tools() {
-    let Some(lab) = Lab::new() else { return };
-    lab.write("pub2.asc", lab.export("--export", FP2));
+    let Some(lab) = lab() else { return };
+    lab.write("pub2.asc", export(&lab, "--export", FP2));
     lab.write("db.yaml", PLAIN);
     for config in [
         "creation_rules:\n  - pgp: ./pub2.asc\n".to_string(),
         format!("creation_rules:\n  - key_groups:\n      - age: [{AGE1}]\n      - pgp: [./pub2.asc]\n"),
     ] {
         lab.write(".sops.yaml", &config);
-        let ksec = run(lab.with(lab.ksec().args(["encrypt", "db.yaml"]), ONLY_PGP));
-        ksec.expect(1, &format!("ksec encrypt with {config:?}"));
+        let ksec_run = with(&lab, ksec(&lab).args(["encrypt", "db.yaml"]), ONLY_PGP)
+            .run()
+            .expect_code(1);
         assert!(
-            ksec.stderr
+            ksec_run
+                .stderr_text()
                 .contains("pgp key \"./pub2.asc\" is not an OpenPGP fingerprint")
-                && ksec.stderr.contains("--pgp"),
+                && ksec_run.stderr_text().contains("--pgp"),
             "{}",
-            ksec.stderr
+            ksec_run.stderr_text()
         );
-        assert!(ksec.stdout.is_empty());
-        let sops = run(lab.with(lab.sops().args(["encrypt", "db.yaml"]), ONLY_PGP));
-        sops.expect(1, &format!("sops encrypt with {config:?}"));
-        assert!(sops.stderr.contains("./pub2.asc"), "{}", sops.stderr);
+        assert!(ksec_run.stdout.is_empty());
+        let sops_run = with(&lab, sops(&lab).args(["encrypt", "db.yaml"]), ONLY_PGP)
+            .run()
+            .expect_code(1);
+        assert!(
+            sops_run.stderr_text().contains("./pub2.asc"),
+            "{}",
+            sops_run.stderr_text()
+        );
     }
 }
 
@@ -2004,21 +2000,22 @@ fn a_key_file_in_sops_yaml_is_refused_by_both_tools() {
 
 #[test]
 fn groups_add_and_delete_change_who_can_decrypt_in_both_tools() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "db.yaml"]));
-    enc.expect(0, "ksec encrypt");
+    let enc = ksec(&lab).args(["encrypt", "--age", AGE1, "db.yaml"]).run().ok();
     lab.write("db.enc.yaml", &enc.stdout);
     let original = lab.read_string("db.enc.yaml");
 
     // Without -i the result is printed and the file stays.
-    let printed = run(lab.with(
-        lab.ksec()
+    let printed = with(
+        &lab,
+        ksec(&lab)
             .args(["groups", "add", "-f", "db.enc.yaml", "--pgp", FP1])
             .args(["--shamir-secret-sharing-threshold", "2"]),
         ONLY_PGP.with_age1(),
-    ));
-    printed.expect(0, "groups add to stdout");
+    )
+    .run()
+    .ok();
     assert!(
         printed.stdout_text().contains("key_groups:"),
         "{}",
@@ -2026,110 +2023,119 @@ fn groups_add_and_delete_change_who_can_decrypt_in_both_tools() {
     );
     assert_eq!(lab.read_string("db.enc.yaml"), original);
 
-    let out = run(lab.with(
-        lab.ksec()
+    with(
+        &lab,
+        ksec(&lab)
             .args(["groups", "add", "-i", "-f", "db.enc.yaml", "--pgp", FP1])
             .args(["--shamir-secret-sharing-threshold", "2"]),
         ONLY_PGP.with_age1(),
-    ));
-    out.expect(0, "groups add -i");
+    )
+    .run()
+    .ok();
     let two = lab.read_string("db.enc.yaml");
     assert_eq!(key_group_count(&two), 2, "{two}");
     assert!(two.contains("shamir_threshold: 2"), "{two}");
     assert_eq!(stamp_lines(&two), stamp_lines(&original), "lastmodified and mac stay");
     assert_eq!(ciphertexts(&two), ciphertexts(&original), "values untouched");
-    lab.both_decrypt_to("db.enc.yaml", ONLY_PGP.with_age1(), PLAIN);
-    lab.both_refuse("db.enc.yaml", ONLY_AGE1);
-    lab.both_refuse("db.enc.yaml", ONLY_PGP);
+    both_decrypt_to(&lab, "db.enc.yaml", ONLY_PGP.with_age1(), PLAIN);
+    both_refuse(&lab, "db.enc.yaml", ONLY_AGE1);
+    both_refuse(&lab, "db.enc.yaml", ONLY_PGP);
 
     // Down to one group the threshold of 2 cannot hold: both tools refuse until it is lowered.
     for (tool, args) in [
-        (lab.ksec(), ["groups", "delete", "-i", "-f", "db.enc.yaml", "0"]),
+        (ksec(&lab), ["groups", "delete", "-i", "-f", "db.enc.yaml", "0"]),
         (
-            lab.sops(),
+            sops(&lab),
             ["groups", "delete", "--in-place", "--file", "db.enc.yaml", "0"],
         ),
     ] {
         let mut tool = tool;
-        let out = run(lab.with(tool.args(args), ONLY_PGP.with_age1()));
-        assert_ne!(out.code, 0, "deleting below the threshold: {}", out.stderr);
+        let out = with(&lab, tool.args(args), ONLY_PGP.with_age1()).run();
+        assert_ne!(out.code, 0, "deleting below the threshold: {}", out.stderr_text());
         assert_eq!(lab.read_string("db.enc.yaml"), two, "a refused delete wrote the file");
     }
-    let out = run(lab.with(
-        lab.ksec().args(["groups", "delete", "-i", "-f", "db.enc.yaml", "0"]),
+    let out = with(
+        &lab,
+        ksec(&lab).args(["groups", "delete", "-i", "-f", "db.enc.yaml", "0"]),
         ONLY_PGP.with_age1(),
-    ));
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    )
+    .run();
+    assert_eq!(out.code, 1, "{}", out.stderr_text());
     assert!(
-        out.stderr
+        out.stderr_text()
             .contains("db.enc.yaml: a Shamir threshold of 2 cannot be met by 1 key groups")
-            && out.stderr.contains("--shamir-secret-sharing-threshold"),
+            && out.stderr_text().contains("--shamir-secret-sharing-threshold"),
         "{}",
-        out.stderr
+        out.stderr_text()
     );
 
-    let out = run(lab.with(
-        lab.ksec()
+    with(
+        &lab,
+        ksec(&lab)
             .args(["groups", "delete", "-i", "-f", "db.enc.yaml", "0"])
             .args(["--shamir-secret-sharing-threshold", "1"]),
         ONLY_PGP.with_age1(),
-    ));
-    out.expect(0, "groups delete -i 0 with the threshold lowered");
+    )
+    .run()
+    .ok();
     let one = lab.read_string("db.enc.yaml");
     assert_eq!(key_group_count(&one), 1, "{one}");
     assert!(!one.contains(AGE1) && one.contains(&format!("fp: {FP1}")), "{one}");
     assert!(!one.contains("shamir_threshold"), "{one}");
-    lab.both_decrypt_to("db.enc.yaml", ONLY_PGP, PLAIN);
-    lab.both_refuse("db.enc.yaml", ONLY_AGE1);
+    both_decrypt_to(&lab, "db.enc.yaml", ONLY_PGP, PLAIN);
+    both_refuse(&lab, "db.enc.yaml", ONLY_AGE1);
 
-    let out = run(lab.with(
-        lab.ksec().args(["groups", "delete", "-i", "-f", "db.enc.yaml", "5"]),
+    let out = with(
+        &lab,
+        ksec(&lab).args(["groups", "delete", "-i", "-f", "db.enc.yaml", "5"]),
         ONLY_PGP,
-    ));
+    )
+    .run();
     assert_ne!(out.code, 0, "deleting a group that does not exist");
-    assert!(out.stderr.contains("no group 5"), "{}", out.stderr);
+    assert!(out.stderr_text().contains("no group 5"), "{}", out.stderr_text());
     assert_eq!(lab.read_string("db.enc.yaml"), one, "a failed delete wrote the file");
 }
 
 #[test]
 fn sops_groups_add_on_a_ksec_file_and_ksec_groups_add_on_a_sops_file() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("db.yaml", PLAIN);
-    let enc = run(lab.ksec().args(["encrypt", "--age", AGE1, "db.yaml"]));
-    enc.expect(0, "ksec encrypt");
+    let enc = ksec(&lab).args(["encrypt", "--age", AGE1, "db.yaml"]).run().ok();
     lab.write("k.enc.yaml", &enc.stdout);
-    let by_sops = run(lab.sops().args(["encrypt", "--age", AGE1, "db.yaml"]));
-    by_sops.expect(0, "sops encrypt");
+    let by_sops = sops(&lab).args(["encrypt", "--age", AGE1, "db.yaml"]).run().ok();
     lab.write("s.enc.yaml", &by_sops.stdout);
 
-    let sops = run(lab.with(
-        lab.sops()
+    with(
+        &lab,
+        sops(&lab)
             .args(["groups", "add", "--file", "k.enc.yaml", "--in-place", "--age", AGE2])
             .args(["--shamir-secret-sharing-threshold", "2"]),
         ONLY_AGE1,
-    ));
-    sops.expect(0, "sops groups add on ksec's file");
-    let ksec = run(lab.with(
-        lab.ksec()
+    )
+    .run()
+    .ok();
+    with(
+        &lab,
+        ksec(&lab)
             .args(["groups", "add", "-i", "-f", "s.enc.yaml", "--age", AGE2])
             .args(["--shamir-secret-sharing-threshold", "2"]),
         ONLY_AGE1,
-    ));
-    ksec.expect(0, "ksec groups add on sops's file");
+    )
+    .run()
+    .ok();
     let both_age = ONLY_AGE1.with_age2();
     for file in ["k.enc.yaml", "s.enc.yaml"] {
-        let out = lab.both_agree(file, both_age);
-        out.expect(0, &format!("{file} with both groups"));
-        lab.both_refuse(file, ONLY_AGE1);
-        lab.both_refuse(file, ONLY_AGE2);
+        both_agree(&lab, file, both_age).ok();
+        both_refuse(&lab, file, ONLY_AGE1);
+        both_refuse(&lab, file, ONLY_AGE2);
     }
-    let out = lab.ksec_decrypt("k.enc.yaml", both_age);
+    let out = ksec_decrypt(&lab, "k.enc.yaml", both_age);
     assert_eq!(out.stdout_text(), PLAIN);
 }
 
 #[test]
 fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     lab.write("k8s/app.env", "PASSWORD=hunter2\n");
     lab.write("k8s/blob.bin", b"\x00\x01 binary \xff\n");
     lab.write("k8s/notes.txt", "plaintext notes stay untouched\n");
@@ -2140,9 +2146,8 @@ fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
         // Nobody in this test holds the sample key: this file cannot be opened.
         ("ksec", "k8s/app.yaml", "k8s/other.enc.yaml", common::SAMPLE_RECIPIENT),
     ] {
-        let mut cmd = if tool == "ksec" { lab.ksec() } else { lab.sops() };
-        let out = run(cmd.args(["encrypt", "--age", recipient, plain]));
-        out.expect(0, &format!("{tool} encrypt {plain}"));
+        let mut cmd = if tool == "ksec" { ksec(&lab) } else { sops(&lab) };
+        let out = cmd.args(["encrypt", "--age", recipient, plain]).run().ok();
         lab.write(enc, &out.stdout);
     }
     lab.write(
@@ -2152,10 +2157,10 @@ fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
     let untouched = lab.read("k8s/other.enc.yaml");
 
     // The answers come from stdin when it is not a terminal, as sops reads them.
-    let mut cmd = lab.ksec();
-    lab.with(cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
-    let out = run_with_stdin(&mut cmd, b"y\nyes\n");
-    let stderr = &out.stderr;
+    let mut cmd = ksec(&lab);
+    with(&lab, cmd.args(["updatekeys", "k8s"]), ONLY_AGE1);
+    let out = cmd.stdin(b"y\nyes\n").run();
+    let stderr = &out.stderr_text();
     assert_eq!(out.code, 1, "{stderr}");
     for needle in [
         "k8s/app.enc.env: updated",
@@ -2171,14 +2176,12 @@ fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
     );
     assert_eq!(lab.read("k8s/other.enc.yaml"), untouched);
 
-    let dotenv = lab.both_agree("k8s/app.enc.env", ONLY_AGE2);
-    dotenv.expect(0, "the dotenv file with the new key");
+    let dotenv = both_agree(&lab, "k8s/app.enc.env", ONLY_AGE2).ok();
     assert_eq!(dotenv.stdout_text(), "PASSWORD=hunter2\n");
-    let blob = lab.both_agree("k8s/blob.enc.bin", ONLY_AGE2);
-    blob.expect(0, "the binary file with the new key");
+    let blob = both_agree(&lab, "k8s/blob.enc.bin", ONLY_AGE2).ok();
     assert_eq!(blob.stdout, lab.read("k8s/blob.bin"));
     for file in ["k8s/app.enc.env", "k8s/blob.enc.bin"] {
-        lab.both_refuse(file, ONLY_AGE1);
+        both_refuse(&lab, file, ONLY_AGE1);
     }
 }
 
@@ -2207,60 +2210,49 @@ fn examples_dir() -> PathBuf {
     dir
 }
 
-/// A command with the test plugin's directory first on PATH.
-fn with_plugin(mut cmd: Command) -> Command {
-    let path = cmd
-        .get_envs()
-        .find(|(name, _)| *name == "PATH")
-        .and_then(|(_, value)| value.map(|v| v.to_os_string()))
-        .or_else(|| std::env::var_os("PATH"))
-        .unwrap_or_default();
-    let path =
-        std::env::join_paths(std::iter::once(examples_dir()).chain(std::env::split_paths(&path))).expect("PATH joins");
-    cmd.env("PATH", path);
-    cmd
-}
-
 /// Plugin recipients (`age1<name>1…`) and identities (`AGE-PLUGIN-<NAME>-1…`) go through the age
 /// plugin protocol, as in sops: each tool decrypts what the other encrypted to the test plugin.
 #[test]
 fn age_plugin_recipients_and_identities_work_both_ways_with_sops() {
-    let Some(lab) = Lab::new() else { return };
+    let Some(lab) = lab() else { return };
     let input = lab.write("plugin.yaml", PLAIN);
-    let by_ksec = run(with_plugin(lab.ksec())
+    let by_ksec = ksec(&lab)
+        .path_first(examples_dir())
         .args(["encrypt", "--age", PLUGIN_RECIPIENT])
-        .arg(&input))
-    .expect(0, "ksec encrypts to a plugin recipient")
-    .stdout
-    .clone();
-    let by_sops = run(with_plugin(lab.sops())
+        .arg(&input)
+        .run()
+        .ok()
+        .stdout;
+    let by_sops = sops(&lab)
+        .path_first(examples_dir())
         .args(["encrypt", "--age", PLUGIN_RECIPIENT])
-        .arg(&input))
-    .expect(0, "sops encrypts to a plugin recipient")
-    .stdout
-    .clone();
+        .arg(&input)
+        .run()
+        .ok()
+        .stdout;
     for (writer, bytes) in [("ksec", by_ksec), ("sops", by_sops)] {
         assert!(String::from_utf8_lossy(&bytes).contains(&format!("recipient: {PLUGIN_RECIPIENT}")));
         let file = lab.write(&format!("plugin.{writer}.enc.yaml"), bytes);
-        for (reader, cmd) in [("ksec", lab.ksec()), ("sops", lab.sops())] {
-            let mut cmd = with_plugin(cmd);
-            cmd.env("SOPS_AGE_KEY", PLUGIN_IDENTITY).arg("decrypt").arg(&file);
-            let out = run(&mut cmd);
-            out.expect(
-                0,
-                &format!("{reader} decrypts {writer}'s file with the plugin identity"),
-            );
+        for (reader, mut cmd) in [("ksec", ksec(&lab)), ("sops", sops(&lab))] {
+            // The reader decrypts the writer's file with the plugin identity.
+            let out = cmd
+                .path_first(examples_dir())
+                .env("SOPS_AGE_KEY", PLUGIN_IDENTITY)
+                .arg("decrypt")
+                .arg(&file)
+                .run()
+                .ok();
             assert_eq!(out.stdout_text(), PLAIN, "{reader} on {writer}'s file");
         }
     }
     // Without the plugin on PATH the identity cannot be used, and ksec says which program is
     // missing; the file still fails as sops fails it (no key).
     let file = lab.path("plugin.ksec.enc.yaml");
-    let out = run(lab
-        .ksec()
+    ksec(&lab)
         .env("SOPS_AGE_KEY", PLUGIN_IDENTITY)
         .arg("decrypt")
-        .arg(&file));
-    out.expect(NO_KEY, "ksec without the plugin program");
-    assert!(out.stderr.contains("age-plugin-unencrypted"), "{}", out.stderr);
+        .arg(&file)
+        .run()
+        .expect_code(NO_KEY)
+        .stderr_has("age-plugin-unencrypted");
 }

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 
 /// Samples with the rule Kubernetes users write, and the value each test changes.
@@ -29,58 +27,41 @@ const SAMPLES: [(&str, &str, &str); 4] = [
 
 const RULE: &str = "^(data|stringData)$";
 
-struct Lab {
-    dir: tempfile::TempDir,
+/// `ksec ARGS` with the sample identity; it must succeed.
+fn ksec(lab: &Dir, args: &[&str]) -> Run {
+    lab.ksec().env("SOPS_AGE_KEY_FILE", sample_key()).args(args).run().ok()
 }
 
-impl Lab {
-    fn new() -> Lab {
-        Lab {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
+/// The sample encrypted by `writer` (ksec or the real sops) into `name`.
+fn encrypted_by(lab: &Dir, writer: Writer, sample: &str, name: &str) {
+    let input = testdata(sample);
+    let input = input.to_str().expect("UTF-8 path");
+    let args = ["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", RULE, input];
+    let out = match writer {
+        Writer::Ksec => ksec(lab, &args),
+        Writer::Sops => lab.sops().args(args).run().ok(),
+    };
+    lab.write(name, out.stdout);
+}
 
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
+/// The real sops decrypts `name`, MAC checked: its plaintext (`None` without sops, outside
+/// CI).
+fn sops_decrypts(lab: &Dir, name: &str) -> Option<String> {
+    sops()?;
+    let out = lab
+        .sops()
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args(["decrypt", name])
+        .run()
+        .ok();
+    Some(out.stdout_text())
+}
 
-    fn ksec(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = ksec(self.dir.path());
-        cmd.current_dir(self.dir.path())
-            .env("SOPS_AGE_KEY_FILE", sample_key())
-            .args(args);
-        run_ok(&mut cmd)
-    }
-
-    /// The sample encrypted by `writer` (ksec or the real sops) into `name`.
-    fn encrypted_by(&self, writer: Writer<'_>, sample: &str, name: &str) {
-        let input = testdata(sample);
-        let input = input.to_str().expect("UTF-8 path");
-        let out = match writer {
-            Writer::Ksec => self.ksec(&["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", RULE, input]),
-            Writer::Sops(sops) => {
-                let mut cmd = sops_cmd(sops, self.dir.path());
-                cmd.args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", RULE, input]);
-                run_ok(&mut cmd)
-            }
-        };
-        std::fs::write(self.path(name), out.stdout).expect("write");
-    }
-
-    /// The real sops decrypts `name`, MAC checked: its plaintext (`None` without sops, outside
-    /// CI).
-    fn sops_decrypts(&self, name: &str) -> Option<String> {
-        let sops = sops()?;
-        let mut cmd = sops_cmd(&sops, self.dir.path());
-        cmd.env("SOPS_AGE_KEY_FILE", sample_key())
-            .args(["decrypt", name])
-            .current_dir(self.dir.path());
-        Some(String::from_utf8(run_ok(&mut cmd).stdout).expect("UTF-8"))
-    }
-
-    /// `ksec encrypt --output ENCRYPTED PLAIN` with the same recipients and rule.
-    fn encrypt_over(&self, plain: &str, encrypted: &str) {
-        self.ksec(&[
+/// `ksec encrypt --output ENCRYPTED PLAIN` with the same recipients and rule.
+fn encrypt_over(lab: &Dir, plain: &str, encrypted: &str) {
+    ksec(
+        lab,
+        &[
             "encrypt",
             "--age",
             SAMPLE_RECIPIENT,
@@ -89,14 +70,14 @@ impl Lab {
             "--output",
             encrypted,
             plain,
-        ]);
-    }
+        ],
+    );
 }
 
 #[derive(Clone, Copy)]
-enum Writer<'a> {
+enum Writer {
     Ksec,
-    Sops(&'a Path),
+    Sops,
 }
 
 fn extension(sample: &str) -> &'static str {
@@ -127,21 +108,20 @@ fn changed_lines(before: &str, after: &str) -> Vec<String> {
 
 #[test]
 fn decrypt_then_encrypt_over_the_file_gives_it_back_byte_for_byte() {
-    let sops = sops();
     let mut writers = vec![("ksec", Writer::Ksec)];
-    if let Some(sops) = &sops {
-        writers.push(("sops", Writer::Sops(sops)));
+    if sops().is_some() {
+        writers.push(("sops", Writer::Sops));
     }
     for (writer_name, writer) in writers {
         for (sample, _, _) in SAMPLES {
-            let lab = Lab::new();
+            let lab = Dir::new();
             let ext = extension(sample);
             let encrypted = format!("s.enc.{ext}");
             let plain = format!("plain.{ext}");
-            lab.encrypted_by(writer, sample, &encrypted);
+            encrypted_by(&lab, writer, sample, &encrypted);
             let before = std::fs::read(lab.path(&encrypted)).expect("read");
-            lab.ksec(&["decrypt", "--output", &plain, &encrypted]);
-            lab.encrypt_over(&plain, &encrypted);
+            ksec(&lab, &["decrypt", "--output", &plain, &encrypted]);
+            encrypt_over(&lab, &plain, &encrypted);
             let after = std::fs::read(lab.path(&encrypted)).expect("read");
             assert!(
                 before == after,
@@ -155,20 +135,19 @@ fn decrypt_then_encrypt_over_the_file_gives_it_back_byte_for_byte() {
 
 #[test]
 fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
-    let sops = sops();
     let mut writers = vec![("ksec", Writer::Ksec)];
-    if let Some(sops) = &sops {
-        writers.push(("sops", Writer::Sops(sops)));
+    if sops().is_some() {
+        writers.push(("sops", Writer::Sops));
     }
     for (writer_name, writer) in writers {
         for (sample, from, to) in SAMPLES {
-            let lab = Lab::new();
+            let lab = Dir::new();
             let ext = extension(sample);
             let encrypted = format!("s.enc.{ext}");
             let plain = format!("plain.{ext}");
-            lab.encrypted_by(writer, sample, &encrypted);
+            encrypted_by(&lab, writer, sample, &encrypted);
             let before = std::fs::read_to_string(lab.path(&encrypted)).expect("read");
-            lab.ksec(&["decrypt", "--output", &plain, &encrypted]);
+            ksec(&lab, &["decrypt", "--output", &plain, &encrypted]);
             let text = std::fs::read_to_string(lab.path(&plain)).expect("read");
             assert_eq!(
                 text.matches(from).count(),
@@ -178,7 +157,7 @@ fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
             std::fs::write(lab.path(&plain), text.replace(from, to)).expect("write");
             // lastmodified has one-second resolution.
             std::thread::sleep(std::time::Duration::from_millis(1100));
-            lab.encrypt_over(&plain, &encrypted);
+            encrypt_over(&lab, &plain, &encrypted);
             let after = std::fs::read_to_string(lab.path(&encrypted)).expect("read");
             let key = to.trim_start_matches('"').split(['"', ':']).next().expect("key");
             let mut changed = changed_lines(&before, &after);
@@ -189,7 +168,7 @@ fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
             expected.extend(std::iter::repeat_n(["lastmodified".to_string(), "mac".to_string()], blocks).flatten());
             expected.sort();
             assert_eq!(changed, expected, "{sample} written by {writer_name}:\n{after}");
-            if let Some(decrypted) = lab.sops_decrypts(&encrypted) {
+            if let Some(decrypted) = sops_decrypts(&lab, &encrypted) {
                 assert!(decrypted.contains(to.trim()), "sops decrypts the change: {decrypted}");
             }
         }
@@ -199,18 +178,18 @@ fn one_changed_value_changes_its_line_lastmodified_and_mac_only() {
 #[test]
 fn encrypt_in_place_reuses_the_version_committed_to_git() {
     let Some(git) = tool_on_path("git") else { return };
-    let lab = Lab::new();
-    lab.encrypted_by(Writer::Ksec, "secret.yaml", "s.enc.yaml");
+    let lab = Dir::new();
+    encrypted_by(&lab, Writer::Ksec, "secret.yaml", "s.enc.yaml");
     let committed = std::fs::read(lab.path("s.enc.yaml")).expect("read");
     for args in [
         &["init", "-q"][..],
         &["add", "."],
         &["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "i"],
     ] {
-        run_ok(std::process::Command::new(&git).args(args).current_dir(lab.dir.path()));
+        lab.command(&git).args(args).run().ok();
     }
     // The usual round: decrypt in place, change nothing (or one value), encrypt in place.
-    lab.ksec(&["decrypt", "-i", "s.enc.yaml"]);
+    ksec(&lab, &["decrypt", "-i", "s.enc.yaml"]);
     let encrypt_in_place = [
         "encrypt",
         "-i",
@@ -220,14 +199,14 @@ fn encrypt_in_place_reuses_the_version_committed_to_git() {
         RULE,
         "s.enc.yaml",
     ];
-    lab.ksec(&encrypt_in_place);
+    ksec(&lab, &encrypt_in_place);
     assert!(
         std::fs::read(lab.path("s.enc.yaml")).expect("read") == committed,
         "unchanged: the committed bytes"
     );
-    let unchanged = lab.sops_decrypts("s.enc.yaml");
+    let unchanged = sops_decrypts(&lab, "s.enc.yaml");
 
-    lab.ksec(&["decrypt", "-i", "s.enc.yaml"]);
+    ksec(&lab, &["decrypt", "-i", "s.enc.yaml"]);
     let plain = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
     std::fs::write(
         lab.path("s.enc.yaml"),
@@ -235,29 +214,32 @@ fn encrypt_in_place_reuses_the_version_committed_to_git() {
     )
     .expect("write");
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    lab.ksec(&encrypt_in_place);
+    ksec(&lab, &encrypt_in_place);
     let after = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
     let mut changed = changed_lines(&String::from_utf8(committed).expect("UTF-8"), &after);
     changed.sort();
     assert_eq!(changed, ["lastmodified", "mac", "username"]);
-    if let (Some(before), Some(after)) = (unchanged, lab.sops_decrypts("s.enc.yaml")) {
+    if let (Some(before), Some(after)) = (unchanged, sops_decrypts(&lab, "s.enc.yaml")) {
         assert_eq!(after, before.replace("username: payments", "username: billing"));
     }
 }
 
 #[test]
 fn a_previous_version_that_fails_its_mac_check_is_encrypted_afresh() {
-    let lab = Lab::new();
-    lab.encrypted_by(Writer::Ksec, "secret.yaml", "s.enc.yaml");
+    let lab = Dir::new();
+    encrypted_by(&lab, Writer::Ksec, "secret.yaml", "s.enc.yaml");
     // Someone edits a value in clear without re-encrypting: the stored MAC no longer matches.
     let encrypted = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
     let tampered = encrypted.replace("namespace: payments", "namespace: billing");
     assert_ne!(tampered, encrypted);
     std::fs::write(lab.path("s.enc.yaml"), &tampered).expect("write");
-    lab.ksec(&["decrypt", "--ignore-mac", "--output", "plain.yaml", "s.enc.yaml"]);
+    ksec(
+        &lab,
+        &["decrypt", "--ignore-mac", "--output", "plain.yaml", "s.enc.yaml"],
+    );
 
     // Encrypting that same plaintext over it must not keep the stale MAC as if nothing changed.
-    lab.encrypt_over("plain.yaml", "s.enc.yaml");
+    encrypt_over(&lab, "plain.yaml", "s.enc.yaml");
     let after = std::fs::read_to_string(lab.path("s.enc.yaml")).expect("read");
     let mac_line = |text: &str| {
         text.lines()
@@ -265,12 +247,12 @@ fn a_previous_version_that_fails_its_mac_check_is_encrypted_afresh() {
             .map(str::to_string)
     };
     assert_ne!(mac_line(&after), mac_line(&tampered), "a new MAC:\n{after}");
-    lab.ksec(&["decrypt", "s.enc.yaml"]);
-    if let Some(sops) = sops() {
-        let mut cmd = sops_cmd(&sops, lab.dir.path());
-        cmd.env("SOPS_AGE_KEY_FILE", sample_key())
+    ksec(&lab, &["decrypt", "s.enc.yaml"]);
+    if sops().is_some() {
+        lab.sops()
+            .env("SOPS_AGE_KEY_FILE", sample_key())
             .args(["decrypt", "s.enc.yaml"])
-            .current_dir(lab.dir.path());
-        run_ok(&mut cmd);
+            .run()
+            .ok();
     }
 }

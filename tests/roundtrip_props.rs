@@ -18,6 +18,7 @@ mod common;
 use std::cell::LazyCell;
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
@@ -37,6 +38,8 @@ use ksec::timestamp::Timestamp;
 use ksec::tree::{
     Comment, Data, Document, Entry, Mapping, MappingItem, Node, Plain, Sequence, SequenceItem, Tree, Value,
 };
+
+use common::{Dir, Run};
 
 // ---- Keys and options -----------------------------------------------------------------------
 
@@ -1243,173 +1246,149 @@ fn sample<S: Strategy>(strategy: &S, runner: &mut TestRunner) -> S::Value {
         .current()
 }
 
-/// The real sops, an identity file for it, and a directory for the cases.
-struct SopsBench {
-    sops: std::path::PathBuf,
-    dir: tempfile::TempDir,
-    key_file: std::path::PathBuf,
-    home: std::path::PathBuf,
+/// A directory for the cases, with an identity file for sops: `None` without sops, outside CI.
+fn sops_bench() -> Option<Dir> {
+    let bench = Dir::with_sops()?;
+    bench.write(KEY_FILE, format!("{}\n", KEY.secret));
+    Some(bench)
 }
 
-impl SopsBench {
-    fn new(sops: std::path::PathBuf) -> SopsBench {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let key_file = dir.path().join("keys.txt");
-        std::fs::write(&key_file, format!("{}\n", KEY.secret)).expect("the key file is written");
-        let home = dir.path().join("home");
-        std::fs::create_dir(&home).expect("the home directory is created");
-        SopsBench {
-            sops,
-            dir,
-            key_file,
-            home,
-        }
-    }
+/// The bench's age identity file, for `sops decrypt`.
+const KEY_FILE: &str = "keys.txt";
 
-    /// Encrypts `plaintext` with ksec and decrypts it with `sops decrypt`: sops must accept it
-    /// (MAC checked, every comment decrypted) and print `expected`, or else exactly the data it
-    /// prints for its own encryption of the same plaintext (sops's own changes are not ksec's).
-    /// `Ok(false)`: ksec refused the input, nothing was checked.
-    fn check(
-        &self,
-        name: &str,
-        plaintext: &[u8],
-        expected: &[Data],
-        format: Format,
-        rules: &Rules,
-    ) -> Result<bool, String> {
-        let Ok(encrypted) = encrypt(plaintext, format, rules) else {
-            eprintln!("note: {name}: ksec refuses this input (the round-trip properties report it)");
-            return Ok(false);
-        };
-        let context = || {
-            format!(
-                "rules: {rules:?}\n{}\n{}",
-                show("plaintext", plaintext),
-                show("encrypted by ksec", &encrypted)
-            )
-        };
-        let path = self.write(&format!("{name}.ksec"), format, &encrypted);
-        let output = self
-            .sops()
-            .env("SOPS_AGE_KEY_FILE", &self.key_file)
-            .arg("decrypt")
-            .arg(&path)
-            .output()
-            .expect("sops starts");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if !output.status.success() {
+/// `sops decrypt PATH` with the run's identity.
+fn sops_decrypt(bench: &Dir, path: &Path) -> Run {
+    bench
+        .sops()
+        .env("SOPS_AGE_KEY_FILE", bench.path(KEY_FILE))
+        .arg("decrypt")
+        .arg(path)
+        .run()
+}
+
+/// Writes a case file named so that sops reads it as `format`.
+fn write_case(bench: &Dir, name: &str, format: Format, bytes: &[u8]) -> PathBuf {
+    bench.write(&format!("{name}.{}", extension(format)), bytes)
+}
+
+/// Encrypts `plaintext` with ksec and decrypts it with `sops decrypt`: sops must accept it
+/// (MAC checked, every comment decrypted) and print `expected`, or else exactly the data it
+/// prints for its own encryption of the same plaintext (sops's own changes are not ksec's).
+/// `Ok(false)`: ksec refused the input, nothing was checked.
+fn check(
+    bench: &Dir,
+    name: &str,
+    plaintext: &[u8],
+    expected: &[Data],
+    format: Format,
+    rules: &Rules,
+) -> Result<bool, String> {
+    let Ok(encrypted) = encrypt(plaintext, format, rules) else {
+        eprintln!("note: {name}: ksec refuses this input (the round-trip properties report it)");
+        return Ok(false);
+    };
+    let context = || {
+        format!(
+            "rules: {rules:?}\n{}\n{}",
+            show("plaintext", plaintext),
+            show("encrypted by ksec", &encrypted)
+        )
+    };
+    let path = write_case(bench, &format!("{name}.ksec"), format, &encrypted);
+    let output = sops_decrypt(bench, &path);
+    let stderr = output.stderr_text();
+    if !output.success() {
+        return Err(format!(
+            "{name}: sops decrypt failed (exit {}):\n{stderr}\n{}",
+            output.exit(),
+            context()
+        ));
+    }
+    // sops cannot read its own foot comments back either; those warnings are not ksec's.
+    let reference = LazyCell::new(|| sops_round_trip(bench, name, plaintext, format, rules));
+    if stderr.contains(UNDECRYPTED_COMMENT) {
+        if !reference.as_ref().is_ok_and(|r| r.warned) {
             return Err(format!(
-                "{name}: sops decrypt failed ({}):\n{stderr}\n{}",
-                output.status,
+                "{name}: sops cannot decrypt a comment ksec encrypted (sops reads its own file fine):\n{stderr}\n{}",
                 context()
             ));
         }
-        // sops cannot read its own foot comments back either; those warnings are not ksec's.
-        let reference = LazyCell::new(|| self.sops_round_trip(name, plaintext, format, rules));
-        if stderr.contains(UNDECRYPTED_COMMENT) {
-            if !reference.as_ref().is_ok_and(|r| r.warned) {
-                return Err(format!(
-                    "{name}: sops cannot decrypt a comment ksec encrypted (sops reads its own file fine):\n{stderr}\n{}",
-                    context()
-                ));
-            }
-            eprintln!("note: {name}: sops warns about an undecrypted comment in its own file too");
-        }
-        let printed = output.stdout;
-        let data = |bytes: &[u8]| formats::parse(format, bytes, "sops output").map(|tree| documents_data(&tree));
-        let json = format == Format::Json;
-        match data(&printed) {
-            Ok(printed_data) if same_documents(&printed_data, expected, json) => return Ok(true),
-            _ => {}
-        }
-        // sops has quirks of its own (go-yaml's comment handling, block headers it cannot read
-        // back): what sops prints for its own encryption of the plaintext tells them apart.
-        let agrees_with_sops = match (&*reference, data(&printed)) {
-            (Ok(reference), _) if reference.printed == printed => true,
-            (Ok(reference), Ok(printed_data)) => data(&reference.printed)
-                .is_ok_and(|reference_data| same_documents(&reference_data, &printed_data, json)),
-            _ => false,
-        };
-        if agrees_with_sops {
-            eprintln!(
-                "note: {name}: sops changes this input's data for its own files too; ksec's output agrees with sops"
-            );
-            return Ok(true);
-        }
-        Err(format!(
-            "{name}: sops prints other data than the plaintext holds\n{}\n{}\n--- expected ---\n{}--- sops printed (parsed) ---\n{}\n--- sops's own round trip ---\n{}",
-            context(),
-            show("sops output", &printed),
-            describe_documents(expected),
-            data(&printed).map_or_else(|e| e.to_string(), |d| describe_documents(&d)),
-            reference
-                .as_ref()
-                .map_or_else(|e| e.clone(), |r| show("sops", &r.printed))
-        ))
+        eprintln!("note: {name}: sops warns about an undecrypted comment in its own file too");
     }
+    let printed = output.stdout;
+    let data = |bytes: &[u8]| formats::parse(format, bytes, "sops output").map(|tree| documents_data(&tree));
+    let json = format == Format::Json;
+    match data(&printed) {
+        Ok(printed_data) if same_documents(&printed_data, expected, json) => return Ok(true),
+        _ => {}
+    }
+    // sops has quirks of its own (go-yaml's comment handling, block headers it cannot read
+    // back): what sops prints for its own encryption of the plaintext tells them apart.
+    let agrees_with_sops = match (&*reference, data(&printed)) {
+        (Ok(reference), _) if reference.printed == printed => true,
+        (Ok(reference), Ok(printed_data)) => {
+            data(&reference.printed).is_ok_and(|reference_data| same_documents(&reference_data, &printed_data, json))
+        }
+        _ => false,
+    };
+    if agrees_with_sops {
+        eprintln!("note: {name}: sops changes this input's data for its own files too; ksec's output agrees with sops");
+        return Ok(true);
+    }
+    Err(format!(
+        "{name}: sops prints other data than the plaintext holds\n{}\n{}\n--- expected ---\n{}--- sops printed (parsed) ---\n{}\n--- sops's own round trip ---\n{}",
+        context(),
+        show("sops output", &printed),
+        describe_documents(expected),
+        data(&printed).map_or_else(|e| e.to_string(), |d| describe_documents(&d)),
+        reference
+            .as_ref()
+            .map_or_else(|e| e.clone(), |r| show("sops", &r.printed))
+    ))
+}
 
-    fn sops(&self) -> std::process::Command {
-        common::sops_cmd(&self.sops, &self.home)
+/// What sops prints for its own encryption of `plaintext` under the same rules.
+fn sops_round_trip(
+    bench: &Dir,
+    name: &str,
+    plaintext: &[u8],
+    format: Format,
+    rules: &Rules,
+) -> Result<SopsRoundTrip, String> {
+    let mut config = format!("creation_rules:\n  - age: {}\n", KEY.recipient);
+    if let Some((field, text)) = rules.field {
+        config.push_str(&format!("    {field}: '{text}'\n"));
     }
-
-    fn write(&self, name: &str, format: Format, bytes: &[u8]) -> std::path::PathBuf {
-        let path = self.dir.path().join(format!("{name}.{}", extension(format)));
-        std::fs::write(&path, bytes).expect("a case file is written");
-        path
+    if rules.mac_only_encrypted {
+        config.push_str("    mac_only_encrypted: true\n");
     }
-
-    /// What sops prints for its own encryption of `plaintext` under the same rules.
-    fn sops_round_trip(
-        &self,
-        name: &str,
-        plaintext: &[u8],
-        format: Format,
-        rules: &Rules,
-    ) -> Result<SopsRoundTrip, String> {
-        let mut config = format!("creation_rules:\n  - age: {}\n", KEY.recipient);
-        if let Some((field, text)) = rules.field {
-            config.push_str(&format!("    {field}: '{text}'\n"));
-        }
-        if rules.mac_only_encrypted {
-            config.push_str("    mac_only_encrypted: true\n");
-        }
-        let config_path = self.dir.path().join(format!("{name}.sops-config.yaml"));
-        std::fs::write(&config_path, config).expect("the sops config is written");
-        let plain_path = self.write(&format!("{name}.plain"), format, plaintext);
-        let encrypted = self
-            .sops()
-            .arg("--config")
-            .arg(&config_path)
-            .arg("encrypt")
-            .arg(&plain_path)
-            .output()
-            .expect("sops starts");
-        if !encrypted.status.success() {
-            return Err(format!(
-                "sops encrypt refused the plaintext: {}",
-                String::from_utf8_lossy(&encrypted.stderr)
-            ));
-        }
-        let path = self.write(&format!("{name}.sops"), format, &encrypted.stdout);
-        let decrypted = self
-            .sops()
-            .env("SOPS_AGE_KEY_FILE", &self.key_file)
-            .arg("decrypt")
-            .arg(&path)
-            .output()
-            .expect("sops starts");
-        if !decrypted.status.success() {
-            return Err(format!(
-                "sops decrypt of its own file failed: {}",
-                String::from_utf8_lossy(&decrypted.stderr)
-            ));
-        }
-        Ok(SopsRoundTrip {
-            printed: decrypted.stdout,
-            warned: String::from_utf8_lossy(&decrypted.stderr).contains(UNDECRYPTED_COMMENT),
-        })
+    let config_path = bench.write(&format!("{name}.sops-config.yaml"), config);
+    let plain_path = write_case(bench, &format!("{name}.plain"), format, plaintext);
+    let encrypted = bench
+        .sops()
+        .arg("--config")
+        .arg(&config_path)
+        .arg("encrypt")
+        .arg(&plain_path)
+        .run();
+    if !encrypted.success() {
+        return Err(format!(
+            "sops encrypt refused the plaintext: {}",
+            encrypted.stderr_text()
+        ));
     }
+    let path = write_case(bench, &format!("{name}.sops"), format, &encrypted.stdout);
+    let decrypted = sops_decrypt(bench, &path);
+    if !decrypted.success() {
+        return Err(format!(
+            "sops decrypt of its own file failed: {}",
+            decrypted.stderr_text()
+        ));
+    }
+    Ok(SopsRoundTrip {
+        warned: decrypted.stderr_text().contains(UNDECRYPTED_COMMENT),
+        printed: decrypted.stdout,
+    })
 }
 
 /// What sops printed for its own encryption of a plaintext.
@@ -1424,7 +1403,7 @@ const UNDECRYPTED_COMMENT: &str = "Found possibly unencrypted comment";
 
 /// Runs up to [`SOPS_TRIES`] generated cases until [`SOPS_SAMPLE`] were checked with sops.
 fn sops_sample(
-    bench: &SopsBench,
+    bench: &Dir,
     kind: &str,
     format: Format,
     mut case: impl FnMut() -> Option<(Vec<u8>, Vec<Data>, Rules)>,
@@ -1438,7 +1417,14 @@ fn sops_sample(
         let Some((plaintext, expected, rules)) = case() else {
             continue;
         };
-        match bench.check(&format!("{kind}-{attempt}"), &plaintext, &expected, format, &rules) {
+        match check(
+            bench,
+            &format!("{kind}-{attempt}"),
+            &plaintext,
+            &expected,
+            format,
+            &rules,
+        ) {
             Ok(true) => checked += 1,
             Ok(false) => {}
             Err(failure) => {
@@ -1456,8 +1442,7 @@ fn sops_sample(
 
 #[test]
 fn sops_decrypts_ksec_output_to_the_same_data() {
-    let Some(sops) = common::sops() else { return };
-    let bench = SopsBench::new(sops);
+    let Some(bench) = sops_bench() else { return };
     let mut runner = sample_runner();
     let mut failures = Vec::new();
 
@@ -1543,10 +1528,16 @@ fn assert_converts(input: &str, from: Format, to: Format) {
 
 /// sops must decrypt ksec's encryption of `text` (MAC and comments included) to its data.
 fn assert_sops_reads(text: &str, rules: &Rules) {
-    let Some(sops) = common::sops() else { return };
-    let bench = SopsBench::new(sops);
+    let Some(bench) = sops_bench() else { return };
     let parsed = formats::parse(Format::Yaml, text.as_bytes(), "case.yaml").expect("the case parses");
-    match bench.check("case", text.as_bytes(), &documents_data(&parsed), Format::Yaml, rules) {
+    match check(
+        &bench,
+        "case",
+        text.as_bytes(),
+        &documents_data(&parsed),
+        Format::Yaml,
+        rules,
+    ) {
         Ok(true) => {}
         Ok(false) => panic!("{}", encrypt(text.as_bytes(), Format::Yaml, rules).unwrap_err()),
         Err(failure) => panic!("{failure}"),

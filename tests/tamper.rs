@@ -10,12 +10,13 @@ mod common;
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use common::{SAMPLE_RECIPIENT, sample_key};
+use common::{Dir, SAMPLE_RECIPIENT, TestCommand, sample_key};
 
 const PLAINTEXT: &str = "replicas_unencrypted: 3\npassword: hunter2\ntoken: abc\n";
 const SECRET: &str = "hunter2";
+/// A second recipient, for commands that add keys.
+const OTHER_RECIPIENT: &str = "age1wajhr60q4p8mnt40dl53r704pcxtfgxp3ms740wargw6k9cuk3tqxl3pap";
 
 /// Ways an attacker with write access to the repository changes an encrypted file.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,93 +100,59 @@ impl Tampering {
     }
 }
 
-/// A scratch directory with a fresh encrypted file (one key group, and a copy with two).
-struct Lab {
-    dir: tempfile::TempDir,
-    /// A second recipient, for commands that add keys.
-    other_recipient: String,
+/// A scratch directory with a fresh encrypted file, `clean.yaml` (one key group), and a copy
+/// with two, `two-groups.yaml`.
+fn lab() -> Dir {
+    let lab = Dir::new();
+    lab.write("plain.yaml", PLAINTEXT);
+    let out = ksec(&lab)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT])
+        .arg(lab.path("plain.yaml"))
+        .run()
+        .ok();
+    lab.write("clean.yaml", &out.stdout);
+    lab.write("two-groups.yaml", &out.stdout);
+    // Both groups hold the sample identity, so it opens the 2-of-2 split.
+    ksec(&lab)
+        .args(["groups", "add", "-i", "--age", SAMPLE_RECIPIENT])
+        .arg("-f")
+        .arg(lab.path("two-groups.yaml"))
+        .run()
+        .ok();
+    lab
 }
 
-impl Lab {
-    fn new() -> Lab {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let lab = Lab {
-            dir,
-            other_recipient: "age1wajhr60q4p8mnt40dl53r704pcxtfgxp3ms740wargw6k9cuk3tqxl3pap".to_string(),
-        };
-        fs::write(lab.path("plain.yaml"), PLAINTEXT).expect("write plaintext");
-        let out = lab
-            .ksec()
-            .args(["encrypt", "--age", SAMPLE_RECIPIENT])
-            .arg(lab.path("plain.yaml"))
-            .output()
-            .expect("ksec runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        fs::write(lab.path("clean.yaml"), &out.stdout).expect("write encrypted");
-        fs::copy(lab.path("clean.yaml"), lab.path("two-groups.yaml")).expect("copy");
-        // Both groups hold the sample identity, so it opens the 2-of-2 split.
-        let out = lab
-            .ksec()
-            .args(["groups", "add", "-i", "--age", SAMPLE_RECIPIENT])
-            .arg("-f")
-            .arg(lab.path("two-groups.yaml"))
-            .output()
-            .expect("ksec runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        lab
-    }
+fn clean(lab: &Dir, two_groups: bool) -> String {
+    lab.read_string(if two_groups { "two-groups.yaml" } else { "clean.yaml" })
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
+/// ksec with the sample identity.
+fn ksec(lab: &Dir) -> TestCommand {
+    let mut cmd = lab.ksec();
+    cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+    cmd
+}
 
-    fn home(&self) -> PathBuf {
-        let home = self.path("home");
-        fs::create_dir_all(&home).expect("home");
-        home
-    }
+fn sops(lab: &Dir) -> TestCommand {
+    let mut cmd = lab.sops();
+    cmd.env("SOPS_AGE_KEY_FILE", sample_key());
+    cmd
+}
 
-    fn clean(&self, two_groups: bool) -> String {
-        let name = if two_groups { "two-groups.yaml" } else { "clean.yaml" };
-        fs::read_to_string(self.path(name)).expect("read encrypted")
-    }
+/// A script that leaves `marker` behind when it runs: a command that must never start.
+fn marker_script(lab: &Dir) -> PathBuf {
+    lab.script(
+        "leave-marker.sh",
+        &format!("touch '{}'\ncat >/dev/null\n", lab.path("marker").display()),
+    )
+}
 
-    /// ksec with the sample identity, in the lab directory.
-    fn ksec(&self) -> Command {
-        let mut cmd = common::ksec(&self.home());
-        cmd.env("SOPS_AGE_KEY_FILE", sample_key()).current_dir(self.dir.path());
-        cmd
-    }
-
-    fn sops(&self, sops: &Path) -> Command {
-        let mut cmd = common::sops_cmd(sops, &self.home());
-        cmd.env("SOPS_AGE_KEY_FILE", sample_key()).current_dir(self.dir.path());
-        cmd
-    }
-
-    /// A script that leaves `marker` behind when it runs: a command that must never start.
-    fn marker_script(&self) -> PathBuf {
-        let script = self.path("leave-marker.sh");
-        fs::write(
-            &script,
-            format!("#!/bin/sh\ntouch '{}'\ncat >/dev/null\n", self.path("marker").display()),
-        )
-        .expect("write script");
-        common::make_executable(&script);
-        script
-    }
-
-    /// A `.sops.yaml` whose rule adds the other recipient (so `updatekeys` has work to do).
-    fn config_adding_a_recipient(&self) {
-        fs::write(
-            self.path(".sops.yaml"),
-            format!(
-                "creation_rules:\n  - age: {SAMPLE_RECIPIENT},{}\n",
-                self.other_recipient
-            ),
-        )
-        .expect("write config");
-    }
+/// A `.sops.yaml` whose rule adds the other recipient (so `updatekeys` has work to do).
+fn config_adding_a_recipient(lab: &Dir) {
+    lab.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - age: {SAMPLE_RECIPIENT},{OTHER_RECIPIENT}\n"),
+    );
 }
 
 /// A command that reads an encrypted file, as a user types it.
@@ -193,7 +160,7 @@ struct Case {
     name: &'static str,
     /// Built on a two-group file (`groups delete` needs a group to spare).
     two_groups: bool,
-    args: fn(&Lab, &Path) -> Vec<OsString>,
+    args: fn(&Dir, &Path) -> Vec<OsString>,
     /// Checks beyond the exit code and the untouched file.
     expect: Expect,
     /// What the real sops does with the same command line.
@@ -269,7 +236,7 @@ fn ksec_cases() -> Vec<Case> {
             two_groups: false,
             args: |lab, f| {
                 let mut args = with_file(os(&["exec-env"]), f);
-                args.push(lab.marker_script().into());
+                args.push(marker_script(lab).into());
                 args
             },
             expect: Expect::Refused,
@@ -280,7 +247,7 @@ fn ksec_cases() -> Vec<Case> {
             two_groups: false,
             args: |lab, f| {
                 let mut args = with_file(os(&["exec-file", "--no-fifo"]), f);
-                args.push(lab.marker_script().into());
+                args.push(marker_script(lab).into());
                 args
             },
             expect: Expect::Refused,
@@ -326,7 +293,7 @@ fn ksec_cases() -> Vec<Case> {
             name: "updatekeys -y",
             two_groups: false,
             args: |lab, f| {
-                lab.config_adding_a_recipient();
+                config_adding_a_recipient(lab);
                 with_file(os(&["updatekeys", "-y"]), f)
             },
             expect: Expect::Refused,
@@ -335,8 +302,8 @@ fn ksec_cases() -> Vec<Case> {
         Case {
             name: "groups add -i",
             two_groups: false,
-            args: |lab, f| {
-                let mut args = os(&["groups", "add", "-i", "--age", &lab.other_recipient, "--file"]);
+            args: |_, f| {
+                let mut args = os(&["groups", "add", "-i", "--age", OTHER_RECIPIENT, "--file"]);
                 args.push(f.into());
                 args
             },
@@ -388,13 +355,9 @@ struct Row {
     sops: Option<i32>,
 }
 
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
 #[test]
 fn every_command_refuses_every_tampering_with_sops_exit_code_and_writes_nothing() {
-    let lab = Lab::new();
+    let lab = lab();
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     for case in ksec_cases() {
@@ -403,29 +366,24 @@ fn every_command_refuses_every_tampering_with_sops_exit_code_and_writes_nothing(
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(&dir).expect("case dir");
             let file = dir.join("secret.enc.yaml");
-            let tampered = tampering.apply(&lab.clean(case.two_groups));
+            let tampered = tampering.apply(&clean(&lab, case.two_groups));
             fs::write(&file, &tampered).expect("write tampered");
             let _ = fs::remove_file(lab.path("marker"));
             let _ = fs::remove_file(lab.path(".sops.yaml"));
             let args = (case.args)(&lab, &file);
-            let out = lab
-                .ksec()
+            let out = ksec(&lab)
                 .args(&args)
-                .env("EDITOR", lab.marker_script())
-                .env("KSEC_KUBECTL", lab.marker_script())
-                .output()
-                .expect("ksec runs");
-            let (stdout, stderr) = (
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            );
+                .env("EDITOR", marker_script(&lab))
+                .env("KSEC_KUBECTL", marker_script(&lab))
+                .run();
+            let (stdout, stderr) = (out.stdout_text(), out.stderr_text());
             let what = format!("{} on {tampering:?}", case.name);
             let expected = match case.expect {
                 Expect::Refused => tampering.exit_code(),
                 Expect::ShownAsStored => 0,
             };
-            if code(&out) != expected {
-                failures.push(format!("{what}: exit {} (expected {expected}): {stderr}", code(&out)));
+            if out.code != expected {
+                failures.push(format!("{what}: exit {} (expected {expected}): {stderr}", out.exit()));
             }
             if fs::read_to_string(&file).expect("file still there") != tampered {
                 failures.push(format!("{what}: the file was written"));
@@ -448,35 +406,33 @@ fn every_command_refuses_every_tampering_with_sops_exit_code_and_writes_nothing(
             rows.push(Row {
                 command: case.name,
                 tampering,
-                ksec: code(&out),
+                ksec: out.code,
                 sops: None,
             });
         }
     }
-    if let Some(sops) = common::sops() {
-        compare_with_sops(&lab, &sops, &mut rows, &mut failures);
+    if common::sops().is_some() {
+        compare_with_sops(&lab, &mut rows, &mut failures);
     }
     print_table(&rows);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The commands sops has, run by sops with the same arguments on the same tampered files.
-fn compare_with_sops(lab: &Lab, sops: &Path, rows: &mut [Row], failures: &mut Vec<String>) {
+fn compare_with_sops(lab: &Dir, rows: &mut [Row], failures: &mut Vec<String>) {
     for case in ksec_cases().iter().filter(|c| c.sops != Sops::NotCompared) {
         for tampering in Tampering::ALL {
             let dir = lab.path("case");
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(&dir).expect("case dir");
             let file = dir.join("secret.enc.yaml");
-            fs::write(&file, tampering.apply(&lab.clean(case.two_groups))).expect("write tampered");
+            fs::write(&file, tampering.apply(&clean(lab, case.two_groups))).expect("write tampered");
             let _ = fs::remove_file(lab.path(".sops.yaml"));
-            let out = lab
-                .sops(sops)
+            let out = sops(lab)
                 .args((case.args)(lab, &file))
-                .env("EDITOR", lab.marker_script())
-                .output()
-                .expect("sops runs");
-            let sops_code = code(&out);
+                .env("EDITOR", marker_script(lab))
+                .run();
+            let sops_code = out.code;
             let row = rows
                 .iter_mut()
                 .find(|r| r.command == case.name && r.tampering == tampering)
@@ -489,10 +445,11 @@ fn compare_with_sops(lab: &Lab, sops: &Path, rows: &mut [Row], failures: &mut Ve
             };
             if !agrees {
                 failures.push(format!(
-                    "sops {} on {tampering:?}: exit {sops_code}, ksec {}: {}",
+                    "sops {} on {tampering:?}: exit {}, ksec {}: {}",
                     case.name,
+                    out.exit(),
                     row.ksec,
-                    String::from_utf8_lossy(&out.stderr)
+                    out.stderr_text()
                 ));
             }
         }
@@ -513,56 +470,38 @@ fn print_table(rows: &[Row]) {
 /// the forged value without complaint.
 #[test]
 fn rotate_refuses_a_changed_unencrypted_value_instead_of_sealing_a_new_mac_over_it() {
-    let lab = Lab::new();
+    let lab = lab();
     let file = lab.path("secret.enc.yaml");
-    let tampered = Tampering::UnencryptedValue.apply(&lab.clean(false));
+    let tampered = Tampering::UnencryptedValue.apply(&clean(&lab, false));
     fs::write(&file, &tampered).expect("write tampered");
 
-    let rotate = lab
-        .ksec()
-        .args(["rotate", "-i"])
-        .arg(&file)
-        .output()
-        .expect("ksec runs");
-    assert_eq!(code(&rotate), 51, "{}", String::from_utf8_lossy(&rotate.stderr));
+    ksec(&lab).args(["rotate", "-i"]).arg(&file).run().expect_code(51);
     assert_eq!(fs::read_to_string(&file).expect("read"), tampered, "nothing written");
 
-    let decrypt = lab.ksec().arg("decrypt").arg(&file).output().expect("ksec runs");
-    assert_eq!(code(&decrypt), 51, "the forged value is still refused");
-    assert!(!String::from_utf8_lossy(&decrypt.stdout).contains("300"));
+    let decrypt = ksec(&lab).arg("decrypt").arg(&file).run();
+    assert_eq!(decrypt.code, 51, "the forged value is still refused");
+    assert!(!decrypt.stdout_text().contains("300"));
 }
 
 /// `--ignore-mac` is the one way past the check, and it is the user's explicit choice: the
 /// file then gets a MAC over its values as they are.
 #[test]
 fn ignore_mac_lets_rotate_and_updatekeys_take_a_file_whose_mac_fails() {
-    let lab = Lab::new();
+    let lab = lab();
     let file = lab.path("secret.enc.yaml");
-    fs::write(&file, Tampering::UnencryptedValue.apply(&lab.clean(false))).expect("write tampered");
+    fs::write(&file, Tampering::UnencryptedValue.apply(&clean(&lab, false))).expect("write tampered");
 
-    lab.config_adding_a_recipient();
-    let update = lab
-        .ksec()
+    config_adding_a_recipient(&lab);
+    ksec(&lab)
         .args(["updatekeys", "-y", "--ignore-mac"])
         .arg(&file)
-        .output()
-        .expect("ksec runs");
-    assert_eq!(code(&update), 0, "{}", String::from_utf8_lossy(&update.stderr));
-    let decrypt = lab.ksec().arg("decrypt").arg(&file).output().expect("ksec runs");
-    assert_eq!(
-        code(&decrypt),
-        51,
-        "updatekeys keeps the MAC, so the file still fails it"
-    );
+        .run()
+        .ok();
+    let decrypt = ksec(&lab).arg("decrypt").arg(&file).run();
+    assert_eq!(decrypt.code, 51, "updatekeys keeps the MAC, so the file still fails it");
 
-    let rotate = lab
-        .ksec()
-        .args(["rotate", "-i", "--ignore-mac"])
-        .arg(&file)
-        .output()
-        .expect("ksec runs");
-    assert_eq!(code(&rotate), 0, "{}", String::from_utf8_lossy(&rotate.stderr));
-    let decrypt = lab.ksec().arg("decrypt").arg(&file).output().expect("ksec runs");
-    assert_eq!(code(&decrypt), 0);
-    assert!(String::from_utf8_lossy(&decrypt.stdout).contains("replicas_unencrypted: 300"));
+    ksec(&lab).args(["rotate", "-i", "--ignore-mac"]).arg(&file).run().ok();
+    let decrypt = ksec(&lab).arg("decrypt").arg(&file).run();
+    assert_eq!(decrypt.code, 0);
+    assert!(decrypt.stdout_text().contains("replicas_unencrypted: 300"));
 }

@@ -34,6 +34,9 @@ pub const PLAINTEXT_IN_SECRET: i32 = 31;
 pub const RULE_MATCHES_NOTHING: i32 = 32;
 /// ksec's own: `ksec check` found problems.
 pub const CHECK_FAILED: i32 = 33;
+/// ksec's own: another writer held the file's lock too long, or changed the file first; this
+/// command wrote nothing to it. Trying again is safe.
+pub const CONCURRENT_WRITER: i32 = 34;
 pub const MAC_MISMATCH: i32 = 51;
 pub const INVALID_TREE_PATH: i32 = 91;
 pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
@@ -73,7 +76,7 @@ impl Error {
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Command(e) => command_hint(e).map(Into::into),
+            Error::Command(e) => command_hint(e),
             Error::TreePath(_) => Some(TREE_PATH_HINT.into()),
             Error::Rule(e) => rule_hint(e).map(Into::into),
             Error::Io(e) => io_hint(e).map(Into::into),
@@ -98,15 +101,25 @@ fn command_code(e: &CommandError) -> i32 {
         // sops reports a missing file here as a generic failure, not as "no file specified".
         NoSuchFile { .. } => GENERIC,
         NoAnswer { .. } | ReadAnswer { .. } | SignalHandlers { .. } | SomeFilesFailed { .. } => GENERIC,
+        InvalidLockTimeout { .. } => GENERIC,
+        EditNotSaved { .. } => CONCURRENT_WRITER,
         NotText { .. } => COULD_NOT_READ_INPUT,
         FileNotModified { .. } => FILE_NOT_MODIFIED,
         CheckFailed { .. } => CHECK_FAILED,
     }
 }
 
-fn command_hint(e: &CommandError) -> Option<&'static str> {
+fn command_hint(e: &CommandError) -> Option<String> {
     match e {
-        CommandError::ConflictingOptions(_) => Some(CONFLICT_HINT),
+        CommandError::ConflictingOptions(_) => Some(CONFLICT_HINT.into()),
+        CommandError::InvalidLockTimeout { .. } => {
+            Some("set it to the seconds to wait for another writer, e.g. KSEC_LOCK_TIMEOUT=30".into())
+        }
+        CommandError::EditNotSaved { file, kept } => Some(format!(
+            "run `ksec edit {file}` again and make your change there (`ksec decrypt {}` shows it), then delete {}",
+            kept.display(),
+            kept.display()
+        )),
         _ => None,
     }
 }
@@ -163,17 +176,38 @@ fn rule_hint(e: &RuleError) -> Option<&'static str> {
 }
 
 fn io_code(e: &IoError) -> i32 {
+    use IoError::*;
     match e {
-        IoError::InputNotFound { .. } => NO_FILE_SPECIFIED,
-        IoError::Read { .. } => COULD_NOT_READ_INPUT,
-        IoError::Write { .. } => COULD_NOT_WRITE_OUTPUT,
+        InputNotFound { .. } => NO_FILE_SPECIFIED,
+        Read { .. } => COULD_NOT_READ_INPUT,
+        Write { .. } | Lock { .. } | HardLinked { .. } | NotRegularFile { .. } => COULD_NOT_WRITE_OUTPUT,
+        NoMemoryBackedDir { .. } => COULD_NOT_WRITE_OUTPUT,
+        Locked { .. } | ChangedSinceRead { .. } => CONCURRENT_WRITER,
     }
 }
 
 fn io_hint(e: &IoError) -> Option<&'static str> {
+    use IoError::*;
     match e {
-        IoError::InputNotFound { .. } => Some("check the path, or pass `-` to read stdin"),
-        _ => None,
+        InputNotFound { .. } => Some("check the path, or pass `-` to read stdin"),
+        Locked { .. } => Some(
+            "run it again once the other command is done (it may be waiting at a passphrase prompt), or wait \
+             longer with KSEC_LOCK_TIMEOUT=SECONDS",
+        ),
+        ChangedSinceRead { .. } => Some("run the command again: it starts from the file as it is now"),
+        HardLinked { .. } => Some(
+            "give the file a name of its own first (cp -p FILE FILE.new && mv FILE.new FILE), or write the \
+             result elsewhere with --output",
+        ),
+        NotRegularFile { .. } => Some(
+            "ksec writes a file by replacing it with a new one: name a regular file (to write to stdout, leave out \
+             --output)",
+        ),
+        NoMemoryBackedDir { .. } => Some(
+            "set KSEC_MEMORY_DIRS (or XDG_RUNTIME_DIR) to a directory on tmpfs, or unset KSEC_REQUIRE_TMPFS \
+             to allow a disk",
+        ),
+        Read { .. } | Write { .. } | Lock { .. } => None,
     }
 }
 
