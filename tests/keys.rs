@@ -132,9 +132,7 @@ fn copy_vector(lab: &Dir, rel: &str, name: &str) -> PathBuf {
 /// another.
 fn prepare(lab: &Dir, mut cmd: TestCommand) -> TestCommand {
     let gpg_dir = peer_gpg().parent().expect("gpg has a directory").to_path_buf();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let path = std::env::join_paths(std::iter::once(gpg_dir).chain(std::env::split_paths(&path))).expect("PATH joins");
-    cmd.env("PATH", path).env("GNUPGHOME", empty_gnupg(lab));
+    cmd.path_first(gpg_dir).env("GNUPGHOME", empty_gnupg(lab));
     cmd
 }
 
