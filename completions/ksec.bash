@@ -70,6 +70,9 @@ _ksec() {
             ksec,updatekeys)
                 cmd="ksec__subcmd__updatekeys"
                 ;;
+            ksec,version)
+                cmd="ksec__subcmd__version"
+                ;;
             ksec__subcmd__groups,add)
                 cmd="ksec__subcmd__groups__subcmd__add"
                 ;;
@@ -142,6 +145,9 @@ _ksec() {
             ksec__subcmd__help,updatekeys)
                 cmd="ksec__subcmd__help__subcmd__updatekeys"
                 ;;
+            ksec__subcmd__help,version)
+                cmd="ksec__subcmd__help__subcmd__version"
+                ;;
             ksec__subcmd__help__subcmd__groups,add)
                 cmd="ksec__subcmd__help__subcmd__groups__subcmd__add"
                 ;;
@@ -155,7 +161,7 @@ _ksec() {
 
     case "${cmd}" in
         ksec)
-            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help"
+            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,13 +313,17 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__edit)
-            opts="-a -p -k -h -V --raw --ignore-mac --no-validate --input-type --indent --age --pgp --hc-vault-transit --kms --aws-profile --encryption-context --gcp-kms --azure-kv --encrypted-regex --unencrypted-regex --encrypted-suffix --unencrypted-suffix --encrypted-comment-regex --unencrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --decryption-order --config --help --version"
+            opts="-s -a -p -k -h -V --raw --ignore-mac --no-validate --input-type --output-type --show-master-keys --indent --age --pgp --hc-vault-transit --kms --aws-profile --encryption-context --gcp-kms --azure-kv --encrypted-regex --unencrypted-regex --encrypted-suffix --unencrypted-suffix --encrypted-comment-regex --unencrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -519,12 +529,16 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__exec__subcmd__env)
-            opts="-h -V --pristine --ignore-mac --input-type --decryption-order --config --help --version"
+            opts="-h -V --pristine --same-process --user --ignore-mac --input-type --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --input-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -545,12 +559,16 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__exec__subcmd__file)
-            opts="-h -V --no-fifo --filename --ignore-mac --input-type --output-type --decryption-order --config --help --version"
+            opts="-h -V --no-fifo --user --filename --ignore-mac --input-type --output-type --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --filename)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -797,7 +815,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__help)
-            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup completions help"
+            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,6 +1108,20 @@ _ksec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ksec__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ksec__subcmd__merge)
             opts="-h -V --raw --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1211,13 +1243,17 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__set)
-            opts="-h -V --value-file --value-stdin --idempotent --ignore-mac --no-validate --input-type --decryption-order --config --help --version"
+            opts="-h -V --value-file --value-stdin --idempotent --ignore-mac --no-validate --input-type --output-type --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1237,13 +1273,17 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__unset)
-            opts="-h -V --idempotent --ignore-mac --no-validate --input-type --decryption-order --config --help --version"
+            opts="-h -V --idempotent --ignore-mac --no-validate --input-type --output-type --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1281,6 +1321,24 @@ _ksec() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksec__subcmd__version)
+            opts="-h -V --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

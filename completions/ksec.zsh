@@ -257,6 +257,7 @@ _arguments "${_arguments_options[@]}" : \
 (edit)
 _arguments "${_arguments_options[@]}" : \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--output-type=[Format of the text in the editor and of the file written\: the file'\''s own format (as sops, a different one is refused\: ksec edits a file in place, in its format)]:TYPE:_default' \
 '--indent=[Indentation of YAML that ksec writes from scratch]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
 '--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -281,6 +282,8 @@ _arguments "${_arguments_options[@]}" : \
 '--raw[Show Secret \`data\` values as stored (base64) instead of decoded]' \
 '--ignore-mac[Open the file even when its MAC does not match (the MAC is computed anew on save)]' \
 '--no-validate[Skip the Kubernetes Secret checks on save (values are still never left in clear)]' \
+'-s[Show the sops metadata below the values (read only\: changes to it are refused; use rotate, updatekeys or groups to change keys)]' \
+'--show-master-keys[Show the sops metadata below the values (read only\: changes to it are refused; use rotate, updatekeys or groups to change keys)]' \
 '--mac-only-encrypted[Compute the MAC over encrypted values only, so unencrypted ones may be edited]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -292,6 +295,7 @@ _arguments "${_arguments_options[@]}" : \
 (set)
 _arguments "${_arguments_options[@]}" : \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
@@ -311,6 +315,7 @@ _arguments "${_arguments_options[@]}" : \
 (unset)
 _arguments "${_arguments_options[@]}" : \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--idempotent[Succeed without writing when there is nothing at PATH]' \
@@ -326,10 +331,12 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (exec-env)
 _arguments "${_arguments_options[@]}" : \
+'--user=[Run the command as this user (needs the privilege to switch; sets HOME, USER, LOGNAME)]:USER:_default' \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--pristine[Pass only the file'\''s values, not ksec'\''s own environment]' \
+'--same-process[Replace ksec with the command (exec) instead of running it as a child\: signals and the exit status are the command'\''s own]' \
 '--ignore-mac[Run even when the file'\''s MAC does not match]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -341,6 +348,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (exec-file)
 _arguments "${_arguments_options[@]}" : \
+'--user=[Run the command as this user (needs the privilege to switch); the file is made theirs]:USER:_default' \
 '--filename=[Name of the decrypted file (default\: the encrypted file'\''s name, with characters a shell treats specially made \`_\`)]:NAME:_default' \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
 '--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:_default' \
@@ -399,6 +407,15 @@ _arguments "${_arguments_options[@]}" : \
 '*--pattern=[Files the drivers apply to (default\: *.enc.yaml, *.enc.yml, *.enc.json)]:GLOB:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--write[Add the lines to .gitattributes and the repository'\''s Git config instead of printing them]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(version)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -511,6 +528,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(version)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -547,6 +568,7 @@ _ksec_commands() {
 'diff:Print a file decrypted for \`git diff\` (a textconv driver); files ksec cannot decrypt are printed as they are' \
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
+'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -669,6 +691,7 @@ _ksec__subcmd__help_commands() {
 'diff:Print a file decrypted for \`git diff\` (a textconv driver); files ksec cannot decrypt are printed as they are' \
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
+'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -777,6 +800,11 @@ _ksec__subcmd__help__subcmd__updatekeys_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help updatekeys commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__help__subcmd__version_commands] )) ||
+_ksec__subcmd__help__subcmd__version_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help version commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__merge_commands] )) ||
 _ksec__subcmd__merge_commands() {
     local commands; commands=()
@@ -801,6 +829,11 @@ _ksec__subcmd__unset_commands() {
 _ksec__subcmd__updatekeys_commands() {
     local commands; commands=()
     _describe -t commands 'ksec updatekeys commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__version_commands] )) ||
+_ksec__subcmd__version_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec version commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_ksec" ]; then

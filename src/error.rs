@@ -46,6 +46,8 @@ pub enum Error {
     Process(#[from] ProcessError),
     #[error(transparent)]
     Ops(#[from] OpsError),
+    #[error(transparent)]
+    SopsArgs(#[from] SopsArgsError),
 }
 
 /// What a command refuses before any library call, and command results that are failures.
@@ -97,6 +99,83 @@ pub enum CommandError {
     /// Some of several files could not be updated; each was reported as it failed.
     #[error("{failed} of {total} files could not be updated (each is named above)")]
     SomeFilesFailed { failed: usize, total: usize },
+
+    /// `KSEC_LOCK_TIMEOUT` that is not a number of seconds.
+    #[error("KSEC_LOCK_TIMEOUT={value:?} is not a number of seconds between 0 and 86400")]
+    InvalidLockTimeout { value: String },
+
+    /// The file changed while it was in the editor; the edit was sealed and kept beside it.
+    #[error(
+        "{file} changed while it was in the editor (another writer), so your edit was not saved over it; \
+         it is kept, encrypted, in {}", .kept.display()
+    )]
+    EditNotSaved { file: String, kept: PathBuf },
+}
+
+/// A sops command line (`cli::compat`) that ksec refuses: spelled wrong as sops would say, or
+/// asking for something ksec cannot do. Exit codes are sops's for the same command line.
+#[derive(Debug, thiserror::Error)]
+pub enum SopsArgsError {
+    #[error("flag provided but not defined: {flag}")]
+    UnknownFlag { flag: String },
+
+    #[error("flag needs an argument: {flag}")]
+    MissingValue { flag: String },
+
+    #[error("invalid boolean value {value:?} for {flag}")]
+    InvalidBool { flag: String, value: String },
+
+    /// The legacy form without a file (sops exit 100).
+    #[error("no file specified")]
+    NoFileSpecified,
+
+    /// `--set` without a path and a value (sops exit 7).
+    #[error("invalid --set format: expected a path, a space and a JSON value")]
+    InvalidSetFormat,
+
+    /// More than one of `-d`, `-e`, `-r`, `--set`: sops runs them all and shows the last; ksec
+    /// refuses to guess (exit 8).
+    #[error("{modes} cannot be used together")]
+    SeveralModes { modes: String },
+
+    /// A flag or variable naming keys of a type ksec cannot use yet.
+    #[error("{flag}: {key} keys are not supported by ksec yet")]
+    KeyTypeNotSupported { flag: String, key: CloudKey },
+
+    /// A remote key service: ksec does not speak sops's gRPC key service protocol.
+    #[error("key service {uri}: ksec cannot use sops key services (it uses the keys on this machine only)")]
+    RemoteKeyService { uri: String, encrypting: bool },
+
+    #[error("`sops {command}` is not supported by ksec")]
+    CommandNotSupported { command: &'static str },
+
+    #[error("{flag} is not supported: {reason}")]
+    FlagNotSupported { flag: String, reason: &'static str },
+
+    #[error("unknown shell {shell:?} for completion (bash or zsh)")]
+    UnknownShell { shell: String },
+}
+
+/// The key services sops can use and ksec cannot yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudKey {
+    AwsKms,
+    GcpKms,
+    AzureKeyVault,
+    VaultTransit,
+    HuaweiCloudKms,
+}
+
+impl std::fmt::Display for CloudKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CloudKey::AwsKms => "AWS KMS",
+            CloudKey::GcpKms => "GCP KMS",
+            CloudKey::AzureKeyVault => "Azure Key Vault",
+            CloudKey::VaultTransit => "HashiCorp Vault transit",
+            CloudKey::HuaweiCloudKms => "HuaweiCloud KMS",
+        })
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,14 +2,23 @@
 //!
 //! Inputs are read whole into zeroizing buffers. Files are only ever replaced by an atomic
 //! rename of a complete output written next to them (same directory, so the rename cannot
-//! cross file systems), with the original's permissions, after an fsync. A failure at any
-//! point leaves the original untouched and removes the temporary file.
+//! cross file systems), with the original's permissions, after an fsync, and under a lock
+//! that serializes writers ([`replace`]). A failure at any point leaves the original
+//! untouched and removes the temporary file. Plaintext that has to be a file for a while goes
+//! in a private directory, memory-backed when possible ([`private_dir`]).
+
+mod private_dir;
+mod replace;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
+
+pub use private_dir::{DiskUse, MEMORY_DIRS_VAR, PrivateDir};
+pub use replace::{DEFAULT_LOCK_TIMEOUT, FileLock, check_replaceable, keep_beside};
 
 /// Why an input could not be read or an output written. Paths name what the user named (or
 /// `stdin`/`stdout`), never a temporary file.
@@ -21,6 +30,43 @@ pub enum IoError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write {}: {source}", .path.display())]
     Write { path: PathBuf, source: io::Error },
+    /// Another writer held the file's lock for the whole timeout.
+    #[error(
+        "{}: another ksec is changing it: its lock {} stayed held for the {}s this one waits, so nothing was written",
+        .path.display(),
+        .lock.display(),
+        .timeout.as_secs_f64()
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        timeout: Duration,
+    },
+    #[error("cannot write {}: cannot lock it with {}: {source}", .path.display(), .lock.display())]
+    Lock {
+        path: PathBuf,
+        lock: PathBuf,
+        source: io::Error,
+    },
+    /// The file changed between a read made without the lock and the write.
+    #[error("{}: changed since ksec read it (another writer got there first); nothing was written to it", .path.display())]
+    ChangedSinceRead { path: PathBuf },
+    /// Replacing it would make a new file under this name only, leaving the old content (for
+    /// `encrypt -i`, the plaintext) under its other names.
+    #[error(
+        "{}: has {links} names (hard links); ksec replaces a file by a new one, which would leave the \
+         old content under the other names, so nothing was written",
+        .path.display()
+    )]
+    HardLinked { path: PathBuf, links: u64 },
+    #[error("{}: is {kind}, not a regular file ksec can replace; nothing was written", .path.display())]
+    NotRegularFile { path: PathBuf, kind: &'static str },
+    /// No memory-backed directory for plaintext, and the user asked to refuse a disk.
+    #[error(
+        "no memory-backed (tmpfs or ramfs) directory for the decrypted file (passed over: {}), so nothing was decrypted to a file",
+        .tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NoMemoryBackedDir { tried: Vec<PathBuf> },
 }
 
 /// Where input comes from.
@@ -198,136 +244,6 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), IoError> {
     }
 }
 
-/// Replaces (or creates) `path` with `bytes` atomically. An existing file keeps its
-/// permissions; a new one gets 0600, since it may hold secrets.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    // Messages name the target, never the temporary file next to it.
-    let error = |source: io::Error| IoError::Write {
-        path: path.to_path_buf(),
-        source: without_path(source),
-    };
-    // Replace what a symbolic link points at, not the link (as sops and editors do).
-    let resolved;
-    let path = match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            resolved = fs::canonicalize(path).map_err(error)?;
-            resolved.as_path()
-        }
-        _ => path,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let existing = fs::metadata(path).ok();
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".ksec-tmp")
-        .tempfile_in(&dir)
-        .map_err(error)?;
-    temp.write_all(bytes).map_err(error)?;
-    let permissions = match &existing {
-        Some(meta) => meta.permissions(),
-        None => private_permissions(),
-    };
-    temp.as_file().set_permissions(permissions).map_err(error)?;
-    temp.as_file().sync_all().map_err(error)?;
-    temp.persist(path).map_err(|e| error(e.error))?;
-    // Make the rename itself durable.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// A private directory (0700) for plaintext that has to exist as a file for a while: the
-/// buffer `edit` hands to an editor, the file `exec-file` hands to a command. It is made in
-/// memory-backed storage when there is some (`$XDG_RUNTIME_DIR`, then `/dev/shm`), so the
-/// plaintext does not reach a disk, and removed with everything in it when dropped.
-pub struct PrivateDir {
-    dir: tempfile::TempDir,
-}
-
-impl PrivateDir {
-    /// Creates the directory.
-    pub fn new() -> Result<PrivateDir, IoError> {
-        let mut last_error = None;
-        for base in private_dir_bases() {
-            match make_private_dir(&base) {
-                Ok(dir) => return Ok(PrivateDir { dir }),
-                Err(e) => last_error = Some((base, e)),
-            }
-        }
-        let (path, source) = last_error.expect("the system temp dir is always a candidate");
-        Err(IoError::Write { path, source })
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes a new 0600 file named `name` in the directory.
-    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, IoError> {
-        let path = self.dir.path().join(name);
-        let error = |source| IoError::Write {
-            path: path.clone(),
-            source,
-        };
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(error)?;
-        file.write_all(bytes).map_err(error)?;
-        Ok(path)
-    }
-
-    /// Removes the directory now, reporting a failure (dropping it ignores failures).
-    pub fn remove(self) -> Result<(), IoError> {
-        let path = self.dir.path().to_path_buf();
-        self.dir.close().map_err(|source| IoError::Write { path, source })
-    }
-}
-
-/// Where private directories are made, best first.
-fn private_dir_bases() -> Vec<PathBuf> {
-    let mut bases = Vec::new();
-    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        bases.push(PathBuf::from(runtime));
-    }
-    if cfg!(target_os = "linux") {
-        bases.push(PathBuf::from("/dev/shm"));
-    }
-    bases.push(std::env::temp_dir());
-    bases
-}
-
-fn make_private_dir(base: &Path) -> io::Result<tempfile::TempDir> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ksec-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o700));
-    }
-    let dir = builder.tempdir_in(base)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.path())?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            return Err(io::Error::other(format!(
-                "the private directory came out with mode {mode:o}"
-            )));
-        }
-    }
-    Ok(dir)
-}
-
 /// An I/O error with the OS's description only (tempfile's errors embed the temporary path).
 fn without_path(e: io::Error) -> io::Error {
     match e.raw_os_error() {
@@ -353,63 +269,6 @@ fn private_permissions() -> fs::Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_keeps_permissions() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.yaml");
-        fs::write(&path, "old").unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
-        }
-        write_file_atomic(&path, b"new").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
-        }
-        // No temporary file is left behind.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_symlink_keeps_pointing_at_the_replaced_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real.yaml");
-        let link = dir.path().join("link.yaml");
-        fs::write(&real, "old").unwrap();
-        std::os::unix::fs::symlink("real.yaml", &link).unwrap();
-        write_file_atomic(&link, b"new").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn new_files_are_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("plain.yaml");
-        write_file_atomic(&path, b"x").unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn private_dirs_are_0700_and_vanish() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = PrivateDir::new().unwrap();
-        let path = dir.path().to_path_buf();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o700);
-        let file = dir.write_file("s.yaml", b"x").unwrap();
-        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-        dir.remove().unwrap();
-        assert!(!path.exists());
-    }
 
     #[test]
     fn missing_input_is_exit_100() {

@@ -38,6 +38,18 @@ pub enum ProcessError {
     Wait { program: String, source: io::Error },
     #[error("git {} failed: {stderr}", .args.join(" "))]
     GitFailed { args: Vec<String>, stderr: String },
+    /// `--user` names no account in `/etc/passwd`.
+    #[error("unknown user {user:?} (not in /etc/passwd)")]
+    UnknownUser { user: String },
+    #[error("cannot read /etc/passwd to find user {user:?}: {source}")]
+    UserDatabase { user: String, source: io::Error },
+    /// The file a command reads could not be handed to the user it runs as.
+    #[error("cannot give {path} to user {user:?}: {source}")]
+    GiveToUser {
+        path: String,
+        user: String,
+        source: io::Error,
+    },
     #[error(transparent)]
     Io(#[from] IoError),
 }
@@ -108,36 +120,119 @@ pub fn exit_code_of(status: ExitStatus) -> i32 {
 /// Environment variables for a child: name and value (not necessarily UTF-8).
 pub type Environment = Vec<(String, Zeroizing<Vec<u8>>)>;
 
+/// How `exec-env` and `exec-file` run their command.
+#[derive(Debug, Clone, Default)]
+pub struct ShellOptions {
+    /// Only the given variables, not ksec's own environment.
+    pub pristine: bool,
+    /// Run as this user (`--user`).
+    pub run_as: Option<RunAs>,
+}
+
 /// Runs `sh -c COMMAND` to its end with extra environment variables (and nothing else with
 /// `pristine`).
 pub fn run_shell(
     supervisor: &dyn Supervisor,
     command: &str,
     env: Environment,
-    pristine: bool,
+    options: &ShellOptions,
 ) -> Result<ExitStatus, ProcessError> {
-    let mut child = shell_command(command, &env, pristine);
+    let mut child = shell_command(command, &env, options);
     // The command holds its own copy; ours is wiped now rather than after the child ends.
     drop(env);
     supervisor.run(&mut child).map_err(|e| spawn_error(command, e))
 }
 
-/// `sh -c COMMAND` with extra environment variables (and nothing else with `pristine`).
-fn shell_command(command: &str, env: &Environment, pristine: bool) -> Command {
+/// Replaces this process with `sh -c COMMAND` (exec-env `--same-process`, as sops's
+/// `syscall.Exec`): signals, the terminal and the exit status are the command's own. Returns
+/// only when the exec failed.
+pub fn exec_shell(command: &str, env: Environment, options: &ShellOptions) -> ProcessError {
+    use std::os::unix::process::CommandExt;
+    let mut child = shell_command(command, &env, options);
+    drop(env);
+    spawn_error(command, child.exec())
+}
+
+/// `sh -c COMMAND` with extra environment variables (and nothing else with `pristine`), as
+/// another user with `run_as`.
+fn shell_command(command: &str, env: &Environment, options: &ShellOptions) -> Command {
     use std::os::unix::ffi::OsStringExt;
     let mut child = Command::new("/bin/sh");
     child.arg("-c").arg(command);
-    if pristine {
+    if options.pristine {
         child.env_clear();
     }
     for (name, value) in env {
         child.env(name, OsString::from_vec(value.to_vec()));
+    }
+    if let Some(user) = &options.run_as {
+        user.apply(&mut child);
     }
     child
         .stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
     child
+}
+
+/// A user a command runs as (`--user`), found in `/etc/passwd` as Go's `os/user` finds it
+/// without cgo, which is how sops is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAs {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+}
+
+impl RunAs {
+    pub fn lookup(name: &str) -> Result<RunAs, ProcessError> {
+        let passwd = std::fs::read_to_string("/etc/passwd").map_err(|source| ProcessError::UserDatabase {
+            user: name.to_string(),
+            source,
+        })?;
+        RunAs::find(&passwd, name).ok_or_else(|| ProcessError::UnknownUser { user: name.to_string() })
+    }
+
+    /// The entry `name:password:uid:gid:gecos:home:shell` for `name`.
+    fn find(passwd: &str, name: &str) -> Option<RunAs> {
+        passwd.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            match fields[..] {
+                [user, _, uid, gid, _, home, ..] if user == name => Some(RunAs {
+                    name: user.to_string(),
+                    uid: uid.parse().ok()?,
+                    gid: gid.parse().ok()?,
+                    home: home.to_string(),
+                }),
+                _ => None,
+            }
+        })
+    }
+
+    /// The user's ids and the variables sops sets for them (HOME, USER, LOGNAME). The standard
+    /// library drops supplementary groups when root switches users, so the command has the
+    /// user's primary group only (sops also adds the user's other groups).
+    fn apply(&self, command: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        command
+            .uid(self.uid)
+            .gid(self.gid)
+            .env("HOME", &self.home)
+            .env("USER", &self.name)
+            .env("LOGNAME", &self.name);
+    }
+
+    /// Makes `path` the user's, so the command can open it in ksec's private directory.
+    fn give(&self, path: &Path) -> Result<(), ProcessError> {
+        let uid = rustix::process::Uid::from_raw(self.uid);
+        let gid = rustix::process::Gid::from_raw(self.gid);
+        rustix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| ProcessError::GiveToUser {
+            path: path.display().to_string(),
+            user: self.name.clone(),
+            source: e.into(),
+        })
+    }
 }
 
 /// The name exec-file gives the decrypted copy of `file` by default: its own name, with every
@@ -178,20 +273,34 @@ pub fn run_with_file(
     content: Zeroizing<Vec<u8>>,
     command: &str,
     fifo: bool,
+    run_as: Option<&RunAs>,
 ) -> Result<ExitStatus, ProcessError> {
     let path = dir.path().join(name);
     let write_error = |source: io::Error| IoError::Write {
         path: path.clone(),
         source,
     };
-    let mut child = shell_command(&with_path(command, &path)?, &Vec::new(), false);
+    let options = ShellOptions {
+        pristine: false,
+        run_as: run_as.cloned(),
+    };
+    let mut child = shell_command(&with_path(command, &path)?, &Vec::new(), &options);
+    if let Some(user) = run_as {
+        user.give(dir.path())?;
+    }
     if !fifo {
         dir.write_file(name, &content)?;
         drop(content);
+        if let Some(user) = run_as {
+            user.give(&path)?;
+        }
         return supervisor.run(&mut child).map_err(|e| spawn_error(command, e));
     }
     rustix::fs::mkfifoat(rustix::fs::CWD, &path, rustix::fs::Mode::from_raw_mode(0o600))
         .map_err(|e| write_error(e.into()))?;
+    if let Some(user) = run_as {
+        user.give(&path)?;
+    }
     let writer_path = path.clone();
     // Opening a FIFO to write waits for a reader, so a thread serves it.
     let writer = std::thread::spawn(move || -> io::Result<()> {
@@ -324,4 +433,24 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProcessError> {
         });
     }
     Ok(output.stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn users_are_found_in_passwd_lines_as_go_reads_them() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\nbad line\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+        assert_eq!(
+            super::RunAs::find(passwd, "nobody"),
+            Some(super::RunAs {
+                name: "nobody".into(),
+                uid: 65534,
+                gid: 65534,
+                home: "/nonexistent".into()
+            })
+        );
+        assert_eq!(super::RunAs::find(passwd, "alice"), None);
+        assert_eq!(super::RunAs::find(passwd, "bad line"), None);
+    }
 }

@@ -44,9 +44,10 @@ const PASSWORD_PATH: &str = r#"["stringData"]["password"]"#;
 // XDG_RUNTIME_DIR) and `log/` (where editor scripts leave what they saw) stay out of `work/`.
 // ---------------------------------------------------------------------------------------------
 
-/// ksec's XDG_RUNTIME_DIR, where its private directories go.
+/// ksec's XDG_RUNTIME_DIR, where its private directories go: memory-backed, as a real one
+/// is (ksec skips one that is not).
 fn runtime(lab: &Dir) -> PathBuf {
-    lab.side("runtime")
+    lab.memory_side("runtime")
 }
 
 /// A file outside the working directory where editor scripts leave what they saw.
@@ -1362,9 +1363,10 @@ fn exec_env_of_other_files_gives_their_top_level_values_like_sops() {
         "flat.enc.yaml",
     );
     let command = r#"printf '%s|' "$service" "$replicas" "$ratio" "$tls" "$api_unencrypted" "$big""#;
-    // Numbers as sops writes them: JSON numbers are floats, 1e3 is 1000.0.
+    // Numbers as sops 3.13 writes them: a JSON integer is an int (3.11 made it the float
+    // 3.0), 1e3 is 1000.0.
     for (name, expected) in [
-        ("flat.enc.json", "payments|3.0|1.5|true|pub||"),
+        ("flat.enc.json", "payments|3|1.5|true|pub||"),
         ("flat.enc.yaml", "payments|3|1.5|yes||1000.0|"),
     ] {
         let ours = ksec(&lab).args(["exec-env", name, command]).run();

@@ -132,9 +132,7 @@ fn copy_vector(lab: &Dir, rel: &str, name: &str) -> PathBuf {
 /// another.
 fn prepare(lab: &Dir, mut cmd: TestCommand) -> TestCommand {
     let gpg_dir = peer_gpg().parent().expect("gpg has a directory").to_path_buf();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let path = std::env::join_paths(std::iter::once(gpg_dir).chain(std::env::split_paths(&path))).expect("PATH joins");
-    cmd.env("PATH", path).env("GNUPGHOME", empty_gnupg(lab));
+    cmd.path_first(gpg_dir).env("GNUPGHOME", empty_gnupg(lab));
     cmd
 }
 
@@ -1187,7 +1185,11 @@ fn a_broken_identity_source_does_not_stop_the_others() {
             "SOPS_AGE_KEY_FILE={}: UNUSABLE: cannot read the file",
             missing.display()
         ),
-        "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: the command failed".to_string(),
+        // Run when the file needed an age key, for its recipient (SOPS_AGE_RECIPIENT).
+        format!(
+            "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: run for {}: the command failed",
+            common::VECTOR_RECIPIENT
+        ),
         format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}: UNUSABLE", missing.display()),
         "ksec: hint: fix the identity sources marked UNUSABLE above".to_string(),
     ] {
@@ -2179,4 +2181,76 @@ fn updatekeys_covers_every_format_and_goes_on_past_a_file_it_cannot_open() {
     for file in ["k8s/app.enc.env", "k8s/blob.enc.bin"] {
         both_refuse(&lab, file, ONLY_AGE1);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// age plugins
+// ---------------------------------------------------------------------------------------------
+
+/// The recipient and identity of the test plugin `examples/age-plugin-unencrypted.rs` (what it
+/// prints when run alone).
+const PLUGIN_RECIPIENT: &str = "age1unencrypted1ddek2cce0au87";
+const PLUGIN_IDENTITY: &str = "AGE-PLUGIN-UNENCRYPTED-1DDEK2CCNGD32F";
+
+/// `target/<profile>/examples`, where `cargo test` builds the test plugin.
+fn examples_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let dir = profile.join("examples");
+    assert!(
+        dir.join("age-plugin-unencrypted").is_file(),
+        "the test plugin is missing from {}: cargo test builds examples",
+        dir.display()
+    );
+    dir
+}
+
+/// Plugin recipients (`age1<name>1…`) and identities (`AGE-PLUGIN-<NAME>-1…`) go through the age
+/// plugin protocol, as in sops: each tool decrypts what the other encrypted to the test plugin.
+#[test]
+fn age_plugin_recipients_and_identities_work_both_ways_with_sops() {
+    let Some(lab) = lab() else { return };
+    let input = lab.write("plugin.yaml", PLAIN);
+    let by_ksec = ksec(&lab)
+        .path_first(examples_dir())
+        .args(["encrypt", "--age", PLUGIN_RECIPIENT])
+        .arg(&input)
+        .run()
+        .ok()
+        .stdout;
+    let by_sops = sops(&lab)
+        .path_first(examples_dir())
+        .args(["encrypt", "--age", PLUGIN_RECIPIENT])
+        .arg(&input)
+        .run()
+        .ok()
+        .stdout;
+    for (writer, bytes) in [("ksec", by_ksec), ("sops", by_sops)] {
+        assert!(String::from_utf8_lossy(&bytes).contains(&format!("recipient: {PLUGIN_RECIPIENT}")));
+        let file = lab.write(&format!("plugin.{writer}.enc.yaml"), bytes);
+        for (reader, mut cmd) in [("ksec", ksec(&lab)), ("sops", sops(&lab))] {
+            // The reader decrypts the writer's file with the plugin identity.
+            let out = cmd
+                .path_first(examples_dir())
+                .env("SOPS_AGE_KEY", PLUGIN_IDENTITY)
+                .arg("decrypt")
+                .arg(&file)
+                .run()
+                .ok();
+            assert_eq!(out.stdout_text(), PLAIN, "{reader} on {writer}'s file");
+        }
+    }
+    // Without the plugin on PATH the identity cannot be used, and ksec says which program is
+    // missing; the file still fails as sops fails it (no key).
+    let file = lab.path("plugin.ksec.enc.yaml");
+    ksec(&lab)
+        .env("SOPS_AGE_KEY", PLUGIN_IDENTITY)
+        .arg("decrypt")
+        .arg(&file)
+        .run()
+        .expect_code(NO_KEY)
+        .stderr_has("age-plugin-unencrypted");
 }

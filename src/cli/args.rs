@@ -9,7 +9,13 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Files ksec writes decrypt with `sops`; files `sops` writes decrypt with ksec.
 #[derive(Debug, Parser)]
-#[command(name = "ksec", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "ksec",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "sops's command lines (sops -d FILE, sops FILE, …) work too: ksec help sops"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -76,6 +82,9 @@ pub enum Command {
     /// Print (or write) the Git configuration for `ksec diff` and `ksec merge`.
     #[command(name = "git-setup", after_help = GIT_SETUP_EXAMPLES)]
     GitSetup(GitSetupArgs),
+    /// Print ksec's version (under the name `sops`, the sops version it implements first).
+    #[command(after_help = VERSION_EXAMPLES)]
+    Version,
     /// Print a shell completion script.
     #[command(
         hide = true,
@@ -86,6 +95,10 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 }
+
+const VERSION_EXAMPLES: &str = "Examples:
+  ksec version                                # ksec 0.2.0
+  sops --version                              # through a `sops` link: sops 3.13.2 (ksec 0.2.0)";
 
 const ENCRYPT_EXAMPLES: &str = "Examples:
   kubectl create secret generic db --from-literal=password=hunter2 --dry-run=client -o yaml \\
@@ -519,6 +532,14 @@ pub struct EditArgs {
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Format of the text in the editor and of the file written: the file's own format (as
+    /// sops, a different one is refused: ksec edits a file in place, in its format).
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    /// Show the sops metadata below the values (read only: changes to it are refused; use
+    /// rotate, updatekeys or groups to change keys).
+    #[arg(short = 's', long)]
+    pub show_master_keys: bool,
     /// Indentation of YAML that ksec writes from scratch.
     #[arg(long, value_name = "N")]
     pub indent: Option<usize>,
@@ -587,6 +608,10 @@ pub struct ChangeArgs {
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Format the file is written in: its own (a different one is refused, as the file is
+    /// changed in place).
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -603,6 +628,13 @@ pub struct ExecEnvArgs {
     /// Pass only the file's values, not ksec's own environment.
     #[arg(long)]
     pub pristine: bool,
+    /// Replace ksec with the command (exec) instead of running it as a child: signals and the
+    /// exit status are the command's own.
+    #[arg(long)]
+    pub same_process: bool,
+    /// Run the command as this user (needs the privilege to switch; sets HOME, USER, LOGNAME).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
     /// Run even when the file's MAC does not match.
     #[arg(long)]
     pub ignore_mac: bool,
@@ -626,6 +658,9 @@ pub struct ExecFileArgs {
     /// Write a regular 0600 file (readable more than once) instead of a FIFO.
     #[arg(long)]
     pub no_fifo: bool,
+    /// Run the command as this user (needs the privilege to switch); the file is made theirs.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
     /// Name of the decrypted file (default: the encrypted file's name, with characters a
     /// shell treats specially made `_`).
     #[arg(long, value_name = "NAME")]

@@ -32,7 +32,7 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
         let plan = Plan::new(None, &args.io)?;
         return plan.write(&stream.bytes);
     }
-    let plan = Plan::new(args.files.first().map(|p| p.as_path()), &args.io)?;
+    let mut plan = Plan::new(args.files.first().map(|p| p.as_path()), &args.io)?;
     let file = plan.display_name();
     let options = DecryptOptions {
         file: &file,
@@ -42,6 +42,8 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
         mac,
         output,
     };
+    // `decrypt -i` reads the file it replaces: under its lock.
+    plan.lock()?;
     let input = plan.input.read()?;
     let output = match &extract {
         Some(path) => ops::extract(&input, &options, path)?,

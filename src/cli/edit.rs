@@ -1,9 +1,15 @@
 //! `ksec edit FILE`: the plaintext in your editor, encrypted again on save.
 //!
-//! The buffer is a 0600 file in a private 0700 directory (memory-backed when possible) that
-//! is removed on every way out: success, error, a failing editor, a signal. Three starts:
-//! an encrypted file (its view, Secret `data` decoded), a file with a Git merge conflict (the
-//! decrypted versions merged, with conflict markers), and a missing file (a template).
+//! The buffer is a 0600 file in a private 0700 directory (memory-backed when possible, with a
+//! warning before it is written when not) that is removed on every way out: success, error, a
+//! failing editor, a signal. Three starts: an encrypted file (its view, Secret `data` decoded),
+//! a file with a Git merge conflict (the decrypted versions merged, with conflict markers), and
+//! a missing file (a template).
+//!
+//! The file's lock is not held while the editor is open, which can be for minutes: every
+//! other writer (a `set` in a script, CI) would time out meanwhile. It is taken to save, and
+//! if the file changed since it was read, the edit is not saved over that change but kept,
+//! encrypted, beside the file (exit 34), so that neither change is lost.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -18,12 +24,13 @@ use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Sides};
 use crate::edit::view::{self, Reading, ViewOptions};
 use crate::error::{CommandError, Error};
-use crate::formats::Format;
-use crate::io::{self, Input, PrivateDir};
+use crate::formats::{self, Format, OutputOptions};
+use crate::io::{self, Input, IoError};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, Output};
 use crate::process;
 use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions};
+use crate::tree::{Document, Mapping, Tree};
 
 /// What the editor starts with, and how its result becomes the encrypted file.
 enum Start<'a> {
@@ -47,6 +54,9 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
         ..IoArgs::default()
     };
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
+    // Refused before the editor opens, not after the work is done: a file that cannot be
+    // replaced (a hard link, a FIFO, which would also block the read).
+    io::check_replaceable(&args.file)?;
     let exists = std::fs::metadata(&args.file).is_ok();
     let original = if exists {
         Some(Input::File(args.file.clone()).read()?)
@@ -58,6 +68,7 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
         (None, Some(bytes)) => inputs::format_of(&args.file, None, bytes)?,
         (None, None) => Format::from_path(&args.file).unwrap_or(Format::Yaml),
     };
+    inputs::check_output_type(args.output_type.as_deref(), format)?;
     let output = inputs::output_options(&io_args, config.as_ref());
     let view_options = ViewOptions {
         format,
@@ -93,11 +104,15 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
             let opened = EncryptedFile::parse(bytes, format, file.as_str())?
                 .open(&identities, MacPolicy::from_ignore_mac_flag(args.ignore_mac))?;
             let view = view::render(opened.plain(), view_options)?;
+            let mut text = view.text;
+            if args.show_master_keys {
+                text = with_metadata_header(&opened, &text, output)?;
+            }
             let start = Start::Existing {
                 opened,
                 reading: view.reading,
             };
-            (start, view.text)
+            (start, text)
         }
         (None, None) => {
             // Whom to encrypt for is settled now: finding out after the editor closes would
@@ -139,12 +154,30 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
     }
     let unchanged = original.as_deref().is_some_and(|o| o[..] == output.bytes[..]);
     if !unchanged {
-        io::write_file_atomic(&args.file, &output.bytes)?;
+        save(&args.file, original.as_deref().map(|o| &o[..]), &output.bytes)?;
     }
     if matches!(start, Start::Conflict { .. }) {
         super::note(&format!("conflict resolved; run `git add {file}` to mark it so"));
     }
     Ok(())
+}
+
+/// Replaces the file with the edited result under its lock, unless it changed since `original`
+/// was read (`None`: it did not exist); then the result is kept beside it instead.
+fn save(file: &Path, original: Option<&[u8]>, bytes: &[u8]) -> Result<(), Error> {
+    let lock = inputs::lock_output(file)?;
+    match lock.replace_if_unchanged(original, bytes) {
+        Err(IoError::ChangedSinceRead { .. }) => {
+            // Ciphertext, like the file itself: safe to leave beside it.
+            let kept = io::keep_beside(file, "unsaved-edit", bytes)?;
+            Err(CommandError::EditNotSaved {
+                file: file.display().to_string(),
+                kept,
+            }
+            .into())
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Runs the editor on `text` until `finish` accepts the result. Errors in the edited text are
@@ -157,7 +190,7 @@ fn edit_until_valid(
 ) -> Result<Output, Error> {
     let guard = SignalGuard::install()?;
     let editor = process::editor_command()?;
-    let dir = PrivateDir::new()?;
+    let dir = inputs::plaintext_dir()?;
     guard.protect(dir.path());
     let name = original
         .file_name()
@@ -198,6 +231,24 @@ fn ask_to_reopen() -> bool {
     let _ = err.flush();
     let mut line = String::new();
     matches!(std::io::stdin().lock().read_line(&mut line), Ok(n) if n > 0)
+}
+
+/// `--show-master-keys`: the file's sops metadata above the values, as header lines, which are
+/// dropped when the text is read back. sops lets the metadata be edited there; ksec shows it
+/// only, so keys change through `rotate`, `updatekeys` and `groups`, which check what they do.
+fn with_metadata_header(opened: &OpenFile, view: &[u8], output: OutputOptions) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let document = Document {
+        root: Mapping::default(),
+        metadata: Some(opened.metadata().to_node()),
+        layout: None,
+    };
+    let mut tree = Tree::new_plain(vec![document]);
+    let yaml = Zeroizing::new(formats::emit(Format::Yaml, &mut tree, Format::Yaml, output)?);
+    let mut lines = vec!["the sops metadata, shown read only (these lines are dropped on save):".to_string()];
+    lines.extend(String::from_utf8_lossy(&yaml).lines().map(str::to_string));
+    let mut text = Zeroizing::new(view::header(&lines.iter().map(String::as_str).collect::<Vec<_>>()).into_bytes());
+    text.extend_from_slice(view);
+    Ok(text)
 }
 
 fn conflict_header(file: &str, decoded: bool) -> String {

@@ -16,7 +16,7 @@ use crate::process;
 use crate::rules::{EncryptionRule, RuleError};
 
 pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
-    let plan = Plan::new(args.file.as_deref(), &args.io)?;
+    let mut plan = Plan::new(args.file.as_deref(), &args.io)?;
     let file = plan.display_name();
     let config = inputs::load_config(global)?;
     let settings = Settings::resolve(&args.new, config.as_ref(), inputs::rule_subject(&plan))?;
@@ -28,6 +28,9 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
     options.output_format = plan.output_format;
     options.binary_when_unknown = plan.name.is_some();
     options.validate_secrets = !args.no_validate;
+    // Before the input and the file being replaced are read: another writer's change is then
+    // either in what is read or waits for this write.
+    plan.lock()?;
     let input = plan.input.read()?;
     // Encrypting over an encrypted file keeps what did not change (minimal diffs): the file
     // being replaced, or else (`decrypt -i`, edit, `encrypt -i`) the version committed to Git.

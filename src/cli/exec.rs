@@ -1,5 +1,7 @@
 //! `ksec exec-env` and `ksec exec-file`: a command run with the plaintext, which never
-//! touches a disk (exec-file's FIFO or file lives in a private, memory-backed directory).
+//! touches a disk: exec-file's FIFO passes it through the kernel, and its `--no-fifo` file
+//! lives in a private, memory-backed directory (or, when there is none, on a disk after a
+//! warning, unless `KSEC_REQUIRE_TMPFS` refuses).
 
 use super::args::{ExecEnvArgs, ExecFileArgs, GlobalArgs, IoArgs};
 use super::inputs;
@@ -7,7 +9,7 @@ use super::signals::SignalGuard;
 use super::terminal::Terminal;
 use crate::error::{CommandError, Error};
 use crate::formats::Format;
-use crate::io::{Input, PrivateDir};
+use crate::io::{DiskUse, Input, PrivateDir};
 use crate::keys::{Identities, ProcessEnv};
 use crate::ops::{self, DecryptOptions};
 use crate::process;
@@ -29,8 +31,15 @@ pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
     for w in &warnings {
         super::warn(w);
     }
+    let options = process::ShellOptions {
+        pristine: args.pristine,
+        run_as: args.user.as_deref().map(process::RunAs::lookup).transpose()?,
+    };
+    if args.same_process {
+        return Err(process::exec_shell(&args.command, env, &options).into());
+    }
     let guard = SignalGuard::install()?;
-    let status = process::run_shell(&guard, &args.command, env, args.pristine)?;
+    let status = process::run_shell(&guard, &args.command, env, &options)?;
     Ok(process::exit_code_of(status))
 }
 
@@ -51,14 +60,21 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
         mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         output: inputs::output_options(&IoArgs::default(), config.as_ref()),
     };
+    let run_as = args.user.as_deref().map(process::RunAs::lookup).transpose()?;
     let output = ops::decrypt(&input, &options)?;
     for w in &output.warnings {
         super::warn(w);
     }
     let guard = SignalGuard::install()?;
-    let dir = PrivateDir::new()?;
+    // A FIFO's content never reaches the disk it lives on; a file's does.
+    let dir = if args.no_fifo {
+        inputs::plaintext_dir()?
+    } else {
+        PrivateDir::new(DiskUse::Allow)?
+    };
     guard.protect(dir.path());
-    let status = process::run_with_file(&guard, &dir, &name, output.bytes, &args.command, !args.no_fifo)?;
+    let fifo = !args.no_fifo;
+    let status = process::run_with_file(&guard, &dir, &name, output.bytes, &args.command, fifo, run_as.as_ref())?;
     dir.remove()?;
     Ok(process::exit_code_of(status))
 }

@@ -5,7 +5,7 @@
 use crate::config::ConfigError;
 use crate::crypt::CryptError;
 use crate::edit::EditError;
-use crate::error::{CommandError, Error};
+use crate::error::{CommandError, Error, SopsArgsError};
 use crate::formats::FormatError;
 use crate::io::IoError;
 use crate::keys::{FailureClass, KeyError, KeyKind, WantedIdentity};
@@ -36,6 +36,9 @@ pub const PLAINTEXT_IN_SECRET: i32 = 31;
 pub const RULE_MATCHES_NOTHING: i32 = 32;
 /// ksec's own: `ksec check` found problems.
 pub const CHECK_FAILED: i32 = 33;
+/// ksec's own: another writer held the file's lock too long, or changed the file first; this
+/// command wrote nothing to it. Trying again is safe.
+pub const CONCURRENT_WRITER: i32 = 34;
 pub const MAC_MISMATCH: i32 = 51;
 pub const INVALID_TREE_PATH: i32 = 91;
 pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
@@ -68,13 +71,14 @@ impl Error {
             Error::Rekey(e) => rekey_code(e),
             Error::Process(e) => process_code(e),
             Error::Ops(e) => ops_code(e),
+            Error::SopsArgs(e) => sops_args_code(e),
         }
     }
 
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Command(e) => command_hint(e).map(Into::into),
+            Error::Command(e) => command_hint(e),
             Error::TreePath(_) => Some(TREE_PATH_HINT.into()),
             Error::Rule(e) => rule_hint(e).map(Into::into),
             Error::Io(e) => io_hint(e).map(Into::into),
@@ -86,6 +90,7 @@ impl Error {
             Error::Rekey(e) => rekey_hint(e),
             Error::Process(e) => process_hint(e).map(Into::into),
             Error::Ops(e) => ops_hint(e),
+            Error::SopsArgs(e) => sops_args_hint(e),
         }
     }
 }
@@ -98,16 +103,63 @@ fn command_code(e: &CommandError) -> i32 {
         // sops reports a missing file here as a generic failure, not as "no file specified".
         NoSuchFile { .. } => GENERIC,
         NoAnswer { .. } | ReadAnswer { .. } | SignalHandlers { .. } | SomeFilesFailed { .. } => GENERIC,
+        InvalidLockTimeout { .. } => GENERIC,
+        EditNotSaved { .. } => CONCURRENT_WRITER,
         NotText { .. } => COULD_NOT_READ_INPUT,
         FileNotModified { .. } => FILE_NOT_MODIFIED,
         CheckFailed { .. } => CHECK_FAILED,
     }
 }
 
-fn command_hint(e: &CommandError) -> Option<&'static str> {
+fn command_hint(e: &CommandError) -> Option<String> {
     match e {
-        CommandError::ConflictingOptions(_) => Some(CONFLICT_HINT),
+        CommandError::ConflictingOptions(_) => Some(CONFLICT_HINT.into()),
+        CommandError::InvalidLockTimeout { .. } => {
+            Some("set it to the seconds to wait for another writer, e.g. KSEC_LOCK_TIMEOUT=30".into())
+        }
+        CommandError::EditNotSaved { file, kept } => Some(format!(
+            "run `ksec edit {file}` again and make your change there (`ksec decrypt {}` shows it), then delete {}",
+            kept.display(),
+            kept.display()
+        )),
         _ => None,
+    }
+}
+
+fn sops_args_code(e: &SopsArgsError) -> i32 {
+    use SopsArgsError::*;
+    match e {
+        NoFileSpecified => NO_FILE_SPECIFIED,
+        InvalidSetFormat => INVALID_SET_FORMAT,
+        SeveralModes { .. } => CONFLICTING_PARAMETERS,
+        // sops fails to get the data key from the service: 128 when decrypting; "could not
+        // generate data key" is a plain error (1) when encrypting.
+        RemoteKeyService { encrypting: false, .. } => COULD_NOT_RETRIEVE_KEY,
+        RemoteKeyService { encrypting: true, .. } => GENERIC,
+        // urfave's "Incorrect Usage" and everything ksec cannot do: 1.
+        UnknownFlag { .. } | MissingValue { .. } | InvalidBool { .. } => GENERIC,
+        KeyTypeNotSupported { .. } | CommandNotSupported { .. } | FlagNotSupported { .. } => GENERIC,
+        UnknownShell { .. } => GENERIC,
+    }
+}
+
+fn sops_args_hint(e: &SopsArgsError) -> Option<String> {
+    use SopsArgsError::*;
+    match e {
+        UnknownFlag { .. } | MissingValue { .. } | InvalidBool { .. } | SeveralModes { .. } => {
+            Some("`ksec help sops` lists the sops command lines ksec accepts".into())
+        }
+        NoFileSpecified => Some("name the file after the flags: sops -d FILE".into()),
+        InvalidSetFormat => Some(format!("{TREE_PATH_HINT}, then a space and the JSON value")),
+        KeyTypeNotSupported { .. } => Some(
+            "ksec encrypts for age and OpenPGP keys (--age, --pgp); use sops itself for this file, or \
+             leave the variable unset"
+                .into(),
+        ),
+        RemoteKeyService { .. } => {
+            Some("drop --keyservice (and SOPS_KEYSERVICE): give ksec the key itself, e.g. SOPS_AGE_KEY_FILE".into())
+        }
+        CommandNotSupported { .. } | FlagNotSupported { .. } | UnknownShell { .. } => None,
     }
 }
 
@@ -126,17 +178,38 @@ fn rule_hint(e: &RuleError) -> Option<&'static str> {
 }
 
 fn io_code(e: &IoError) -> i32 {
+    use IoError::*;
     match e {
-        IoError::InputNotFound { .. } => NO_FILE_SPECIFIED,
-        IoError::Read { .. } => COULD_NOT_READ_INPUT,
-        IoError::Write { .. } => COULD_NOT_WRITE_OUTPUT,
+        InputNotFound { .. } => NO_FILE_SPECIFIED,
+        Read { .. } => COULD_NOT_READ_INPUT,
+        Write { .. } | Lock { .. } | HardLinked { .. } | NotRegularFile { .. } => COULD_NOT_WRITE_OUTPUT,
+        NoMemoryBackedDir { .. } => COULD_NOT_WRITE_OUTPUT,
+        Locked { .. } | ChangedSinceRead { .. } => CONCURRENT_WRITER,
     }
 }
 
 fn io_hint(e: &IoError) -> Option<&'static str> {
+    use IoError::*;
     match e {
-        IoError::InputNotFound { .. } => Some("check the path, or pass `-` to read stdin"),
-        _ => None,
+        InputNotFound { .. } => Some("check the path, or pass `-` to read stdin"),
+        Locked { .. } => Some(
+            "run it again once the other command is done (it may be waiting at a passphrase prompt), or wait \
+             longer with KSEC_LOCK_TIMEOUT=SECONDS",
+        ),
+        ChangedSinceRead { .. } => Some("run the command again: it starts from the file as it is now"),
+        HardLinked { .. } => Some(
+            "give the file a name of its own first (cp -p FILE FILE.new && mv FILE.new FILE), or write the \
+             result elsewhere with --output",
+        ),
+        NotRegularFile { .. } => Some(
+            "ksec writes a file by replacing it with a new one: name a regular file (to write to stdout, leave out \
+             --output)",
+        ),
+        NoMemoryBackedDir { .. } => Some(
+            "set KSEC_MEMORY_DIRS (or XDG_RUNTIME_DIR) to a directory on tmpfs, or unset KSEC_REQUIRE_TMPFS \
+             to allow a disk",
+        ),
+        Read { .. } | Write { .. } | Lock { .. } => None,
     }
 }
 
@@ -511,6 +584,7 @@ fn process_code(e: &ProcessError) -> i32 {
         EditorUnsplittable { .. } | EditorNotRun { .. } | EditorFailed { .. } => NO_EDITOR_FOUND,
         Interrupted { signal } => super::signals::exit_code_for(*signal),
         RunCommand { .. } | Unquotable { .. } => GENERIC,
+        UnknownUser { .. } | UserDatabase { .. } | GiveToUser { .. } => GENERIC,
         Run { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
         Io(e) => io_code(e),
     }

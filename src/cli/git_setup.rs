@@ -38,6 +38,8 @@ pub fn run(args: &GitSetupArgs) -> Result<(), Error> {
     }
     let root = repository_root()?;
     let path = root.join(".gitattributes");
+    // Read under the lock it is written under, like every file ksec changes.
+    let lock = super::inputs::lock_output(&path)?;
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -62,7 +64,7 @@ pub fn run(args: &GitSetupArgs) -> Result<(), Error> {
                 source,
             })?;
         } else {
-            io::write_file_atomic(&path, text.as_bytes())?;
+            lock.replace(text.as_bytes())?;
         }
     }
     for (name, value) in CONFIG {

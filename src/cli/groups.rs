@@ -1,7 +1,5 @@
 //! `ksec groups add|delete`: change the key groups that share the data key.
 
-use std::path::Path;
-
 use super::args::{GlobalArgs, GroupsCommand};
 use super::inputs;
 use super::terminal::Terminal;
@@ -52,6 +50,8 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
     };
     let name = file.display().to_string();
     let identities = Identities::discover(&ProcessEnv, order.decryption_order.as_deref(), Terminal)?;
+    // With -i the file is read under the lock it is written under.
+    let lock = in_place.then(|| inputs::lock_in_place(file)).transpose()?;
     let input = Input::File(file.to_path_buf()).read()?;
     let encrypted = EncryptedFile::parse(&input, inputs::format_of(file, None, &input)?, name)?;
     let access = Access {
@@ -61,13 +61,9 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
         output: inputs::output_options(&Default::default(), config.as_ref()),
     };
     let output = rekey::change_groups(encrypted, &access, change, threshold)?;
-    write(file, in_place, &output.bytes)
-}
-
-fn write(file: &Path, in_place: bool, bytes: &[u8]) -> Result<(), Error> {
-    if in_place {
-        Ok(io::write_file_atomic(file, bytes)?)
-    } else {
-        Ok(io::write_stdout(bytes)?)
+    match lock {
+        Some(lock) => lock.replace(&output.bytes)?,
+        None => io::write_stdout(&output.bytes)?,
     }
+    Ok(())
 }

@@ -1,14 +1,16 @@
-//! What encrypt and decrypt share: where input comes from, where output goes, which
-//! `.sops.yaml` applies, and the output layout it asks for.
+//! What the commands share: where input comes from, where output goes (under the file's lock,
+//! so writers take turns), which `.sops.yaml` applies, the output layout it asks for, and where
+//! plaintext may be put as a file.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::args::{GlobalArgs, IoArgs};
 use super::terminal::Terminal;
 use crate::config::{self, Config};
 use crate::error::{CommandError, Error};
 use crate::formats::{Format, OutputOptions, json::JsonIndent};
-use crate::io::{self, Input};
+use crate::io::{self, DiskUse, FileLock, Input, IoError, PrivateDir};
 
 /// Where the result goes.
 pub enum Destination {
@@ -24,6 +26,8 @@ pub struct Plan {
     pub destination: Destination,
     pub input_format: Option<Format>,
     pub output_format: Option<Format>,
+    in_place: bool,
+    lock: Option<FileLock>,
 }
 
 impl Plan {
@@ -55,7 +59,23 @@ impl Plan {
             destination,
             input_format,
             output_format,
+            in_place: io_args.in_place,
+            lock: None,
         })
+    }
+
+    /// Takes the lock of the file the output goes to, if it goes to one. Called before the
+    /// input (or the file's previous version) is read, it makes the read, the change and the
+    /// write one step for other writers; `write` takes the lock itself otherwise.
+    pub fn lock(&mut self) -> Result<(), Error> {
+        if let (Destination::File(path), None) = (&self.destination, &self.lock) {
+            self.lock = Some(if self.in_place {
+                lock_in_place(path)?
+            } else {
+                lock_output(path)?
+            });
+        }
+        Ok(())
     }
 
     /// The input's name in messages.
@@ -66,7 +86,10 @@ impl Plan {
     pub fn write(&self, bytes: &[u8]) -> Result<(), Error> {
         match &self.destination {
             Destination::Stdout => io::write_stdout(bytes)?,
-            Destination::File(path) => io::write_file_atomic(path, bytes)?,
+            Destination::File(path) => match &self.lock {
+                Some(lock) => lock.replace(bytes)?,
+                None => lock_output(path)?.replace(bytes)?,
+            },
         }
         Ok(())
     }
@@ -115,33 +138,50 @@ pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Resul
     Ok(crate::formats::parse_guessing(content, &display)?.0)
 }
 
+/// `--output-type` of a command that changes a file in place (`edit`, `set`, `unset`): sops
+/// would write the file over in another format; ksec keeps a file in its own, so only that
+/// one is accepted (the tools that pass it give the file's own).
+pub fn check_output_type(output_type: Option<&str>, format: Format) -> Result<(), Error> {
+    match output_type.map(Format::from_name).transpose()? {
+        Some(other) if other != format => Err(CommandError::ConflictingOptions(
+            "--output-type must be the file's own format: a file changed in place keeps its format",
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// An encrypted file that `set` or `unset` changes in place: its bytes, format, the
 /// identities to open it and the layout for anything written new.
 pub struct InPlaceFile {
-    pub path: PathBuf,
     pub name: String,
     pub input: zeroize::Zeroizing<Vec<u8>>,
     format: Format,
     identities: crate::keys::Identities,
     output: OutputOptions,
+    /// Held from before the read to after the write.
+    lock: FileLock,
 }
 
 impl InPlaceFile {
+    /// Locks the file, then reads it: a change made by another writer meanwhile is in what is
+    /// read, not lost by the write.
     pub fn read(global: &GlobalArgs, path: &Path, change: &super::args::ChangeArgs) -> Result<InPlaceFile, Error> {
         let (input_type, keys) = (change.input_type.as_deref(), &change.keys);
         let config = load_config(global)?;
+        let identities =
+            crate::keys::Identities::discover(&crate::keys::ProcessEnv, keys.decryption_order.as_deref(), Terminal)?;
+        let lock = lock_in_place(path)?;
         let input = io::Input::File(path.to_path_buf()).read()?;
+        let format = format_of(path, input_type, &input)?;
+        check_output_type(change.output_type.as_deref(), format)?;
         Ok(InPlaceFile {
-            path: path.to_path_buf(),
             name: path.display().to_string(),
-            format: format_of(path, input_type, &input)?,
+            format,
             input,
-            identities: crate::keys::Identities::discover(
-                &crate::keys::ProcessEnv,
-                keys.decryption_order.as_deref(),
-                Terminal,
-            )?,
+            identities,
             output: output_options(&IoArgs::default(), config.as_ref()),
+            lock,
         })
     }
 
@@ -167,6 +207,67 @@ impl InPlaceFile {
         if bytes == &self.input[..] {
             return Ok(());
         }
-        Ok(io::write_file_atomic(&self.path, bytes)?)
+        Ok(self.lock.replace(bytes)?)
     }
+}
+
+/// Seconds to wait for another writer's lock (fractions allowed; 0 tries once).
+pub const LOCK_TIMEOUT_VAR: &str = "KSEC_LOCK_TIMEOUT";
+
+/// Set (to anything but empty, `0`, `false` or `no`), plaintext is never put in a file on a
+/// disk: `edit` and `exec-file --no-fifo` fail instead when there is no memory-backed directory.
+pub const REQUIRE_TMPFS_VAR: &str = "KSEC_REQUIRE_TMPFS";
+
+/// How long to wait for another writer: `$KSEC_LOCK_TIMEOUT` seconds, or the default.
+fn lock_timeout() -> Result<Duration, CommandError> {
+    let Some(value) = std::env::var_os(LOCK_TIMEOUT_VAR).filter(|v| !v.is_empty()) else {
+        return Ok(io::DEFAULT_LOCK_TIMEOUT);
+    };
+    value
+        .to_str()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        // A day is more than anyone means; beyond it Duration::from_secs_f64 could overflow.
+        .filter(|seconds| (0.0..=86_400.0).contains(seconds))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| CommandError::InvalidLockTimeout {
+            value: value.to_string_lossy().into_owned(),
+        })
+}
+
+/// Locks a file that is about to be written, which may not exist yet (an output).
+pub fn lock_output(path: &Path) -> Result<FileLock, Error> {
+    Ok(FileLock::acquire(path, lock_timeout()?)?)
+}
+
+/// Locks a file that is changed in place. It must exist and be a file ksec can replace, which
+/// is checked before waiting for the lock: a FIFO would also block the read.
+pub fn lock_in_place(path: &Path) -> Result<FileLock, Error> {
+    if io::check_replaceable(path)?.is_none() {
+        return Err(IoError::InputNotFound {
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
+    lock_output(path)
+}
+
+/// A private directory for plaintext that is about to be written as a file. When it is not
+/// memory-backed, this says so on stderr before anything is written to it, or, with
+/// `$KSEC_REQUIRE_TMPFS`, refuses.
+pub fn plaintext_dir() -> Result<PrivateDir, Error> {
+    let required = std::env::var(REQUIRE_TMPFS_VAR)
+        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"));
+    let dir = PrivateDir::new(if required { DiskUse::Refuse } else { DiskUse::Allow })?;
+    if !dir.is_memory_backed() {
+        let passed_over: Vec<String> = dir.passed_over().iter().map(|p| p.display().to_string()).collect();
+        super::warn(&format!(
+            "no memory-backed (tmpfs) directory found (passed over: {}), so the decrypted file goes in {} \
+             on a disk, which can keep it after it is removed; set {} to a tmpfs directory, or {REQUIRE_TMPFS_VAR}=1 \
+             to refuse instead",
+            passed_over.join(", "),
+            dir.path().display(),
+            io::MEMORY_DIRS_VAR,
+        ));
+    }
+    Ok(dir)
 }

@@ -11,7 +11,7 @@ use super::inputs;
 use super::terminal::Terminal;
 use crate::edit::merge::{self, MergeTarget, Merged, Sides};
 use crate::error::{CommandError, Error};
-use crate::io::{self, Input, IoError};
+use crate::io::{FileLock, Input, IoError};
 use crate::keys::{Identities, ProcessEnv};
 use crate::sops_file;
 
@@ -24,6 +24,8 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
         other => other.map(Some),
     };
     let base = read_optional(&args.base)?;
+    // OURS is read under the lock it is written under.
+    let lock = inputs::lock_in_place(&args.ours)?;
     let ours = Input::File(args.ours.clone()).read()?;
     let theirs = Input::File(args.theirs.clone()).read()?;
     let name = args.path.clone().unwrap_or_else(|| args.ours.clone());
@@ -31,7 +33,7 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
     let format = inputs::format_of(&name, None, &ours)?;
 
     if !sops_file::is_encrypted(&ours, format, &file)? && !sops_file::is_encrypted(&theirs, format, &file)? {
-        return merge_text(&args.ours, base.as_deref().map(|b| &b[..]), &ours, &theirs, &file);
+        return merge_text(&lock, base.as_deref().map(|b| &b[..]), &ours, &theirs, &file);
     }
     let config = inputs::load_config(global)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
@@ -52,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
                 super::warn(w);
             }
             if output.bytes[..] != ours[..] {
-                io::write_file_atomic(&args.ours, &output.bytes)?;
+                lock.replace(&output.bytes)?;
             }
             Ok(0)
         }
@@ -71,13 +73,7 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<i32, Error> {
 }
 
 /// Plain files merge as text; conflicts are marked in the file, as Git does.
-fn merge_text(
-    out: &std::path::Path,
-    base: Option<&[u8]>,
-    ours: &[u8],
-    theirs: &[u8],
-    file: &str,
-) -> Result<i32, Error> {
+fn merge_text(out: &FileLock, base: Option<&[u8]>, ours: &[u8], theirs: &[u8], file: &str) -> Result<i32, Error> {
     let text =
         |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|_| CommandError::NotText { file: file.to_string() });
     let merged = diffy::merge(&text(base.unwrap_or_default())?, &text(ours)?, &text(theirs)?);
@@ -85,6 +81,6 @@ fn merge_text(
         Ok(clean) => (clean, 0),
         Err(conflicted) => (conflicted, EXIT_CONFLICT),
     };
-    io::write_file_atomic(out, bytes.as_bytes())?;
+    out.replace(bytes.as_bytes())?;
     Ok(code)
 }

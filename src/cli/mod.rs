@@ -6,6 +6,7 @@
 mod apply;
 mod args;
 mod check;
+pub mod compat;
 mod decrypt;
 mod diff;
 mod edit;
@@ -24,23 +25,55 @@ mod terminal;
 mod unset;
 mod updatekeys;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command};
+use compat::{ProgramName, Translation};
 
 use crate::error::Error;
 
+/// Set when ksec runs as `sops`: notes are not printed then, because tools read sops's stderr
+/// as part of the result (sops-edit.nvim merges it into the file with `2>&1`) or as an error
+/// (ShipitSmarter's VS Code extension), and sops prints nothing there on success.
+static NOTES_SILENCED: AtomicBool = AtomicBool::new(false);
+
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    let rest = argv.split_off(argv.len().min(1));
+    let arg0 = argv.pop().unwrap_or_else(|| OsString::from("ksec"));
+    let name = ProgramName::from_arg0(Some(&arg0));
+    if name == ProgramName::Sops {
+        NOTES_SILENCED.store(true, Ordering::Relaxed);
+    }
+    let args = match compat::translate(&rest, name, &compat::ProcessEnvironment) {
+        Ok(None) => rest,
+        Ok(Some(Translation::Run(args))) => args,
+        Ok(Some(Translation::Version)) => return print_stdout(&compat::version_line(name)),
+        Ok(Some(Translation::Completion(shell))) => {
+            clap_complete::generate(shell, &mut Cli::command(), program_name(name), &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Some(Translation::Print(text))) => return print_stdout(&text),
+        Err(e) => {
+            let e = Error::from(e);
+            report(&e);
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1));
+        }
+    };
     let mut command = Cli::command();
     if invoked_as_kubectl_plugin() {
         command = command.bin_name("kubectl ksec");
+    } else if name == ProgramName::Sops {
+        command = command.bin_name("sops");
     }
     let parsed = command
-        .try_get_matches()
+        .try_get_matches_from(std::iter::once(arg0).chain(args))
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
     let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
@@ -79,6 +112,10 @@ pub fn run() -> ExitCode {
             clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
             Ok(0)
         }
+        Command::Version => {
+            let _ = print_stdout(&compat::version_line(name));
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
@@ -87,6 +124,20 @@ pub fn run() -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// The name completions are generated for.
+fn program_name(name: ProgramName) -> &'static str {
+    match name {
+        ProgramName::Sops => "sops",
+        ProgramName::Ksec => "ksec",
+    }
+}
+
+/// Prints text on stdout; a closed pipe is not an error (`ksec --version | head -c4`).
+fn print_stdout(text: &str) -> ExitCode {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
 }
 
 /// Whether the binary runs as `kubectl-ksec` (kubectl runs plugins by that name), so help and
@@ -106,8 +157,12 @@ pub(crate) fn report(error: &Error) {
     }
 }
 
-/// Prints a note on stderr: something ksec did that the user did not spell out.
+/// Prints a note on stderr: something ksec did that the user did not spell out. Not when run
+/// as `sops` ([`NOTES_SILENCED`]).
 pub(crate) fn note(message: &str) {
+    if NOTES_SILENCED.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = writeln!(std::io::stderr().lock(), "ksec: note: {message}");
 }
 

@@ -10,9 +10,11 @@ use crate::sops_file::{EncryptedFile, MacPolicy};
 
 pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
-    let plan = Plan::new(Some(&args.file), &args.io)?;
+    let mut plan = Plan::new(Some(&args.file), &args.io)?;
     let file = plan.display_name();
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
+    // `rotate -i` reads the file it replaces: under its lock.
+    plan.lock()?;
     let input = plan.input.read()?;
     let encrypted = EncryptedFile::read(&input, plan.input_format, file)?;
     let access = Access {

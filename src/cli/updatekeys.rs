@@ -3,6 +3,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 use super::args::{GlobalArgs, UpdatekeysArgs};
 use super::inputs;
 use super::terminal::Terminal;
@@ -24,18 +26,20 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     // Every file is worked out before any is written, so nothing is half done when a plan
     // fails. As with sops, a file that fails (no creation rule, no key, no answer, a write
     // error) does not stop the others; it is reported and the run exits non-zero at the end.
+    // The files are read without their locks, which would otherwise be held while the user
+    // answers; each is written under its lock only if it is still as it was read.
     let mut failures = Failures::new(files.len() == 1);
     let mut planned = Vec::new();
     for path in &files {
         match plan(path, &config, &identities, forced, args, explicit_files.contains(path)) {
-            Ok(Some(update)) => planned.push((path, update)),
+            Ok(Some((input, update))) => planned.push((path, input, update)),
             Ok(None) => {}
             Err(error) => failures.add(error),
         }
     }
     let considered = planned.len() + failures.errors.len();
     let mut reader = Answers::new();
-    for (path, update) in planned {
+    for (path, input, update) in planned {
         let name = path.display().to_string();
         let Some(output) = update.output else {
             eprintln!("{name}: already up to date");
@@ -58,9 +62,11 @@ pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
                 }
             }
         }
-        match io::write_file_atomic(path, &output.bytes) {
+        let written =
+            inputs::lock_in_place(path).and_then(|lock| Ok(lock.replace_if_unchanged(Some(&input), &output.bytes)?));
+        match written {
             Ok(()) => eprintln!("{name}: updated"),
-            Err(error) => failures.add(error.into()),
+            Err(error) => failures.add(error),
         }
     }
     failures.finish(considered)
@@ -103,8 +109,11 @@ impl Failures {
     }
 }
 
-/// The new key groups for one file, or `None` for a file in a directory that is not encrypted
-/// (directories hold plaintext files too; a file named explicitly must be encrypted).
+/// A file as it was read, and its key update.
+type Planned = (Zeroizing<Vec<u8>>, rekey::KeyUpdate);
+
+/// The file as read and its new key groups, or `None` for a file in a directory that is not
+/// encrypted (directories hold plaintext files too; a file named explicitly must be encrypted).
 fn plan(
     path: &Path,
     config: &Config,
@@ -112,8 +121,15 @@ fn plan(
     forced: Option<Format>,
     args: &UpdatekeysArgs,
     explicit: bool,
-) -> Result<Option<rekey::KeyUpdate>, Error> {
+) -> Result<Option<Planned>, Error> {
     let name = path.display().to_string();
+    // A FIFO in a directory would block the read; one named explicitly is refused.
+    if !explicit && std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return Ok(None);
+    }
+    if explicit {
+        io::check_replaceable(path)?;
+    }
     let input = Input::File(path.to_path_buf()).read()?;
     let parsed = match forced.or_else(|| Format::from_path(path)) {
         Some(format) => formats::parse(format, &input, &name).map(|tree| (format, tree)),
@@ -126,6 +142,8 @@ fn plan(
     if !encrypted && !explicit {
         return Ok(None);
     }
+    // A file with other names (hard links) could not be updated under all of them.
+    io::check_replaceable(path)?;
     let rule = config
         .rule_for(path)?
         .ok_or_else(|| ConfigError::NoMatchingCreationRule {
@@ -140,8 +158,8 @@ fn plan(
         output: inputs::output_options(&Default::default(), Some(config)),
     };
     let threshold = args.shamir_secret_sharing_threshold.or(rule.shamir_threshold);
-    let encrypted = EncryptedFile::parse(&input, format, name)?;
-    Ok(Some(rekey::update_keys(encrypted, &access, &groups, threshold)?))
+    let update = rekey::update_keys(EncryptedFile::parse(&input, format, name)?, &access, &groups, threshold)?;
+    Ok(Some((input, update)))
 }
 
 /// Where the yes/no answers come from: the terminal, or stdin when it is a pipe (`yes |

@@ -322,6 +322,15 @@ impl LeafAction for Encrypter<'_> {
         let value_type = ValueType::of(&scalar.value).expect("null values are skipped by the walk");
         self.plaintext.clear();
         scalar::write_canonical(&scalar.value, &mut self.plaintext);
+        if !reads_back_as(&scalar.value, value_type, &self.plaintext) {
+            return Err(self.error(
+                aad,
+                format!(
+                    "its {} text does not read back as the same value (this is a ksec bug; nothing was written)",
+                    value_type.name()
+                ),
+            ));
+        }
         let sealed = self.seal(aad, value_type)?;
         self.encrypted_values += 1;
         let plain = std::mem::replace(&mut scalar.value, Value::str(sealed));
@@ -347,6 +356,22 @@ impl LeafAction for Encrypter<'_> {
         }
         comment.replace(sealed);
         Ok(())
+    }
+}
+
+/// Whether the text sops stores for a value (its GCM plaintext) decrypts back to that very
+/// value: a number or time written wrongly would otherwise change silently on the next
+/// decryption. Strings are their own text.
+fn reads_back_as(value: &Value, value_type: ValueType, plaintext: &[u8]) -> bool {
+    if matches!(value, Value::Str(_) | Value::Bytes(_)) {
+        return true;
+    }
+    match (value, scalar::parse_plaintext(value_type, plaintext)) {
+        (Value::Float(a), Ok(Decoded::Value(Value::Float(b)))) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+        // Equal instants with different offsets are different times to sops (the offset is text).
+        (Value::Time(a), Ok(Decoded::Value(Value::Time(b)))) => a.0 == b.0 && a.0.offset() == b.0.offset(),
+        (a, Ok(Decoded::Value(b))) => *a == b,
+        _ => false,
     }
 }
 

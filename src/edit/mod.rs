@@ -450,8 +450,15 @@ fn entry_value<'a>(item: &'a mut MappingItem, key: &str) -> Option<&'a mut Node>
 
 /// Parses a `set` value: JSON, as sops reads it (numbers are floats, objects mappings).
 pub fn parse_value(text: &str) -> Result<Node, EditError> {
-    let node = formats::json::parse_value(text.as_bytes(), "value")
+    let mut node = formats::json::parse_value(text.as_bytes(), "value")
         .map_err(|_| EditError::InvalidValue(ValueProblem::NotJson))?;
+    // sops reads a bare value with `json.Unmarshal`, which makes every number a float64; only
+    // objects and arrays go through its JSON store, which keeps 64-bit integers (3.13).
+    if let Node::Scalar(scalar) = &mut node
+        && let Value::Int(int) = scalar.value
+    {
+        scalar.value = Value::Float(int as f64);
+    }
     if let Some(key) = duplicate_key(&node) {
         return Err(EditError::InvalidValue(ValueProblem::DuplicateKey(key.to_string())));
     }
@@ -546,6 +553,13 @@ mod tests {
     fn set_values_are_json() {
         assert!(matches!(parse_value("\"x\"").unwrap(), Node::Scalar(s) if s.value == Value::str("x")));
         assert!(matches!(parse_value("5").unwrap(), Node::Scalar(s) if s.value == Value::Float(5.0)));
+        let Node::Mapping(m) = parse_value("{\"big\": 9007199254740993}").unwrap() else {
+            panic!("a mapping")
+        };
+        assert_eq!(
+            m.get("big").and_then(Node::as_value),
+            Some(&Value::Int(9_007_199_254_740_993))
+        );
         assert!(matches!(parse_value("{\"k\": true}").unwrap(), Node::Mapping(_)));
         assert_eq!(crate::Error::from(parse_value("not json").unwrap_err()).exit_code(), 7);
     }

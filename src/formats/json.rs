@@ -1,7 +1,8 @@
 //! The JSON store: bytes ⇄ [`Tree`], as sops 3.11's `stores/json` reads and writes them.
 //!
-//! Reading keeps key order and duplicate keys, turns every number into a float (Go decodes
-//! into `float64`), and moves the top-level `"sops"` entry into [`Document::metadata`].
+//! Reading keeps key order and duplicate keys, reads numbers as sops 3.13 does (an integer that
+//! fits 64 bits, exactly, as an int; any other number as a `float64`), and moves the top-level
+//! `"sops"` entry into [`Document::metadata`].
 //! Writing produces what sops's hand-built `{"k": v,...}` text looks like after Go's
 //! `json.Indent`: one item per line, `": "` between key and value, `{}`/`[]` kept compact,
 //! strings escaped as Go's `json.Marshal` escapes them, and a final newline.
@@ -252,7 +253,7 @@ impl Parser<'_> {
             Some(b't') => self.literal("true", Value::Bool(true))?,
             Some(b'f') => self.literal("false", Value::Bool(false))?,
             Some(b'n') => self.literal("null", Value::Null)?,
-            Some(b'-' | b'0'..=b'9') => Value::Float(self.number()?),
+            Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(_) => return Err(self.error("expected a value")),
             None => {
                 return Err(Stop::new(
@@ -351,9 +352,11 @@ impl Parser<'_> {
         }
     }
 
-    /// A number, as Go's decoder reads it into a float64: RFC 8259 syntax, correctly rounded,
-    /// underflow to zero, overflow an error.
-    fn number(&mut self) -> Result<f64, Stop> {
+    /// A number, as sops 3.13's decoder reads it (`UseNumber`, then `normalizeJSONNumber`): an
+    /// integer literal that fits 64 bits is an int, kept exactly (sops 3.11 made every number a
+    /// float64, so 9007199254740993 became …992); anything else is a float64 as Go reads it,
+    /// RFC 8259 syntax, correctly rounded, underflow to zero, overflow an error.
+    fn number(&mut self) -> Result<Value, Stop> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -375,8 +378,13 @@ impl Parser<'_> {
             self.required_digits()?;
         }
         let text = std::str::from_utf8(&self.input[start..self.pos]).expect("a number is made of ASCII bytes");
+        // Go's `json.Number.Int64` is `strconv.ParseInt(s, 10, 64)`: digits only, no fraction
+        // or exponent, within i64.
+        if let Ok(int) = text.parse::<i64>() {
+            return Ok(Value::Int(int));
+        }
         match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(n),
+            Ok(n) if n.is_finite() => Ok(Value::Float(n)),
             _ => Err(Stop::new(start, Why::OutOfRange)),
         }
     }
@@ -714,8 +722,8 @@ mod tests {
         Data::Mapping(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
-    fn float(f: f64) -> Data {
-        Data::Value(Value::Float(f))
+    fn int(i: i64) -> Data {
+        Data::Value(Value::Int(i))
     }
 
     fn string(s: &str) -> Data {
@@ -775,7 +783,7 @@ mod tests {
     fn plaintext_file_parses_to_the_data_sops_sees() {
         let tree = parse_ok(&vector("generated-by-sops-3.11.0/types.plain.json"));
         let root = &tree.documents[0].root;
-        assert_eq!(root.get("int").and_then(Node::as_value), Some(&Value::Float(10.0)));
+        assert_eq!(root.get("int").and_then(Node::as_value), Some(&Value::Int(10)));
         assert_eq!(root.get("null").and_then(Node::as_value), Some(&Value::Null));
         assert_eq!(root.get("bool").and_then(Node::as_value), Some(&Value::Bool(true)));
         assert!(tree.documents[0].metadata.is_none());
@@ -795,7 +803,7 @@ mod tests {
         let tree = parse_ok(br#"{"a": 1, "b": 2, "a": "again"}"#);
         assert_eq!(
             data(&tree),
-            map(&[("a", float(1.0)), ("b", float(2.0)), ("a", string("again"))])
+            map(&[("a", int(1)), ("b", int(2)), ("a", string("again"))])
         );
         assert_eq!(
             emit_str(&tree, JsonIndent::Tab),
@@ -804,23 +812,35 @@ mod tests {
     }
 
     #[test]
-    fn every_number_is_a_float_rounded_as_go_does() {
-        let tree = parse_ok(br#"{"n": [10, -0, 12345678901234567890, 1.5e300, 1E-400, 0.1, 5e-324]}"#);
+    fn integers_that_fit_64_bits_are_ints_kept_exactly_and_other_numbers_floats_as_sops_3_13() {
+        let tree = parse_ok(
+            br#"{"n": [10, -0, 9007199254740993, -9223372036854775808, 12345678901234567890, 1.0, 1e2, 1.5e300, 1E-400, 0.1, 5e-324]}"#,
+        );
         let Data::Mapping(entries) = data(&tree) else {
             panic!("mapping")
         };
         let Data::Sequence(numbers) = &entries[0].1 else {
             panic!("sequence")
         };
-        let bits: Vec<u64> = numbers
+        let ints: Vec<i64> = numbers[..4]
+            .iter()
+            .map(|n| match n {
+                Data::Value(Value::Int(i)) => *i,
+                other => panic!("not an int: {other:?}"),
+            })
+            .collect();
+        assert_eq!(ints, [10, 0, 9_007_199_254_740_993, i64::MIN]);
+        let bits: Vec<u64> = numbers[4..]
             .iter()
             .map(|n| match n {
                 Data::Value(Value::Float(f)) => f.to_bits(),
                 other => panic!("not a float: {other:?}"),
             })
             .collect();
-        let expected = [10.0, -0.0, 12345678901234567168.0, 1.5e300, 0.0, 0.1, 5e-324];
+        let expected = [12345678901234567168.0, 1.0, 100.0, 1.5e300, 0.0, 0.1, 5e-324];
         assert_eq!(bits, expected.map(f64::to_bits));
+        let written = emit_str(&tree, JsonIndent::Spaces(0));
+        assert!(written.contains("9007199254740993,"), "{written}");
     }
 
     #[test]
@@ -925,7 +945,7 @@ mod tests {
             \t\"n\": [\n\
             \t\t1e+21,\n\
             \t\t1e-7,\n\
-            \t\t-0,\n\
+            \t\t0,\n\
             \t\t12345678901234567000,\n\
             \t\t0.000001,\n\
             \t\t0,\n\

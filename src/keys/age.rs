@@ -3,15 +3,19 @@
 //! For each age recipient sops stores one complete age v1 file whose plaintext is the raw data
 //! key (or a 33-byte Shamir share), ASCII-armored exactly as Go age writes it. This module parses
 //! recipients, wraps and unwraps those files, and finds the user's identities in the places
-//! sops looks, in its order: the SSH keys (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`,
-//! `~/.ssh/id_rsa`), then `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and
-//! `<config dir>/sops/age/keys.txt`.
+//! sops 3.13 looks, in its order: the SSH keys (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
+//! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`), then `SOPS_AGE_KEY`,
+//! `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and `<config dir>/sops/age/keys.txt`. The two
+//! commands run only when a file needs them, once per recipient ([`age_commands`]); an
+//! identity file may be passphrase-protected ([`locked_identities`]).
+//!
+//! [`age_commands`]: super::age_commands
+//! [`locked_identities`]: super::locked_identities
 
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::iter;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -20,7 +24,9 @@ use ::age::{DecryptError, Decryptor, Encryptor};
 use zeroize::Zeroizing;
 
 use super::KeyError;
-use super::callbacks::Callbacks;
+use super::age_commands::{self, KeyCommand};
+use super::callbacks::{Callbacks, NoPrompt};
+use super::locked_identities::{LockedIdentityFile, is_encrypted_identity_file};
 use super::locked_ssh::LockedSshKey;
 use super::sources::{IdentitySource, SourceRecord};
 use super::{Env, Identities, KeyKind, MasterKey, RecipientGroup, UnwrapFailure, WrapContext};
@@ -31,6 +37,7 @@ const KEY_VAR: &str = "SOPS_AGE_KEY";
 const KEY_FILE_VAR: &str = "SOPS_AGE_KEY_FILE";
 const KEY_CMD_VAR: &str = "SOPS_AGE_KEY_CMD";
 const SSH_KEY_FILE_VAR: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+const SSH_KEY_CMD_VAR: &str = "SOPS_AGE_SSH_PRIVATE_KEY_CMD";
 /// The SSH keys sops tries when they exist, after `SOPS_AGE_SSH_PRIVATE_KEY_FILE`.
 const DEFAULT_SSH_KEYS: [&str; 2] = ["id_ed25519", "id_rsa"];
 
@@ -46,10 +53,14 @@ pub struct AgeRecipient {
 enum RecipientKey {
     X25519(::age::x25519::Recipient),
     Ssh(::age::ssh::Recipient),
+    /// `age1<name>1…`: wrapped by the program `age-plugin-<name>` on PATH, through the age
+    /// plugin protocol (a YubiKey, a TPM, a cloud KMS plugin).
+    Plugin(::age::plugin::Recipient),
 }
 
 impl AgeRecipient {
-    /// Parses an `age1…` X25519 public key or an `ssh-ed25519`/`ssh-rsa` public key line.
+    /// Parses an `age1…` X25519 public key, an `age1<plugin>1…` plugin recipient, or an
+    /// `ssh-ed25519`/`ssh-rsa` public key line.
     ///
     /// Surrounding whitespace is dropped; everything else, an SSH key's comment included, is
     /// kept as the metadata string, as sops does.
@@ -65,11 +76,10 @@ impl AgeRecipient {
             ));
         } else if text.starts_with("age1") && text.matches('1').count() > 1 {
             // Bech32 data never contains a `1`, so a second one separates a plugin name.
-            return Err(invalid(
-                "age plugin recipients (age1<plugin>1…) are not supported yet; \
-                 use an X25519 (age1…) or SSH public key"
-                    .into(),
-            ));
+            let key = text
+                .parse::<::age::plugin::Recipient>()
+                .map_err(|reason| invalid(format!("not a valid age plugin recipient ({reason})")))?;
+            RecipientKey::Plugin(key)
         } else if text.starts_with("age1") {
             let key = text
                 .parse::<::age::x25519::Recipient>()
@@ -96,13 +106,6 @@ impl AgeRecipient {
     /// The string stored as `recipient` in the metadata.
     pub fn as_str(&self) -> &str {
         &self.text
-    }
-
-    fn as_age(&self) -> &dyn ::age::Recipient {
-        match &self.key {
-            RecipientKey::X25519(key) => key,
-            RecipientKey::Ssh(key) => key,
-        }
     }
 }
 
@@ -163,7 +166,19 @@ pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, KeyErro
         recipient: recipient.as_str().to_owned(),
         reason,
     };
-    let encryptor = Encryptor::with_recipients(iter::once(recipient.as_age())).map_err(|e| failed(e.to_string()))?;
+    let plugin;
+    let age_recipient: &dyn ::age::Recipient = match &recipient.key {
+        RecipientKey::X25519(key) => key,
+        RecipientKey::Ssh(key) => key,
+        RecipientKey::Plugin(key) => {
+            // Encrypting asks nothing of the user; a plugin that wants to is told no.
+            let callbacks = PluginCallbacks(Arc::new(NoPrompt));
+            plugin = ::age::plugin::RecipientPluginV1::new(key.plugin(), std::slice::from_ref(key), &[], callbacks)
+                .map_err(|e| failed(missing_plugin(key.plugin(), &e.to_string())))?;
+            &plugin
+        }
+    };
+    let encryptor = Encryptor::with_recipients(iter::once(age_recipient)).map_err(|e| failed(e.to_string()))?;
 
     let mut armored = Vec::with_capacity(512);
     let write = |armored: &mut Vec<u8>| -> io::Result<()> {
@@ -205,7 +220,7 @@ impl MasterKey for AgeRecipient {
     }
 
     fn unwrap(stanza: &AgeStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
-        unwrap(&stanza.enc, &identities.age)
+        unwrap(&stanza.recipient, &stanza.enc, &identities.age)
     }
 
     fn of_recipients(group: &RecipientGroup) -> &[Self] {
@@ -249,14 +264,13 @@ impl fmt::Display for UnwrapError {
 
 impl std::error::Error for UnwrapError {}
 
-/// Decrypts one armored age file (a metadata `enc`) with any of the identities.
+/// Decrypts one armored age file (a metadata `enc`, wrapped for `recipient`) with any of the
+/// identities: those found at discovery first, then what the key commands print for this
+/// recipient.
 ///
 /// Like Go age, it accepts CRLF line endings, blank lines before the armor, and a missing final
 /// newline. The plaintext is returned as is: a 32-byte data key, or a 33-byte Shamir share.
-pub fn unwrap(enc: &str, identities: &AgeIdentities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
-    let no_match = UnwrapError::NoMatchingIdentity {
-        tried: identities.len(),
-    };
+pub fn unwrap(recipient: &str, enc: &str, identities: &AgeIdentities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
     let armored = skip_blank_lines(enc);
     if !armored.starts_with(ARMOR_BEGIN) {
         return Err(UnwrapError::Malformed(format!(
@@ -265,10 +279,25 @@ pub fn unwrap(enc: &str, identities: &AgeIdentities) -> Result<Zeroizing<Vec<u8>
     }
     let malformed = |e: DecryptError| UnwrapError::Malformed(e.to_string());
     let decryptor = Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).map_err(malformed)?;
-    if identities.is_empty() {
+    let from_commands: Vec<_> = identities
+        .commands
+        .iter()
+        .map(|command| command.identities_for(recipient))
+        .collect();
+    let all: Vec<&dyn ::age::Identity> = identities
+        .iter()
+        .chain(
+            from_commands
+                .iter()
+                .flat_map(|loaded| loaded.iter())
+                .map(|id| id.as_ref() as &dyn ::age::Identity),
+        )
+        .collect();
+    let no_match = UnwrapError::NoMatchingIdentity { tried: all.len() };
+    if all.is_empty() {
         return Err(no_match);
     }
-    let mut reader = decryptor.decrypt(identities.iter()).map_err(|e| match e {
+    let mut reader = decryptor.decrypt(all.into_iter()).map_err(|e| match e {
         DecryptError::NoMatchingKeys => no_match,
         other => malformed(other),
     })?;
@@ -295,6 +324,8 @@ fn skip_blank_lines(mut text: &str) -> &str {
 #[derive(Default)]
 pub struct AgeIdentities {
     identities: Vec<Box<dyn ::age::Identity + Send + Sync>>,
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_CMD` and `SOPS_AGE_KEY_CMD`, run when a file needs them.
+    commands: Vec<KeyCommand>,
     sources: SourceRecord,
 }
 
@@ -308,7 +339,8 @@ impl AgeIdentities {
     /// One or more `AGE-SECRET-KEY-1…` per line, separated by whitespace; blank lines and lines
     /// starting with `#` are skipped. Returns how many identities were added.
     pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<usize, KeyError> {
-        let found = parse_identity_text(source_name, text)?;
+        let callbacks: Arc<dyn Callbacks> = Arc::new(NoPrompt);
+        let found = parse_identity_text(source_name, text, &callbacks)?;
         let count = found.len();
         self.identities.extend(found);
         self.sources.note_loaded(source_name, count);
@@ -330,17 +362,39 @@ impl AgeIdentities {
         self.identities.push(Box::new(key));
     }
 
+    /// Adds a passphrase-protected identity file, opened when a file needs an age key.
+    fn add_locked_identity_file(&mut self, source_name: &str, file: LockedIdentityFile) {
+        self.sources.note_settled_at_use(
+            source_name,
+            "passphrase-protected identity file; asked for on the terminal when a file needs an age key",
+            file.outcome(),
+        );
+        self.identities.push(Box::new(file));
+    }
+
+    /// Adds a key command, run when a file needs an age key, once per recipient.
+    fn add_key_command(&mut self, command: KeyCommand) {
+        self.sources.note_settled_at_use(
+            &command.source_name(),
+            "run when a file needs an age key, once per recipient, with SOPS_AGE_RECIPIENT set",
+            command.outcome(),
+        );
+        self.commands.push(command);
+    }
+
     fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
         self.identities.push(Box::new(identity));
         self.sources.note_loaded(source_name, 1);
     }
 
+    /// How many identities were found (a key command's are not counted before it runs).
     pub fn len(&self) -> usize {
         self.identities.len()
     }
 
+    /// Whether nothing at all can be tried: no identity and no key command.
     pub fn is_empty(&self) -> bool {
-        self.identities.is_empty()
+        self.identities.is_empty() && self.commands.is_empty()
     }
 
     /// Every place looked at, in the order sops looks.
@@ -380,9 +434,12 @@ pub fn discover(env: &dyn Env, callbacks: &Arc<dyn Callbacks>) -> AgeIdentities 
     let mut found = AgeIdentities::new();
     let result = load_ssh_key_file(env, &mut found, callbacks);
     record_failure(&mut found, result);
+    load_ssh_key_cmd(env, &mut found, callbacks);
     load_default_ssh_keys(env, &mut found, callbacks);
-    for load in [load_key_var, load_key_file, load_key_cmd, load_default_key_file] {
-        let result = load(env, &mut found);
+    type Load = fn(&dyn Env, &mut AgeIdentities, &Arc<dyn Callbacks>) -> Result<(), KeyError>;
+    let loads: [Load; 4] = [load_key_var, load_key_file, load_key_cmd, load_default_key_file];
+    for load in loads {
+        let result = load(env, &mut found, callbacks);
         record_failure(&mut found, result);
     }
     found
@@ -416,6 +473,26 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<d
         Err(SshKeyProblem::Unusable(reason)) => return Err(identity_error(&source_name, &reason)),
     }
     Ok(())
+}
+
+/// `SOPS_AGE_SSH_PRIVATE_KEY_CMD`: a command printing an SSH private key, run when a file needs
+/// an age key. As in sops, a passphrase-protected key from it is refused.
+fn load_ssh_key_cmd(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) {
+    let Some(command) = env.var(SSH_KEY_CMD_VAR).map(Zeroizing::new) else {
+        found.sources.note_absent(SSH_KEY_CMD_VAR, "not set");
+        return;
+    };
+    let callbacks = Arc::clone(callbacks);
+    let parse = move |bytes: &[u8]| -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, String> {
+        match parse_ssh_identity(bytes, SSH_KEY_CMD_VAR, &callbacks) {
+            Ok(SshKey::Ready(identity)) => Ok(vec![Box::new(identity)]),
+            Ok(SshKey::Locked(_)) => {
+                Err("it printed a passphrase-protected SSH key, which sops does not take from a command either".into())
+            }
+            Err(SshKeyProblem::Unusable(reason)) => Err(format!("it printed {reason}")),
+        }
+    };
+    found.add_key_command(KeyCommand::new(SSH_KEY_CMD_VAR, command, Box::new(parse)));
 }
 
 /// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`, each when it exists. The user did not ask for these,
@@ -494,17 +571,15 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str, callbacks: &Arc<dyn Callbac
     }
 }
 
-fn load_key_var(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
+fn load_key_var(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), KeyError> {
     match env.var(KEY_VAR).map(Zeroizing::new) {
         None => found.sources.note_absent(KEY_VAR, "not set"),
-        Some(text) => {
-            found.add_text(KEY_VAR, &text)?;
-        }
+        Some(text) => add_identity_bytes(found, KEY_VAR, text.as_bytes(), callbacks)?,
     }
     Ok(())
 }
 
-fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
+fn load_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), KeyError> {
     let Some(path) = env.var(KEY_FILE_VAR) else {
         found.sources.note_absent(KEY_FILE_VAR, "not set");
         return Ok(());
@@ -515,50 +590,38 @@ fn load_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyErro
     }
     let bytes = read_secret_file(Path::new(&path))
         .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
-    add_identity_bytes(found, &source_name, &bytes)
+    add_identity_bytes(found, &source_name, &bytes, callbacks)
 }
 
-fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
+/// `SOPS_AGE_KEY_CMD`: a command printing age identities (or a passphrase-protected identity
+/// file), run when a file needs an age key.
+fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Callbacks>) -> Result<(), KeyError> {
     let Some(command) = env.var(KEY_CMD_VAR).map(Zeroizing::new) else {
         found.sources.note_absent(KEY_CMD_VAR, "not set");
         return Ok(());
     };
-    let source_name = format!("{KEY_CMD_VAR}={:?}", shown_command(&command));
-    let output = run_key_command(&command).map_err(|message| identity_error(&source_name, &message))?;
-    add_identity_bytes(found, &source_name, &output)
-}
-
-/// Runs the command without a shell, as sops does: stdin empty, stderr to the user's terminal
-/// (so it can prompt or explain), stdout captured as the key text.
-fn run_key_command(command: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-    let args = Zeroizing::new(shlex::split(command).ok_or("cannot split the command line (unbalanced quotes?)")?);
-    let Some((program, args)) = args.split_first() else {
-        return Err("the variable is set but holds no command".into());
+    let source_name = format!("{KEY_CMD_VAR}={:?}", age_commands::shown_command(&command));
+    let callbacks = Arc::clone(callbacks);
+    let parse = move |bytes: &[u8]| -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, String> {
+        if is_encrypted_identity_file(bytes) {
+            let file = locked_file(&source_name, bytes, &callbacks);
+            return Ok(vec![Box::new(file)]);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| "the identity text is not valid UTF-8".to_string())?;
+        parse_identity_text(&source_name, text, &callbacks).map_err(|e| match e {
+            KeyError::IdentitySource { reason, .. } => reason,
+            other => other.to_string(),
+        })
     };
-    let output = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {program:?}: {e}"))?;
-    let stdout = Zeroizing::new(output.stdout);
-    if !output.status.success() {
-        return Err(format!("the command failed ({})", output.status));
-    }
-    Ok(stdout)
+    found.add_key_command(KeyCommand::new(KEY_CMD_VAR, command, Box::new(parse)));
+    Ok(())
 }
 
-/// The command line as it may appear in messages: whole, unless it carries a key itself.
-fn shown_command(command: &str) -> String {
-    if command.to_ascii_uppercase().contains("AGE-SECRET-KEY-") {
-        let program = command.split_whitespace().next().unwrap_or_default();
-        format!("{program} … (arguments hidden: they hold key material)")
-    } else {
-        command.to_owned()
-    }
-}
-
-fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(), KeyError> {
+fn load_default_key_file(
+    env: &dyn Env,
+    found: &mut AgeIdentities,
+    callbacks: &Arc<dyn Callbacks>,
+) -> Result<(), KeyError> {
     let Some(config_dir) = env.config_dir() else {
         found.sources.note_absent(
             "default key file <config dir>/sops/age/keys.txt",
@@ -569,7 +632,7 @@ fn load_default_key_file(env: &dyn Env, found: &mut AgeIdentities) -> Result<(),
     let path = config_dir.join("sops").join("age").join("keys.txt");
     let source_name = format!("default key file {}", path.display());
     match read_secret_file(&path) {
-        Ok(bytes) => add_identity_bytes(found, &source_name, &bytes),
+        Ok(bytes) => add_identity_bytes(found, &source_name, &bytes, callbacks),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             found.sources.note_absent(&source_name, "not found");
             Ok(())
@@ -582,21 +645,48 @@ fn read_secret_file(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
     std::fs::read(path).map(Zeroizing::new)
 }
 
-fn add_identity_bytes(found: &mut AgeIdentities, source_name: &str, bytes: &[u8]) -> Result<(), KeyError> {
-    if bytes.starts_with(b"age-encryption.org/") || bytes.starts_with(ARMOR_BEGIN.as_bytes()) {
-        return Err(identity_error(
-            source_name,
-            "passphrase-protected identity files are not supported yet; \
-             provide the decrypted identity through SOPS_AGE_KEY_CMD instead",
-        ));
+/// Identity text, or an age-encrypted identity file to open with a passphrase when needed.
+fn add_identity_bytes(
+    found: &mut AgeIdentities,
+    source_name: &str,
+    bytes: &[u8],
+    callbacks: &Arc<dyn Callbacks>,
+) -> Result<(), KeyError> {
+    if is_encrypted_identity_file(bytes) {
+        found.add_locked_identity_file(source_name, locked_file(source_name, bytes, callbacks));
+        return Ok(());
     }
     let text =
         std::str::from_utf8(bytes).map_err(|_| identity_error(source_name, "the identity text is not valid UTF-8"))?;
-    found.add_text(source_name, text)?;
+    let identities = parse_identity_text(source_name, text, callbacks)?;
+    found.sources.note_loaded(source_name, identities.len());
+    found.identities.extend(identities);
     Ok(())
 }
 
-fn parse_identity_text(source_name: &str, text: &str) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, KeyError> {
+/// A passphrase-protected identity file from `source_name`, whose identities are parsed as
+/// any identity text once it is open.
+fn locked_file(source_name: &str, bytes: &[u8], callbacks: &Arc<dyn Callbacks>) -> LockedIdentityFile {
+    let (name, inner_callbacks) = (source_name.to_owned(), Arc::clone(callbacks));
+    let parse = move |text: &str| {
+        parse_identity_text(&name, text, &inner_callbacks).map_err(|e| match e {
+            KeyError::IdentitySource { reason, .. } => reason,
+            other => other.to_string(),
+        })
+    };
+    LockedIdentityFile::new(
+        source_name,
+        Zeroizing::new(bytes.to_vec()),
+        Arc::clone(callbacks),
+        Box::new(parse),
+    )
+}
+
+fn parse_identity_text(
+    source_name: &str,
+    text: &str,
+    callbacks: &Arc<dyn Callbacks>,
+) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, KeyError> {
     let mut identities: Vec<Box<dyn ::age::Identity + Send + Sync>> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -604,25 +694,66 @@ fn parse_identity_text(source_name: &str, text: &str) -> Result<Vec<Box<dyn ::ag
             continue;
         }
         for word in line.split_whitespace() {
-            let identity = parse_identity(word)
+            let identity = parse_identity(word, callbacks)
                 .map_err(|reason| identity_error(source_name, &format!("line {}: {reason}", index + 1)))?;
-            identities.push(Box::new(identity));
+            identities.push(identity);
         }
     }
     Ok(identities)
 }
 
 /// Parses one identity. Errors describe the problem without echoing the input.
-fn parse_identity(word: &str) -> Result<::age::x25519::Identity, String> {
+fn parse_identity(
+    word: &str,
+    callbacks: &Arc<dyn Callbacks>,
+) -> Result<Box<dyn ::age::Identity + Send + Sync>, String> {
     if word.starts_with("AGE-PLUGIN-") {
-        Err("age plugin identities are not supported yet".into())
+        let identity = word
+            .parse::<::age::plugin::Identity>()
+            .map_err(|reason| format!("not a valid age plugin identity ({reason})"))?;
+        let callbacks = PluginCallbacks(Arc::clone(callbacks));
+        let plugin =
+            ::age::plugin::IdentityPluginV1::new(identity.plugin(), std::slice::from_ref(&identity), callbacks)
+                .map_err(|e| missing_plugin(identity.plugin(), &e.to_string()))?;
+        Ok(Box::new(plugin))
     } else if word.starts_with("AGE-SECRET-KEY-PQ-1") {
         Err("post-quantum age identities are not supported yet".into())
     } else if word.starts_with("AGE-SECRET-KEY-1") {
-        word.parse()
-            .map_err(|reason| format!("not a valid age secret key ({reason})"))
+        let identity = word
+            .parse::<::age::x25519::Identity>()
+            .map_err(|reason| format!("not a valid age secret key ({reason})"))?;
+        Ok(Box::new(identity))
     } else {
-        Err("not an age identity; expected AGE-SECRET-KEY-1…".into())
+        Err("not an age identity; expected AGE-SECRET-KEY-1… or AGE-PLUGIN-…".into())
+    }
+}
+
+/// Why a plugin could not be used: almost always that its program is not on PATH.
+fn missing_plugin(name: &str, reason: &str) -> String {
+    format!("the age plugin age-plugin-{name} cannot be used ({reason}); install it on PATH")
+}
+
+/// The library's [`Callbacks`] as age's plugin client wants them: a plugin may show a message
+/// or ask for a PIN or passphrase (asked through the program's callbacks); it is never asked
+/// to confirm or type a public value, which ksec has no way to ask.
+#[derive(Clone)]
+struct PluginCallbacks(Arc<dyn Callbacks>);
+
+impl ::age::Callbacks for PluginCallbacks {
+    fn display_message(&self, message: &str) {
+        self.0.display_message(message);
+    }
+
+    fn confirm(&self, _message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _description: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<::age::secrecy::SecretString> {
+        self.0.request_passphrase(description).ok().flatten()
     }
 }
 
@@ -643,6 +774,7 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use std::path::PathBuf;
+    use std::process::Command;
 
     // The sops test identities (`age/keysource_test.go`), as in
     // shared/vectors/sops-upstream/keys/age-test-identity.txt and age-test-identity-2.txt.
@@ -704,7 +836,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
 
         let enc = wrap(&recipient, data_key.as_bytes()).expect("wrap");
         let found = identities(identity.to_string().expose_secret());
-        let plain = unwrap(&enc, &found).expect("unwrap");
+        let plain = unwrap(RECIPIENT, &enc, &found).expect("unwrap");
 
         assert_eq!(plain.as_slice(), data_key.as_bytes());
     }
@@ -714,7 +846,12 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let recipient = AgeRecipient::parse(RECIPIENT).expect("valid");
         let share = [0x5A; 33];
         let enc = wrap(&recipient, &share).expect("wrap");
-        assert_eq!(unwrap(&enc, &identities(IDENTITY)).expect("unwrap").as_slice(), &share);
+        assert_eq!(
+            unwrap(RECIPIENT, &enc, &identities(IDENTITY))
+                .expect("unwrap")
+                .as_slice(),
+            &share
+        );
     }
 
     #[test]
@@ -747,14 +884,14 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
 
     #[test]
     fn unwraps_what_sops_3_11_wrote() {
-        let plain = unwrap(SOPS_ENC, &identities(IDENTITY)).expect("the sops test identity opens it");
+        let plain = unwrap(RECIPIENT, SOPS_ENC, &identities(IDENTITY)).expect("the sops test identity opens it");
         assert_eq!(plain.len(), 32);
         assert!(DataKey::from_bytes(&plain).is_some());
     }
 
     #[test]
     fn the_wrong_identity_is_reported_as_no_match() {
-        let error = unwrap(SOPS_ENC, &identities(OTHER_IDENTITY)).expect_err("wrong identity");
+        let error = unwrap(RECIPIENT, SOPS_ENC, &identities(OTHER_IDENTITY)).expect_err("wrong identity");
         assert_eq!(error, UnwrapError::NoMatchingIdentity { tried: 1 });
         assert_eq!(
             error.to_string(),
@@ -762,11 +899,14 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         );
 
         let both = identities(&format!("{OTHER_IDENTITY}\n{IDENTITY}\n"));
-        assert_eq!(unwrap(SOPS_ENC, &both).expect("second one matches").len(), 32);
+        assert_eq!(
+            unwrap(RECIPIENT, SOPS_ENC, &both).expect("second one matches").len(),
+            32
+        );
 
         let none = AgeIdentities::new();
         assert_eq!(
-            unwrap(SOPS_ENC, &none),
+            unwrap(RECIPIENT, SOPS_ENC, &none),
             Err(UnwrapError::NoMatchingIdentity { tried: 0 })
         );
     }
@@ -774,7 +914,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
     #[test]
     fn unwrap_tolerates_crlf_a_missing_final_newline_and_leading_blank_lines() {
         let found = identities(IDENTITY);
-        let expected = unwrap(SOPS_ENC, &found).expect("reference");
+        let expected = unwrap(RECIPIENT, SOPS_ENC, &found).expect("reference");
         let variants = [
             SOPS_ENC.replace('\n', "\r\n"),
             SOPS_ENC.trim_end().to_owned(),
@@ -782,7 +922,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             format!("\n  \n{SOPS_ENC}\n\n"),
         ];
         for variant in &variants {
-            let plain = unwrap(variant, &found).unwrap_or_else(|e| panic!("{variant:?}: {e}"));
+            let plain = unwrap(RECIPIENT, variant, &found).unwrap_or_else(|e| panic!("{variant:?}: {e}"));
             assert_eq!(plain, expected);
         }
     }
@@ -807,7 +947,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         ]
         .map(str::to_owned);
         for case in &cases {
-            match unwrap(case, &found) {
+            match unwrap(RECIPIENT, case, &found) {
                 Err(UnwrapError::Malformed(reason)) => assert!(!reason.is_empty()),
                 other => panic!("{case:?} gave {other:?}"),
             }
@@ -886,10 +1026,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let damaged = IDENTITY.replace("G0Q5", "G0Q6");
         let cases = [
             (damaged.as_str(), "line 2: not a valid age secret key"),
-            (
-                "AGE-PLUGIN-YUBIKEY-1QWERTY",
-                "line 2: age plugin identities are not supported yet",
-            ),
+            ("AGE-PLUGIN-YUBIKEY-1QWERTY", "line 2: not a valid age plugin identity"),
             ("age-secret-key-1qwerty", "line 2: not an age identity"),
             ("hunter2", "line 2: not an age identity"),
         ];
@@ -922,7 +1059,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let found = discover(&env);
         assert_eq!(found.len(), 1);
         assert_eq!(status_of(&found, "SOPS_AGE_KEY"), &SourceStatus::Loaded(1));
-        assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
+        assert_eq!(unwrap(RECIPIENT, SOPS_ENC, &found).expect("unwrap").len(), 32);
     }
 
     #[test]
@@ -938,18 +1075,134 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             "{}",
             found.report()
         );
-        assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
+        assert_eq!(unwrap(RECIPIENT, SOPS_ENC, &found).expect("unwrap").len(), 32);
     }
 
     #[test]
-    fn discover_runs_sops_age_key_cmd() {
+    fn sops_age_key_cmd_runs_once_per_recipient_a_file_needs_with_sops_age_recipient() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write_file(dir.path(), "key file.txt", &format!("{IDENTITY}\n"));
-        let command = format!("cat '{}'", path.display());
+        let runs = dir.path().join("runs");
+        // Prints the key only for its own recipient, as a vault lookup by recipient would.
+        let script = format!(
+            "echo \"$SOPS_AGE_RECIPIENT\" >> '{}'; if [ \"$SOPS_AGE_RECIPIENT\" = {RECIPIENT} ]; then cat '{}'; fi",
+            runs.display(),
+            path.display()
+        );
+        let command = format!("sh -c {}", shlex::try_quote(&script).expect("quotable"));
         let found = discover(&MapEnv::new().with_var("SOPS_AGE_KEY_CMD", &command));
-        assert_eq!(found.len(), 1);
-        assert_eq!(status_of(&found, "SOPS_AGE_KEY_CMD"), &SourceStatus::Loaded(1));
-        assert_eq!(unwrap(SOPS_ENC, &found).expect("unwrap").len(), 32);
+        assert_eq!(found.len(), 0, "nothing runs before a file needs a key");
+        assert!(!found.is_empty());
+        assert!(!runs.exists());
+        assert!(matches!(
+            status_of(&found, "SOPS_AGE_KEY_CMD"),
+            SourceStatus::Available(d) if d.contains("SOPS_AGE_RECIPIENT")
+        ));
+        assert_eq!(
+            unwrap(OTHER_RECIPIENT, SOPS_ENC, &found),
+            Err(UnwrapError::NoMatchingIdentity { tried: 0 })
+        );
+        assert_eq!(unwrap(RECIPIENT, SOPS_ENC, &found).expect("unwrap").len(), 32);
+        assert_eq!(unwrap(RECIPIENT, SOPS_ENC, &found).expect("again").len(), 32);
+        let asked = std::fs::read_to_string(&runs).expect("the command ran");
+        assert_eq!(asked, format!("{OTHER_RECIPIENT}\n{RECIPIENT}\n"), "once per recipient");
+        assert!(
+            found.report().contains(&format!("run for {RECIPIENT}: 1 identities")),
+            "{}",
+            found.report()
+        );
+    }
+
+    #[test]
+    fn sops_age_ssh_private_key_cmd_gives_an_ssh_identity() {
+        let key_file = vector_path(SSH_ED25519_KEY_FILE);
+        let recipient = AgeRecipient::parse(SSH_ED25519_PUB).expect("valid");
+        let enc = wrap(&recipient, &[7; 32]).expect("wrap");
+        let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_CMD", format!("cat {}", key_file.display()));
+        let found = discover(&env);
+        assert_eq!(
+            unwrap(recipient.as_str(), &enc, &found).expect("unwrap").as_slice(),
+            &[7; 32]
+        );
+
+        let locked = tempfile::tempdir().expect("tempdir");
+        let locked_key = write_file(locked.path(), "k", SSH_ED25519_ENCRYPTED);
+        let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_CMD", format!("cat {}", locked_key.display()));
+        let found = discover(&env);
+        assert!(unwrap(recipient.as_str(), &enc, &found).is_err());
+        assert!(
+            found.report().contains("passphrase-protected SSH key"),
+            "{}",
+            found.report()
+        );
+        assert!(found.has_failed_source());
+    }
+
+    /// Answers every passphrase question with the same text, and counts the questions.
+    struct Answer(&'static str, std::sync::atomic::AtomicUsize);
+
+    impl Callbacks for Answer {
+        fn display_message(&self, _message: &str) {}
+
+        fn request_passphrase(&self, _description: &str) -> io::Result<Option<secrecy::SecretString>> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(Some(secrecy::SecretString::from(self.0.to_string())))
+        }
+    }
+
+    /// An identity file encrypted with a passphrase, as `age -p -a` writes it.
+    fn passphrase_protected(text: &str, passphrase: &str) -> String {
+        let encryptor =
+            ::age::Encryptor::with_user_passphrase(::age::secrecy::SecretString::from(passphrase.to_string()));
+        let mut out = Vec::new();
+        let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).expect("armor");
+        let mut writer = encryptor.wrap_output(armor).expect("encrypt");
+        writer.write_all(text.as_bytes()).expect("write");
+        writer.finish().and_then(|armor| armor.finish()).expect("finish");
+        String::from_utf8(out).expect("armored text")
+    }
+
+    #[test]
+    fn passphrase_protected_identity_files_open_with_the_passphrase_asked_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_file(
+            dir.path(),
+            "keys.age",
+            &passphrase_protected(&format!("# key\n{IDENTITY}\n"), "correct horse"),
+        );
+        let env = MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path.to_str().expect("utf-8"));
+        let answer = Arc::new(Answer("correct horse", Default::default()));
+        let found = super::discover(&env, &(Arc::clone(&answer) as Arc<dyn Callbacks>));
+        assert_eq!(
+            answer.1.load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "asked only when needed"
+        );
+        assert_eq!(unwrap(RECIPIENT, SOPS_ENC, &found).expect("unwrap").len(), 32);
+        assert_eq!(unwrap(RECIPIENT, SOPS_ENC, &found).expect("again").len(), 32);
+        assert_eq!(answer.1.load(std::sync::atomic::Ordering::Relaxed), 1, "asked once");
+        assert!(
+            found.report().contains("unlocked with the passphrase given"),
+            "{}",
+            found.report()
+        );
+
+        let wrong = Arc::new(Answer("wrong", Default::default()));
+        let found = super::discover(&env, &(Arc::clone(&wrong) as Arc<dyn Callbacks>));
+        assert!(unwrap(RECIPIENT, SOPS_ENC, &found).is_err());
+        assert_eq!(
+            wrong.1.load(std::sync::atomic::Ordering::Relaxed),
+            3,
+            "three tries, as ssh gives"
+        );
+        assert!(
+            found.report().contains("3 passphrases did not unlock it"),
+            "{}",
+            found.report()
+        );
+        // Without anyone to ask, the file stays locked and other keys are still tried.
+        let found = discover(&env.clone().with_var("SOPS_AGE_KEY", OTHER_IDENTITY));
+        assert!(unwrap(RECIPIENT, SOPS_ENC, &found).is_err());
     }
 
     #[test]
@@ -973,18 +1226,19 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
             .with_var("SOPS_AGE_KEY_CMD", format!("cat {}", file.display()))
             .with_config_dir(config.path());
         let found = discover(&env);
-        assert_eq!(found.len(), 4);
+        assert_eq!(found.len(), 3, "the command's identities come when a file needs them");
         let names: Vec<&str> = found.sources().iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
-            &names[..3],
+            &names[..4],
             [
                 "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+                "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
                 "SSH key ~/.ssh/id_ed25519",
                 "SSH key ~/.ssh/id_rsa"
             ]
         );
-        assert!(names[3] == "SOPS_AGE_KEY" && names[4].starts_with("SOPS_AGE_KEY_FILE="));
-        assert!(names[5].starts_with("SOPS_AGE_KEY_CMD=") && names[6].starts_with("default key file"));
+        assert!(names[4] == "SOPS_AGE_KEY" && names[5].starts_with("SOPS_AGE_KEY_FILE="));
+        assert!(names[6].starts_with("SOPS_AGE_KEY_CMD=") && names[7].starts_with("default key file"));
     }
 
     #[test]
@@ -998,6 +1252,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let ssh = home.path().join(".ssh");
         let expected = format!(
             "SOPS_AGE_SSH_PRIVATE_KEY_FILE: not set\n\
+             SOPS_AGE_SSH_PRIVATE_KEY_CMD: not set\n\
              SSH key {}: not found\n\
              SSH key {}: not found\n\
              SOPS_AGE_KEY: not set\nSOPS_AGE_KEY_FILE: not set\nSOPS_AGE_KEY_CMD: not set\n\
@@ -1008,7 +1263,7 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         );
         assert_eq!(found.report(), expected);
         assert_eq!(
-            unwrap(SOPS_ENC, &found),
+            unwrap(RECIPIENT, SOPS_ENC, &found),
             Err(UnwrapError::NoMatchingIdentity { tried: 0 })
         );
 
@@ -1045,7 +1300,8 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         let cases = [
             (
                 "false",
-                "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: the command failed (exit status: 1)",
+                "SOPS_AGE_KEY_CMD=\"false\": UNUSABLE: run for age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun: \
+                 the command failed (exit status: 1)",
             ),
             ("", "holds no command"),
             ("cat 'unbalanced", "unbalanced quotes"),
@@ -1057,26 +1313,20 @@ qK6OfZyDzT867b0qCPunPH1/ynF02kgFb+aZ25ly8Exi/KeIHqgxgw==
         ];
         for (command, expected) in cases {
             let env = MapEnv::new().with_var("SOPS_AGE_KEY_CMD", command);
-            let error = discover(&env).report();
+            let found = discover(&env);
+            assert!(unwrap(RECIPIENT, SOPS_ENC, &found).is_err());
+            assert!(found.has_failed_source(), "{command}");
+            let error = found.report();
             assert!(error.contains(expected), "{command}: {error}");
         }
         let env = MapEnv::new().with_var("SOPS_AGE_KEY_CMD", format!("echo {OTHER_IDENTITY} x"));
         let found = discover(&env);
-        let (_, error) = only_failure(found.sources());
-        assert!(found.is_empty(), "a source with a bad line adds nothing");
-        assert!(!error.contains(OTHER_IDENTITY), "key material leaked: {error}");
-    }
-
-    #[test]
-    fn passphrase_protected_identity_files_are_refused_clearly() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = write_file(dir.path(), "keys.age", SOPS_ENC);
-        let env = MapEnv::new().with_var("SOPS_AGE_KEY_FILE", path.to_str().expect("utf-8"));
-        let (_, error) = only_failure(discover(&env).sources());
         assert!(
-            error.contains("passphrase-protected identity files are not supported"),
-            "{error}"
+            unwrap(RECIPIENT, SOPS_ENC, &found).is_err(),
+            "a source with a bad line adds nothing"
         );
+        let error = found.report();
+        assert!(!error.contains(OTHER_IDENTITY), "key material leaked: {error}");
     }
 
     // shared/vectors/sops-upstream/keys/age-ssh-test-ed25519, the private half of SSH_ED25519_PUB.
@@ -1117,7 +1367,10 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
             format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={key_file}")
         );
         assert_eq!(found.sources()[0].status, SourceStatus::Loaded(1));
-        assert_eq!(unwrap(&enc, &found).expect("unwrap").as_slice(), data_key.as_bytes());
+        assert_eq!(
+            unwrap(RECIPIENT, &enc, &found).expect("unwrap").as_slice(),
+            data_key.as_bytes()
+        );
     }
 
     #[test]
@@ -1133,7 +1386,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         assert_eq!(status_of(&found, &id_ed25519), &SourceStatus::Loaded(1));
         let id_rsa = format!("SSH key {}", home.path().join(".ssh/id_rsa").display());
         assert_eq!(status_of(&found, &id_rsa), &SourceStatus::Absent("not found".into()));
-        assert_eq!(unwrap(&enc, &found).expect("unwrap").as_slice(), &[0x42; 33]);
+        assert_eq!(unwrap(RECIPIENT, &enc, &found).expect("unwrap").as_slice(), &[0x42; 33]);
 
         // Both sources load when both are there, as in sops: the same key counts twice.
         let key_file = vector_path(SSH_ED25519_KEY_FILE);
@@ -1163,11 +1416,11 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
 
         let key_file = vector_path(SSH_ED25519_KEY_FILE);
         let env = MapEnv::new().with_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key_file.to_str().expect("utf-8"));
-        let plain = unwrap(&enc, &discover(&env)).expect("unwrap");
+        let plain = unwrap(RECIPIENT, &enc, &discover(&env)).expect("unwrap");
         assert_eq!(plain.len(), 32);
 
         assert_eq!(
-            unwrap(&enc, &identities(IDENTITY)),
+            unwrap(RECIPIENT, &enc, &identities(IDENTITY)),
             Err(UnwrapError::NoMatchingIdentity { tried: 1 }),
             "an X25519 identity does not open an SSH stanza"
         );
@@ -1195,7 +1448,12 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         }
         // An X25519 stanza is not for the SSH keys: nothing is asked (were something asked, the
         // tests' callbacks would give no passphrase and the report would say so).
-        assert_eq!(unwrap(SOPS_ENC, &found).expect("SOPS_AGE_KEY still works").len(), 32);
+        assert_eq!(
+            unwrap(RECIPIENT, SOPS_ENC, &found)
+                .expect("SOPS_AGE_KEY still works")
+                .len(),
+            32
+        );
         assert_eq!(found.report(), report, "a locked key was asked for");
     }
 
@@ -1268,7 +1526,7 @@ aIkxpL3UJWgpPP4zoWTLUsqFnNWgukrwJIxF/ucw4zp2U/GYOxJXxSOTn7M54YRJOkb7vq
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let go_armored = String::from_utf8(output.stdout).expect("armor is text");
         assert_go_armor(&go_armored);
-        let plain = unwrap(&go_armored, &identities(IDENTITY)).expect("unwrap Go age output");
+        let plain = unwrap(RECIPIENT, &go_armored, &identities(IDENTITY)).expect("unwrap Go age output");
         assert_eq!(plain.as_slice(), b"thirty-two bytes of data key....");
     }
 }

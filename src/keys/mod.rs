@@ -11,12 +11,14 @@
 //! user can give (a passphrase) through [`Callbacks`].
 
 pub mod age;
+mod age_commands;
 pub mod azure_kv;
 pub mod callbacks;
 mod error;
 pub mod gcp_kms;
 pub mod groups;
 pub mod kms;
+mod locked_identities;
 pub mod locked_ssh;
 pub mod pgp;
 pub mod services;
@@ -124,7 +126,8 @@ pub trait MasterKey: Sized {
     /// How reports name the key of an entry; the same text as [`name`](Self::name).
     fn stanza_name(stanza: &Self::Stanza) -> String;
 
-    /// Unwraps one entry of this key type with whichever of `identities` can open it.
+    /// Unwraps one entry of this key type with whichever of `identities` can open it. The entry
+    /// names the key it was wrapped for (an age key command is told which recipient it is for).
     fn unwrap(stanza: &Self::Stanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;
 
     /// This type's keys in a recipient group.

@@ -97,9 +97,11 @@ impl SourceRecord {
         });
     }
 
-    /// Whether a source the user set could not be used.
+    /// Whether a source the user set could not be used (found so at discovery, or when it was
+    /// used: its outcome then starts with `UNUSABLE`).
     pub fn has_failed(&self) -> bool {
         self.sources.iter().any(|s| matches!(s.status, SourceStatus::Failed(_)))
+            || (0..self.sources.len()).any(|index| self.outcome_of(index).is_some_and(|o| o.starts_with("UNUSABLE")))
     }
 
     /// Every place looked at, as recorded when it was looked at.

@@ -60,10 +60,8 @@ pub enum ReadBackFault {
     Parse(FormatError),
     #[error("{0}")]
     NotEncrypted(Box<FileError>),
-    #[error("the output does not decrypt: {0}")]
-    Decrypt(CryptError),
     #[error("the output does not match its own MAC: {0}")]
     Mac(Box<FileError>),
-    #[error("the encrypted output does not decrypt to the input")]
+    #[error("the output does not read back as what was written")]
     NotTheInput,
 }

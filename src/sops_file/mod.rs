@@ -24,7 +24,7 @@ use crate::formats::{self, Format, FormatError, OutputOptions};
 use crate::keys::{self, DataKey, Identities};
 use crate::metadata::{KeyGroup, Metadata};
 use crate::rules::EncryptionRule;
-use crate::tree::{Encrypted, Parsed, Plain, Tree};
+use crate::tree::{Encrypted, MappingItem, Node, Parsed, Plain, SequenceItem, Tree, Value};
 
 pub use error::{FileError, ReadBackFault};
 pub(crate) use seal::same_documents;
@@ -158,8 +158,14 @@ impl EncryptedFile {
     pub fn unlock(mut self, identities: &Identities, mac: MacPolicy) -> Result<UnlockedFile, FileError> {
         let key = keys::groups::unwrap(&self.metadata, identities, &self.name)?;
         let rule = self.metadata.effective_rule();
-        let computed = crypt::mac_of_encrypted(&mut self.tree, &key, selection(&self.metadata, &rule), &self.name)?;
-        check_mac(&self.metadata, &key, &computed, mac, &self.name)?;
+        let selection = selection(&self.metadata, &rule);
+        let float64_reading = (self.format == Format::Json)
+            .then(|| with_float64_ints(&self.tree))
+            .flatten();
+        let computed = crypt::mac_of_encrypted(&mut self.tree, &key, selection, &self.name)?;
+        if let Err(mismatch) = check_mac(&self.metadata, &key, &computed, mac, &self.name) {
+            check_mac_as_sops_3_11(float64_reading, &self.metadata, &key, selection, &self.name).ok_or(mismatch)?;
+        }
         Ok(UnlockedFile { file: self, key, mac })
     }
 
@@ -175,12 +181,15 @@ impl EncryptedFile {
         let key = keys::groups::unwrap(&metadata, identities, &name)?;
         let rule = metadata.effective_rule();
         let selection = selection(&metadata, &rule);
+        let float64_reading = (format == Format::Json).then(|| with_float64_ints(&tree)).flatten();
         let decrypted = if keep_ivs {
             crypt::decrypt_keeping_ivs(tree, &key, selection, &name)?
         } else {
             crypt::decrypt(tree, &key, selection, &name)?
         };
-        check_mac(&metadata, &key, &decrypted.mac, mac, &name)?;
+        if let Err(mismatch) = check_mac(&metadata, &key, &decrypted.mac, mac, &name) {
+            check_mac_as_sops_3_11(float64_reading, &metadata, &key, selection, &name).ok_or(mismatch)?;
+        }
         let mut plain = decrypted.tree;
         for doc in &mut plain.documents {
             doc.metadata = None;
@@ -219,6 +228,90 @@ fn check_mac(metadata: &Metadata, key: &DataKey, computed: &str, mac: MacPolicy,
         return Err(FileError::MacMismatch { file: name.to_string() });
     }
     Ok(())
+}
+
+/// sops 3.11 read JSON numbers as float64, so its MAC covers a clear integer beyond 2^53 as its
+/// float rounding (9007199254740993 as …992); sops 3.13, and ksec, cover the integer. sops 3.11
+/// writes the rounding itself, but a writer that keeps the clear text (ksec 0.1) left the exact
+/// integer beside a MAC over its rounding, which sops 3.11 accepts. A JSON file holding such a
+/// value (`float64_reading`: the tree with those integers as floats, from [`with_float64_ints`])
+/// whose MAC fails the 3.13 way is checked the 3.11 way, so those files still open. `Some(())`
+/// when that MAC matches.
+fn check_mac_as_sops_3_11(
+    float64_reading: Option<Tree<Encrypted>>,
+    metadata: &Metadata,
+    key: &DataKey,
+    selection: Selection<'_>,
+    name: &str,
+) -> Option<()> {
+    let mut tree = float64_reading?;
+    let computed = crypt::mac_of_encrypted(&mut tree, key, selection, name).ok()?;
+    check_mac(metadata, key, &computed, MacPolicy::Verify, name).ok()
+}
+
+/// The tree with every clear integer that a float64 cannot hold exactly made the float sops
+/// 3.11 read it as; `None` when there is none (then both readings agree, and nothing is copied).
+fn with_float64_ints(tree: &Tree<Encrypted>) -> Option<Tree<Encrypted>> {
+    let roots = |tree: &Tree<Encrypted>| tree.documents.iter().any(|doc| doc.root.items.iter().any(entry_beyond));
+    if !roots(tree) {
+        return None;
+    }
+    let mut copy = tree.clone();
+    for doc in &mut copy.documents {
+        for item in &mut doc.root.items {
+            if let MappingItem::Entry(e) = item {
+                round_beyond(&mut e.value);
+            }
+        }
+    }
+    Some(copy)
+}
+
+/// An integer a float64 cannot hold exactly.
+fn beyond_float64(value: &Value) -> bool {
+    matches!(value, Value::Int(i) if i.unsigned_abs() > 1 << 53)
+}
+
+fn entry_beyond(item: &MappingItem) -> bool {
+    matches!(item, MappingItem::Entry(e) if node_beyond(&e.value))
+}
+
+fn node_beyond(node: &Node) -> bool {
+    match node {
+        Node::Mapping(m) => m.items.iter().any(entry_beyond),
+        Node::Sequence(s) => s
+            .items
+            .iter()
+            .any(|i| matches!(i, SequenceItem::Node(n) if node_beyond(n))),
+        Node::Scalar(scalar) => beyond_float64(&scalar.value),
+    }
+}
+
+fn round_beyond(node: &mut Node) {
+    match node {
+        Node::Mapping(m) => {
+            for item in &mut m.items {
+                if let MappingItem::Entry(e) = item {
+                    round_beyond(&mut e.value);
+                }
+            }
+        }
+        Node::Sequence(s) => {
+            for item in &mut s.items {
+                if let SequenceItem::Node(n) = item {
+                    round_beyond(n);
+                }
+            }
+        }
+        Node::Scalar(scalar) => {
+            if let Value::Int(i) = scalar.value
+                && beyond_float64(&scalar.value)
+            {
+                // The rounding Go's float64 parse gives: that is the point here.
+                scalar.value = Value::Float(i as f64);
+            }
+        }
+    }
 }
 
 /// A decrypted file to read: its plaintext tree (no `sops` block) and what decryption noticed.

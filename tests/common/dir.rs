@@ -23,6 +23,8 @@ use super::run::TestCommand;
 pub struct Dir {
     tmp: tempfile::TempDir,
     made: SystemTime,
+    /// Directories made in memory-backed storage for this Dir, removed with it.
+    memory: std::sync::Mutex<Vec<(String, tempfile::TempDir)>>,
 }
 
 impl Dir {
@@ -32,6 +34,7 @@ impl Dir {
             fs::create_dir(tmp.path().join(dir)).unwrap_or_else(|e| panic!("create {dir}/: {e}"));
         }
         Dir {
+            memory: std::sync::Mutex::new(Vec::new()),
             tmp,
             made: SystemTime::now(),
         }
@@ -74,6 +77,27 @@ impl Dir {
         let dir = self.root().join(name);
         fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
         dir
+    }
+
+    /// A directory on memory-backed storage (`/dev/shm`), as a real `XDG_RUNTIME_DIR` is
+    /// (ksec uses one only when `statfs` says so), or a side directory where there is none.
+    /// The same name gives the same directory; it is removed with the Dir.
+    pub fn memory_side(&self, name: &str) -> PathBuf {
+        let mut memory = self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, dir)) = memory.iter().find(|(n, _)| n == name) {
+            return dir.path().to_path_buf();
+        }
+        match tempfile::Builder::new()
+            .prefix(&format!("ksec-test-{name}-"))
+            .tempdir_in("/dev/shm")
+        {
+            Ok(dir) => {
+                let path = dir.path().to_path_buf();
+                memory.push((name.to_string(), dir));
+                path
+            }
+            Err(_) => self.side(name),
+        }
     }
 
     /// The GnuPG home every command gets (`home/.gnupg`), created empty and 0700 (gpg warns
@@ -137,6 +161,25 @@ impl Dir {
     /// The ksec binary under test.
     pub fn ksec(&self) -> TestCommand {
         self.command(env!("CARGO_BIN_EXE_ksec"))
+    }
+
+    /// ksec run through a symbolic link named `name` (`<root>/ksec-as-<name>/<name>`), as a
+    /// user who installed it under that name runs it: ksec answers to the name it is run by
+    /// (`sops`). The link's directory can go first on PATH ([`TestCommand::path_first`]).
+    pub fn ksec_as(&self, name: &str) -> TestCommand {
+        self.command(self.link_program(&format!("ksec-as-{name}"), name, env!("CARGO_BIN_EXE_ksec")))
+    }
+
+    /// `<root>/<side>/<name>`, a symbolic link to `program` (made when missing): a program
+    /// under another name, alone in a directory that [`TestCommand::path_first`] can put first
+    /// on PATH so that a shell or another tool finds it by that name.
+    pub fn link_program(&self, side: &str, name: &str, program: impl AsRef<Path>) -> PathBuf {
+        let link = self.side(side).join(name);
+        if fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(program.as_ref(), &link)
+                .unwrap_or_else(|e| panic!("link {} to {}: {e}", link.display(), program.as_ref().display()));
+        }
+        link
     }
 
     /// The real sops. The test must have found it first ([`Dir::with_sops`] or

@@ -66,6 +66,19 @@ impl TestCommand {
         self
     }
 
+    /// Puts `dir` first on the command's PATH (the PATH given to it so far, else the tests'
+    /// own), so that the programs there are the ones found: a peer, a stand-in, ksec under
+    /// another name ([`Dir::link_program`](super::Dir::link_program)).
+    pub fn path_first(&mut self, dir: impl AsRef<Path>) -> &mut TestCommand {
+        let current = match self.cmd.get_envs().find(|(key, _)| *key == "PATH") {
+            Some((_, value)) => value.map(OsStr::to_os_string).unwrap_or_default(),
+            None => std::env::var_os("PATH").unwrap_or_default(),
+        };
+        let dirs = std::iter::once(dir.as_ref().to_path_buf()).chain(std::env::split_paths(&current));
+        self.cmd.env("PATH", std::env::join_paths(dirs).expect("PATH joins"));
+        self
+    }
+
     /// Gives the command `input` on stdin, through a pipe, as a shell pipeline would.
     pub fn stdin(&mut self, input: impl AsRef<[u8]>) -> &mut TestCommand {
         self.stdin = Some(input.as_ref().to_vec());

@@ -386,7 +386,7 @@ impl<S: State> PatchWalker<'_, S> {
         // plain) says nothing about how the plaintext was spelled.
         !written.starts_with(['"', '\'', '|', '>', '!', '&', '*'])
             && !written.contains(['\n', '\r'])
-            && render::canonical(&Value::str(written), &self.block_context(origin)) != written
+            && render::canonical_str(written, &self.block_context(origin)) != written
     }
 
     /// A decrypted value, in the style its ciphertext was written in (a plain `ENC[...]`, as

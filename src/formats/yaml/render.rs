@@ -37,6 +37,7 @@ pub enum Style {
 }
 
 /// yaml.v3's analysis of a string (`yaml_emitter_analyze_scalar`).
+#[derive(Debug, PartialEq)]
 struct Analysis {
     multiline: bool,
     flow_plain_allowed: bool,
@@ -68,8 +69,31 @@ fn time_text(t: &Timestamp) -> String {
     t.to_rfc3339_nano()
 }
 
+/// Bytes of a sops ciphertext: base64 and the `ENC[…,data:…]` punctuation.
+const CIPHERTEXT_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b',' | b':' | b'[' | b']' | b'_');
+        b += 1;
+    }
+    table
+};
+
+/// Whether `s` is a sops ciphertext as sops and ksec write them. Those are most of the strings
+/// an encrypted file holds, and yaml.v3 writes them plain in block context (no space, `#`,
+/// quote or line break; flow indicators only inside, and no `:` at the end): the general
+/// analysis reaches the same answer at twenty times the cost.
+fn is_ciphertext(s: &str) -> bool {
+    s.starts_with("ENC[AES256_GCM,data:") && s.ends_with(']') && s.bytes().all(|b| CIPHERTEXT_BYTES[b as usize])
+}
+
 /// yaml.v3's `stringv` style choice followed by the emitter's checks.
-fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
+pub(crate) fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
+    if !ctx.in_flow && is_ciphertext(s) {
+        return s.to_string();
+    }
     // go-yaml treats NEL, LS and PS as line breaks; YAML 1.2 readers do not, so a block would
     // not read back. Double quotes escape them.
     if s.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
@@ -186,17 +210,43 @@ fn is_inert(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'.' | b'_')
 }
 
+/// Flow indicators that make plain text impossible inside a flow collection but are harmless
+/// in block context when they neither start the text nor (for `:`) end it.
+fn is_flow_indicator(b: u8) -> bool {
+    matches!(b, b',' | b'[' | b']' | b'{' | b'}' | b'?' | b':')
+}
+
 fn analyze(s: &str, faithful: bool) -> Analysis {
-    // Fast path for the common case (base64 `data` values, identifiers): every style allowed.
-    if !s.is_empty() && s.bytes().all(is_inert) && !s.starts_with("...") {
-        return Analysis {
-            multiline: false,
-            flow_plain_allowed: true,
-            block_plain_allowed: true,
-            single_quoted_allowed: true,
-            block_allowed: true,
-        };
+    // Fast paths for the common cases, which the general scan below agrees with. Base64 `data`
+    // values and identifiers allow every style. sops ciphertexts (`ENC[AES256_GCM,data:…]`)
+    // hold flow indicators but no space, no `#` and no `:` at the end, so only flow plain is
+    // ruled out.
+    let bytes = s.as_bytes();
+    if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last())
+        && is_inert(first)
+        && !s.starts_with("...")
+    {
+        let mut flow = false;
+        let simple = bytes.iter().all(|&b| {
+            let indicator = is_flow_indicator(b);
+            flow |= indicator;
+            indicator || is_inert(b)
+        });
+        if simple && last != b':' {
+            return Analysis {
+                multiline: false,
+                flow_plain_allowed: !flow,
+                block_plain_allowed: true,
+                single_quoted_allowed: true,
+                block_allowed: true,
+            };
+        }
     }
+    analyze_scan(s, faithful)
+}
+
+/// The general analysis, character by character.
+fn analyze_scan(s: &str, faithful: bool) -> Analysis {
     if s.is_empty() {
         return Analysis {
             multiline: false,
@@ -560,5 +610,55 @@ mod tests {
         assert_eq!(trailing_blank_lines("a\n"), 0);
         assert_eq!(trailing_blank_lines("a\n\n\n"), 2);
         assert_eq!(trailing_blank_lines("a"), 0);
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_paths_agree_with_the_general_scan() {
+        for s in [
+            "ENC[AES256_GCM,data:TEImgYVFpA==,iv:o8fK2Anq1HQQ6ckARz2gI4oWW1gtSTBlA9SL40jIYnU=,tag:n2oYAShNSfodmIMEQ8yv2Q==,type:str]",
+            "aGVsbG8=",
+            "a,b",
+            "a:b",
+            "a:",
+            "a[0]",
+            "x{y}",
+            "k?v",
+            "name",
+            "a.b_c/d+e=",
+            "...x",
+            "-a",
+        ] {
+            assert_eq!(analyze(s, false), analyze_scan(s, false), "{s}");
+            assert_eq!(analyze(s, true), analyze_scan(s, true), "{s}");
+        }
+    }
+
+    #[test]
+    fn ciphertexts_are_written_plain_in_block_context_as_the_general_rules_decide() {
+        let ctx = Context {
+            in_flow: false,
+            block_indent: 2,
+            indent_indicator: 2,
+            newline: "\n",
+            faithful: false,
+        };
+        for s in [
+            "ENC[AES256_GCM,data:TEImgYVFpA==,iv:o8fK2Anq1HQQ6ckARz2gI4oWW1gtSTBlA9SL40jIYnU=,tag:n2oYAShNSfodmIMEQ8yv2Q==,type:str]",
+            "ENC[AES256_GCM,data:1yIJ,iv:nmN2U3LvZpBQ5Q9Ka6cTEeB+8TLoNxbLnhqAP/ibmsY=,tag:uBpWDn75Vtp5RWCxrhRr5Q==,type:int]",
+        ] {
+            assert!(is_ciphertext(s));
+            let general = write(s, Style::Plain, &ctx);
+            assert!(resolve::encoder_may_write_plain(s));
+            assert_eq!(canonical_str(s, &ctx), general, "{s}");
+            assert_eq!(general, s);
+        }
+        for s in ["ENC[AES256_GCM,data:a b]", "ENC[AES256_GCM,data:x]#", "ENC[AES256_GCM,data:x"] {
+            assert!(!is_ciphertext(s), "{s}");
+        }
     }
 }
