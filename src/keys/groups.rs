@@ -110,11 +110,12 @@ pub struct KeyLists<'a> {
 }
 
 impl KeyLists<'_> {
-    /// Whether any list of keys is given (sops then ignores the config's keys).
+    /// Whether any list names keys (sops then ignores the config's keys). An empty list, as
+    /// `--kms ''` or `SOPS_VAULT_URIS=` give, counts as not given: sops compares each with "".
     pub fn any(&self) -> bool {
         [self.age, self.pgp, self.kms, self.gcp_kms, self.azure_kv, self.hc_vault]
             .iter()
-            .any(Option::is_some)
+            .any(|list| list.is_some_and(|list| !list.trim().is_empty()))
     }
 
     /// The keys, parsed and checked. An encryption context is checked even without `--kms`,
@@ -610,6 +611,22 @@ mod tests {
             report.contains(&format!("pgp {}: no secret key", pgp.fingerprint())),
             "{report}"
         );
+    }
+
+    #[test]
+    fn an_empty_key_list_leaves_the_config_its_keys_as_in_sops() {
+        let empty = KeyLists {
+            kms: Some(""),
+            hc_vault: Some(" "),
+            age: None,
+            ..KeyLists::default()
+        };
+        assert!(!empty.any(), "`--kms ''` and `SOPS_VAULT_URIS=` name no key");
+        let named = KeyLists {
+            hc_vault: Some("https://vault:8200/v1/transit/keys/k"),
+            ..empty
+        };
+        assert!(named.any());
     }
 
     #[test]
