@@ -152,8 +152,8 @@ fn sops_args_hint(e: &SopsArgsError) -> Option<String> {
         NoFileSpecified => Some("name the file after the flags: sops -d FILE".into()),
         InvalidSetFormat => Some(format!("{TREE_PATH_HINT}, then a space and the JSON value")),
         KeyTypeNotSupported { .. } => Some(
-            "ksec encrypts for age and OpenPGP keys (--age, --pgp); use sops itself for this file, or \
-             leave the variable unset"
+            "ksec encrypts for age, OpenPGP and Vault transit keys (--age, --pgp, --hc-vault-transit); use \
+             sops itself for this file, or leave the variable unset"
                 .into(),
         ),
         RemoteKeyService { .. } => {
