@@ -137,7 +137,7 @@ fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, Strin
         output_format: None,
         recipients: vec![RecipientGroup {
             age: vec![recipient],
-            pgp: Vec::new(),
+            ..RecipientGroup::default()
         }],
         env: &MapEnv::new(),
         shamir_threshold: None,
