@@ -367,7 +367,9 @@ fn reads_back_as(value: &Value, value_type: ValueType, plaintext: &[u8]) -> bool
         return true;
     }
     match (value, scalar::parse_plaintext(value_type, plaintext)) {
-        (Value::Float(a), Ok(Decoded::Value(Value::Float(b)))) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+        (Value::Float(a), Ok(Decoded::Value(Value::Float(b)))) => {
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+        }
         // Equal instants with different offsets are different times to sops (the offset is text).
         (Value::Time(a), Ok(Decoded::Value(Value::Time(b)))) => a.0 == b.0 && a.0.offset() == b.0.offset(),
         (a, Ok(Decoded::Value(b))) => *a == b,

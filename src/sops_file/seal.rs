@@ -142,7 +142,13 @@ pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptio
     attach(&mut encrypted, &metadata);
     let bytes = Zeroizing::new(formats::emit(format, &mut encrypted, plain_format, options.output)?);
     let strict = plain_format == format;
-    read_back(&bytes, (name, format), key, MacPolicy::Verify, (&encrypted, &metadata, strict))?;
+    read_back(
+        &bytes,
+        (name, format),
+        key,
+        MacPolicy::Verify,
+        (&encrypted, &metadata, strict),
+    )?;
     Ok(Sealed {
         bytes,
         format,
@@ -198,8 +204,13 @@ fn read_back(
         return Err(fail(ReadBackFault::NotTheInput));
     }
     if mac == MacPolicy::Verify {
-        crypt::open_mac(&metadata.mac, key, &metadata.mac_aad(name).map_err(FileError::from)?, name)
-            .map_err(|e| fail(ReadBackFault::Mac(Box::new(e.into()))))?;
+        crypt::open_mac(
+            &metadata.mac,
+            key,
+            &metadata.mac_aad(name).map_err(FileError::from)?,
+            name,
+        )
+        .map_err(|e| fail(ReadBackFault::Mac(Box::new(e.into()))))?;
     }
     Ok(())
 }
@@ -217,23 +228,28 @@ fn same_metadata(a: &Metadata, b: &Metadata) -> bool {
         && a.version == b.version
         && rule(a) == rule(b)
         && a.key_groups.len() == b.key_groups.len()
-        && a.key_groups.iter().zip(&b.key_groups).all(|(x, y)| {
-            x.age == y.age && x.pgp == y.pgp && other(x) == other(y)
-        })
+        && a.key_groups
+            .iter()
+            .zip(&b.key_groups)
+            .all(|(x, y)| x.age == y.age && x.pgp == y.pgp && other(x) == other(y))
 }
 
 /// Whether a tree read back is the tree that was written: documents, keys and their order,
 /// values, comments (in order), and a `sops` block in every document that reads as
 /// `metadata` (the flat stores spell it as text, so it is compared as metadata, not as nodes).
-fn same_trees(read: &Tree<Encrypted>, written: &Tree<Encrypted>, metadata: &Metadata, strict: bool, name: &str) -> bool {
+fn same_trees(
+    read: &Tree<Encrypted>,
+    written: &Tree<Encrypted>,
+    metadata: &Metadata,
+    strict: bool,
+    name: &str,
+) -> bool {
     read.documents.len() == written.documents.len()
         && read.documents.iter().zip(&written.documents).all(|(r, w)| {
             same_mapping(&r.root, &w.root, strict)
                 && comments_of(&r.root) == comments_of(&w.root)
                 && match (&r.metadata, &w.metadata) {
-                    (Some(node), Some(_)) => {
-                        Metadata::from_node(node, name).is_ok_and(|m| same_metadata(&m, metadata))
-                    }
+                    (Some(node), Some(_)) => Metadata::from_node(node, name).is_ok_and(|m| same_metadata(&m, metadata)),
                     (None, None) => true,
                     _ => false,
                 }

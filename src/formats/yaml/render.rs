@@ -657,7 +657,11 @@ mod fast_path_tests {
             assert_eq!(canonical_str(s, &ctx), general, "{s}");
             assert_eq!(general, s);
         }
-        for s in ["ENC[AES256_GCM,data:a b]", "ENC[AES256_GCM,data:x]#", "ENC[AES256_GCM,data:x"] {
+        for s in [
+            "ENC[AES256_GCM,data:a b]",
+            "ENC[AES256_GCM,data:x]#",
+            "ENC[AES256_GCM,data:x",
+        ] {
             assert!(!is_ciphertext(s), "{s}");
         }
     }
