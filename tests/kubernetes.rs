@@ -1305,7 +1305,7 @@ fn decrypt_of_a_tree_or_several_files_is_one_stream_kubectl_reads() {
 // ksec check
 
 #[test]
-fn check_passes_a_clean_tree_quietly() {
+fn check_passes_a_clean_tree_saying_so_on_stderr_only() {
     let session = Dir::new();
     encrypt_from_stdin(&session, &secret_yaml("db", MARKER), &[], "k8s/db.enc.yaml");
     let json = format!(
@@ -1321,7 +1321,13 @@ fn check_passes_a_clean_tree_quietly() {
         .run()
         .ok()
         .stdout_is("")
-        .stderr_is("");
+        .stderr_is("ksec: checked 4 files, no problems\n");
+    ksec(&session)
+        .args(["check", "k8s/db.enc.yaml"])
+        .run()
+        .ok()
+        .stdout_is("")
+        .stderr_is("ksec: checked 1 file, no problems\n");
 }
 
 #[test]
@@ -1476,7 +1482,7 @@ fn check_walks_every_file_a_rule_requires_encrypted_and_ignores_catch_all_rules(
     for file in ["secrets/ok.env", "secrets/ok.key"] {
         ksec(&session).args(["encrypt", "-i", file]).run().ok();
     }
-    // Neither a manifest nor required encrypted by a rule: not read, whatever it says.
+    // Neither a manifest nor required encrypted by a rule: read only for private keys.
     session.write("docs/README.md", "kind: Secret\n");
     // A catch-all rule says how to encrypt, not that every file must be.
     session.write(
@@ -1758,4 +1764,90 @@ fn pre_commit_hook_checks_every_staged_file_a_rule_covers() {
     let (_, out, _) = run_hook();
     assert_eq!(out.code, 0, "{}", out.stdout_text());
     assert!(out.stdout.is_empty());
+}
+#[test]
+fn check_flags_private_keys_by_kind_and_line_without_showing_them() {
+    let session = Dir::new();
+    let age_key = fs::read_to_string(sample_key()).expect("the sample identity");
+    let secret_line = age_key
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .expect("an identity line");
+    let body = &secret_line["AGE-SECRET-KEY-1".len()..];
+    // Staged and named, as pre-commit passes it; and left in a directory that is walked.
+    session.write("key.txt", &age_key);
+    session.write("k8s/keys.txt", &age_key);
+    let ssh_key = fs::read(common::testdata("keys/locked_ed25519")).expect("the test SSH key");
+    session.write("k8s/id_ed25519", &ssh_key);
+    // Inside a manifest, in clear: a ConfigMap is no place for a TLS key.
+    let pem = format!(
+        "{CONFIG_MAP}  tls.key: |\n    -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n    -----END EC PRIVATE KEY-----\n"
+    );
+    session.write("k8s/settings.yaml", &pem);
+    // Code that only names the markers is no key.
+    session.write(
+        "k8s/notes.md",
+        "Never commit `AGE-SECRET-KEY-1…` or `-----BEGIN OPENSSH PRIVATE KEY-----` lines.\n",
+    );
+    let rule = "private keys must stay out of Git (remove it, and replace the key if it was ever pushed)";
+    let out = ksec(&session)
+        .args(["check", "key.txt", "k8s"])
+        .run()
+        .expect_code(33)
+        .stdout_lacks(body)
+        .stdout_lacks("MHcCAQEEIIrYSSNQ")
+        .stdout_is(format!(
+            "key.txt: line 4: an age secret key (AGE-SECRET-KEY-1…): {rule}\n\
+             k8s/id_ed25519: line 1: an OpenSSH private key: {rule}\n\
+             k8s/keys.txt: line 4: an age secret key (AGE-SECRET-KEY-1…): {rule}\n\
+             k8s/settings.yaml: line 9: an EC private key: {rule}\n"
+        ));
+    assert!(!out.stderr_text().contains(body), "{}", out.stderr_text());
+}
+
+#[test]
+fn check_flags_empty_or_clear_files_whose_name_or_rule_says_encrypted() {
+    let session = Dir::new();
+    // What `ksec encrypt … > db.enc.yaml` leaves when ksec refuses: the shell made the file.
+    session.write("k8s/db.enc.yaml", "");
+    session.write("k8s/api.sops.json", "{\"token\": \"abc\"}\n");
+    session.write("k8s/key.enc", "\n");
+    // Not claims: the config file itself, and a plain name.
+    session.write(".sops.yaml", "creation_rules:\n  - path_regex: rules/.*\n");
+    session.write("k8s/deploy.yaml", DEPLOYMENT);
+    session.write("rules/app.env", "");
+    let redirect =
+        "a failed `ksec encrypt … > FILE` leaves such a file: use --output FILE, which writes nothing on failure";
+    ksec(&session)
+        .args(["check", "k8s", "rules", ".sops.yaml"])
+        .run()
+        .expect_code(33)
+        .stdout_is(format!(
+            "k8s/api.sops.json: its name says it is encrypted, but it is not\n\
+             k8s/db.enc.yaml: empty, but its name says it is encrypted ({redirect})\n\
+             k8s/key.enc: empty, but its name says it is encrypted ({redirect})\n\
+             rules/app.env: empty, but a creation rule in {} covers it ({redirect})\n",
+            session.path(".sops.yaml").display()
+        ));
+
+    // The quick start's flow as it goes wrong, then right: the redirect leaves an empty
+    // file that check refuses; --output writes nothing when ksec refuses.
+    let session = Dir::new();
+    let bad_secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: s3cret!\n";
+    let shell = session
+        .command("sh")
+        .args(["-c", &format!("\"$0\" encrypt --age {SAMPLE_RECIPIENT} > db.enc.yaml")])
+        .arg(env!("CARGO_BIN_EXE_ksec"))
+        .stdin(bad_secret)
+        .run();
+    assert_eq!(shell.code, 30, "{}", shell.stderr_text());
+    assert_eq!(session.read("db.enc.yaml"), b"");
+    ksec(&session).args(["check", "db.enc.yaml"]).run().expect_code(33);
+    fs::remove_file(session.path("db.enc.yaml")).expect("remove");
+    ksec(&session)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output", "db.enc.yaml"])
+        .stdin(bad_secret)
+        .run()
+        .expect_code(30);
+    assert!(!session.path("db.enc.yaml").exists());
 }

@@ -170,3 +170,12 @@ pub(crate) fn note(message: &str) {
 pub(crate) fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "ksec: warning: {message}");
 }
+/// Prints what a command did when it has nothing else to say on success (`ksec: checked 3
+/// files, no problems`), on stderr so stdout stays the command's output. Not when run as
+/// `sops`, for the reason notes are not.
+pub(crate) fn status(message: &str) {
+    if NOTES_SILENCED.load(Ordering::Relaxed) {
+        return;
+    }
+    let _ = writeln!(std::io::stderr().lock(), "ksec: {message}");
+}
