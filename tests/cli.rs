@@ -799,6 +799,11 @@ fn the_wrong_identity_exits_128_saying_what_was_tried() {
     assert!(stderr.contains("SOPS_AGE_KEY_CMD"), "{stderr}");
     let default_keys = session.home().join(".config/sops/age/keys.txt");
     assert!(stderr.contains(&default_keys.display().to_string()), "{stderr}");
+    // The identity that was found shows by its public key, so a wrong key shows as one.
+    assert!(
+        stderr.contains(&format!("1 identity ({VECTOR_RECIPIENT})")),
+        "the found identity's recipient is shown:\n{stderr}"
+    );
     assert!(!stderr.contains("AGE-SECRET-KEY"), "{stderr}");
 }
 
