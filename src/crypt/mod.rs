@@ -6,6 +6,7 @@
 //! canonical bytes of every non-comment leaf (only encrypted ones with `mac_only_encrypted`).
 
 pub mod cipher;
+mod walk;
 
 use std::collections::HashMap;
 
@@ -13,10 +14,11 @@ use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use crate::keys::DataKey;
-use crate::rules::{CommentStack, EncryptionRule, PathVerdict};
+use crate::rules::EncryptionRule;
 use crate::scalar::{self, Decoded, ValueType};
-use crate::tree::{Comment, Encrypted, Mapping, MappingItem, Node, Plain, Scalar, Sequence, SequenceItem, Tree, Value};
+use crate::tree::{Comment, Encrypted, Plain, Scalar, Tree, Value};
 use cipher::{Ciphertext, IvSource, Opener, Sealer};
+use walk::{Leaf, Visitor};
 
 /// Why a value or the MAC could not be encrypted or decrypted. Messages name the key path,
 /// never the value.
@@ -121,132 +123,44 @@ pub struct Selection<'a> {
     pub mac_only_encrypted: bool,
 }
 
-/// Which plaintext of a leaf the MAC covers, after the action has run.
-enum Hashed {
-    /// Nothing (a finder, or a value that turned out to be a comment).
-    Nothing,
-    /// The scalar's value as it now stands (in clear).
-    Current,
-    /// The value the scalar held before the action replaced it.
-    Previous(Value),
-}
-
-/// What a walk does at a leaf, besides hashing it.
-trait LeafAction {
-    /// Handles a scalar the rules select; says which plaintext to hash.
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError>;
-    /// Handles a comment the rules select.
-    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), CryptError>;
-    /// A sequence item that decrypted to a comment (sops 3.11 writes list comments as items).
-    fn take_comment_item(&mut self) -> Option<Comment> {
-        None
-    }
-}
-
-/// Walks a tree the way sops does and computes the MAC as it goes.
-struct Walk<'s, A> {
-    selection: Selection<'s>,
-    action: A,
-    comments: CommentStack,
-    aad: String,
+/// SHA-512 over the canonical bytes of the values the MAC covers, in document order.
+struct MacHash {
     hash: Sha512,
+    mac_only_encrypted: bool,
     scratch: Zeroizing<Vec<u8>>,
 }
 
-impl<'s, A: LeafAction> Walk<'s, A> {
-    fn new(selection: Selection<'s>, action: A) -> Self {
+impl MacHash {
+    fn new(mac_only_encrypted: bool) -> MacHash {
         let mut hash = Sha512::new();
-        if selection.mac_only_encrypted {
+        if mac_only_encrypted {
             hash.update(MAC_ONLY_ENCRYPTED_INIT);
         }
-        Walk {
-            selection,
-            action,
-            comments: CommentStack::default(),
-            aad: String::new(),
+        MacHash {
             hash,
+            mac_only_encrypted,
             scratch: Zeroizing::new(Vec::new()),
         }
     }
 
-    fn mac(self) -> String {
+    /// Adds a value (in clear) unless the MAC covers only encrypted values and it is not one.
+    fn value(&mut self, value: &Value, encrypted: bool) {
+        if !self.mac_only_encrypted || encrypted {
+            self.scratch.clear();
+            scalar::write_canonical(value, &mut self.scratch);
+            self.hash.update(self.scratch.as_slice());
+        }
+    }
+
+    /// Adds a value's canonical bytes, already at hand.
+    fn canonical(&mut self, bytes: &[u8], encrypted: bool) {
+        if !self.mac_only_encrypted || encrypted {
+            self.hash.update(bytes);
+        }
+    }
+
+    fn finish(self) -> String {
         hex_upper(&self.hash.finalize())
-    }
-
-    fn mapping(&mut self, m: &mut Mapping, verdict: PathVerdict) -> Result<(), CryptError> {
-        self.comments.push_level();
-        for item in &mut m.items {
-            match item {
-                MappingItem::Comment(c) => self.comment(c, verdict)?,
-                MappingItem::Entry(e) => {
-                    let mark = self.aad.len();
-                    self.aad.push_str(&e.key);
-                    self.aad.push(':');
-                    let verdict = verdict.descend(self.selection.rule, &e.key);
-                    self.node(&mut e.value, verdict)?;
-                    self.aad.truncate(mark);
-                    self.comments.clear_current();
-                }
-            }
-        }
-        self.comments.pop_level();
-        Ok(())
-    }
-
-    fn sequence(&mut self, s: &mut Sequence, verdict: PathVerdict) -> Result<(), CryptError> {
-        self.comments.push_level();
-        for item in &mut s.items {
-            match item {
-                SequenceItem::Comment(c) => self.comment(c, verdict)?,
-                SequenceItem::Node(n) => {
-                    self.node(n, verdict)?;
-                    if let Some(comment) = self.action.take_comment_item() {
-                        *item = SequenceItem::Comment(comment);
-                    }
-                    self.comments.clear_current();
-                }
-            }
-        }
-        self.comments.pop_level();
-        Ok(())
-    }
-
-    fn node(&mut self, node: &mut Node, verdict: PathVerdict) -> Result<(), CryptError> {
-        match node {
-            Node::Mapping(m) => self.mapping(m, verdict),
-            Node::Sequence(s) => self.sequence(s, verdict),
-            Node::Scalar(s) if s.value == Value::Null => Ok(()),
-            Node::Scalar(s) => {
-                let encrypted = self.selection.rule.should_encrypt(verdict, &self.comments, false);
-                let aad = if self.aad.is_empty() { ":" } else { self.aad.as_str() };
-                let hashed = self.action.value(s, aad, encrypted)?;
-                let value = match &hashed {
-                    Hashed::Nothing => return Ok(()),
-                    Hashed::Current => &s.value,
-                    Hashed::Previous(value) => value,
-                };
-                if !self.selection.mac_only_encrypted || encrypted {
-                    self.scratch.clear();
-                    scalar::write_canonical(value, &mut self.scratch);
-                    self.hash.update(self.scratch.as_slice());
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// A comment is judged by its container's path (`verdict`) and the comments before it.
-    fn comment(&mut self, c: &mut Comment, verdict: PathVerdict) -> Result<(), CryptError> {
-        self.comments.note_comment(&c.text);
-        if self.selection.rule.should_encrypt(verdict, &self.comments, true) {
-            let aad = self.aad_or_root().to_string();
-            self.action.comment(c, &aad)?;
-        }
-        Ok(())
-    }
-
-    fn aad_or_root(&self) -> &str {
-        if self.aad.is_empty() { ":" } else { &self.aad }
     }
 }
 
@@ -272,16 +186,27 @@ fn hex_upper(bytes: &[u8]) -> String {
 
 // ---- Encryption -----------------------------------------------------------------------------
 
+/// What the sequential walk settles for a value before it is sealed: its text and IV (drawn in
+/// document order, so the file is the same whatever the number of threads).
+enum ToSeal {
+    /// Left in clear (the rule says so, or an empty string).
+    Clear,
+    Value {
+        plaintext: Zeroizing<Vec<u8>>,
+        iv: cipher::Iv,
+        value_type: ValueType,
+    },
+}
+
+/// The sequential part of encryption: comments sealed on the spot, values given their IV.
 struct Encrypter<'a> {
     stash: Option<&'a Stash>,
     /// How many values of each stash key were sealed so far.
     stash_uses: HashMap<StashKey, usize>,
-    encrypted_values: usize,
     sealer: Sealer,
     ivs: IvSource,
     file: &'a str,
     unencrypted_comment: Option<&'a crate::rules::Pattern>,
-    plaintext: Zeroizing<Vec<u8>>,
 }
 
 impl Encrypter<'_> {
@@ -293,36 +218,36 @@ impl Encrypter<'_> {
         }
     }
 
-    fn seal(&mut self, aad: &str, value_type: ValueType) -> Result<String, CryptError> {
+    /// The IV for `plaintext` under `aad`: the one it had in the previous version of the file
+    /// (same key path, type and text), else a fresh one.
+    fn iv(&mut self, aad: &str, value_type: ValueType, plaintext: &[u8]) -> Result<cipher::Iv, CryptError> {
         let stashed = self.stash.and_then(|stash| {
-            let key = StashKey::new(aad, value_type, &self.plaintext);
+            let key = StashKey::new(aad, value_type, plaintext);
             let uses = self.stash_uses.get(&key).copied().unwrap_or(0);
             let iv = stash.find(&key, uses);
             self.stash_uses.insert(key, uses + 1);
             iv
         });
-        let iv = match stashed {
-            Some(iv) => iv,
-            None => self.ivs.next_iv().map_err(|m| self.error(aad, m))?,
-        };
-        Ok(self.sealer.seal(&self.plaintext, aad.as_bytes(), &iv, value_type))
+        match stashed {
+            Some(iv) => Ok(iv),
+            None => self.ivs.next_iv().map_err(|m| self.error(aad, m)),
+        }
     }
 }
 
-impl LeafAction for Encrypter<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
-        if !encrypted {
-            return Ok(Hashed::Current);
-        }
+impl Visitor for Encrypter<'_> {
+    type Prepared = ToSeal;
+
+    fn value(&mut self, scalar: &Scalar, aad: &str, encrypted: bool) -> Result<Option<ToSeal>, CryptError> {
         let is_empty = matches!(&scalar.value, Value::Str(s) if s.is_empty())
             || matches!(&scalar.value, Value::Bytes(b) if b.is_empty());
-        if is_empty {
-            return Ok(Hashed::Current);
+        if !encrypted || is_empty {
+            return Ok(Some(ToSeal::Clear));
         }
         let value_type = ValueType::of(&scalar.value).expect("null values are skipped by the walk");
-        self.plaintext.clear();
-        scalar::write_canonical(&scalar.value, &mut self.plaintext);
-        if !reads_back_as(&scalar.value, value_type, &self.plaintext) {
+        let mut plaintext = Zeroizing::new(Vec::new());
+        scalar::write_canonical(&scalar.value, &mut plaintext);
+        if !reads_back_as(&scalar.value, value_type, &plaintext) {
             return Err(self.error(
                 aad,
                 format!(
@@ -331,20 +256,22 @@ impl LeafAction for Encrypter<'_> {
                 ),
             ));
         }
-        let sealed = self.seal(aad, value_type)?;
-        self.encrypted_values += 1;
-        let plain = std::mem::replace(&mut scalar.value, Value::str(sealed));
-        scalar.modified = true;
-        Ok(Hashed::Previous(plain))
+        let iv = self.iv(aad, value_type, &plaintext)?;
+        Ok(Some(ToSeal::Value {
+            plaintext,
+            iv,
+            value_type,
+        }))
     }
 
-    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), CryptError> {
+    fn comment(&mut self, comment: &mut Comment, aad: &str, _last_value_aad: &str) -> Result<(), CryptError> {
         if comment.text.is_empty() {
             return Ok(());
         }
-        self.plaintext.clear();
-        self.plaintext.extend_from_slice(comment.text.as_bytes());
-        let sealed = self.seal(aad, ValueType::Comment)?;
+        let iv = self.iv(aad, ValueType::Comment, comment.text.as_bytes())?;
+        let sealed = self
+            .sealer
+            .seal(comment.text.as_bytes(), aad.as_bytes(), &iv, ValueType::Comment);
         if let Some(pattern) = self.unencrypted_comment
             && pattern.is_match(&sealed)
         {
@@ -388,44 +315,78 @@ pub(crate) fn encrypt_with_stash(
     file: &str,
     stash: Option<&Stash>,
 ) -> Result<(Tree<Encrypted>, String, usize), CryptError> {
-    let action = Encrypter {
+    let mut encrypter = Encrypter {
         stash,
         stash_uses: HashMap::new(),
-        encrypted_values: 0,
         sealer: Sealer::new(key),
         ivs: IvSource::default(),
         file,
         unencrypted_comment: selection.rule.unencrypted_comment_pattern(),
-        plaintext: Zeroizing::new(Vec::new()),
     };
-    let mut walk = Walk::new(selection, action);
-    for doc in &mut tree.documents {
-        walk.mapping(&mut doc.root, PathVerdict::default())?;
+    let walk::Collected { mut leaves, aads } = walk::collect(&mut tree.documents, selection, &mut encrypter)?;
+    let sealed = walk::par_map(
+        &leaves,
+        || Sealer::new(key),
+        |sealer, leaf| match &leaf.prepared {
+            ToSeal::Clear => None,
+            ToSeal::Value {
+                plaintext,
+                iv,
+                value_type,
+            } => Some(sealer.seal(plaintext, leaf.aad(&aads).as_bytes(), iv, *value_type)),
+        },
+    );
+    let mut mac = MacHash::new(selection.mac_only_encrypted);
+    let mut count = 0;
+    for (leaf, sealed) in leaves.iter_mut().zip(sealed) {
+        match (&leaf.prepared, sealed) {
+            (ToSeal::Value { plaintext, .. }, Some(text)) => {
+                mac.canonical(plaintext, true);
+                leaf.slot.scalar_mut().replace(Value::str(text));
+                count += 1;
+            }
+            _ => mac.value(&leaf.slot.scalar().value, leaf.encrypted),
+        }
     }
-    let count = walk.action.encrypted_values;
-    Ok((tree.into_state(), walk.mac(), count))
+    drop(leaves);
+    Ok((tree.into_state(), mac.finish(), count))
 }
 
 // ---- Decryption -----------------------------------------------------------------------------
 
+/// What the sequential walk settles for a value before it is opened.
+enum ToOpen {
+    /// Left as it is: in clear by the rule, or an empty string.
+    Clear,
+    /// An `ENC[...]` string to open.
+    Value,
+}
+
+/// A value opened in the parallel phase.
+struct Opened {
+    decoded: Decoded,
+    /// The value's canonical bytes (what the MAC hashes), for a value.
+    canonical: Zeroizing<Vec<u8>>,
+    /// The IV, when the plaintext was canonical and the caller keeps IVs.
+    iv: Option<cipher::Iv>,
+    value_type: ValueType,
+}
+
+/// The sequential part of decryption: comments opened on the spot (trying the paths around
+/// them), values checked to be ciphertexts.
 struct Decrypter<'a> {
     opener: Opener<'a>,
     /// Where IVs are recorded, when the caller will write the file back.
     stash: Option<Stash>,
-    /// The AAD of the last value visited, for placing comments sops misfiled.
-    last_value_aad: String,
     file: &'a str,
-    pending_comment: Option<Comment>,
     warnings: Vec<String>,
 }
 
-impl Decrypter<'_> {
-    fn error(&self, aad: &str, reason: String) -> CryptError {
-        CryptError::DecryptValue {
-            file: self.file.to_string(),
-            key_path: display_path(aad),
-            reason,
-        }
+fn decrypt_error(file: &str, aad: &str, reason: String) -> CryptError {
+    CryptError::DecryptValue {
+        file: file.to_string(),
+        key_path: display_path(aad),
+        reason,
     }
 }
 
@@ -473,52 +434,34 @@ fn descendants(aad: &str, last: &str) -> Vec<String> {
         .collect()
 }
 
-impl LeafAction for Decrypter<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
-        self.last_value_aad.clear();
-        self.last_value_aad.push_str(aad);
-        if !encrypted {
-            return Ok(Hashed::Current);
-        }
-        let text = match &scalar.value {
-            Value::Str(s) if s.is_empty() => return Ok(Hashed::Current),
-            Value::Str(s) => s,
-            other => {
-                let kind = ValueType::of(other).map_or("null", |t| t.name());
-                return Err(self.error(aad, format!("expected an encrypted value, found a plain {kind}")));
-            }
-        };
-        let ciphertext = Ciphertext::parse(text).map_err(|m| self.error(aad, m))?;
-        let value_type = ciphertext.value_type;
-        let iv = self.stash.is_some().then(|| ciphertext.iv().to_vec());
-        let plaintext = self
-            .opener
-            .open(ciphertext, aad.as_bytes())
-            .map_err(|m| self.error(aad, m))?;
-        let decoded = scalar::parse_plaintext(value_type, &plaintext).map_err(|m| self.error(aad, m))?;
-        match decoded {
-            Decoded::Value(value) => {
-                // Only a canonical plaintext may be stashed: the IV is reused for these bytes.
-                if let (Some(stash), Some(iv)) = (&mut self.stash, &iv) {
-                    let mut canonical = Zeroizing::new(Vec::new());
-                    scalar::write_canonical(&value, &mut canonical);
-                    if canonical.as_slice() == plaintext.as_slice() {
-                        stash.record(aad, value_type, &plaintext, iv);
-                    }
-                }
-                scalar.replace(value);
-                Ok(Hashed::Current)
-            }
-            Decoded::Comment(text) => {
-                let mut comment = Comment::new(text);
-                comment.origin = scalar.origin;
-                self.pending_comment = Some(comment);
-                Ok(Hashed::Nothing)
-            }
+/// Whether an encrypted leaf holds something to open; an error for a plain value where the
+/// rule says encrypted (a value edited in clear).
+fn to_open(scalar: &Scalar, aad: &str, encrypted: bool, file: &str) -> Result<ToOpen, CryptError> {
+    if !encrypted {
+        return Ok(ToOpen::Clear);
+    }
+    match &scalar.value {
+        Value::Str(s) if s.is_empty() => Ok(ToOpen::Clear),
+        Value::Str(_) => Ok(ToOpen::Value),
+        other => {
+            let kind = ValueType::of(other).map_or("null", |t| t.name());
+            Err(decrypt_error(
+                file,
+                aad,
+                format!("expected an encrypted value, found a plain {kind}"),
+            ))
         }
     }
+}
 
-    fn comment(&mut self, comment: &mut Comment, aad: &str) -> Result<(), CryptError> {
+impl Visitor for Decrypter<'_> {
+    type Prepared = ToOpen;
+
+    fn value(&mut self, scalar: &Scalar, aad: &str, encrypted: bool) -> Result<Option<ToOpen>, CryptError> {
+        to_open(scalar, aad, encrypted, self.file).map(Some)
+    }
+
+    fn comment(&mut self, comment: &mut Comment, aad: &str, last_value_aad: &str) -> Result<(), CryptError> {
         if comment.text.is_empty() {
             return Ok(());
         }
@@ -535,7 +478,7 @@ impl LeafAction for Decrypter<'_> {
         // is one of the paths around it; GCM tells which one is right.
         let candidates = std::iter::once(aad.to_string())
             .chain(ancestors(aad))
-            .chain(descendants(aad, &self.last_value_aad));
+            .chain(descendants(aad, last_value_aad));
         for candidate in candidates {
             if let Some(text) = self.open_comment(&comment.text, &candidate) {
                 comment.replace(text);
@@ -549,10 +492,52 @@ impl LeafAction for Decrypter<'_> {
         ));
         Ok(())
     }
+}
 
-    fn take_comment_item(&mut self) -> Option<Comment> {
-        self.pending_comment.take()
+/// Opens one `ENC[...]` value under its AAD (the parallel phase of decryption and of checking
+/// a MAC).
+fn open_value(opener: &Opener<'_>, text: &str, aad: &str, keep_iv: bool, file: &str) -> Result<Opened, CryptError> {
+    let error = |reason: String| decrypt_error(file, aad, reason);
+    let ciphertext = Ciphertext::parse(text).map_err(error)?;
+    let value_type = ciphertext.value_type;
+    let iv = keep_iv.then(|| <cipher::Iv>::try_from(ciphertext.iv()).ok()).flatten();
+    let plaintext = opener.open(ciphertext, aad.as_bytes()).map_err(error)?;
+    let decoded = scalar::parse_plaintext(value_type, &plaintext).map_err(error)?;
+    let mut canonical = Zeroizing::new(Vec::new());
+    if let Decoded::Value(value) = &decoded {
+        scalar::write_canonical(value, &mut canonical);
     }
+    // Only a canonical plaintext may be stashed: the IV is reused for these bytes.
+    let iv = iv.filter(|_| canonical.as_slice() == plaintext.as_slice());
+    Ok(Opened {
+        decoded,
+        canonical,
+        iv,
+        value_type,
+    })
+}
+
+/// Opens every value to open, on all cores for a large file.
+fn open_values(
+    leaves: &[Leaf<'_, ToOpen>],
+    aads: &str,
+    key: &DataKey,
+    keep_ivs: bool,
+    file: &str,
+) -> Vec<Option<Result<Opened, CryptError>>> {
+    walk::par_map(
+        leaves,
+        || Opener::new(key),
+        |opener, leaf| match leaf.prepared {
+            ToOpen::Clear => None,
+            ToOpen::Value => {
+                let Value::Str(text) = &leaf.slot.scalar().value else {
+                    unreachable!("the walk keeps only strings to open");
+                };
+                Some(open_value(opener, text, leaf.aad(aads), keep_ivs, file))
+            }
+        },
+    )
 }
 
 /// The result of decrypting a tree.
@@ -595,86 +580,97 @@ fn decrypt_into(
     file: &str,
     stash: Option<Stash>,
 ) -> Result<Decrypted, CryptError> {
-    let action = Decrypter {
+    let keep_ivs = stash.is_some();
+    let mut decrypter = Decrypter {
         opener: Opener::new(key),
         stash,
-        last_value_aad: String::new(),
         file,
-        pending_comment: None,
         warnings: Vec::new(),
     };
-    let mut walk = Walk::new(selection, action);
-    for doc in &mut tree.documents {
-        walk.mapping(&mut doc.root, PathVerdict::default())?;
+    let walk::Collected { mut leaves, aads } = walk::collect(&mut tree.documents, selection, &mut decrypter)?;
+    let opened = open_values(&leaves, &aads, key, keep_ivs, file);
+    let mut mac = MacHash::new(selection.mac_only_encrypted);
+    for (leaf, opened) in leaves.iter_mut().zip(opened) {
+        let Some(opened) = opened else {
+            mac.value(&leaf.slot.scalar().value, leaf.encrypted);
+            continue;
+        };
+        let Opened {
+            decoded,
+            canonical,
+            iv,
+            value_type,
+        } = opened?;
+        match decoded {
+            Decoded::Value(value) => {
+                if let (Some(stash), Some(iv)) = (&mut decrypter.stash, iv) {
+                    stash.record(leaf.aad(&aads), value_type, &canonical, &iv);
+                }
+                mac.canonical(&canonical, true);
+                leaf.slot.scalar_mut().replace(value);
+            }
+            // A list item sops 3.11 wrote for a comment: a comment again, not in the MAC.
+            Decoded::Comment(text) => {
+                let mut comment = Comment::new(text);
+                comment.origin = leaf.slot.scalar().origin;
+                leaf.slot.make_comment(comment);
+            }
+        }
     }
-    let warnings = std::mem::take(&mut walk.action.warnings);
-    let stash = walk.action.stash.take().unwrap_or_default();
+    drop(leaves);
     Ok(Decrypted {
         tree: tree.into_state(),
-        mac: walk.mac(),
-        warnings,
-        stash,
+        mac: mac.finish(),
+        warnings: decrypter.warnings,
+        stash: decrypter.stash.unwrap_or_default(),
     })
 }
 
 // ---- Verifying without changing the tree ---------------------------------------------------
 
-/// Decrypts each selected value only to hash it, leaving the ciphertext in place: what a key
-/// change (`updatekeys`, `groups`) needs to know the values match the MAC before it writes the
-/// same ciphertexts under new key stanzas.
+/// The sequential part of checking a MAC: values checked to be ciphertexts; comments left
+/// alone (they are not in the MAC).
 struct Verifier<'a> {
-    opener: Opener<'a>,
     file: &'a str,
 }
 
-impl LeafAction for Verifier<'_> {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
-        let error = |reason: String| CryptError::DecryptValue {
-            file: self.file.to_string(),
-            key_path: display_path(aad),
-            reason,
-        };
-        let text = match &scalar.value {
-            _ if !encrypted => return Ok(Hashed::Current),
-            Value::Str(s) if s.is_empty() => return Ok(Hashed::Current),
-            Value::Str(s) => s,
-            other => {
-                let kind = ValueType::of(other).map_or("null", |t| t.name());
-                return Err(error(format!("expected an encrypted value, found a plain {kind}")));
-            }
-        };
-        let ciphertext = Ciphertext::parse(text).map_err(error)?;
-        let value_type = ciphertext.value_type;
-        let plaintext = self.opener.open(ciphertext, aad.as_bytes()).map_err(error)?;
-        match scalar::parse_plaintext(value_type, &plaintext).map_err(error)? {
-            Decoded::Value(value) => Ok(Hashed::Previous(value)),
-            // A list item sops 3.11 wrote for a comment: not a value, not in the MAC.
-            Decoded::Comment(_) => Ok(Hashed::Nothing),
-        }
+impl Visitor for Verifier<'_> {
+    type Prepared = ToOpen;
+
+    fn value(&mut self, scalar: &Scalar, aad: &str, encrypted: bool) -> Result<Option<ToOpen>, CryptError> {
+        to_open(scalar, aad, encrypted, self.file).map(Some)
     }
 
-    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), CryptError> {
+    fn comment(&mut self, _comment: &mut Comment, _aad: &str, _last_value_aad: &str) -> Result<(), CryptError> {
         Ok(())
     }
 }
 
 /// The MAC over an encrypted tree's values, decrypting each to hash it; the tree is left as it
-/// was (its ciphertexts untouched).
+/// was (its ciphertexts untouched): what a key change (`updatekeys`, `groups`) needs to know
+/// the values match the MAC before it writes the same ciphertexts under new key stanzas.
 pub(crate) fn mac_of_encrypted(
     tree: &mut Tree<Encrypted>,
     key: &DataKey,
     selection: Selection<'_>,
     file: &str,
 ) -> Result<String, CryptError> {
-    let verifier = Verifier {
-        opener: Opener::new(key),
-        file,
-    };
-    let mut walk = Walk::new(selection, verifier);
-    for doc in &mut tree.documents {
-        walk.mapping(&mut doc.root, PathVerdict::default())?;
+    let walk::Collected { leaves, aads } = walk::collect(&mut tree.documents, selection, &mut Verifier { file })?;
+    let opened = open_values(&leaves, &aads, key, false, file);
+    let mut mac = MacHash::new(selection.mac_only_encrypted);
+    for (leaf, opened) in leaves.iter().zip(opened) {
+        match opened.transpose()? {
+            None => mac.value(&leaf.slot.scalar().value, leaf.encrypted),
+            Some(Opened {
+                decoded: Decoded::Value(_),
+                canonical,
+                ..
+            }) => mac.canonical(&canonical, true),
+            // A list item sops 3.11 wrote for a comment: not a value, not in the MAC.
+            Some(_) => {}
+        }
     }
-    Ok(walk.mac())
+    Ok(mac.finish())
 }
 
 // ---- Checking without a key -----------------------------------------------------------------
@@ -684,8 +680,10 @@ struct ClearFinder {
     found: Vec<String>,
 }
 
-impl LeafAction for ClearFinder {
-    fn value(&mut self, scalar: &mut Scalar, aad: &str, encrypted: bool) -> Result<Hashed, CryptError> {
+impl Visitor for ClearFinder {
+    type Prepared = ();
+
+    fn value(&mut self, scalar: &Scalar, aad: &str, encrypted: bool) -> Result<Option<()>, CryptError> {
         let in_clear = match &scalar.value {
             Value::Str(s) => !s.is_empty() && !cipher::looks_encrypted(s),
             Value::Null => false,
@@ -694,10 +692,10 @@ impl LeafAction for ClearFinder {
         if encrypted && in_clear {
             self.found.push(display_path(aad));
         }
-        Ok(Hashed::Nothing)
+        Ok(None)
     }
 
-    fn comment(&mut self, _comment: &mut Comment, _aad: &str) -> Result<(), CryptError> {
+    fn comment(&mut self, _comment: &mut Comment, _aad: &str, _last_value_aad: &str) -> Result<(), CryptError> {
         Ok(())
     }
 }
@@ -706,12 +704,10 @@ impl LeafAction for ClearFinder {
 /// clear (added or edited by hand after encryption). Needs no key.
 pub fn values_in_clear(tree: &Tree<Encrypted>, selection: Selection<'_>) -> Vec<String> {
     let mut tree = tree.clone();
-    let mut walk = Walk::new(selection, ClearFinder { found: Vec::new() });
-    for doc in &mut tree.documents {
-        // A finder never fails.
-        let _ = walk.mapping(&mut doc.root, PathVerdict::default());
-    }
-    walk.action.found
+    let mut finder = ClearFinder { found: Vec::new() };
+    // A finder never fails.
+    let _ = walk::collect(&mut tree.documents, selection, &mut finder);
+    finder.found
 }
 
 // ---- The MAC --------------------------------------------------------------------------------
@@ -742,7 +738,7 @@ pub(crate) fn open_mac(stored: &str, key: &DataKey, aad: &str, file: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::{Document, Entry};
+    use crate::tree::{Document, Entry, Mapping, MappingItem, Node, Sequence, SequenceItem};
     use std::collections::HashSet;
 
     fn key() -> DataKey {
@@ -912,6 +908,43 @@ mod tests {
         let wrong = DataKey::from_bytes(&[1u8; 32]).unwrap();
         let err = mac_of_encrypted(&mut encrypted, &wrong, selection, "t.yaml").unwrap_err();
         assert!(matches!(err, CryptError::DecryptValue { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_tree_large_enough_for_threads_round_trips_with_the_mac_of_its_values_in_order() {
+        let rule = EncryptionRule::default();
+        let selection = Selection {
+            rule: &rule,
+            mac_only_encrypted: false,
+        };
+        let mut data = Mapping::default();
+        let mut expected = Sha512::new();
+        for i in 0..5000 {
+            data.items.push(entry(&format!("k{i}"), Node::scalar(Value::Int(i))));
+            expected.update(i.to_string().as_bytes());
+        }
+        let mut root = Mapping::default();
+        root.items.push(entry("data", Node::Mapping(data)));
+        let plain = Tree::new_plain(vec![Document {
+            root,
+            metadata: None,
+            layout: None,
+        }]);
+        let (encrypted, mac, count) = encrypt_with_stash(plain, &key(), selection, "t.yaml", None).unwrap();
+        assert_eq!(count, 5000);
+        assert_eq!(mac, hex_upper(&expected.finalize()));
+        let decrypted = decrypt_keeping_ivs(encrypted, &key(), selection, "t.yaml").unwrap();
+        assert_eq!(decrypted.mac, mac);
+        for i in [0, 2047, 2048, 4999] {
+            assert_eq!(value_at(&decrypted.tree, &["data", &format!("k{i}")]), &Value::Int(i));
+        }
+    }
+
+    #[test]
+    fn par_map_gives_results_in_the_order_of_the_items() {
+        let items: Vec<usize> = (0..10_000).collect();
+        let doubled = walk::par_map(&items, || 2, |factor, i| i * *factor);
+        assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
     }
 
     #[test]
