@@ -1123,7 +1123,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__set)
-            opts="-h -V --value-file --value-stdin --idempotent --ignore-mac --no-validate --input-type --output-type --decryption-order --config --help --version"
+            opts="-h -V --value-file --value-stdin --base64 --idempotent --ignore-mac --no-validate --input-type --output-type --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -167,6 +167,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand set" -l decryption-order -d 'O
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-file -d 'VALUE is a file to read the JSON value from (keeps it out of the process list)'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-stdin -d 'Read the JSON value from stdin (keeps it out of the process list)'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l base64 -d 'Take the value as it is (text or bytes, not JSON) and store it base64-encoded: a Secret\'s `data` value given as the text `ksec edit` shows'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l idempotent -d 'Write nothing when the path already holds this value'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l ignore-mac -d 'Change the file even when its MAC does not match'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l no-validate -d 'Skip the Kubernetes Secret checks (values are still never left in clear)'

@@ -270,6 +270,7 @@ _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
 '--value-stdin[Read the JSON value from stdin (keeps it out of the process list)]' \
+'--base64[Take the value as it is (text or bytes, not JSON) and store it base64-encoded\: a Secret'\''s \`data\` value given as the text \`ksec edit\` shows]' \
 '--idempotent[Write nothing when the path already holds this value]' \
 '--ignore-mac[Change the file even when its MAC does not match]' \
 '--no-validate[Skip the Kubernetes Secret checks (values are still never left in clear)]' \

@@ -254,7 +254,11 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Ops
             if input_format == output_format {
                 restore_file_styles(&mut plain, &styles);
             }
-            previous.seal(plain, &seal_options)?
+            // What opening the previous file found is not news about this one.
+            let skip = previous.warnings().len();
+            let mut sealed = previous.seal(plain, &seal_options)?;
+            sealed.warnings.drain(..skip);
+            sealed
         }
         None => {
             let key = DataKey::generate();
@@ -279,6 +283,7 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Ops
              whole file); keep it in its own file to leave it readable"
         ));
     }
+    warnings.extend(sealed.warnings);
     Ok(Output {
         bytes: sealed.bytes,
         format: output_format,

@@ -134,10 +134,13 @@ conflict on the file, the editor shows the decrypted versions merged, with confl
 
 const SET_EXAMPLES: &str = "Examples:
   ksec set secret.enc.yaml '[\"stringData\"][\"password\"]' '\"hunter2\"'
+  printf %s \"$PASSWORD\" | ksec set --value-stdin --base64 secret.enc.yaml '[\"data\"][\"pw\"]'
+  ksec set --value-file --base64 app.enc.yaml '[\"data\"][\"keystore.p12\"]' keystore.p12
   ksec set secret.enc.yaml '[\"items\"][0]' '{\"name\": \"a\"}'
-  printf '\"%s\"' \"$PASSWORD\" | ksec set --value-stdin secret.enc.yaml '[\"data\"][\"pw\"]'
-The value is JSON. Values in the process list are visible to other users: prefer --value-stdin
-or --value-file for secrets.";
+The value is JSON; with --base64 it is taken as it is and stored base64-encoded, as a Secret's
+`data` holds it. A `data` value given as JSON must be base64 of text (binary data: --base64, or
+--no-validate). Values in the process list are visible to other users: prefer --value-stdin or
+--value-file for secrets.";
 
 const UNSET_EXAMPLES: &str = "Examples:
   ksec unset secret.enc.yaml '[\"stringData\"][\"old\"]'
@@ -500,6 +503,10 @@ pub struct SetArgs {
     /// Read the JSON value from stdin (keeps it out of the process list).
     #[arg(long)]
     pub value_stdin: bool,
+    /// Take the value as it is (text or bytes, not JSON) and store it base64-encoded: a
+    /// Secret's `data` value given as the text `ksec edit` shows.
+    #[arg(long)]
+    pub base64: bool,
     /// Write nothing when the path already holds this value.
     #[arg(long)]
     pub idempotent: bool,

@@ -419,7 +419,8 @@ fn edit_code(e: &EditError) -> i32 {
     use EditError::*;
     match e {
         PathNotFound { .. } | MetadataPath | MergeMetadata { .. } => GENERIC,
-        InvalidValue(_) | InvalidPath(_) => INVALID_SET_FORMAT,
+        InvalidValue(_) | InvalidPath(_) | Base64InStringData { .. } => INVALID_SET_FORMAT,
+        ClearTextInData { .. } => INVALID_SECRET,
         // Like a parse error: the edited text is not yet a file.
         UnresolvedConflict { .. } => COULD_NOT_READ_INPUT,
         SideNotText { .. } => ERROR_DUMPING_TREE,
@@ -437,6 +438,12 @@ fn edit_hint(e: &EditError) -> Option<String> {
         }
         InvalidValue(_) => Some("values are JSON: quote strings, e.g. '\"s3cret\"'".into()),
         InvalidPath(_) => Some(TREE_PATH_HINT.into()),
+        ClearTextInData { .. } => Some(
+            "data values are base64: give the clear text with --base64 (ksec encodes it) or set \
+             it under stringData; base64 of binary data needs --no-validate"
+                .into(),
+        ),
+        Base64InStringData { .. } => Some("drop --base64, or set the key under data".into()),
         UnresolvedConflict { .. } => Some(
             "keep one version of each conflicting part and delete the \
              <<<<<<<, |||||||, ======= and >>>>>>> lines"

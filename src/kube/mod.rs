@@ -8,11 +8,13 @@
 //! - `names`: the API server's rules for object names, namespaces and `data` keys;
 //! - `spelling`: the field a misspelt one most likely meant;
 //! - `leaks`: what encryption left in clear in a Secret, and what it sealed outside one;
+//! - `data_values`: whether `data` values are base64 of text, and `data` and `stringData` agree;
 //! - `data_view`: a Secret's base64 `data` decoded for editing, and encoded back;
 //! - `env`: a Secret's keys as the environment `envFrom` gives a pod.
 //!
 //! Findings name the document and the field, never a value.
 
+mod data_values;
 mod data_view;
 mod env;
 mod leaks;
@@ -25,6 +27,7 @@ use std::fmt;
 use crate::crypt::cipher::looks_encrypted;
 use crate::tree::{Document, Mapping, Node, SequenceItem, Tree, Value};
 
+pub use data_values::{data_not_base64_of_text, disagreeing_copies};
 pub use data_view::{decode_secret_data, encode_secret_data};
 pub use env::secret_environment;
 pub use leaks::{LAST_APPLIED, encrypted_non_secrets, plaintext_in_secrets};
@@ -140,7 +143,8 @@ fn is_manifest(root: &Mapping) -> bool {
     str_field(root, "apiVersion").is_some() && str_field(root, "kind").is_some()
 }
 
-fn is_secret(manifest: &Mapping) -> bool {
+/// Whether a manifest is a Secret (`kind: Secret`, whatever its `apiVersion`).
+pub fn is_secret(manifest: &Mapping) -> bool {
     str_field(manifest, "kind") == Some("Secret")
 }
 
