@@ -391,7 +391,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__encrypt)
-            opts="-i -a -p -h -V --in-place --output --input-type --output-type --filename-override --indent --age --pgp --encrypted-regex --unencrypted-regex --encrypted-suffix --unencrypted-suffix --encrypted-comment-regex --unencrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --no-validate --config --help --version"
+            opts="-i -a -p -h -V --in-place --output --input-type --output-type --filename-override --indent --age --pgp --encrypted-regex --unencrypted-regex --encrypted-suffix --unencrypted-suffix --encrypted-comment-regex --unencrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --no-validate --strip-server-fields --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -64,6 +64,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l config -d 'Use thi
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so unencrypted ones may be edited'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l no-validate -d 'Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields, the 1 MiB limit). Secrets are still never written with a value in clear'
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l strip-server-fields -d 'Leave out the fields the API server sets in manifests taken from a live cluster (`kubectl get -o yaml`): metadata.resourceVersion, uid, creationTimestamp, managedFields, selfLink and the kubectl last-applied annotation'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output -d 'Write the result to this file instead of stdout' -r -F

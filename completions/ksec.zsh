@@ -52,6 +52,7 @@ _arguments "${_arguments_options[@]}" : \
 '--in-place[Replace FILE with the result (atomically; the original is untouched on any error)]' \
 '--mac-only-encrypted[Compute the MAC over encrypted values only, so unencrypted ones may be edited]' \
 '--no-validate[Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields, the 1 MiB limit). Secrets are still never written with a value in clear]' \
+'--strip-server-fields[Leave out the fields the API server sets in manifests taken from a live cluster (\`kubectl get -o yaml\`)\: metadata.resourceVersion, uid, creationTimestamp, managedFields, selfLink and the kubectl last-applied annotation]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \

@@ -458,9 +458,15 @@ fn kubectl_save_config_copy_of_a_secret_is_refused_unless_a_rule_covers_it() {
             &text,
             &[],
             31,
-            &[&leak, "leave out --save-config", "yq 'del(.metadata.annotations."],
+            &[&leak, "leave out --save-config", "ksec encrypt --strip-server-fields"],
         );
         assert!(!stderr.contains(&encoded), "{stderr}");
+        // Leaving the annotation out seals the one copy left.
+        let stripped = encrypt_from_stdin(&session, &text, &["--strip-server-fields"], "stripped.enc.yaml");
+        assert!(
+            !stripped.contains(LAST_APPLIED) && !stripped.contains(&encoded),
+            "{stripped}"
+        );
 
         // sops leaves the copy in clear under the same rule; `ksec check` names it.
         let by_sops = session
@@ -1850,4 +1856,107 @@ fn check_flags_empty_or_clear_files_whose_name_or_rule_says_encrypted() {
         .run()
         .expect_code(30);
     assert!(!session.path("db.enc.yaml").exists());
+}
+
+/// What `kubectl get secret db -o json` prints for a Secret applied with `kubectl apply`.
+fn secret_from_a_live_cluster() -> String {
+    let encoded = BASE64.encode(MARKER);
+    let last_applied = format!(
+        r#"{{\"apiVersion\":\"v1\",\"data\":{{\"password\":\"{encoded}\"}},\"kind\":\"Secret\",\"metadata\":{{\"annotations\":{{}},\"name\":\"db\",\"namespace\":\"prod\"}},\"type\":\"Opaque\"}}\n"#
+    );
+    format!(
+        r#"{{
+    "apiVersion": "v1",
+    "data": {{
+        "password": "{encoded}"
+    }},
+    "kind": "Secret",
+    "metadata": {{
+        "annotations": {{
+            "{LAST_APPLIED}": "{last_applied}"
+        }},
+        "creationTimestamp": "2026-01-02T03:04:05Z",
+        "managedFields": [
+            {{"apiVersion": "v1", "fieldsType": "FieldsV1", "manager": "kubectl-client-side-apply", "operation": "Update"}}
+        ],
+        "name": "db",
+        "namespace": "prod",
+        "resourceVersion": "4242",
+        "uid": "0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"
+    }},
+    "type": "Opaque"
+}}
+"#
+    )
+}
+
+#[test]
+fn a_secret_from_a_live_cluster_is_named_and_cleaned_on_request() {
+    let session = Dir::new();
+    let from_cluster = secret_from_a_live_cluster();
+    let rule = "^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$";
+
+    // Kept as they are, and named: which manifest, which fields, and the flag that drops them.
+    ksec(&session)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", rule])
+        .args(["--output", "kept.enc.yaml"])
+        .stdin(from_cluster.clone())
+        .run()
+        .ok()
+        .stderr_has(
+            "ksec: note: stdin: Secret/prod/db holds fields the API server set (metadata.resourceVersion, \
+             metadata.uid, metadata.creationTimestamp, metadata.managedFields, \
+             metadata.annotations.kubectl.kubernetes.io/last-applied-configuration)",
+        )
+        .stderr_has("pass --strip-server-fields to leave them out")
+        // JSON on stdin, written to a `.yaml` name: YAML, and said so.
+        .stderr_has("ksec: note: stdin: read as JSON, written as YAML as the output's name says (--output-type json keeps JSON)");
+    let kept = session.read_string("kept.enc.yaml");
+    assert!(
+        kept.starts_with("apiVersion: v1\n") && kept.contains("\n    uid: 0b1c2d3e"),
+        "{kept}"
+    );
+
+    // Left out: a Secret as one would commit it, without the note, and the default rule does
+    // (there is no copy of the data left to leak).
+    let out = ksec(&session)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--strip-server-fields"])
+        .args(["--output", "db.enc.yaml"])
+        .stdin(from_cluster)
+        .run()
+        .ok()
+        .stderr_lacks("API server");
+    assert!(!out.stderr_text().contains(MARKER));
+    let plain = ksec_with_key(&session)
+        .args(["decrypt", "db.enc.yaml"])
+        .run()
+        .ok()
+        .stdout_text();
+    assert_eq!(
+        plain,
+        format!(
+            "apiVersion: v1\ndata:\n    password: {}\nkind: Secret\nmetadata:\n    name: db\n    namespace: prod\ntype: Opaque\n",
+            BASE64.encode(MARKER)
+        )
+    );
+
+    // As `sops`, the output keeps the input's format whatever its name, as sops does.
+    session
+        .ksec_as("sops")
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--encrypted-regex",
+            rule,
+            "--input-type",
+            "json",
+        ])
+        .args(["--output", "as-sops.enc.yaml"])
+        .stdin(secret_from_a_live_cluster())
+        .run()
+        .ok()
+        .stderr_is("");
+    assert!(session.read_string("as-sops.enc.yaml").starts_with('{'));
 }

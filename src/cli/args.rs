@@ -102,9 +102,11 @@ const VERSION_EXAMPLES: &str = "Examples:
 
 const ENCRYPT_EXAMPLES: &str = "Examples:
   kubectl create secret generic db --from-literal=password=hunter2 --dry-run=client -o yaml \\
-    | ksec encrypt --age age1... --encrypted-regex '^(data|stringData)$' > db.enc.yaml
+    | ksec encrypt --age age1... --output db.enc.yaml
+  kubectl get secret db -o json | ksec encrypt --strip-server-fields --output db.enc.yaml
   ksec encrypt -i secret.yaml                 # recipients and rules from .sops.yaml
-  ksec encrypt --age age1... --output s.enc.json s.json";
+  ksec encrypt --age age1... --output s.enc.json s.json
+With --output, a YAML or JSON input is written in the format the output's name says.";
 
 const DECRYPT_EXAMPLES: &str = "Examples:
   ksec decrypt db.enc.yaml | kubectl apply -f -
@@ -383,6 +385,11 @@ pub struct EncryptArgs {
     /// the 1 MiB limit). Secrets are still never written with a value in clear.
     #[arg(long)]
     pub no_validate: bool,
+    /// Leave out the fields the API server sets in manifests taken from a live cluster
+    /// (`kubectl get -o yaml`): metadata.resourceVersion, uid, creationTimestamp, managedFields,
+    /// selfLink and the kubectl last-applied annotation.
+    #[arg(long)]
+    pub strip_server_fields: bool,
 }
 
 /// Who a new file is encrypted for and which values are encrypted (else from .sops.yaml).

@@ -349,8 +349,8 @@ fn leak_hint(leaks: &[kube::Finding]) -> String {
     let mut hints = Vec::new();
     if leaks.iter().any(|f| f.field == last_applied) {
         hints.push(format!(
-            "drop the {0} annotation (leave out --save-config, or pipe through \
-             yq 'del(.metadata.annotations.\"{0}\")'), or use a rule that covers it too, e.g. \
+            "drop the {0} annotation (`ksec encrypt --strip-server-fields` does; or leave out \
+             --save-config), or use a rule that covers it too, e.g. \
              --encrypted-regex '^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$'",
             kube::LAST_APPLIED
         ));

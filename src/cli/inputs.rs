@@ -26,6 +26,9 @@ pub struct Plan {
     pub destination: Destination,
     pub input_format: Option<Format>,
     pub output_format: Option<Format>,
+    /// YAML or JSON, as the `--output` file's name says (not when run as `sops`, which writes
+    /// the input's format whatever the name).
+    pub output_format_by_name: Option<Format>,
     in_place: bool,
     lock: Option<FileLock>,
 }
@@ -53,12 +56,18 @@ impl Plan {
             None => name.as_deref().and_then(Format::from_path),
         };
         let output_format = io_args.output_type.as_deref().map(Format::from_name).transpose()?;
+        let output_format_by_name = io_args
+            .output
+            .as_deref()
+            .and_then(Format::from_path)
+            .filter(|format| matches!(format, Format::Yaml | Format::Json) && !super::as_sops());
         Ok(Plan {
             input,
             name,
             destination,
             input_format,
             output_format,
+            output_format_by_name,
             in_place: io_args.in_place,
             lock: None,
         })

@@ -37,10 +37,16 @@ use compat::{ProgramName, Translation};
 
 use crate::error::Error;
 
-/// Set when ksec runs as `sops`: notes are not printed then, because tools read sops's stderr
+/// Set when ksec runs as `sops`. Notes are not printed then, because tools read sops's stderr
 /// as part of the result (sops-edit.nvim merges it into the file with `2>&1`) or as an error
-/// (ShipitSmarter's VS Code extension), and sops prints nothing there on success.
-static NOTES_SILENCED: AtomicBool = AtomicBool::new(false);
+/// (ShipitSmarter's VS Code extension), and sops prints nothing there on success; and where
+/// ksec's own defaults differ from sops's, sops's apply.
+static AS_SOPS: AtomicBool = AtomicBool::new(false);
+
+/// Whether ksec runs as `sops` (see [`AS_SOPS`]).
+fn as_sops() -> bool {
+    AS_SOPS.load(Ordering::Relaxed)
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
@@ -49,7 +55,7 @@ pub fn run() -> ExitCode {
     let arg0 = argv.pop().unwrap_or_else(|| OsString::from("ksec"));
     let name = ProgramName::from_arg0(Some(&arg0));
     if name == ProgramName::Sops {
-        NOTES_SILENCED.store(true, Ordering::Relaxed);
+        AS_SOPS.store(true, Ordering::Relaxed);
     }
     let args = match compat::translate(&rest, name, &compat::ProcessEnvironment) {
         Ok(None) => rest,
@@ -158,9 +164,9 @@ pub(crate) fn report(error: &Error) {
 }
 
 /// Prints a note on stderr: something ksec did that the user did not spell out. Not when run
-/// as `sops` ([`NOTES_SILENCED`]).
+/// as `sops` ([`AS_SOPS`]).
 pub(crate) fn note(message: &str) {
-    if NOTES_SILENCED.load(Ordering::Relaxed) {
+    if as_sops() {
         return;
     }
     let _ = writeln!(std::io::stderr().lock(), "ksec: note: {message}");
@@ -174,7 +180,7 @@ pub(crate) fn warn(message: &str) {
 /// files, no problems`), on stderr so stdout stays the command's output. Not when run as
 /// `sops`, for the reason notes are not.
 pub(crate) fn status(message: &str) {
-    if NOTES_SILENCED.load(Ordering::Relaxed) {
+    if as_sops() {
         return;
     }
     let _ = writeln!(std::io::stderr().lock(), "ksec: {message}");
