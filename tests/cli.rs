@@ -611,7 +611,10 @@ fn encrypting_an_encrypted_file_exits_203() {
         .expect_code(203)
         .stdout_is("")
         .stderr_has("s.enc.yaml")
-        .stderr_has("already encrypted");
+        .stderr_has("already encrypted")
+        // The ways on that keep the plaintext off the disk, not `decrypt -i`.
+        .stderr_has("ksec: hint: change its values with `ksec edit s.enc.yaml` (or `ksec set`), its recipients with `ksec rotate -i --add-age age1… s.enc.yaml`")
+        .stderr_lacks("decrypt -i");
     assert_eq!(session.read("s.enc.yaml"), encrypted);
     session
         .ksec()

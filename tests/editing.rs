@@ -1712,6 +1712,32 @@ fn git_diff_shows_the_plaintext_change_through_the_textconv() {
 }
 
 #[test]
+fn git_diff_without_a_key_says_so_in_one_line_per_side() {
+    let Some(lab) = secret_repo() else { return };
+    ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
+    let out = git(&lab)
+        .env("SOPS_AGE_KEY_FILE", lab.side("no-keys").join("keys.txt"))
+        .args(["diff"])
+        .run()
+        .ok();
+    // The ciphertext changes show, as stored; stderr has one line for each side.
+    assert!(out.stdout_text().contains("ENC["), "{}", out.stdout_text());
+    let stderr = out.stderr_text();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    for line in lines {
+        assert!(
+            line.starts_with("ksec: warning: ")
+                && line.ends_with(
+                    "db.enc.yaml: no key here decrypts it (`ksec decrypt` of the file says why); \
+                     showing the file as stored"
+                ),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn git_merge_of_changes_to_different_values_is_clean() {
     let Some(lab) = secret_repo() else { return };
     let sops_before = assert_sops_decrypts(&lab, "db.enc.yaml");

@@ -1175,6 +1175,31 @@ fn apply_finds_kubectl_on_path_when_ksec_kubectl_is_unset() {
 }
 
 #[test]
+fn apply_without_kubectl_names_ksec_kubectl() {
+    let session = Dir::new();
+    let files = manifests_dir(&session);
+    for (kubectl, path) in [
+        (None, session.side("empty-bin")),
+        (
+            Some(session.side("bin").join("no-such-kubectl")),
+            std::env::var("PATH").unwrap_or_default().into(),
+        ),
+    ] {
+        let mut cmd = ksec_with_key(&session);
+        match &kubectl {
+            Some(program) => cmd.env("KSEC_KUBECTL", program),
+            None => cmd.env_remove("KSEC_KUBECTL"),
+        };
+        cmd.env("PATH", &path)
+            .args(["apply", files[0].0])
+            .run()
+            .expect_code(1)
+            .stderr_has("ksec: error: cannot run ")
+            .stderr_has("ksec: hint: install kubectl, or set KSEC_KUBECTL to the kubectl to run");
+    }
+}
+
+#[test]
 fn apply_that_cannot_decrypt_never_starts_kubectl() {
     let session = Dir::new();
     let standin = kubectl_standin(&session);

@@ -399,7 +399,7 @@ fn file_hint(e: &FileError) -> Option<String> {
         MetadataNotFound { .. } => {
             Some("encrypt it with `ksec encrypt`, or pass --input-type if the format was guessed wrong".into())
         }
-        AlreadyEncrypted(_) => Some("to re-encrypt it, decrypt it first (ksec decrypt -i FILE)".into()),
+        AlreadyEncrypted(e) => Some(already_encrypted_hint(&e.file)),
         Unreadable(e) | Format(e) => format_hint(e).map(Into::into),
         Metadata(e) => metadata_hint(e).map(Into::into),
         Key(e) => key_hint(e),
@@ -413,6 +413,15 @@ fn file_hint(e: &FileError) -> Option<String> {
         RuleMatchesNothing { .. } => Some("check the rule's key names (regexes are case-sensitive)".into()),
         OutputUnreadable { .. } => None,
     }
+}
+
+/// What to do with a file that is encrypted already, without its plaintext touching the disk.
+fn already_encrypted_hint(file: &str) -> String {
+    let file = if file == "stdin" { "FILE" } else { file };
+    format!(
+        "change its values with `ksec edit {file}` (or `ksec set`), its recipients with \
+         `ksec rotate -i --add-age age1… {file}` (or `ksec updatekeys` after changing .sops.yaml)"
+    )
 }
 
 fn edit_code(e: &EditError) -> i32 {
@@ -503,7 +512,7 @@ fn process_code(e: &ProcessError) -> i32 {
         Interrupted { signal } => super::signals::exit_code_for(*signal),
         RunCommand { .. } | Unquotable { .. } => GENERIC,
         UnknownUser { .. } | UserDatabase { .. } | GiveToUser { .. } => GENERIC,
-        Run { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
+        Run { .. } | KubectlNotRun { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
         Io(e) => io_code(e),
     }
 }
@@ -513,6 +522,10 @@ fn process_hint(e: &ProcessError) -> Option<&'static str> {
         ProcessError::EditorUnsplittable { .. } | ProcessError::EditorNotRun { .. } => {
             Some("set SOPS_EDITOR or EDITOR to an editor command")
         }
+        ProcessError::KubectlNotRun { .. } => Some(
+            "install kubectl, or set KSEC_KUBECTL to the kubectl to run (a path, or another \
+             name on PATH such as `oc`)",
+        ),
         ProcessError::Io(e) => io_hint(e),
         _ => None,
     }
