@@ -22,8 +22,8 @@ _ksec() {
             ksec,check)
                 cmd="ksec__subcmd__check"
                 ;;
-            ksec,completions)
-                cmd="ksec__subcmd__completions"
+            ksec,completion)
+                cmd="ksec__subcmd__completion"
                 ;;
             ksec,decrypt)
                 cmd="ksec__subcmd__decrypt"
@@ -97,8 +97,8 @@ _ksec() {
             ksec__subcmd__help,check)
                 cmd="ksec__subcmd__help__subcmd__check"
                 ;;
-            ksec__subcmd__help,completions)
-                cmd="ksec__subcmd__help__subcmd__completions"
+            ksec__subcmd__help,completion)
+                cmd="ksec__subcmd__help__subcmd__completion"
                 ;;
             ksec__subcmd__help,decrypt)
                 cmd="ksec__subcmd__help__subcmd__decrypt"
@@ -161,7 +161,7 @@ _ksec() {
 
     case "${cmd}" in
         ksec)
-            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help"
+            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,7 +226,7 @@ _ksec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ksec__subcmd__completions)
+        ksec__subcmd__completion)
             opts="-h -V --config --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -256,11 +256,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --filename-override)
@@ -320,11 +320,11 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --indent)
@@ -402,11 +402,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --filename-override)
@@ -484,7 +484,7 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -518,11 +518,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -548,7 +548,7 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -735,7 +735,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__help)
-            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help"
+            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,7 +776,7 @@ _ksec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ksec__subcmd__help__subcmd__completions)
+        ksec__subcmd__help__subcmd__completion)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1092,11 +1092,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --filename-override)
@@ -1130,11 +1130,11 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -1160,11 +1160,11 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -1190,7 +1190,7 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --shamir-secret-sharing-threshold)

@@ -32,8 +32,8 @@ _ksec() {
             (encrypt)
 _arguments "${_arguments_options[@]}" : \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -63,8 +63,8 @@ _arguments "${_arguments_options[@]}" : \
 (decrypt)
 _arguments "${_arguments_options[@]}" : \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--extract=[Print only the value at this path ('\''\["data"\]\["password"\]'\'')\: a string raw, without a line break; a mapping as a document]:PATH:_default' \
@@ -105,8 +105,8 @@ _arguments "${_arguments_options[@]}" : \
 '--add-pgp=[Add OpenPGP recipients (to the first key group), comma separated]:RECIPIENTS:_default' \
 '--rm-pgp=[Remove OpenPGP fingerprints (from every group), comma separated]:FINGERPRINTS:_default' \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
@@ -123,7 +123,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (updatekeys)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the files\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the files\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key]:N:_default' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
@@ -234,8 +234,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (edit)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format of the text in the editor and of the file written\: the file'\''s own format (as sops, a different one is refused\: ksec edits a file in place, in its format)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the text in the editor and of the file written\: the file'\''s own format (as sops, a different one is refused\: ksec edits a file in place, in its format)]:TYPE:(yaml json dotenv ini binary)' \
 '--indent=[Indentation of YAML that ksec writes from scratch]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
 '--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -265,8 +265,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (set)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
@@ -286,8 +286,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (unset)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--idempotent[Succeed without writing when there is nothing at PATH]' \
@@ -304,7 +304,7 @@ _arguments "${_arguments_options[@]}" : \
 (exec-env)
 _arguments "${_arguments_options[@]}" : \
 '--user=[Run the command as this user (needs the privilege to switch; sets HOME, USER, LOGNAME)]:USER:_default' \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--pristine[Pass only the file'\''s values, not ksec'\''s own environment]' \
@@ -322,8 +322,8 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--user=[Run the command as this user (needs the privilege to switch); the file is made theirs]:USER:_default' \
 '--filename=[Name of the decrypted file (default\: the encrypted file'\''s name, with characters a shell treats specially made \`_\`)]:NAME:_default' \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--no-fifo[Write a regular 0600 file (readable more than once) instead of a FIFO]' \
@@ -338,7 +338,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (filestatus)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -394,7 +394,7 @@ _arguments "${_arguments_options[@]}" : \
 '--version[Print version]' \
 && ret=0
 ;;
-(completions)
+(completion)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-h[Print help]' \
@@ -504,7 +504,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
-(completions)
+(completion)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -541,7 +541,7 @@ _ksec_commands() {
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
-'completions:Print a shell completion script' \
+'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ksec commands' commands "$@"
@@ -556,10 +556,10 @@ _ksec__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'ksec check commands' commands "$@"
 }
-(( $+functions[_ksec__subcmd__completions_commands] )) ||
-_ksec__subcmd__completions_commands() {
+(( $+functions[_ksec__subcmd__completion_commands] )) ||
+_ksec__subcmd__completion_commands() {
     local commands; commands=()
-    _describe -t commands 'ksec completions commands' commands "$@"
+    _describe -t commands 'ksec completion commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__decrypt_commands] )) ||
 _ksec__subcmd__decrypt_commands() {
@@ -664,7 +664,7 @@ _ksec__subcmd__help_commands() {
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
-'completions:Print a shell completion script' \
+'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ksec help commands' commands "$@"
@@ -679,10 +679,10 @@ _ksec__subcmd__help__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help check commands' commands "$@"
 }
-(( $+functions[_ksec__subcmd__help__subcmd__completions_commands] )) ||
-_ksec__subcmd__help__subcmd__completions_commands() {
+(( $+functions[_ksec__subcmd__help__subcmd__completion_commands] )) ||
+_ksec__subcmd__help__subcmd__completion_commands() {
     local commands; commands=()
-    _describe -t commands 'ksec help completions commands' commands "$@"
+    _describe -t commands 'ksec help completion commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__help__subcmd__decrypt_commands] )) ||
 _ksec__subcmd__help__subcmd__decrypt_commands() {

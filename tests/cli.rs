@@ -382,9 +382,9 @@ fn an_unknown_input_type_is_a_usage_error() {
             .run()
             .expect_code(1)
             .stdout_is("")
-            .stderr_has(
-                "ksec: error: unknown format \"bogus\": ksec reads and writes yaml, json, dotenv, ini and binary",
-            );
+            // Refused by the parser, which lists the names (as shells complete them).
+            .stderr_has("invalid value 'bogus' for '--input-type <TYPE>'")
+            .stderr_has("[possible values: yaml, json, dotenv, ini, binary]");
         assert!(!session.path("s.enc").exists());
     }
 }
@@ -1321,15 +1321,29 @@ fn help_for_every_command_shows_an_example_of_it() {
 }
 
 #[test]
-fn completions_for_bash_mention_ksec() {
-    Dir::new()
+fn completion_is_listed_in_help_and_completions_still_works() {
+    let session = Dir::new();
+    let help = session.ksec().arg("--help").run().ok().stdout_text();
+    assert!(
+        help.lines().any(|l| l.trim_start().starts_with("completion ")),
+        "`completion` is listed:\n{help}"
+    );
+    // sops's name, and ksec's older one, print the same script; a closed pipe is no error.
+    let script = session.ksec().args(["completion", "bash"]).run().ok().stdout;
+    session
         .ksec()
         .args(["completions", "bash"])
         .run()
         .ok()
-        .stdout_has("ksec")
-        .stdout_has("encrypt")
+        .stdout_is(script.clone())
         .stderr_is("");
+    let text = String::from_utf8(script).expect("a script is text");
+    // Shells complete format names after --input-type and --output-type, not file names.
+    let formats = "--input-type)\n                    COMPREPLY=($(compgen -W \"yaml json dotenv ini binary\"";
+    assert!(text.contains(formats), "{text}");
+    // A reader that is gone before ksec writes: the write fails with a broken pipe.
+    let (ksec, _) = pipe(session.ksec().args(["completion", "zsh"]), &mut session.command("true"));
+    assert!(ksec.success() && ksec.stderr.is_empty(), "{}", ksec.stderr_text());
 }
 
 // ---------------------------------------------------------------------------------------------

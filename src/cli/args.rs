@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::formats::Format;
 
 /// Keep Kubernetes Secrets (and any YAML or JSON file) encrypted in Git, in the SOPS format.
 ///
@@ -85,16 +87,19 @@ pub enum Command {
     /// Print ksec's version (under the name `sops`, the sops version it implements first).
     #[command(after_help = VERSION_EXAMPLES)]
     Version,
-    /// Print a shell completion script.
-    #[command(
-        hide = true,
-        after_help = "Example:\n  ksec completions bash > /etc/bash_completion.d/ksec"
-    )]
-    Completions {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(alias = "completions", after_help = COMPLETION_EXAMPLES)]
+    Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
 }
+
+const COMPLETION_EXAMPLES: &str = "Examples:
+  ksec completion bash > ~/.local/share/bash-completion/completions/ksec
+  ksec completion zsh > \"${fpath[1]}/_ksec\"
+  ksec completion fish > ~/.config/fish/completions/ksec.fish
+The scripts are also in the repository's completions/ directory, and man pages in man/.";
 
 const VERSION_EXAMPLES: &str = "Examples:
   ksec version                                # ksec 0.2.0
@@ -246,8 +251,8 @@ pub struct UpdatekeysArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Format of the files: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Key groups needed to rebuild the data key.
     #[arg(long, value_name = "N")]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -359,11 +364,11 @@ pub struct IoArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format of the output: yaml, json, dotenv, ini or binary (default: the input's format).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     /// Use this name to pick the format and the .sops.yaml creation rule (useful with stdin).
     #[arg(long, value_name = "NAME")]
     pub filename_override: Option<PathBuf>,
@@ -467,12 +472,12 @@ pub struct EditArgs {
     #[arg(long)]
     pub no_validate: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format of the text in the editor and of the file written: the file's own format (as
     /// sops, a different one is refused: ksec edits a file in place, in its format).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     /// Show the sops metadata below the values (read only: changes to it are refused; use
     /// rotate, updatekeys or groups to change keys).
     #[arg(short = 's', long)]
@@ -547,12 +552,12 @@ pub struct ChangeArgs {
     #[arg(long)]
     pub no_validate: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format the file is written in: its own (a different one is refused, as the file is
     /// changed in place).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -580,8 +585,8 @@ pub struct ExecEnvArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -610,11 +615,11 @@ pub struct ExecFileArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input's).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -626,8 +631,8 @@ pub struct FilestatusArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
 }
 
 /// Arguments of `ksec diff`.
@@ -674,6 +679,28 @@ pub struct GitSetupArgs {
     /// Files the drivers apply to (default: *.enc.yaml, *.enc.yml, *.enc.json).
     #[arg(long, value_name = "GLOB")]
     pub pattern: Vec<String>,
+}
+
+/// A file format as `--input-type` and `--output-type` name it (shells complete these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatName {
+    Yaml,
+    Json,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl From<FormatName> for Format {
+    fn from(name: FormatName) -> Format {
+        match name {
+            FormatName::Yaml => Format::Yaml,
+            FormatName::Json => Format::Json,
+            FormatName::Dotenv => Format::Dotenv,
+            FormatName::Ini => Format::Ini,
+            FormatName::Binary => Format::Binary,
+        }
+    }
 }
 
 /// How decryption keys are tried.

@@ -61,10 +61,7 @@ pub fn run() -> ExitCode {
         Ok(None) => rest,
         Ok(Some(Translation::Run(args))) => args,
         Ok(Some(Translation::Version)) => return print_stdout(&compat::version_line(name)),
-        Ok(Some(Translation::Completion(shell))) => {
-            clap_complete::generate(shell, &mut Cli::command(), program_name(name), &mut std::io::stdout());
-            return ExitCode::SUCCESS;
-        }
+        Ok(Some(Translation::Completion(shell))) => return print_completion(shell, program_name(name)),
         Ok(Some(Translation::Print(text))) => return print_stdout(&text),
         Err(e) => {
             let e = Error::from(e);
@@ -114,10 +111,7 @@ pub fn run() -> ExitCode {
         Command::Diff(a) => diff::run(&cli.global, a).map(|()| 0),
         Command::Merge(a) => merge::run(&cli.global, a),
         Command::GitSetup(a) => git_setup::run(a).map(|()| 0),
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
-            Ok(0)
-        }
+        Command::Completion { shell } => return print_completion(*shell, "ksec"),
         Command::Version => {
             let _ = print_stdout(&compat::version_line(name));
             Ok(0)
@@ -138,6 +132,14 @@ fn program_name(name: ProgramName) -> &'static str {
         ProgramName::Sops => "sops",
         ProgramName::Ksec => "ksec",
     }
+}
+
+/// Prints the completion script for `shell`, for the program called `name`. Rendered first:
+/// clap_complete panics on a closed pipe (`ksec completion bash | head`).
+fn print_completion(shell: clap_complete::Shell, name: &str) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), name, &mut script);
+    print_stdout(&String::from_utf8_lossy(&script))
 }
 
 /// Prints text on stdout; a closed pipe is not an error (`ksec --version | head -c4`).
