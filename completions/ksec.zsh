@@ -394,6 +394,16 @@ _arguments "${_arguments_options[@]}" : \
 '--version[Print version]' \
 && ret=0
 ;;
+(kustomize-generator)
+_arguments "${_arguments_options[@]}" : \
+'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':config -- The generator manifest (kustomize passes a copy of it):_files' \
+&& ret=0
+;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
@@ -504,6 +514,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(kustomize-generator)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -541,6 +555,7 @@ _ksec_commands() {
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
+'kustomize-generator:Kustomize generator plugin\: print the files a KsecGenerator manifest names, decrypted' \
 'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -664,6 +679,7 @@ _ksec__subcmd__help_commands() {
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
+'kustomize-generator:Kustomize generator plugin\: print the files a KsecGenerator manifest names, decrypted' \
 'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -747,6 +763,11 @@ _ksec__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help help commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__help__subcmd__kustomize-generator_commands] )) ||
+_ksec__subcmd__help__subcmd__kustomize-generator_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help kustomize-generator commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__help__subcmd__merge_commands] )) ||
 _ksec__subcmd__help__subcmd__merge_commands() {
     local commands; commands=()
@@ -776,6 +797,11 @@ _ksec__subcmd__help__subcmd__updatekeys_commands() {
 _ksec__subcmd__help__subcmd__version_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help version commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__kustomize-generator_commands] )) ||
+_ksec__subcmd__kustomize-generator_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec kustomize-generator commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__merge_commands] )) ||
 _ksec__subcmd__merge_commands() {

@@ -1985,3 +1985,96 @@ fn a_secret_from_a_live_cluster_is_named_and_cleaned_on_request() {
         .stderr_is("");
     assert!(session.read_string("as-sops.enc.yaml").starts_with('{'));
 }
+
+/// A kustomization in `app/` with a ConfigMap and a KsecGenerator naming `files`, and ksec
+/// installed as the plugin kustomize looks for (a link named `KsecGenerator`) under a config
+/// directory of its own; returns that directory, for `XDG_CONFIG_HOME`.
+fn kustomization_with_generator(session: &Dir, files: &[&str]) -> PathBuf {
+    let config = session.side("xdg-config");
+    let plugin_dir = config.join("kustomize/plugin/ksec/v1/ksecgenerator");
+    fs::create_dir_all(&plugin_dir).expect("plugin dir");
+    let plugin = plugin_dir.join("KsecGenerator");
+    if !plugin.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ksec"), plugin).expect("link the plugin");
+    }
+    session.write(
+        "app/kustomization.yaml",
+        "namespace: payments\nresources:\n- config.yaml\ngenerators:\n- secret-generator.yaml\n",
+    );
+    session.write(
+        "app/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: prod\n",
+    );
+    let list: String = files.iter().map(|f| format!("  - {f}\n")).collect();
+    session.write(
+        "app/secret-generator.yaml",
+        format!("apiVersion: ksec/v1\nkind: KsecGenerator\nmetadata:\n  name: secrets\nfiles:\n{list}"),
+    );
+    config
+}
+
+#[test]
+fn kubectl_kustomize_expands_a_ksec_generator_into_decrypted_secrets() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Dir::new();
+    let config = kustomization_with_generator(&session, &["db.enc.yaml"]);
+    session.copy_testdata("secret.enc.yaml", "app/db.enc.yaml");
+    let kustomize = |key: Option<PathBuf>| {
+        let mut cmd = tool(&session, &kubectl);
+        cmd.env("XDG_CONFIG_HOME", &config)
+            .args(["kustomize", "--enable-alpha-plugins", "app"]);
+        match key {
+            Some(key) => cmd.env("SOPS_AGE_KEY_FILE", key),
+            None => cmd.env_remove("SOPS_AGE_KEY_FILE"),
+        };
+        cmd.run()
+    };
+
+    // The build holds the Secret decrypted (MAC checked), beside the other resources, and
+    // kustomize's own changes (the namespace) apply to it too.
+    let built = kustomize(Some(sample_key())).ok().stdout_text();
+    assert!(built.contains("kind: ConfigMap"), "{built}");
+    assert!(built.contains("  password: correct horse battery staple\n"), "{built}");
+    assert!(
+        built.contains("  name: payments-db\n  namespace: payments\n"),
+        "{built}"
+    );
+    assert!(!built.contains("ENC[") && !built.contains("sops:"), "{built}");
+
+    // Without a key the build fails, naming the file, with no value in clear.
+    let out = kustomize(None);
+    assert_ne!(out.code, 0);
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("db.enc.yaml: could not decrypt the data key"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("correct horse") && out.stdout.is_empty(), "{stderr}");
+
+    // A file outside the kustomization (here another checkout's) is refused, key or not.
+    session.copy_testdata("secret.enc.yaml", "other-repo/db.enc.yaml");
+    kustomization_with_generator(&session, &["../other-repo/db.enc.yaml"]);
+    let out = kustomize(Some(sample_key()));
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr_text()
+            .contains("\"../other-repo/db.enc.yaml\" is not inside the kustomization directory"),
+        "{}",
+        out.stderr_text()
+    );
+    // …and so is a link that leads out of it.
+    std::os::unix::fs::symlink(
+        session.path("other-repo/db.enc.yaml"),
+        session.path("app/link.enc.yaml"),
+    )
+    .expect("link");
+    kustomization_with_generator(&session, &["link.enc.yaml"]);
+    let out = kustomize(Some(sample_key()));
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr_text()
+            .contains("\"link.enc.yaml\" is not inside the kustomization directory"),
+        "{}",
+        out.stderr_text()
+    );
+}

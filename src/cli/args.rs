@@ -87,6 +87,9 @@ pub enum Command {
     /// Print ksec's version (under the name `sops`, the sops version it implements first).
     #[command(after_help = VERSION_EXAMPLES)]
     Version,
+    /// Kustomize generator plugin: print the files a KsecGenerator manifest names, decrypted.
+    #[command(name = "kustomize-generator", after_help = KUSTOMIZE_EXAMPLES)]
+    KustomizeGenerator(KustomizeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(alias = "completions", after_help = COMPLETION_EXAMPLES)]
     Completion {
@@ -94,6 +97,20 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 }
+
+const KUSTOMIZE_EXAMPLES: &str = "Examples:
+  # once: install ksec as the plugin kustomize looks for
+  dir=${XDG_CONFIG_HOME:-$HOME/.config}/kustomize/plugin/ksec/v1/ksecgenerator
+  mkdir -p \"$dir\" && ln -sf \"$(command -v ksec)\" \"$dir/KsecGenerator\"
+  # secret-generator.yaml, listed under `generators:` in kustomization.yaml:
+  #   apiVersion: ksec/v1
+  #   kind: KsecGenerator
+  #   metadata: {name: secrets}
+  #   files: [db.enc.yaml]
+  kubectl kustomize --enable-alpha-plugins k8s/      # or: kustomize build --enable-alpha-plugins
+  cd k8s && ksec kustomize-generator secret-generator.yaml   # what the plugin gives kustomize
+kustomize runs the plugin in the kustomization's directory; files must be inside it. The
+identities are the usual ones (SOPS_AGE_KEY_FILE, …).";
 
 const COMPLETION_EXAMPLES: &str = "Examples:
   ksec completion bash > ~/.local/share/bash-completion/completions/ksec
@@ -633,6 +650,16 @@ pub struct FilestatusArgs {
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
     #[arg(long, value_name = "TYPE", value_enum)]
     pub input_type: Option<FormatName>,
+}
+
+/// Arguments of `ksec kustomize-generator`.
+#[derive(Debug, Args)]
+pub struct KustomizeArgs {
+    /// The generator manifest (kustomize passes a copy of it).
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// Arguments of `ksec diff`.

@@ -9,7 +9,7 @@ use crate::error::{CommandError, Error, SopsArgsError};
 use crate::formats::FormatError;
 use crate::io::IoError;
 use crate::keys::{KeyError, WantedIdentity};
-use crate::kube::{self, KubeError};
+use crate::kube::{self, GeneratorError, KubeError};
 use crate::metadata::MetadataError;
 use crate::ops::OpsError;
 use crate::process::ProcessError;
@@ -70,6 +70,7 @@ impl Error {
             Error::Process(e) => process_code(e),
             Error::Ops(e) => ops_code(e),
             Error::SopsArgs(e) => sops_args_code(e),
+            Error::Generator(_) => GENERIC,
         }
     }
 
@@ -89,6 +90,7 @@ impl Error {
             Error::Process(e) => process_hint(e).map(Into::into),
             Error::Ops(e) => ops_hint(e),
             Error::SopsArgs(e) => sops_args_hint(e),
+            Error::Generator(e) => Some(generator_hint(e).into()),
         }
     }
 }
@@ -412,6 +414,19 @@ fn file_hint(e: &FileError) -> Option<String> {
         ),
         RuleMatchesNothing { .. } => Some("check the rule's key names (regexes are case-sensitive)".into()),
         OutputUnreadable { .. } => None,
+    }
+}
+
+fn generator_hint(e: &GeneratorError) -> &'static str {
+    match e {
+        GeneratorError::NotAGenerator { .. } | GeneratorError::NoFiles { .. } => {
+            "a generator manifest is `apiVersion: ksec/v1`, `kind: KsecGenerator` and `files:` \
+             listing encrypted files (see `ksec help kustomize-generator`)"
+        }
+        GeneratorError::OutsideRoot { .. } => {
+            "keep the encrypted files in the kustomization's directory or below it, and name them \
+             by relative paths"
+        }
     }
 }
 

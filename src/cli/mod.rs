@@ -17,6 +17,7 @@ mod filestatus;
 mod git_setup;
 mod groups;
 mod inputs;
+mod kustomize;
 mod merge;
 mod rotate;
 mod set;
@@ -53,6 +54,14 @@ pub fn run() -> ExitCode {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
     let rest = argv.split_off(argv.len().min(1));
     let arg0 = argv.pop().unwrap_or_else(|| OsString::from("ksec"));
+    // kustomize runs an exec plugin by its kind's name, with the generator manifest's path.
+    let rest = if std::path::Path::new(&arg0).file_name() == Some(crate::kube::GENERATOR_KIND.as_ref()) {
+        std::iter::once(OsString::from("kustomize-generator"))
+            .chain(rest)
+            .collect()
+    } else {
+        rest
+    };
     let name = ProgramName::from_arg0(Some(&arg0));
     if name == ProgramName::Sops {
         AS_SOPS.store(true, Ordering::Relaxed);
@@ -109,6 +118,7 @@ pub fn run() -> ExitCode {
         Command::ExecFile(a) => exec::run_file(&cli.global, a),
         Command::Filestatus(a) => filestatus::run(a).map(|()| 0),
         Command::Diff(a) => diff::run(&cli.global, a).map(|()| 0),
+        Command::KustomizeGenerator(a) => kustomize::run(&cli.global, a).map(|()| 0),
         Command::Merge(a) => merge::run(&cli.global, a),
         Command::GitSetup(a) => git_setup::run(a).map(|()| 0),
         Command::Completion { shell } => return print_completion(*shell, "ksec"),

@@ -11,6 +11,7 @@
 //! - `data_values`: whether `data` values are base64 of text, and `data` and `stringData` agree;
 //! - `data_view`: a Secret's base64 `data` decoded for editing, and encoded back;
 //! - `env`: a Secret's keys as the environment `envFrom` gives a pod;
+//! - `kustomize`: the generator manifest ksec's kustomize plugin expands;
 //! - `server_fields`: what the API server wrote into an object that `kubectl get` printed.
 //!
 //! Findings name the document and the field, never a value.
@@ -18,6 +19,7 @@
 mod data_values;
 mod data_view;
 mod env;
+mod kustomize;
 mod leaks;
 mod names;
 mod server_fields;
@@ -32,6 +34,7 @@ use crate::tree::{Document, Mapping, Node, SequenceItem, Tree, Value};
 pub use data_values::{data_not_base64_of_text, disagreeing_copies};
 pub use data_view::{decode_secret_data, encode_secret_data};
 pub use env::secret_environment;
+pub use kustomize::{GENERATOR_API_VERSION, GENERATOR_KIND, GeneratorError, generator_files};
 pub use leaks::{LAST_APPLIED, encrypted_non_secrets, plaintext_in_secrets};
 pub use server_fields::{ServerFields, server_fields};
 pub use validation::validate;
