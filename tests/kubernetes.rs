@@ -1711,16 +1711,57 @@ fn pre_commit_hook_checks_every_staged_file_a_rule_covers() {
     let path = common::root().join(".pre-commit-hooks.yaml");
     let text = fs::read_to_string(&path).expect(".pre-commit-hooks.yaml at the repository root");
     let hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("a list of hooks");
-    let [hook] = &hooks[..] else {
-        panic!("one hook expected:\n{text}")
+    // `ksec-check-system` runs the ksec on PATH; `ksec-check` has pre-commit build it from the
+    // repository with `cargo install`. Either way the same command on the same files.
+    let ids: Vec<(&str, &str)> = hooks.iter().map(|h| (h.id.as_str(), h.language.as_str())).collect();
+    assert_eq!(ids, [("ksec-check-system", "system"), ("ksec-check", "rust")], "{text}");
+    let hook = &hooks[0];
+    for other in &hooks {
+        assert_eq!((&other.entry, &other.args), (&hook.entry, &hook.args));
+        // Nothing filters the files but being a file: the .sops.yaml rules decide, not extensions.
+        assert_eq!(other.types, ["file"]);
+        assert!(other.types_or.is_empty() && other.files.is_none() && other.exclude.is_none());
+        assert_ne!(other.pass_filenames, Some(false));
+    }
+    // The README's ready .pre-commit-config.yaml is a local hook doing the same, with no rev.
+    let readme = fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    let snippet = readme
+        .split("```yaml\nrepos:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .map(|body| format!("repos:\n{body}\n"))
+        .expect("a .pre-commit-config.yaml snippet in the README");
+    #[derive(serde::Deserialize)]
+    struct Repo {
+        repo: String,
+        rev: Option<String>,
+        hooks: Vec<Hook>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PreCommitConfig {
+        repos: Vec<Repo>,
+    }
+    let config: PreCommitConfig = serde_saphyr::from_str(&snippet).expect("the snippet is a pre-commit config");
+    let [local] = &config.repos[..] else {
+        panic!("{snippet}")
     };
-    assert_eq!(hook.id, "ksec-check");
-    // pre-commit builds the repository with `cargo install` and runs the entry from there.
-    assert_eq!(hook.language, "rust");
-    // Nothing filters the files but being a file: the .sops.yaml rules decide, not extensions.
-    assert_eq!(hook.types, ["file"]);
-    assert!(hook.types_or.is_empty() && hook.files.is_none() && hook.exclude.is_none());
-    assert_ne!(hook.pass_filenames, Some(false));
+    assert_eq!(
+        (local.repo.as_str(), local.rev.as_deref()),
+        ("local", None),
+        "{snippet}"
+    );
+    let [readme_hook] = &local.hooks[..] else {
+        panic!("{snippet}")
+    };
+    assert_eq!(
+        (
+            readme_hook.entry.as_str(),
+            readme_hook.language.as_str(),
+            &readme_hook.types
+        ),
+        (hook.entry.as_str(), "system", &hook.types)
+    );
+    assert!(!readme.contains("rev: <tag>") && !text.contains("rev: <tag>"));
 
     let session = Dir::new();
     let git = |args: &[&str]| {

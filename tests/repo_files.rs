@@ -130,3 +130,75 @@ fn ci_runs_the_test_command_the_readme_gives() {
         ".ci/run must run the README's test command verbatim: {command}"
     );
 }
+
+/// The README's Quick start, run as written by `sh -e` for a new user (an empty home, a fresh
+/// Git repository), with ksec, age-keygen and kubectl on PATH; `kubectl apply` is a stand-in
+/// that keeps what it was given, as there is no cluster.
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let (Some(kubectl), Some(_), Some(_)) = (
+        common::kubectl(),
+        common::tool_on_path("age-keygen"),
+        common::tool_on_path("git"),
+    ) else {
+        return;
+    };
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let script = readme
+        .split("## Quick start")
+        .nth(1)
+        .and_then(|section| section.split("```sh\n").nth(1))
+        .and_then(|block| block.split("\n```").next())
+        .expect("a sh block in the Quick start");
+    let lab = common::Dir::new();
+    let bin = lab.side("bin");
+    lab.link_program("bin", "ksec", env!("CARGO_BIN_EXE_ksec"));
+    let applied = lab.root().join("applied.yaml");
+    lab.script(
+        "kubectl",
+        &format!(
+            "if [ \"$1\" = apply ]; then cat > '{}'; else exec '{}' \"$@\"; fi\n",
+            applied.display(),
+            kubectl.display()
+        ),
+    );
+    lab.command("git").args(["init", "-q"]).run().ok();
+
+    let out = lab
+        .command("sh")
+        .args(["-e", "-c", script])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env_remove("SOPS_AGE_KEY")
+        .env_remove("KUBECONFIG")
+        .path_first(&bin)
+        .run()
+        .ok();
+    let stderr = out.stderr_text();
+    assert!(stderr.contains("ksec: checked 1 file, no problems"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2") && !stderr.contains("AGE-SECRET-KEY"),
+        "{stderr}"
+    );
+
+    // The identity is where ksec looks by default, private; the repository holds only the
+    // encrypted file, staged.
+    let keys = lab.home().join(".config/sops/age/keys.txt");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&keys).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the identity file is private");
+    assert_eq!(lab.files(), [".git", "db.enc.yaml"]);
+    let staged = lab
+        .command("git")
+        .args(["diff", "--cached", "--name-only"])
+        .run()
+        .ok()
+        .stdout_text();
+    assert_eq!(staged, "db.enc.yaml\n");
+    let encrypted = lab.read_string("db.enc.yaml");
+    assert!(encrypted.contains("password: ENC[AES256_GCM,") && !encrypted.contains("aHVudGVyMg=="));
+    // What kubectl was given: the Secret, decrypted.
+    let applied = std::fs::read_to_string(&applied).expect("kubectl apply ran");
+    assert!(
+        applied.contains("  password: aHVudGVyMg==\n") && applied.contains("kind: Secret"),
+        "{applied}"
+    );
+}
