@@ -62,6 +62,12 @@ complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l filename-override 
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s p -l pgp -d 'OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l hc-vault-transit -d 'HashiCorp Vault or OpenBao transit keys, comma separated URIs (https://vault.example.com:8200/v1/transit/keys/NAME). The token is VAULT_TOKEN, else ~/.vault-token' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s k -l kms -d 'AWS KMS keys, comma separated ARNs (ARN+arn:aws:iam::…:role/… to assume a role)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l aws-profile -d 'AWS profile of the --kms keys' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l encryption-context -d 'KMS encryption context of the --kms keys: key:value pairs, comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l gcp-kms -d 'GCP KMS keys, comma separated resource IDs (projects/P/locations/L/keyRings/R/cryptoKeys/K)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l azure-kv -d 'Azure Key Vault keys, comma separated key URLs (https://VAULT.vault.azure.net/keys/NAME/VERSION)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l encrypted-regex -d 'Encrypt only values under keys matching this regex (e.g. \'^(data|stringData)$\')' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l unencrypted-regex -d 'Leave values under keys matching this regex in clear' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l encrypted-suffix -d 'Encrypt only values under keys ending with this suffix' -r
@@ -90,7 +96,7 @@ binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l extract -d 'Print only the value at this path (\'["data"]["password"]\'): a string raw, without a line break; a mapping as a document' -r
-complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s R -l recursive -d 'Read directories recursively (`*.yaml`, `*.yml`, `*.json`)'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
@@ -98,7 +104,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l ignore-mac -d 'Dec
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -s f -l filename -d 'Files or directories to apply (also accepted as positional arguments)' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand apply" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand apply" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -s R -l recursive -d 'Read directories recursively'
 complete -c ksec -n "__fish_ksec_using_subcommand apply" -l ignore-mac -d 'Apply even when the MAC of a file does not match'
@@ -108,6 +114,16 @@ complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-age -d 'Add age
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-age -d 'Remove age recipients (from every group), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-pgp -d 'Add OpenPGP recipients (to the first key group), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-pgp -d 'Remove OpenPGP fingerprints (from every group), comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-hc-vault-transit -d 'Add Vault transit keys (to the first key group), comma separated URIs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-hc-vault-transit -d 'Remove Vault transit keys (from every group), comma separated URIs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-kms -d 'Add AWS KMS keys (to the first key group), comma separated ARNs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-kms -d 'Remove AWS KMS keys (from every group), comma separated ARNs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l aws-profile -d 'AWS profile of the keys --add-kms and --rm-kms name' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l encryption-context -d 'KMS encryption context of the keys --add-kms and --rm-kms name: key:value pairs, comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-gcp-kms -d 'Add GCP KMS keys (to the first key group), comma separated resource IDs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-gcp-kms -d 'Remove GCP KMS keys (from every group), comma separated resource IDs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-azure-kv -d 'Add Azure Key Vault keys (to the first key group), comma separated key URLs' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-azure-kv -d 'Remove Azure Key Vault keys (from every group), comma separated key URLs' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output -d 'Write the result to this file instead of stdout' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r -f -a "yaml\t''
 json\t''
@@ -121,7 +137,7 @@ ini\t''
 binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l ignore-mac -d 'Rotate even when the MAC does not match; the new MAC then vouches for the values as they are'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
@@ -133,7 +149,7 @@ dotenv\t''
 ini\t''
 binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
-complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -s y -l yes -d 'Do not ask before writing'
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l dry-run -d 'Show what would change; write nothing'
@@ -149,8 +165,14 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and not __fish_seen_su
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s f -l file -d 'The encrypted file' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l age -d 'age recipients of the new group (repeatable, or comma separated)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l pgp -d 'OpenPGP recipients of the new group (repeatable, or comma separated)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l hc-vault-transit -d 'Vault transit key URIs of the new group (repeatable, or comma separated)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l kms -d 'AWS KMS key ARNs of the new group (repeatable, or comma separated)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l aws-profile -d 'AWS profile of the --kms keys' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l encryption-context -d 'KMS encryption context of the --kms keys: key:value pairs, comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l gcp-kms -d 'GCP KMS key resource IDs of the new group (repeatable, or comma separated)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l azure-kv -d 'Azure Key Vault key URLs of the new group (repeatable, or comma separated)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
-complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Replace the file instead of printing the result'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -l ignore-mac -d 'Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)'
@@ -158,7 +180,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcom
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s f -l file -d 'The encrypted file' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
-complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Replace the file instead of printing the result'
 complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Change the keys even when the MAC does not match (the values are not read, but a file whose MAC fails is refused so that new keys never vouch for tampered values)'
@@ -183,6 +205,12 @@ binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l indent -d 'Indentation of YAML that ksec writes from scratch' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s p -l pgp -d 'OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l hc-vault-transit -d 'HashiCorp Vault or OpenBao transit keys, comma separated URIs (https://vault.example.com:8200/v1/transit/keys/NAME). The token is VAULT_TOKEN, else ~/.vault-token' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -s k -l kms -d 'AWS KMS keys, comma separated ARNs (ARN+arn:aws:iam::…:role/… to assume a role)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l aws-profile -d 'AWS profile of the --kms keys' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encryption-context -d 'KMS encryption context of the --kms keys: key:value pairs, comma separated' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l gcp-kms -d 'GCP KMS keys, comma separated resource IDs (projects/P/locations/L/keyRings/R/cryptoKeys/K)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l azure-kv -d 'Azure Key Vault keys, comma separated key URLs (https://VAULT.vault.azure.net/keys/NAME/VERSION)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encrypted-regex -d 'Encrypt only values under keys matching this regex (e.g. \'^(data|stringData)$\')' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l unencrypted-regex -d 'Leave values under keys matching this regex in clear' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encrypted-suffix -d 'Encrypt only values under keys ending with this suffix' -r
@@ -190,7 +218,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand edit" -l unencrypted-suffix -d
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex in clear' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key (Shamir threshold)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand edit" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l raw -d 'Show Secret `data` values as stored (base64) instead of decoded'
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l ignore-mac -d 'Open the file even when its MAC does not match (the MAC is computed anew on save)'
@@ -209,7 +237,7 @@ json\t''
 dotenv\t''
 ini\t''
 binary\t''"
-complete -c ksec -n "__fish_ksec_using_subcommand set" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-file -d 'VALUE is a file to read the JSON value from (keeps it out of the process list)'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-stdin -d 'Read the JSON value from stdin (keeps it out of the process list)'
@@ -229,7 +257,7 @@ json\t''
 dotenv\t''
 ini\t''
 binary\t''"
-complete -c ksec -n "__fish_ksec_using_subcommand unset" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l idempotent -d 'Succeed without writing when there is nothing at PATH'
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l ignore-mac -d 'Change the file even when its MAC does not match'
@@ -242,7 +270,7 @@ json\t''
 dotenv\t''
 ini\t''
 binary\t''"
-complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l pristine -d 'Pass only the file\'s values, not ksec\'s own environment'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l same-process -d 'Replace ksec with the command (exec) instead of running it as a child: signals and the exit status are the command\'s own'
@@ -261,7 +289,7 @@ json\t''
 dotenv\t''
 ini\t''
 binary\t''"
-complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l no-fifo -d 'Write a regular 0600 file (readable more than once) instead of a FIFO'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l ignore-mac -d 'Run even when the file\'s MAC does not match'
@@ -275,12 +303,12 @@ binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand diff" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand diff" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand diff" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand diff" -l raw -d 'Show Secret `data` values as stored (base64) instead of decoded'
 complete -c ksec -n "__fish_ksec_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand diff" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand merge" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand merge" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand merge" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand merge" -l raw -d 'Merge Secret `data` values as stored (base64) instead of decoded'
 complete -c ksec -n "__fish_ksec_using_subcommand merge" -s h -l help -d 'Print help'
@@ -293,7 +321,7 @@ complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -s V -l version -d 
 complete -c ksec -n "__fish_ksec_using_subcommand version" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand version" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand version" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -l decryption-order -d 'Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand completion" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F

@@ -40,6 +40,13 @@ _arguments "${_arguments_options[@]}" : \
 '--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
 '-p+[OpenPGP recipients, comma separated\: fingerprints (encrypted with \`gpg\` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)]:RECIPIENTS:_default' \
 '--pgp=[OpenPGP recipients, comma separated\: fingerprints (encrypted with \`gpg\` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)]:RECIPIENTS:_default' \
+'--hc-vault-transit=[HashiCorp Vault or OpenBao transit keys, comma separated URIs (https\://vault.example.com\:8200/v1/transit/keys/NAME). The token is VAULT_TOKEN, else ~/.vault-token]:URIS:_default' \
+'-k+[AWS KMS keys, comma separated ARNs (ARN+arn\:aws\:iam\:\:…\:role/… to assume a role)]:ARNS:_default' \
+'--kms=[AWS KMS keys, comma separated ARNs (ARN+arn\:aws\:iam\:\:…\:role/… to assume a role)]:ARNS:_default' \
+'--aws-profile=[AWS profile of the --kms keys]:PROFILE:_default' \
+'--encryption-context=[KMS encryption context of the --kms keys\: key\:value pairs, comma separated]:CONTEXT:_default' \
+'--gcp-kms=[GCP KMS keys, comma separated resource IDs (projects/P/locations/L/keyRings/R/cryptoKeys/K)]:IDS:_default' \
+'--azure-kv=[Azure Key Vault keys, comma separated key URLs (https\://VAULT.vault.azure.net/keys/NAME/VERSION)]:URLS:_default' \
 '--encrypted-regex=[Encrypt only values under keys matching this regex (e.g. '\''^(data|stringData)\$'\'')]:REGEX:_default' \
 '--unencrypted-regex=[Leave values under keys matching this regex in clear]:REGEX:_default' \
 '--encrypted-suffix=[Encrypt only values under keys ending with this suffix]:SUFFIX:_default' \
@@ -68,7 +75,7 @@ _arguments "${_arguments_options[@]}" : \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--extract=[Print only the value at this path ('\''\["data"\]\["password"\]'\'')\: a string raw, without a line break; a mapping as a document]:PATH:_default' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-R[Read directories recursively (\`*.yaml\`, \`*.yml\`, \`*.json\`)]' \
 '--recursive[Read directories recursively (\`*.yaml\`, \`*.yml\`, \`*.json\`)]' \
@@ -86,7 +93,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '*-f+[Files or directories to apply (also accepted as positional arguments)]:PATH:_files' \
 '*--filename=[Files or directories to apply (also accepted as positional arguments)]:PATH:_files' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-R[Read directories recursively]' \
 '--recursive[Read directories recursively]' \
@@ -104,12 +111,22 @@ _arguments "${_arguments_options[@]}" : \
 '--rm-age=[Remove age recipients (from every group), comma separated]:RECIPIENTS:_default' \
 '--add-pgp=[Add OpenPGP recipients (to the first key group), comma separated]:RECIPIENTS:_default' \
 '--rm-pgp=[Remove OpenPGP fingerprints (from every group), comma separated]:FINGERPRINTS:_default' \
+'--add-hc-vault-transit=[Add Vault transit keys (to the first key group), comma separated URIs]:URIS:_default' \
+'--rm-hc-vault-transit=[Remove Vault transit keys (from every group), comma separated URIs]:URIS:_default' \
+'--add-kms=[Add AWS KMS keys (to the first key group), comma separated ARNs]:ARNS:_default' \
+'--rm-kms=[Remove AWS KMS keys (from every group), comma separated ARNs]:ARNS:_default' \
+'--aws-profile=[AWS profile of the keys --add-kms and --rm-kms name]:PROFILE:_default' \
+'--encryption-context=[KMS encryption context of the keys --add-kms and --rm-kms name\: key\:value pairs, comma separated]:CONTEXT:_default' \
+'--add-gcp-kms=[Add GCP KMS keys (to the first key group), comma separated resource IDs]:IDS:_default' \
+'--rm-gcp-kms=[Remove GCP KMS keys (from every group), comma separated resource IDs]:IDS:_default' \
+'--add-azure-kv=[Add Azure Key Vault keys (to the first key group), comma separated key URLs]:URLS:_default' \
+'--rm-azure-kv=[Remove Azure Key Vault keys (from every group), comma separated key URLs]:URLS:_default' \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
 '--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
 '--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--ignore-mac[Rotate even when the MAC does not match; the new MAC then vouches for the values as they are]' \
 '-i[Replace FILE with the result (atomically; the original is untouched on any error)]' \
@@ -125,7 +142,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--input-type=[Format of the files\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key]:N:_default' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-y[Do not ask before writing]' \
 '--yes[Do not ask before writing]' \
@@ -161,8 +178,14 @@ _arguments "${_arguments_options[@]}" : \
 '--file=[The encrypted file]:FILE:_files' \
 '*--age=[age recipients of the new group (repeatable, or comma separated)]:RECIPIENTS:_default' \
 '*--pgp=[OpenPGP recipients of the new group (repeatable, or comma separated)]:RECIPIENTS:_default' \
+'*--hc-vault-transit=[Vault transit key URIs of the new group (repeatable, or comma separated)]:URIS:_default' \
+'*--kms=[AWS KMS key ARNs of the new group (repeatable, or comma separated)]:ARNS:_default' \
+'--aws-profile=[AWS profile of the --kms keys]:PROFILE:_default' \
+'--encryption-context=[KMS encryption context of the --kms keys\: key\:value pairs, comma separated]:CONTEXT:_default' \
+'*--gcp-kms=[GCP KMS key resource IDs of the new group (repeatable, or comma separated)]:IDS:_default' \
+'*--azure-kv=[Azure Key Vault key URLs of the new group (repeatable, or comma separated)]:URLS:_default' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key]:N:_default' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-i[Replace the file instead of printing the result]' \
 '--in-place[Replace the file instead of printing the result]' \
@@ -178,7 +201,7 @@ _arguments "${_arguments_options[@]}" : \
 '-f+[The encrypted file]:FILE:_files' \
 '--file=[The encrypted file]:FILE:_files' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key]:N:_default' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-i[Replace the file instead of printing the result]' \
 '--in-place[Replace the file instead of printing the result]' \
@@ -241,6 +264,13 @@ _arguments "${_arguments_options[@]}" : \
 '--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
 '-p+[OpenPGP recipients, comma separated\: fingerprints (encrypted with \`gpg\` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)]:RECIPIENTS:_default' \
 '--pgp=[OpenPGP recipients, comma separated\: fingerprints (encrypted with \`gpg\` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)]:RECIPIENTS:_default' \
+'--hc-vault-transit=[HashiCorp Vault or OpenBao transit keys, comma separated URIs (https\://vault.example.com\:8200/v1/transit/keys/NAME). The token is VAULT_TOKEN, else ~/.vault-token]:URIS:_default' \
+'-k+[AWS KMS keys, comma separated ARNs (ARN+arn\:aws\:iam\:\:…\:role/… to assume a role)]:ARNS:_default' \
+'--kms=[AWS KMS keys, comma separated ARNs (ARN+arn\:aws\:iam\:\:…\:role/… to assume a role)]:ARNS:_default' \
+'--aws-profile=[AWS profile of the --kms keys]:PROFILE:_default' \
+'--encryption-context=[KMS encryption context of the --kms keys\: key\:value pairs, comma separated]:CONTEXT:_default' \
+'--gcp-kms=[GCP KMS keys, comma separated resource IDs (projects/P/locations/L/keyRings/R/cryptoKeys/K)]:IDS:_default' \
+'--azure-kv=[Azure Key Vault keys, comma separated key URLs (https\://VAULT.vault.azure.net/keys/NAME/VERSION)]:URLS:_default' \
 '--encrypted-regex=[Encrypt only values under keys matching this regex (e.g. '\''^(data|stringData)\$'\'')]:REGEX:_default' \
 '--unencrypted-regex=[Leave values under keys matching this regex in clear]:REGEX:_default' \
 '--encrypted-suffix=[Encrypt only values under keys ending with this suffix]:SUFFIX:_default' \
@@ -248,7 +278,7 @@ _arguments "${_arguments_options[@]}" : \
 '--encrypted-comment-regex=[Encrypt only values after a comment matching this regex]:REGEX:_default' \
 '--unencrypted-comment-regex=[Leave values after a comment matching this regex in clear]:REGEX:_default' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key (Shamir threshold)]:N:_default' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--raw[Show Secret \`data\` values as stored (base64) instead of decoded]' \
 '--ignore-mac[Open the file even when its MAC does not match (the MAC is computed anew on save)]' \
@@ -267,7 +297,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:(yaml json dotenv ini binary)' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
 '--value-stdin[Read the JSON value from stdin (keeps it out of the process list)]' \
@@ -288,7 +318,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:(yaml json dotenv ini binary)' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--idempotent[Succeed without writing when there is nothing at PATH]' \
 '--ignore-mac[Change the file even when its MAC does not match]' \
@@ -305,7 +335,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--user=[Run the command as this user (needs the privilege to switch; sets HOME, USER, LOGNAME)]:USER:_default' \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--pristine[Pass only the file'\''s values, not ksec'\''s own environment]' \
 '--same-process[Replace ksec with the command (exec) instead of running it as a child\: signals and the exit status are the command'\''s own]' \
@@ -324,7 +354,7 @@ _arguments "${_arguments_options[@]}" : \
 '--filename=[Name of the decrypted file (default\: the encrypted file'\''s name, with characters a shell treats specially made \`_\`)]:NAME:_default' \
 '--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:(yaml json dotenv ini binary)' \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--no-fifo[Write a regular 0600 file (readable more than once) instead of a FIFO]' \
 '--ignore-mac[Run even when the file'\''s MAC does not match]' \
@@ -349,7 +379,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (diff)
 _arguments "${_arguments_options[@]}" : \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--raw[Show Secret \`data\` values as stored (base64) instead of decoded]' \
 '-h[Print help]' \
@@ -361,7 +391,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (merge)
 _arguments "${_arguments_options[@]}" : \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--raw[Merge Secret \`data\` values as stored (base64) instead of decoded]' \
 '-h[Print help]' \
@@ -396,7 +426,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (kustomize-generator)
 _arguments "${_arguments_options[@]}" : \
-'--decryption-order=[Order in which key types are tried within a key group, e.g. \`pgp,age\` (default \`age,pgp\`)]:TYPES:_default' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \

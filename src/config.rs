@@ -5,9 +5,14 @@
 //! indents, because every command reads the config, `decrypt` included. Problems inside one
 //! creation rule (a path_regex that does not compile, two encryption rules, a key list of the
 //! wrong type) are reported by [`Config::rule_for`] when matching reaches that rule, as sops
-//! does, so one bad rule in a shared config does not break files that other rules cover. Key
-//! types ksec cannot use yet are reported only when the rule's keys are asked for
-//! ([`CreationRule::key_groups`]), because keys given on the command line replace them.
+//! does, so one bad rule in a shared config does not break files that other rules cover.
+//!
+//! Every key type of sops 3.11 is read: `age`, `pgp`, `kms` (with `aws_profile`), `gcp_kms`,
+//! `azure_keyvault` and `hc_vault_transit_uri` in the flat form, and their `key_groups`
+//! counterparts (`kms: [{arn, role, context, aws_profile}]`, `gcp_kms: [{resource_id}]`,
+//! `azure_keyvault: [{vaultUrl, key, version}]`, `hc_vault: [uri…]`). `hckms` (HuaweiCloud,
+//! newer sops), which ksec does not support, is reported only when the rule's keys are asked
+//! for ([`CreationRule::key_groups`]), because keys given on the command line replace them.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -18,7 +23,11 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::keys::age::AgeRecipient;
+use crate::keys::azure_kv::{self, AzureKvKey};
+use crate::keys::gcp_kms::{self, GcpKmsKey};
+use crate::keys::kms::{self, KmsKey};
 use crate::keys::pgp::PgpRecipient;
+use crate::keys::vault::VaultKey;
 use crate::keys::{KeyError, RecipientGroup};
 use crate::rules::EncryptionRule;
 
@@ -86,8 +95,7 @@ pub struct CreationRule {
     /// `rule_for` reports).
     pub encryption_rule: Option<EncryptionRule>,
     pub mac_only_encrypted: bool,
-    /// Key types this rule names that ksec cannot use yet (`kms`, `gcp_kms`, …), in the order
-    /// they appear, each once.
+    /// Key types this rule names that ksec does not support (`hckms`), each once.
     pub unsupported_key_types: Vec<&'static str>,
     key_groups: Vec<KeyGroupSpec>,
     /// Where the rule came from, for error messages.
@@ -98,11 +106,17 @@ pub struct CreationRule {
     problems: Vec<String>,
 }
 
-/// The recipients of one key group, as written in the config.
+/// The keys of one key group, as written in the config: age recipients and PGP fingerprints
+/// as text (checked when the rule is used), service keys parsed as sops parses them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyGroupSpec {
     pub age: Vec<String>,
     pub pgp: Vec<String>,
+    pub kms: Vec<KmsKey>,
+    pub gcp_kms: Vec<GcpKmsKey>,
+    pub azure_kv: Vec<AzureKvKey>,
+    /// Vault transit key URIs.
+    pub hc_vault: Vec<String>,
 }
 
 /// The result of looking for `.sops.yaml`.
@@ -282,17 +296,17 @@ impl Config {
 }
 
 impl CreationRule {
-    /// The rule's key groups, or an error naming the key types ksec cannot use yet.
+    /// The rule's key groups, or an error naming the key types ksec does not support.
     ///
-    /// The flat `age:`/`pgp:` form is one group; a non-empty `key_groups:` replaces it.
-    /// Dropping the unsupported keys silently would encrypt for fewer people than the config
-    /// says, so any of them makes this an error.
+    /// The flat form (`age:`, `pgp:`, `kms:`, …) is one group; a non-empty `key_groups:`
+    /// replaces it. Dropping the unsupported keys silently would encrypt for fewer people than
+    /// the config says, so any of them makes this an error.
     pub fn key_groups(&self) -> Result<&[KeyGroupSpec], ConfigError> {
         if self.unsupported_key_types.is_empty() {
             return Ok(&self.key_groups);
         }
         Err(self.origin.error(format_args!(
-            "ksec does not support {} keys yet; pass the recipients with --age or --pgp instead",
+            "ksec does not support {} keys; pass the keys on the command line instead",
             self.unsupported_key_types.join(", ")
         )))
     }
@@ -323,6 +337,14 @@ impl CreationRule {
                             })
                         })
                         .collect::<Result<_, ConfigError>>()?,
+                    kms: group.kms.clone(),
+                    gcp_kms: group.gcp_kms.clone(),
+                    azure_kv: group.azure_kv.clone(),
+                    hc_vault: group
+                        .hc_vault
+                        .iter()
+                        .map(|uri| VaultKey::from_uri(uri))
+                        .collect::<Result<_, KeyError>>()?,
                 })
             })
             .collect()
@@ -416,6 +438,7 @@ struct RawRule {
     age: Option<KeyField>,
     pgp: Option<KeyField>,
     kms: Option<KeyField>,
+    aws_profile: Option<String>,
     gcp_kms: Option<KeyField>,
     azure_keyvault: Option<KeyField>,
     hc_vault_transit_uri: Option<KeyField>,
@@ -437,11 +460,38 @@ struct RawGroup {
     merge: Option<Vec<Option<RawGroup>>>,
     age: Option<Vec<String>>,
     pgp: Option<Vec<String>>,
-    kms: Option<Vec<IgnoredAny>>,
-    gcp_kms: Option<Vec<IgnoredAny>>,
-    azure_keyvault: Option<Vec<IgnoredAny>>,
-    hc_vault: Option<Vec<IgnoredAny>>,
+    kms: Option<Vec<Option<RawKms>>>,
+    gcp_kms: Option<Vec<Option<RawGcpKms>>>,
+    azure_keyvault: Option<Vec<Option<RawAzureKv>>>,
+    hc_vault: Option<Vec<String>>,
     hckms: Option<Vec<IgnoredAny>>,
+}
+
+/// A `kms` entry of a key group; sops's `kmsKey`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawKms {
+    arn: String,
+    role: String,
+    context: Option<std::collections::BTreeMap<String, Option<String>>>,
+    aws_profile: String,
+}
+
+/// A `gcp_kms` entry of a key group; sops's `gcpKmsKey`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawGcpKms {
+    resource_id: String,
+}
+
+/// An `azure_keyvault` entry of a key group; sops's `azureKVKey`, with its camel-case URL.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawAzureKv {
+    #[serde(rename = "vaultUrl")]
+    vault_url: String,
+    key: String,
+    version: String,
 }
 
 /// A flat-form key setting: a comma-separated string or a list of strings. Anything else is
@@ -624,20 +674,31 @@ impl RawRule {
                 };
                 let age = flat("age", self.age);
                 let pgp = flat("pgp", self.pgp);
-                for (name, field) in [
-                    ("kms", self.kms),
-                    ("gcp_kms", self.gcp_kms),
-                    ("azure_keyvault", self.azure_keyvault),
-                    ("hc_vault_transit_uri", self.hc_vault_transit_uri),
-                    ("hckms", self.hckms),
-                ] {
-                    if !flat(name, field).is_empty() {
-                        note_unsupported(&mut unsupported, name);
-                    }
+                let kms_arns = flat("kms", self.kms);
+                let gcp_ids = flat("gcpkms", self.gcp_kms);
+                let azure_urls = flat("azure_keyvault", self.azure_keyvault);
+                let vault_uris = flat("vault", self.hc_vault_transit_uri);
+                if !flat("hckms", self.hckms).is_empty() {
+                    note_unsupported(&mut unsupported, "hckms");
                 }
+                // sops joins each list with commas and splits it again, so an entry may hold
+                // several keys; the encryption context of flat-form KMS keys is the command
+                // line's (`--encryption-context`), which the command applies.
+                let aws_profile = self.aws_profile.unwrap_or_default();
+                let azure_kv = match azure_kv::parse_urls(&azure_urls.join(",")) {
+                    Ok(keys) => keys,
+                    Err(e) => {
+                        problems.push(e.to_string());
+                        Vec::new()
+                    }
+                };
                 vec![KeyGroupSpec {
                     age: flat_age(age),
                     pgp: flat_pgp(pgp),
+                    kms: kms::parse_arns(&kms_arns.join(","), &[], &aws_profile),
+                    gcp_kms: gcp_kms::parse_resource_ids(&gcp_ids.join(",")),
+                    azure_kv,
+                    hc_vault: split_list(vault_uris),
                 }]
             }
         };
@@ -691,6 +752,10 @@ impl RawGroup {
             let merged = merged.unwrap_or_default().into_spec(unsupported);
             spec.age.extend(merged.age);
             spec.pgp.extend(merged.pgp);
+            spec.kms.extend(merged.kms);
+            spec.gcp_kms.extend(merged.gcp_kms);
+            spec.azure_kv.extend(merged.azure_kv);
+            spec.hc_vault.extend(merged.hc_vault);
         }
         for entry in self.age.unwrap_or_default() {
             // sops parses each entry as a comma-separated recipient list.
@@ -700,19 +765,33 @@ impl RawGroup {
         }
         spec.pgp
             .extend(self.pgp.unwrap_or_default().iter().map(|f| f.replace(' ', "")));
-        for (name, entries) in [
-            ("kms", &self.kms),
-            ("gcp_kms", &self.gcp_kms),
-            ("azure_keyvault", &self.azure_keyvault),
-            ("hc_vault", &self.hc_vault),
-            ("hckms", &self.hckms),
-        ] {
-            if entries.as_ref().is_some_and(|e| !e.is_empty()) {
-                note_unsupported(unsupported, name);
-            }
+        for entry in self.kms.unwrap_or_default().into_iter().flatten() {
+            let context = entry.context.unwrap_or_default().into_iter().collect();
+            spec.kms
+                .push(KmsKey::new(&entry.arn, &entry.role, context, &entry.aws_profile));
+        }
+        for entry in self.gcp_kms.unwrap_or_default().into_iter().flatten() {
+            spec.gcp_kms.push(GcpKmsKey::from_resource_id(&entry.resource_id));
+        }
+        for entry in self.azure_keyvault.unwrap_or_default().into_iter().flatten() {
+            spec.azure_kv
+                .push(AzureKvKey::new(&entry.vault_url, &entry.key, &entry.version));
+        }
+        spec.hc_vault.extend(
+            self.hc_vault
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| u.trim().to_string()),
+        );
+        if self.hckms.as_ref().is_some_and(|e| !e.is_empty()) {
+            note_unsupported(unsupported, "hckms");
         }
         dedup(&mut spec.age);
         dedup(&mut spec.pgp);
+        dedup(&mut spec.kms);
+        dedup(&mut spec.gcp_kms);
+        dedup(&mut spec.azure_kv);
+        dedup(&mut spec.hc_vault);
         spec
     }
 }
@@ -742,15 +821,27 @@ fn note_unsupported(list: &mut Vec<&'static str>, name: &'static str) {
     }
 }
 
-/// Removes later duplicates, keeping the first occurrence's position.
-fn dedup(keys: &mut Vec<String>) {
+/// Removes later duplicates, keeping the first occurrence's position (sops's
+/// `deduplicateKeygroup`).
+fn dedup<T: Clone + Eq + std::hash::Hash>(keys: &mut Vec<T>) {
     let mut seen = HashSet::new();
     keys.retain(|k| seen.insert(k.clone()));
+}
+
+/// The entries of comma-separated lists, trimmed, without empty ones.
+fn split_list(keys: Vec<String>) -> Vec<String> {
+    keys.iter()
+        .flat_map(|k| k.split(','))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::MasterKey;
     use std::fs;
 
     const AGE_A: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -827,7 +918,8 @@ mod tests {
                 groups(rule),
                 [KeyGroupSpec {
                     age: vec![AGE_A.into(), AGE_B.into()],
-                    pgp: vec![]
+                    pgp: vec![],
+                    ..KeyGroupSpec::default()
                 }],
                 "{name}"
             );
@@ -844,7 +936,8 @@ mod tests {
             groups(rule),
             [KeyGroupSpec {
                 age: vec![AGE_A.into()],
-                pgp: vec!["FBC7B9E2".into(), "D7229043".into()]
+                pgp: vec!["FBC7B9E2".into(), "D7229043".into()],
+                ..KeyGroupSpec::default()
             }]
         );
         assert_eq!(rule.shamir_threshold, Some(1));
@@ -885,11 +978,13 @@ mod tests {
                 // Merged keys first (depth first), then the group's own; each key once.
                 KeyGroupSpec {
                     age: vec![AGE_B.into(), AGE_A.into()],
-                    pgp: vec!["AAAA".into(), "BBBB".into()]
+                    pgp: vec!["AAAA".into(), "BBBB".into()],
+                    ..KeyGroupSpec::default()
                 },
                 KeyGroupSpec {
                     age: vec![],
-                    pgp: vec!["CCCC".into()]
+                    pgp: vec!["CCCC".into()],
+                    ..KeyGroupSpec::default()
                 },
             ]
         );
@@ -959,25 +1054,95 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_key_types_fail_only_when_their_keys_are_needed() {
+    fn service_keys_of_the_flat_form_are_read_as_sops_reads_them() {
         let (dir, config) = project(&format!(
-            "creation_rules:\n  - path_regex: cloud\n    kms: arn:aws:kms:us-east-1:1:key/x\n    \
-             gcp_kms: [projects/p/locations/l/keyRings/r/cryptoKeys/k]\n  \
-             - path_regex: grouped\n    key_groups:\n      - age: [{AGE_A}]\n        hc_vault: [https://v/transit/keys/k]\n  \
-             - age: {AGE_A}\n"
+            "creation_rules:\n  - path_regex: cloud\n    age: {AGE_A}\n    \
+             kms: 'arn:aws:kms:us-east-1:1:key/a+arn:aws:iam::1:role/r, arn:aws:kms:us-east-1:1:key/b'\n    \
+             aws_profile: dev\n    gcp_kms: [projects/p/locations/l/keyRings/r/cryptoKeys/k]\n    \
+             azure_keyvault: https://v.vault.azure.net/keys/k/1\n    \
+             hc_vault_transit_uri: 'https://vault:8200/v1/transit/keys/a,http://bao:8200/v1/team/transit/keys/b'\n  \
+             - path_regex: list\n    hc_vault_transit_uri: [https://vault:8200/v1/transit/keys/a]\n"
         ));
         let rule = config.rule_for(&dir.path().join("cloud.yaml")).unwrap().unwrap();
-        assert_eq!(rule.unsupported_key_types, ["kms", "gcp_kms"]);
-        let message = rule.key_groups().unwrap_err().to_string();
-        assert!(
-            message.contains("ksec does not support kms, gcp_kms keys yet"),
-            "{message}"
+        let group = &groups(rule)[0];
+        let kms: Vec<(&str, &str, &str)> = group.kms.iter().map(|k| (k.arn(), k.role(), k.aws_profile())).collect();
+        assert_eq!(
+            kms,
+            [
+                ("arn:aws:kms:us-east-1:1:key/a", "arn:aws:iam::1:role/r", "dev"),
+                ("arn:aws:kms:us-east-1:1:key/b", "", "dev"),
+            ]
         );
-        let rule = config.rule_for(&dir.path().join("grouped.yaml")).unwrap().unwrap();
-        assert_eq!(rule.unsupported_key_types, ["hc_vault"]);
-        assert!(rule.key_groups().is_err());
-        let rule = config.rule_for(&dir.path().join("plain.yaml")).unwrap().unwrap();
-        assert_eq!(groups(rule)[0].age, [AGE_A]);
+        assert_eq!(
+            group.gcp_kms[0].resource_id(),
+            "projects/p/locations/l/keyRings/r/cryptoKeys/k"
+        );
+        assert_eq!(group.azure_kv[0].name(), "https://v.vault.azure.net/keys/k/1");
+        assert_eq!(
+            group.hc_vault,
+            [
+                "https://vault:8200/v1/transit/keys/a",
+                "http://bao:8200/v1/team/transit/keys/b"
+            ]
+        );
+        let recipients = rule.recipient_groups().unwrap();
+        assert_eq!(recipients[0].hc_vault[1].engine_path(), "team/transit");
+        assert_eq!(recipients[0].age.len(), 1);
+        assert!(rule.unsupported_key_types.is_empty());
+
+        let rule = config.rule_for(&dir.path().join("list.yaml")).unwrap().unwrap();
+        assert_eq!(rule.recipient_groups().unwrap()[0].hc_vault[0].key_name(), "a");
+    }
+
+    #[test]
+    fn service_keys_of_key_groups_are_read_merged_and_deduplicated() {
+        let (dir, config) = project(
+            "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      \
+             - hc_vault: [https://vault:8200/v1/transit/keys/a]\n        \
+             kms:\n          - arn: arn:aws:kms:us-east-1:1:key/a\n            role: arn:aws:iam::1:role/r\n            \
+             context: {app: db, env: prod}\n            aws_profile: dev\n        \
+             gcp_kms: [{resource_id: projects/p/cryptoKeys/k}]\n        \
+             azure_keyvault: [{vaultUrl: 'https://v.vault.azure.net', key: k, version: '1'}]\n        \
+             merge:\n          - hc_vault: [https://vault:8200/v1/transit/keys/a, https://vault:8200/v1/transit/keys/b]\n      \
+             - hc_vault: [https://other:8200/v1/transit/keys/c]\n",
+        );
+        let rule = config.rule_for(&dir.path().join("x.yaml")).unwrap().unwrap();
+        let specs = groups(rule);
+        assert_eq!(
+            specs[0].hc_vault,
+            [
+                "https://vault:8200/v1/transit/keys/a",
+                "https://vault:8200/v1/transit/keys/b"
+            ],
+            "merged keys first, each once"
+        );
+        assert_eq!(
+            specs[0].kms[0].name(),
+            "arn:aws:kms:us-east-1:1:key/a+arn:aws:iam::1:role/r|app:db,env:prod|dev"
+        );
+        assert_eq!(specs[0].gcp_kms[0].resource_id(), "projects/p/cryptoKeys/k");
+        assert_eq!(specs[0].azure_kv[0].version(), "1");
+        assert_eq!(specs[1].hc_vault, ["https://other:8200/v1/transit/keys/c"]);
+        assert_eq!(rule.recipient_groups().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bad_service_keys_fail_only_when_the_rule_is_used() {
+        let (dir, config) = project(&format!(
+            "creation_rules:\n  - path_regex: vault\n    hc_vault_transit_uri: vault:8200/transit/keys/k\n  \
+             - path_regex: azure\n    azure_keyvault: http://not-azure/keys/k\n  \
+             - path_regex: huawei\n    hckms: [tr-west-1:k]\n  - age: {AGE_A}\n"
+        ));
+        let rule = config.rule_for(&dir.path().join("vault.yaml")).unwrap().unwrap();
+        let message = rule.recipient_groups().unwrap_err().to_string();
+        assert!(message.contains("missing scheme in Vault URL"), "{message}");
+        let message = config.rule_for(&dir.path().join("azure.yaml")).unwrap_err().to_string();
+        assert!(message.contains("creation_rules[1]: invalid recipient"), "{message}");
+        let rule = config.rule_for(&dir.path().join("huawei.yaml")).unwrap().unwrap();
+        assert_eq!(rule.unsupported_key_types, ["hckms"]);
+        let message = rule.key_groups().unwrap_err().to_string();
+        assert!(message.contains("ksec does not support hckms keys"), "{message}");
+        assert!(config.rule_for(&dir.path().join("plain.yaml")).unwrap().is_some());
     }
 
     #[test]
@@ -1119,11 +1284,13 @@ mod tests {
             [
                 KeyGroupSpec {
                     age: vec![],
-                    pgp: vec!["FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4".into()]
+                    pgp: vec!["FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4".into()],
+                    ..KeyGroupSpec::default()
                 },
                 KeyGroupSpec {
                     age: vec![],
-                    pgp: vec!["D7229043384BCC60326C6FB9D8720D957C3D3074".into()]
+                    pgp: vec!["D7229043384BCC60326C6FB9D8720D957C3D3074".into()],
+                    ..KeyGroupSpec::default()
                 },
             ]
         );
@@ -1141,7 +1308,7 @@ mod tests {
     }
 
     #[test]
-    fn upstream_config_with_a_kms_rule_loads_but_that_rule_cannot_supply_keys() {
+    fn upstream_config_with_a_kms_rule_gives_that_rule_kms_keys() {
         // The upstream file has no kms rule of its own; add one the way sops users write it.
         let upstream = fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1155,8 +1322,9 @@ mod tests {
         );
         let (dir, config) = project(&text);
         let rule = config.rule_for(&dir.path().join("aws.yaml")).unwrap().unwrap();
-        let message = rule.key_groups().unwrap_err().to_string();
-        assert!(message.contains("ksec does not support kms keys yet"), "{message}");
+        let specs = groups(rule);
+        let arns: Vec<&str> = specs[0].kms.iter().map(|k| k.arn()).collect();
+        assert_eq!(arns, ["arn:aws:kms:us-east-1:1:key/a", "arn:aws:kms:us-east-1:1:key/b"]);
         assert!(
             config
                 .rule_for(&dir.path().join("test_no_keygroups.yaml"))

@@ -73,7 +73,9 @@ pub enum CommandError {
     #[error("updatekeys needs a .sops.yaml (none found; pass --config)")]
     NoConfig,
 
-    #[error("a new key group needs at least one --age or --pgp recipient")]
+    #[error(
+        "a new key group needs at least one key (--age, --pgp, --hc-vault-transit, --kms, --gcp-kms or --azure-kv)"
+    )]
     EmptyNewGroup,
 
     #[error("{file}: no answer (stdin ended), so it was left unchanged; pass --yes to write the change without asking")]
@@ -139,9 +141,9 @@ pub enum SopsArgsError {
     #[error("{modes} cannot be used together")]
     SeveralModes { modes: String },
 
-    /// A flag or variable naming keys of a type ksec cannot use yet.
+    /// A flag or variable naming keys of a type ksec has no flags for (HuaweiCloud KMS).
     #[error("{flag}: {key} keys are not supported by ksec yet")]
-    KeyTypeNotSupported { flag: String, key: CloudKey },
+    KeyTypeNotSupported { flag: String, key: &'static str },
 
     /// A remote key service: ksec does not speak sops's gRPC key service protocol.
     #[error("key service {uri}: ksec cannot use sops key services (it uses the keys on this machine only)")]
@@ -155,28 +157,6 @@ pub enum SopsArgsError {
 
     #[error("unknown shell {shell:?} for completion (bash or zsh)")]
     UnknownShell { shell: String },
-}
-
-/// The key services sops can use and ksec cannot yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloudKey {
-    AwsKms,
-    GcpKms,
-    AzureKeyVault,
-    VaultTransit,
-    HuaweiCloudKms,
-}
-
-impl std::fmt::Display for CloudKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            CloudKey::AwsKms => "AWS KMS",
-            CloudKey::GcpKms => "GCP KMS",
-            CloudKey::AzureKeyVault => "Azure Key Vault",
-            CloudKey::VaultTransit => "HashiCorp Vault transit",
-            CloudKey::HuaweiCloudKms => "HuaweiCloud KMS",
-        })
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,15 +9,19 @@
 
 use crate::formats::OutputOptions;
 use crate::keys::age::AgeRecipient;
+use crate::keys::azure_kv::AzureKvKey;
+use crate::keys::gcp_kms::GcpKmsKey;
+use crate::keys::kms::KmsKey;
 use crate::keys::pgp::PgpRecipient;
-use crate::keys::{self, DataKey, Env, Identities, KeyError, RecipientGroup};
+use crate::keys::vault::VaultKey;
+use crate::keys::{self, DataKey, Env, Identities, KeyError, KeyKind, RecipientGroup};
 use crate::metadata::{KeyGroup, Metadata};
 use crate::sops_file::{EncryptedFile, FileError, MacPolicy, SealOptions, Sealed};
 
 /// Why a file's keys could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum RekeyError {
-    /// Key types (KMS, Vault, …) ksec keeps in the metadata but cannot wrap for.
+    /// Key types (`hckms`) ksec keeps in the metadata but does not support at all.
     #[error("{file} has {key_type} keys, which ksec cannot use; change its keys with sops")]
     ForeignKeys { file: String, key_type: String },
 
@@ -110,20 +114,43 @@ pub fn recipients_of(meta: &Metadata, file: &str) -> Result<Vec<RecipientGroup>,
                         })
                     })
                     .collect::<Result<_, _>>()?,
+                kms: group.kms.iter().map(KmsKey::from_stanza).collect(),
+                gcp_kms: group.gcp_kms.iter().map(GcpKmsKey::from_stanza).collect(),
+                azure_kv: group.azure_kv.iter().map(AzureKvKey::from_stanza).collect(),
+                hc_vault: group.hc_vault.iter().map(VaultKey::from_stanza).collect(),
             })
         })
         .collect()
 }
 
-/// What a key change does, one line per key (`+ age age1…`, `- pgp FBC7…`) and group.
+/// What a key change does, one line per key (`+ age age1…`, `- hc_vault https://…`) and group.
 pub fn describe(old: &[RecipientGroup], new: &[RecipientGroup]) -> Vec<String> {
     let mut lines = Vec::new();
     for i in 0..old.len().max(new.len()) {
         let empty = RecipientGroup::default();
-        let (before, after) = (old.get(i).unwrap_or(&empty), new.get(i).unwrap_or(&empty));
+        let (before, after) = (
+            old.get(i).unwrap_or(&empty).names(),
+            new.get(i).unwrap_or(&empty).names(),
+        );
         let mut group_lines = Vec::new();
-        diff_keys(&names_age(before), &names_age(after), "age", &mut group_lines);
-        diff_keys(&names_pgp(before), &names_pgp(after), "pgp", &mut group_lines);
+        // Type by type, additions before removals.
+        for kind in [
+            KeyKind::Age,
+            KeyKind::Pgp,
+            KeyKind::Kms,
+            KeyKind::GcpKms,
+            KeyKind::AzureKv,
+            KeyKind::HcVault,
+        ] {
+            let of_kind = |names: &[(KeyKind, String)]| -> Vec<String> {
+                names
+                    .iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, n)| n.clone())
+                    .collect()
+            };
+            diff_keys(&of_kind(&before), &of_kind(&after), kind.name(), &mut group_lines);
+        }
         if !group_lines.is_empty() {
             // Numbered from 0, as the no-key report and `groups delete` count groups.
             let label = match (old.get(i), new.get(i)) {
@@ -138,14 +165,6 @@ pub fn describe(old: &[RecipientGroup], new: &[RecipientGroup]) -> Vec<String> {
     lines
 }
 
-fn names_age(group: &RecipientGroup) -> Vec<String> {
-    group.age.iter().map(|r| r.as_str().to_string()).collect()
-}
-
-fn names_pgp(group: &RecipientGroup) -> Vec<String> {
-    group.pgp.iter().map(|r| r.fingerprint().to_string()).collect()
-}
-
 fn diff_keys(before: &[String], after: &[String], kind: &str, lines: &mut Vec<String>) {
     for k in after.iter().filter(|k| !before.contains(k)) {
         lines.push(format!("  + {kind} {k}"));
@@ -156,8 +175,8 @@ fn diff_keys(before: &[String], after: &[String], kind: &str, lines: &mut Vec<St
 }
 
 /// Wraps the data key for `groups`. With a single group whose other keys stay, existing
-/// stanzas are kept as they are (their ciphertext still holds the same key), so the diff
-/// shows only the keys that changed.
+/// entries are kept as they are (their ciphertext still holds the same key): no key service
+/// is asked for them, and the diff shows only the keys that changed.
 fn rewrap(
     old: &Metadata,
     groups: &[RecipientGroup],
@@ -165,23 +184,11 @@ fn rewrap(
     key: &DataKey,
     env: &dyn Env,
 ) -> Result<(Vec<KeyGroup>, usize), KeyError> {
-    if groups.len() == 1 && old.key_groups.len() == 1 {
-        let (mut wrapped, threshold) = keys::groups::wrap(groups, threshold, key, env)?;
-        if let (Some(new), Some(previous)) = (wrapped.first_mut(), old.key_groups.first()) {
-            for stanza in &mut new.age {
-                if let Some(kept) = previous.age.iter().find(|p| p.recipient == stanza.recipient) {
-                    *stanza = kept.clone();
-                }
-            }
-            for stanza in &mut new.pgp {
-                if let Some(kept) = previous.pgp.iter().find(|p| p.fp == stanza.fp) {
-                    *stanza = kept.clone();
-                }
-            }
-        }
-        return Ok((wrapped, threshold));
-    }
-    keys::groups::wrap(groups, threshold, key, env)
+    let keep = match old.key_groups.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    };
+    keys::groups::wrap_keeping(groups, threshold, key, env, keep)
 }
 
 /// What `rotate` adds and removes.
@@ -189,8 +196,9 @@ fn rewrap(
 pub struct Rotation {
     /// Added to the first key group.
     pub add: RecipientGroup,
-    /// Removed from every group: age recipients or PGP fingerprints, as written in the file.
-    pub remove: Vec<String>,
+    /// Removed from every group, by type and name as sops names keys (the age recipient, the
+    /// PGP fingerprint, the Vault key's URI, …).
+    pub remove: Vec<(KeyKind, String)>,
 }
 
 /// A new data key: every value decrypted and encrypted again, the key wrapped for the file's
@@ -199,44 +207,25 @@ pub fn rotate(file: EncryptedFile, access: &Access<'_>, rotation: &Rotation) -> 
     let name = file.name().to_string();
     let meta = file.metadata().clone();
     let mut groups = recipients_of(&meta, &name)?;
-    let names_pgp = |x: &str, fp: &str| x.replace(' ', "").eq_ignore_ascii_case(fp);
-    let mut unmatched: Vec<&String> = rotation
+    let present: Vec<(KeyKind, String)> = groups.iter().flat_map(RecipientGroup::names).collect();
+    let mut unmatched: Vec<&(KeyKind, String)> = rotation
         .remove
         .iter()
-        .filter(|x| {
-            !groups.iter().any(|g| {
-                g.age.iter().any(|r| r.as_str() == x.as_str()) || g.pgp.iter().any(|r| names_pgp(x, r.fingerprint()))
-            })
+        .filter(|(kind, removed)| {
+            !present
+                .iter()
+                .any(|(k, name)| k == kind && keys::groups::names_match(*kind, name, removed))
         })
         .collect();
     unmatched.dedup();
     for group in &mut groups {
-        group.age.retain(|r| !rotation.remove.iter().any(|x| x == r.as_str()));
-        group
-            .pgp
-            .retain(|r| !rotation.remove.iter().any(|x| names_pgp(x, r.fingerprint())));
+        group.remove_named(&rotation.remove);
     }
-    // A recipient the file already has is not wrapped for twice (sops writes a second stanza).
-    let age_missing =
-        |groups: &[RecipientGroup], r: &str| !groups.iter().any(|g| g.age.iter().any(|a| a.as_str() == r));
-    let pgp_missing = |groups: &[RecipientGroup], fp: &str| {
-        !groups
-            .iter()
-            .any(|g| g.pgp.iter().any(|p| p.fingerprint().eq_ignore_ascii_case(fp)))
-    };
-    for recipient in &rotation.add.age {
-        if age_missing(&groups, recipient.as_str())
-            && let Some(first) = groups.first_mut()
-        {
-            first.age.push(recipient.clone());
-        }
-    }
-    for recipient in &rotation.add.pgp {
-        if pgp_missing(&groups, recipient.fingerprint())
-            && let Some(first) = groups.first_mut()
-        {
-            first.pgp.push(recipient.clone());
-        }
+    // A key the file already has is not wrapped for twice (sops writes a second entry).
+    let mut added = rotation.add.clone();
+    added.remove_named(&present);
+    if let Some(first) = groups.first_mut() {
+        first.add_missing(&added);
     }
     if groups.iter().all(RecipientGroup::is_empty) {
         return Err(RekeyError::NoRecipientsLeft {
@@ -263,7 +252,7 @@ pub fn rotate(file: EncryptedFile, access: &Access<'_>, rotation: &Rotation) -> 
     sealed.warnings.extend(
         unmatched
             .into_iter()
-            .map(|x| format!("{name}: {x} is not a recipient of the file; nothing removed for it")),
+            .map(|(kind, key)| format!("{name}: {kind} {key} is not a recipient of the file; nothing removed for it")),
     );
     Ok(sealed)
 }

@@ -139,7 +139,7 @@ fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, Strin
         strip_server_fields: false,
         recipients: vec![RecipientGroup {
             age: vec![recipient],
-            pgp: Vec::new(),
+            ..RecipientGroup::default()
         }],
         env: &MapEnv::new(),
         shamir_threshold: None,

@@ -128,6 +128,7 @@ const ENCRYPT_EXAMPLES: &str = "Examples:
   kubectl get secret db -o json | ksec encrypt --strip-server-fields --output db.enc.yaml
   ksec encrypt -i secret.yaml                 # recipients and rules from .sops.yaml
   ksec encrypt --age age1... --output s.enc.json s.json
+  VAULT_TOKEN=... ksec encrypt --hc-vault-transit https://vault:8200/v1/transit/keys/app s.yaml
 With --output, a YAML or JSON input is written in the format the output's name says.";
 
 const DECRYPT_EXAMPLES: &str = "Examples:
@@ -201,6 +202,7 @@ const GIT_SETUP_EXAMPLES: &str = "Examples:
 const ROTATE_EXAMPLES: &str = "Examples:
   ksec rotate -i secret.enc.yaml
   ksec rotate -i --rm-age age1old... --add-age age1new... secret.enc.yaml
+  ksec rotate -i --add-hc-vault-transit https://vault:8200/v1/transit/keys/app secret.enc.yaml
 Prints the result unless -i or --output is given.";
 
 const UPDATEKEYS_EXAMPLES: &str = "Examples:
@@ -245,6 +247,37 @@ pub struct RotateArgs {
     /// Remove OpenPGP fingerprints (from every group), comma separated.
     #[arg(long, value_name = "FINGERPRINTS")]
     pub rm_pgp: Option<String>,
+    /// Add Vault transit keys (to the first key group), comma separated URIs.
+    #[arg(long, value_name = "URIS")]
+    pub add_hc_vault_transit: Option<String>,
+    /// Remove Vault transit keys (from every group), comma separated URIs.
+    #[arg(long, value_name = "URIS")]
+    pub rm_hc_vault_transit: Option<String>,
+    /// Add AWS KMS keys (to the first key group), comma separated ARNs.
+    #[arg(long, value_name = "ARNS")]
+    pub add_kms: Option<String>,
+    /// Remove AWS KMS keys (from every group), comma separated ARNs.
+    #[arg(long, value_name = "ARNS")]
+    pub rm_kms: Option<String>,
+    /// AWS profile of the keys --add-kms and --rm-kms name.
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context of the keys --add-kms and --rm-kms name: key:value pairs,
+    /// comma separated.
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// Add GCP KMS keys (to the first key group), comma separated resource IDs.
+    #[arg(long, value_name = "IDS")]
+    pub add_gcp_kms: Option<String>,
+    /// Remove GCP KMS keys (from every group), comma separated resource IDs.
+    #[arg(long, value_name = "IDS")]
+    pub rm_gcp_kms: Option<String>,
+    /// Add Azure Key Vault keys (to the first key group), comma separated key URLs.
+    #[arg(long, value_name = "URLS")]
+    pub add_azure_kv: Option<String>,
+    /// Remove Azure Key Vault keys (from every group), comma separated key URLs.
+    #[arg(long, value_name = "URLS")]
+    pub rm_azure_kv: Option<String>,
     /// Rotate even when the MAC does not match; the new MAC then vouches for the values as
     /// they are.
     #[arg(long)]
@@ -304,6 +337,24 @@ pub struct GroupsAddArgs {
     /// OpenPGP recipients of the new group (repeatable, or comma separated).
     #[arg(long, value_name = "RECIPIENTS")]
     pub pgp: Vec<String>,
+    /// Vault transit key URIs of the new group (repeatable, or comma separated).
+    #[arg(long, value_name = "URIS")]
+    pub hc_vault_transit: Vec<String>,
+    /// AWS KMS key ARNs of the new group (repeatable, or comma separated).
+    #[arg(long, value_name = "ARNS")]
+    pub kms: Vec<String>,
+    /// AWS profile of the --kms keys.
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context of the --kms keys: key:value pairs, comma separated.
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// GCP KMS key resource IDs of the new group (repeatable, or comma separated).
+    #[arg(long, value_name = "IDS")]
+    pub gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs of the new group (repeatable, or comma separated).
+    #[arg(long, value_name = "URLS")]
+    pub azure_kv: Vec<String>,
     /// Key groups needed to rebuild the data key.
     #[arg(long, value_name = "N")]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -424,6 +475,28 @@ pub struct NewFileArgs {
     /// keyring) or paths to armored public key files (encrypted natively, no gpg needed).
     #[arg(short = 'p', long, env = "SOPS_PGP_FP", value_name = "RECIPIENTS")]
     pub pgp: Option<String>,
+    /// HashiCorp Vault or OpenBao transit keys, comma separated URIs
+    /// (https://vault.example.com:8200/v1/transit/keys/NAME). The token is VAULT_TOKEN, else
+    /// ~/.vault-token.
+    #[arg(long, env = "SOPS_VAULT_URIS", value_name = "URIS")]
+    pub hc_vault_transit: Option<String>,
+    /// AWS KMS keys, comma separated ARNs (ARN+arn:aws:iam::…:role/… to assume a role).
+    #[arg(short = 'k', long, env = "SOPS_KMS_ARN", value_name = "ARNS")]
+    pub kms: Option<String>,
+    /// AWS profile of the --kms keys.
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context of the --kms keys: key:value pairs, comma separated.
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// GCP KMS keys, comma separated resource IDs
+    /// (projects/P/locations/L/keyRings/R/cryptoKeys/K).
+    #[arg(long, env = "SOPS_GCP_KMS_IDS", value_name = "IDS")]
+    pub gcp_kms: Option<String>,
+    /// Azure Key Vault keys, comma separated key URLs
+    /// (https://VAULT.vault.azure.net/keys/NAME/VERSION).
+    #[arg(long, env = "SOPS_AZURE_KEYVAULT_URLS", value_name = "URLS")]
+    pub azure_kv: Option<String>,
     /// Encrypt only values under keys matching this regex (e.g. '^(data|stringData)$').
     #[arg(long, value_name = "REGEX")]
     pub encrypted_regex: Option<String>,
@@ -733,7 +806,9 @@ impl From<FormatName> for Format {
 /// How decryption keys are tried.
 #[derive(Debug, Default, Args)]
 pub struct KeyArgs {
-    /// Order in which key types are tried within a key group, e.g. `pgp,age` (default `age,pgp`).
+    /// Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default
+    /// `age,pgp`; types not named follow in sops's order: kms, gcp_kms, azure_kv, hc_vault, pgp,
+    /// age).
     #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "TYPES")]
     pub decryption_order: Option<String>,
 }

@@ -18,7 +18,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
-use crate::error::{CloudKey, SopsArgsError};
+use crate::error::SopsArgsError;
 
 /// The sops release whose command line and behaviour ksec implements, as `--version` reports
 /// it under the name `sops` (community.sops needs 3.9.0 or later for its modern code paths).
@@ -206,16 +206,15 @@ const FLAGS: &[Flag] = &[
 const TOP_LEVEL_SHORTS: &[&str] = &["d", "e", "r", "k", "p", "a", "i", "s", "h", "v"];
 const SUBCOMMAND_SHORTS: &[&str] = &["k", "p", "a", "i", "s", "h", "y", "f"];
 
-/// Key types sops has and ksec does not support yet: the stem of their flags (`--X`,
-/// `--add-X`, `--rm-X`) and the variable sops reads for `--X`. To wire one up, map its flags
-/// onto the new ksec option in [`map_flag`] and drop its row here.
-const UNSUPPORTED_KEY_TYPES: &[(&str, &str, CloudKey)] = &[
-    ("kms", "SOPS_KMS_ARN", CloudKey::AwsKms),
-    ("gcp-kms", "SOPS_GCP_KMS_IDS", CloudKey::GcpKms),
-    ("azure-kv", "SOPS_AZURE_KEYVAULT_URLS", CloudKey::AzureKeyVault),
-    ("hc-vault-transit", "SOPS_VAULT_URIS", CloudKey::VaultTransit),
-    ("hckms", "SOPS_HUAWEICLOUD_KMS_IDS", CloudKey::HuaweiCloudKms),
-];
+/// Key types sops has and ksec's commands have no flags for: the stem of their flags (`--X`,
+/// `--add-X`, `--rm-X`), the variable sops reads for `--X`, and the type's name for messages.
+///
+/// The other key types' flags (`--hc-vault-transit`, `--kms`, `--gcp-kms`, `--azure-kv`, their
+/// `--add-`/`--rm-` forms) pass on to ksec's commands, which read their variables too
+/// (`SOPS_VAULT_URIS`, …). ksec uses Vault keys; it names and keeps the KMS and Key Vault keys
+/// but refuses to encrypt for them (exit 1) and reports them when no key opens a file (exit
+/// 128), which is what sops answers when such a key does not work.
+const UNSUPPORTED_KEY_TYPES: &[(&str, &str, &str)] = &[("hckms", "SOPS_HUAWEICLOUD_KMS_IDS", "HuaweiCloud KMS")];
 
 /// A flag as given: which one, its value (`"true"`/`"false"` for a boolean), and how it was
 /// spelled, for messages.
@@ -421,6 +420,12 @@ impl Mode {
     fn encrypts(self) -> bool {
         matches!(self, Mode::Encrypt)
     }
+
+    /// Whether ksec's command takes keys, and so what KMS keys are used with
+    /// (`--aws-profile`, `--encryption-context`).
+    fn names_keys(self) -> bool {
+        matches!(self, Mode::Encrypt | Mode::Edit | Mode::Rotate | Mode::GroupsAdd)
+    }
 }
 
 /// The sops subcommand form: `[global flags] COMMAND [flags] ARGS`.
@@ -565,10 +570,10 @@ fn map_flag(given: &Given, ctx: &Context<'_>) -> Result<Vec<OsString>, SopsArgsE
         return Ok(refused);
     }
     Ok(match given.name {
-        // Changes nothing for ksec: no update check, no debug log, no KMS to scope.
-        "disable-version-check" | "check-for-updates" | "verbose" | "aws-profile" | "encryption-context" => {
-            vec![]
-        }
+        // Changes nothing for ksec: no update check, no debug log.
+        "disable-version-check" | "check-for-updates" | "verbose" => vec![],
+        // What KMS keys are used with, for a command that names no keys: nothing to scope.
+        "aws-profile" | "encryption-context" if !ctx.mode.names_keys() => vec![],
         // Checked before mapping: without a remote service the local one is all there is.
         "enable-local-keyservice" | "keyservice" => vec![],
         "background" if given.is_true() => {
@@ -590,14 +595,14 @@ fn map_flag(given: &Given, ctx: &Context<'_>) -> Result<Vec<OsString>, SopsArgsE
 }
 
 /// A flag of a key type ksec does not support yet: refused when it names keys, dropped when
-/// empty (`--kms ''` names none). `Ok(None)`: not such a flag.
+/// empty (`--hckms ''` names none). `Ok(None)`: not such a flag.
 fn unsupported_key_flag(given: &Given) -> Result<Option<Vec<OsString>>, SopsArgsError> {
     let stem = given
         .name
         .strip_prefix("add-")
         .or_else(|| given.name.strip_prefix("rm-"))
         .unwrap_or(given.name);
-    let Some((_, _, key)) = UNSUPPORTED_KEY_TYPES.iter().find(|(s, _, _)| *s == stem) else {
+    let Some(&(_, _, key)) = UNSUPPORTED_KEY_TYPES.iter().find(|(s, _, _)| *s == stem) else {
         return Ok(None);
     };
     if given.value.trim().is_empty() {
@@ -605,18 +610,19 @@ fn unsupported_key_flag(given: &Given) -> Result<Option<Vec<OsString>>, SopsArgs
     }
     Err(SopsArgsError::KeyTypeNotSupported {
         flag: given.spelled.clone(),
-        key: *key,
+        key,
     })
 }
 
-/// sops encrypts for the key types named in `SOPS_KMS_ARN` and its siblings too; ksec cannot,
-/// and must not quietly encrypt for fewer keys than sops would.
+/// sops encrypts for the keys `SOPS_HUAWEICLOUD_KMS_IDS` names too; ksec cannot, and must not
+/// quietly encrypt for fewer keys than sops would. (The variables of the other key types are
+/// read by ksec's commands themselves.)
 fn check_key_type_variables(env: &dyn Environment) -> Result<(), SopsArgsError> {
-    for (_, var, key) in UNSUPPORTED_KEY_TYPES {
+    for &(_, var, key) in UNSUPPORTED_KEY_TYPES {
         if env.var(var).is_some_and(|v| !v.trim().is_empty()) {
             return Err(SopsArgsError::KeyTypeNotSupported {
-                flag: (*var).to_string(),
-                key: *key,
+                flag: var.to_string(),
+                key,
             });
         }
     }
@@ -709,7 +715,12 @@ fn read_by(mode: Mode, flag: &str) -> bool {
     match mode {
         Mode::Decrypt => output || ["extract", "ignore-mac"].contains(&flag),
         Mode::Encrypt => output || NEW_FILE.contains(&flag),
-        Mode::Rotate => output || flag == "ignore-mac" || flag.starts_with("add-") || flag.starts_with("rm-"),
+        Mode::Rotate => {
+            output
+                || ["ignore-mac", "aws-profile", "encryption-context"].contains(&flag)
+                || flag.starts_with("add-")
+                || flag.starts_with("rm-")
+        }
         Mode::Set => flag == "ignore-mac",
         Mode::Edit => ["ignore-mac", "show-master-keys", "indent"].contains(&flag) || NEW_FILE.contains(&flag),
         _ => false,
@@ -816,26 +827,32 @@ filestatus, updatekeys, groups add|delete, completion bash|zsh, help.
 The legacy form: sops [FLAGS] FILE
   -d, --decrypt        decrypt FILE (to stdout, --output F, or -i)
   -e, --encrypt        encrypt FILE
-  -r, --rotate         new data key; --add-age/--rm-age/--add-pgp/--rm-pgp change recipients
+  -r, --rotate         new data key; --add-KEY/--rm-KEY change keys (age, pgp, hc-vault-transit,
+                       kms, gcp-kms, azure-kv)
   --set 'PATH VALUE'   set one value in place ('[\"data\"][\"pw\"] \"new\"')
   (none)               edit FILE in $SOPS_EDITOR or $EDITOR (a new file is created)
   -s, --show-master-keys  edit with the sops metadata shown
   -i, --in-place, --output F, --extract PATH, --input-type T, --output-type T,
   --filename-override NAME, --ignore-mac, --indent N, --decryption-order L,
-  --age R, --pgp FP, --encrypted-regex RE (and the other rule flags),
+  --age R, --pgp FP, --hc-vault-transit URI, --kms ARN (--aws-profile P,
+  --encryption-context C), --gcp-kms ID, --azure-kv URL, --encrypted-regex RE (and the other
+  rule flags),
   --mac-only-encrypted, --shamir-secret-sharing-threshold N, --config F
 Flags are read up to the file; flags after it are ignored, as in sops. -x and --x are the same
 flag, --x=v works, booleans take =false, and a repeated flag keeps its last value. FILE may be
 /dev/stdin or a FIFO. --config /dev/null means no creation rules.
 
+Vault transit keys work as in sops (--hc-vault-transit, SOPS_VAULT_URIS, VAULT_TOKEN). AWS KMS,
+GCP KMS and Azure Key Vault keys are read and kept but cannot be used yet: encrypting for one
+exits 1, and a file no other key opens exits 128, as sops does when such a key fails.
+
 Accepted and ignored (they change nothing for ksec): --disable-version-check,
---check-for-updates, --verbose, --enable-local-keyservice[=false], --aws-profile,
---encryption-context.
+--check-for-updates, --verbose, --enable-local-keyservice[=false].
 Refused, with sops's exit code: --keyservice (and SOPS_KEYSERVICE) naming a service (exit 128,
-or 1 when encrypting: ksec does not speak sops's key service protocol); --kms, --gcp-kms,
---azure-kv, --hc-vault-transit, --hckms and their --add-/--rm- forms (exit 1: ksec does not
-support those key types yet); more than one of -d, -e, -r, --set (exit 8); the publish and
-keyservice subcommands; exec-env/exec-file --background.
+or 1 when encrypting: ksec does not speak sops's key service protocol); --hckms and its
+--add-/--rm- forms, and SOPS_HUAWEICLOUD_KMS_IDS when encrypting (exit 1: ksec does not support
+HuaweiCloud KMS keys); more than one of -d, -e, -r, --set (exit 8); the publish and keyservice
+subcommands; exec-env/exec-file --background.
 ";
 
 #[cfg(test)]
@@ -1004,23 +1021,100 @@ mod tests {
     }
 
     #[test]
-    fn flags_ksec_cannot_honour_are_refused_and_those_a_mode_ignores_are_dropped() {
-        assert!(matches!(
-            run_with("-e --kms arn:x f", ProgramName::Sops, &env()),
-            Err(SopsArgsError::KeyTypeNotSupported {
-                key: CloudKey::AwsKms,
-                ..
-            })
-        ));
-        assert!(matches!(
-            run_with("-r --add-gcp-kms x f", ProgramName::Sops, &env()),
-            Err(SopsArgsError::KeyTypeNotSupported {
-                key: CloudKey::GcpKms,
-                ..
-            })
-        ));
+    fn key_flags_pass_on_to_the_commands_that_take_them_and_the_others_ignore_them() {
+        let vault = "https://vault:8200/v1/transit/keys/app";
+        assert_eq!(
+            sops(&format!("-e --hc-vault-transit {vault} secrets.yaml")),
+            ["encrypt", &format!("--hc-vault-transit={vault}"), "--", "secrets.yaml"]
+        );
+        assert_eq!(
+            sops("-e -k arn:x --aws-profile p --encryption-context app:db secrets.yaml"),
+            [
+                "encrypt",
+                "--kms=arn:x",
+                "--aws-profile=p",
+                "--encryption-context=app:db",
+                "--",
+                "secrets.yaml"
+            ]
+        );
+        assert_eq!(
+            sops(&format!(
+                "-r --add-hc-vault-transit {vault} --rm-kms arn:x --encryption-context app:db secrets.yaml"
+            )),
+            [
+                "rotate",
+                &format!("--add-hc-vault-transit={vault}"),
+                "--rm-kms=arn:x",
+                "--encryption-context=app:db",
+                "--",
+                "secrets.yaml"
+            ]
+        );
+        assert_eq!(
+            sops("encrypt --gcp-kms projects/p/x --azure-kv https://v.vault.azure.net/keys/k/1 f"),
+            [
+                "encrypt",
+                "--gcp-kms=projects/p/x",
+                "--azure-kv=https://v.vault.azure.net/keys/k/1",
+                "f"
+            ]
+        );
+        assert_eq!(
+            sops(&format!(
+                "groups add -f f --hc-vault-transit {vault} --kms arn:x --aws-profile p"
+            )),
+            [
+                "groups",
+                "add",
+                "--file=f",
+                &format!("--hc-vault-transit={vault}"),
+                "--kms=arn:x",
+                "--aws-profile=p"
+            ]
+        );
+        // Modes that take no keys ignore them, as sops does.
         assert_eq!(sops("-d --kms arn:x secrets.yaml"), ["decrypt", "--", "secrets.yaml"]);
-        assert_eq!(sops("-e --kms '' secrets.yaml"), ["encrypt", "--", "secrets.yaml"]);
+        assert_eq!(
+            sops("decrypt --aws-profile p --encryption-context a:b f"),
+            ["decrypt", "f"]
+        );
+        // An empty list names no key: ksec's command reads it so, as sops does.
+        assert_eq!(
+            sops("-e --kms '' secrets.yaml"),
+            ["encrypt", "--kms=", "--", "secrets.yaml"]
+        );
+        // The commands read SOPS_VAULT_URIS, SOPS_KMS_ARN, … themselves.
+        let kms_env = FakeEnv {
+            vars: vec![("SOPS_KMS_ARN", "arn:aws:kms:x"), ("SOPS_VAULT_URIS", vault)],
+            files: vec![],
+        };
+        assert_eq!(
+            run_with("-e f", ProgramName::Sops, &kms_env).expect("translates"),
+            Some(vec!["encrypt".into(), "--".into(), "f".into()])
+        );
+    }
+
+    #[test]
+    fn flags_ksec_cannot_honour_are_refused_and_those_a_mode_ignores_are_dropped() {
+        for argv in [
+            "-e --hckms tr-west-1:k f",
+            "-r --add-hckms tr-west-1:k f",
+            "rotate --rm-hckms x f",
+        ] {
+            assert!(
+                matches!(
+                    run_with(argv, ProgramName::Sops, &env()),
+                    Err(SopsArgsError::KeyTypeNotSupported {
+                        key: "HuaweiCloud KMS",
+                        ..
+                    })
+                ),
+                "{argv}"
+            );
+        }
+        assert_eq!(sops("-e --hckms '' secrets.yaml"), ["encrypt", "--", "secrets.yaml"]);
+        assert_eq!(sops("-d --hckms x secrets.yaml"), ["decrypt", "--", "secrets.yaml"]);
         assert!(matches!(
             run_with("decrypt --keyservice tcp://h:5000 f", ProgramName::Sops, &env()),
             Err(SopsArgsError::RemoteKeyService { encrypting: false, .. })
@@ -1029,12 +1123,16 @@ mod tests {
             run_with("-e --keyservice unix:///s f", ProgramName::Sops, &env()),
             Err(SopsArgsError::RemoteKeyService { encrypting: true, .. })
         ));
-        let kms_env = FakeEnv {
-            vars: vec![("SOPS_KMS_ARN", "arn:aws:kms:x")],
+        let hckms_env = FakeEnv {
+            vars: vec![("SOPS_HUAWEICLOUD_KMS_IDS", "tr-west-1:k")],
             files: vec![],
         };
-        assert!(run_with("-e f", ProgramName::Sops, &kms_env).is_err());
-        assert!(run_with("-d f", ProgramName::Sops, &kms_env).is_ok());
+        assert!(run_with("-e f", ProgramName::Sops, &hckms_env).is_err());
+        assert!(
+            run_with("new.yaml", ProgramName::Sops, &hckms_env).is_err(),
+            "a new file to edit"
+        );
+        assert!(run_with("-d f", ProgramName::Sops, &hckms_env).is_ok());
         assert!(matches!(
             run_with("-d -e f", ProgramName::Sops, &env()),
             Err(SopsArgsError::SeveralModes { .. })

@@ -10,9 +10,7 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 use crate::error::Error;
 use crate::formats::{Format, OutputOptions};
-use crate::keys::age;
-use crate::keys::pgp;
-use crate::keys::{Identities, ProcessEnv, RecipientGroup};
+use crate::keys::{Identities, KeyLists, ProcessEnv, RecipientGroup};
 use crate::ops::{self, EncryptOptions, Previous};
 use crate::process;
 use crate::rules::{EncryptionRule, RuleError};
@@ -89,23 +87,13 @@ impl Settings {
         let shamir_threshold = args
             .shamir_secret_sharing_threshold
             .or(rule_for_file.and_then(|r| r.shamir_threshold));
-        // Recipients on the command line (or SOPS_AGE_RECIPIENTS / SOPS_PGP_FP) replace the
-        // config's entirely.
-        let recipients = if args.age.is_some() || args.pgp.is_some() {
-            vec![RecipientGroup {
-                age: args
-                    .age
-                    .as_deref()
-                    .map(age::parse_recipients)
-                    .transpose()?
-                    .unwrap_or_default(),
-                pgp: args
-                    .pgp
-                    .as_deref()
-                    .map(pgp::parse_recipients)
-                    .transpose()?
-                    .unwrap_or_default(),
-            }]
+        // Keys on the command line (or SOPS_AGE_RECIPIENTS, SOPS_PGP_FP, SOPS_VAULT_URIS, …)
+        // replace the config's entirely.
+        let lists = key_lists(args);
+        // As sops does, a malformed encryption context is refused even when no KMS key uses it.
+        let flagged = lists.parse()?;
+        let recipients = if lists.any() {
+            vec![flagged]
         } else {
             match rule_for_file {
                 Some(rule) => rule.recipient_groups()?,
@@ -140,6 +128,20 @@ impl Settings {
             output,
             previous: None,
         }
+    }
+}
+
+/// The keys the command line (or the environment behind its flags) names.
+fn key_lists(args: &NewFileArgs) -> KeyLists<'_> {
+    KeyLists {
+        age: args.age.as_deref(),
+        pgp: args.pgp.as_deref(),
+        kms: args.kms.as_deref(),
+        aws_profile: args.aws_profile.as_deref(),
+        encryption_context: args.encryption_context.as_deref(),
+        gcp_kms: args.gcp_kms.as_deref(),
+        azure_kv: args.azure_kv.as_deref(),
+        hc_vault: args.hc_vault_transit.as_deref(),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::edit::EditError;
 use crate::error::{CommandError, Error, SopsArgsError};
 use crate::formats::FormatError;
 use crate::io::IoError;
-use crate::keys::{KeyError, WantedIdentity};
+use crate::keys::{FailureClass, KeyError, KeyKind, WantedIdentity};
 use crate::kube::{self, GeneratorError, KubeError};
 use crate::metadata::MetadataError;
 use crate::ops::OpsError;
@@ -21,6 +21,8 @@ pub const GENERIC: i32 = 1;
 pub const COULD_NOT_READ_INPUT: i32 = 2;
 pub const COULD_NOT_WRITE_OUTPUT: i32 = 3;
 pub const ERROR_DUMPING_TREE: i32 = 4;
+/// A `--encryption-context` that is not `key:value` pairs.
+pub const INVALID_KMS_ENCRYPTION_CONTEXT: i32 = 6;
 pub const INVALID_SET_FORMAT: i32 = 7;
 pub const CONFLICTING_PARAMETERS: i32 = 8;
 pub const ERROR_ENCRYPTING_MAC: i32 = 21;
@@ -152,8 +154,8 @@ fn sops_args_hint(e: &SopsArgsError) -> Option<String> {
         NoFileSpecified => Some("name the file after the flags: sops -d FILE".into()),
         InvalidSetFormat => Some(format!("{TREE_PATH_HINT}, then a space and the JSON value")),
         KeyTypeNotSupported { .. } => Some(
-            "ksec encrypts for age and OpenPGP keys (--age, --pgp); use sops itself for this file, or \
-             leave the variable unset"
+            "ksec encrypts for age, OpenPGP and Vault transit keys (--age, --pgp, --hc-vault-transit); use \
+             sops itself for this file, or leave the variable unset"
                 .into(),
         ),
         RemoteKeyService { .. } => {
@@ -234,8 +236,14 @@ fn format_hint(e: &FormatError) -> Option<&'static str> {
 
 fn key_code(e: &KeyError) -> i32 {
     match e {
-        // sops reports "Could not generate data key" as a plain error: exit 1.
-        KeyError::InvalidRecipient { .. } | KeyError::WrapDataKey { .. } | KeyError::IdentitySource { .. } => GENERIC,
+        // sops reports "Could not generate data key" as a plain error: exit 1, whatever the
+        // key (a service that refused included).
+        KeyError::InvalidRecipient { .. }
+        | KeyError::WrapDataKey { .. }
+        | KeyError::IdentitySource { .. }
+        | KeyError::Service { .. }
+        | KeyError::KeyTypeNotUsable { .. } => GENERIC,
+        KeyError::InvalidEncryptionContext { .. } => INVALID_KMS_ENCRYPTION_CONTEXT,
         KeyError::DuplicateDecryptionKeyType { .. } => DUPLICATE_DECRYPTION_KEY_TYPE,
         KeyError::DataKeyUnavailable { .. } => COULD_NOT_RETRIEVE_KEY,
     }
@@ -244,33 +252,114 @@ fn key_code(e: &KeyError) -> i32 {
 fn key_hint(e: &KeyError) -> Option<String> {
     match e {
         KeyError::IdentitySource { .. } => Some("check the path or command in that variable".into()),
-        KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(*wanted)),
+        KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(wanted)),
+        KeyError::Service { error, .. } => service_hint(error.kind, error.class),
+        KeyError::KeyTypeNotUsable { kind } => Some(format!(
+            "leave the {kind} keys out (rotate can remove them from a file), or encrypt with sops for now"
+        )),
+        KeyError::InvalidEncryptionContext { .. } => Some("write it like --encryption-context app:db,env:prod".into()),
         _ => None,
     }
 }
 
-/// What to set up to decrypt a file: first any identity source that was set but unusable, then
-/// by the key types the file names.
-fn identity_setup_hint(wanted: WantedIdentity) -> String {
-    let setup = match (wanted.age, wanted.pgp) {
-        (true, true) => {
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
-             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above"
-        }
-        (false, true) => {
-            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
-             SOPS_PGP_KEY_FILE to an armored secret key"
-        }
-        (true, false) => {
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above"
-        }
-        (false, false) => "the file names no age or OpenPGP key; ksec cannot decrypt its other key types",
-    };
+/// What to set up to decrypt a file: first any identity source that was set but unusable,
+/// then what the key services' failures call for, then by the key types the file names.
+fn identity_setup_hint(wanted: &WantedIdentity) -> String {
+    let mut steps = Vec::new();
     if wanted.unusable_source {
-        format!("fix the identity sources marked UNUSABLE above; or {setup}")
-    } else {
-        setup.to_string()
+        steps.push("fix the identity sources marked UNUSABLE above".to_string());
     }
+    if let Some((kind, class)) = most_telling(&wanted.service_failures)
+        && let Some(hint) = service_hint(kind, class)
+    {
+        steps.push(hint);
+    }
+    let local = match (wanted.age, wanted.pgp) {
+        (true, true) => Some(
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an age identity, or import an OpenPGP secret \
+             key into gpg (or set SOPS_PGP_KEY_FILE), for one of the keys listed above",
+        ),
+        (false, true) => Some(
+            "import one of the OpenPGP secret keys listed above into gpg (GNUPGHOME), or set \
+             SOPS_PGP_KEY_FILE to an armored secret key",
+        ),
+        (true, false) => {
+            Some("set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an identity for one of the recipients listed above")
+        }
+        (false, false) => None,
+    };
+    steps.extend(local.map(str::to_string));
+    let unusable: Vec<&str> = wanted.not_usable_yet.iter().map(|kind| kind.name()).collect();
+    if !unusable.is_empty() {
+        steps.push(format!(
+            "decrypt it with sops (ksec cannot use {} keys yet)",
+            unusable.join(", ")
+        ));
+    }
+    if steps.is_empty() {
+        steps.push("the file names no key ksec can use".to_string());
+    }
+    steps.join("; or ")
+}
+
+/// The service failure that says most about what to fix: settings and credentials before
+/// the key, the key before the network.
+fn most_telling(failures: &[(KeyKind, FailureClass)]) -> Option<(KeyKind, FailureClass)> {
+    use FailureClass::*;
+    let rank = |class: FailureClass| match class {
+        Settings => 0,
+        NoCredentials => 1,
+        InvalidCredentials => 2,
+        AccessDenied => 3,
+        KeyDisabled | KeyNotFound => 4,
+        Tls => 5,
+        Timeout | Unreachable => 6,
+        WrongCiphertext => 7,
+        ServiceFailed | Rejected | BadResponse => 8,
+    };
+    failures.iter().copied().min_by_key(|(_, class)| rank(*class))
+}
+
+/// What to do about a key service that failed.
+fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
+    use FailureClass::*;
+    let vault = kind == KeyKind::HcVault;
+    let hint = match class {
+        NoCredentials if vault => {
+            "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
+        }
+        InvalidCredentials if vault => {
+            "the Vault token is expired, revoked or unknown to this Vault: log in again (`vault login`) or \
+             set VAULT_TOKEN to a valid token (and VAULT_NAMESPACE, if the key lives in a namespace)"
+        }
+        AccessDenied if vault => {
+            "the token's policy must allow `update` on the key's transit paths (ENGINE/encrypt/KEY and \
+             ENGINE/decrypt/KEY); check VAULT_NAMESPACE too"
+        }
+        Tls if vault => {
+            "set VAULT_CACERT to the certificate of the authority that signed the Vault server's certificate"
+        }
+        NoCredentials | InvalidCredentials | AccessDenied => "check the credentials ksec uses for this service",
+        KeyDisabled => {
+            "the key may not be used now (disabled, soft-deleted, or its version retired): restore it, or open \
+             the file with another of its keys"
+        }
+        KeyNotFound => {
+            "the key (or the engine it lives in) no longer exists: restore it, or open the file with another of its keys"
+        }
+        WrongCiphertext => "the file's entry for this key was not made by it, or was edited; restore the file from Git",
+        Unreachable => {
+            "check that this machine reaches the address in the file (the file names its service; VAULT_ADDR \
+             does not change it): network, VPN, proxy (HTTPS_PROXY, NO_PROXY)"
+        }
+        Timeout => {
+            "the service did not answer in time: check the network, or raise KSEC_KEY_SERVICE_TIMEOUT (seconds) if it is only slow"
+        }
+        ServiceFailed => "the service failed on its side (sealed, overloaded, down): try again later",
+        Settings => "fix the setting named above",
+        Tls | Rejected | BadResponse => return None,
+    };
+    Some(hint.to_string())
 }
 
 fn config_code(e: &ConfigError) -> i32 {

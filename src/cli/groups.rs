@@ -5,7 +5,7 @@ use super::inputs;
 use super::terminal::Terminal;
 use crate::error::{CommandError, Error};
 use crate::io::{self, Input};
-use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
+use crate::keys::{Identities, KeyLists, ProcessEnv};
 use crate::rekey::{self, Access, GroupChange};
 use crate::sops_file::{EncryptedFile, MacPolicy};
 
@@ -13,20 +13,20 @@ pub fn run(global: &GlobalArgs, command: &GroupsCommand) -> Result<(), Error> {
     let config = inputs::load_config(global)?;
     let (file, change, threshold, in_place, order, ignore_mac) = match command {
         GroupsCommand::Add(a) => {
-            let group = RecipientGroup {
-                age: a
-                    .age
-                    .iter()
-                    .map(|l| age::parse_recipients(l))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .concat(),
-                pgp: a
-                    .pgp
-                    .iter()
-                    .map(|l| pgp::parse_recipients(l))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .concat(),
-            };
+            let joined = |lists: &[String]| (!lists.is_empty()).then(|| lists.join(","));
+            let (age, pgp, kms) = (joined(&a.age), joined(&a.pgp), joined(&a.kms));
+            let (gcp_kms, azure_kv, hc_vault) = (joined(&a.gcp_kms), joined(&a.azure_kv), joined(&a.hc_vault_transit));
+            let group = KeyLists {
+                age: age.as_deref(),
+                pgp: pgp.as_deref(),
+                kms: kms.as_deref(),
+                aws_profile: a.aws_profile.as_deref(),
+                encryption_context: a.encryption_context.as_deref(),
+                gcp_kms: gcp_kms.as_deref(),
+                azure_kv: azure_kv.as_deref(),
+                hc_vault: hc_vault.as_deref(),
+            }
+            .parse()?;
             if group.is_empty() {
                 return Err(CommandError::EmptyNewGroup.into());
             }

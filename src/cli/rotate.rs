@@ -4,7 +4,7 @@ use super::args::{GlobalArgs, RotateArgs};
 use super::inputs::{self, Plan};
 use super::terminal::Terminal;
 use crate::error::Error;
-use crate::keys::{Identities, ProcessEnv, RecipientGroup, age, pgp};
+use crate::keys::{Identities, KeyKind, KeyLists, ProcessEnv};
 use crate::rekey::{self, Access, Rotation};
 use crate::sops_file::{EncryptedFile, MacPolicy};
 
@@ -30,33 +30,35 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
             .filter(|s| !s.is_empty())
             .collect()
     };
+    let added = KeyLists {
+        age: args.add_age.as_deref(),
+        pgp: args.add_pgp.as_deref(),
+        kms: args.add_kms.as_deref(),
+        aws_profile: args.aws_profile.as_deref(),
+        encryption_context: args.encryption_context.as_deref(),
+        gcp_kms: args.add_gcp_kms.as_deref(),
+        azure_kv: args.add_azure_kv.as_deref(),
+        hc_vault: args.add_hc_vault_transit.as_deref(),
+    };
+    // Keys to remove are named as the file names them: an age recipient as written, a PGP key
+    // by fingerprint (a key file gives its fingerprint, as when adding), a KMS key with the
+    // profile and context given, as sops compares them.
+    let removed = KeyLists {
+        pgp: args.rm_pgp.as_deref(),
+        kms: args.rm_kms.as_deref(),
+        aws_profile: args.aws_profile.as_deref(),
+        encryption_context: args.encryption_context.as_deref(),
+        gcp_kms: args.rm_gcp_kms.as_deref(),
+        azure_kv: args.rm_azure_kv.as_deref(),
+        hc_vault: args.rm_hc_vault_transit.as_deref(),
+        ..KeyLists::default()
+    };
     let rotation = Rotation {
-        add: RecipientGroup {
-            age: args
-                .add_age
-                .as_deref()
-                .map(age::parse_recipients)
-                .transpose()?
-                .unwrap_or_default(),
-            pgp: args
-                .add_pgp
-                .as_deref()
-                .map(pgp::parse_recipients)
-                .transpose()?
-                .unwrap_or_default(),
-        },
-        // A PGP key to remove may be named by a key file, as when adding: its fingerprint.
+        add: added.parse()?,
         remove: split(&args.rm_age)
             .into_iter()
-            .chain(
-                args.rm_pgp
-                    .as_deref()
-                    .map(pgp::parse_recipients)
-                    .transpose()?
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|r| r.fingerprint().to_string()),
-            )
+            .map(|recipient| (KeyKind::Age, recipient))
+            .chain(removed.parse()?.names())
             .collect(),
     };
     let output = rekey::rotate(encrypted, &access, &rotation)?;

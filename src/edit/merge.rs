@@ -13,7 +13,7 @@ use super::EditError;
 use super::view::{self, Reading, ViewOptions};
 use crate::formats::{Format, OutputOptions};
 use crate::keys::Identities;
-use crate::metadata::Metadata;
+use crate::metadata::{KeyGroup, Metadata};
 use crate::sops_file::{EncryptedFile, MacPolicy, OpenFile, SealOptions, Sealed};
 use crate::tree::{Data, Entry, Mapping, MappingItem, Node, Plain, SequenceItem, Tree};
 
@@ -354,24 +354,14 @@ fn comments(tree: &Tree<Plain>) -> Vec<Zeroizing<String>> {
 /// fingerprints, other keys), the threshold, the rule and what the MAC covers.
 #[derive(PartialEq)]
 struct Policy {
-    groups: Vec<(Vec<String>, Vec<String>, usize)>,
+    groups: Vec<Vec<String>>,
     threshold: usize,
     rule: Option<(String, String)>,
     mac_only_encrypted: bool,
 }
 
 fn policy(meta: &Metadata) -> Policy {
-    let groups = meta
-        .key_groups
-        .iter()
-        .map(|g| {
-            let mut age: Vec<String> = g.age.iter().map(|s| s.recipient.clone()).collect();
-            let mut pgp: Vec<String> = g.pgp.iter().map(|s| s.fp.to_uppercase()).collect();
-            age.sort_unstable();
-            pgp.sort_unstable();
-            (age, pgp, g.other.len())
-        })
-        .collect();
+    let groups = meta.key_groups.iter().map(KeyGroup::key_names).collect();
     Policy {
         groups,
         threshold: if meta.key_groups.len() > 1 {

@@ -29,7 +29,8 @@ use super::callbacks::{Callbacks, NoPrompt};
 use super::locked_identities::{LockedIdentityFile, is_encrypted_identity_file};
 use super::locked_ssh::LockedSshKey;
 use super::sources::{IdentitySource, SourceRecord};
-use super::{Env, Identities, KeyKind, MasterKey};
+use super::{Env, Identities, KeyKind, MasterKey, RecipientGroup, UnwrapFailure, WrapContext};
+use crate::metadata::{AgeStanza, KeyGroup};
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const KEY_VAR: &str = "SOPS_AGE_KEY";
@@ -196,20 +197,46 @@ pub fn wrap(recipient: &AgeRecipient, data_key: &[u8]) -> Result<String, KeyErro
 
 impl MasterKey for AgeRecipient {
     const KIND: KeyKind = KeyKind::Age;
+    type Stanza = AgeStanza;
     type UnwrapError = UnwrapError;
 
     fn name(&self) -> &str {
         self.as_str()
     }
 
-    fn wrap(&self, secret: &[u8], _env: &dyn Env) -> Result<String, KeyError> {
-        wrap(self, secret)
+    fn wrap(&self, secret: &[u8], _ctx: &WrapContext<'_>) -> Result<AgeStanza, KeyError> {
+        Ok(AgeStanza {
+            recipient: self.as_str().to_owned(),
+            enc: wrap(self, secret)?,
+        })
     }
 
-    fn unwrap(recipient: &str, enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
-        unwrap(recipient, enc, &identities.age)
+    fn holds(&self, stanza: &AgeStanza) -> bool {
+        stanza.recipient == self.as_str()
+    }
+
+    fn stanza_name(stanza: &AgeStanza) -> String {
+        stanza.recipient.clone()
+    }
+
+    fn unwrap(stanza: &AgeStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, UnwrapError> {
+        unwrap(&stanza.recipient, &stanza.enc, &identities.age)
+    }
+
+    fn of_recipients(group: &RecipientGroup) -> &[Self] {
+        &group.age
+    }
+
+    fn of_key_group(group: &KeyGroup) -> &[AgeStanza] {
+        &group.age
+    }
+
+    fn of_key_group_mut(group: &mut KeyGroup) -> &mut Vec<AgeStanza> {
+        &mut group.age
     }
 }
+
+impl UnwrapFailure for UnwrapError {}
 
 /// Why an age-wrapped key could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,8 @@
 //! Why a recipient, an identity or a data key could not be used. Messages name recipients,
-//! fingerprints and identity sources, never key material.
+//! fingerprints, key services and identity sources, never key material or tokens.
+
+use super::KeyKind;
+use super::services::{FailureClass, ServiceError};
 
 /// What went wrong with keys.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,19 @@ pub enum KeyError {
     #[error("{source_name}: {reason}")]
     IdentitySource { source_name: String, reason: String },
 
+    /// A key service refused or failed to wrap the data key (sops: "Could not generate data
+    /// key", exit 1).
+    #[error("cannot wrap the data key for {key}: {error}")]
+    Service { key: String, error: Box<ServiceError> },
+
+    /// Keys of a type ksec reads and keeps but cannot wrap for yet.
+    #[error("ksec cannot use {kind} keys yet, so it cannot encrypt for them")]
+    KeyTypeNotUsable { kind: KeyKind },
+
+    /// `--encryption-context` that is not `key:value` pairs (sops exit 6).
+    #[error("invalid encryption context {context:?}: write key:value pairs separated by commas")]
+    InvalidEncryptionContext { context: String },
+
     #[error("--decryption-order names {key_type} twice")]
     DuplicateDecryptionKeyType { key_type: String },
 
@@ -24,15 +40,21 @@ pub enum KeyError {
     DataKeyUnavailable {
         file: String,
         report: String,
-        wanted: WantedIdentity,
+        wanted: Box<WantedIdentity>,
     },
 }
 
-/// What would have opened a file: the key types it names, and whether an identity source the
-/// user set was unusable (fixing that comes first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What would have opened a file: the key types it names, how the key services asked failed,
+/// and whether an identity source the user set was unusable (fixing that comes first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WantedIdentity {
     pub age: bool,
     pub pgp: bool,
+    /// The key-service types the file names, in sops's order.
+    pub services: Vec<KeyKind>,
+    /// How each service key that was asked failed, in the order asked.
+    pub service_failures: Vec<(KeyKind, FailureClass)>,
+    /// Key types the file names that ksec cannot use yet.
+    pub not_usable_yet: Vec<KeyKind>,
     pub unusable_source: bool,
 }

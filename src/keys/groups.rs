@@ -1,42 +1,180 @@
-//! Key groups: wrapping the data key for every recipient of every group (Shamir shares when
-//! there are several groups), and recovering it with whatever identities are at hand.
+//! Key groups: wrapping the data key for every key of every group (Shamir shares when there are
+//! several groups), and recovering it with whatever identities and key services are at hand.
+//!
+//! Recovery tries key types in the decryption order across all groups before moving to the
+//! next type, and stops as soon as enough groups are open. With sops's default order (age,
+//! pgp, then the services) a key service is therefore asked only when the keys at hand do not
+//! suffice: a 2-of-3 file whose third group is a Vault key opens with two age keys even when
+//! Vault is down, without waiting for it. The key recovered is the same as sops's, which asks
+//! every group: any threshold of consistent shares gives the same key, and the MAC checks it.
 
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
 use super::age::{self, AgeIdentities, AgeRecipient};
+use super::azure_kv::AzureKvKey;
+use super::gcp_kms::GcpKmsKey;
+use super::kms::KmsKey;
 use super::pgp::{self, PgpIdentities, PgpRecipient};
-use super::{Callbacks, DataKey, Env, KeyKind, MasterKey, shamir};
+use super::services::FailureClass;
+use super::vault::VaultKey;
+use super::{Callbacks, DataKey, Env, KeyKind, KeyServices, MasterKey, UnwrapFailure, WrapContext, shamir};
 use super::{KeyError, WantedIdentity};
-use crate::metadata::{AgeStanza, KeyGroup, Metadata, PgpStanza};
+use crate::metadata::{KeyGroup, Metadata};
 
-/// The recipients of one key group, as a creation rule or the command line names them.
+/// The keys of one key group, as a creation rule or the command line names them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecipientGroup {
     pub age: Vec<AgeRecipient>,
     pub pgp: Vec<PgpRecipient>,
+    pub kms: Vec<KmsKey>,
+    pub gcp_kms: Vec<GcpKmsKey>,
+    pub azure_kv: Vec<AzureKvKey>,
+    pub hc_vault: Vec<VaultKey>,
 }
 
 impl RecipientGroup {
     pub fn is_empty(&self) -> bool {
-        self.age.is_empty() && self.pgp.is_empty()
+        self.age.is_empty()
+            && self.pgp.is_empty()
+            && self.kms.is_empty()
+            && self.gcp_kms.is_empty()
+            && self.azure_kv.is_empty()
+            && self.hc_vault.is_empty()
+    }
+
+    /// Every key as its type and name (`hc_vault`, `https://…/keys/app`), type by type.
+    pub fn names(&self) -> Vec<(KeyKind, String)> {
+        fn of<K: MasterKey>(keys: &[K], out: &mut Vec<(KeyKind, String)>) {
+            out.extend(keys.iter().map(|k| (K::KIND, k.name().to_string())));
+        }
+        let mut out = Vec::new();
+        of(&self.age, &mut out);
+        of(&self.pgp, &mut out);
+        of(&self.kms, &mut out);
+        of(&self.gcp_kms, &mut out);
+        of(&self.azure_kv, &mut out);
+        of(&self.hc_vault, &mut out);
+        out
+    }
+
+    /// Adds the keys of `other` this group does not have yet.
+    pub fn add_missing(&mut self, other: &RecipientGroup) {
+        fn add<K: MasterKey + Clone>(have: &mut Vec<K>, new: &[K]) {
+            for key in new {
+                if !have.iter().any(|k| same_name::<K>(k.name(), key.name())) {
+                    have.push(key.clone());
+                }
+            }
+        }
+        add(&mut self.age, &other.age);
+        add(&mut self.pgp, &other.pgp);
+        add(&mut self.kms, &other.kms);
+        add(&mut self.gcp_kms, &other.gcp_kms);
+        add(&mut self.azure_kv, &other.azure_kv);
+        add(&mut self.hc_vault, &other.hc_vault);
+    }
+
+    /// Removes the keys `names` names (type and name, as [`names`](Self::names) gives them).
+    pub fn remove_named(&mut self, names: &[(KeyKind, String)]) {
+        fn remove<K: MasterKey>(keys: &mut Vec<K>, names: &[(KeyKind, String)]) {
+            keys.retain(|k| {
+                !names
+                    .iter()
+                    .any(|(kind, n)| *kind == K::KIND && same_name::<K>(n, k.name()))
+            });
+        }
+        remove(&mut self.age, names);
+        remove(&mut self.pgp, names);
+        remove(&mut self.kms, names);
+        remove(&mut self.gcp_kms, names);
+        remove(&mut self.azure_kv, names);
+        remove(&mut self.hc_vault, names);
     }
 }
 
-/// In which order the keys of a group are tried (`--decryption-order`, default `age,pgp`).
+/// Keys as a command line or the environment names them, each a comma-separated list, as
+/// sops reads `--age`, `--pgp`, `--kms` (with `--aws-profile` and `--encryption-context`),
+/// `--gcp-kms`, `--azure-kv` and `--hc-vault-transit`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyLists<'a> {
+    pub age: Option<&'a str>,
+    pub pgp: Option<&'a str>,
+    pub kms: Option<&'a str>,
+    pub aws_profile: Option<&'a str>,
+    pub encryption_context: Option<&'a str>,
+    pub gcp_kms: Option<&'a str>,
+    pub azure_kv: Option<&'a str>,
+    pub hc_vault: Option<&'a str>,
+}
+
+impl KeyLists<'_> {
+    /// Whether any list names keys (sops then ignores the config's keys). An empty list, as
+    /// `--kms ''` or `SOPS_VAULT_URIS=` give, counts as not given: sops compares each with "".
+    pub fn any(&self) -> bool {
+        [self.age, self.pgp, self.kms, self.gcp_kms, self.azure_kv, self.hc_vault]
+            .iter()
+            .any(|list| list.is_some_and(|list| !list.trim().is_empty()))
+    }
+
+    /// The keys, parsed and checked. An encryption context is checked even without `--kms`,
+    /// as sops checks it (exit 6).
+    pub fn parse(&self) -> Result<RecipientGroup, KeyError> {
+        let context = super::kms::parse_context(self.encryption_context.unwrap_or_default())?;
+        Ok(RecipientGroup {
+            age: self.age.map(age::parse_recipients).transpose()?.unwrap_or_default(),
+            pgp: self.pgp.map(pgp::parse_recipients).transpose()?.unwrap_or_default(),
+            kms: self
+                .kms
+                .map(|list| super::kms::parse_arns(list, &context, self.aws_profile.unwrap_or_default()))
+                .unwrap_or_default(),
+            gcp_kms: self.gcp_kms.map(super::gcp_kms::parse_resource_ids).unwrap_or_default(),
+            azure_kv: self
+                .azure_kv
+                .map(super::azure_kv::parse_urls)
+                .transpose()?
+                .unwrap_or_default(),
+            hc_vault: self
+                .hc_vault
+                .map(super::vault::parse_uris)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// Whether two names of keys of type `K` name the same key.
+fn same_name<K: MasterKey>(a: &str, b: &str) -> bool {
+    names_match(K::KIND, a, b)
+}
+
+/// Whether two names of keys of type `kind` name the same key: PGP fingerprints are compared
+/// without spaces and case, as gpg reads them; every other name exactly, as sops compares them.
+pub fn names_match(kind: KeyKind, a: &str, b: &str) -> bool {
+    if kind == KeyKind::Pgp {
+        a.replace(' ', "").eq_ignore_ascii_case(&b.replace(' ', ""))
+    } else {
+        a == b
+    }
+}
+
+/// In which order the keys of a group are tried (`--decryption-order`, default `age,pgp`):
+/// the types named, then the others in the order sops's reader lists them (kms, gcp_kms,
+/// azure_kv, hc_vault, pgp, age).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecryptionOrder(Vec<KeyKind>);
 
 impl Default for DecryptionOrder {
     fn default() -> Self {
-        DecryptionOrder(vec![KeyKind::Age, KeyKind::Pgp])
+        DecryptionOrder::with_first(&[KeyKind::Age, KeyKind::Pgp])
     }
 }
 
 impl DecryptionOrder {
-    /// Parses `age,pgp`-style text; a type named twice is an error (sops exit 112). Key types
-    /// ksec does not handle (kms, …) are accepted and ignored.
+    /// Parses `age,pgp`-style text; a type named twice is an error (sops exit 112). Names of
+    /// key types ksec does not know (`hckms`) are accepted and ignored, as sops ignores names
+    /// it does not know.
     pub fn parse(text: &str) -> Result<DecryptionOrder, KeyError> {
         let mut kinds = Vec::new();
         let mut seen = Vec::new();
@@ -47,32 +185,36 @@ impl DecryptionOrder {
                 });
             }
             seen.push(name);
-            match name {
-                "age" => kinds.push(KeyKind::Age),
-                "pgp" => kinds.push(KeyKind::Pgp),
-                _ => {}
-            }
+            kinds.extend(KeyKind::from_name(name));
         }
-        for kind in [KeyKind::Age, KeyKind::Pgp] {
-            if !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
-        }
-        Ok(DecryptionOrder(kinds))
+        Ok(DecryptionOrder::with_first(&kinds))
+    }
+
+    fn with_first(first: &[KeyKind]) -> DecryptionOrder {
+        let mut kinds = first.to_vec();
+        kinds.extend(KeyKind::FILE_ORDER.into_iter().filter(|k| !first.contains(k)));
+        DecryptionOrder(kinds)
+    }
+
+    /// The types in the order they are tried.
+    pub fn kinds(&self) -> &[KeyKind] {
+        &self.0
     }
 }
 
-/// Everything ksec can decrypt with.
+/// Everything ksec can decrypt with: identities at hand, key services, and the order to try.
 #[derive(Debug, Default)]
 pub struct Identities {
     pub age: AgeIdentities,
     pub pgp: PgpIdentities,
+    pub services: KeyServices,
     pub order: DecryptionOrder,
 }
 
 impl Identities {
-    /// Loads every identity sops would (age, SSH, OpenPGP) and the decryption order. Keys that
-    /// need the user (a passphrase-protected SSH key) ask through `callbacks` when a file is
+    /// Loads every identity sops would (age, SSH, OpenPGP), the key services' settings (no
+    /// service is contacted until a file needs one) and the decryption order. Keys that need
+    /// the user (a passphrase-protected SSH key) ask through `callbacks` when a file is
     /// encrypted to them; [`NoPrompt`](super::NoPrompt) never asks.
     pub fn discover(
         env: &dyn Env,
@@ -86,13 +228,14 @@ impl Identities {
         Ok(Identities {
             age: age::discover(env, &(Arc::new(callbacks) as Arc<dyn Callbacks>)),
             pgp: pgp::discover(env),
+            services: KeyServices::from_env(env),
             order,
         })
     }
 
-    /// One line per place identities were looked for.
+    /// One line per place identities were looked for, and per key service asked.
     pub fn report(&self) -> String {
-        [self.age.report(), self.pgp.report()]
+        [self.age.report(), self.pgp.report(), self.services.report()]
             .into_iter()
             .filter(|r| !r.is_empty())
             .collect::<Vec<_>>()
@@ -100,47 +243,90 @@ impl Identities {
     }
 }
 
-/// Whether key groups (as written in a file) are for exactly these recipients, group by group.
+/// Whether key groups (as written in a file) are for exactly these keys, group by group.
 pub fn same_recipients(groups: &[RecipientGroup], key_groups: &[KeyGroup]) -> bool {
     let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let canonical = |mut names: Vec<(KeyKind, String)>| {
+        for (kind, name) in &mut names {
+            if *kind == KeyKind::Pgp {
+                *name = name.replace(' ', "").to_uppercase();
+            }
+        }
+        names.sort_unstable_by(|a, b| (a.0.name(), &a.1).cmp(&(b.0.name(), &b.1)));
+        names
+    };
     groups.len() == key_groups.len()
-        && groups.iter().zip(key_groups).all(|(g, k)| {
-            let mut want_age: Vec<&str> = g.age.iter().map(|r| r.as_str()).collect();
-            let mut have_age: Vec<&str> = k.age.iter().map(|s| s.recipient.as_str()).collect();
-            let mut want_pgp: Vec<String> = g.pgp.iter().map(|r| r.fingerprint().to_string()).collect();
-            let mut have_pgp: Vec<String> = k.pgp.iter().map(|s| s.fp.to_uppercase()).collect();
-            want_age.sort_unstable();
-            have_age.sort_unstable();
-            want_pgp.sort_unstable();
-            have_pgp.sort_unstable();
-            k.other.is_empty() && want_age == have_age && want_pgp == have_pgp
-        })
+        && groups
+            .iter()
+            .zip(key_groups)
+            .all(|(g, k)| k.other.is_empty() && canonical(g.names()) == canonical(stanza_names(k)))
 }
 
-/// Wraps `secret` (the data key, or a Shamir share) for every recipient of a group.
-fn wrap_group(group: &RecipientGroup, secret: &[u8], env: &dyn Env) -> Result<KeyGroup, KeyError> {
-    let created_at = crate::timestamp::now_last_modified();
-    Ok(KeyGroup {
-        age: wrap_each(&group.age, secret, env, |recipient, enc| AgeStanza { recipient, enc })?,
-        pgp: wrap_each(&group.pgp, secret, env, |fp, enc| PgpStanza {
-            created_at: created_at.clone(),
-            enc,
-            fp,
-        })?,
-        other: Vec::new(),
-    })
+/// Every entry of a key group as its key's type and name.
+pub fn stanza_names(group: &KeyGroup) -> Vec<(KeyKind, String)> {
+    fn of<K: MasterKey>(group: &KeyGroup, out: &mut Vec<(KeyKind, String)>) {
+        out.extend(K::of_key_group(group).iter().map(|s| (K::KIND, K::stanza_name(s))));
+    }
+    let mut out = Vec::new();
+    of::<AgeRecipient>(group, &mut out);
+    of::<PgpRecipient>(group, &mut out);
+    of::<KmsKey>(group, &mut out);
+    of::<GcpKmsKey>(group, &mut out);
+    of::<AzureKvKey>(group, &mut out);
+    of::<VaultKey>(group, &mut out);
+    out
 }
 
-/// Wraps `secret` for each key; `stanza` makes the metadata entry from a key's name and `enc`.
-fn wrap_each<K: MasterKey, S>(
-    keys: &[K],
+/// Refuses a group with keys of a type ksec cannot wrap for, unless their entries are kept.
+fn check_usable(group: &RecipientGroup, keep: Option<&KeyGroup>) -> Result<(), KeyError> {
+    fn check<K: MasterKey>(group: &RecipientGroup, keep: Option<&KeyGroup>) -> Result<(), KeyError> {
+        let kept = |key: &K| keep.is_some_and(|k| K::of_key_group(k).iter().any(|s| key.holds(s)));
+        if !K::USABLE && K::of_recipients(group).iter().any(|key| !kept(key)) {
+            return Err(KeyError::KeyTypeNotUsable { kind: K::KIND });
+        }
+        Ok(())
+    }
+    check::<AgeRecipient>(group, keep)?;
+    check::<PgpRecipient>(group, keep)?;
+    check::<KmsKey>(group, keep)?;
+    check::<GcpKmsKey>(group, keep)?;
+    check::<AzureKvKey>(group, keep)?;
+    check::<VaultKey>(group, keep)
+}
+
+/// Wraps `secret` (the data key, or a Shamir share) for every key of a group; an entry of
+/// `keep` that holds the same secret for a key is kept instead.
+fn wrap_group(
+    group: &RecipientGroup,
     secret: &[u8],
-    env: &dyn Env,
-    stanza: impl Fn(String, String) -> S,
-) -> Result<Vec<S>, KeyError> {
-    keys.iter()
-        .map(|key| Ok(stanza(key.name().to_owned(), key.wrap(secret, env)?)))
-        .collect()
+    ctx: &WrapContext<'_>,
+    keep: Option<&KeyGroup>,
+) -> Result<KeyGroup, KeyError> {
+    fn wrap_each<K: MasterKey>(
+        group: &RecipientGroup,
+        secret: &[u8],
+        ctx: &WrapContext<'_>,
+        keep: Option<&KeyGroup>,
+        out: &mut KeyGroup,
+    ) -> Result<(), KeyError> {
+        for key in K::of_recipients(group) {
+            let kept = keep.and_then(|k| K::of_key_group(k).iter().find(|s| key.holds(s)));
+            let stanza = match kept {
+                Some(stanza) => stanza.clone(),
+                None => key.wrap(secret, ctx)?,
+            };
+            K::of_key_group_mut(out).push(stanza);
+        }
+        Ok(())
+    }
+    let mut out = KeyGroup::default();
+    wrap_each::<AgeRecipient>(group, secret, ctx, keep, &mut out)?;
+    wrap_each::<PgpRecipient>(group, secret, ctx, keep, &mut out)?;
+    wrap_each::<KmsKey>(group, secret, ctx, keep, &mut out)?;
+    wrap_each::<GcpKmsKey>(group, secret, ctx, keep, &mut out)?;
+    wrap_each::<AzureKvKey>(group, secret, ctx, keep, &mut out)?;
+    wrap_each::<VaultKey>(group, secret, ctx, keep, &mut out)?;
+    Ok(out)
 }
 
 /// Wraps a data key for key groups: each group gets the key itself (one group) or its own
@@ -151,7 +337,26 @@ pub fn wrap(
     key: &DataKey,
     env: &dyn Env,
 ) -> Result<(Vec<KeyGroup>, usize), KeyError> {
+    wrap_keeping(groups, threshold, key, env, None)
+}
+
+/// [`wrap`], keeping the entries of `keep` (the file's single group as it was) for the keys
+/// that stay, when there is one group and the data key is the file's own: their `enc` still
+/// holds that key, so no key service is asked again for them and the diff shows only the keys
+/// that changed.
+pub fn wrap_keeping(
+    groups: &[RecipientGroup],
+    threshold: Option<usize>,
+    key: &DataKey,
+    env: &dyn Env,
+    keep: Option<&KeyGroup>,
+) -> Result<(Vec<KeyGroup>, usize), KeyError> {
     let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
+    // A kept entry holds the whole data key, which is only right when it stays whole.
+    let keep = keep.filter(|_| groups.len() == 1);
+    for group in &groups {
+        check_usable(group, keep)?;
+    }
     let threshold = match groups.len() {
         0 | 1 => threshold.unwrap_or(0),
         n => threshold.unwrap_or(n),
@@ -164,47 +369,99 @@ pub fn wrap(
     } else {
         vec![Zeroizing::new(key.as_bytes().to_vec())]
     };
+    let services = KeyServices::from_env(env);
+    let ctx = WrapContext {
+        env,
+        services: &services,
+        created_at: crate::timestamp::now_last_modified(),
+    };
     let wrapped = groups
         .iter()
         .zip(&secrets)
-        .map(|(group, secret)| wrap_group(group, secret, env))
+        .map(|(group, secret)| wrap_group(group, secret, &ctx, keep))
         .collect::<Result<Vec<_>, KeyError>>()?;
     Ok((wrapped, threshold))
 }
 
+/// What trying a file's keys found, group by group.
+struct Attempt {
+    secrets: Vec<Option<Zeroizing<Vec<u8>>>>,
+    lines: Vec<Vec<String>>,
+    service_failures: Vec<(KeyKind, FailureClass)>,
+    not_usable_yet: Vec<KeyKind>,
+}
+
+impl Attempt {
+    fn opened(&self) -> usize {
+        self.secrets.iter().filter(|s| s.is_some()).count()
+    }
+}
+
 /// Recovers the data key of a file. When it cannot, the error lists every group and every
-/// key that was tried and why each failed, then every place identities were looked for.
+/// key that was tried and why each failed (for a key service: which was asked, as whom, and
+/// what it answered), then every place identities were looked for.
 pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<DataKey, KeyError> {
-    let mut report = Vec::new();
-    let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-    for (index, group) in meta.key_groups.iter().enumerate() {
-        let mut lines = Vec::new();
-        let secret = unwrap_group(group, identities, &mut lines);
-        let status = if secret.is_some() { "ok" } else { "FAILED" };
-        // Numbered from 0, as sops reports groups and as `groups delete` counts them.
-        report.push(format!("  group {index}: {status}"));
-        report.extend(lines.into_iter().map(|l| format!("    {l}")));
-        secrets.extend(secret);
-        if meta.key_groups.len() == 1 && !secrets.is_empty() {
-            break;
+    let groups = &meta.key_groups;
+    // Shares to gather before stopping: the threshold, or (without one) every group, since
+    // sops then combines whatever opened.
+    let enough = match groups.len() {
+        0 | 1 => 1,
+        n if meta.shamir_threshold == 0 => n,
+        _ => meta.shamir_threshold,
+    };
+    let mut attempt = Attempt {
+        secrets: vec![None; groups.len()],
+        lines: vec![Vec::new(); groups.len()],
+        service_failures: Vec::new(),
+        not_usable_yet: Vec::new(),
+    };
+    'kinds: for &kind in identities.order.kinds() {
+        for (index, group) in groups.iter().enumerate() {
+            if attempt.secrets[index].is_some() {
+                continue;
+            }
+            attempt.secrets[index] = try_kind(kind, group, identities, index, &mut attempt);
+            if attempt.opened() >= enough {
+                break 'kinds;
+            }
         }
     }
-    let failure = |summary: String| {
-        let mut text = report.join("\n");
-        text.push_str(&format!("\n  {summary}\n  identities looked for:"));
+    for (index, group) in groups.iter().enumerate() {
+        if attempt.secrets[index].is_none() {
+            for (key_type, _) in &group.other {
+                attempt.lines[index].push(format!("{key_type}: this key type is not supported by ksec"));
+            }
+        }
+    }
+    let failure = |summary: String, attempt: &Attempt| {
+        let mut text = String::new();
+        for (index, lines) in attempt.lines.iter().enumerate() {
+            let status = if attempt.secrets[index].is_some() {
+                "ok"
+            } else {
+                "FAILED"
+            };
+            // Numbered from 0, as sops reports groups and as `groups delete` counts them.
+            text.push_str(&format!("  group {index}: {status}\n"));
+            for line in lines {
+                text.push_str(&format!("    {line}\n"));
+            }
+        }
+        text.push_str(&format!("  {summary}\n  identities looked for:"));
         for line in identities.report().lines() {
             text.push_str(&format!("\n    {line}"));
         }
         KeyError::DataKeyUnavailable {
             file: file.to_string(),
             report: text,
-            wanted: wanted_identity(meta, identities),
+            wanted: Box::new(wanted_identity(meta, identities, attempt)),
         }
     };
-    let key_bytes = if meta.key_groups.len() <= 1 {
+    let mut secrets: Vec<Zeroizing<Vec<u8>>> = attempt.secrets.iter().flatten().cloned().collect();
+    let key_bytes = if groups.len() <= 1 {
         secrets
             .pop()
-            .ok_or_else(|| failure("no key could decrypt the data key".into()))?
+            .ok_or_else(|| failure("no key could decrypt the data key".into(), &attempt))?
     } else {
         let needed = if meta.shamir_threshold == 0 {
             2
@@ -212,67 +469,84 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
             meta.shamir_threshold
         };
         if secrets.len() < needed {
-            return Err(failure(format!(
-                "{} of {} key groups decrypted; the Shamir threshold is {needed}",
-                secrets.len(),
-                meta.key_groups.len()
-            )));
+            return Err(failure(
+                format!(
+                    "{} of {} key groups decrypted; the Shamir threshold is {needed}",
+                    secrets.len(),
+                    groups.len()
+                ),
+                &attempt,
+            ));
         }
         let parts: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
-        shamir::combine(&parts).map_err(|m| failure(format!("cannot combine the key shares: {m}")))?
+        shamir::combine(&parts).map_err(|m| failure(format!("cannot combine the key shares: {m}"), &attempt))?
     };
-    DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into()))
+    DataKey::from_bytes(&key_bytes).ok_or_else(|| failure("the recovered data key is not 32 bytes".into(), &attempt))
 }
 
-/// What would open a file: the key types it names, and whether an identity source the user
-/// set could not be used.
-fn wanted_identity(meta: &Metadata, identities: &Identities) -> WantedIdentity {
+/// What would open a file: the key types it names, how the key services asked failed, and
+/// whether an identity source the user set could not be used.
+fn wanted_identity(meta: &Metadata, identities: &Identities, attempt: &Attempt) -> WantedIdentity {
+    let names: Vec<KeyKind> = meta
+        .key_groups
+        .iter()
+        .flat_map(|g| stanza_names(g).into_iter().map(|(kind, _)| kind))
+        .collect();
     WantedIdentity {
-        age: meta.key_groups.iter().any(|g| !g.age.is_empty()),
-        pgp: meta.key_groups.iter().any(|g| !g.pgp.is_empty()),
+        age: names.contains(&KeyKind::Age),
+        pgp: names.contains(&KeyKind::Pgp),
+        services: KeyKind::FILE_ORDER
+            .into_iter()
+            .filter(|kind| kind.is_service() && names.contains(kind))
+            .collect(),
+        service_failures: attempt.service_failures.clone(),
+        not_usable_yet: attempt.not_usable_yet.clone(),
         unusable_source: identities.age.has_failed_source() || identities.pgp.has_failed_source(),
     }
 }
 
-/// Tries a group's keys in the decryption order; the first success wins.
-fn unwrap_group(group: &KeyGroup, identities: &Identities, lines: &mut Vec<String>) -> Option<Zeroizing<Vec<u8>>> {
-    for kind in &identities.order.0 {
-        let secret = match kind {
-            KeyKind::Age => try_each::<AgeRecipient>(
-                group.age.iter().map(|s| (s.recipient.as_str(), s.enc.as_str())),
-                identities,
-                lines,
-            ),
-            KeyKind::Pgp => try_each::<PgpRecipient>(
-                group.pgp.iter().map(|s| (s.fp.as_str(), s.enc.as_str())),
-                identities,
-                lines,
-            ),
-        };
-        if secret.is_some() {
-            return secret;
-        }
+/// Tries the keys of one type in one group; the first that opens wins.
+fn try_kind(
+    kind: KeyKind,
+    group: &KeyGroup,
+    identities: &Identities,
+    index: usize,
+    attempt: &mut Attempt,
+) -> Option<Zeroizing<Vec<u8>>> {
+    match kind {
+        KeyKind::Age => try_each::<AgeRecipient>(group, identities, index, attempt),
+        KeyKind::Pgp => try_each::<PgpRecipient>(group, identities, index, attempt),
+        KeyKind::Kms => try_each::<KmsKey>(group, identities, index, attempt),
+        KeyKind::GcpKms => try_each::<GcpKmsKey>(group, identities, index, attempt),
+        KeyKind::AzureKv => try_each::<AzureKvKey>(group, identities, index, attempt),
+        KeyKind::HcVault => try_each::<VaultKey>(group, identities, index, attempt),
     }
-    for (key_type, _) in &group.other {
-        lines.push(format!("{key_type}: this key type is not supported by ksec"));
-    }
-    None
 }
 
-/// Tries each wrapped key (its name and `enc`) of one type, noting how each went; the first
-/// that opens wins.
-fn try_each<'a, K: MasterKey>(
-    wrapped: impl Iterator<Item = (&'a str, &'a str)>,
+/// Tries each entry of one key type in a group, noting how each went; the first that opens
+/// wins.
+fn try_each<K: MasterKey>(
+    group: &KeyGroup,
     identities: &Identities,
-    lines: &mut Vec<String>,
+    index: usize,
+    attempt: &mut Attempt,
 ) -> Option<Zeroizing<Vec<u8>>> {
-    for (name, enc) in wrapped {
-        match K::unwrap(name, enc, identities) {
+    for stanza in K::of_key_group(group) {
+        let name = K::stanza_name(stanza);
+        match K::unwrap(stanza, identities) {
             Ok(secret) => {
-                lines.push(format!("{} {name}: ok", K::KIND));
+                attempt.lines[index].push(format!("{} {name}: ok", K::KIND));
                 return Some(secret);
             }
-            Err(e) => lines.push(format!("{} {name}: {e}", K::KIND)),
+            Err(e) => {
+                if let Some(class) = e.service_failure() {
+                    attempt.service_failures.push((K::KIND, class));
+                }
+                if e.not_usable_yet() && !attempt.not_usable_yet.contains(&K::KIND) {
+                    attempt.not_usable_yet.push(K::KIND);
+                }
+                attempt.lines[index].push(format!("{} {name}: {e}", K::KIND));
+            }
         }
     }
     None
@@ -340,15 +614,175 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_key_list_leaves_the_config_its_keys_as_in_sops() {
+        let empty = KeyLists {
+            kms: Some(""),
+            hc_vault: Some(" "),
+            age: None,
+            ..KeyLists::default()
+        };
+        assert!(!empty.any(), "`--kms ''` and `SOPS_VAULT_URIS=` name no key");
+        let named = KeyLists {
+            hc_vault: Some("https://vault:8200/v1/transit/keys/k"),
+            ..empty
+        };
+        assert!(named.any());
+    }
+
+    #[test]
     fn decryption_order_puts_named_types_first_and_refuses_duplicates() {
-        assert_eq!(DecryptionOrder::parse("pgp").unwrap().0, [KeyKind::Pgp, KeyKind::Age]);
+        use KeyKind::*;
         assert_eq!(
-            DecryptionOrder::parse("kms, age").unwrap().0,
-            [KeyKind::Age, KeyKind::Pgp]
+            DecryptionOrder::default().0,
+            [Age, Pgp, Kms, GcpKms, AzureKv, HcVault],
+            "sops's default: age, pgp, then the services in file order"
+        );
+        // Types not named keep sops's file order, which lists age last.
+        assert_eq!(
+            DecryptionOrder::parse("pgp").unwrap().0,
+            [Pgp, Kms, GcpKms, AzureKv, HcVault, Age]
+        );
+        assert_eq!(
+            DecryptionOrder::parse("hc_vault, age, hckms").unwrap().0,
+            [HcVault, Age, Kms, GcpKms, AzureKv, Pgp]
         );
         assert_eq!(
             crate::Error::from(DecryptionOrder::parse("age,pgp,age").unwrap_err()).exit_code(),
             112
+        );
+    }
+
+    /// A Vault entry for a key at an address where nothing listens.
+    fn unreachable_vault_group() -> KeyGroup {
+        KeyGroup {
+            hc_vault: vec![crate::metadata::VaultStanza {
+                vault_address: "http://127.0.0.1:1".into(),
+                engine_path: "transit".into(),
+                key_name: "k".into(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                enc: "vault:v1:x".into(),
+            }],
+            ..KeyGroup::default()
+        }
+    }
+
+    fn metadata(key_groups: Vec<KeyGroup>, shamir_threshold: usize) -> Metadata {
+        Metadata {
+            key_groups,
+            shamir_threshold,
+            last_modified: String::new(),
+            mac: String::new(),
+            rule: None,
+            mac_only_encrypted: false,
+            version: "3.11.0".into(),
+        }
+    }
+
+    #[test]
+    fn the_keys_at_hand_open_enough_groups_before_a_key_service_is_asked() {
+        let (a, b) = (::age::x25519::Identity::generate(), ::age::x25519::Identity::generate());
+        let recipient = |i: &::age::x25519::Identity| AgeRecipient::parse(&i.to_public().to_string()).unwrap();
+        let groups = [
+            RecipientGroup {
+                age: vec![recipient(&a)],
+                ..RecipientGroup::default()
+            },
+            RecipientGroup {
+                age: vec![recipient(&b)],
+                ..RecipientGroup::default()
+            },
+        ];
+        let key = DataKey::generate();
+        let (mut key_groups, _) = wrap(&groups, Some(2), &key, &MapEnv::new()).expect("wrap");
+        // Group 0 is a Vault key nobody can reach; groups 1 and 2 are the two age shares of a
+        // 2-of-3 split (the third share would be Vault's).
+        key_groups.insert(0, unreachable_vault_group());
+        let meta = metadata(key_groups, 2);
+        let mut identities = Identities::default();
+        for identity in [&a, &b] {
+            identities
+                .age
+                .add_text("test", identity.to_string().expose_secret())
+                .unwrap();
+        }
+        let recovered = unwrap(&meta, &identities, "f.yaml").expect("two age groups are enough");
+        assert_eq!(recovered.as_bytes(), key.as_bytes());
+        assert_eq!(identities.services.report(), "", "Vault was never asked");
+
+        // With Vault first in the order, it is asked (and fails), and the age groups still open.
+        identities.order = DecryptionOrder::parse("hc_vault").unwrap();
+        unwrap(&meta, &identities, "f.yaml").expect("still opens");
+        assert!(identities.services.report().starts_with("Vault: "));
+    }
+
+    #[test]
+    fn a_failed_key_service_is_reported_by_key_with_its_class() {
+        let meta = metadata(vec![unreachable_vault_group()], 0);
+        let err = unwrap(&meta, &Identities::default(), "f.yaml").unwrap_err();
+        let KeyError::DataKeyUnavailable { report, wanted, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            report.contains("hc_vault http://127.0.0.1:1/v1/transit/keys/k: endpoint unreachable: "),
+            "{report}"
+        );
+        assert!(report.contains("(Vault at http://127.0.0.1:1, no token ("), "{report}");
+        assert_eq!(wanted.services, [KeyKind::HcVault]);
+        assert_eq!(
+            wanted.service_failures,
+            [(KeyKind::HcVault, crate::keys::FailureClass::Unreachable)]
+        );
+        assert_eq!(crate::Error::from(err).exit_code(), 128);
+    }
+
+    #[test]
+    fn same_recipients_compares_every_key_type() {
+        let vault = VaultKey::from_uri("https://v:8200/v1/transit/keys/app").unwrap();
+        let group = RecipientGroup {
+            hc_vault: vec![vault.clone()],
+            kms: vec![KmsKey::from_arn("arn:k", &[], "dev")],
+            ..RecipientGroup::default()
+        };
+        let stanzas = KeyGroup {
+            hc_vault: vec![crate::metadata::VaultStanza {
+                vault_address: "https://v:8200".into(),
+                engine_path: "transit".into(),
+                key_name: "app".into(),
+                created_at: "t".into(),
+                enc: "e".into(),
+            }],
+            kms: vec![crate::metadata::KmsStanza {
+                arn: "arn:k".into(),
+                role: String::new(),
+                context: Vec::new(),
+                created_at: "t".into(),
+                enc: "e".into(),
+                aws_profile: "dev".into(),
+            }],
+            ..KeyGroup::default()
+        };
+        assert!(same_recipients(
+            std::slice::from_ref(&group),
+            std::slice::from_ref(&stanzas)
+        ));
+        let other = RecipientGroup {
+            hc_vault: vec![VaultKey::from_uri("https://v:8200/v1/transit/keys/other").unwrap()],
+            ..group.clone()
+        };
+        assert!(!same_recipients(&[other], std::slice::from_ref(&stanzas)));
+    }
+
+    #[test]
+    fn wrapping_for_a_key_type_ksec_cannot_use_is_refused_before_any_service_is_asked() {
+        let group = RecipientGroup {
+            hc_vault: vec![VaultKey::from_uri("http://127.0.0.1:1/v1/transit/keys/k").unwrap()],
+            gcp_kms: vec![GcpKmsKey::from_resource_id("projects/p/cryptoKeys/k")],
+            ..RecipientGroup::default()
+        };
+        let err = wrap(&[group], None, &DataKey::generate(), &MapEnv::new()).unwrap_err();
+        assert!(
+            matches!(err, KeyError::KeyTypeNotUsable { kind: KeyKind::GcpKms }),
+            "{err}"
         );
     }
 }

@@ -2,69 +2,164 @@
 //!
 //! This module owns the [`DataKey`] itself and the [`Env`] seam through which key providers read
 //! environment variables and well-known directories, so that tests never touch the real process
-//! environment or the user's home. One submodule per provider ([`age`], [`pgp`]) wraps and
-//! unwraps behind the [`MasterKey`] trait; [`groups`] puts them together into key groups with
-//! [`shamir`] shares. Each provider keeps a [`sources`] record of where it looked for identities,
-//! and asks the program for what only a user can give (a passphrase) through [`Callbacks`].
+//! environment or the user's home. One submodule per provider wraps and unwraps behind the
+//! [`MasterKey`] trait: the keys held here ([`age`], [`pgp`]) and the keys held by a service
+//! ([`vault`], and [`kms`], [`gcp_kms`], [`azure_kv`], which ksec names and keeps but cannot use
+//! yet), the latter over the plumbing in [`services`] (HTTP, timeouts, classified failures).
+//! [`groups`] puts them together into key groups with [`shamir`] shares. Each provider keeps a
+//! [`sources`] record of where it looked for identities, and asks the program for what only a
+//! user can give (a passphrase) through [`Callbacks`].
 
 pub mod age;
 mod age_commands;
+pub mod azure_kv;
 pub mod callbacks;
 mod error;
+pub mod gcp_kms;
 pub mod groups;
+pub mod kms;
 mod locked_identities;
 pub mod locked_ssh;
 pub mod pgp;
+pub mod services;
 pub mod shamir;
 pub mod sources;
+pub mod vault;
 
 use std::collections::HashMap;
 use std::fmt;
 
 pub use callbacks::{Callbacks, NoPrompt};
 pub use error::{KeyError, WantedIdentity};
-pub use groups::{DecryptionOrder, Identities, RecipientGroup};
+pub use groups::{DecryptionOrder, Identities, KeyLists, RecipientGroup};
+pub use services::{FailureClass, KeyServices, ServiceError};
 use std::path::PathBuf;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-/// A master key type, as `--decryption-order` and the reports name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::metadata::KeyGroup;
+
+/// A master key type, named as sops names it in `--decryption-order`, the metadata and the
+/// reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyKind {
     Age,
     Pgp,
+    Kms,
+    GcpKms,
+    AzureKv,
+    HcVault,
+}
+
+impl KeyKind {
+    /// Every type, in the order sops's reader lists a group's keys (`internalGroupFrom`): the
+    /// order in which the types `--decryption-order` does not name are tried, after those it
+    /// does.
+    pub const FILE_ORDER: [KeyKind; 6] = [
+        KeyKind::Kms,
+        KeyKind::GcpKms,
+        KeyKind::AzureKv,
+        KeyKind::HcVault,
+        KeyKind::Pgp,
+        KeyKind::Age,
+    ];
+
+    /// The name sops gives the type (`hc_vault`, `gcp_kms`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::Age => "age",
+            KeyKind::Pgp => "pgp",
+            KeyKind::Kms => "kms",
+            KeyKind::GcpKms => "gcp_kms",
+            KeyKind::AzureKv => "azure_kv",
+            KeyKind::HcVault => "hc_vault",
+        }
+    }
+
+    /// The type sops names so, if ksec knows it.
+    pub fn from_name(name: &str) -> Option<KeyKind> {
+        KeyKind::FILE_ORDER.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Whether the key is held by a service ksec asks over the network (and so may be slow,
+    /// unreachable, or refuse the caller), rather than by an identity at hand.
+    pub fn is_service(self) -> bool {
+        !matches!(self, KeyKind::Age | KeyKind::Pgp)
+    }
 }
 
 impl fmt::Display for KeyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyKind::Age => "age",
-            KeyKind::Pgp => "pgp",
-        })
+        f.write_str(self.name())
     }
 }
 
 /// What key groups need of a key provider, as sops's `MasterKey` interface: wrap the data key
-/// for one of its recipients, and unwrap what was wrapped with the identities at hand. The age
-/// and OpenPGP recipients implement it, so [`groups`] treats every key type alike.
-pub trait MasterKey {
+/// for one of its keys into a metadata entry, and unwrap such an entry with the identities (or
+/// the service access) at hand. Every key type implements it, so [`groups`] treats them alike.
+pub trait MasterKey: Sized {
     /// The key type, which reports show before [`name`](Self::name).
     const KIND: KeyKind;
 
-    /// Why a wrapped key did not open; never shows key material.
-    type UnwrapError: fmt::Display;
+    /// Whether ksec can wrap for and unwrap with keys of this type yet. Keys of a type it
+    /// cannot use are still named, kept in files and reported; wrapping for one is refused
+    /// before any key service is asked.
+    const USABLE: bool = true;
 
-    /// How the metadata (and so every report) names this key: the age recipient, the PGP
-    /// fingerprint.
+    /// The metadata entry that holds the data key wrapped for a key of this type.
+    type Stanza: Clone;
+
+    /// Why a wrapped key did not open; never shows key material.
+    type UnwrapError: UnwrapFailure;
+
+    /// How reports and `--rm-*` name this key, as sops's `ToString`: the age recipient, the
+    /// PGP fingerprint, the Vault key's URI.
     fn name(&self) -> &str;
 
-    /// Wraps `secret` (the data key, or a Shamir share) for this key: the `enc` text the
-    /// metadata stores.
-    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, KeyError>;
+    /// Wraps `secret` (the data key, or a Shamir share) for this key into its metadata entry.
+    fn wrap(&self, secret: &[u8], ctx: &WrapContext<'_>) -> Result<Self::Stanza, KeyError>;
 
-    /// Unwraps one `enc` of this key type, wrapped for the key named `name` (a key command is
-    /// told which recipient it is for), with whichever of `identities` can open it.
-    fn unwrap(name: &str, enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;
+    /// Whether `stanza` is this key's entry, so that an entry whose data key stays the same
+    /// can be kept instead of wrapped again (a service need not be asked).
+    fn holds(&self, stanza: &Self::Stanza) -> bool;
+
+    /// How reports name the key of an entry; the same text as [`name`](Self::name).
+    fn stanza_name(stanza: &Self::Stanza) -> String;
+
+    /// Unwraps one entry of this key type with whichever of `identities` can open it. The entry
+    /// names the key it was wrapped for (an age key command is told which recipient it is for).
+    fn unwrap(stanza: &Self::Stanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, Self::UnwrapError>;
+
+    /// This type's keys in a recipient group.
+    fn of_recipients(group: &RecipientGroup) -> &[Self];
+
+    /// This type's entries in a key group.
+    fn of_key_group(group: &KeyGroup) -> &[Self::Stanza];
+
+    /// This type's entries in a key group, to fill.
+    fn of_key_group_mut(group: &mut KeyGroup) -> &mut Vec<Self::Stanza>;
+}
+
+/// What a wrapped key that did not open tells the report beyond its message.
+pub trait UnwrapFailure: fmt::Display {
+    /// How a key service failed, for the hint; `None` for keys held here.
+    fn service_failure(&self) -> Option<FailureClass> {
+        None
+    }
+
+    /// Whether the key's type is one ksec cannot use yet.
+    fn not_usable_yet(&self) -> bool {
+        false
+    }
+}
+
+/// What wrapping needs besides the key and the secret: where to read the environment (gpg,
+/// its home), the key services' connections, and the `created_at` every new entry of one
+/// wrap gets.
+pub struct WrapContext<'a> {
+    pub env: &'a dyn Env,
+    pub services: &'a KeyServices,
+    pub created_at: String,
 }
 
 /// The 32-byte AES-256 key that encrypts every value of one file.

@@ -2,17 +2,22 @@
 //! empty home, the [`TestCommand`]s run in it (ksec, the real sops, other peers) and the [`Run`]
 //! each gives back, the peers' lookup, and the keys and vectors the tests share.
 //!
+//! A real OpenBao server for the Vault transit tests ([`bao`]) starts once per test binary and
+//! stops when the binary ends, however it ends.
+//!
 //! Peers are found through `KSEC_PEER_*` variables (`eval "$(../shared/peers/install-peers.sh)"`).
 //! A missing peer fails the test when `CI` is set and skips it (with a note) otherwise.
 // Every test binary compiles this module and uses a part of it: what one leaves unused, a
 // function or a re-export, is no mistake.
 #![allow(dead_code, unused_imports)]
 
+mod bao;
 mod dir;
 mod fixtures;
 mod peers;
 mod run;
 
+pub use bao::{Bao, bao, bao_tls, fixed_answer_server, free_port, http_status, silent_server};
 pub use dir::{Dir, stop_gpg_agent};
 pub use fixtures::*;
 pub use peers::*;

@@ -12,6 +12,11 @@ pub fn sops() -> Option<PathBuf> {
     peer("KSEC_PEER_SOPS")
 }
 
+/// The real OpenBao server and CLI (`bao`), for the Vault transit tests.
+pub fn bao_bin() -> Option<PathBuf> {
+    peer("KSEC_PEER_BAO")
+}
+
 /// The real `kubectl`.
 pub fn kubectl() -> Option<PathBuf> {
     match std::env::var_os("KSEC_PEER_KUBECTL") {

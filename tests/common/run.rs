@@ -188,13 +188,14 @@ fn finish_feeding(feeder: Option<JoinHandle<()>>) {
     }
 }
 
-/// Removes the caller's key and config variables, points HOME at `home` and GNUPGHOME at an
-/// empty private directory inside it: a GNUPGHOME in the developer's shell would otherwise win
-/// over HOME and let gpg use their keyring and agent. Returns the variables it set.
+/// Removes the caller's key and config variables (sops's, Vault's, ksec's key service
+/// timeout), points HOME at `home` and GNUPGHOME at an empty private directory inside it: a
+/// GNUPGHOME in the developer's shell would otherwise win over HOME and let gpg use their
+/// keyring and agent, and a VAULT_TOKEN their Vault. Returns the variables it set.
 fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, OsString)> {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
-        if name.starts_with("SOPS_") {
+        if name.starts_with("SOPS_") || name.starts_with("VAULT_") || name == "KSEC_KEY_SERVICE_TIMEOUT" {
             cmd.env_remove(name.as_ref());
         }
     }

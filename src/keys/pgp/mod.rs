@@ -34,7 +34,8 @@ use self::native::{
     NativeFailure, choose_encryption_key, decrypt_natively, encrypt_natively, parse_public_key_file, unix_now,
 };
 use super::KeyError;
-use super::{Env, Identities, KeyKind, MasterKey};
+use super::{Env, Identities, KeyKind, MasterKey, RecipientGroup, UnwrapFailure, WrapContext};
+use crate::metadata::{KeyGroup, PgpStanza};
 
 const KEY_FILE_VAR: &str = "SOPS_PGP_KEY_FILE";
 const KEY_VAR: &str = "SOPS_PGP_KEY";
@@ -191,20 +192,47 @@ pub fn wrap(recipient: &PgpRecipient, data_key: &[u8], env: &dyn Env) -> Result<
 
 impl MasterKey for PgpRecipient {
     const KIND: KeyKind = KeyKind::Pgp;
+    type Stanza = PgpStanza;
     type UnwrapError = PgpUnwrapError;
 
     fn name(&self) -> &str {
         self.fingerprint()
     }
 
-    fn wrap(&self, secret: &[u8], env: &dyn Env) -> Result<String, KeyError> {
-        wrap(self, secret, env)
+    fn wrap(&self, secret: &[u8], ctx: &WrapContext<'_>) -> Result<PgpStanza, KeyError> {
+        Ok(PgpStanza {
+            created_at: ctx.created_at.clone(),
+            enc: wrap(self, secret, ctx.env)?,
+            fp: self.fingerprint().to_owned(),
+        })
     }
 
-    fn unwrap(_fingerprint: &str, enc: &str, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, PgpUnwrapError> {
-        unwrap(enc, &identities.pgp)
+    fn holds(&self, stanza: &PgpStanza) -> bool {
+        stanza.fp == self.fingerprint()
+    }
+
+    fn stanza_name(stanza: &PgpStanza) -> String {
+        stanza.fp.clone()
+    }
+
+    fn unwrap(stanza: &PgpStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, PgpUnwrapError> {
+        unwrap(&stanza.enc, &identities.pgp)
+    }
+
+    fn of_recipients(group: &RecipientGroup) -> &[Self] {
+        &group.pgp
+    }
+
+    fn of_key_group(group: &KeyGroup) -> &[PgpStanza] {
+        &group.pgp
+    }
+
+    fn of_key_group_mut(group: &mut KeyGroup) -> &mut Vec<PgpStanza> {
+        &mut group.pgp
     }
 }
+
+impl UnwrapFailure for PgpUnwrapError {}
 
 /// Why a PGP-wrapped key could not be opened. Messages never include key material.
 #[derive(Debug, Clone, PartialEq, Eq)]

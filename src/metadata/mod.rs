@@ -1,8 +1,14 @@
 //! The `sops` metadata block as a typed struct, and its tree form (nested, for YAML and JSON).
 //!
 //! Field order on output is sops 3.11's (struct order), so ksec's metadata looks like sops's;
-//! on input any order is accepted, unknown fields are ignored, and key types ksec cannot use
-//! (KMS, Vault, …) are kept verbatim so a rewrite does not lose them.
+//! on input any order is accepted and unknown fields are ignored. Every key type sops 3.11
+//! knows has a typed entry ([`stanzas`]); `hckms` (HuaweiCloud, newer sops), which ksec does
+//! not support, is kept verbatim so a rewrite does not lose it.
+
+mod stanzas;
+
+use stanzas::Stanza;
+pub use stanzas::{AgeStanza, AzureKvStanza, GcpKmsStanza, KmsStanza, PgpStanza, VaultStanza};
 
 use crate::rules::{EncryptionRule, RuleError};
 use crate::timestamp::{Timestamp, format_rfc3339_seconds};
@@ -30,10 +36,10 @@ pub enum MetadataProblem {
     NotAScalar(&'static str),
     #[error("no keys found in the file")]
     NoKeys,
-    #[error("an age entry is not a mapping")]
-    AgeEntryNotAMapping,
-    #[error("a pgp entry is not a mapping")]
-    PgpEntryNotAMapping,
+    #[error("a {0} entry is not a mapping")]
+    EntryNotAMapping(&'static str),
+    #[error("a kms context is not a mapping of strings")]
+    KmsContextNotText,
     #[error("shamir_threshold {0:?} is not a number")]
     ThresholdNotANumber(String),
     #[error("lastmodified is missing")]
@@ -68,32 +74,53 @@ pub struct Metadata {
 pub struct KeyGroup {
     pub age: Vec<AgeStanza>,
     pub pgp: Vec<PgpStanza>,
-    /// Entries of key types ksec does not handle, by type name (`kms`, `hc_vault`, …), kept as
-    /// written.
+    pub kms: Vec<KmsStanza>,
+    pub gcp_kms: Vec<GcpKmsStanza>,
+    pub azure_kv: Vec<AzureKvStanza>,
+    pub hc_vault: Vec<VaultStanza>,
+    /// Entries of key types ksec does not handle (`hckms`), by type name, kept as written.
     pub other: Vec<(String, Node)>,
 }
 
-/// An age recipient and the data key wrapped for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgeStanza {
-    pub recipient: String,
-    pub enc: String,
-}
-
-/// An OpenPGP key and the data key wrapped for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PgpStanza {
-    pub created_at: String,
-    pub enc: String,
-    pub fp: String,
-}
-
-/// Key types other than age and pgp, in the order sops writes them.
-const OTHER_KEY_TYPES: [&str; 5] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault"];
+/// Key types ksec keeps verbatim, in the order sops writes them.
+const OTHER_KEY_TYPES: [&str; 1] = ["hckms"];
 
 impl KeyGroup {
     pub fn is_empty(&self) -> bool {
-        self.age.is_empty() && self.pgp.is_empty() && self.other.is_empty()
+        self.age.is_empty()
+            && self.pgp.is_empty()
+            && self.kms.is_empty()
+            && self.gcp_kms.is_empty()
+            && self.azure_kv.is_empty()
+            && self.hc_vault.is_empty()
+            && self.other.is_empty()
+    }
+
+    /// Every key of the group as `type name` (`age age1…`, `hc_vault https://…/keys/app`),
+    /// sorted: two groups with the same list hold the same keys, whatever their order.
+    pub fn key_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        names.extend(self.age.iter().map(|s| format!("age {}", s.recipient)));
+        names.extend(self.pgp.iter().map(|s| format!("pgp {}", s.fp.to_uppercase())));
+        names.extend(
+            self.kms
+                .iter()
+                .map(|s| format!("kms {}+{}|{:?}|{}", s.arn, s.role, s.context, s.aws_profile)),
+        );
+        names.extend(self.gcp_kms.iter().map(|s| format!("gcp_kms {}", s.resource_id)));
+        names.extend(
+            self.azure_kv
+                .iter()
+                .map(|s| format!("azure_kv {}/keys/{}/{}", s.vault_url, s.name, s.version)),
+        );
+        names.extend(
+            self.hc_vault
+                .iter()
+                .map(|s| format!("hc_vault {}/v1/{}/keys/{}", s.vault_address, s.engine_path, s.key_name)),
+        );
+        names.extend(self.other.iter().map(|(key_type, node)| format!("{key_type} {node:?}")));
+        names.sort_unstable();
+        names
     }
 }
 
@@ -227,17 +254,14 @@ impl Metadata {
         }
         let flat = if single { self.key_groups.first() } else { None };
         if let Some(group) = flat {
-            push_other_keys(&mut m, group);
-            if !group.age.is_empty() {
-                push(&mut m, "age", age_list(&group.age));
-            }
+            push_service_keys(&mut m, group);
+            push_list(&mut m, "hc_vault", &group.hc_vault);
+            push_list(&mut m, "age", &group.age);
         }
         push(&mut m, "lastmodified", Node::scalar(Value::str(&self.last_modified)));
         push(&mut m, "mac", Node::scalar(Value::str(&self.mac)));
-        if let Some(group) = flat
-            && !group.pgp.is_empty()
-        {
-            push(&mut m, "pgp", pgp_list(&group.pgp));
+        if let Some(group) = flat {
+            push_list(&mut m, "pgp", &group.pgp);
         }
         if let Some(rule) = &self.rule {
             push(&mut m, rule.field_name(), Node::scalar(Value::str(rule.text())));
@@ -258,18 +282,18 @@ fn push(m: &mut Mapping, key: &str, value: Node) {
 /// `omitempty` on them).
 fn group_node(group: &KeyGroup) -> Mapping {
     let mut m = Mapping::default();
-    if !group.pgp.is_empty() {
-        push(&mut m, "pgp", pgp_list(&group.pgp));
-    }
-    push_other_keys(&mut m, group);
-    if !group.other.iter().any(|(t, _)| t == "hc_vault") {
-        push(&mut m, "hc_vault", Node::Sequence(Sequence::default()));
-    }
-    push(&mut m, "age", age_list(&group.age));
+    push_list(&mut m, "pgp", &group.pgp);
+    push_service_keys(&mut m, group);
+    push(&mut m, "hc_vault", list(&group.hc_vault));
+    push(&mut m, "age", list(&group.age));
     m
 }
 
-fn push_other_keys(m: &mut Mapping, group: &KeyGroup) {
+/// The keys sops writes between the group's start (or `pgp`) and `hc_vault`: `kms`,
+/// `gcp_kms`, `hckms`, `azure_kv`, each only when there are some.
+fn push_service_keys(m: &mut Mapping, group: &KeyGroup) {
+    push_list(m, "kms", &group.kms);
+    push_list(m, "gcp_kms", &group.gcp_kms);
     for key_type in OTHER_KEY_TYPES {
         let items: Vec<SequenceItem> = group
             .other
@@ -288,34 +312,20 @@ fn push_other_keys(m: &mut Mapping, group: &KeyGroup) {
             );
         }
     }
+    push_list(m, "azure_kv", &group.azure_kv);
 }
 
-fn age_list(stanzas: &[AgeStanza]) -> Node {
-    let items = stanzas
-        .iter()
-        .map(|s| {
-            let mut m = Mapping::default();
-            push(&mut m, "recipient", Node::scalar(Value::str(&s.recipient)));
-            push(&mut m, "enc", Node::scalar(Value::str(&s.enc)));
-            SequenceItem::Node(Node::Mapping(m))
-        })
-        .collect();
-    Node::Sequence(Sequence {
-        items,
-        ..Sequence::default()
-    })
+/// `key: [entries…]`, unless there are none (sops's `omitempty`).
+fn push_list<S: Stanza>(m: &mut Mapping, key: &str, stanzas: &[S]) {
+    if !stanzas.is_empty() {
+        push(m, key, list(stanzas));
+    }
 }
 
-fn pgp_list(stanzas: &[PgpStanza]) -> Node {
+fn list<S: Stanza>(stanzas: &[S]) -> Node {
     let items = stanzas
         .iter()
-        .map(|s| {
-            let mut m = Mapping::default();
-            push(&mut m, "created_at", Node::scalar(Value::str(&s.created_at)));
-            push(&mut m, "enc", Node::scalar(Value::str(&s.enc)));
-            push(&mut m, "fp", Node::scalar(Value::str(&s.fp)));
-            SequenceItem::Node(Node::Mapping(m))
-        })
+        .map(|s| SequenceItem::Node(Node::Mapping(s.write())))
         .collect();
     Node::Sequence(Sequence {
         items,
@@ -343,29 +353,12 @@ fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, MetadataError> {
             _ => continue,
         };
         match entry.key.as_str() {
-            "age" => {
-                for item in items {
-                    let m = item
-                        .as_mapping()
-                        .ok_or_else(|| invalid(MetadataProblem::AgeEntryNotAMapping))?;
-                    group.age.push(AgeStanza {
-                        recipient: field(m, "recipient").unwrap_or_default(),
-                        enc: field(m, "enc").unwrap_or_default(),
-                    });
-                }
-            }
-            "pgp" => {
-                for item in items {
-                    let m = item
-                        .as_mapping()
-                        .ok_or_else(|| invalid(MetadataProblem::PgpEntryNotAMapping))?;
-                    group.pgp.push(PgpStanza {
-                        created_at: field(m, "created_at").unwrap_or_default(),
-                        enc: field(m, "enc").unwrap_or_default(),
-                        fp: field(m, "fp").unwrap_or_default(),
-                    });
-                }
-            }
+            "age" => group.age = read_list(&items).map_err(invalid)?,
+            "pgp" => group.pgp = read_list(&items).map_err(invalid)?,
+            "kms" => group.kms = read_list(&items).map_err(invalid)?,
+            "gcp_kms" => group.gcp_kms = read_list(&items).map_err(invalid)?,
+            "azure_kv" => group.azure_kv = read_list(&items).map_err(invalid)?,
+            "hc_vault" => group.hc_vault = read_list(&items).map_err(invalid)?,
             t if OTHER_KEY_TYPES.contains(&t) => {
                 for item in items {
                     group.other.push((t.to_string(), detached(item)));
@@ -375,6 +368,13 @@ fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, MetadataError> {
         }
     }
     Ok(group)
+}
+
+fn read_list<S: Stanza>(items: &[&Node]) -> Result<Vec<S>, MetadataProblem> {
+    items
+        .iter()
+        .map(|item| S::read(item.as_mapping().ok_or(S::NOT_A_MAPPING)?))
+        .collect()
 }
 
 fn field(m: &Mapping, key: &str) -> Option<String> {
@@ -520,6 +520,166 @@ mod tests {
         let back = Metadata::from_node(&node, "f").unwrap();
         assert_eq!(back.key_groups.len(), 2);
         assert_eq!(back.shamir_threshold, 2);
+    }
+
+    /// One key of every type sops 3.11 knows, plus a verbatim `hckms` entry.
+    fn every_key_type() -> KeyGroup {
+        let mut hckms = Mapping::default();
+        hckms.push("key_id", Node::scalar(Value::str("tr-west-1:k")));
+        hckms.push("created_at", Node::scalar(Value::str("t")));
+        hckms.push("enc", Node::scalar(Value::str("e")));
+        KeyGroup {
+            age: sample().key_groups[0].age.clone(),
+            pgp: vec![PgpStanza {
+                created_at: "t".into(),
+                enc: "e".into(),
+                fp: "F".into(),
+            }],
+            kms: vec![KmsStanza {
+                arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+                role: "arn:aws:iam::1:role/r".into(),
+                context: vec![("app".into(), Some("db".into())), ("odd".into(), None)],
+                created_at: "t".into(),
+                enc: "e".into(),
+                aws_profile: String::new(),
+            }],
+            gcp_kms: vec![GcpKmsStanza {
+                resource_id: "projects/p/locations/l/keyRings/r/cryptoKeys/k".into(),
+                created_at: "t".into(),
+                enc: "e".into(),
+            }],
+            azure_kv: vec![AzureKvStanza {
+                vault_url: "https://v.vault.azure.net".into(),
+                name: "k".into(),
+                version: "1".into(),
+                created_at: "t".into(),
+                enc: "e".into(),
+            }],
+            hc_vault: vec![VaultStanza {
+                vault_address: "https://vault:8200".into(),
+                engine_path: "transit".into(),
+                key_name: "app".into(),
+                created_at: "t".into(),
+                enc: "vault:v1:x".into(),
+            }],
+            other: vec![("hckms".into(), Node::Mapping(hckms))],
+        }
+    }
+
+    fn entry<'a>(node: &'a Node, key: &str) -> &'a Node {
+        node.as_mapping().unwrap().get(key).unwrap()
+    }
+
+    fn first_item(node: &Node) -> &Node {
+        let Node::Sequence(s) = node else { panic!("not a list") };
+        let SequenceItem::Node(n) = &s.items[0] else { panic!() };
+        n
+    }
+
+    #[test]
+    fn every_key_type_is_written_in_sops_order_field_by_field() {
+        let mut meta = sample();
+        meta.key_groups = vec![every_key_type()];
+        let node = meta.to_node();
+        assert_eq!(
+            keys(&node),
+            [
+                "kms",
+                "gcp_kms",
+                "hckms",
+                "azure_kv",
+                "hc_vault",
+                "age",
+                "lastmodified",
+                "mac",
+                "pgp",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        assert_eq!(
+            keys(first_item(entry(&node, "kms"))),
+            ["arn", "role", "context", "created_at", "enc", "aws_profile"]
+        );
+        assert_eq!(
+            keys(first_item(entry(&node, "gcp_kms"))),
+            ["resource_id", "created_at", "enc"]
+        );
+        assert_eq!(
+            keys(first_item(entry(&node, "azure_kv"))),
+            ["vault_url", "name", "version", "created_at", "enc"]
+        );
+        assert_eq!(
+            keys(first_item(entry(&node, "hc_vault"))),
+            ["vault_address", "engine_path", "key_name", "created_at", "enc"]
+        );
+        let back = Metadata::from_node(&node, "f").unwrap();
+        let group = &back.key_groups[0];
+        let want = every_key_type();
+        assert_eq!(group.kms, want.kms, "the null context value stays null");
+        assert_eq!(group.gcp_kms, want.gcp_kms);
+        assert_eq!(group.azure_kv, want.azure_kv);
+        assert_eq!(group.hc_vault, want.hc_vault);
+        assert_eq!(group.key_names(), want.key_names());
+        assert_eq!(
+            crate::tree::Data::from(&back.to_node()),
+            crate::tree::Data::from(&node),
+            "a second round trip changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_kms_key_without_role_or_context_still_names_its_empty_aws_profile() {
+        let mut group = every_key_type();
+        group.kms[0].role.clear();
+        group.kms[0].context.clear();
+        let mut meta = sample();
+        meta.key_groups = vec![group];
+        let node = meta.to_node();
+        let kms = first_item(entry(&node, "kms"));
+        assert_eq!(keys(kms), ["arn", "created_at", "enc", "aws_profile"]);
+        assert_eq!(entry(kms, "aws_profile").as_value(), Some(&Value::str("")));
+    }
+
+    #[test]
+    fn key_groups_write_each_type_in_sops_group_order() {
+        let mut meta = sample();
+        meta.key_groups = vec![every_key_type(), every_key_type()];
+        meta.shamir_threshold = 2;
+        let node = meta.to_node();
+        let Node::Sequence(groups) = entry(&node, "key_groups") else {
+            panic!()
+        };
+        let SequenceItem::Node(first) = &groups.items[0] else {
+            panic!()
+        };
+        assert_eq!(
+            keys(first),
+            ["pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age"]
+        );
+        let back = Metadata::from_node(&node, "f").unwrap();
+        assert_eq!(back.key_groups[1].hc_vault, every_key_type().hc_vault);
+        assert_eq!(back.key_groups[1].other.len(), 1);
+    }
+
+    #[test]
+    fn a_key_entry_that_is_not_a_mapping_is_named() {
+        let mut m = Mapping::default();
+        m.push(
+            "hc_vault",
+            Node::Sequence(Sequence {
+                items: vec![SequenceItem::Node(Node::scalar(Value::str(
+                    "https://v/v1/transit/keys/k",
+                )))],
+                ..Sequence::default()
+            }),
+        );
+        m.push("lastmodified", Node::scalar(Value::str("2026-11-23T18:09:23Z")));
+        m.push("version", Node::scalar(Value::str("3.11.0")));
+        let err = Metadata::from_node(&Node::Mapping(m), "f.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a hc_vault entry is not a mapping"), "{err}");
     }
 
     #[test]
