@@ -22,8 +22,8 @@ _ksec() {
             ksec,check)
                 cmd="ksec__subcmd__check"
                 ;;
-            ksec,completions)
-                cmd="ksec__subcmd__completions"
+            ksec,completion)
+                cmd="ksec__subcmd__completion"
                 ;;
             ksec,decrypt)
                 cmd="ksec__subcmd__decrypt"
@@ -54,6 +54,9 @@ _ksec() {
                 ;;
             ksec,help)
                 cmd="ksec__subcmd__help"
+                ;;
+            ksec,kustomize-generator)
+                cmd="ksec__subcmd__kustomize__subcmd__generator"
                 ;;
             ksec,merge)
                 cmd="ksec__subcmd__merge"
@@ -97,8 +100,8 @@ _ksec() {
             ksec__subcmd__help,check)
                 cmd="ksec__subcmd__help__subcmd__check"
                 ;;
-            ksec__subcmd__help,completions)
-                cmd="ksec__subcmd__help__subcmd__completions"
+            ksec__subcmd__help,completion)
+                cmd="ksec__subcmd__help__subcmd__completion"
                 ;;
             ksec__subcmd__help,decrypt)
                 cmd="ksec__subcmd__help__subcmd__decrypt"
@@ -129,6 +132,9 @@ _ksec() {
                 ;;
             ksec__subcmd__help,help)
                 cmd="ksec__subcmd__help__subcmd__help"
+                ;;
+            ksec__subcmd__help,kustomize-generator)
+                cmd="ksec__subcmd__help__subcmd__kustomize__subcmd__generator"
                 ;;
             ksec__subcmd__help,merge)
                 cmd="ksec__subcmd__help__subcmd__merge"
@@ -161,7 +167,7 @@ _ksec() {
 
     case "${cmd}" in
         ksec)
-            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help"
+            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,7 +232,7 @@ _ksec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ksec__subcmd__completions)
+        ksec__subcmd__completion)
             opts="-h -V --config --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -256,11 +262,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --filename-override)
@@ -320,11 +326,11 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --indent)
@@ -419,7 +425,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__encrypt)
-            opts="-i -a -p -k -h -V --in-place --output --input-type --output-type --filename-override --indent --age --pgp --hc-vault-transit --kms --aws-profile --encryption-context --gcp-kms --azure-kv --encrypted-regex --unencrypted-regex --encrypted-suffix --unencrypted-suffix --encrypted-comment-regex --unencrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --no-validate --config --help --version"
+            opts="-i -a -p -k -h -V --in-place --output --input-type --output-type --filename-override --indent --age --pgp --hc-vault-transit --kms --aws-profile --encryption-context --gcp-kms --azure-kv --encrypted-regex --unencrypted-regex --encrypted-suffix --unencrypted-suffix --encrypted-comment-regex --unencrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --no-validate --strip-server-fields --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -430,11 +436,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --filename-override)
@@ -540,7 +546,7 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -574,11 +580,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -604,7 +610,7 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -815,7 +821,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__help)
-            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help"
+            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -856,7 +862,7 @@ _ksec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        ksec__subcmd__help__subcmd__completions)
+        ksec__subcmd__help__subcmd__completion)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1038,6 +1044,20 @@ _ksec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ksec__subcmd__help__subcmd__kustomize__subcmd__generator)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ksec__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1115,6 +1135,24 @@ _ksec() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksec__subcmd__kustomize__subcmd__generator)
+            opts="-h -V --decryption-order --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1212,11 +1250,11 @@ _ksec() {
                     return 0
                     ;;
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --filename-override)
@@ -1243,18 +1281,18 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__set)
-            opts="-h -V --value-file --value-stdin --idempotent --ignore-mac --no-validate --input-type --output-type --decryption-order --config --help --version"
+            opts="-h -V --value-file --value-stdin --base64 --idempotent --ignore-mac --no-validate --input-type --output-type --decryption-order --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -1280,11 +1318,11 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --output-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
@@ -1310,7 +1348,7 @@ _ksec() {
             fi
             case "${prev}" in
                 --input-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
                     return 0
                     ;;
                 --shamir-secret-sharing-threshold)

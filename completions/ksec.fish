@@ -44,11 +44,20 @@ complete -c ksec -n "__fish_ksec_needs_command" -f -a "diff" -d 'Print a file de
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "merge" -d 'Git merge driver: merge three versions of an encrypted file by their plaintext'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "git-setup" -d 'Print (or write) the Git configuration for `ksec diff` and `ksec merge`'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "version" -d 'Print ksec\'s version (under the name `sops`, the sops version it implements first)'
-complete -c ksec -n "__fish_ksec_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "kustomize-generator" -d 'Kustomize generator plugin: print the files a KsecGenerator manifest names, decrypted'
+complete -c ksec -n "__fish_ksec_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c ksec -n "__fish_ksec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
@@ -70,11 +79,20 @@ complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l config -d 'Use thi
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so unencrypted ones may be edited'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l no-validate -d 'Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields, the 1 MiB limit). Secrets are still never written with a value in clear'
+complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -l strip-server-fields -d 'Leave out the fields the API server sets in manifests taken from a live cluster (`kubectl get -o yaml`): metadata.resourceVersion, uid, creationTimestamp, managedFields, selfLink and the kubectl last-applied annotation'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand decrypt" -l extract -d 'Print only the value at this path (\'["data"]["password"]\'): a string raw, without a line break; a mapping as a document' -r
@@ -107,8 +125,16 @@ complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-gcp-kms -d 'Remo
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l add-azure-kv -d 'Add Azure Key Vault keys (to the first key group), comma separated key URLs' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l rm-azure-kv -d 'Remove Azure Key Vault keys (from every group), comma separated key URLs' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l input-type -d 'Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l output-type -d 'Format of the output: yaml, json, dotenv, ini or binary (default: the input\'s format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l filename-override -d 'Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l indent -d 'Indentation of YAML that ksec writes from scratch (the input\'s own layout is kept)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
@@ -117,7 +143,11 @@ complete -c ksec -n "__fish_ksec_using_subcommand rotate" -l ignore-mac -d 'Rota
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s i -l in-place -d 'Replace FILE with the result (atomically; the original is untouched on any error)'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand rotate" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l input-type -d 'Format of the files: yaml, json, dotenv, ini or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l input-type -d 'Format of the files: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Key groups needed to rebuild the data key' -r
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand updatekeys" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
@@ -162,8 +192,16 @@ complete -c ksec -n "__fish_ksec_using_subcommand groups; and __fish_seen_subcom
 complete -c ksec -n "__fish_ksec_using_subcommand check" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand check" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand check" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand edit" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand edit" -l output-type -d 'Format of the text in the editor and of the file written: the file\'s own format (as sops, a different one is refused: ksec edits a file in place, in its format)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand edit" -l output-type -d 'Format of the text in the editor and of the file written: the file\'s own format (as sops, a different one is refused: ksec edits a file in place, in its format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l indent -d 'Indentation of YAML that ksec writes from scratch' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s a -l age -d 'age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated' -r
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s p -l pgp -d 'OpenPGP recipients, comma separated: fingerprints (encrypted with `gpg` from your keyring) or paths to armored public key files (encrypted natively, no gpg needed)' -r
@@ -189,19 +227,36 @@ complete -c ksec -n "__fish_ksec_using_subcommand edit" -s s -l show-master-keys
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so unencrypted ones may be edited'
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand edit" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand set" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand set" -l output-type -d 'Format the file is written in: its own (a different one is refused, as the file is changed in place)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l output-type -d 'Format the file is written in: its own (a different one is refused, as the file is changed in place)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-file -d 'VALUE is a file to read the JSON value from (keeps it out of the process list)'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l value-stdin -d 'Read the JSON value from stdin (keeps it out of the process list)'
+complete -c ksec -n "__fish_ksec_using_subcommand set" -l base64 -d 'Take the value as it is (text or bytes, not JSON) and store it base64-encoded: a Secret\'s `data` value given as the text `ksec edit` shows'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l idempotent -d 'Write nothing when the path already holds this value'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l ignore-mac -d 'Change the file even when its MAC does not match'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -l no-validate -d 'Skip the Kubernetes Secret checks (values are still never left in clear)'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand set" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand unset" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand unset" -l output-type -d 'Format the file is written in: its own (a different one is refused, as the file is changed in place)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand unset" -l output-type -d 'Format the file is written in: its own (a different one is refused, as the file is changed in place)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -l idempotent -d 'Succeed without writing when there is nothing at PATH'
@@ -210,7 +265,11 @@ complete -c ksec -n "__fish_ksec_using_subcommand unset" -l no-validate -d 'Skip
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand unset" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l user -d 'Run the command as this user (needs the privilege to switch; sets HOME, USER, LOGNAME)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -l pristine -d 'Pass only the file\'s values, not ksec\'s own environment'
@@ -220,15 +279,27 @@ complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s h -l help -d 'Pri
 complete -c ksec -n "__fish_ksec_using_subcommand exec-env" -s V -l version -d 'Print version'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l user -d 'Run the command as this user (needs the privilege to switch); the file is made theirs' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l filename -d 'Name of the decrypted file (default: the encrypted file\'s name, with characters a shell treats specially made `_`)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
-complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input\'s)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
+complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input\'s)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l no-fifo -d 'Write a regular 0600 file (readable more than once) instead of a FIFO'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -l ignore-mac -d 'Run even when the file\'s MAC does not match'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand exec-file" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l input-type -d 'Format of the file: yaml, json, dotenv, ini or binary (default: from the file name)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+binary\t''"
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand filestatus" -s V -l version -d 'Print version'
@@ -250,27 +321,31 @@ complete -c ksec -n "__fish_ksec_using_subcommand git-setup" -s V -l version -d 
 complete -c ksec -n "__fish_ksec_using_subcommand version" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
 complete -c ksec -n "__fish_ksec_using_subcommand version" -s h -l help -d 'Print help'
 complete -c ksec -n "__fish_ksec_using_subcommand version" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand completions" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
-complete -c ksec -n "__fish_ksec_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c ksec -n "__fish_ksec_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "rotate" -d 'New data key: every value re-encrypted; add or remove recipients on the way'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "edit" -d 'Edit an encrypted file in your editor (a new file starts from a template)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "set" -d 'Set one value (in place), keeping every other ciphertext as it is'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "unset" -d 'Remove one key or list item (in place)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "exec-env" -d 'Run a command with the file\'s values as environment variables'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "exec-file" -d 'Run a command with `{}` replaced by the path of the decrypted file (a FIFO by default)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "filestatus" -d 'Print whether a file is encrypted, as sops does: {"encrypted":true}'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "diff" -d 'Print a file decrypted for `git diff` (a textconv driver); files ksec cannot decrypt are printed as they are'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "merge" -d 'Git merge driver: merge three versions of an encrypted file by their plaintext'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "git-setup" -d 'Print (or write) the Git configuration for `ksec diff` and `ksec merge`'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "version" -d 'Print ksec\'s version (under the name `sops`, the sops version it implements first)'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -l decryption-order -d 'Order in which key types are tried, e.g. `pgp,age` or `hc_vault,age` (default `age,pgp`; types not named follow in sops\'s order: kms, gcp_kms, azure_kv, hc_vault, pgp, age)' -r
+complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand kustomize-generator" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand completion" -l config -d 'Use this .sops.yaml instead of searching upward from the current directory' -r -F
+complete -c ksec -n "__fish_ksec_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c ksec -n "__fish_ksec_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "encrypt" -d 'Encrypt a file (or stdin) for the given recipients'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "decrypt" -d 'Decrypt a file (or stdin) to stdout, a file, or in place'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "apply" -d 'Decrypt manifests in memory and stream them to `kubectl apply -f -`'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "rotate" -d 'New data key: every value re-encrypted; add or remove recipients on the way'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "updatekeys" -d 'Make files\' recipients match their .sops.yaml creation rule (same data key)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "groups" -d 'Add or delete key groups (Shamir shares of the data key)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "check" -d 'Find Secrets in clear, invalid Secrets and malformed sops metadata (CI, pre-commit)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "edit" -d 'Edit an encrypted file in your editor (a new file starts from a template)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "set" -d 'Set one value (in place), keeping every other ciphertext as it is'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "unset" -d 'Remove one key or list item (in place)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "exec-env" -d 'Run a command with the file\'s values as environment variables'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "exec-file" -d 'Run a command with `{}` replaced by the path of the decrypted file (a FIFO by default)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "filestatus" -d 'Print whether a file is encrypted, as sops does: {"encrypted":true}'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "diff" -d 'Print a file decrypted for `git diff` (a textconv driver); files ksec cannot decrypt are printed as they are'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "merge" -d 'Git merge driver: merge three versions of an encrypted file by their plaintext'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "git-setup" -d 'Print (or write) the Git configuration for `ksec diff` and `ksec merge`'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "version" -d 'Print ksec\'s version (under the name `sops`, the sops version it implements first)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "kustomize-generator" -d 'Kustomize generator plugin: print the files a KsecGenerator manifest names, decrypted'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c ksec -n "__fish_ksec_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksec -n "__fish_ksec_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "add" -d 'Add a key group'
 complete -c ksec -n "__fish_ksec_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "delete" -d 'Delete the key group at INDEX (0-based, as sops counts)'

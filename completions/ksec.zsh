@@ -32,8 +32,8 @@ _ksec() {
             (encrypt)
 _arguments "${_arguments_options[@]}" : \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -59,6 +59,7 @@ _arguments "${_arguments_options[@]}" : \
 '--in-place[Replace FILE with the result (atomically; the original is untouched on any error)]' \
 '--mac-only-encrypted[Compute the MAC over encrypted values only, so unencrypted ones may be edited]' \
 '--no-validate[Skip the Kubernetes Secret checks (required keys per type, base64 data, unknown fields, the 1 MiB limit). Secrets are still never written with a value in clear]' \
+'--strip-server-fields[Leave out the fields the API server sets in manifests taken from a live cluster (\`kubectl get -o yaml\`)\: metadata.resourceVersion, uid, creationTimestamp, managedFields, selfLink and the kubectl last-applied annotation]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -69,8 +70,8 @@ _arguments "${_arguments_options[@]}" : \
 (decrypt)
 _arguments "${_arguments_options[@]}" : \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--extract=[Print only the value at this path ('\''\["data"\]\["password"\]'\'')\: a string raw, without a line break; a mapping as a document]:PATH:_default' \
@@ -121,8 +122,8 @@ _arguments "${_arguments_options[@]}" : \
 '--add-azure-kv=[Add Azure Key Vault keys (to the first key group), comma separated key URLs]:URLS:_default' \
 '--rm-azure-kv=[Remove Azure Key Vault keys (from every group), comma separated key URLs]:URLS:_default' \
 '--output=[Write the result to this file instead of stdout]:FILE:_files' \
-'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:_default' \
-'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:_default' \
+'--input-type=[Format of the input\: yaml, json, dotenv, ini or binary (default\: from the file name, else from the content)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the output\: yaml, json, dotenv, ini or binary (default\: the input'\''s format)]:TYPE:(yaml json dotenv ini binary)' \
 '--filename-override=[Use this name to pick the format and the .sops.yaml creation rule (useful with stdin)]:NAME:_files' \
 '--indent=[Indentation of YAML that ksec writes from scratch (the input'\''s own layout is kept)]:N:_default' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
@@ -139,7 +140,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (updatekeys)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the files\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the files\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--shamir-secret-sharing-threshold=[Key groups needed to rebuild the data key]:N:_default' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
@@ -256,8 +257,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (edit)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format of the text in the editor and of the file written\: the file'\''s own format (as sops, a different one is refused\: ksec edits a file in place, in its format)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the text in the editor and of the file written\: the file'\''s own format (as sops, a different one is refused\: ksec edits a file in place, in its format)]:TYPE:(yaml json dotenv ini binary)' \
 '--indent=[Indentation of YAML that ksec writes from scratch]:N:_default' \
 '-a+[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
 '--age=[age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma separated]:RECIPIENTS:_default' \
@@ -294,12 +295,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (set)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '(--value-stdin)--value-file[VALUE is a file to read the JSON value from (keeps it out of the process list)]' \
 '--value-stdin[Read the JSON value from stdin (keeps it out of the process list)]' \
+'--base64[Take the value as it is (text or bytes, not JSON) and store it base64-encoded\: a Secret'\''s \`data\` value given as the text \`ksec edit\` shows]' \
 '--idempotent[Write nothing when the path already holds this value]' \
 '--ignore-mac[Change the file even when its MAC does not match]' \
 '--no-validate[Skip the Kubernetes Secret checks (values are still never left in clear)]' \
@@ -314,8 +316,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (unset)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format the file is written in\: its own (a different one is refused, as the file is changed in place)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--idempotent[Succeed without writing when there is nothing at PATH]' \
@@ -332,7 +334,7 @@ _arguments "${_arguments_options[@]}" : \
 (exec-env)
 _arguments "${_arguments_options[@]}" : \
 '--user=[Run the command as this user (needs the privilege to switch; sets HOME, USER, LOGNAME)]:USER:_default' \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--pristine[Pass only the file'\''s values, not ksec'\''s own environment]' \
@@ -350,8 +352,8 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--user=[Run the command as this user (needs the privilege to switch); the file is made theirs]:USER:_default' \
 '--filename=[Name of the decrypted file (default\: the encrypted file'\''s name, with characters a shell treats specially made \`_\`)]:NAME:_default' \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
-'--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--output-type=[Format of the decrypted file\: yaml, json, dotenv, ini or binary (default\: the input'\''s)]:TYPE:(yaml json dotenv ini binary)' \
 '--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '--no-fifo[Write a regular 0600 file (readable more than once) instead of a FIFO]' \
@@ -366,7 +368,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (filestatus)
 _arguments "${_arguments_options[@]}" : \
-'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:_default' \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -422,7 +424,17 @@ _arguments "${_arguments_options[@]}" : \
 '--version[Print version]' \
 && ret=0
 ;;
-(completions)
+(kustomize-generator)
+_arguments "${_arguments_options[@]}" : \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':config -- The generator manifest (kustomize passes a copy of it):_files' \
+&& ret=0
+;;
+(completion)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
 '-h[Print help]' \
@@ -532,7 +544,11 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
-(completions)
+(kustomize-generator)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completion)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -569,7 +585,8 @@ _ksec_commands() {
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
-'completions:Print a shell completion script' \
+'kustomize-generator:Kustomize generator plugin\: print the files a KsecGenerator manifest names, decrypted' \
+'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ksec commands' commands "$@"
@@ -584,10 +601,10 @@ _ksec__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'ksec check commands' commands "$@"
 }
-(( $+functions[_ksec__subcmd__completions_commands] )) ||
-_ksec__subcmd__completions_commands() {
+(( $+functions[_ksec__subcmd__completion_commands] )) ||
+_ksec__subcmd__completion_commands() {
     local commands; commands=()
-    _describe -t commands 'ksec completions commands' commands "$@"
+    _describe -t commands 'ksec completion commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__decrypt_commands] )) ||
 _ksec__subcmd__decrypt_commands() {
@@ -692,7 +709,8 @@ _ksec__subcmd__help_commands() {
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
-'completions:Print a shell completion script' \
+'kustomize-generator:Kustomize generator plugin\: print the files a KsecGenerator manifest names, decrypted' \
+'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ksec help commands' commands "$@"
@@ -707,10 +725,10 @@ _ksec__subcmd__help__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help check commands' commands "$@"
 }
-(( $+functions[_ksec__subcmd__help__subcmd__completions_commands] )) ||
-_ksec__subcmd__help__subcmd__completions_commands() {
+(( $+functions[_ksec__subcmd__help__subcmd__completion_commands] )) ||
+_ksec__subcmd__help__subcmd__completion_commands() {
     local commands; commands=()
-    _describe -t commands 'ksec help completions commands' commands "$@"
+    _describe -t commands 'ksec help completion commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__help__subcmd__decrypt_commands] )) ||
 _ksec__subcmd__help__subcmd__decrypt_commands() {
@@ -775,6 +793,11 @@ _ksec__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help help commands' commands "$@"
 }
+(( $+functions[_ksec__subcmd__help__subcmd__kustomize-generator_commands] )) ||
+_ksec__subcmd__help__subcmd__kustomize-generator_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help kustomize-generator commands' commands "$@"
+}
 (( $+functions[_ksec__subcmd__help__subcmd__merge_commands] )) ||
 _ksec__subcmd__help__subcmd__merge_commands() {
     local commands; commands=()
@@ -804,6 +827,11 @@ _ksec__subcmd__help__subcmd__updatekeys_commands() {
 _ksec__subcmd__help__subcmd__version_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help version commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__kustomize-generator_commands] )) ||
+_ksec__subcmd__kustomize-generator_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec kustomize-generator commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__merge_commands] )) ||
 _ksec__subcmd__merge_commands() {

@@ -12,6 +12,7 @@ use crate::edit::EditError;
 use crate::formats::FormatError;
 use crate::io::IoError;
 use crate::keys::KeyError;
+use crate::kube::GeneratorError;
 use crate::ops::OpsError;
 use crate::process::ProcessError;
 use crate::rekey::RekeyError;
@@ -48,6 +49,8 @@ pub enum Error {
     Ops(#[from] OpsError),
     #[error(transparent)]
     SopsArgs(#[from] SopsArgsError),
+    #[error(transparent)]
+    Generator(#[from] GeneratorError),
 }
 
 /// What a command refuses before any library call, and command results that are failures.

@@ -96,6 +96,12 @@ pub struct EncryptOptions<'a> {
     pub binary_when_unknown: bool,
     /// `None`: same as the input.
     pub output_format: Option<Format>,
+    /// With `output_format` `None`: the format the output file's name says, used when the
+    /// input is YAML or JSON (a `kubectl get -o json` written to `db.enc.yaml` becomes YAML).
+    pub output_format_by_name: Option<Format>,
+    /// Leave out the fields the API server sets (`metadata.uid`, `resourceVersion`, …) of
+    /// manifests taken from a live cluster; without it they are kept and named in a note.
+    pub strip_server_fields: bool,
     pub recipients: Vec<RecipientGroup>,
     pub shamir_threshold: Option<usize>,
     /// Where `gpg` and its home are found, for OpenPGP recipients.
@@ -202,10 +208,29 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Ops
     let file = options.file;
     options.require_recipients()?;
     let (input_format, parsed) = parse_input(input, file, options.input_format)?;
-    let output_format = options.output_format.unwrap_or(input_format);
-    let plain = parsed.into_plain(file).map_err(FileError::from)?;
+    let mut plain = parsed.into_plain(file).map_err(FileError::from)?;
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
+    let output_format = match (options.output_format, options.output_format_by_name) {
+        (Some(format), _) => format,
+        (None, Some(named)) if named != input_format && matches!(input_format, Format::Yaml | Format::Json) => {
+            notes.push(format!(
+                "{file}: read as {}, written as {} as the output's name says (--output-type {} keeps {0})",
+                input_format.name().to_uppercase(),
+                named.name().to_uppercase(),
+                input_format.name(),
+            ));
+            named
+        }
+        (None, _) => input_format,
+    };
+    let manifests = kube::is_manifest_stream(&plain);
+    if manifests {
+        let found = kube::server_fields(&mut plain, options.strip_server_fields);
+        if !found.is_empty() && !options.strip_server_fields {
+            notes.push(server_fields_note(file, &found));
+        }
+    }
     // A binary file is one value, encrypted whatever the rules say; sops records no rule.
     let binary = input_format == Format::Binary;
     if binary {
@@ -224,7 +249,6 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Ops
         }
     }
     let mac_only_encrypted = options.mac_only_encrypted && !binary;
-    let manifests = kube::is_manifest_stream(&plain);
     let rule = match (&options.rule, manifests) {
         _ if binary => EncryptionRule::default(),
         (Some(rule), _) => rule.clone(),
@@ -254,7 +278,11 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Ops
             if input_format == output_format {
                 restore_file_styles(&mut plain, &styles);
             }
-            previous.seal(plain, &seal_options)?
+            // What opening the previous file found is not news about this one.
+            let skip = previous.warnings().len();
+            let mut sealed = previous.seal(plain, &seal_options)?;
+            sealed.warnings.drain(..skip);
+            sealed
         }
         None => {
             let key = DataKey::generate();
@@ -279,12 +307,37 @@ pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, Ops
              whole file); keep it in its own file to leave it readable"
         ));
     }
+    warnings.extend(sealed.warnings);
     Ok(Output {
         bytes: sealed.bytes,
         format: output_format,
         warnings,
         notes,
     })
+}
+
+/// Names the manifests that came from a live cluster and the server-set fields they hold.
+fn server_fields_note(file: &str, found: &[kube::ServerFields]) -> String {
+    let manifests: Vec<String> = found
+        .iter()
+        .map(|f| {
+            f.manifest
+                .as_ref()
+                .map_or_else(|| "the List".to_string(), ToString::to_string)
+        })
+        .collect();
+    let mut fields: Vec<&str> = Vec::new();
+    for field in found.iter().flat_map(|f| &f.fields) {
+        if !fields.contains(&field.as_str()) {
+            fields.push(field);
+        }
+    }
+    format!(
+        "{file}: {} holds fields the API server set ({}), which belong to one cluster's copy \
+         and change with it; pass --strip-server-fields to leave them out",
+        manifests.join(", "),
+        fields.join(", ")
+    )
 }
 
 /// Decrypts an encrypted file (its MAC checked as `options.mac` says) to bytes.

@@ -34,6 +34,9 @@ pub enum ProcessError {
     /// A program ksec runs itself (git, kubectl).
     #[error("cannot run {program}: {source}")]
     Run { program: String, source: io::Error },
+    /// kubectl could not be started (not installed, not on PATH, not executable).
+    #[error("cannot run {program}: {source}")]
+    KubectlNotRun { program: String, source: io::Error },
     #[error("waiting for {program}: {source}")]
     Wait { program: String, source: io::Error },
     #[error("git {} failed: {stderr}", .args.join(" "))]
@@ -341,7 +344,7 @@ pub fn kubectl_apply(kubectl: &OsStr, args: &[String], stream: &[u8]) -> Result<
         .args(args)
         .stdin(Stdio::piped())
         .spawn()
-        .map_err(|source| ProcessError::Run {
+        .map_err(|source| ProcessError::KubectlNotRun {
             program: program(),
             source,
         })?;

@@ -382,9 +382,9 @@ fn an_unknown_input_type_is_a_usage_error() {
             .run()
             .expect_code(1)
             .stdout_is("")
-            .stderr_has(
-                "ksec: error: unknown format \"bogus\": ksec reads and writes yaml, json, dotenv, ini and binary",
-            );
+            // Refused by the parser, which lists the names (as shells complete them).
+            .stderr_has("invalid value 'bogus' for '--input-type <TYPE>'")
+            .stderr_has("[possible values: yaml, json, dotenv, ini, binary]");
         assert!(!session.path("s.enc").exists());
     }
 }
@@ -611,7 +611,10 @@ fn encrypting_an_encrypted_file_exits_203() {
         .expect_code(203)
         .stdout_is("")
         .stderr_has("s.enc.yaml")
-        .stderr_has("already encrypted");
+        .stderr_has("already encrypted")
+        // The ways on that keep the plaintext off the disk, not `decrypt -i`.
+        .stderr_has("ksec: hint: change its values with `ksec edit s.enc.yaml` (or `ksec set`), its recipients with `ksec rotate -i --add-age age1… s.enc.yaml`")
+        .stderr_lacks("decrypt -i");
     assert_eq!(session.read("s.enc.yaml"), encrypted);
     session
         .ksec()
@@ -799,6 +802,11 @@ fn the_wrong_identity_exits_128_saying_what_was_tried() {
     assert!(stderr.contains("SOPS_AGE_KEY_CMD"), "{stderr}");
     let default_keys = session.home().join(".config/sops/age/keys.txt");
     assert!(stderr.contains(&default_keys.display().to_string()), "{stderr}");
+    // The identity that was found shows by its public key, so a wrong key shows as one.
+    assert!(
+        stderr.contains(&format!("1 identity ({VECTOR_RECIPIENT})")),
+        "the found identity's recipient is shown:\n{stderr}"
+    );
     assert!(!stderr.contains("AGE-SECRET-KEY"), "{stderr}");
 }
 
@@ -1313,15 +1321,29 @@ fn help_for_every_command_shows_an_example_of_it() {
 }
 
 #[test]
-fn completions_for_bash_mention_ksec() {
-    Dir::new()
+fn completion_is_listed_in_help_and_completions_still_works() {
+    let session = Dir::new();
+    let help = session.ksec().arg("--help").run().ok().stdout_text();
+    assert!(
+        help.lines().any(|l| l.trim_start().starts_with("completion ")),
+        "`completion` is listed:\n{help}"
+    );
+    // sops's name, and ksec's older one, print the same script; a closed pipe is no error.
+    let script = session.ksec().args(["completion", "bash"]).run().ok().stdout;
+    session
         .ksec()
         .args(["completions", "bash"])
         .run()
         .ok()
-        .stdout_has("ksec")
-        .stdout_has("encrypt")
+        .stdout_is(script.clone())
         .stderr_is("");
+    let text = String::from_utf8(script).expect("a script is text");
+    // Shells complete format names after --input-type and --output-type, not file names.
+    let formats = "--input-type)\n                    COMPREPLY=($(compgen -W \"yaml json dotenv ini binary\"";
+    assert!(text.contains(formats), "{text}");
+    // A reader that is gone before ksec writes: the write fails with a broken pipe.
+    let (ksec, _) = pipe(session.ksec().args(["completion", "zsh"]), &mut session.command("true"));
+    assert!(ksec.success() && ksec.stderr.is_empty(), "{}", ksec.stderr_text());
 }
 
 // ---------------------------------------------------------------------------------------------

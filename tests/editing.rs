@@ -1007,6 +1007,110 @@ fn set_refuses_a_value_that_is_not_json_and_a_malformed_path_with_exit_7() {
 }
 
 #[test]
+fn set_under_secret_data_refuses_clear_text_and_base64_encodes_it_when_asked() {
+    let lab = Dir::new();
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    let original = lab.read("db.enc.yaml");
+    let path = r#"["data"]["pw"]"#;
+    // `hunter22` is valid base64 (of six bytes of junk), `s3cret!` is not: both are clear
+    // text that Kubernetes would not give back, refused without quoting them.
+    for (value, problem) in [
+        ("hunter22", "valid base64, but of 6 bytes that are not text"),
+        ("s3cret!", "not base64"),
+    ] {
+        ksec(&lab)
+            .args(["set", "db.enc.yaml", path, &format!("\"{value}\"")])
+            .run()
+            .expect_code(INVALID_SECRET)
+            .stderr_has(format!("Secret/payments/payments-db: data.pw: {problem}"))
+            .stderr_has("--base64")
+            .stderr_lacks(value);
+        assert_eq!(lab.read("db.enc.yaml"), original);
+    }
+    // Base64 of text is what a data value is.
+    ksec(&lab)
+        .args(["set", "db.enc.yaml", path, &format!("\"{}\"", BASE64.encode("hunter2"))])
+        .run()
+        .ok();
+    assert_eq!(extract(&lab, "db.enc.yaml", path), BASE64.encode("hunter2").as_bytes());
+
+    // --base64 takes the value as it is, quotes and all, from stdin, a file or the argument.
+    ksec(&lab)
+        .args(["set", "--value-stdin", "--base64", "db.enc.yaml", path])
+        .stdin(r#"hunter"22\"#)
+        .run()
+        .ok()
+        .stderr_is("");
+    assert_eq!(
+        extract(&lab, "db.enc.yaml", path),
+        BASE64.encode(r#"hunter"22\"#).as_bytes()
+    );
+    let keystore = log_file(&lab, "keystore.p12");
+    fs::write(&keystore, [0xff, 0x00, 0x80]).expect("write keystore");
+    ksec(&lab)
+        .args([
+            "set",
+            "--value-file",
+            "--base64",
+            "db.enc.yaml",
+            r#"["data"]["keystore.p12"]"#,
+        ])
+        .arg(&keystore)
+        .run()
+        .ok();
+    assert_eq!(extract(&lab, "db.enc.yaml", r#"["data"]["keystore.p12"]"#), b"/wCA");
+    // `echo` adds a line break that becomes part of the value: said, not dropped.
+    ksec(&lab)
+        .args(["set", "--value-stdin", "--base64", "db.enc.yaml", path])
+        .stdin("hunter2\n")
+        .run()
+        .ok()
+        .stderr_has("ends with a line break");
+    assert_eq!(
+        extract(&lab, "db.enc.yaml", path),
+        BASE64.encode("hunter2\n").as_bytes()
+    );
+    // stringData holds clear text: base64 there would be stored as the value.
+    ksec(&lab)
+        .args(["set", "--base64", "db.enc.yaml", PASSWORD_PATH, "x"])
+        .run()
+        .expect_code(INVALID_SET_FORMAT)
+        .stderr_has("stringData holds clear text");
+
+    // The help shows the safe way.
+    let help = ksec(&lab).args(["help", "set"]).run().ok().stdout_text();
+    let data_example = line_starting(&help, "  printf");
+    assert!(
+        data_example.contains("--base64") && data_example.contains(r#"["data"]"#),
+        "{help}"
+    );
+}
+
+#[test]
+fn set_warns_when_a_key_in_data_and_string_data_holds_two_values() {
+    let lab = Dir::new();
+    lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
+    // The sample has ca.crt under data: a stringData copy that says otherwise wins in the
+    // cluster, and the data one is silently dropped.
+    ksec(&lab)
+        .args(["set", "db.enc.yaml", r#"["stringData"]["ca.crt"]"#, r#""n0t-the-ca""#])
+        .run()
+        .ok()
+        .stderr_has(
+            "ksec: warning: db.enc.yaml: Secret/payments/payments-db: stringData.ca.crt: also in \
+             data, with another value: Kubernetes keeps this one and drops data.ca.crt",
+        )
+        .stderr_lacks("n0t-the-ca");
+    // The same text in both is no trap.
+    ksec(&lab)
+        .args(["set", "db.enc.yaml", r#"["stringData"]["ca.crt"]"#])
+        .arg(format!("{:?}", CA_PEM))
+        .run()
+        .ok()
+        .stderr_is("");
+}
+
+#[test]
 fn set_reads_the_value_from_stdin_or_from_a_file() {
     let Some(lab) = Dir::with_sops() else { return };
     lab.copy_testdata("secret.enc.yaml", "db.enc.yaml");
@@ -1605,6 +1709,32 @@ fn git_diff_shows_the_plaintext_change_through_the_textconv() {
     );
     assert!(!diff.contains("ENC["), "{diff}");
     assert_eq!(numstat(&lab, "db.enc.yaml"), "3\t3");
+}
+
+#[test]
+fn git_diff_without_a_key_says_so_in_one_line_per_side() {
+    let Some(lab) = secret_repo() else { return };
+    ksec_set(&lab, PASSWORD_PATH, &format!("\"{NEW_PASSWORD}\""));
+    let out = git(&lab)
+        .env("SOPS_AGE_KEY_FILE", lab.side("no-keys").join("keys.txt"))
+        .args(["diff"])
+        .run()
+        .ok();
+    // The ciphertext changes show, as stored; stderr has one line for each side.
+    assert!(out.stdout_text().contains("ENC["), "{}", out.stdout_text());
+    let stderr = out.stderr_text();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    for line in lines {
+        assert!(
+            line.starts_with("ksec: warning: ")
+                && line.ends_with(
+                    "db.enc.yaml: no key here decrypts it (`ksec decrypt` of the file says why); \
+                     showing the file as stored"
+                ),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -458,9 +458,15 @@ fn kubectl_save_config_copy_of_a_secret_is_refused_unless_a_rule_covers_it() {
             &text,
             &[],
             31,
-            &[&leak, "leave out --save-config", "yq 'del(.metadata.annotations."],
+            &[&leak, "leave out --save-config", "ksec encrypt --strip-server-fields"],
         );
         assert!(!stderr.contains(&encoded), "{stderr}");
+        // Leaving the annotation out seals the one copy left.
+        let stripped = encrypt_from_stdin(&session, &text, &["--strip-server-fields"], "stripped.enc.yaml");
+        assert!(
+            !stripped.contains(LAST_APPLIED) && !stripped.contains(&encoded),
+            "{stripped}"
+        );
 
         // sops leaves the copy in clear under the same rule; `ksec check` names it.
         let by_sops = session
@@ -1169,6 +1175,31 @@ fn apply_finds_kubectl_on_path_when_ksec_kubectl_is_unset() {
 }
 
 #[test]
+fn apply_without_kubectl_names_ksec_kubectl() {
+    let session = Dir::new();
+    let files = manifests_dir(&session);
+    for (kubectl, path) in [
+        (None, session.side("empty-bin")),
+        (
+            Some(session.side("bin").join("no-such-kubectl")),
+            std::env::var("PATH").unwrap_or_default().into(),
+        ),
+    ] {
+        let mut cmd = ksec_with_key(&session);
+        match &kubectl {
+            Some(program) => cmd.env("KSEC_KUBECTL", program),
+            None => cmd.env_remove("KSEC_KUBECTL"),
+        };
+        cmd.env("PATH", &path)
+            .args(["apply", files[0].0])
+            .run()
+            .expect_code(1)
+            .stderr_has("ksec: error: cannot run ")
+            .stderr_has("ksec: hint: install kubectl, or set KSEC_KUBECTL to the kubectl to run");
+    }
+}
+
+#[test]
 fn apply_that_cannot_decrypt_never_starts_kubectl() {
     let session = Dir::new();
     let standin = kubectl_standin(&session);
@@ -1305,7 +1336,7 @@ fn decrypt_of_a_tree_or_several_files_is_one_stream_kubectl_reads() {
 // ksec check
 
 #[test]
-fn check_passes_a_clean_tree_quietly() {
+fn check_passes_a_clean_tree_saying_so_on_stderr_only() {
     let session = Dir::new();
     encrypt_from_stdin(&session, &secret_yaml("db", MARKER), &[], "k8s/db.enc.yaml");
     let json = format!(
@@ -1321,7 +1352,13 @@ fn check_passes_a_clean_tree_quietly() {
         .run()
         .ok()
         .stdout_is("")
-        .stderr_is("");
+        .stderr_is("ksec: checked 4 files, no problems\n");
+    ksec(&session)
+        .args(["check", "k8s/db.enc.yaml"])
+        .run()
+        .ok()
+        .stdout_is("")
+        .stderr_is("ksec: checked 1 file, no problems\n");
 }
 
 #[test]
@@ -1476,7 +1513,7 @@ fn check_walks_every_file_a_rule_requires_encrypted_and_ignores_catch_all_rules(
     for file in ["secrets/ok.env", "secrets/ok.key"] {
         ksec(&session).args(["encrypt", "-i", file]).run().ok();
     }
-    // Neither a manifest nor required encrypted by a rule: not read, whatever it says.
+    // Neither a manifest nor required encrypted by a rule: read only for private keys.
     session.write("docs/README.md", "kind: Secret\n");
     // A catch-all rule says how to encrypt, not that every file must be.
     session.write(
@@ -1674,16 +1711,57 @@ fn pre_commit_hook_checks_every_staged_file_a_rule_covers() {
     let path = common::root().join(".pre-commit-hooks.yaml");
     let text = fs::read_to_string(&path).expect(".pre-commit-hooks.yaml at the repository root");
     let hooks: Vec<Hook> = serde_saphyr::from_str(&text).expect("a list of hooks");
-    let [hook] = &hooks[..] else {
-        panic!("one hook expected:\n{text}")
+    // `ksec-check-system` runs the ksec on PATH; `ksec-check` has pre-commit build it from the
+    // repository with `cargo install`. Either way the same command on the same files.
+    let ids: Vec<(&str, &str)> = hooks.iter().map(|h| (h.id.as_str(), h.language.as_str())).collect();
+    assert_eq!(ids, [("ksec-check-system", "system"), ("ksec-check", "rust")], "{text}");
+    let hook = &hooks[0];
+    for other in &hooks {
+        assert_eq!((&other.entry, &other.args), (&hook.entry, &hook.args));
+        // Nothing filters the files but being a file: the .sops.yaml rules decide, not extensions.
+        assert_eq!(other.types, ["file"]);
+        assert!(other.types_or.is_empty() && other.files.is_none() && other.exclude.is_none());
+        assert_ne!(other.pass_filenames, Some(false));
+    }
+    // The README's ready .pre-commit-config.yaml is a local hook doing the same, with no rev.
+    let readme = fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    let snippet = readme
+        .split("```yaml\nrepos:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .map(|body| format!("repos:\n{body}\n"))
+        .expect("a .pre-commit-config.yaml snippet in the README");
+    #[derive(serde::Deserialize)]
+    struct Repo {
+        repo: String,
+        rev: Option<String>,
+        hooks: Vec<Hook>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PreCommitConfig {
+        repos: Vec<Repo>,
+    }
+    let config: PreCommitConfig = serde_saphyr::from_str(&snippet).expect("the snippet is a pre-commit config");
+    let [local] = &config.repos[..] else {
+        panic!("{snippet}")
     };
-    assert_eq!(hook.id, "ksec-check");
-    // pre-commit builds the repository with `cargo install` and runs the entry from there.
-    assert_eq!(hook.language, "rust");
-    // Nothing filters the files but being a file: the .sops.yaml rules decide, not extensions.
-    assert_eq!(hook.types, ["file"]);
-    assert!(hook.types_or.is_empty() && hook.files.is_none() && hook.exclude.is_none());
-    assert_ne!(hook.pass_filenames, Some(false));
+    assert_eq!(
+        (local.repo.as_str(), local.rev.as_deref()),
+        ("local", None),
+        "{snippet}"
+    );
+    let [readme_hook] = &local.hooks[..] else {
+        panic!("{snippet}")
+    };
+    assert_eq!(
+        (
+            readme_hook.entry.as_str(),
+            readme_hook.language.as_str(),
+            &readme_hook.types
+        ),
+        (hook.entry.as_str(), "system", &hook.types)
+    );
+    assert!(!readme.contains("rev: <tag>") && !text.contains("rev: <tag>"));
 
     let session = Dir::new();
     let git = |args: &[&str]| {
@@ -1758,4 +1836,286 @@ fn pre_commit_hook_checks_every_staged_file_a_rule_covers() {
     let (_, out, _) = run_hook();
     assert_eq!(out.code, 0, "{}", out.stdout_text());
     assert!(out.stdout.is_empty());
+}
+#[test]
+fn check_flags_private_keys_by_kind_and_line_without_showing_them() {
+    let session = Dir::new();
+    let age_key = fs::read_to_string(sample_key()).expect("the sample identity");
+    let secret_line = age_key
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .expect("an identity line");
+    let body = &secret_line["AGE-SECRET-KEY-1".len()..];
+    // Staged and named, as pre-commit passes it; and left in a directory that is walked.
+    session.write("key.txt", &age_key);
+    session.write("k8s/keys.txt", &age_key);
+    let ssh_key = fs::read(common::testdata("keys/locked_ed25519")).expect("the test SSH key");
+    session.write("k8s/id_ed25519", &ssh_key);
+    // Inside a manifest, in clear: a ConfigMap is no place for a TLS key.
+    let pem = format!(
+        "{CONFIG_MAP}  tls.key: |\n    -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n    -----END EC PRIVATE KEY-----\n"
+    );
+    session.write("k8s/settings.yaml", &pem);
+    // Code that only names the markers is no key.
+    session.write(
+        "k8s/notes.md",
+        "Never commit `AGE-SECRET-KEY-1…` or `-----BEGIN OPENSSH PRIVATE KEY-----` lines.\n",
+    );
+    let rule = "private keys must stay out of Git (remove it, and replace the key if it was ever pushed)";
+    let out = ksec(&session)
+        .args(["check", "key.txt", "k8s"])
+        .run()
+        .expect_code(33)
+        .stdout_lacks(body)
+        .stdout_lacks("MHcCAQEEIIrYSSNQ")
+        .stdout_is(format!(
+            "key.txt: line 4: an age secret key (AGE-SECRET-KEY-1…): {rule}\n\
+             k8s/id_ed25519: line 1: an OpenSSH private key: {rule}\n\
+             k8s/keys.txt: line 4: an age secret key (AGE-SECRET-KEY-1…): {rule}\n\
+             k8s/settings.yaml: line 9: an EC private key: {rule}\n"
+        ));
+    assert!(!out.stderr_text().contains(body), "{}", out.stderr_text());
+}
+
+#[test]
+fn check_flags_empty_or_clear_files_whose_name_or_rule_says_encrypted() {
+    let session = Dir::new();
+    // What `ksec encrypt … > db.enc.yaml` leaves when ksec refuses: the shell made the file.
+    session.write("k8s/db.enc.yaml", "");
+    session.write("k8s/api.sops.json", "{\"token\": \"abc\"}\n");
+    session.write("k8s/key.enc", "\n");
+    // Not claims: the config file itself, and a plain name.
+    session.write(".sops.yaml", "creation_rules:\n  - path_regex: rules/.*\n");
+    session.write("k8s/deploy.yaml", DEPLOYMENT);
+    session.write("rules/app.env", "");
+    let redirect =
+        "a failed `ksec encrypt … > FILE` leaves such a file: use --output FILE, which writes nothing on failure";
+    ksec(&session)
+        .args(["check", "k8s", "rules", ".sops.yaml"])
+        .run()
+        .expect_code(33)
+        .stdout_is(format!(
+            "k8s/api.sops.json: its name says it is encrypted, but it is not\n\
+             k8s/db.enc.yaml: empty, but its name says it is encrypted ({redirect})\n\
+             k8s/key.enc: empty, but its name says it is encrypted ({redirect})\n\
+             rules/app.env: empty, but a creation rule in {} covers it ({redirect})\n",
+            session.path(".sops.yaml").display()
+        ));
+
+    // The quick start's flow as it goes wrong, then right: the redirect leaves an empty
+    // file that check refuses; --output writes nothing when ksec refuses.
+    let session = Dir::new();
+    let bad_secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: s3cret!\n";
+    let shell = session
+        .command("sh")
+        .args(["-c", &format!("\"$0\" encrypt --age {SAMPLE_RECIPIENT} > db.enc.yaml")])
+        .arg(env!("CARGO_BIN_EXE_ksec"))
+        .stdin(bad_secret)
+        .run();
+    assert_eq!(shell.code, 30, "{}", shell.stderr_text());
+    assert_eq!(session.read("db.enc.yaml"), b"");
+    ksec(&session).args(["check", "db.enc.yaml"]).run().expect_code(33);
+    fs::remove_file(session.path("db.enc.yaml")).expect("remove");
+    ksec(&session)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--output", "db.enc.yaml"])
+        .stdin(bad_secret)
+        .run()
+        .expect_code(30);
+    assert!(!session.path("db.enc.yaml").exists());
+}
+
+/// What `kubectl get secret db -o json` prints for a Secret applied with `kubectl apply`.
+fn secret_from_a_live_cluster() -> String {
+    let encoded = BASE64.encode(MARKER);
+    let last_applied = format!(
+        r#"{{\"apiVersion\":\"v1\",\"data\":{{\"password\":\"{encoded}\"}},\"kind\":\"Secret\",\"metadata\":{{\"annotations\":{{}},\"name\":\"db\",\"namespace\":\"prod\"}},\"type\":\"Opaque\"}}\n"#
+    );
+    format!(
+        r#"{{
+    "apiVersion": "v1",
+    "data": {{
+        "password": "{encoded}"
+    }},
+    "kind": "Secret",
+    "metadata": {{
+        "annotations": {{
+            "{LAST_APPLIED}": "{last_applied}"
+        }},
+        "creationTimestamp": "2026-01-02T03:04:05Z",
+        "managedFields": [
+            {{"apiVersion": "v1", "fieldsType": "FieldsV1", "manager": "kubectl-client-side-apply", "operation": "Update"}}
+        ],
+        "name": "db",
+        "namespace": "prod",
+        "resourceVersion": "4242",
+        "uid": "0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"
+    }},
+    "type": "Opaque"
+}}
+"#
+    )
+}
+
+#[test]
+fn a_secret_from_a_live_cluster_is_named_and_cleaned_on_request() {
+    let session = Dir::new();
+    let from_cluster = secret_from_a_live_cluster();
+    let rule = "^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$";
+
+    // Kept as they are, and named: which manifest, which fields, and the flag that drops them.
+    ksec(&session)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--encrypted-regex", rule])
+        .args(["--output", "kept.enc.yaml"])
+        .stdin(from_cluster.clone())
+        .run()
+        .ok()
+        .stderr_has(
+            "ksec: note: stdin: Secret/prod/db holds fields the API server set (metadata.resourceVersion, \
+             metadata.uid, metadata.creationTimestamp, metadata.managedFields, \
+             metadata.annotations.kubectl.kubernetes.io/last-applied-configuration)",
+        )
+        .stderr_has("pass --strip-server-fields to leave them out")
+        // JSON on stdin, written to a `.yaml` name: YAML, and said so.
+        .stderr_has("ksec: note: stdin: read as JSON, written as YAML as the output's name says (--output-type json keeps JSON)");
+    let kept = session.read_string("kept.enc.yaml");
+    assert!(
+        kept.starts_with("apiVersion: v1\n") && kept.contains("\n    uid: 0b1c2d3e"),
+        "{kept}"
+    );
+
+    // Left out: a Secret as one would commit it, without the note, and the default rule does
+    // (there is no copy of the data left to leak).
+    let out = ksec(&session)
+        .args(["encrypt", "--age", SAMPLE_RECIPIENT, "--strip-server-fields"])
+        .args(["--output", "db.enc.yaml"])
+        .stdin(from_cluster)
+        .run()
+        .ok()
+        .stderr_lacks("API server");
+    assert!(!out.stderr_text().contains(MARKER));
+    let plain = ksec_with_key(&session)
+        .args(["decrypt", "db.enc.yaml"])
+        .run()
+        .ok()
+        .stdout_text();
+    assert_eq!(
+        plain,
+        format!(
+            "apiVersion: v1\ndata:\n    password: {}\nkind: Secret\nmetadata:\n    name: db\n    namespace: prod\ntype: Opaque\n",
+            BASE64.encode(MARKER)
+        )
+    );
+
+    // As `sops`, the output keeps the input's format whatever its name, as sops does.
+    session
+        .ksec_as("sops")
+        .env("SOPS_AGE_KEY_FILE", sample_key())
+        .args([
+            "encrypt",
+            "--age",
+            SAMPLE_RECIPIENT,
+            "--encrypted-regex",
+            rule,
+            "--input-type",
+            "json",
+        ])
+        .args(["--output", "as-sops.enc.yaml"])
+        .stdin(secret_from_a_live_cluster())
+        .run()
+        .ok()
+        .stderr_is("");
+    assert!(session.read_string("as-sops.enc.yaml").starts_with('{'));
+}
+
+/// A kustomization in `app/` with a ConfigMap and a KsecGenerator naming `files`, and ksec
+/// installed as the plugin kustomize looks for (a link named `KsecGenerator`) under a config
+/// directory of its own; returns that directory, for `XDG_CONFIG_HOME`.
+fn kustomization_with_generator(session: &Dir, files: &[&str]) -> PathBuf {
+    let config = session.side("xdg-config");
+    let plugin_dir = config.join("kustomize/plugin/ksec/v1/ksecgenerator");
+    fs::create_dir_all(&plugin_dir).expect("plugin dir");
+    let plugin = plugin_dir.join("KsecGenerator");
+    if !plugin.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ksec"), plugin).expect("link the plugin");
+    }
+    session.write(
+        "app/kustomization.yaml",
+        "namespace: payments\nresources:\n- config.yaml\ngenerators:\n- secret-generator.yaml\n",
+    );
+    session.write(
+        "app/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: prod\n",
+    );
+    let list: String = files.iter().map(|f| format!("  - {f}\n")).collect();
+    session.write(
+        "app/secret-generator.yaml",
+        format!("apiVersion: ksec/v1\nkind: KsecGenerator\nmetadata:\n  name: secrets\nfiles:\n{list}"),
+    );
+    config
+}
+
+#[test]
+fn kubectl_kustomize_expands_a_ksec_generator_into_decrypted_secrets() {
+    let Some(kubectl) = common::kubectl() else { return };
+    let session = Dir::new();
+    let config = kustomization_with_generator(&session, &["db.enc.yaml"]);
+    session.copy_testdata("secret.enc.yaml", "app/db.enc.yaml");
+    let kustomize = |key: Option<PathBuf>| {
+        let mut cmd = tool(&session, &kubectl);
+        cmd.env("XDG_CONFIG_HOME", &config)
+            .args(["kustomize", "--enable-alpha-plugins", "app"]);
+        match key {
+            Some(key) => cmd.env("SOPS_AGE_KEY_FILE", key),
+            None => cmd.env_remove("SOPS_AGE_KEY_FILE"),
+        };
+        cmd.run()
+    };
+
+    // The build holds the Secret decrypted (MAC checked), beside the other resources, and
+    // kustomize's own changes (the namespace) apply to it too.
+    let built = kustomize(Some(sample_key())).ok().stdout_text();
+    assert!(built.contains("kind: ConfigMap"), "{built}");
+    assert!(built.contains("  password: correct horse battery staple\n"), "{built}");
+    assert!(
+        built.contains("  name: payments-db\n  namespace: payments\n"),
+        "{built}"
+    );
+    assert!(!built.contains("ENC[") && !built.contains("sops:"), "{built}");
+
+    // Without a key the build fails, naming the file, with no value in clear.
+    let out = kustomize(None);
+    assert_ne!(out.code, 0);
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("db.enc.yaml: could not decrypt the data key"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("correct horse") && out.stdout.is_empty(), "{stderr}");
+
+    // A file outside the kustomization (here another checkout's) is refused, key or not.
+    session.copy_testdata("secret.enc.yaml", "other-repo/db.enc.yaml");
+    kustomization_with_generator(&session, &["../other-repo/db.enc.yaml"]);
+    let out = kustomize(Some(sample_key()));
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr_text()
+            .contains("\"../other-repo/db.enc.yaml\" is not inside the kustomization directory"),
+        "{}",
+        out.stderr_text()
+    );
+    // …and so is a link that leads out of it.
+    std::os::unix::fs::symlink(
+        session.path("other-repo/db.enc.yaml"),
+        session.path("app/link.enc.yaml"),
+    )
+    .expect("link");
+    kustomization_with_generator(&session, &["link.enc.yaml"]);
+    let out = kustomize(Some(sample_key()));
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr_text()
+            .contains("\"link.enc.yaml\" is not inside the kustomization directory"),
+        "{}",
+        out.stderr_text()
+    );
 }

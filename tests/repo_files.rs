@@ -1,6 +1,6 @@
-//! The files shipped beside the code stay true: completions match the CLI definitions,
-//! `.sops.yaml.example` loads and routes files as its comments say, and CI runs the test
-//! command the README gives.
+//! The files shipped beside the code stay true: completions and man pages match the CLI
+//! definitions, `.sops.yaml.example` loads and routes files as its comments say, and CI runs
+//! the test command the README gives.
 
 use std::path::Path;
 
@@ -8,6 +8,28 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 mod common;
+
+/// Set to rewrite the generated files instead of checking them: `KSEC_OVERWRITE=1 cargo test
+/// --locked --test repo_files`.
+const OVERWRITE: &str = "KSEC_OVERWRITE";
+
+fn overwrite() -> bool {
+    std::env::var_os(OVERWRITE).is_some_and(|v| !v.is_empty())
+}
+
+/// Checks (or with [`OVERWRITE`] writes) one generated file of the repository.
+fn shipped_file_is(path: &Path, generated: &[u8]) {
+    if overwrite() {
+        std::fs::write(path, generated).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        return;
+    }
+    let shipped = std::fs::read(path).unwrap_or_default();
+    assert!(
+        generated == shipped,
+        "{} is stale: regenerate with `{OVERWRITE}=1 cargo test --locked --test repo_files`",
+        path.display()
+    );
+}
 
 #[test]
 fn completions_are_generated_from_the_current_cli() {
@@ -20,14 +42,53 @@ fn completions_are_generated_from_the_current_cli() {
     ] {
         let mut generated = Vec::new();
         clap_complete::generate(shell, &mut ksec::cli::Cli::command(), "ksec", &mut generated);
-        let path = common::root().join("completions").join(file);
-        let shipped = std::fs::read(&path).unwrap_or_default();
-        assert!(
-            generated == shipped,
-            "{} is stale: regenerate with `cargo run -- completions {shell} > completions/{file}`",
-            path.display()
-        );
+        shipped_file_is(&common::root().join("completions").join(file), &generated);
     }
+}
+
+/// One man page per command (`ksec.1`, `ksec-encrypt.1`, `ksec-groups-add.1`, …), as rage
+/// ships them, rendered from the same clap definitions as `--help`.
+#[test]
+fn man_pages_are_generated_from_the_current_cli() {
+    let scratch = common::Dir::new();
+    let generated_dir = scratch.side("man");
+    clap_mangen::generate_to(ksec::cli::Cli::command(), &generated_dir).expect("render the man pages");
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| {
+                        e.expect("read the directory")
+                            .file_name()
+                            .to_string_lossy()
+                            .into_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let generated = names(&generated_dir);
+    for page in ["ksec.1", "ksec-encrypt.1", "ksec-completion.1", "ksec-groups-add.1"] {
+        assert!(generated.iter().any(|n| n == page), "no {page} in {generated:?}");
+    }
+    let man = common::root().join("man");
+    if overwrite() {
+        std::fs::create_dir_all(&man).expect("make man/");
+        for stale in names(&man).iter().filter(|n| !generated.contains(n)) {
+            std::fs::remove_file(man.join(stale)).expect("remove a page of a removed command");
+        }
+    }
+    for page in &generated {
+        let bytes = std::fs::read(generated_dir.join(page)).expect("read a rendered page");
+        shipped_file_is(&man.join(page), &bytes);
+    }
+    assert_eq!(
+        names(&man),
+        generated,
+        "man/ has pages of commands that are gone: regenerate with `{OVERWRITE}=1 cargo test --locked --test repo_files`"
+    );
 }
 
 #[test]
@@ -67,5 +128,77 @@ fn ci_runs_the_test_command_the_readme_gives() {
     assert!(
         ci.lines().any(|line| line.trim() == command.trim()),
         ".ci/run must run the README's test command verbatim: {command}"
+    );
+}
+
+/// The README's Quick start, run as written by `sh -e` for a new user (an empty home, a fresh
+/// Git repository), with ksec, age-keygen and kubectl on PATH; `kubectl apply` is a stand-in
+/// that keeps what it was given, as there is no cluster.
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let (Some(kubectl), Some(_), Some(_)) = (
+        common::kubectl(),
+        common::tool_on_path("age-keygen"),
+        common::tool_on_path("git"),
+    ) else {
+        return;
+    };
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let script = readme
+        .split("## Quick start")
+        .nth(1)
+        .and_then(|section| section.split("```sh\n").nth(1))
+        .and_then(|block| block.split("\n```").next())
+        .expect("a sh block in the Quick start");
+    let lab = common::Dir::new();
+    let bin = lab.side("bin");
+    lab.link_program("bin", "ksec", env!("CARGO_BIN_EXE_ksec"));
+    let applied = lab.root().join("applied.yaml");
+    lab.script(
+        "kubectl",
+        &format!(
+            "if [ \"$1\" = apply ]; then cat > '{}'; else exec '{}' \"$@\"; fi\n",
+            applied.display(),
+            kubectl.display()
+        ),
+    );
+    lab.command("git").args(["init", "-q"]).run().ok();
+
+    let out = lab
+        .command("sh")
+        .args(["-e", "-c", script])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env_remove("SOPS_AGE_KEY")
+        .env_remove("KUBECONFIG")
+        .path_first(&bin)
+        .run()
+        .ok();
+    let stderr = out.stderr_text();
+    assert!(stderr.contains("ksec: checked 1 file, no problems"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2") && !stderr.contains("AGE-SECRET-KEY"),
+        "{stderr}"
+    );
+
+    // The identity is where ksec looks by default, private; the repository holds only the
+    // encrypted file, staged.
+    let keys = lab.home().join(".config/sops/age/keys.txt");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&keys).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the identity file is private");
+    assert_eq!(lab.files(), [".git", "db.enc.yaml"]);
+    let staged = lab
+        .command("git")
+        .args(["diff", "--cached", "--name-only"])
+        .run()
+        .ok()
+        .stdout_text();
+    assert_eq!(staged, "db.enc.yaml\n");
+    let encrypted = lab.read_string("db.enc.yaml");
+    assert!(encrypted.contains("password: ENC[AES256_GCM,") && !encrypted.contains("aHVudGVyMg=="));
+    // What kubectl was given: the Secret, decrypted.
+    let applied = std::fs::read_to_string(&applied).expect("kubectl apply ran");
+    assert!(
+        applied.contains("  password: aHVudGVyMg==\n") && applied.contains("kind: Secret"),
+        "{applied}"
     );
 }

@@ -135,6 +135,8 @@ fn encrypt(input: &[u8], format: Format, rules: &Rules) -> Result<Vec<u8>, Strin
         input_format: Some(format),
         binary_when_unknown: false,
         output_format: None,
+        output_format_by_name: None,
+        strip_server_fields: false,
         recipients: vec![RecipientGroup {
             age: vec![recipient],
             ..RecipientGroup::default()

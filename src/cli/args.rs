@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::formats::Format;
 
 /// Keep Kubernetes Secrets (and any YAML or JSON file) encrypted in Git, in the SOPS format.
 ///
@@ -85,16 +87,36 @@ pub enum Command {
     /// Print ksec's version (under the name `sops`, the sops version it implements first).
     #[command(after_help = VERSION_EXAMPLES)]
     Version,
-    /// Print a shell completion script.
-    #[command(
-        hide = true,
-        after_help = "Example:\n  ksec completions bash > /etc/bash_completion.d/ksec"
-    )]
-    Completions {
+    /// Kustomize generator plugin: print the files a KsecGenerator manifest names, decrypted.
+    #[command(name = "kustomize-generator", after_help = KUSTOMIZE_EXAMPLES)]
+    KustomizeGenerator(KustomizeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(alias = "completions", after_help = COMPLETION_EXAMPLES)]
+    Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
 }
+
+const KUSTOMIZE_EXAMPLES: &str = "Examples:
+  # once: install ksec as the plugin kustomize looks for
+  dir=${XDG_CONFIG_HOME:-$HOME/.config}/kustomize/plugin/ksec/v1/ksecgenerator
+  mkdir -p \"$dir\" && ln -sf \"$(command -v ksec)\" \"$dir/KsecGenerator\"
+  # secret-generator.yaml, listed under `generators:` in kustomization.yaml:
+  #   apiVersion: ksec/v1
+  #   kind: KsecGenerator
+  #   metadata: {name: secrets}
+  #   files: [db.enc.yaml]
+  kubectl kustomize --enable-alpha-plugins k8s/      # or: kustomize build --enable-alpha-plugins
+  cd k8s && ksec kustomize-generator secret-generator.yaml   # what the plugin gives kustomize
+kustomize runs the plugin in the kustomization's directory; files must be inside it. The
+identities are the usual ones (SOPS_AGE_KEY_FILE, …).";
+
+const COMPLETION_EXAMPLES: &str = "Examples:
+  ksec completion bash > ~/.local/share/bash-completion/completions/ksec
+  ksec completion zsh > \"${fpath[1]}/_ksec\"
+  ksec completion fish > ~/.config/fish/completions/ksec.fish
+The scripts are also in the repository's completions/ directory, and man pages in man/.";
 
 const VERSION_EXAMPLES: &str = "Examples:
   ksec version                                # ksec 0.2.0
@@ -102,10 +124,12 @@ const VERSION_EXAMPLES: &str = "Examples:
 
 const ENCRYPT_EXAMPLES: &str = "Examples:
   kubectl create secret generic db --from-literal=password=hunter2 --dry-run=client -o yaml \\
-    | ksec encrypt --age age1... --encrypted-regex '^(data|stringData)$' > db.enc.yaml
+    | ksec encrypt --age age1... --output db.enc.yaml
+  kubectl get secret db -o json | ksec encrypt --strip-server-fields --output db.enc.yaml
   ksec encrypt -i secret.yaml                 # recipients and rules from .sops.yaml
   ksec encrypt --age age1... --output s.enc.json s.json
-  VAULT_TOKEN=... ksec encrypt --hc-vault-transit https://vault:8200/v1/transit/keys/app s.yaml";
+  VAULT_TOKEN=... ksec encrypt --hc-vault-transit https://vault:8200/v1/transit/keys/app s.yaml
+With --output, a YAML or JSON input is written in the format the output's name says.";
 
 const DECRYPT_EXAMPLES: &str = "Examples:
   ksec decrypt db.enc.yaml | kubectl apply -f -
@@ -135,10 +159,13 @@ conflict on the file, the editor shows the decrypted versions merged, with confl
 
 const SET_EXAMPLES: &str = "Examples:
   ksec set secret.enc.yaml '[\"stringData\"][\"password\"]' '\"hunter2\"'
+  printf %s \"$PASSWORD\" | ksec set --value-stdin --base64 secret.enc.yaml '[\"data\"][\"pw\"]'
+  ksec set --value-file --base64 app.enc.yaml '[\"data\"][\"keystore.p12\"]' keystore.p12
   ksec set secret.enc.yaml '[\"items\"][0]' '{\"name\": \"a\"}'
-  printf '\"%s\"' \"$PASSWORD\" | ksec set --value-stdin secret.enc.yaml '[\"data\"][\"pw\"]'
-The value is JSON. Values in the process list are visible to other users: prefer --value-stdin
-or --value-file for secrets.";
+The value is JSON; with --base64 it is taken as it is and stored base64-encoded, as a Secret's
+`data` holds it. A `data` value given as JSON must be base64 of text (binary data: --base64, or
+--no-validate). Values in the process list are visible to other users: prefer --value-stdin or
+--value-file for secrets.";
 
 const UNSET_EXAMPLES: &str = "Examples:
   ksec unset secret.enc.yaml '[\"stringData\"][\"old\"]'
@@ -274,8 +301,8 @@ pub struct UpdatekeysArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Format of the files: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Key groups needed to rebuild the data key.
     #[arg(long, value_name = "N")]
     pub shamir_secret_sharing_threshold: Option<usize>,
@@ -405,11 +432,11 @@ pub struct IoArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Format of the input: yaml, json, dotenv, ini or binary (default: from the file name, else from the content).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format of the output: yaml, json, dotenv, ini or binary (default: the input's format).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     /// Use this name to pick the format and the .sops.yaml creation rule (useful with stdin).
     #[arg(long, value_name = "NAME")]
     pub filename_override: Option<PathBuf>,
@@ -431,6 +458,11 @@ pub struct EncryptArgs {
     /// the 1 MiB limit). Secrets are still never written with a value in clear.
     #[arg(long)]
     pub no_validate: bool,
+    /// Leave out the fields the API server sets in manifests taken from a live cluster
+    /// (`kubectl get -o yaml`): metadata.resourceVersion, uid, creationTimestamp, managedFields,
+    /// selfLink and the kubectl last-applied annotation.
+    #[arg(long)]
+    pub strip_server_fields: bool,
 }
 
 /// Who a new file is encrypted for and which values are encrypted (else from .sops.yaml).
@@ -530,12 +562,12 @@ pub struct EditArgs {
     #[arg(long)]
     pub no_validate: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format of the text in the editor and of the file written: the file's own format (as
     /// sops, a different one is refused: ksec edits a file in place, in its format).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     /// Show the sops metadata below the values (read only: changes to it are refused; use
     /// rotate, updatekeys or groups to change keys).
     #[arg(short = 's', long)]
@@ -573,6 +605,10 @@ pub struct SetArgs {
     /// Read the JSON value from stdin (keeps it out of the process list).
     #[arg(long)]
     pub value_stdin: bool,
+    /// Take the value as it is (text or bytes, not JSON) and store it base64-encoded: a
+    /// Secret's `data` value given as the text `ksec edit` shows.
+    #[arg(long)]
+    pub base64: bool,
     /// Write nothing when the path already holds this value.
     #[arg(long)]
     pub idempotent: bool,
@@ -606,12 +642,12 @@ pub struct ChangeArgs {
     #[arg(long)]
     pub no_validate: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format the file is written in: its own (a different one is refused, as the file is
     /// changed in place).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -639,8 +675,8 @@ pub struct ExecEnvArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -669,11 +705,11 @@ pub struct ExecFileArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
     /// Format of the decrypted file: yaml, json, dotenv, ini or binary (default: the input's).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub output_type: Option<FormatName>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -685,8 +721,18 @@ pub struct FilestatusArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
+}
+
+/// Arguments of `ksec kustomize-generator`.
+#[derive(Debug, Args)]
+pub struct KustomizeArgs {
+    /// The generator manifest (kustomize passes a copy of it).
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// Arguments of `ksec diff`.
@@ -733,6 +779,28 @@ pub struct GitSetupArgs {
     /// Files the drivers apply to (default: *.enc.yaml, *.enc.yml, *.enc.json).
     #[arg(long, value_name = "GLOB")]
     pub pattern: Vec<String>,
+}
+
+/// A file format as `--input-type` and `--output-type` name it (shells complete these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatName {
+    Yaml,
+    Json,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl From<FormatName> for Format {
+    fn from(name: FormatName) -> Format {
+        match name {
+            FormatName::Yaml => Format::Yaml,
+            FormatName::Json => Format::Json,
+            FormatName::Dotenv => Format::Dotenv,
+            FormatName::Ini => Format::Ini,
+            FormatName::Binary => Format::Binary,
+        }
+    }
 }
 
 /// How decryption keys are tried.

@@ -90,7 +90,16 @@ const SOPS_COMMANDS: &[&str] = &[
 ];
 
 /// ksec's own subcommands (besides those it shares with sops).
-const KSEC_COMMANDS: &[&str] = &["apply", "check", "diff", "merge", "git-setup", "completions", "version"];
+const KSEC_COMMANDS: &[&str] = &[
+    "apply",
+    "check",
+    "diff",
+    "merge",
+    "git-setup",
+    "kustomize-generator",
+    "completions",
+    "version",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

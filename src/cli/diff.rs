@@ -10,7 +10,7 @@ use super::terminal::Terminal;
 use crate::edit::view::{self, ViewOptions};
 use crate::error::Error;
 use crate::io::{self, Input};
-use crate::keys::{Identities, ProcessEnv};
+use crate::keys::{Identities, KeyError, ProcessEnv};
 use crate::sops_file::FileError;
 use crate::sops_file::{EncryptedFile, MacPolicy};
 
@@ -20,11 +20,24 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<(), Error> {
         Ok(Some(text)) => io::write_stdout(&text)?,
         Ok(None) => io::write_stdout(&input)?,
         Err(e) => {
-            super::warn(&format!("{e}; showing the file as stored"));
+            super::warn(&format!("{}; showing the file as stored", reason(&e)));
             io::write_stdout(&input)?
         }
     }
     Ok(())
+}
+
+/// Why the file is shown as stored. Without a key, one line: Git runs the driver for each side
+/// of each file, and the report `ksec decrypt` gives (every key group, key and place looked
+/// in) would fill the screen many times over.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Key(KeyError::DataKeyUnavailable { file, .. })
+        | Error::File(FileError::Key(KeyError::DataKeyUnavailable { file, .. })) => {
+            format!("{file}: no key here decrypts it (`ksec decrypt` of the file says why)")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The view, or `None` for a file that is not encrypted.

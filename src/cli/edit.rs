@@ -63,12 +63,12 @@ pub fn run(global: &GlobalArgs, args: &EditArgs) -> Result<(), Error> {
     } else {
         None
     };
-    let format = match (&args.input_type, &original) {
-        (Some(name), _) => Format::from_name(name)?,
+    let format = match (args.input_type, &original) {
+        (Some(name), _) => name.into(),
         (None, Some(bytes)) => inputs::format_of(&args.file, None, bytes)?,
         (None, None) => Format::from_path(&args.file).unwrap_or(Format::Yaml),
     };
-    inputs::check_output_type(args.output_type.as_deref(), format)?;
+    inputs::check_output_type(args.output_type, format)?;
     let output = inputs::output_options(&io_args, config.as_ref());
     let view_options = ViewOptions {
         format,

@@ -26,6 +26,8 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
         inputs::output_options(&args.io, config.as_ref()),
     );
     options.output_format = plan.output_format;
+    options.output_format_by_name = plan.output_format_by_name;
+    options.strip_server_fields = args.strip_server_fields;
     options.binary_when_unknown = plan.name.is_some();
     options.validate_secrets = !args.no_validate;
     // Before the input and the file being replaced are read: another writer's change is then
@@ -114,6 +116,8 @@ impl Settings {
             input_format,
             binary_when_unknown: false,
             output_format: None,
+            output_format_by_name: None,
+            strip_server_fields: false,
             recipients: self.recipients,
             shamir_threshold: self.shamir_threshold,
             env: &ProcessEnv,

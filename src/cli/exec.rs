@@ -21,7 +21,7 @@ pub fn run_env(args: &ExecEnvArgs) -> Result<i32, Error> {
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
     let options = DecryptOptions {
         file: &file,
-        input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
+        input_format: Some(inputs::format_of(&args.file, args.input_type, &input)?),
         output_format: None,
         identities: &identities,
         mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
@@ -54,8 +54,8 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
     };
     let options = DecryptOptions {
         file: &file,
-        input_format: Some(inputs::format_of(&args.file, args.input_type.as_deref(), &input)?),
-        output_format: args.output_type.as_deref().map(Format::from_name).transpose()?,
+        input_format: Some(inputs::format_of(&args.file, args.input_type, &input)?),
+        output_format: args.output_type.map(Format::from),
         identities: &identities,
         mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),
         output: inputs::output_options(&IoArgs::default(), config.as_ref()),

@@ -9,7 +9,7 @@ use crate::error::{CommandError, Error, SopsArgsError};
 use crate::formats::FormatError;
 use crate::io::IoError;
 use crate::keys::{FailureClass, KeyError, KeyKind, WantedIdentity};
-use crate::kube::{self, KubeError};
+use crate::kube::{self, GeneratorError, KubeError};
 use crate::metadata::MetadataError;
 use crate::ops::OpsError;
 use crate::process::ProcessError;
@@ -72,6 +72,7 @@ impl Error {
             Error::Process(e) => process_code(e),
             Error::Ops(e) => ops_code(e),
             Error::SopsArgs(e) => sops_args_code(e),
+            Error::Generator(_) => GENERIC,
         }
     }
 
@@ -91,6 +92,7 @@ impl Error {
             Error::Process(e) => process_hint(e).map(Into::into),
             Error::Ops(e) => ops_hint(e),
             Error::SopsArgs(e) => sops_args_hint(e),
+            Error::Generator(e) => Some(generator_hint(e).into()),
         }
     }
 }
@@ -438,8 +440,8 @@ fn leak_hint(leaks: &[kube::Finding]) -> String {
     let mut hints = Vec::new();
     if leaks.iter().any(|f| f.field == last_applied) {
         hints.push(format!(
-            "drop the {0} annotation (leave out --save-config, or pipe through \
-             yq 'del(.metadata.annotations.\"{0}\")'), or use a rule that covers it too, e.g. \
+            "drop the {0} annotation (`ksec encrypt --strip-server-fields` does; or leave out \
+             --save-config), or use a rule that covers it too, e.g. \
              --encrypted-regex '^(data|stringData|kubectl\\.kubernetes\\.io/last-applied-configuration)$'",
             kube::LAST_APPLIED
         ));
@@ -488,7 +490,7 @@ fn file_hint(e: &FileError) -> Option<String> {
         MetadataNotFound { .. } => {
             Some("encrypt it with `ksec encrypt`, or pass --input-type if the format was guessed wrong".into())
         }
-        AlreadyEncrypted(_) => Some("to re-encrypt it, decrypt it first (ksec decrypt -i FILE)".into()),
+        AlreadyEncrypted(e) => Some(already_encrypted_hint(&e.file)),
         Unreadable(e) | Format(e) => format_hint(e).map(Into::into),
         Metadata(e) => metadata_hint(e).map(Into::into),
         Key(e) => key_hint(e),
@@ -504,11 +506,34 @@ fn file_hint(e: &FileError) -> Option<String> {
     }
 }
 
+fn generator_hint(e: &GeneratorError) -> &'static str {
+    match e {
+        GeneratorError::NotAGenerator { .. } | GeneratorError::NoFiles { .. } => {
+            "a generator manifest is `apiVersion: ksec/v1`, `kind: KsecGenerator` and `files:` \
+             listing encrypted files (see `ksec help kustomize-generator`)"
+        }
+        GeneratorError::OutsideRoot { .. } => {
+            "keep the encrypted files in the kustomization's directory or below it, and name them \
+             by relative paths"
+        }
+    }
+}
+
+/// What to do with a file that is encrypted already, without its plaintext touching the disk.
+fn already_encrypted_hint(file: &str) -> String {
+    let file = if file == "stdin" { "FILE" } else { file };
+    format!(
+        "change its values with `ksec edit {file}` (or `ksec set`), its recipients with \
+         `ksec rotate -i --add-age age1… {file}` (or `ksec updatekeys` after changing .sops.yaml)"
+    )
+}
+
 fn edit_code(e: &EditError) -> i32 {
     use EditError::*;
     match e {
         PathNotFound { .. } | MetadataPath | MergeMetadata { .. } => GENERIC,
-        InvalidValue(_) | InvalidPath(_) => INVALID_SET_FORMAT,
+        InvalidValue(_) | InvalidPath(_) | Base64InStringData { .. } => INVALID_SET_FORMAT,
+        ClearTextInData { .. } => INVALID_SECRET,
         // Like a parse error: the edited text is not yet a file.
         UnresolvedConflict { .. } => COULD_NOT_READ_INPUT,
         SideNotText { .. } => ERROR_DUMPING_TREE,
@@ -526,6 +551,12 @@ fn edit_hint(e: &EditError) -> Option<String> {
         }
         InvalidValue(_) => Some("values are JSON: quote strings, e.g. '\"s3cret\"'".into()),
         InvalidPath(_) => Some(TREE_PATH_HINT.into()),
+        ClearTextInData { .. } => Some(
+            "data values are base64: give the clear text with --base64 (ksec encodes it) or set \
+             it under stringData; base64 of binary data needs --no-validate"
+                .into(),
+        ),
+        Base64InStringData { .. } => Some("drop --base64, or set the key under data".into()),
         UnresolvedConflict { .. } => Some(
             "keep one version of each conflicting part and delete the \
              <<<<<<<, |||||||, ======= and >>>>>>> lines"
@@ -585,7 +616,7 @@ fn process_code(e: &ProcessError) -> i32 {
         Interrupted { signal } => super::signals::exit_code_for(*signal),
         RunCommand { .. } | Unquotable { .. } => GENERIC,
         UnknownUser { .. } | UserDatabase { .. } | GiveToUser { .. } => GENERIC,
-        Run { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
+        Run { .. } | KubectlNotRun { .. } | Wait { .. } | GitFailed { .. } => GENERIC,
         Io(e) => io_code(e),
     }
 }
@@ -595,6 +626,10 @@ fn process_hint(e: &ProcessError) -> Option<&'static str> {
         ProcessError::EditorUnsplittable { .. } | ProcessError::EditorNotRun { .. } => {
             Some("set SOPS_EDITOR or EDITOR to an editor command")
         }
+        ProcessError::KubectlNotRun { .. } => Some(
+            "install kubectl, or set KSEC_KUBECTL to the kubectl to run (a path, or another \
+             name on PATH such as `oc`)",
+        ),
         ProcessError::Io(e) => io_hint(e),
         _ => None,
     }

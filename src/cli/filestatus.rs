@@ -13,7 +13,7 @@ pub fn run(args: &FilestatusArgs) -> Result<(), Error> {
         IoError::InputNotFound { path } => Error::from(CommandError::NoSuchFile { path }),
         other => other.into(),
     })?;
-    let format = inputs::format_of(&args.file, args.input_type.as_deref(), &input)?;
+    let format = inputs::format_of(&args.file, args.input_type, &input)?;
     let encrypted = sops_file::is_encrypted(&input, format, &file)?;
     Ok(io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())?)
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::args::{GlobalArgs, IoArgs};
+use super::args::{FormatName, GlobalArgs, IoArgs};
 use super::terminal::Terminal;
 use crate::config::{self, Config};
 use crate::error::{CommandError, Error};
@@ -26,6 +26,9 @@ pub struct Plan {
     pub destination: Destination,
     pub input_format: Option<Format>,
     pub output_format: Option<Format>,
+    /// YAML or JSON, as the `--output` file's name says (not when run as `sops`, which writes
+    /// the input's format whatever the name).
+    pub output_format_by_name: Option<Format>,
     in_place: bool,
     lock: Option<FileLock>,
 }
@@ -48,17 +51,23 @@ impl Plan {
             Input::File(p) => Some(p.clone()),
             Input::Stdin => None,
         });
-        let input_format = match &io_args.input_type {
-            Some(t) => Some(Format::from_name(t)?),
+        let input_format = match io_args.input_type {
+            Some(t) => Some(t.into()),
             None => name.as_deref().and_then(Format::from_path),
         };
-        let output_format = io_args.output_type.as_deref().map(Format::from_name).transpose()?;
+        let output_format = io_args.output_type.map(Format::from);
+        let output_format_by_name = io_args
+            .output
+            .as_deref()
+            .and_then(Format::from_path)
+            .filter(|format| matches!(format, Format::Yaml | Format::Json) && !super::as_sops());
         Ok(Plan {
             input,
             name,
             destination,
             input_format,
             output_format,
+            output_format_by_name,
             in_place: io_args.in_place,
             lock: None,
         })
@@ -127,9 +136,9 @@ pub fn rule_subject(plan: &Plan) -> Option<&Path> {
 }
 
 /// The format of an existing file: `--input-type`, else its name, else its content.
-pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Result<Format, Error> {
+pub fn format_of(path: &Path, input_type: Option<FormatName>, content: &[u8]) -> Result<Format, Error> {
     if let Some(name) = input_type {
-        return Ok(Format::from_name(name)?);
+        return Ok(name.into());
     }
     if let Some(format) = Format::from_path(path) {
         return Ok(format);
@@ -141,8 +150,8 @@ pub fn format_of(path: &Path, input_type: Option<&str>, content: &[u8]) -> Resul
 /// `--output-type` of a command that changes a file in place (`edit`, `set`, `unset`): sops
 /// would write the file over in another format; ksec keeps a file in its own, so only that
 /// one is accepted (the tools that pass it give the file's own).
-pub fn check_output_type(output_type: Option<&str>, format: Format) -> Result<(), Error> {
-    match output_type.map(Format::from_name).transpose()? {
+pub fn check_output_type(output_type: Option<FormatName>, format: Format) -> Result<(), Error> {
+    match output_type.map(Format::from) {
         Some(other) if other != format => Err(CommandError::ConflictingOptions(
             "--output-type must be the file's own format: a file changed in place keeps its format",
         )
@@ -167,14 +176,14 @@ impl InPlaceFile {
     /// Locks the file, then reads it: a change made by another writer meanwhile is in what is
     /// read, not lost by the write.
     pub fn read(global: &GlobalArgs, path: &Path, change: &super::args::ChangeArgs) -> Result<InPlaceFile, Error> {
-        let (input_type, keys) = (change.input_type.as_deref(), &change.keys);
+        let (input_type, keys) = (change.input_type, &change.keys);
         let config = load_config(global)?;
         let identities =
             crate::keys::Identities::discover(&crate::keys::ProcessEnv, keys.decryption_order.as_deref(), Terminal)?;
         let lock = lock_in_place(path)?;
         let input = io::Input::File(path.to_path_buf()).read()?;
         let format = format_of(path, input_type, &input)?;
-        check_output_type(change.output_type.as_deref(), format)?;
+        check_output_type(change.output_type, format)?;
         Ok(InPlaceFile {
             name: path.display().to_string(),
             format,

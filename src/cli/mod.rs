@@ -17,6 +17,7 @@ mod filestatus;
 mod git_setup;
 mod groups;
 mod inputs;
+mod kustomize;
 mod merge;
 mod rotate;
 mod set;
@@ -37,28 +38,39 @@ use compat::{ProgramName, Translation};
 
 use crate::error::Error;
 
-/// Set when ksec runs as `sops`: notes are not printed then, because tools read sops's stderr
+/// Set when ksec runs as `sops`. Notes are not printed then, because tools read sops's stderr
 /// as part of the result (sops-edit.nvim merges it into the file with `2>&1`) or as an error
-/// (ShipitSmarter's VS Code extension), and sops prints nothing there on success.
-static NOTES_SILENCED: AtomicBool = AtomicBool::new(false);
+/// (ShipitSmarter's VS Code extension), and sops prints nothing there on success; and where
+/// ksec's own defaults differ from sops's, sops's apply.
+static AS_SOPS: AtomicBool = AtomicBool::new(false);
+
+/// Whether ksec runs as `sops` (see [`AS_SOPS`]).
+fn as_sops() -> bool {
+    AS_SOPS.load(Ordering::Relaxed)
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
     let rest = argv.split_off(argv.len().min(1));
     let arg0 = argv.pop().unwrap_or_else(|| OsString::from("ksec"));
+    // kustomize runs an exec plugin by its kind's name, with the generator manifest's path.
+    let rest = if std::path::Path::new(&arg0).file_name() == Some(crate::kube::GENERATOR_KIND.as_ref()) {
+        std::iter::once(OsString::from("kustomize-generator"))
+            .chain(rest)
+            .collect()
+    } else {
+        rest
+    };
     let name = ProgramName::from_arg0(Some(&arg0));
     if name == ProgramName::Sops {
-        NOTES_SILENCED.store(true, Ordering::Relaxed);
+        AS_SOPS.store(true, Ordering::Relaxed);
     }
     let args = match compat::translate(&rest, name, &compat::ProcessEnvironment) {
         Ok(None) => rest,
         Ok(Some(Translation::Run(args))) => args,
         Ok(Some(Translation::Version)) => return print_stdout(&compat::version_line(name)),
-        Ok(Some(Translation::Completion(shell))) => {
-            clap_complete::generate(shell, &mut Cli::command(), program_name(name), &mut std::io::stdout());
-            return ExitCode::SUCCESS;
-        }
+        Ok(Some(Translation::Completion(shell))) => return print_completion(shell, program_name(name)),
         Ok(Some(Translation::Print(text))) => return print_stdout(&text),
         Err(e) => {
             let e = Error::from(e);
@@ -106,12 +118,10 @@ pub fn run() -> ExitCode {
         Command::ExecFile(a) => exec::run_file(&cli.global, a),
         Command::Filestatus(a) => filestatus::run(a).map(|()| 0),
         Command::Diff(a) => diff::run(&cli.global, a).map(|()| 0),
+        Command::KustomizeGenerator(a) => kustomize::run(&cli.global, a).map(|()| 0),
         Command::Merge(a) => merge::run(&cli.global, a),
         Command::GitSetup(a) => git_setup::run(a).map(|()| 0),
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "ksec", &mut std::io::stdout());
-            Ok(0)
-        }
+        Command::Completion { shell } => return print_completion(*shell, "ksec"),
         Command::Version => {
             let _ = print_stdout(&compat::version_line(name));
             Ok(0)
@@ -132,6 +142,14 @@ fn program_name(name: ProgramName) -> &'static str {
         ProgramName::Sops => "sops",
         ProgramName::Ksec => "ksec",
     }
+}
+
+/// Prints the completion script for `shell`, for the program called `name`. Rendered first:
+/// clap_complete panics on a closed pipe (`ksec completion bash | head`).
+fn print_completion(shell: clap_complete::Shell, name: &str) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), name, &mut script);
+    print_stdout(&String::from_utf8_lossy(&script))
 }
 
 /// Prints text on stdout; a closed pipe is not an error (`ksec --version | head -c4`).
@@ -158,9 +176,9 @@ pub(crate) fn report(error: &Error) {
 }
 
 /// Prints a note on stderr: something ksec did that the user did not spell out. Not when run
-/// as `sops` ([`NOTES_SILENCED`]).
+/// as `sops` ([`AS_SOPS`]).
 pub(crate) fn note(message: &str) {
-    if NOTES_SILENCED.load(Ordering::Relaxed) {
+    if as_sops() {
         return;
     }
     let _ = writeln!(std::io::stderr().lock(), "ksec: note: {message}");
@@ -169,4 +187,13 @@ pub(crate) fn note(message: &str) {
 /// Prints a warning on stderr.
 pub(crate) fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "ksec: warning: {message}");
+}
+/// Prints what a command did when it has nothing else to say on success (`ksec: checked 3
+/// files, no problems`), on stderr so stdout stays the command's output. Not when run as
+/// `sops`, for the reason notes are not.
+pub(crate) fn status(message: &str) {
+    if as_sops() {
+        return;
+    }
+    let _ = writeln!(std::io::stderr().lock(), "ksec: {message}");
 }

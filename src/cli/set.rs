@@ -4,34 +4,50 @@ use zeroize::Zeroizing;
 
 use super::args::{GlobalArgs, SetArgs};
 use super::inputs::InPlaceFile;
-use crate::edit::{self, EditError, ValueProblem};
+use crate::edit::{self, EditError, NewValue, ValueProblem};
 use crate::error::Error;
 use crate::io::Input;
 use crate::tree::path::TreePath;
 
 pub fn run(global: &GlobalArgs, args: &SetArgs) -> Result<(), Error> {
     let path = parse_path(&args.path)?;
-    let value = edit::parse_value(value_text(&read_value(args)?, args)?)?;
+    let value = new_value(args)?;
     let file = InPlaceFile::read(global, &args.file, &args.change)?;
     let mut opened = file.open(args.change.ignore_mac)?;
     let mut plain = opened.take_plain();
-    let changed = edit::set_value(&mut plain, &path, value)?;
+    let validate = !args.change.no_validate;
+    let changed = edit::set_new_value(&mut plain, &path, value, validate, &file.name)?;
     if !changed && args.idempotent {
         return Ok(());
     }
-    let output = opened.seal(plain, &file.seal_options(!args.change.no_validate))?;
+    let output = opened.seal(plain, &file.seal_options(validate))?;
     for w in &output.warnings {
         super::warn(w);
     }
     file.write(&output.bytes)
 }
 
-/// A path for `set`/`unset`: a malformed one is sops's "invalid set format" (exit 7).
+/// A malformed path is sops's "invalid set format" (exit 7).
 pub(super) fn parse_path(text: &str) -> Result<TreePath, EditError> {
     TreePath::parse(text).map_err(EditError::InvalidPath)
 }
 
-/// The value's JSON text, read into a zeroizing buffer (never a growing `String`, which would
+/// The value: JSON, or with `--base64` the bytes as given, to be encoded.
+fn new_value(args: &SetArgs) -> Result<NewValue, Error> {
+    let bytes = read_value(args)?;
+    if !args.base64 {
+        return Ok(NewValue::Json(edit::parse_value(value_text(&bytes, args)?)?));
+    }
+    if args.value_stdin && bytes.ends_with(b"\n") {
+        super::warn(
+            "the value on stdin ends with a line break, which is stored too \
+             (`printf %s \"$VALUE\"` leaves it out; `echo` adds one)",
+        );
+    }
+    Ok(NewValue::Base64Of(bytes))
+}
+
+/// The value's bytes, read into a zeroizing buffer (never a growing `String`, which would
 /// leave copies behind).
 fn read_value(args: &SetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
     let value = args.value.as_deref().unwrap_or_default();

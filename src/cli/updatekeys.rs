@@ -20,7 +20,7 @@ use crate::sops_file::{EncryptedFile, MacPolicy};
 pub fn run(global: &GlobalArgs, args: &UpdatekeysArgs) -> Result<(), Error> {
     let config = inputs::load_config(global)?.ok_or(CommandError::NoConfig)?;
     let identities = Identities::discover(&ProcessEnv, args.keys.decryption_order.as_deref(), Terminal)?;
-    let forced = args.input_type.as_deref().map(Format::from_name).transpose()?;
+    let forced = args.input_type.map(Format::from);
     let explicit_files: Vec<_> = args.paths.iter().filter(|p| !p.is_dir()).cloned().collect();
     let files = io::collect_files(&args.paths, true, Walk::AllFiles)?;
     // Every file is worked out before any is written, so nothing is half done when a plan

@@ -1,7 +1,7 @@
 //! Why a change to a decrypted file could not be made.
 
 use crate::formats::{Format, FormatError};
-use crate::kube::KubeError;
+use crate::kube::{Finding, KubeError};
 use crate::sops_file::FileError;
 use crate::tree::path::InvalidTreePath;
 
@@ -22,6 +22,15 @@ pub enum EditError {
     /// A `set` or `unset` path that is not one: for these sops says "invalid set format" too.
     #[error("invalid value: invalid path {:?}: {}", .0.path, .0.problem)]
     InvalidPath(InvalidTreePath),
+
+    /// `set` values under a Secret's `data` that are not base64 of text: most likely the
+    /// clear text itself, which Kubernetes would decode to junk.
+    #[error("{file}: a value set under data is not base64 of text:\n{}", indented(.findings))]
+    ClearTextInData { file: String, findings: Vec<Finding> },
+
+    /// `set --base64` under a Secret's `stringData`, which holds clear text.
+    #[error("{path}: stringData holds clear text, so --base64 would store its base64 text there")]
+    Base64InStringData { path: String },
 
     /// A resolved merge view that still holds a conflict marker, at the line the editor shows.
     #[error("{file} still has a conflict marker at line {line}")]
@@ -59,4 +68,8 @@ pub enum ValueProblem {
     FileNotText(String),
     #[error("the value on stdin is not UTF-8 text")]
     StdinNotText,
+}
+
+fn indented(findings: &[Finding]) -> String {
+    findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
 }

@@ -6,11 +6,13 @@
 
 mod error;
 pub mod merge;
+mod secret_values;
 pub mod view;
 
 use zeroize::Zeroizing;
 
 pub use error::{EditError, ValueProblem};
+pub use secret_values::{NewValue, set_new_value};
 
 use crate::formats::{self, Format, FormatError};
 use crate::tree::path::{Step, TreePath};

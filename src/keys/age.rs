@@ -342,8 +342,7 @@ impl AgeIdentities {
         let callbacks: Arc<dyn Callbacks> = Arc::new(NoPrompt);
         let found = parse_identity_text(source_name, text, &callbacks)?;
         let count = found.len();
-        self.identities.extend(found);
-        self.sources.note_loaded(source_name, count);
+        self.add_found(source_name, found);
         Ok(count)
     }
 
@@ -353,11 +352,12 @@ impl AgeIdentities {
     }
 
     /// Adds a passphrase-protected SSH key, unlocked on the terminal if a file needs it.
-    fn add_locked_ssh_key(&mut self, source_name: &str, key: LockedSshKey) {
-        self.sources.note_settled_at_use(
+    fn add_locked_ssh_key(&mut self, source_name: &str, key: LockedSshKey, public: String) {
+        self.sources.note_settled_at_use_with_key(
             source_name,
             "passphrase-protected; asked for on the terminal when a file is encrypted to it",
             key.outcome(),
+            public,
         );
         self.identities.push(Box::new(key));
     }
@@ -382,9 +382,19 @@ impl AgeIdentities {
         self.commands.push(command);
     }
 
-    fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity) {
+    fn add_ssh_identity(&mut self, source_name: &str, identity: ::age::ssh::Identity, public: String) {
         self.identities.push(Box::new(identity));
-        self.sources.note_loaded(source_name, 1);
+        self.sources.note_loaded_keys(source_name, vec![public]);
+    }
+
+    /// Adds identities read from one place, recording their public keys.
+    fn add_found(&mut self, source_name: &str, found: Vec<FoundIdentity>) {
+        let mut public_keys = Vec::with_capacity(found.len());
+        for (identity, public) in found {
+            self.identities.push(identity);
+            public_keys.push(public);
+        }
+        self.sources.note_loaded_keys(source_name, public_keys);
     }
 
     /// How many identities were found (a key command's are not counted before it runs).
@@ -468,8 +478,8 @@ fn load_ssh_key_file(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<d
     let bytes = read_secret_file(Path::new(&path))
         .map_err(|e| identity_error(&source_name, &format!("cannot read the file: {e}")))?;
     match parse_ssh_identity(&bytes, &path, callbacks) {
-        Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
-        Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
+        Ok(SshKey::Ready(identity, public)) => found.add_ssh_identity(&source_name, identity, public),
+        Ok(SshKey::Locked(key, public)) => found.add_locked_ssh_key(&source_name, key, public),
         Err(SshKeyProblem::Unusable(reason)) => return Err(identity_error(&source_name, &reason)),
     }
     Ok(())
@@ -485,8 +495,8 @@ fn load_ssh_key_cmd(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dy
     let callbacks = Arc::clone(callbacks);
     let parse = move |bytes: &[u8]| -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, String> {
         match parse_ssh_identity(bytes, SSH_KEY_CMD_VAR, &callbacks) {
-            Ok(SshKey::Ready(identity)) => Ok(vec![Box::new(identity)]),
-            Ok(SshKey::Locked(_)) => {
+            Ok(SshKey::Ready(identity, _)) => Ok(vec![Box::new(identity)]),
+            Ok(SshKey::Locked(..)) => {
                 Err("it printed a passphrase-protected SSH key, which sops does not take from a command either".into())
             }
             Err(SshKeyProblem::Unusable(reason)) => Err(format!("it printed {reason}")),
@@ -523,18 +533,19 @@ fn load_default_ssh_keys(env: &dyn Env, found: &mut AgeIdentities, callbacks: &A
             }
         };
         match parse_ssh_identity(&bytes, &path.display().to_string(), callbacks) {
-            Ok(SshKey::Ready(identity)) => found.add_ssh_identity(&source_name, identity),
-            Ok(SshKey::Locked(key)) => found.add_locked_ssh_key(&source_name, key),
+            Ok(SshKey::Ready(identity, public)) => found.add_ssh_identity(&source_name, identity, public),
+            Ok(SshKey::Locked(key, public)) => found.add_locked_ssh_key(&source_name, key, public),
             Err(SshKeyProblem::Unusable(reason)) => found.sources.note_skipped(&source_name, &reason),
         }
     }
 }
 
-/// An SSH private key age can use.
+/// An SSH private key age can use, with its public key (the recipient it answers to, which a
+/// passphrase-protected key keeps in clear too).
 enum SshKey {
-    Ready(::age::ssh::Identity),
+    Ready(::age::ssh::Identity, String),
     /// Passphrase-protected: asked for on the terminal when needed.
-    Locked(LockedSshKey),
+    Locked(LockedSshKey, String),
 }
 
 enum SshKeyProblem {
@@ -549,11 +560,22 @@ fn parse_ssh_identity(bytes: &[u8], file_name: &str, callbacks: &Arc<dyn Callbac
         || SshKeyProblem::Unusable("not an SSH private key (expected an OpenSSH or PEM private key file)".into());
     let text = std::str::from_utf8(bytes).map_err(|_| invalid())?;
     let identity = Identity::from_buffer(text.as_bytes(), Some(file_name.to_owned())).map_err(|_| invalid())?;
+    let public = || {
+        ::age::ssh::Recipient::try_from(identity.clone())
+            .map(|recipient| recipient.to_string())
+            .unwrap_or_else(|_| "an SSH key whose public key cannot be read".into())
+    };
     match identity {
-        Identity::Unencrypted(_) => Ok(SshKey::Ready(identity)),
-        Identity::Encrypted(_) => LockedSshKey::new(file_name, identity, text, Arc::clone(callbacks))
-            .map(SshKey::Locked)
-            .map_err(SshKeyProblem::Unusable),
+        Identity::Unencrypted(_) => {
+            let public = public();
+            Ok(SshKey::Ready(identity, public))
+        }
+        Identity::Encrypted(_) => {
+            let public = public();
+            LockedSshKey::new(file_name, identity, text, Arc::clone(callbacks))
+                .map(|key| SshKey::Locked(key, public))
+                .map_err(SshKeyProblem::Unusable)
+        }
         Identity::Unsupported(UnsupportedKey::EncryptedPem) => Err(SshKeyProblem::Unusable(
             "a passphrase-protected PEM key, which age cannot unlock; convert it with \
              `ssh-keygen -p -f FILE` (OpenSSH format)"
@@ -608,10 +630,12 @@ fn load_key_cmd(env: &dyn Env, found: &mut AgeIdentities, callbacks: &Arc<dyn Ca
             return Ok(vec![Box::new(file)]);
         }
         let text = std::str::from_utf8(bytes).map_err(|_| "the identity text is not valid UTF-8".to_string())?;
-        parse_identity_text(&source_name, text, &callbacks).map_err(|e| match e {
-            KeyError::IdentitySource { reason, .. } => reason,
-            other => other.to_string(),
-        })
+        parse_identity_text(&source_name, text, &callbacks)
+            .map(without_public_keys)
+            .map_err(|e| match e {
+                KeyError::IdentitySource { reason, .. } => reason,
+                other => other.to_string(),
+            })
     };
     found.add_key_command(KeyCommand::new(KEY_CMD_VAR, command, Box::new(parse)));
     Ok(())
@@ -659,8 +683,7 @@ fn add_identity_bytes(
     let text =
         std::str::from_utf8(bytes).map_err(|_| identity_error(source_name, "the identity text is not valid UTF-8"))?;
     let identities = parse_identity_text(source_name, text, callbacks)?;
-    found.sources.note_loaded(source_name, identities.len());
-    found.identities.extend(identities);
+    found.add_found(source_name, identities);
     Ok(())
 }
 
@@ -669,10 +692,12 @@ fn add_identity_bytes(
 fn locked_file(source_name: &str, bytes: &[u8], callbacks: &Arc<dyn Callbacks>) -> LockedIdentityFile {
     let (name, inner_callbacks) = (source_name.to_owned(), Arc::clone(callbacks));
     let parse = move |text: &str| {
-        parse_identity_text(&name, text, &inner_callbacks).map_err(|e| match e {
-            KeyError::IdentitySource { reason, .. } => reason,
-            other => other.to_string(),
-        })
+        parse_identity_text(&name, text, &inner_callbacks)
+            .map(without_public_keys)
+            .map_err(|e| match e {
+                KeyError::IdentitySource { reason, .. } => reason,
+                other => other.to_string(),
+            })
     };
     LockedIdentityFile::new(
         source_name,
@@ -682,12 +707,22 @@ fn locked_file(source_name: &str, bytes: &[u8], callbacks: &Arc<dyn Callbacks>) 
     )
 }
 
+/// An identity, and its public side as reports show it: the recipient it answers to, or for a
+/// plugin identity (whose recipient only the plugin knows) which plugin it needs.
+type FoundIdentity = (Box<dyn ::age::Identity + Send + Sync>, String);
+
+/// The identities alone, for a key command or a locked file (whose public keys are not known
+/// before a file needs them).
+fn without_public_keys(found: Vec<FoundIdentity>) -> Vec<Box<dyn ::age::Identity + Send + Sync>> {
+    found.into_iter().map(|(identity, _)| identity).collect()
+}
+
 fn parse_identity_text(
     source_name: &str,
     text: &str,
     callbacks: &Arc<dyn Callbacks>,
-) -> Result<Vec<Box<dyn ::age::Identity + Send + Sync>>, KeyError> {
-    let mut identities: Vec<Box<dyn ::age::Identity + Send + Sync>> = Vec::new();
+) -> Result<Vec<FoundIdentity>, KeyError> {
+    let mut identities: Vec<FoundIdentity> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -703,10 +738,7 @@ fn parse_identity_text(
 }
 
 /// Parses one identity. Errors describe the problem without echoing the input.
-fn parse_identity(
-    word: &str,
-    callbacks: &Arc<dyn Callbacks>,
-) -> Result<Box<dyn ::age::Identity + Send + Sync>, String> {
+fn parse_identity(word: &str, callbacks: &Arc<dyn Callbacks>) -> Result<FoundIdentity, String> {
     if word.starts_with("AGE-PLUGIN-") {
         let identity = word
             .parse::<::age::plugin::Identity>()
@@ -715,14 +747,16 @@ fn parse_identity(
         let plugin =
             ::age::plugin::IdentityPluginV1::new(identity.plugin(), std::slice::from_ref(&identity), callbacks)
                 .map_err(|e| missing_plugin(identity.plugin(), &e.to_string()))?;
-        Ok(Box::new(plugin))
+        let public = format!("a plugin identity for age-plugin-{}", identity.plugin());
+        Ok((Box::new(plugin), public))
     } else if word.starts_with("AGE-SECRET-KEY-PQ-1") {
         Err("post-quantum age identities are not supported yet".into())
     } else if word.starts_with("AGE-SECRET-KEY-1") {
         let identity = word
             .parse::<::age::x25519::Identity>()
             .map_err(|reason| format!("not a valid age secret key ({reason})"))?;
-        Ok(Box::new(identity))
+        let public = identity.to_public().to_string();
+        Ok((Box::new(identity), public))
     } else {
         Err("not an age identity; expected AGE-SECRET-KEY-1… or AGE-PLUGIN-…".into())
     }

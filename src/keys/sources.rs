@@ -14,6 +14,25 @@ pub struct IdentitySource {
     /// What the user would recognise: `SOPS_AGE_KEY_FILE=/path`, `default key file /path`, ….
     pub name: String,
     pub status: SourceStatus,
+    /// The public side of each identity it held (an age recipient, an SSH public key, an
+    /// OpenPGP fingerprint, or what a plugin identity is), so a report can show which keys this
+    /// machine has without showing a private one.
+    pub public_keys: Vec<String>,
+}
+
+/// Public keys longer than this (RSA SSH keys run to 700 characters) are shortened in reports
+/// to their start and end, which is what a person compares.
+const SHOWN_KEY_LEN: usize = 100;
+
+/// A public key as a report shows it: whole, or its start and end when it is long.
+pub fn shown_public_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= SHOWN_KEY_LEN {
+        return key.to_string();
+    }
+    let start: String = chars[..48].iter().collect();
+    let end: String = chars[chars.len() - 24..].iter().collect();
+    format!("{start}…{end}")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,13 +52,27 @@ pub enum SourceStatus {
 
 impl fmt::Display for IdentitySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.keys_suffix();
         match &self.status {
-            SourceStatus::Loaded(1) => write!(f, "{}: 1 identity", self.name),
-            SourceStatus::Loaded(count) => write!(f, "{}: {count} identities", self.name),
+            SourceStatus::Loaded(1) => write!(f, "{}: 1 identity{keys}", self.name),
+            SourceStatus::Loaded(count) => write!(f, "{}: {count} identities{keys}", self.name),
             SourceStatus::Absent(reason) => write!(f, "{}: {reason}", self.name),
             SourceStatus::Skipped(reason) => write!(f, "{}: skipped: {reason}", self.name),
             SourceStatus::Failed(reason) => write!(f, "{}: UNUSABLE: {reason}", self.name),
-            SourceStatus::Available(description) => write!(f, "{}: {description}", self.name),
+            SourceStatus::Available(description) => write!(f, "{}: {description}{keys}", self.name),
+        }
+    }
+}
+
+impl IdentitySource {
+    /// ` (age1…, ssh-ed25519 …)`: the public keys, for the end of a report line.
+    fn keys_suffix(&self) -> String {
+        match self.public_keys.as_slice() {
+            [] => String::new(),
+            keys => format!(
+                " ({})",
+                keys.iter().map(|k| shown_public_key(k)).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
 }
@@ -58,9 +91,27 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
-    /// Records a place that was read and held `count` identities.
-    pub fn note_loaded(&mut self, source_name: &str, count: usize) {
-        self.note(source_name, SourceStatus::Loaded(count));
+    /// Records a place that was read and held identities with these public keys, one each.
+    pub fn note_loaded_keys(&mut self, source_name: &str, public_keys: Vec<String>) {
+        self.note(source_name, SourceStatus::Loaded(public_keys.len()));
+        if let Some(source) = self.sources.last_mut() {
+            source.public_keys = public_keys;
+        }
+    }
+
+    /// Records a source asked only when a file needs it whose public key is known now (a
+    /// passphrase-protected SSH key keeps it in clear).
+    pub fn note_settled_at_use_with_key(
+        &mut self,
+        source_name: &str,
+        description: &str,
+        outcome: Outcome,
+        public_key: String,
+    ) {
+        self.note_settled_at_use(source_name, description, outcome);
+        if let Some(source) = self.sources.last_mut() {
+            source.public_keys = vec![public_key];
+        }
     }
 
     /// Records a place that was looked at and found empty-handed.
@@ -94,6 +145,7 @@ impl SourceRecord {
         self.sources.push(IdentitySource {
             name: source_name.to_owned(),
             status,
+            public_keys: Vec::new(),
         });
     }
 
@@ -116,7 +168,7 @@ impl SourceRecord {
             .iter()
             .enumerate()
             .map(|(index, source)| match self.outcome_of(index) {
-                Some(outcome) => format!("{}: {outcome}", source.name),
+                Some(outcome) => format!("{}: {outcome}{}", source.name, source.keys_suffix()),
                 None => source.to_string(),
             })
             .collect::<Vec<_>>()
@@ -157,16 +209,16 @@ pub(crate) mod tests {
     #[test]
     fn the_report_has_one_line_per_place_in_the_order_looked() {
         let mut record = SourceRecord::default();
-        record.note_loaded("SOPS_AGE_KEY", 1);
-        record.note_loaded("SOPS_AGE_KEY_FILE=/k.txt", 2);
+        record.note_loaded_keys("SOPS_AGE_KEY", vec!["age1a".into()]);
+        record.note_loaded_keys("SOPS_AGE_KEY_FILE=/k.txt", vec!["age1b".into(), "age1c".into()]);
         record.note_absent("SOPS_AGE_KEY_CMD", "not set");
         record.note_skipped("SSH key /h/.ssh/id_rsa", "not an SSH private key");
         record.note_failed("SOPS_PGP_KEY_FILE=/gone", "cannot read the file");
         record.note_available("gpg", "/usr/bin/gpg, asked after the keys above");
         assert_eq!(
             record.report(),
-            "SOPS_AGE_KEY: 1 identity\n\
-             SOPS_AGE_KEY_FILE=/k.txt: 2 identities\n\
+            "SOPS_AGE_KEY: 1 identity (age1a)\n\
+             SOPS_AGE_KEY_FILE=/k.txt: 2 identities (age1b, age1c)\n\
              SOPS_AGE_KEY_CMD: not set\n\
              SSH key /h/.ssh/id_rsa: skipped: not an SSH private key\n\
              SOPS_PGP_KEY_FILE=/gone: UNUSABLE: cannot read the file\n\
@@ -175,6 +227,32 @@ pub(crate) mod tests {
         assert!(record.has_failed());
         assert_eq!(only_failure(record.as_slice()).0, "SOPS_PGP_KEY_FILE=/gone");
         assert_eq!(SourceRecord::default().report(), "");
+    }
+
+    #[test]
+    fn the_report_shows_the_public_key_of_each_identity_found() {
+        let mut record = SourceRecord::default();
+        record.note_loaded_keys("SOPS_AGE_KEY", vec!["age1first".into(), "age1second".into()]);
+        let rsa = format!("ssh-rsa AAAAB3NzaC1yc2E{}END-OF-KEY", "x".repeat(600));
+        record.note_loaded_keys("SSH key /h/.ssh/id_rsa", vec![rsa]);
+        record.note_settled_at_use_with_key(
+            "SSH key /h/.ssh/id_ed25519",
+            "passphrase-protected",
+            Outcome::default(),
+            "ssh-ed25519 AAAAC3".into(),
+        );
+        let report = record.report();
+        let lines: Vec<&str> = report.lines().collect();
+        assert_eq!(lines[0], "SOPS_AGE_KEY: 2 identities (age1first, age1second)");
+        assert!(lines[1].starts_with("SSH key /h/.ssh/id_rsa: 1 identity (ssh-rsa AAAAB3NzaC1yc2E"));
+        assert!(
+            lines[1].ends_with("…xxxxxxxxxxxxxxEND-OF-KEY)") && lines[1].len() < 150,
+            "{report}"
+        );
+        assert_eq!(
+            lines[2],
+            "SSH key /h/.ssh/id_ed25519: passphrase-protected (ssh-ed25519 AAAAC3)"
+        );
     }
 
     #[test]

@@ -8,15 +8,21 @@
 //! - `names`: the API server's rules for object names, namespaces and `data` keys;
 //! - `spelling`: the field a misspelt one most likely meant;
 //! - `leaks`: what encryption left in clear in a Secret, and what it sealed outside one;
+//! - `data_values`: whether `data` values are base64 of text, and `data` and `stringData` agree;
 //! - `data_view`: a Secret's base64 `data` decoded for editing, and encoded back;
-//! - `env`: a Secret's keys as the environment `envFrom` gives a pod.
+//! - `env`: a Secret's keys as the environment `envFrom` gives a pod;
+//! - `kustomize`: the generator manifest ksec's kustomize plugin expands;
+//! - `server_fields`: what the API server wrote into an object that `kubectl get` printed.
 //!
 //! Findings name the document and the field, never a value.
 
+mod data_values;
 mod data_view;
 mod env;
+mod kustomize;
 mod leaks;
 mod names;
+mod server_fields;
 mod spelling;
 mod validation;
 
@@ -25,9 +31,12 @@ use std::fmt;
 use crate::crypt::cipher::looks_encrypted;
 use crate::tree::{Document, Mapping, Node, SequenceItem, Tree, Value};
 
+pub use data_values::{data_not_base64_of_text, disagreeing_copies};
 pub use data_view::{decode_secret_data, encode_secret_data};
 pub use env::secret_environment;
+pub use kustomize::{GENERATOR_API_VERSION, GENERATOR_KIND, GeneratorError, generator_files};
 pub use leaks::{LAST_APPLIED, encrypted_non_secrets, plaintext_in_secrets};
+pub use server_fields::{ServerFields, server_fields};
 pub use validation::validate;
 
 /// The rule everyone writes by hand for Secrets; ksec's default for manifest streams.
@@ -140,16 +149,16 @@ fn is_manifest(root: &Mapping) -> bool {
     str_field(root, "apiVersion").is_some() && str_field(root, "kind").is_some()
 }
 
-fn is_secret(manifest: &Mapping) -> bool {
+/// Whether a manifest is a Secret (`kind: Secret`, whatever its `apiVersion`).
+pub fn is_secret(manifest: &Mapping) -> bool {
     str_field(manifest, "kind") == Some("Secret")
 }
 
 /// The manifests of a document: its root, or the mapping items of a `List`.
 fn manifests(document: &Document) -> Vec<&Mapping> {
     let root = &document.root;
-    let is_list = str_field(root, "kind").is_some_and(|k| k.ends_with("List"));
     match root.get("items") {
-        Some(Node::Sequence(items)) if is_list => items
+        Some(Node::Sequence(items)) if is_list(root) => items
             .items
             .iter()
             .filter_map(|item| match item {
@@ -159,6 +168,11 @@ fn manifests(document: &Document) -> Vec<&Mapping> {
             .collect(),
         _ => vec![root],
     }
+}
+
+/// `kind: List` (or `SecretList`, …): what `kubectl get` prints for more than one object.
+fn is_list(root: &Mapping) -> bool {
+    str_field(root, "kind").is_some_and(|k| k.ends_with("List"))
 }
 
 fn str_field<'a>(mapping: &'a Mapping, key: &str) -> Option<&'a str> {

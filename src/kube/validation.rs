@@ -506,7 +506,7 @@ fn describe(value: &Value) -> &'static str {
 }
 
 /// Decodes a `data` value as the API server does; the error names a position, never content.
-fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+pub(super) fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, String> {
     go_base64::decode(text).map_err(|e| match e {
         base64::DecodeError::InvalidByte(at, _) => format!("unexpected character at offset {at}"),
         base64::DecodeError::InvalidLength(_) => "wrong length".to_string(),

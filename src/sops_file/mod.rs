@@ -429,7 +429,7 @@ impl OpenFile {
             },
             options,
         )?;
-        sealed.warnings = self.warnings.clone();
+        sealed.warnings.splice(0..0, self.warnings.iter().cloned());
         Ok(sealed)
     }
 

@@ -52,7 +52,8 @@ impl SealOptions {
 pub struct Sealed {
     pub bytes: Zeroizing<Vec<u8>>,
     pub format: Format,
-    /// Non-fatal findings from opening the file this was made from.
+    /// Non-fatal findings: from opening the file this was made from, then about the values
+    /// written (a Secret key whose `data` and `stringData` copies disagree).
     pub warnings: Vec<String>,
     /// Manifests that are not Secrets but whose values the rule encrypted too (a ConfigMap's
     /// `data` matches the Secret rule): one rule covers the whole file.
@@ -123,6 +124,10 @@ pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptio
     if options.validate_secrets {
         refuse_invalid_secrets(&plain, name)?;
     }
+    let warnings = kube::disagreeing_copies(&plain)
+        .iter()
+        .map(|finding| format!("{name}: {finding}"))
+        .collect();
     let plain_format = options.plain_format.unwrap_or(format);
     let rule = metadata.effective_rule();
     let (mut encrypted, mac, count) = crypt::encrypt_with_stash(plain, key, selection(&metadata, &rule), name, stash)?;
@@ -152,7 +157,7 @@ pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptio
     Ok(Sealed {
         bytes,
         format,
-        warnings: Vec::new(),
+        warnings,
         encrypted_non_secrets,
     })
 }

@@ -80,8 +80,12 @@ impl PgpIdentities {
             return Ok(0);
         }
         let count = usable.len();
+        let fingerprints = usable
+            .iter()
+            .map(|key| format!("{:X}", key.primary_key.fingerprint()))
+            .collect();
         self.keys.extend(usable);
-        self.sources.note_loaded(source_name, count);
+        self.sources.note_loaded_keys(source_name, fingerprints);
         Ok(count)
     }
 

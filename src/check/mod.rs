@@ -1,8 +1,12 @@
 //! `ksec check`: what a CI job or a pre-commit hook needs to know without any key.
 //!
 //! A file is a problem when it holds a Kubernetes Secret in clear (wholly or partly), when a
-//! `.sops.yaml` creation rule covers it but it is not encrypted, when a Secret is one the API
-//! server would refuse, or when its `sops` metadata is malformed. Nothing is decrypted.
+//! `.sops.yaml` creation rule covers it or its name says it is encrypted (`db.enc.yaml`,
+//! `app.sops.json`) but it is not (an empty file left by a failed `> db.enc.yaml` redirect
+//! included), when a Secret is one the API server would refuse, when its `sops` metadata is
+//! malformed, or when it holds a private key ([`private_keys`]). Nothing is decrypted.
+
+mod private_keys;
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -31,23 +35,40 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// What `check` found: the problems, in file order, and how many files it read.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub problems: Vec<Problem>,
+    /// Files read (binary files no name or rule claims are skipped unread and not counted).
+    pub files_read: usize,
+}
+
 /// Checks each file; problems come in file order.
-pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Vec<Problem>, IoError> {
-    let mut problems = Vec::new();
+pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Report, IoError> {
+    let mut report = Report::default();
     for file in files {
-        check_file(file, config, &mut problems)?;
+        if check_file(file, config, &mut report.problems)? {
+            report.files_read += 1;
+        }
     }
-    Ok(problems)
+    Ok(report)
 }
 
-/// Whether a file found in a directory is worth checking: a manifest (`*.yaml`, `*.yml`,
-/// `*.json`), or any file a `.sops.yaml` rule says must be encrypted (`secrets/.*\.env`).
-pub fn worth_checking(path: &Path, config: Option<&Config>) -> bool {
-    matches!(Format::from_path(path), Some(Format::Yaml | Format::Json))
-        || config.is_some_and(|c| c.rule_requiring_encryption(path).is_some())
+/// Whether a file's name says it is encrypted, as the usual conventions name encrypted files:
+/// `enc` or `sops` as a later part of the name (`db.enc.yaml`, `app.sops.json`, `key.enc`).
+/// The config file `.sops.yaml` itself is not one.
+pub fn name_says_encrypted(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.trim_start_matches('.')
+        .split('.')
+        .skip(1)
+        .any(|part| part == "enc" || part == "sops")
 }
 
-fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<(), IoError> {
+/// Checks one file; returns whether it was read.
+fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<bool, IoError> {
     let mut report = |message: String| {
         problems.push(Problem {
             file: path.to_path_buf(),
@@ -56,38 +77,46 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     };
     let name = path.display().to_string();
     let required = config.and_then(|c| c.rule_requiring_encryption(path).map(|_| c));
+    let says_encrypted = name_says_encrypted(path);
     let named = Format::from_path(path);
     // Neither its name nor a rule says what this file holds: a README, a logo, a build log,
     // anything a pre-commit hook passes. It is judged only as the manifests or the encrypted
-    // file it may be, never for its syntax; binary content and text that mentions neither a
-    // Secret nor sops are not parsed at all.
-    let unclaimed = named.is_none() && required.is_none();
+    // file it may be, never for its syntax; binary content is not read at all, and text that
+    // mentions neither a Secret nor sops is only searched for private keys.
+    let unclaimed = named.is_none() && required.is_none() && !says_encrypted;
     if unclaimed && io::starts_binary(path)? {
-        return Ok(());
+        return Ok(false);
     }
     let input = Input::File(path.to_path_buf()).read()?;
+    for key in private_keys::find(&input) {
+        report(format!(
+            "line {}: {}: private keys must stay out of Git (remove it, and replace the key if it was ever pushed)",
+            key.line, key.kind
+        ));
+    }
+    if let Some(problem) = empty_but_claimed(&input, required, says_encrypted) {
+        report(problem);
+        return Ok(true);
+    }
     if unclaimed && !may_hold_secrets(&input) {
-        return Ok(());
+        return Ok(true);
     }
     // sops encrypts a file of no known type whole (binary); so is such a file read here when a
-    // rule requires it encrypted. Others are read as YAML, the manifests they usually are.
-    let format = named.unwrap_or(if required.is_some() {
-        Format::Binary
-    } else {
-        Format::Yaml
-    });
+    // rule or its name says it is encrypted. Others are read as YAML, the manifests they
+    // usually are.
+    let format = named.unwrap_or(if unclaimed { Format::Yaml } else { Format::Binary });
     let tree = match formats::parse(format, &input, &name) {
         Ok(tree) => tree,
         // Templates (Helm charts) are not YAML; only files that claim to hold secrets matter.
-        Err(e) if !unclaimed && mentions_secrets(&input) => {
+        Err(e) if !unclaimed && (mentions_secrets(&input) || says_encrypted) => {
             report(format!("cannot be read: {}", without_file(&e, &name)));
-            return Ok(());
+            return Ok(true);
         }
-        Err(_) => return Ok(()),
+        Err(_) => return Ok(true),
     };
     let encrypted = tree.documents.iter().any(|d| d.metadata.is_some());
     if unclaimed && !encrypted && !kube::is_manifest_stream(&tree) {
-        return Ok(());
+        return Ok(true);
     }
     if !encrypted {
         // One line per Secret (a Secret with nothing to encrypt is fine as it is).
@@ -100,18 +129,20 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
         for id in &secrets {
             report(format!("{id}: the Secret is not encrypted"));
         }
-        if let Some(config) = required
-            && secrets.is_empty()
-        {
-            report(format!(
-                "a creation rule in {} covers it, but it is not encrypted",
-                config.path.display()
-            ));
+        if secrets.is_empty() {
+            if let Some(config) = required {
+                report(format!(
+                    "a creation rule in {} covers it, but it is not encrypted",
+                    config.path.display()
+                ));
+            } else if says_encrypted {
+                report("its name says it is encrypted, but it is not".into());
+            }
         }
         for finding in kube::validate(&tree, false) {
             report(finding.to_string());
         }
-        return Ok(());
+        return Ok(true);
     }
     if tree
         .documents
@@ -159,7 +190,24 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     for finding in in_secrets.iter().chain(&invalid) {
         report(finding.to_string());
     }
-    Ok(())
+    Ok(true)
+}
+
+/// The problem with a file that holds nothing (or only blanks) though a rule or its name says
+/// it is encrypted: what a shell leaves of `ksec encrypt … > db.enc.yaml` when ksec refuses.
+fn empty_but_claimed(input: &[u8], required: Option<&Config>, says_encrypted: bool) -> Option<String> {
+    if !input.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let claim = match required {
+        Some(config) => format!("a creation rule in {} covers it", config.path.display()),
+        None if says_encrypted => "its name says it is encrypted".to_string(),
+        None => return None,
+    };
+    Some(format!(
+        "empty, but {claim} (a failed `ksec encrypt … > FILE` leaves such a file: \
+         use --output FILE, which writes nothing on failure)"
+    ))
 }
 
 /// The metadata a `sops` block reads as, and what is wrong with it.
