@@ -1,6 +1,7 @@
 //! What every key held by a service shares: the connections ([`KeyServices`], one lazily built
-//! client per service), the HTTP client ([`http`]), the time limits ([`timeouts`]) and the
-//! classified failure every service reports ([`ServiceError`]).
+//! client per service), the HTTP client ([`http`]), OAuth tokens and token endpoints for the
+//! cloud services ([`oauth`]), the time limits ([`timeouts`]) and the classified failure every
+//! service reports ([`ServiceError`]).
 //!
 //! Nothing here touches the network or the disk until a service key is wrapped or unwrapped:
 //! [`KeyServices::from_env`] only reads variables, so commands on files without service keys
@@ -12,6 +13,7 @@
 
 mod error;
 pub mod http;
+pub mod oauth;
 pub mod timeouts;
 
 use std::fmt;
