@@ -322,6 +322,7 @@ fn most_telling(failures: &[(KeyKind, FailureClass)]) -> Option<(KeyKind, Failur
 fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
     use FailureClass::*;
     let vault = kind == KeyKind::HcVault;
+    let gcp = kind == KeyKind::GcpKms;
     let hint = match class {
         NoCredentials if vault => {
             "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
@@ -336,6 +337,22 @@ fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
         }
         Tls if vault => {
             "set VAULT_CACERT to the certificate of the authority that signed the Vault server's certificate"
+        }
+        NoCredentials if gcp => {
+            "set GOOGLE_APPLICATION_CREDENTIALS to a credentials file, run `gcloud auth application-default login`, \
+             or set GOOGLE_OAUTH_ACCESS_TOKEN"
+        }
+        InvalidCredentials if gcp => {
+            "Google refused the credentials (expired, revoked or deleted): run `gcloud auth application-default \
+             login` again, or renew the key, token or federation they come from"
+        }
+        AccessDenied if gcp => {
+            "the caller needs cloudkms.cryptoKeyVersions.useToEncrypt and useToDecrypt on the key (the Cloud KMS \
+             CryptoKey Encrypter/Decrypter role)"
+        }
+        Unreachable if gcp => {
+            "check that this machine reaches Cloud KMS (SOPS_GCP_KMS_ENDPOINT, when set): network, VPN, proxy \
+             (HTTPS_PROXY, NO_PROXY)"
         }
         NoCredentials | InvalidCredentials | AccessDenied => "check the credentials ksec uses for this service",
         KeyDisabled => {

@@ -776,12 +776,12 @@ mod tests {
     fn wrapping_for_a_key_type_ksec_cannot_use_is_refused_before_any_service_is_asked() {
         let group = RecipientGroup {
             hc_vault: vec![VaultKey::from_uri("http://127.0.0.1:1/v1/transit/keys/k").unwrap()],
-            gcp_kms: vec![GcpKmsKey::from_resource_id("projects/p/cryptoKeys/k")],
+            kms: vec![KmsKey::from_arn("arn:aws:kms:us-east-1:1:key/k", &[], "")],
             ..RecipientGroup::default()
         };
         let err = wrap(&[group], None, &DataKey::generate(), &MapEnv::new()).unwrap_err();
         assert!(
-            matches!(err, KeyError::KeyTypeNotUsable { kind: KeyKind::GcpKms }),
+            matches!(err, KeyError::KeyTypeNotUsable { kind: KeyKind::Kms }),
             "{err}"
         );
     }

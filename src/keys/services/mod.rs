@@ -7,9 +7,9 @@
 //! [`KeyServices::from_env`] only reads variables, so commands on files without service keys
 //! start as fast as before.
 //!
-//! A new service (AWS KMS, GCP KMS, Azure Key Vault) adds its settings and lazily built
-//! client to [`KeyServices`], reads them in `from_env`, names what it asked in `report`, and
-//! maps its failures onto [`FailureClass`].
+//! A service (Vault, GCP KMS, and AWS KMS and Azure Key Vault to come) adds its settings and
+//! lazily built client to [`KeyServices`], reads them in `from_env`, names what it asked in
+//! `report`, and maps its failures onto [`FailureClass`].
 
 mod error;
 pub mod http;
@@ -22,12 +22,14 @@ pub(crate) use error::bounded;
 pub use error::{FailureClass, NotUsableYet, ServiceError};
 pub use timeouts::{TIMEOUT_VAR, Timeouts};
 
+use super::gcp_kms::GcpKmsService;
 use super::vault::VaultService;
 use super::{Env, MapEnv};
 
 /// The key services ksec can ask, each connected only when first asked.
 pub struct KeyServices {
     vault: VaultService,
+    gcp_kms: GcpKmsService,
 }
 
 impl KeyServices {
@@ -36,7 +38,8 @@ impl KeyServices {
     pub fn from_env(env: &dyn Env) -> KeyServices {
         let timeouts = Timeouts::from_env(env);
         KeyServices {
-            vault: VaultService::from_env(env, timeouts),
+            vault: VaultService::from_env(env, timeouts.clone()),
+            gcp_kms: GcpKmsService::from_env(env, timeouts),
         }
     }
 
@@ -45,10 +48,15 @@ impl KeyServices {
         &self.vault
     }
 
+    /// GCP Cloud KMS.
+    pub fn gcp_kms(&self) -> &GcpKmsService {
+        &self.gcp_kms
+    }
+
     /// One line per service that was asked: as whom, and within which limit. Empty when no
     /// service was asked.
     pub fn report(&self) -> String {
-        [self.vault.report()]
+        [self.vault.report(), self.gcp_kms.report()]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
@@ -65,6 +73,9 @@ impl Default for KeyServices {
 
 impl fmt::Debug for KeyServices {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyServices").field("vault", &self.vault).finish()
+        f.debug_struct("KeyServices")
+            .field("vault", &self.vault)
+            .field("gcp_kms", &self.gcp_kms)
+            .finish()
     }
 }
