@@ -323,6 +323,7 @@ fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
     use FailureClass::*;
     let vault = kind == KeyKind::HcVault;
     let gcp = kind == KeyKind::GcpKms;
+    let azure = kind == KeyKind::AzureKv;
     let hint = match class {
         NoCredentials if vault => {
             "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
@@ -353,6 +354,18 @@ fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
         Unreachable if gcp => {
             "check that this machine reaches Cloud KMS (SOPS_GCP_KMS_ENDPOINT, when set): network, VPN, proxy \
              (HTTPS_PROXY, NO_PROXY)"
+        }
+        NoCredentials if azure => {
+            "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), give \
+             the machine a managed identity, or run `az login`"
+        }
+        InvalidCredentials if azure => {
+            "Azure refused the credentials or the token (a wrong or expired secret, certificate or federated \
+             token): renew them, or run `az login` again"
+        }
+        AccessDenied if azure => {
+            "the identity needs the encrypt and decrypt key permissions (and get, for a key named without a \
+             version), as the Key Vault Crypto User role gives"
         }
         NoCredentials | InvalidCredentials | AccessDenied => "check the credentials ksec uses for this service",
         KeyDisabled => {

@@ -7,7 +7,7 @@
 //! [`KeyServices::from_env`] only reads variables, so commands on files without service keys
 //! start as fast as before.
 //!
-//! A service (Vault, GCP KMS, and AWS KMS and Azure Key Vault to come) adds its settings and
+//! A service (Vault, GCP KMS, Azure Key Vault, and AWS KMS to come) adds its settings and
 //! lazily built client to [`KeyServices`], reads them in `from_env`, names what it asked in
 //! `report`, and maps its failures onto [`FailureClass`].
 
@@ -22,6 +22,7 @@ pub(crate) use error::bounded;
 pub use error::{FailureClass, NotUsableYet, ServiceError};
 pub use timeouts::{TIMEOUT_VAR, Timeouts};
 
+use super::azure_kv::AzureKvService;
 use super::gcp_kms::GcpKmsService;
 use super::vault::VaultService;
 use super::{Env, MapEnv};
@@ -30,6 +31,7 @@ use super::{Env, MapEnv};
 pub struct KeyServices {
     vault: VaultService,
     gcp_kms: GcpKmsService,
+    azure_kv: AzureKvService,
 }
 
 impl KeyServices {
@@ -39,7 +41,8 @@ impl KeyServices {
         let timeouts = Timeouts::from_env(env);
         KeyServices {
             vault: VaultService::from_env(env, timeouts.clone()),
-            gcp_kms: GcpKmsService::from_env(env, timeouts),
+            gcp_kms: GcpKmsService::from_env(env, timeouts.clone()),
+            azure_kv: AzureKvService::from_env(env, timeouts),
         }
     }
 
@@ -53,10 +56,15 @@ impl KeyServices {
         &self.gcp_kms
     }
 
+    /// Azure Key Vault.
+    pub fn azure_kv(&self) -> &AzureKvService {
+        &self.azure_kv
+    }
+
     /// One line per service that was asked: as whom, and within which limit. Empty when no
     /// service was asked.
     pub fn report(&self) -> String {
-        [self.vault.report(), self.gcp_kms.report()]
+        [self.vault.report(), self.gcp_kms.report(), self.azure_kv.report()]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
@@ -76,6 +84,7 @@ impl fmt::Debug for KeyServices {
         f.debug_struct("KeyServices")
             .field("vault", &self.vault)
             .field("gcp_kms", &self.gcp_kms)
+            .field("azure_kv", &self.azure_kv)
             .finish()
     }
 }
