@@ -149,7 +149,7 @@ pub fn describe(old: &[RecipientGroup], new: &[RecipientGroup]) -> Vec<String> {
                     .map(|(_, n)| n.clone())
                     .collect()
             };
-            diff_keys(&of_kind(&before), &of_kind(&after), kind.name(), &mut group_lines);
+            diff_keys(&of_kind(&before), &of_kind(&after), kind, &mut group_lines);
         }
         if !group_lines.is_empty() {
             // Numbered from 0, as the no-key report and `groups delete` count groups.
@@ -165,11 +165,14 @@ pub fn describe(old: &[RecipientGroup], new: &[RecipientGroup]) -> Vec<String> {
     lines
 }
 
-fn diff_keys(before: &[String], after: &[String], kind: &str, lines: &mut Vec<String>) {
-    for k in after.iter().filter(|k| !before.contains(k)) {
+/// The keys added and removed; names are compared as [`keys::groups::names_match`] does, so an
+/// Azure key a rule names without a version is the entry that recorded its version.
+fn diff_keys(before: &[String], after: &[String], kind: KeyKind, lines: &mut Vec<String>) {
+    let has = |list: &[String], key: &str| list.iter().any(|n| keys::groups::names_match(kind, n, key));
+    for k in after.iter().filter(|k| !has(before, k)) {
         lines.push(format!("  + {kind} {k}"));
     }
-    for k in before.iter().filter(|k| !after.contains(k)) {
+    for k in before.iter().filter(|k| !has(after, k)) {
         lines.push(format!("  - {kind} {k}"));
     }
 }

@@ -324,6 +324,8 @@ fn most_telling(failures: &[(KeyKind, FailureClass)]) -> Option<(KeyKind, Failur
 fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
     use FailureClass::*;
     let vault = kind == KeyKind::HcVault;
+    let gcp = kind == KeyKind::GcpKms;
+    let azure = kind == KeyKind::AzureKv;
     let hint = match class {
         NoCredentials if vault => {
             "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
@@ -338,6 +340,34 @@ fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
         }
         Tls if vault => {
             "set VAULT_CACERT to the certificate of the authority that signed the Vault server's certificate"
+        }
+        NoCredentials if gcp => {
+            "set GOOGLE_APPLICATION_CREDENTIALS to a credentials file, run `gcloud auth application-default login`, \
+             or set GOOGLE_OAUTH_ACCESS_TOKEN"
+        }
+        InvalidCredentials if gcp => {
+            "Google refused the credentials (expired, revoked or deleted): run `gcloud auth application-default \
+             login` again, or renew the key, token or federation they come from"
+        }
+        AccessDenied if gcp => {
+            "the caller needs cloudkms.cryptoKeyVersions.useToEncrypt and useToDecrypt on the key (the Cloud KMS \
+             CryptoKey Encrypter/Decrypter role)"
+        }
+        Unreachable if gcp => {
+            "check that this machine reaches Cloud KMS (SOPS_GCP_KMS_ENDPOINT, when set): network, VPN, proxy \
+             (HTTPS_PROXY, NO_PROXY)"
+        }
+        NoCredentials if azure => {
+            "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), give \
+             the machine a managed identity, or run `az login`"
+        }
+        InvalidCredentials if azure => {
+            "Azure refused the credentials or the token (a wrong or expired secret, certificate or federated \
+             token): renew them, or run `az login` again"
+        }
+        AccessDenied if azure => {
+            "the identity needs the encrypt and decrypt key permissions (and get, for a key named without a \
+             version), as the Key Vault Crypto User role gives"
         }
         NoCredentials | InvalidCredentials | AccessDenied => "check the credentials ksec uses for this service",
         KeyDisabled => {

@@ -150,13 +150,23 @@ fn same_name<K: MasterKey>(a: &str, b: &str) -> bool {
 }
 
 /// Whether two names of keys of type `kind` name the same key: PGP fingerprints are compared
-/// without spaces and case, as gpg reads them; every other name exactly, as sops compares them.
+/// without spaces and case, as gpg reads them; an Azure key named without a version
+/// (`…/keys/k/`) is any version of that key, since sops looks up and records the version it
+/// stands for; every other name exactly, as sops compares them.
 pub fn names_match(kind: KeyKind, a: &str, b: &str) -> bool {
-    if kind == KeyKind::Pgp {
-        a.replace(' ', "").eq_ignore_ascii_case(&b.replace(' ', ""))
-    } else {
-        a == b
+    match kind {
+        KeyKind::Pgp => a.replace(' ', "").eq_ignore_ascii_case(&b.replace(' ', "")),
+        KeyKind::AzureKv => a == b || any_version_of(a, b) || any_version_of(b, a),
+        _ => a == b,
     }
+}
+
+/// Whether `versionless` (`…/keys/k/`) names the key that `named` names with a version.
+fn any_version_of(versionless: &str, named: &str) -> bool {
+    versionless.ends_with('/')
+        && named
+            .strip_prefix(versionless)
+            .is_some_and(|version| !version.is_empty() && !version.contains('/'))
 }
 
 /// In which order the keys of a group are tried (`--decryption-order`, default `age,pgp`):
@@ -246,20 +256,37 @@ impl Identities {
 /// Whether key groups (as written in a file) are for exactly these keys, group by group.
 pub fn same_recipients(groups: &[RecipientGroup], key_groups: &[KeyGroup]) -> bool {
     let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
-    let canonical = |mut names: Vec<(KeyKind, String)>| {
-        for (kind, name) in &mut names {
-            if *kind == KeyKind::Pgp {
-                *name = name.replace(' ', "").to_uppercase();
-            }
-        }
-        names.sort_unstable_by(|a, b| (a.0.name(), &a.1).cmp(&(b.0.name(), &b.1)));
-        names
-    };
     groups.len() == key_groups.len()
         && groups
             .iter()
             .zip(key_groups)
-            .all(|(g, k)| k.other.is_empty() && canonical(g.names()) == canonical(stanza_names(k)))
+            .all(|(g, k)| k.other.is_empty() && same_keys(g.names(), stanza_names(k)))
+}
+
+/// Whether two lists name the same keys, one for one ([`names_match`]): exact names are
+/// paired first, so that an Azure key named without a version pairs with what is left.
+fn same_keys(wanted: Vec<(KeyKind, String)>, mut have: Vec<(KeyKind, String)>) -> bool {
+    if wanted.len() != have.len() {
+        return false;
+    }
+    let mut left = Vec::new();
+    for key in wanted {
+        match have.iter().position(|h| *h == key) {
+            Some(at) => {
+                have.swap_remove(at);
+            }
+            None => left.push(key),
+        }
+    }
+    left.into_iter().all(|(kind, name)| {
+        match have.iter().position(|(k, n)| *k == kind && names_match(kind, &name, n)) {
+            Some(at) => {
+                have.swap_remove(at);
+                true
+            }
+            None => false,
+        }
+    })
 }
 
 /// Every entry of a key group as its key's type and name.
@@ -773,15 +800,65 @@ mod tests {
     }
 
     #[test]
+    fn an_azure_key_named_without_a_version_matches_every_version_of_it() {
+        let kv = KeyKind::AzureKv;
+        assert!(names_match(
+            kv,
+            "https://v.vault.azure.net/keys/k/",
+            "https://v.vault.azure.net/keys/k/1a"
+        ));
+        assert!(names_match(
+            kv,
+            "https://v.vault.azure.net/keys/k/1a",
+            "https://v.vault.azure.net/keys/k/"
+        ));
+        assert!(!names_match(
+            kv,
+            "https://v.vault.azure.net/keys/k/1a",
+            "https://v.vault.azure.net/keys/k/2b"
+        ));
+        assert!(!names_match(
+            kv,
+            "https://v.vault.azure.net/keys/k/",
+            "https://v.vault.azure.net/keys/kk/1"
+        ));
+        assert!(!names_match(
+            KeyKind::HcVault,
+            "https://v/v1/t/keys/k/",
+            "https://v/v1/t/keys/k/1"
+        ));
+        let stanza = crate::metadata::AzureKvStanza {
+            vault_url: "https://v.vault.azure.net".into(),
+            name: "k".into(),
+            version: "1a".into(),
+            created_at: "t".into(),
+            enc: "e".into(),
+        };
+        let group = RecipientGroup {
+            azure_kv: vec![AzureKvKey::from_url("https://v.vault.azure.net/keys/k").unwrap()],
+            ..RecipientGroup::default()
+        };
+        let written = KeyGroup {
+            azure_kv: vec![stanza],
+            ..KeyGroup::default()
+        };
+        assert!(same_recipients(
+            std::slice::from_ref(&group),
+            std::slice::from_ref(&written)
+        ));
+        assert!(group.azure_kv[0].holds(&written.azure_kv[0]));
+    }
+
+    #[test]
     fn wrapping_for_a_key_type_ksec_cannot_use_is_refused_before_any_service_is_asked() {
         let group = RecipientGroup {
             hc_vault: vec![VaultKey::from_uri("http://127.0.0.1:1/v1/transit/keys/k").unwrap()],
-            gcp_kms: vec![GcpKmsKey::from_resource_id("projects/p/cryptoKeys/k")],
+            kms: vec![KmsKey::from_arn("arn:aws:kms:us-east-1:1:key/k", &[], "")],
             ..RecipientGroup::default()
         };
         let err = wrap(&[group], None, &DataKey::generate(), &MapEnv::new()).unwrap_err();
         assert!(
-            matches!(err, KeyError::KeyTypeNotUsable { kind: KeyKind::GcpKms }),
+            matches!(err, KeyError::KeyTypeNotUsable { kind: KeyKind::Kms }),
             "{err}"
         );
     }

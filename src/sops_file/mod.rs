@@ -519,3 +519,60 @@ pub fn is_encrypted(input: &[u8], format: Format, file: &str) -> Result<bool, Fo
     };
     Ok(Metadata::from_node(node, file).is_ok_and(|m| !m.version.is_empty() && !m.mac.is_empty()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file as ksec writes it for a Cloud KMS key and a Key Vault key (from a run against the
+    /// tests' mock services, with the addresses and ciphertexts of real ones put in).
+    const CLOUD_KEYS_FILE: &str = "\
+password: ENC[AES256_GCM,data:sW7HL8MAew==,iv:vvlF1+EVVCocfC1DK1wxUzrpjwdx/8nUwFphPseMt4Q=,tag:KPtMUp+cSZLLJoT35O/j8g==,type:str]
+port: ENC[AES256_GCM,data:H9iTsQ==,iv:JjlshcugMFCm12XVTjpa9uH/IUc081SR8XpEs+X9N2w=,tag:8Hu7il2fyFadX+L6COKf2A==,type:int]
+sops:
+    gcp_kms:
+        - resource_id: projects/ksec-test/locations/global/keyRings/ring/cryptoKeys/key
+          created_at: \"2026-12-06T06:44:23Z\"
+          enc: CiQAvHpXp0vNtwrTkiqh6b8HkVvT8N2n3uwBXuKGzXo8mRSv7sASSQBK2Mm4IyxaDjzUdN1m0Hn7Z0UfnU4pJ8oxAmJJwMJ9NzT0yXq3Yw2nq6ipTyAcYP9UlK2Yb4j7A5Qz9mVn8hd1f9aPVS1EGxg=
+    azure_kv:
+        - vault_url: https://ksec-test.vault.azure.net
+          name: sops-key
+          version: 0123456789abcdef0123456789abcdef
+          created_at: \"2026-12-06T06:44:23Z\"
+          enc: h3Ud0Hf0ZxBvTN5hyd7bW0cA2E3I9mE2VbEr5JbQeBnOq9sS1oFfq1fB0u1b3x7sY9lO7w2bLk6fJ2Ghn2z9rE6pQ4tOe2fL8vB1cJ0sUmR3aN5yT7wXk4dPq9vZ6hG1jK8iL3oM0nC2eF5gH7jI9kL
+    lastmodified: \"2026-12-06T06:44:23Z\"
+    mac: ENC[AES256_GCM,data:K1k3taHfu0qTqyGe1K9Jcnlo4ksLCuXI/woFM3TxAo0ItKcR7kNdd7zopPGJca0JaN+vk8LhuIfjXJ9SEXPCDQfxZq6oE/WtVQgKmc2hUUKTOglZpsRxmFsRbT+gClXlsj14Sw08OeeRqY1ofySvmEC+NFR6PXnfYV9vCKvx3KQ=,iv:1xPkGEgESppokaDBjQFbvMk/AwMKvbkZVW1A9MMjhGI=,tag:zzj+zilCLOpKsmgd2xQrEQ==,type:str]
+    unencrypted_suffix: _unencrypted
+    version: 3.11.0
+";
+
+    #[test]
+    fn gcp_kms_and_azure_kv_entries_written_by_ksec_read_and_write_back_byte_for_byte() {
+        let file = EncryptedFile::parse(CLOUD_KEYS_FILE.as_bytes(), Format::Yaml, "f.enc.yaml").unwrap();
+        let group = &file.metadata().key_groups[0];
+        assert_eq!(
+            group.gcp_kms[0].resource_id,
+            "projects/ksec-test/locations/global/keyRings/ring/cryptoKeys/key"
+        );
+        assert_eq!(group.azure_kv[0].vault_url, "https://ksec-test.vault.azure.net");
+        assert_eq!(group.azure_kv[0].version, "0123456789abcdef0123456789abcdef");
+        assert_eq!(group.azure_kv[0].created_at, "2026-12-06T06:44:23Z");
+        // The metadata block is written from the typed metadata alone: once beside the values as
+        // they were, once for a tree that lost its layout.
+        for forget_layout in [false, true] {
+            let mut tree = formats::parse(Format::Yaml, CLOUD_KEYS_FILE.as_bytes(), "f.enc.yaml").unwrap();
+            if forget_layout {
+                tree.forget_layout();
+            }
+            for document in &mut tree.documents {
+                document.metadata = Some(file.metadata().to_node());
+            }
+            let written = formats::emit(Format::Yaml, &mut tree, Format::Yaml, OutputOptions::default()).unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                CLOUD_KEYS_FILE,
+                "forget_layout: {forget_layout}"
+            );
+        }
+    }
+}

@@ -3,7 +3,8 @@
 //! each gives back, the peers' lookup, and the keys and vectors the tests share.
 //!
 //! A real OpenBao server for the Vault transit tests ([`bao`]) starts once per test binary and
-//! stops when the binary ends, however it ends.
+//! stops when the binary ends, however it ends. The GCP and Azure tests talk to a local mock of
+//! the documented endpoints ([`cloud`]), a thread of the test binary.
 //!
 //! Peers are found through `KSEC_PEER_*` variables (`eval "$(../shared/peers/install-peers.sh)"`).
 //! A missing peer fails the test when `CI` is set and skips it (with a note) otherwise.
@@ -12,12 +13,14 @@
 #![allow(dead_code, unused_imports)]
 
 mod bao;
+mod cloud;
 mod dir;
 mod fixtures;
 mod peers;
 mod run;
 
 pub use bao::{Bao, bao, bao_tls, fixed_answer_server, free_port, http_status, silent_server};
+pub use cloud::{CloudMock, KEY_VAULT_API, VAULT_RESOURCE, cloud};
 pub use dir::{Dir, stop_gpg_agent};
 pub use fixtures::*;
 pub use peers::*;

@@ -188,14 +188,27 @@ fn finish_feeding(feeder: Option<JoinHandle<()>>) {
     }
 }
 
-/// Removes the caller's key and config variables (sops's, Vault's, ksec's key service
-/// timeout), points HOME at `home` and GNUPGHOME at an empty private directory inside it: a
-/// GNUPGHOME in the developer's shell would otherwise win over HOME and let gpg use their
-/// keyring and agent, and a VAULT_TOKEN their Vault. Returns the variables it set.
+/// Removes the caller's key and config variables (sops's, Vault's, Google's, Azure's, ksec's
+/// key service timeout), points HOME at `home` and GNUPGHOME at an empty private directory
+/// inside it: a GNUPGHOME in the developer's shell would otherwise win over HOME and let gpg
+/// use their keyring and agent, a VAULT_TOKEN their Vault, and GOOGLE_APPLICATION_CREDENTIALS
+/// or AZURE_CLIENT_SECRET their cloud account. A test sets what it needs after this. Returns
+/// the variables it set.
 fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, OsString)> {
+    const CLOUD_VARS: [&str; 7] = [
+        "CLOUDSDK_CONFIG",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "IDENTITY_SERVER_THUMBPRINT",
+        "IMDS_ENDPOINT",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+    ];
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
-        if name.starts_with("SOPS_") || name.starts_with("VAULT_") || name == "KSEC_KEY_SERVICE_TIMEOUT" {
+        let cloud =
+            ["GOOGLE_", "AZURE_", "GCE_"].iter().any(|p| name.starts_with(p)) || CLOUD_VARS.contains(&name.as_ref());
+        if name.starts_with("SOPS_") || name.starts_with("VAULT_") || name == "KSEC_KEY_SERVICE_TIMEOUT" || cloud {
             cmd.env_remove(name.as_ref());
         }
     }

@@ -102,7 +102,7 @@ impl ProxySettings {
 }
 
 /// The host of `host:port`, `[v6]:port` or `host`.
-fn host_of(authority: &str) -> &str {
+pub(crate) fn host_of(authority: &str) -> &str {
     let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     if let Some(v6) = authority.strip_prefix('[') {
         return v6.split(']').next().unwrap_or_default();
@@ -114,7 +114,7 @@ fn host_of(authority: &str) -> &str {
 }
 
 /// Go never proxies requests to loopback.
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host.ends_with(".localhost")
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -216,6 +216,23 @@ impl HttpClient {
             .iter()
             .fold(request, |r, h| add_header(r, h))
             .header("Content-Type", "application/json");
+        read(request.send(body))
+    }
+
+    /// POSTs `body` (an `application/x-www-form-urlencoded` form, as OAuth token endpoints
+    /// take) to `url` and reads the answer, giving up at `deadline`.
+    pub fn post_form(
+        &self,
+        url: &str,
+        headers: &[Header<'_>],
+        body: &[u8],
+        deadline: Instant,
+    ) -> Result<Response, TransportError> {
+        let request = self.configure(self.agent(url).post(url), url, deadline)?;
+        let request = headers
+            .iter()
+            .fold(request, |r, h| add_header(r, h))
+            .header("Content-Type", "application/x-www-form-urlencoded");
         read(request.send(body))
     }
 

@@ -1,12 +1,20 @@
-//! GCP Cloud KMS keys, named as sops names them (`gcpkms/keysource.go`): the key's resource ID,
-//! `projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`.
+//! GCP Cloud KMS keys, as sops uses them (`gcpkms/keysource.go`): a key is named by its
+//! resource ID, `projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`, and the metadata
+//! keeps the ciphertext Cloud KMS returns for the data key, in standard base64, with that ID.
+//! Cloud KMS picks the key's primary version to encrypt and finds the version a ciphertext was
+//! made with when decrypting, so the ID names no version.
 //!
-//! ksec reads, keeps, compares and reports these keys, and takes them from the command line
-//! and `.sops.yaml`, but cannot wrap or unwrap with them yet ([`MasterKey::USABLE`] is false).
+//! ksec asks Cloud KMS over its REST API ([`service`]) with an OAuth access token found as
+//! sops and Google's libraries find one ([`credentials`]).
+
+mod credentials;
+mod service;
 
 use zeroize::Zeroizing;
 
-use super::services::NotUsableYet;
+pub use service::GcpKmsService;
+
+use super::services::ServiceError;
 use super::{Identities, KeyError, KeyKind, MasterKey, RecipientGroup, WrapContext};
 use crate::metadata::{GcpKmsStanza, KeyGroup};
 
@@ -46,16 +54,27 @@ pub fn parse_resource_ids(list: &str) -> Vec<GcpKmsKey> {
 
 impl MasterKey for GcpKmsKey {
     const KIND: KeyKind = KeyKind::GcpKms;
-    const USABLE: bool = false;
     type Stanza = GcpKmsStanza;
-    type UnwrapError = NotUsableYet;
+    type UnwrapError = ServiceError;
 
     fn name(&self) -> &str {
         &self.resource_id
     }
 
-    fn wrap(&self, _secret: &[u8], _ctx: &WrapContext<'_>) -> Result<GcpKmsStanza, KeyError> {
-        Err(KeyError::KeyTypeNotUsable { kind: Self::KIND })
+    fn wrap(&self, secret: &[u8], ctx: &WrapContext<'_>) -> Result<GcpKmsStanza, KeyError> {
+        let enc = ctx
+            .services
+            .gcp_kms()
+            .encrypt(self, secret)
+            .map_err(|error| KeyError::Service {
+                key: format!("{} {}", KeyKind::GcpKms, self.resource_id),
+                error: Box::new(error),
+            })?;
+        Ok(GcpKmsStanza {
+            resource_id: self.resource_id.clone(),
+            created_at: ctx.created_at.clone(),
+            enc,
+        })
     }
 
     fn holds(&self, stanza: &GcpKmsStanza) -> bool {
@@ -66,8 +85,11 @@ impl MasterKey for GcpKmsKey {
         stanza.resource_id.clone()
     }
 
-    fn unwrap(_stanza: &GcpKmsStanza, _identities: &Identities) -> Result<Zeroizing<Vec<u8>>, NotUsableYet> {
-        Err(NotUsableYet(Self::KIND))
+    fn unwrap(stanza: &GcpKmsStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        identities
+            .services
+            .gcp_kms()
+            .decrypt(&GcpKmsKey::from_stanza(stanza), &stanza.enc)
     }
 
     fn of_recipients(group: &RecipientGroup) -> &[Self] {

@@ -1,17 +1,24 @@
-//! Azure Key Vault keys, named as sops names them (`azkv/keysource.go`): the vault's URL, the
-//! key's name and its version, from a key URL `https://<vault>.vault.azure.net/keys/<name>/<version>`.
+//! Azure Key Vault keys, as sops uses them (`azkv/keysource.go`): a key is named by its URL,
+//! `https://<vault>.vault.azure.net/keys/<name>/<version>`, and the metadata keeps the vault's
+//! URL, the key's name and version, and the data key encrypted by Key Vault with RSA-OAEP-256,
+//! in base64url without padding. A URL without a version means the key's current version,
+//! which is looked up when wrapping and recorded in the entry, as sops records it.
 //!
-//! ksec reads, keeps, compares and reports these keys, and takes them from the command line
-//! and `.sops.yaml`, but cannot wrap or unwrap with them yet ([`MasterKey::USABLE`] is false).
-//! A URL without a version means the key's latest version, which sops looks up (and records)
-//! when it wraps; that lookup belongs with the wrapping.
+//! ksec asks Key Vault over its REST API ([`service`]) with a token from the Azure SDK's
+//! default credential chain ([`credentials`]). Besides sops's `https://` URLs, a key may live
+//! at `http://127.0.0.1:PORT` (or `localhost`, `[::1]`): an emulator on this machine.
+
+mod credentials;
+mod service;
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use zeroize::Zeroizing;
 
-use super::services::NotUsableYet;
+pub use service::AzureKvService;
+
+use super::services::ServiceError;
 use super::{Identities, KeyError, KeyKind, MasterKey, RecipientGroup, WrapContext};
 use crate::metadata::{AzureKvStanza, KeyGroup};
 
@@ -37,10 +44,12 @@ impl AzureKvKey {
         }
     }
 
-    /// A key from its URL, as sops's `NewMasterKeyFromURL`.
+    /// A key from its URL, as sops's `NewMasterKeyFromURL`, plus plain http to this machine.
     pub fn from_url(url: &str) -> Result<AzureKvKey, KeyError> {
-        static URL: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new("^(https://[^/]+)/keys/([^/]+)(/[^/]*)?$").expect("a valid regex"));
+        static URL: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^(https://[^/]+|http://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?)/keys/([^/]+)(/[^/]*)?$")
+                .expect("a valid regex")
+        });
         let url = url.trim();
         let parts = URL.captures(url).ok_or_else(|| KeyError::InvalidRecipient {
             recipient: url.to_string(),
@@ -78,28 +87,49 @@ pub fn parse_urls(list: &str) -> Result<Vec<AzureKvKey>, KeyError> {
 
 impl MasterKey for AzureKvKey {
     const KIND: KeyKind = KeyKind::AzureKv;
-    const USABLE: bool = false;
     type Stanza = AzureKvStanza;
-    type UnwrapError = NotUsableYet;
+    type UnwrapError = ServiceError;
 
     fn name(&self) -> &str {
         &self.display
     }
 
-    fn wrap(&self, _secret: &[u8], _ctx: &WrapContext<'_>) -> Result<AzureKvStanza, KeyError> {
-        Err(KeyError::KeyTypeNotUsable { kind: Self::KIND })
+    fn wrap(&self, secret: &[u8], ctx: &WrapContext<'_>) -> Result<AzureKvStanza, KeyError> {
+        let (enc, version) = ctx
+            .services
+            .azure_kv()
+            .encrypt(self, secret)
+            .map_err(|error| KeyError::Service {
+                key: format!("{} {}", KeyKind::AzureKv, self.display),
+                error: Box::new(error),
+            })?;
+        Ok(AzureKvStanza {
+            vault_url: self.vault_url.clone(),
+            name: self.key_name.clone(),
+            version,
+            created_at: ctx.created_at.clone(),
+            enc,
+        })
     }
 
+    /// A key named without a version holds the entry of any version of it: the entry was
+    /// made with the version that was current then, and asking the vault which is current
+    /// now only to compare is not worth a request.
     fn holds(&self, stanza: &AzureKvStanza) -> bool {
-        stanza.vault_url == self.vault_url && stanza.name == self.key_name && stanza.version == self.version
+        stanza.vault_url == self.vault_url
+            && stanza.name == self.key_name
+            && (self.version.is_empty() || stanza.version == self.version)
     }
 
     fn stanza_name(stanza: &AzureKvStanza) -> String {
         AzureKvKey::from_stanza(stanza).display
     }
 
-    fn unwrap(_stanza: &AzureKvStanza, _identities: &Identities) -> Result<Zeroizing<Vec<u8>>, NotUsableYet> {
-        Err(NotUsableYet(Self::KIND))
+    fn unwrap(stanza: &AzureKvStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        identities
+            .services
+            .azure_kv()
+            .decrypt(&AzureKvKey::from_stanza(stanza), &stanza.enc)
     }
 
     fn of_recipients(group: &RecipientGroup) -> &[Self] {
@@ -130,6 +160,11 @@ mod tests {
         let latest = AzureKvKey::from_url("https://v.vault.azure.net/keys/k").unwrap();
         assert_eq!(latest.version(), "");
         assert!(AzureKvKey::from_url("http://v.vault.azure.net/keys/k").is_err());
+        assert!(AzureKvKey::from_url("http://127.0.0.1.example/keys/k").is_err());
+        let local = AzureKvKey::from_url("http://127.0.0.1:8443/keys/k/1").unwrap();
+        assert_eq!(local.vault_url(), "http://127.0.0.1:8443");
+        assert!(AzureKvKey::from_url("http://localhost/keys/k").is_ok());
+        assert!(AzureKvKey::from_url("http://[::1]:9/keys/k/").is_ok());
         assert!(AzureKvKey::from_url("https://v.vault.azure.net/secrets/k").is_err());
         assert_eq!(parse_urls("https://a/keys/x,https://b/keys/y/1").unwrap().len(), 2);
     }
