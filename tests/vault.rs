@@ -830,10 +830,9 @@ fn bad_vault_settings_are_named_when_vault_is_asked() {
 }
 
 #[test]
-fn kms_gcp_and_azure_keys_are_named_and_kept_but_refused_for_encryption() {
+fn gcp_and_azure_keys_are_named_and_kept_but_refused_for_encryption() {
     let Some(lab) = lab() else { return };
     for (flag, value, kind) in [
-        ("--kms", "arn:aws:kms:us-east-1:111122223333:key/k", "kms"),
         ("--gcp-kms", "projects/p/locations/l/keyRings/r/cryptoKeys/k", "gcp_kms"),
         ("--azure-kv", "https://v.vault.azure.net/keys/k/1", "azure_kv"),
     ] {

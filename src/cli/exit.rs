@@ -152,8 +152,8 @@ fn sops_args_hint(e: &SopsArgsError) -> Option<String> {
         NoFileSpecified => Some("name the file after the flags: sops -d FILE".into()),
         InvalidSetFormat => Some(format!("{TREE_PATH_HINT}, then a space and the JSON value")),
         KeyTypeNotSupported { .. } => Some(
-            "ksec encrypts for age, OpenPGP and Vault transit keys (--age, --pgp, --hc-vault-transit); use \
-             sops itself for this file, or leave the variable unset"
+            "ksec encrypts for age, OpenPGP, AWS KMS and Vault transit keys (--age, --pgp, --kms, \
+             --hc-vault-transit); use sops itself for this file, or leave the variable unset"
                 .into(),
         ),
         RemoteKeyService { .. } => {
@@ -322,7 +322,28 @@ fn most_telling(failures: &[(KeyKind, FailureClass)]) -> Option<(KeyKind, Failur
 fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
     use FailureClass::*;
     let vault = kind == KeyKind::HcVault;
+    let kms = kind == KeyKind::Kms;
     let hint = match class {
+        NoCredentials if kms => {
+            "give ksec AWS credentials as for the aws CLI: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a \
+             profile (AWS_PROFILE, ~/.aws/credentials, `aws sso login`), or a role for the machine"
+        }
+        InvalidCredentials if kms => {
+            "the AWS credentials are expired or unknown to AWS: refresh them (`aws sso login`, a new session \
+             token) or check which profile is used (AWS_PROFILE, the key's aws_profile)"
+        }
+        AccessDenied if kms => {
+            "the AWS identity named above needs kms:Encrypt and kms:Decrypt on the key (its key policy or an \
+             IAM policy), and sts:AssumeRole for the key's role if it has one"
+        }
+        WrongCiphertext if kms => {
+            "KMS refused this entry: its encryption context (`context`) must be the one it was encrypted with, \
+             and its ARN the key that made it; restore the file from Git if it was edited"
+        }
+        Unreachable | Timeout if kms => {
+            "check that this machine reaches AWS KMS in the key's region (network, VPN, HTTPS_PROXY and \
+             NO_PROXY, AWS_ENDPOINT_URL_KMS), or raise KSEC_KEY_SERVICE_TIMEOUT (seconds) if it is only slow"
+        }
         NoCredentials if vault => {
             "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
         }

@@ -4,7 +4,7 @@
 //! environment variables and well-known directories, so that tests never touch the real process
 //! environment or the user's home. One submodule per provider wraps and unwraps behind the
 //! [`MasterKey`] trait: the keys held here ([`age`], [`pgp`]) and the keys held by a service
-//! ([`vault`], and [`kms`], [`gcp_kms`], [`azure_kv`], which ksec names and keeps but cannot use
+//! ([`vault`], [`kms`], and [`gcp_kms`], [`azure_kv`], which ksec names and keeps but cannot use
 //! yet), the latter over the plumbing in [`services`] (HTTP, timeouts, classified failures).
 //! [`groups`] puts them together into key groups with [`shamir`] shares. Each provider keeps a
 //! [`sources`] record of where it looked for identities, and asks the program for what only a

@@ -6,7 +6,7 @@
 //! [`KeyServices::from_env`] only reads variables, so commands on files without service keys
 //! start as fast as before.
 //!
-//! A new service (AWS KMS, GCP KMS, Azure Key Vault) adds its settings and lazily built
+//! A new service (GCP KMS, Azure Key Vault) adds its settings and lazily built
 //! client to [`KeyServices`], reads them in `from_env`, names what it asked in `report`, and
 //! maps its failures onto [`FailureClass`].
 
@@ -20,12 +20,14 @@ pub(crate) use error::bounded;
 pub use error::{FailureClass, NotUsableYet, ServiceError};
 pub use timeouts::{TIMEOUT_VAR, Timeouts};
 
+use super::kms::KmsService;
 use super::vault::VaultService;
 use super::{Env, MapEnv};
 
 /// The key services ksec can ask, each connected only when first asked.
 pub struct KeyServices {
     vault: VaultService,
+    kms: KmsService,
 }
 
 impl KeyServices {
@@ -34,7 +36,8 @@ impl KeyServices {
     pub fn from_env(env: &dyn Env) -> KeyServices {
         let timeouts = Timeouts::from_env(env);
         KeyServices {
-            vault: VaultService::from_env(env, timeouts),
+            vault: VaultService::from_env(env, timeouts.clone()),
+            kms: KmsService::from_env(env, timeouts),
         }
     }
 
@@ -43,10 +46,15 @@ impl KeyServices {
         &self.vault
     }
 
+    /// AWS KMS.
+    pub fn kms(&self) -> &KmsService {
+        &self.kms
+    }
+
     /// One line per service that was asked: as whom, and within which limit. Empty when no
     /// service was asked.
     pub fn report(&self) -> String {
-        [self.vault.report()]
+        [self.vault.report(), self.kms.report()]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
@@ -63,6 +71,9 @@ impl Default for KeyServices {
 
 impl fmt::Debug for KeyServices {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyServices").field("vault", &self.vault).finish()
+        f.debug_struct("KeyServices")
+            .field("vault", &self.vault)
+            .field("kms", &self.kms)
+            .finish()
     }
 }
