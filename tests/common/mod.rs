@@ -3,7 +3,7 @@
 //! each gives back, the peers' lookup, and the keys and vectors the tests share.
 //!
 //! A real OpenBao server for the Vault transit tests ([`bao`]) starts once per test binary and
-//! stops when the binary ends, however it ends.
+//! stops when the binary ends, however it ends ([`lifeline`]).
 //!
 //! Peers are found through `KSEC_PEER_*` variables (`eval "$(../shared/peers/install-peers.sh)"`).
 //! A missing peer fails the test when `CI` is set and skips it (with a note) otherwise.
@@ -12,13 +12,18 @@
 #![allow(dead_code, unused_imports)]
 
 mod bao;
+mod blocks;
 mod dir;
+mod fakes;
 mod fixtures;
+mod lifeline;
 mod peers;
 mod run;
 
-pub use bao::{Bao, bao, bao_tls, fixed_answer_server, free_port, http_status, silent_server};
+pub use bao::{Bao, bao, bao_tls};
+pub use blocks::{block_shape, block_without_stamps};
 pub use dir::{Dir, stop_gpg_agent};
+pub use fakes::{Route, fixed_answer_server, free_port, http_status, routed_server, silent_server};
 pub use fixtures::*;
 pub use peers::*;
 pub use run::{Run, Running, TestCommand, pipe};
