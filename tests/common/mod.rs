@@ -2,8 +2,9 @@
 //! empty home, the [`TestCommand`]s run in it (ksec, the real sops, other peers) and the [`Run`]
 //! each gives back, the peers' lookup, and the keys and vectors the tests share.
 //!
-//! A real OpenBao server for the Vault transit tests ([`bao`]) starts once per test binary and
-//! stops when the binary ends, however it ends ([`lifeline`]).
+//! A real OpenBao server for the Vault transit tests ([`bao`]) and moto's AWS KMS for the KMS
+//! tests ([`moto`]) start once per test binary and stop when the binary ends, however it ends
+//! ([`lifeline`]).
 //!
 //! Peers are found through `KSEC_PEER_*` variables (`eval "$(../shared/peers/install-peers.sh)"`).
 //! A missing peer fails the test when `CI` is set and skips it (with a note) otherwise.
@@ -17,6 +18,7 @@ mod dir;
 mod fakes;
 mod fixtures;
 mod lifeline;
+mod moto;
 mod peers;
 mod run;
 
@@ -25,5 +27,6 @@ pub use blocks::{block_shape, block_without_stamps};
 pub use dir::{Dir, stop_gpg_agent};
 pub use fakes::{Route, fixed_answer_server, free_port, http_status, routed_server, silent_server};
 pub use fixtures::*;
+pub use moto::{ACCESS_KEY_ID as AWS_TEST_ACCESS_KEY_ID, Moto, SECRET_ACCESS_KEY as AWS_TEST_SECRET, moto};
 pub use peers::*;
 pub use run::{Run, Running, TestCommand, pipe};
