@@ -12,6 +12,9 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use crate::keys::services::{FailureClass, bounded};
 
+/// What a timeout says when nothing more is known; the caller adds the step and the limit.
+pub(super) const NO_ANSWER: &str = "no answer in time";
+
 /// How long a detail may be: enough for the credential chain's reasons, one per provider.
 const DETAIL_LIMIT: usize = 600;
 
@@ -77,7 +80,7 @@ where
             };
             (class_of_code(code, status), bounded(&detail, DETAIL_LIMIT))
         }
-        SdkError::TimeoutError(_) => (FailureClass::Timeout, "no answer in time".into()),
+        SdkError::TimeoutError(_) => (FailureClass::Timeout, NO_ANSWER.into()),
         SdkError::DispatchFailure(failure) => {
             let detail = chain(error);
             let class = if failure.is_timeout() {

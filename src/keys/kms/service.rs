@@ -39,7 +39,7 @@ use tokio::runtime::Runtime;
 use zeroize::Zeroizing;
 
 use super::KmsKey;
-use super::failure::{of_credentials_error, of_sdk_error};
+use super::failure::{NO_ANSWER, of_credentials_error, of_sdk_error};
 use super::http::AwsHttpClient;
 use crate::keys::services::http::ProxySettings;
 use crate::keys::services::{FailureClass, ServiceError, Timeouts};
@@ -100,10 +100,21 @@ impl Call {
     }
 
     fn timed_out(&self, what: &str) -> ServiceError {
-        self.failure(
-            FailureClass::Timeout,
-            format!("no answer in time ({what}); the {}", self.timeouts.describe()),
-        )
+        self.failed(what, (FailureClass::Timeout, NO_ANSWER.into()))
+    }
+
+    /// How `what` failed, classified; a timeout (ksec's deadline or the SDK's own limits,
+    /// whichever came first) says which step and which limit.
+    fn failed(&self, what: &str, (class, detail): (FailureClass, String)) -> ServiceError {
+        if class != FailureClass::Timeout {
+            return self.failure(class, detail);
+        }
+        let detail = if detail == NO_ANSWER {
+            format!("{NO_ANSWER} ({what})")
+        } else {
+            format!("{detail} ({what})")
+        };
+        self.failure(class, format!("{detail}; the {}", self.timeouts.describe()))
     }
 
     /// Runs `future` until the operation's deadline.
@@ -155,10 +166,10 @@ impl KmsService {
                 .key_id(key.arn())
                 .plaintext(Blob::new(secret.to_vec()))
                 .set_encryption_context(context_of(key));
-            let output = call.within("KMS Encrypt", request.send()).await?.map_err(|e| {
-                let (class, detail) = of_sdk_error(&e);
-                call.failure(class, detail)
-            })?;
+            let output = call
+                .within("KMS Encrypt", request.send())
+                .await?
+                .map_err(|e| call.failed("KMS Encrypt", of_sdk_error(&e)))?;
             match output.ciphertext_blob {
                 Some(blob) if !blob.as_ref().is_empty() => Ok(STANDARD.encode(blob.as_ref())),
                 _ => Err(call.failure(
@@ -190,10 +201,10 @@ impl KmsService {
                 .key_id(key.arn())
                 .ciphertext_blob(Blob::new(blob))
                 .set_encryption_context(context_of(key));
-            let mut output = call.within("KMS Decrypt", request.send()).await?.map_err(|e| {
-                let (class, detail) = of_sdk_error(&e);
-                call.failure(class, detail)
-            })?;
+            let mut output = call
+                .within("KMS Decrypt", request.send())
+                .await?
+                .map_err(|e| call.failed("KMS Decrypt", of_sdk_error(&e)))?;
             output
                 .plaintext
                 .take()
@@ -322,10 +333,7 @@ impl KmsService {
         let credentials = call
             .within("looking for credentials", provider.provide_credentials())
             .await?
-            .map_err(|e| {
-                let (class, detail) = of_credentials_error(&e);
-                call.failure(class, detail)
-            })?;
+            .map_err(|e| call.failed("looking for credentials", of_credentials_error(&e)))?;
         let mut identity = format!(
             "{}: access key {} {}",
             call.identity,
@@ -404,7 +412,10 @@ async fn assume_role(
         .await?
         .map_err(|e| {
             let (class, detail) = of_sdk_error(&e);
-            call.failure(class, format!("cannot assume role {role}: {detail}"))
+            call.failed(
+                "STS AssumeRole",
+                (class, format!("cannot assume role {role}: {detail}")),
+            )
         })?;
     let assumed = output.credentials.ok_or_else(|| {
         call.failure(
@@ -521,6 +532,37 @@ mod tests {
         let env = env.with_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
         let kms = KmsService::from_env(&env, Ok(Timeouts::default()));
         assert_eq!(kms.endpoint("eu-west-1"), "AWS KMS in eu-west-1");
+    }
+
+    #[test]
+    fn a_timeout_names_the_step_and_the_limit_whichever_clock_ran_out() {
+        let call = Call {
+            endpoint: "AWS KMS in us-east-1".into(),
+            identity: "profile dev".into(),
+            deadline: Instant::now(),
+            timeouts: Timeouts::default()
+                .with_request("2", "KSEC_KEY_SERVICE_TIMEOUT")
+                .unwrap(),
+        };
+        assert_eq!(
+            call.timed_out("KMS Decrypt").detail,
+            "no answer in time (KMS Decrypt); the 2 s limit (KSEC_KEY_SERVICE_TIMEOUT)"
+        );
+        let sdk = call.failed("KMS Decrypt", (FailureClass::Timeout, NO_ANSWER.into()));
+        assert_eq!(sdk.detail, call.timed_out("KMS Decrypt").detail);
+        let connect = call.failed(
+            "KMS Decrypt",
+            (FailureClass::Timeout, "HTTP connect timeout occurred after 2s".into()),
+        );
+        assert_eq!(
+            connect.detail,
+            "HTTP connect timeout occurred after 2s (KMS Decrypt); the 2 s limit (KSEC_KEY_SERVICE_TIMEOUT)"
+        );
+        let refused = call.failed(
+            "KMS Decrypt",
+            (FailureClass::AccessDenied, "AccessDeniedException".into()),
+        );
+        assert_eq!(refused.detail, "AccessDeniedException");
     }
 
     #[test]
