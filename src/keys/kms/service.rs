@@ -4,7 +4,9 @@
 //! The SDK is async; ksec is not. A tokio current-thread runtime is built the first time a
 //! KMS key is used and kept in the [`KmsService`] (so in the command's
 //! [`KeyServices`](crate::keys::KeyServices)); files without KMS keys never build one, and
-//! start as fast as before.
+//! start as fast as before. A program that embeds ksec calls it from a thread that may block
+//! (`spawn_blocking` under tokio), as for any other blocking call: a runtime cannot be
+//! driven from inside another's worker thread.
 //!
 //! Credentials are found as sops finds them (`createKMSConfig`): the SDK's standard chain
 //! (environment variables, the shared config and credentials files with their profiles, SSO,
