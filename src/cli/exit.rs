@@ -340,6 +340,10 @@ fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
             "KMS refused this entry: its encryption context (`context`) must be the one it was encrypted with, \
              and its ARN the key that made it; restore the file from Git if it was edited"
         }
+        Tls if kms => {
+            "set AWS_CA_BUNDLE to the certificate of the authority that signed the endpoint's certificate (a \
+             proxy or a private endpoint), as for the aws CLI"
+        }
         Unreachable | Timeout if kms => {
             "check that this machine reaches AWS KMS in the key's region (network, VPN, HTTPS_PROXY and \
              NO_PROXY, AWS_ENDPOINT_URL_KMS), or raise KSEC_KEY_SERVICE_TIMEOUT (seconds) if it is only slow"

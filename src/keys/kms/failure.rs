@@ -179,32 +179,29 @@ fn chain(error: &(dyn Error + 'static)) -> String {
 /// An error and its sources, as they say it.
 fn raw_chain(error: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
+    for e in causes(error) {
         let text = e.to_string();
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
-        next = e.source();
     }
     parts.join(": ")
 }
 
-/// Whether the TLS handshake is what failed (rustls's error somewhere in the chain).
+/// Whether the TLS handshake is what failed: rustls's error somewhere in the chain.
 fn mentions_tls(error: &(dyn Error + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if e.is::<rustls::Error>() {
-            return true;
+    causes(error).any(|e| e.is::<rustls::Error>())
+}
+
+/// An error and every error under it. An I/O error that wraps another (as the TLS layers
+/// wrap rustls's) gives that error itself as the next one, where `source` would skip it.
+fn causes<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(error), |&e: &&'a (dyn Error + 'static)| {
+        match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn Error + 'static)),
+            None => e.source(),
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+    })
 }
 
 #[cfg(test)]
@@ -282,5 +279,18 @@ mod tests {
         }
         let error = Outer(std::io::Error::other("tcp connect error:\nConnection refused"));
         assert_eq!(chain(&error), "dispatch failure: tcp connect error: Connection refused");
+        assert!(!mentions_tls(&error));
+
+        // How hyper-rustls hands on a refused certificate: rustls's error inside two I/O
+        // errors, which `source` alone would step over.
+        let rejection = Outer(std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        )));
+        assert!(mentions_tls(&rejection));
+        assert_eq!(
+            chain(&rejection),
+            "dispatch failure: invalid peer certificate: UnknownIssuer"
+        );
     }
 }

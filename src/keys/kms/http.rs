@@ -1,9 +1,10 @@
 //! The HTTP client the AWS SDK sends through: hyper over rustls with the ring provider (the
 //! TLS stack ureq already brings; the SDK's default client would add aws-lc-rs and its C
-//! build), certificates checked against the system's trust store, and proxies as Go (and so
-//! sops) takes them from the environment: `HTTPS_PROXY` for https endpoints (else
-//! `HTTP_PROXY` for plain ones), `NO_PROXY` exceptions, never a proxy for loopback. The SDK's
-//! own client uses no proxy at all.
+//! build), certificates checked against the system's trust store or, as in Go's SDK, only
+//! against the authorities `AWS_CA_BUNDLE` names, and proxies as Go (and so sops) takes them
+//! from the environment: `HTTPS_PROXY` for https endpoints (else `HTTP_PROXY` for plain ones),
+//! `NO_PROXY` exceptions, never a proxy for loopback. The SDK's own client uses no proxy at
+//! all.
 //!
 //! The SDK asks for a connector per set of timeouts; the connectors are made once each (the
 //! trust store is read then) and shared by every request of the process.
@@ -12,12 +13,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Connector, proxy::ProxyError};
 use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpConnector};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rustls::pki_types::CertificateDer;
 
-use crate::keys::services::http::ProxySettings;
+use crate::keys::services::http::{ProxySettings, pem_certificates};
 
 /// Go never sends requests for loopback addresses through a proxy.
 const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
@@ -26,6 +30,7 @@ const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
 #[derive(Debug)]
 pub(super) struct AwsHttpClient {
     proxy: ProxyConfig,
+    tls: TlsContext,
     /// The connectors made so far, by their connect and read timeouts.
     connectors: Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
 }
@@ -33,14 +38,52 @@ pub(super) struct AwsHttpClient {
 type Timeouts = (Option<Duration>, Option<Duration>);
 
 impl AwsHttpClient {
-    /// A client that sends through the proxies `proxies` names; a proxy that is not a URL is
-    /// an error the caller reports as a setting.
-    pub(super) fn new(proxies: &ProxySettings) -> Result<AwsHttpClient, String> {
+    /// A client that sends through the proxies `proxies` names and trusts the authorities
+    /// of `ca_bundle` (PEM) instead of the system's when given; a proxy that is not a URL or a
+    /// bundle without a usable certificate is an error the caller reports as a setting.
+    pub(super) fn new(proxies: &ProxySettings, ca_bundle: Option<&[u8]>) -> Result<AwsHttpClient, String> {
+        let trust = match ca_bundle {
+            Some(pem) => trust_only(pem)?,
+            None => TrustStore::default(),
+        };
         Ok(AwsHttpClient {
             proxy: proxy_config(proxies).map_err(|e| format!("the proxy setting cannot be used: {e}"))?,
+            tls: TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .map_err(|e| format!("the TLS settings cannot be used: {e}"))?,
             connectors: Mutex::new(Vec::new()),
         })
     }
+}
+
+/// A trust store of only the certificates in `pem` that rustls accepts as authorities. The
+/// SDK panics on a certificate it cannot parse, so each is checked here, and handed on
+/// re-encoded from its DER.
+fn trust_only(pem: &[u8]) -> Result<TrustStore, String> {
+    let mut store = TrustStore::empty();
+    let mut checked = rustls::RootCertStore::empty();
+    for cert in pem_certificates(pem)? {
+        if checked.add(CertificateDer::from(cert.der().to_vec())).is_ok() {
+            store = store.with_pem_certificate(pem_of(cert.der()));
+        }
+    }
+    if checked.is_empty() {
+        return Err("no certificate in it can be used as an authority".into());
+    }
+    Ok(store)
+}
+
+/// A DER certificate as PEM.
+fn pem_of(der: &[u8]) -> Vec<u8> {
+    let text = STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in text.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem.into_bytes()
 }
 
 /// The SDK's proxy configuration for the environment's proxies, as Go would use them.
@@ -72,7 +115,12 @@ impl HttpClient for AwsHttpClient {
             .connector_settings(settings.clone())
             .proxy_config(self.proxy.clone());
         builder.set_sleep_impl(components.sleep_impl());
-        let connector = SharedHttpConnector::new(builder.tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build());
+        let connector = SharedHttpConnector::new(
+            builder
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .tls_context(self.tls.clone())
+                .build(),
+        );
         connectors.push((key, connector.clone()));
         connector
     }
@@ -95,6 +143,27 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(shown.contains("internal.example,localhost,127.0.0.0/8,::1"), "{shown}");
         let env = MapEnv::new().with_var("HTTPS_PROXY", "not a url");
-        assert!(AwsHttpClient::new(&ProxySettings::from_env(&env)).is_err());
+        assert!(AwsHttpClient::new(&ProxySettings::from_env(&env), None).is_err());
+    }
+
+    #[test]
+    fn a_ca_bundle_must_hold_a_certificate_rustls_accepts() {
+        let none = ProxySettings::from_env(&MapEnv::new());
+        let err = AwsHttpClient::new(&none, Some(b"not pem")).unwrap_err();
+        assert!(err.contains("no PEM certificate"), "{err}");
+        // A well-formed PEM block whose content is no certificate: refused here, where the
+        // SDK would panic.
+        let junk = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let err = AwsHttpClient::new(&none, Some(junk)).unwrap_err();
+        assert!(err.contains("can be used as an authority"), "{err}");
+        assert_eq!(
+            pem_of(&[0u8; 51]),
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n{}\n-----END CERTIFICATE-----\n",
+                "A".repeat(64),
+                "A".repeat(4)
+            )
+            .into_bytes()
+        );
     }
 }

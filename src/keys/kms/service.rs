@@ -47,6 +47,9 @@ use crate::keys::services::http::ProxySettings;
 use crate::keys::services::{FailureClass, ServiceError, Timeouts};
 use crate::keys::{Env, KeyKind};
 
+/// The variable naming a PEM file of the authorities to trust, as the AWS CLI and SDKs read it.
+const CA_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
+
 /// The longest STS role session name.
 const SESSION_NAME_LIMIT: usize = 64;
 
@@ -56,6 +59,8 @@ pub struct KmsService {
     proxies: ProxySettings,
     /// `AWS_PROFILE`, named in reports when a key names no profile of its own.
     env_profile: Option<String>,
+    /// `AWS_CA_BUNDLE`: a PEM file of the authorities to trust instead of the system's.
+    ca_bundle: Option<String>,
     /// The endpoint the environment puts in place of AWS's (`AWS_ENDPOINT_URL_KMS`, else
     /// `AWS_ENDPOINT_URL`) and the variable, named in reports.
     endpoint_override: Option<(&'static str, String)>,
@@ -145,6 +150,7 @@ impl KmsService {
             timeouts,
             proxies: ProxySettings::from_env(env),
             env_profile: var("AWS_PROFILE"),
+            ca_bundle: var(CA_BUNDLE_VAR),
             endpoint_override,
             runtime: OnceLock::new(),
             http: OnceLock::new(),
@@ -310,7 +316,7 @@ impl KmsService {
     async fn open_session(&self, id: &SessionKey, call: &Call) -> Result<Session, ServiceError> {
         let http = self
             .http
-            .get_or_init(|| AwsHttpClient::new(&self.proxies).map(SharedHttpClient::new))
+            .get_or_init(|| self.http_client().map(SharedHttpClient::new))
             .clone()
             .map_err(|problem| call.failure(FailureClass::Settings, problem))?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -364,6 +370,21 @@ impl KmsService {
                 .build(),
         );
         Ok(Session { client, identity })
+    }
+
+    /// The SDK's HTTP client, with the environment's proxies and `AWS_CA_BUNDLE`'s
+    /// authorities.
+    fn http_client(&self) -> Result<AwsHttpClient, String> {
+        let bundle = match &self.ca_bundle {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|e| format!("{CA_BUNDLE_VAR}={path}: cannot read it: {e}"))?)
+            }
+            None => None,
+        };
+        AwsHttpClient::new(&self.proxies, bundle.as_deref()).map_err(|problem| match &self.ca_bundle {
+            Some(path) if !problem.starts_with("the proxy") => format!("{CA_BUNDLE_VAR}={path}: {problem}"),
+            _ => problem,
+        })
     }
 
     /// Whose credentials a key asks with, before they are found: the key's profile, else
@@ -494,6 +515,7 @@ impl fmt::Debug for KmsService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KmsService")
             .field("env_profile", &self.env_profile)
+            .field("ca_bundle", &self.ca_bundle)
             .field("endpoint_override", &self.endpoint_override)
             .field("runtime_started", &self.runtime.get().is_some())
             .finish_non_exhaustive()
