@@ -774,3 +774,54 @@ fn a_file_without_kms_keys_never_starts_the_aws_sdk() {
         .expect_code(1)
         .stderr_has("unusable settings: no valid ARN found in 'alias/app'");
 }
+
+#[test]
+fn tls_needs_the_endpoints_authority_in_aws_ca_bundle_in_both_tools() {
+    let Some(lab) = lab() else { return };
+    let Some(tls) = common::moto_tls() else { return };
+    let ca = tls.ca_cert.clone().expect("the TLS server's CA");
+    let arn = tls.create_key(REGION);
+    let at_tls = |mut cmd: TestCommand| {
+        cmd.env("AWS_ENDPOINT_URL", &tls.addr)
+            .env("AWS_ENDPOINT_URL_STS", &tls.addr);
+        cmd
+    };
+    at_tls(lab.ksec(As::Env))
+        .args(["encrypt", "--kms", &arn, "plain.yaml"])
+        .run()
+        .expect_code(1)
+        .stderr_has(format!("cannot wrap the data key for kms {arn}: TLS failure: "))
+        .stderr_has("UnknownIssuer")
+        .stderr_has("ksec: hint: set AWS_CA_BUNDLE to the certificate of the authority");
+    let enc = at_tls(lab.ksec(As::Env))
+        .env("AWS_CA_BUNDLE", &ca)
+        .args(["encrypt", "--kms", &arn, "plain.yaml"])
+        .run()
+        .ok();
+    lab.dir.write("f.enc.yaml", enc.stdout);
+    decrypts_to(
+        at_tls(lab.sops(As::Env))
+            .env("AWS_CA_BUNDLE", &ca)
+            .args(["decrypt", "f.enc.yaml"])
+            .run(),
+        PLAIN,
+    );
+    decrypts_to(
+        at_tls(lab.ksec(As::Env))
+            .env("AWS_CA_BUNDLE", &ca)
+            .args(["decrypt", "f.enc.yaml"])
+            .run(),
+        PLAIN,
+    );
+    refused_within(&mut at_tls(lab.ksec(As::Env)), Duration::from_secs(5)).stderr_has("TLS failure");
+    // A bundle that cannot be read, or holds no certificate, is named as the setting to fix.
+    let not_pem = lab.dir.write("not-a-bundle.pem", "hello\n");
+    refused_within(
+        at_tls(lab.ksec(As::Env)).env("AWS_CA_BUNDLE", &not_pem),
+        Duration::from_secs(5),
+    )
+    .stderr_has(format!(
+        "unusable settings: AWS_CA_BUNDLE={}: no PEM certificate in it",
+        not_pem.display()
+    ));
+}

@@ -27,6 +27,6 @@ pub use blocks::{block_shape, block_without_stamps};
 pub use dir::{Dir, stop_gpg_agent};
 pub use fakes::{Route, fixed_answer_server, free_port, http_status, routed_server, silent_server};
 pub use fixtures::*;
-pub use moto::{ACCESS_KEY_ID as AWS_TEST_ACCESS_KEY_ID, Moto, SECRET_ACCESS_KEY as AWS_TEST_SECRET, moto};
+pub use moto::{ACCESS_KEY_ID as AWS_TEST_ACCESS_KEY_ID, Moto, SECRET_ACCESS_KEY as AWS_TEST_SECRET, moto, moto_tls};
 pub use peers::*;
 pub use run::{Run, Running, TestCommand, pipe};
