@@ -842,9 +842,10 @@ Flags are read up to the file; flags after it are ignored, as in sops. -x and --
 flag, --x=v works, booleans take =false, and a repeated flag keeps its last value. FILE may be
 /dev/stdin or a FIFO. --config /dev/null means no creation rules.
 
-Vault transit keys work as in sops (--hc-vault-transit, SOPS_VAULT_URIS, VAULT_TOKEN). AWS KMS,
-GCP KMS and Azure Key Vault keys are read and kept but cannot be used yet: encrypting for one
-exits 1, and a file no other key opens exits 128, as sops does when such a key fails.
+Key services work as in sops: Vault transit (--hc-vault-transit, SOPS_VAULT_URIS, VAULT_TOKEN),
+AWS KMS (--kms, SOPS_KMS_ARN, the AWS credential chain and profiles), GCP KMS (--gcp-kms,
+SOPS_GCP_KMS_IDS, application default credentials) and Azure Key Vault (--azure-kv,
+SOPS_AZURE_KEYVAULT_URLS, the Azure identity chain).
 
 Accepted and ignored (they change nothing for ksec): --disable-version-check,
 --check-for-updates, --verbose, --enable-local-keyservice[=false].

@@ -154,8 +154,8 @@ fn sops_args_hint(e: &SopsArgsError) -> Option<String> {
         NoFileSpecified => Some("name the file after the flags: sops -d FILE".into()),
         InvalidSetFormat => Some(format!("{TREE_PATH_HINT}, then a space and the JSON value")),
         KeyTypeNotSupported { .. } => Some(
-            "ksec encrypts for age, OpenPGP and Vault transit keys (--age, --pgp, --hc-vault-transit); use \
-             sops itself for this file, or leave the variable unset"
+            "ksec encrypts for age, OpenPGP, AWS KMS and Vault transit keys (--age, --pgp, --kms, \
+             --hc-vault-transit); use sops itself for this file, or leave the variable unset"
                 .into(),
         ),
         RemoteKeyService { .. } => {
@@ -241,8 +241,7 @@ fn key_code(e: &KeyError) -> i32 {
         KeyError::InvalidRecipient { .. }
         | KeyError::WrapDataKey { .. }
         | KeyError::IdentitySource { .. }
-        | KeyError::Service { .. }
-        | KeyError::KeyTypeNotUsable { .. } => GENERIC,
+        | KeyError::Service { .. } => GENERIC,
         KeyError::InvalidEncryptionContext { .. } => INVALID_KMS_ENCRYPTION_CONTEXT,
         KeyError::DuplicateDecryptionKeyType { .. } => DUPLICATE_DECRYPTION_KEY_TYPE,
         KeyError::DataKeyUnavailable { .. } => COULD_NOT_RETRIEVE_KEY,
@@ -254,9 +253,6 @@ fn key_hint(e: &KeyError) -> Option<String> {
         KeyError::IdentitySource { .. } => Some("check the path or command in that variable".into()),
         KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(wanted)),
         KeyError::Service { error, .. } => service_hint(error.kind, error.class),
-        KeyError::KeyTypeNotUsable { kind } => Some(format!(
-            "leave the {kind} keys out (rotate can remove them from a file), or encrypt with sops for now"
-        )),
         KeyError::InvalidEncryptionContext { .. } => Some("write it like --encryption-context app:db,env:prod".into()),
         _ => None,
     }
@@ -289,13 +285,6 @@ fn identity_setup_hint(wanted: &WantedIdentity) -> String {
         (false, false) => None,
     };
     steps.extend(local.map(str::to_string));
-    let unusable: Vec<&str> = wanted.not_usable_yet.iter().map(|kind| kind.name()).collect();
-    if !unusable.is_empty() {
-        steps.push(format!(
-            "decrypt it with sops (ksec cannot use {} keys yet)",
-            unusable.join(", ")
-        ));
-    }
     if steps.is_empty() {
         steps.push("the file names no key ksec can use".to_string());
     }
@@ -324,9 +313,34 @@ fn most_telling(failures: &[(KeyKind, FailureClass)]) -> Option<(KeyKind, Failur
 fn service_hint(kind: KeyKind, class: FailureClass) -> Option<String> {
     use FailureClass::*;
     let vault = kind == KeyKind::HcVault;
+    let kms = kind == KeyKind::Kms;
     let gcp = kind == KeyKind::GcpKms;
     let azure = kind == KeyKind::AzureKv;
     let hint = match class {
+        NoCredentials if kms => {
+            "give ksec AWS credentials as for the aws CLI: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a \
+             profile (AWS_PROFILE, ~/.aws/credentials, `aws sso login`), or a role for the machine"
+        }
+        InvalidCredentials if kms => {
+            "the AWS credentials are expired or unknown to AWS: refresh them (`aws sso login`, a new session \
+             token) or check which profile is used (AWS_PROFILE, the key's aws_profile)"
+        }
+        AccessDenied if kms => {
+            "the AWS identity named above needs kms:Encrypt and kms:Decrypt on the key (its key policy or an \
+             IAM policy), and sts:AssumeRole for the key's role if it has one"
+        }
+        WrongCiphertext if kms => {
+            "KMS refused this entry: its encryption context (`context`) must be the one it was encrypted with, \
+             and its ARN the key that made it; restore the file from Git if it was edited"
+        }
+        Tls if kms => {
+            "set AWS_CA_BUNDLE to the certificate of the authority that signed the endpoint's certificate (a \
+             proxy or a private endpoint), as for the aws CLI"
+        }
+        Unreachable | Timeout if kms => {
+            "check that this machine reaches AWS KMS in the key's region (network, VPN, HTTPS_PROXY and \
+             NO_PROXY, AWS_ENDPOINT_URL_KMS), or raise KSEC_KEY_SERVICE_TIMEOUT (seconds) if it is only slow"
+        }
         NoCredentials if vault => {
             "set VAULT_TOKEN, or log in with `vault login` (or `bao login`), which writes ~/.vault-token"
         }

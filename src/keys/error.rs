@@ -23,10 +23,6 @@ pub enum KeyError {
     #[error("cannot wrap the data key for {key}: {error}")]
     Service { key: String, error: Box<ServiceError> },
 
-    /// Keys of a type ksec reads and keeps but cannot wrap for yet.
-    #[error("ksec cannot use {kind} keys yet, so it cannot encrypt for them")]
-    KeyTypeNotUsable { kind: KeyKind },
-
     /// `--encryption-context` that is not `key:value` pairs (sops exit 6).
     #[error("invalid encryption context {context:?}: write key:value pairs separated by commas")]
     InvalidEncryptionContext { context: String },
@@ -54,7 +50,5 @@ pub struct WantedIdentity {
     pub services: Vec<KeyKind>,
     /// How each service key that was asked failed, in the order asked.
     pub service_failures: Vec<(KeyKind, FailureClass)>,
-    /// Key types the file names that ksec cannot use yet.
-    pub not_usable_yet: Vec<KeyKind>,
     pub unusable_source: bool,
 }

@@ -304,23 +304,6 @@ pub fn stanza_names(group: &KeyGroup) -> Vec<(KeyKind, String)> {
     out
 }
 
-/// Refuses a group with keys of a type ksec cannot wrap for, unless their entries are kept.
-fn check_usable(group: &RecipientGroup, keep: Option<&KeyGroup>) -> Result<(), KeyError> {
-    fn check<K: MasterKey>(group: &RecipientGroup, keep: Option<&KeyGroup>) -> Result<(), KeyError> {
-        let kept = |key: &K| keep.is_some_and(|k| K::of_key_group(k).iter().any(|s| key.holds(s)));
-        if !K::USABLE && K::of_recipients(group).iter().any(|key| !kept(key)) {
-            return Err(KeyError::KeyTypeNotUsable { kind: K::KIND });
-        }
-        Ok(())
-    }
-    check::<AgeRecipient>(group, keep)?;
-    check::<PgpRecipient>(group, keep)?;
-    check::<KmsKey>(group, keep)?;
-    check::<GcpKmsKey>(group, keep)?;
-    check::<AzureKvKey>(group, keep)?;
-    check::<VaultKey>(group, keep)
-}
-
 /// Wraps `secret` (the data key, or a Shamir share) for every key of a group; an entry of
 /// `keep` that holds the same secret for a key is kept instead.
 fn wrap_group(
@@ -381,9 +364,6 @@ pub fn wrap_keeping(
     let groups: Vec<&RecipientGroup> = groups.iter().filter(|g| !g.is_empty()).collect();
     // A kept entry holds the whole data key, which is only right when it stays whole.
     let keep = keep.filter(|_| groups.len() == 1);
-    for group in &groups {
-        check_usable(group, keep)?;
-    }
     let threshold = match groups.len() {
         0 | 1 => threshold.unwrap_or(0),
         n => threshold.unwrap_or(n),
@@ -415,7 +395,6 @@ struct Attempt {
     secrets: Vec<Option<Zeroizing<Vec<u8>>>>,
     lines: Vec<Vec<String>>,
     service_failures: Vec<(KeyKind, FailureClass)>,
-    not_usable_yet: Vec<KeyKind>,
 }
 
 impl Attempt {
@@ -440,7 +419,6 @@ pub fn unwrap(meta: &Metadata, identities: &Identities, file: &str) -> Result<Da
         secrets: vec![None; groups.len()],
         lines: vec![Vec::new(); groups.len()],
         service_failures: Vec::new(),
-        not_usable_yet: Vec::new(),
     };
     'kinds: for &kind in identities.order.kinds() {
         for (index, group) in groups.iter().enumerate() {
@@ -527,7 +505,6 @@ fn wanted_identity(meta: &Metadata, identities: &Identities, attempt: &Attempt) 
             .filter(|kind| kind.is_service() && names.contains(kind))
             .collect(),
         service_failures: attempt.service_failures.clone(),
-        not_usable_yet: attempt.not_usable_yet.clone(),
         unusable_source: identities.age.has_failed_source() || identities.pgp.has_failed_source(),
     }
 }
@@ -568,9 +545,6 @@ fn try_each<K: MasterKey>(
             Err(e) => {
                 if let Some(class) = e.service_failure() {
                     attempt.service_failures.push((K::KIND, class));
-                }
-                if e.not_usable_yet() && !attempt.not_usable_yet.contains(&K::KIND) {
-                    attempt.not_usable_yet.push(K::KIND);
                 }
                 attempt.lines[index].push(format!("{} {name}: {e}", K::KIND));
             }
@@ -847,19 +821,5 @@ mod tests {
             std::slice::from_ref(&written)
         ));
         assert!(group.azure_kv[0].holds(&written.azure_kv[0]));
-    }
-
-    #[test]
-    fn wrapping_for_a_key_type_ksec_cannot_use_is_refused_before_any_service_is_asked() {
-        let group = RecipientGroup {
-            hc_vault: vec![VaultKey::from_uri("http://127.0.0.1:1/v1/transit/keys/k").unwrap()],
-            kms: vec![KmsKey::from_arn("arn:aws:kms:us-east-1:1:key/k", &[], "")],
-            ..RecipientGroup::default()
-        };
-        let err = wrap(&[group], None, &DataKey::generate(), &MapEnv::new()).unwrap_err();
-        assert!(
-            matches!(err, KeyError::KeyTypeNotUsable { kind: KeyKind::Kms }),
-            "{err}"
-        );
     }
 }

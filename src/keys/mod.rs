@@ -4,8 +4,8 @@
 //! environment variables and well-known directories, so that tests never touch the real process
 //! environment or the user's home. One submodule per provider wraps and unwraps behind the
 //! [`MasterKey`] trait: the keys held here ([`age`], [`pgp`]) and the keys held by a service
-//! ([`vault`], [`gcp_kms`], [`azure_kv`], and [`kms`], which ksec names and keeps but cannot use
-//! yet), the latter over the plumbing in [`services`] (HTTP, OAuth, timeouts, classified failures).
+//! ([`vault`], [`kms`], [`gcp_kms`], [`azure_kv`]), over the plumbing in [`services`] (HTTP,
+//! OAuth, timeouts, classified failures).
 //! [`groups`] puts them together into key groups with [`shamir`] shares. Each provider keeps a
 //! [`sources`] record of where it looked for identities, and asks the program for what only a
 //! user can give (a passphrase) through [`Callbacks`].
@@ -101,11 +101,6 @@ pub trait MasterKey: Sized {
     /// The key type, which reports show before [`name`](Self::name).
     const KIND: KeyKind;
 
-    /// Whether ksec can wrap for and unwrap with keys of this type yet. Keys of a type it
-    /// cannot use are still named, kept in files and reported; wrapping for one is refused
-    /// before any key service is asked.
-    const USABLE: bool = true;
-
     /// The metadata entry that holds the data key wrapped for a key of this type.
     type Stanza: Clone;
 
@@ -145,11 +140,6 @@ pub trait UnwrapFailure: fmt::Display {
     /// How a key service failed, for the hint; `None` for keys held here.
     fn service_failure(&self) -> Option<FailureClass> {
         None
-    }
-
-    /// Whether the key's type is one ksec cannot use yet.
-    fn not_usable_yet(&self) -> bool {
-        false
     }
 }
 

@@ -17,6 +17,11 @@ pub fn bao_bin() -> Option<PathBuf> {
     peer("KSEC_PEER_BAO")
 }
 
+/// moto's server (`moto_server`), a local AWS KMS for the KMS tests.
+pub fn moto_server_bin() -> Option<PathBuf> {
+    peer("KSEC_PEER_MOTO_SERVER")
+}
+
 /// The real `kubectl`.
 pub fn kubectl() -> Option<PathBuf> {
     match std::env::var_os("KSEC_PEER_KUBECTL") {

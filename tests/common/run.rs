@@ -188,12 +188,14 @@ fn finish_feeding(feeder: Option<JoinHandle<()>>) {
     }
 }
 
-/// Removes the caller's key and config variables (sops's, Vault's, Google's, Azure's, ksec's
-/// key service timeout), points HOME at `home` and GNUPGHOME at an empty private directory
-/// inside it: a GNUPGHOME in the developer's shell would otherwise win over HOME and let gpg
-/// use their keyring and agent, a VAULT_TOKEN their Vault, and GOOGLE_APPLICATION_CREDENTIALS
-/// or AZURE_CLIENT_SECRET their cloud account. A test sets what it needs after this. Returns
-/// the variables it set.
+/// Removes the caller's key and config variables (sops's, Vault's, AWS's, Google's, Azure's,
+/// ksec's key service timeout), points HOME at `home` and GNUPGHOME at an empty private
+/// directory inside it: a GNUPGHOME in the developer's shell would otherwise win over HOME and
+/// let gpg use their keyring and agent, a VAULT_TOKEN their Vault, and AWS_*,
+/// GOOGLE_APPLICATION_CREDENTIALS or AZURE_CLIENT_SECRET their cloud account. The instance
+/// metadata service is turned off (AWS_EC2_METADATA_DISABLED), so that no command looks for
+/// credentials at the link-local address where a cloud machine has them; a test of that
+/// source removes the variable and names a local stand-in. Returns the variables it set.
 fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, OsString)> {
     const CLOUD_VARS: [&str; 7] = [
         "CLOUDSDK_CONFIG",
@@ -208,7 +210,12 @@ fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, 
         let name = name.to_string_lossy();
         let cloud =
             ["GOOGLE_", "AZURE_", "GCE_"].iter().any(|p| name.starts_with(p)) || CLOUD_VARS.contains(&name.as_ref());
-        if name.starts_with("SOPS_") || name.starts_with("VAULT_") || name == "KSEC_KEY_SERVICE_TIMEOUT" || cloud {
+        if name.starts_with("SOPS_")
+            || name.starts_with("VAULT_")
+            || name.starts_with("AWS_")
+            || name == "KSEC_KEY_SERVICE_TIMEOUT"
+            || cloud
+        {
             cmd.env_remove(name.as_ref());
         }
     }
@@ -217,6 +224,7 @@ fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, 
         ("XDG_CONFIG_HOME", home.join(".config").as_os_str()),
         ("GNUPGHOME", gnupg_home.as_os_str()),
         ("SOPS_DISABLE_VERSION_CHECK", OsStr::new("1")),
+        ("AWS_EC2_METADATA_DISABLED", OsStr::new("true")),
     ]
     .into_iter()
     .map(|(key, value)| (key.into(), value.to_owned()))

@@ -89,17 +89,6 @@ impl UnwrapFailure for ServiceError {
     }
 }
 
-/// A key of a type ksec reads, keeps and names but cannot use yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("ksec cannot use {0} keys yet")]
-pub struct NotUsableYet(pub KeyKind);
-
-impl UnwrapFailure for NotUsableYet {
-    fn not_usable_yet(&self) -> bool {
-        true
-    }
-}
-
 /// At most `limit` characters of a service's message, on one line, without control characters:
 /// an error body must not be able to forge report lines or flood the terminal.
 pub(crate) fn bounded(text: &str, limit: usize) -> String {

@@ -74,6 +74,21 @@ impl ProxySettings {
         }
     }
 
+    /// The proxy for https URLs (`HTTPS_PROXY`), for a client that applies the rules itself.
+    pub fn https(&self) -> Option<&str> {
+        self.https.as_deref()
+    }
+
+    /// The proxy for plain http URLs (`HTTP_PROXY`).
+    pub fn http(&self) -> Option<&str> {
+        self.http.as_deref()
+    }
+
+    /// The hosts, domains and addresses `NO_PROXY` exempts, lower-cased.
+    pub fn no_proxy(&self) -> &[String] {
+        &self.no_proxy
+    }
+
     /// The proxy for `url`, if any.
     fn for_url(&self, url: &str) -> Option<&str> {
         let (scheme, rest) = url.split_once("://")?;

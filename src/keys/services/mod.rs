@@ -7,9 +7,9 @@
 //! [`KeyServices::from_env`] only reads variables, so commands on files without service keys
 //! start as fast as before.
 //!
-//! A service (Vault, GCP KMS, Azure Key Vault, and AWS KMS to come) adds its settings and
-//! lazily built client to [`KeyServices`], reads them in `from_env`, names what it asked in
-//! `report`, and maps its failures onto [`FailureClass`].
+//! A service (Vault, AWS KMS, GCP KMS, Azure Key Vault) adds its settings and lazily built
+//! client to [`KeyServices`], reads them in `from_env`, names what it asked in `report`, and
+//! maps its failures onto [`FailureClass`].
 
 mod error;
 pub mod http;
@@ -19,17 +19,19 @@ pub mod timeouts;
 use std::fmt;
 
 pub(crate) use error::bounded;
-pub use error::{FailureClass, NotUsableYet, ServiceError};
+pub use error::{FailureClass, ServiceError};
 pub use timeouts::{TIMEOUT_VAR, Timeouts};
 
 use super::azure_kv::AzureKvService;
 use super::gcp_kms::GcpKmsService;
+use super::kms::KmsService;
 use super::vault::VaultService;
 use super::{Env, MapEnv};
 
 /// The key services ksec can ask, each connected only when first asked.
 pub struct KeyServices {
     vault: VaultService,
+    kms: KmsService,
     gcp_kms: GcpKmsService,
     azure_kv: AzureKvService,
 }
@@ -41,6 +43,7 @@ impl KeyServices {
         let timeouts = Timeouts::from_env(env);
         KeyServices {
             vault: VaultService::from_env(env, timeouts.clone()),
+            kms: KmsService::from_env(env, timeouts.clone()),
             gcp_kms: GcpKmsService::from_env(env, timeouts.clone()),
             azure_kv: AzureKvService::from_env(env, timeouts),
         }
@@ -49,6 +52,11 @@ impl KeyServices {
     /// HashiCorp Vault and OpenBao transit.
     pub fn vault(&self) -> &VaultService {
         &self.vault
+    }
+
+    /// AWS KMS.
+    pub fn kms(&self) -> &KmsService {
+        &self.kms
     }
 
     /// GCP Cloud KMS.
@@ -64,11 +72,16 @@ impl KeyServices {
     /// One line per service that was asked: as whom, and within which limit. Empty when no
     /// service was asked.
     pub fn report(&self) -> String {
-        [self.vault.report(), self.gcp_kms.report(), self.azure_kv.report()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("\n")
+        [
+            self.vault.report(),
+            self.kms.report(),
+            self.gcp_kms.report(),
+            self.azure_kv.report(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
     }
 }
 
@@ -83,6 +96,7 @@ impl fmt::Debug for KeyServices {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyServices")
             .field("vault", &self.vault)
+            .field("kms", &self.kms)
             .field("gcp_kms", &self.gcp_kms)
             .field("azure_kv", &self.azure_kv)
             .finish()

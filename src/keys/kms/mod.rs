@@ -1,17 +1,27 @@
-//! AWS KMS keys, named as sops names them (`kms/keysource.go`): an ARN, optionally the IAM
-//! role to assume (`arn:…:key/…+arn:aws:iam::…:role/…` on the command line), an encryption
-//! context, and an AWS profile.
+//! AWS KMS keys, as sops uses them (`kms/keysource.go`): an ARN, optionally the IAM role to
+//! assume (`arn:…:key/…+arn:aws:iam::…:role/…` on the command line), an encryption context,
+//! and an AWS profile.
 //!
-//! ksec reads, keeps, compares and reports these keys, and takes them from the command line
-//! and `.sops.yaml`, but cannot wrap or unwrap with them yet: [`MasterKey::USABLE`] is false,
-//! so wrapping for one is refused before any service is asked, and the report says why a file
-//! that only such a key opens does not open.
+//! The data key (or a Shamir share) is wrapped by KMS `Encrypt` with the key's ARN and its
+//! encryption context, and the metadata keeps the `CiphertextBlob` in base64. Unwrapping sends
+//! it back to KMS `Decrypt` with the same ARN and context. As with sops, the region is the one
+//! the ARN names, whatever `AWS_REGION` says; the credentials come from the standard AWS chain
+//! or the key's profile, and a key with a role is used as that role ([`service`]).
+
+mod failure;
+mod http;
+mod service;
 
 use std::fmt::Write as _;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use zeroize::Zeroizing;
 
-use super::services::NotUsableYet;
+pub use service::KmsService;
+
+use super::services::ServiceError;
 use super::{Identities, KeyError, KeyKind, MasterKey, RecipientGroup, WrapContext};
 use crate::metadata::{KeyGroup, KmsStanza};
 
@@ -76,6 +86,24 @@ impl KmsKey {
     pub fn aws_profile(&self) -> &str {
         &self.aws_profile
     }
+
+    /// The region the ARN names, as sops finds it (`arn:aws…:kms:REGION:ACCOUNT:key/…` or
+    /// `…:alias/…`); `None` when the ARN is not of that shape, which sops refuses too.
+    pub fn region(&self) -> Option<&str> {
+        // sops's pattern, with Go's ASCII `\w`; the region is greedy, as in Go.
+        static ARN: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^arn:aws[0-9A-Za-z_-]*:kms:(.+):[0-9]+:(key|alias)/.+$").expect("a valid regex")
+        });
+        ARN.captures(&self.arn)?.get(1).map(|region| region.as_str())
+    }
+
+    /// The encryption context KMS gets: the entries with a value (sops leaves out a null one).
+    fn context_map(&self) -> std::collections::HashMap<String, String> {
+        self.context
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+            .collect()
+    }
 }
 
 /// Parses a comma-separated `--kms` list (`SOPS_KMS_ARN`); every key gets the same context
@@ -124,16 +152,30 @@ fn name_of(arn: &str, role: &str, context: &[(String, Option<String>)], aws_prof
 
 impl MasterKey for KmsKey {
     const KIND: KeyKind = KeyKind::Kms;
-    const USABLE: bool = false;
     type Stanza = KmsStanza;
-    type UnwrapError = NotUsableYet;
+    type UnwrapError = ServiceError;
 
     fn name(&self) -> &str {
         &self.name
     }
 
-    fn wrap(&self, _secret: &[u8], _ctx: &WrapContext<'_>) -> Result<KmsStanza, KeyError> {
-        Err(KeyError::KeyTypeNotUsable { kind: Self::KIND })
+    fn wrap(&self, secret: &[u8], ctx: &WrapContext<'_>) -> Result<KmsStanza, KeyError> {
+        let enc = ctx
+            .services
+            .kms()
+            .encrypt(self, secret)
+            .map_err(|error| KeyError::Service {
+                key: format!("{} {}", KeyKind::Kms, self.name),
+                error: Box::new(error),
+            })?;
+        Ok(KmsStanza {
+            arn: self.arn.clone(),
+            role: self.role.clone(),
+            context: self.context.clone(),
+            created_at: ctx.created_at.clone(),
+            enc,
+            aws_profile: self.aws_profile.clone(),
+        })
     }
 
     fn holds(&self, stanza: &KmsStanza) -> bool {
@@ -144,8 +186,11 @@ impl MasterKey for KmsKey {
         KmsKey::from_stanza(stanza).name
     }
 
-    fn unwrap(_stanza: &KmsStanza, _identities: &Identities) -> Result<Zeroizing<Vec<u8>>, NotUsableYet> {
-        Err(NotUsableYet(Self::KIND))
+    fn unwrap(stanza: &KmsStanza, identities: &Identities) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        identities
+            .services
+            .kms()
+            .decrypt(&KmsKey::from_stanza(stanza), &stanza.enc)
     }
 
     fn of_recipients(group: &RecipientGroup) -> &[Self] {
@@ -182,6 +227,47 @@ mod tests {
         );
         assert_eq!(KmsKey::from_arn("arn:x", &context, "").name(), "arn:x|a:1,b:2");
         assert_eq!(parse_arns("arn:a,,arn:b", &[], "").len(), 2);
+    }
+
+    #[test]
+    fn the_region_is_the_one_the_arn_names_as_sops_reads_it() {
+        let region = |arn: &str| KmsKey::from_arn(arn, &[], "").region().map(str::to_string);
+        assert_eq!(
+            region("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region("arn:aws-us-gov:kms:us-gov-west-1:1:alias/app").as_deref(),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(
+            region("arn:aws-cn:kms:cn-north-1:1:key/k").as_deref(),
+            Some("cn-north-1")
+        );
+        for not_an_arn in [
+            "arn:x",
+            "1234abcd-12ab",
+            "alias/app",
+            "arn:aws:kms:us-east-1:acct:key/k",
+            "arn:aws:kms:us-east-1:1:grant/k",
+            "arn:aws:kms:us-east-1:1:key/",
+            "arn:aws:s3:us-east-1:1:key/k",
+        ] {
+            assert_eq!(region(not_an_arn), None, "{not_an_arn}");
+        }
+    }
+
+    #[test]
+    fn a_null_context_value_is_left_out_of_what_kms_gets() {
+        let key = KmsKey::new(
+            "arn:k",
+            "",
+            vec![("a".into(), Some("1".into())), ("b".into(), None)],
+            "",
+        );
+        let map = key.context_map();
+        assert_eq!(map.len(), 1);
+        assert_eq!(map.get("a").map(String::as_str), Some("1"));
     }
 
     #[test]
