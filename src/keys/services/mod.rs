@@ -43,6 +43,12 @@ impl KeyServices {
         &self.vault
     }
 
+    /// One line per service with its settings, asked or not, for `ksec doctor`; no secret
+    /// (a token) is shown, only where it comes from.
+    pub fn settings_report(&self) -> String {
+        format!("Vault: {}", self.vault.settings_summary())
+    }
+
     /// One line per service that was asked: as whom, and within which limit. Empty when no
     /// service was asked.
     pub fn report(&self) -> String {
