@@ -31,6 +31,9 @@ _ksec() {
             ksec,diff)
                 cmd="ksec__subcmd__diff"
                 ;;
+            ksec,doctor)
+                cmd="ksec__subcmd__doctor"
+                ;;
             ksec,edit)
                 cmd="ksec__subcmd__edit"
                 ;;
@@ -109,6 +112,9 @@ _ksec() {
             ksec__subcmd__help,diff)
                 cmd="ksec__subcmd__help__subcmd__diff"
                 ;;
+            ksec__subcmd__help,doctor)
+                cmd="ksec__subcmd__help__subcmd__doctor"
+                ;;
             ksec__subcmd__help,edit)
                 cmd="ksec__subcmd__help__subcmd__edit"
                 ;;
@@ -167,7 +173,7 @@ _ksec() {
 
     case "${cmd}" in
         ksec)
-            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help"
+            opts="-h -V --config --help --version encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup doctor version kustomize-generator completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,6 +309,32 @@ _ksec() {
                 return 0
             fi
             case "${prev}" in
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksec__subcmd__doctor)
+            opts="-h -V --input-type --decryption-order --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-type)
+                    COMPREPLY=($(compgen -W "yaml json dotenv ini binary" -- "${cur}"))
+                    return 0
+                    ;;
                 --decryption-order)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -821,7 +853,7 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__help)
-            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup version kustomize-generator completion help"
+            opts="encrypt decrypt apply rotate updatekeys groups check edit set unset exec-env exec-file filestatus diff merge git-setup doctor version kustomize-generator completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -891,6 +923,20 @@ _ksec() {
             return 0
             ;;
         ksec__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksec__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

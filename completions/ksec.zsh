@@ -415,6 +415,18 @@ _arguments "${_arguments_options[@]}" : \
 '--version[Print version]' \
 && ret=0
 ;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+'--input-type=[Format of the file\: yaml, json, dotenv, ini or binary (default\: from the file name)]:TYPE:(yaml json dotenv ini binary)' \
+'--decryption-order=[Order in which key types are tried, e.g. \`pgp,age\` or \`hc_vault,age\` (default \`age,pgp\`; types not named follow in sops'\''s order\: kms, gcp_kms, azure_kv, hc_vault, pgp, age)]:TYPES:_default' \
+'--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::file -- An encrypted file to check against the keys found (its values are not decrypted):_files' \
+&& ret=0
+;;
 (version)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this .sops.yaml instead of searching upward from the current directory]:FILE:_files' \
@@ -540,6 +552,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (version)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -584,6 +600,7 @@ _ksec_commands() {
 'diff:Print a file decrypted for \`git diff\` (a textconv driver); files ksec cannot decrypt are printed as they are' \
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
+'doctor:Show where ksec looks for keys and what it found there; with FILE, which of its recipients this machine can open, and the .sops.yaml rule that applies to it' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
 'kustomize-generator:Kustomize generator plugin\: print the files a KsecGenerator manifest names, decrypted' \
 'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
@@ -615,6 +632,11 @@ _ksec__subcmd__decrypt_commands() {
 _ksec__subcmd__diff_commands() {
     local commands; commands=()
     _describe -t commands 'ksec diff commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__doctor_commands] )) ||
+_ksec__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec doctor commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__edit_commands] )) ||
 _ksec__subcmd__edit_commands() {
@@ -708,6 +730,7 @@ _ksec__subcmd__help_commands() {
 'diff:Print a file decrypted for \`git diff\` (a textconv driver); files ksec cannot decrypt are printed as they are' \
 'merge:Git merge driver\: merge three versions of an encrypted file by their plaintext' \
 'git-setup:Print (or write) the Git configuration for \`ksec diff\` and \`ksec merge\`' \
+'doctor:Show where ksec looks for keys and what it found there; with FILE, which of its recipients this machine can open, and the .sops.yaml rule that applies to it' \
 'version:Print ksec'\''s version (under the name \`sops\`, the sops version it implements first)' \
 'kustomize-generator:Kustomize generator plugin\: print the files a KsecGenerator manifest names, decrypted' \
 'completion:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
@@ -739,6 +762,11 @@ _ksec__subcmd__help__subcmd__decrypt_commands() {
 _ksec__subcmd__help__subcmd__diff_commands() {
     local commands; commands=()
     _describe -t commands 'ksec help diff commands' commands "$@"
+}
+(( $+functions[_ksec__subcmd__help__subcmd__doctor_commands] )) ||
+_ksec__subcmd__help__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'ksec help doctor commands' commands "$@"
 }
 (( $+functions[_ksec__subcmd__help__subcmd__edit_commands] )) ||
 _ksec__subcmd__help__subcmd__edit_commands() {

@@ -296,6 +296,11 @@ impl Config {
 }
 
 impl CreationRule {
+    /// The rule's place in `creation_rules`, counted from 0.
+    pub fn index(&self) -> usize {
+        self.origin.index
+    }
+
     /// The rule's key groups, or an error naming the key types ksec does not support.
     ///
     /// The flat form (`age:`, `pgp:`, `kms:`, …) is one group; a non-empty `key_groups:`

@@ -7,7 +7,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 use zeroize::Zeroizing;
@@ -332,6 +332,26 @@ fn spawn_error(command: &str, source: io::Error) -> ProcessError {
         command: command.to_string(),
         source,
     }
+}
+
+/// The variable naming the kubectl to run instead of `kubectl` on `PATH`.
+pub const KUBECTL_VAR: &str = "KSEC_KUBECTL";
+
+/// The kubectl `apply` runs: `$KSEC_KUBECTL` (a path or a name on `PATH`), else `kubectl`.
+pub fn kubectl_program() -> OsString {
+    std::env::var_os(KUBECTL_VAR).unwrap_or_else(|| "kubectl".into())
+}
+
+/// Where `program` resolves the way a command is started: a name with a directory in it as it
+/// is, a bare name to the first match on `PATH`; `None` when nothing is there.
+pub fn resolve_program(program: &OsStr) -> Option<PathBuf> {
+    let given = Path::new(program);
+    if given.components().count() > 1 {
+        return given.is_file().then(|| given.to_path_buf());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Runs `kubectl apply -f -` (with `args` after it), writing `stream` to its standard input;

@@ -1368,3 +1368,137 @@ fn an_encrypted_secret_keeps_its_metadata_readable_and_hides_every_value() {
     assert!(!encrypted.contains(MARKER_BASE64), "the token leaked:\n{encrypted}");
     assert!(!encrypted.contains("admin"), "the username leaked:\n{encrypted}");
 }
+
+/// Asserts that no private age key shows anywhere in a run's output.
+fn assert_no_private_key(run: &common::Run) {
+    for text in [run.stdout_text(), run.stderr_text()] {
+        assert!(!text.to_uppercase().contains("AGE-SECRET-KEY"), "{text}");
+    }
+}
+
+#[test]
+fn doctor_with_the_right_key_exits_0_naming_the_identity_and_the_recipient_it_opens() {
+    let session = Dir::new();
+    session.copy_testdata("secret.enc.yaml", "secret.enc.yaml");
+    let run = ksec_with_key(&session).args(["doctor", "secret.enc.yaml"]).run().ok();
+    let out = run.stdout_text();
+    assert!(
+        out.contains(&format!(
+            "SOPS_AGE_KEY_FILE={}: 1 identity ({SAMPLE_RECIPIENT})",
+            sample_key().display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("age {SAMPLE_RECIPIENT}: OK, this machine can open it")),
+        "{out}"
+    );
+    assert!(out.contains("group 0: opens here"), "{out}");
+    assert!(out.contains("result: secret.enc.yaml can be opened here"), "{out}");
+    assert!(out.contains("kubectl: "), "the kubectl ksec would run is named:\n{out}");
+    assert!(out.contains("gpg: "), "{out}");
+    assert_no_private_key(&run);
+}
+
+#[test]
+fn doctor_with_a_wrong_key_exits_128_naming_the_recipients_no_identity_matches() {
+    let session = Dir::new();
+    session.copy_testdata("secret.enc.yaml", "secret.enc.yaml");
+    let run = session
+        .ksec()
+        .env("SOPS_AGE_KEY_FILE", vector_key())
+        .args(["doctor", "secret.enc.yaml"])
+        .run()
+        .expect_code(128);
+    let out = run.stdout_text();
+    assert!(out.contains(&format!("1 identity ({VECTOR_RECIPIENT})")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "age {SAMPLE_RECIPIENT}: cannot open: the one age identity found does not match this recipient"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("group 0: does not open here"), "{out}");
+    assert!(
+        out.contains("result: secret.enc.yaml cannot be opened here: 0 of 1 key groups open, 1 needed"),
+        "{out}"
+    );
+    assert_no_private_key(&run);
+}
+
+#[test]
+fn doctor_without_a_file_lists_every_place_looked_and_exits_35_when_nothing_is_found() {
+    let session = Dir::new();
+    let run = session.ksec().arg("doctor").run().expect_code(35);
+    let out = run.stdout_text();
+    for place in [
+        "SOPS_AGE_KEY: not set",
+        "SOPS_AGE_KEY_FILE: not set",
+        "SOPS_AGE_KEY_CMD: not set",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE: not set",
+        "SOPS_PGP_KEY_FILE: not set",
+        "Vault: VAULT_ADDR not set",
+        "no token",
+    ] {
+        assert!(out.contains(place), "{place:?} missing from:\n{out}");
+    }
+    let default_keys = session.home().join(".config/sops/age/keys.txt");
+    assert!(
+        out.contains(&format!("default key file {}: not found", default_keys.display())),
+        "{out}"
+    );
+    assert!(out.contains("result: no identity found"), "{out}");
+
+    let run = ksec_with_key(&session)
+        .arg("doctor")
+        .env("VAULT_TOKEN", MARKER)
+        .run()
+        .ok();
+    let out = run.stdout_text();
+    assert!(out.contains(SAMPLE_RECIPIENT), "{out}");
+    assert!(out.contains("token from VAULT_TOKEN"), "{out}");
+    assert!(!out.contains(MARKER), "the Vault token is never shown:\n{out}");
+    assert_no_private_key(&run);
+}
+
+#[test]
+fn doctor_names_the_sops_yaml_and_the_creation_rule_that_applies_to_the_file() {
+    let session = Dir::new();
+    session.copy_testdata("secret.enc.yaml", "secret.enc.yaml");
+    session.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: \\.txt$\n    age: {VECTOR_RECIPIENT}\n  \
+             - path_regex: \\.enc\\.yaml$\n    age: {SAMPLE_RECIPIENT}\n"
+        ),
+    );
+    let run = ksec_with_key(&session).args(["doctor", "secret.enc.yaml"]).run().ok();
+    let out = run.stdout_text();
+    assert!(
+        out.contains(&format!(".sops.yaml: {}", session.path(".sops.yaml").display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "creation rule for secret.enc.yaml: creation_rules[1] (path_regex \\.enc\\.yaml$); group 0: age {SAMPLE_RECIPIENT}"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_no_key_worked_report_points_to_ksec_doctor() {
+    let session = Dir::new();
+    session.copy_testdata("secret.enc.yaml", "secret.enc.yaml");
+    let run = session
+        .ksec()
+        .env("SOPS_AGE_KEY_FILE", vector_key())
+        .args(["decrypt", "secret.enc.yaml"])
+        .run()
+        .expect_code(128);
+    let stderr = run.stderr_text();
+    assert!(
+        stderr.contains("ksec: hint: `ksec doctor secret.enc.yaml` shows every place ksec looked for keys"),
+        "{stderr}"
+    );
+}

@@ -45,7 +45,6 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<i32, Error> {
     for w in &stream.warnings {
         super::warn(w);
     }
-    let kubectl = std::env::var_os("KSEC_KUBECTL").unwrap_or_else(|| "kubectl".into());
-    let status = process::kubectl_apply(&kubectl, &args.kubectl_args, &stream.bytes)?;
+    let status = process::kubectl_apply(&process::kubectl_program(), &args.kubectl_args, &stream.bytes)?;
     Ok(process::exit_code_of(status))
 }

@@ -84,6 +84,10 @@ pub enum Command {
     /// Print (or write) the Git configuration for `ksec diff` and `ksec merge`.
     #[command(name = "git-setup", after_help = GIT_SETUP_EXAMPLES)]
     GitSetup(GitSetupArgs),
+    /// Show where ksec looks for keys and what it found there; with FILE, which of its
+    /// recipients this machine can open, and the .sops.yaml rule that applies to it.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
     /// Print ksec's version (under the name `sops`, the sops version it implements first).
     #[command(after_help = VERSION_EXAMPLES)]
     Version,
@@ -228,6 +232,26 @@ Refuses to leave fewer groups than the Shamir threshold unless a lower one is gi
 const FILESTATUS_EXAMPLES: &str = "Examples:
   ksec filestatus db.enc.yaml                 # {\"encrypted\":true}
   ksec filestatus db.yaml | grep -q '\"encrypted\":false' && echo 'not encrypted'";
+
+const DOCTOR_EXAMPLES: &str = "Examples:
+  ksec doctor                                 # where ksec looks for keys, and what it found
+  ksec doctor db.enc.yaml                     # ...and which of the file's recipients open here
+Shows public keys and fingerprints only, never a private key, a token or the data key.
+Exits 0 when FILE can be opened here (without FILE: when an identity was found), 128 when it
+cannot (as decrypt does), 35 when no identity was found.";
+
+/// Arguments of `ksec doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// An encrypted file to check against the keys found (its values are not decrypted).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Format of the file: yaml, json, dotenv, ini or binary (default: from the file name).
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub input_type: Option<FormatName>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
 
 /// Arguments of `ksec rotate`.
 #[derive(Debug, Args)]

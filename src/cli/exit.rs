@@ -39,6 +39,9 @@ pub const CHECK_FAILED: i32 = 33;
 /// ksec's own: another writer held the file's lock too long, or changed the file first; this
 /// command wrote nothing to it. Trying again is safe.
 pub const CONCURRENT_WRITER: i32 = 34;
+/// ksec's own: `ksec doctor` without a file found no identity anywhere. (A file it finds no
+/// key for exits 128, as decrypt does.)
+pub const NO_IDENTITY_FOUND: i32 = 35;
 pub const MAC_MISMATCH: i32 = 51;
 pub const INVALID_TREE_PATH: i32 = 91;
 pub const NEED_AT_LEAST_ONE_DOCUMENT: i32 = 92;
@@ -251,7 +254,12 @@ fn key_code(e: &KeyError) -> i32 {
 fn key_hint(e: &KeyError) -> Option<String> {
     match e {
         KeyError::IdentitySource { .. } => Some("check the path or command in that variable".into()),
-        KeyError::DataKeyUnavailable { wanted, .. } => Some(identity_setup_hint(wanted)),
+        KeyError::DataKeyUnavailable { wanted, file, .. } => Some(format!(
+            "{}\n`ksec doctor {}` shows every place ksec looked for keys and which of the file's recipients \
+             this machine can open",
+            identity_setup_hint(wanted),
+            if file == "stdin" { "FILE" } else { file }
+        )),
         KeyError::Service { error, .. } => service_hint(error.kind, error.class),
         KeyError::InvalidEncryptionContext { .. } => Some("write it like --encryption-context app:db,env:prod".into()),
         _ => None,

@@ -9,6 +9,7 @@ mod check;
 pub mod compat;
 mod decrypt;
 mod diff;
+mod doctor;
 mod edit;
 mod encrypt;
 mod exec;
@@ -118,6 +119,7 @@ pub fn run() -> ExitCode {
         Command::ExecFile(a) => exec::run_file(&cli.global, a),
         Command::Filestatus(a) => filestatus::run(a).map(|()| 0),
         Command::Diff(a) => diff::run(&cli.global, a).map(|()| 0),
+        Command::Doctor(a) => doctor::run(&cli.global, a),
         Command::KustomizeGenerator(a) => kustomize::run(&cli.global, a).map(|()| 0),
         Command::Merge(a) => merge::run(&cli.global, a),
         Command::GitSetup(a) => git_setup::run(a).map(|()| 0),
@@ -170,7 +172,8 @@ fn invoked_as_kubectl_plugin() -> bool {
 pub(crate) fn report(error: &Error) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "ksec: error: {error}");
-    if let Some(hint) = error.hint() {
+    // A hint of several lines is several hints, each on a line of its own.
+    for hint in error.hint().iter().flat_map(|hint| hint.lines()) {
         let _ = writeln!(err, "ksec: hint: {hint}");
     }
 }

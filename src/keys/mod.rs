@@ -6,7 +6,8 @@
 //! [`MasterKey`] trait: the keys held here ([`age`], [`pgp`]) and the keys held by a service
 //! ([`vault`], [`kms`], [`gcp_kms`], [`azure_kv`]), over the plumbing in [`services`] (HTTP,
 //! OAuth, timeouts, classified failures).
-//! [`groups`] puts them together into key groups with [`shamir`] shares. Each provider keeps a
+//! [`groups`] puts them together into key groups with [`shamir`] shares; [`probe`] tries each
+//! key of a file for `ksec doctor`. Each provider keeps a
 //! [`sources`] record of where it looked for identities, and asks the program for what only a
 //! user can give (a passphrase) through [`Callbacks`].
 
@@ -21,6 +22,7 @@ pub mod kms;
 mod locked_identities;
 pub mod locked_ssh;
 pub mod pgp;
+pub mod probe;
 pub mod services;
 pub mod shamir;
 pub mod sources;

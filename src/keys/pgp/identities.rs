@@ -117,6 +117,11 @@ impl PgpIdentities {
         self.gpg.is_some()
     }
 
+    /// The gpg binary that would be asked, if one was found.
+    pub fn gpg_program(&self) -> Option<&std::path::Path> {
+        self.gpg.as_ref().map(Gpg::program)
+    }
+
     /// The native secret keys, tried before gpg.
     pub(super) fn native_keys(&self) -> &[SignedSecretKey] {
         &self.keys

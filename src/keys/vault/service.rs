@@ -41,6 +41,7 @@ use crate::keys::services::http::{
 use crate::keys::services::{FailureClass, ServiceError, Timeouts, bounded};
 use crate::keys::{Env, KeyKind};
 
+const ADDR_VAR: &str = "VAULT_ADDR";
 const TOKEN_VAR: &str = "VAULT_TOKEN";
 const NAMESPACE_VAR: &str = "VAULT_NAMESPACE";
 const AGENT_VAR: &str = "VAULT_AGENT_ADDR";
@@ -63,6 +64,8 @@ pub struct VaultService {
 
 /// The variables read at discovery; nothing is opened or parsed until Vault is asked.
 struct Settings {
+    /// `VAULT_ADDR`: shown by `ksec doctor` only, since each key names its own address.
+    addr: Option<String>,
     token: Option<SecretString>,
     home: Option<PathBuf>,
     namespace: Option<String>,
@@ -96,6 +99,7 @@ impl VaultService {
         };
         VaultService {
             settings: Settings {
+                addr: var(ADDR_VAR),
                 token: var(TOKEN_VAR).map(SecretString::from),
                 home: env.home_dir(),
                 namespace: var(NAMESPACE_VAR),
@@ -160,6 +164,24 @@ impl VaultService {
             Err(problem) => problem.clone(),
         };
         Some(format!("Vault: {identity}; {limit}"))
+    }
+
+    /// The settings as `ksec doctor` shows them, without asking Vault: `VAULT_ADDR`, where the
+    /// token would come from (never the token), the namespace and the agent.
+    pub fn settings_summary(&self) -> String {
+        let addr = match &self.settings.addr {
+            Some(addr) => format!("{ADDR_VAR}={addr} (not used to pick the server: each key names its address)"),
+            None => format!("{ADDR_VAR} not set (each key names its address)"),
+        };
+        let token = match self.token() {
+            Ok(token) => self.identity(token),
+            Err(e) => e.detail,
+        };
+        let agent = match &self.settings.agent {
+            Some(agent) => format!("; requests go through the agent at {agent}"),
+            None => String::new(),
+        };
+        format!("{addr}; {token}{agent}")
     }
 
     /// Posts `body` to `{engine}/{operation}/{key}`, asking again after a 5xx as Vault's
