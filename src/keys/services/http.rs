@@ -226,12 +226,7 @@ impl HttpClient {
         body: &[u8],
         deadline: Instant,
     ) -> Result<Response, TransportError> {
-        let request = self.configure(self.agent(url).post(url), url, deadline)?;
-        let request = headers
-            .iter()
-            .fold(request, |r, h| add_header(r, h))
-            .header("Content-Type", "application/json");
-        read(request.send(body))
+        self.post(url, headers, body, "application/json", deadline)
     }
 
     /// POSTs `body` (an `application/x-www-form-urlencoded` form, as OAuth token endpoints
@@ -243,11 +238,22 @@ impl HttpClient {
         body: &[u8],
         deadline: Instant,
     ) -> Result<Response, TransportError> {
+        self.post(url, headers, body, "application/x-www-form-urlencoded", deadline)
+    }
+
+    fn post(
+        &self,
+        url: &str,
+        headers: &[Header<'_>],
+        body: &[u8],
+        content_type: &str,
+        deadline: Instant,
+    ) -> Result<Response, TransportError> {
         let request = self.configure(self.agent(url).post(url), url, deadline)?;
         let request = headers
             .iter()
             .fold(request, |r, h| add_header(r, h))
-            .header("Content-Type", "application/x-www-form-urlencoded");
+            .header("Content-Type", content_type);
         read(request.send(body))
     }
 
