@@ -362,12 +362,14 @@ impl<S: State> PatchWalker<'_, S> {
         let Some(s) = value.as_str() else {
             return render::canonical(value, &self.block_context(origin));
         };
-        let indent = " ".repeat(block_content_column(origin, self.canonical_indent));
+        // Only blocks need it: a scalar in a long flow line has a column as large as the line,
+        // and spaces made for every such scalar would cost the square of the line's length.
+        let indent = || " ".repeat(block_content_column(origin, self.canonical_indent));
         match origin.style {
             ScalarStyle::SingleQuoted => format!("'{s}'"),
             ScalarStyle::DoubleQuoted if !origin.in_flow => format!("\"{s}\""),
-            ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{indent}{s}"),
-            ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{indent}{s}"),
+            ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{}{s}", indent()),
+            ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{}{s}", indent()),
             _ if origin.in_flow => format!("\"{s}\""),
             ScalarStyle::Plain if s.ends_with(",type:str]") && self.plain_string_would_be_quoted(origin) => {
                 format!("!!str {s}")

@@ -642,7 +642,14 @@ impl<'a> Builder<'a> {
                     }
                     self.doc.metadata_span = Some(Span::new(start, end));
                 } else {
-                    let span = Span::new(line_start(text, key.start), line_end(text, built.end));
+                    // Entries of a block mapping own their lines (for removal); a flow mapping is
+                    // written anew when an entry goes, and looking for the line's ends from
+                    // every entry of a long flow line would cost the square of its length.
+                    let span = if frame.flow {
+                        Span::new(key.start, built.end)
+                    } else {
+                        Span::new(line_start(text, key.start), line_end(text, built.end))
+                    };
                     m.items.push(MappingItem::Entry(Entry {
                         key: key.key,
                         value: built.node,
