@@ -11,8 +11,9 @@ use regex::bytes::Regex;
 
 use crate::config::Config;
 use crate::crypt::cipher::Ciphertext;
+use crate::error::Error;
 use crate::formats::{self, Format};
-use crate::io::{self, Input, IoError};
+use crate::io::{self, Input};
 use crate::kube;
 use crate::metadata::Metadata;
 use crate::sops_file::EncryptedFile;
@@ -31,8 +32,10 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Checks each file; problems come in file order.
-pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Vec<Problem>, IoError> {
+/// Checks each file; problems come in file order. A file that cannot be read, or that is
+/// refused for the work reading it would cause (an alias bomb), fails the check: it cannot be
+/// told free of Secrets in clear.
+pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Vec<Problem>, Error> {
     let mut problems = Vec::new();
     for file in files {
         check_file(file, config, &mut problems)?;
@@ -47,7 +50,7 @@ pub fn worth_checking(path: &Path, config: Option<&Config>) -> bool {
         || config.is_some_and(|c| c.rule_requiring_encryption(path).is_some())
 }
 
-fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<(), IoError> {
+fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<(), Error> {
     let mut report = |message: String| {
         problems.push(Problem {
             file: path.to_path_buf(),
@@ -78,6 +81,7 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     });
     let tree = match formats::parse(format, &input, &name) {
         Ok(tree) => tree,
+        Err(e) if e.is_limit() => return Err(e.into()),
         // Templates (Helm charts) are not YAML; only files that claim to hold secrets matter.
         Err(e) if !unclaimed && mentions_secrets(&input) => {
             report(format!("cannot be read: {}", without_file(&e, &name)));

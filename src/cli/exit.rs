@@ -49,6 +49,8 @@ pub const KEYBOARD_INTERRUPT: i32 = 85;
 const CONFLICT_HINT: &str = "see `ksec help` for which options go together";
 const TREE_PATH_HINT: &str = "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'";
 const PARSE_HINT: &str = "fix the syntax, or pass --input-type if the format was guessed wrong";
+const LIMIT_HINT: &str =
+    "no real file needs this much; ksec refuses it to bound its work (see \"Limits\" in the README)";
 
 impl Error {
     /// The process exit code, equal to sops's for the same failure.
@@ -143,6 +145,7 @@ fn format_code(e: &FormatError) -> i32 {
     match e {
         UnknownFormat { .. } => GENERIC,
         NotText { .. } | Syntax { .. } | Unsupported { .. } => COULD_NOT_READ_INPUT,
+        TooDeep { .. } | ExcessiveAliasing { .. } => COULD_NOT_READ_INPUT,
         NoDocuments { .. } => NEED_AT_LEAST_ONE_DOCUMENT,
         // sops's reader fails on these files too, as a plain error.
         RepeatedMetadataKey { .. } | MetadataEntry { .. } => GENERIC,
@@ -153,6 +156,7 @@ fn format_code(e: &FormatError) -> i32 {
 fn format_hint(e: &FormatError) -> Option<&'static str> {
     match e {
         FormatError::NotText { .. } | FormatError::Syntax { .. } => Some(PARSE_HINT),
+        FormatError::TooDeep { .. } | FormatError::ExcessiveAliasing { .. } => Some(LIMIT_HINT),
         _ => None,
     }
 }

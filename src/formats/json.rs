@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 
 use zeroize::Zeroizing;
 
+use super::limits::MAX_DEPTH;
 use super::{Format, FormatError};
 use crate::scalar::format_float_json;
 use crate::timestamp::Timestamp;
@@ -30,11 +31,6 @@ const FORMAT: Format = Format::Json;
 
 /// The top-level key that holds sops's metadata.
 const METADATA_KEY: &str = "sops";
-
-/// Deepest nesting of objects and arrays we accept. Go's token decoder has no limit, but our
-/// parser, emitter and the tree walks after them recurse, and a hostile file must not overflow
-/// the stack. `serde_json` uses the same limit; real secrets files are nowhere near it.
-const MAX_DEPTH: usize = 128;
 
 /// Indentation of JSON output: sops writes tabs by default (`stores.json.indent: -1`), N spaces
 /// when configured (0 = newlines, no indent).
@@ -191,7 +187,15 @@ impl Stop {
         let what = match self.why {
             Why::Syntax(what) | Why::End(what) => what.to_string(),
             Why::OutOfRange => "number out of the range of a 64-bit float".to_string(),
-            Why::TooDeep => format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
+            Why::TooDeep => {
+                return FormatError::TooDeep {
+                    file: file.to_string(),
+                    format: FORMAT,
+                    line: Some(line),
+                    column: Some(column),
+                    limit: MAX_DEPTH,
+                };
+            }
         };
         FormatError::Syntax {
             file: file.to_string(),
@@ -1097,8 +1101,17 @@ mod tests {
         };
         let tree = parse_ok(&deep(MAX_DEPTH));
         assert!(emit(&tree, JsonIndent::Spaces(0)).is_ok());
-        let message = parse_err(&deep(MAX_DEPTH + 1));
-        assert!(message.contains("nested deeper"), "{message}");
+        let error = parse(&deep(MAX_DEPTH + 1), "deep.json").expect_err("too deep");
+        assert!(
+            matches!(error, FormatError::TooDeep { limit: MAX_DEPTH, .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("deep.json") && message.contains("line 1, column 134") && message.contains("128 levels"),
+            "{message}"
+        );
+        assert_eq!(crate::Error::from(error).exit_code(), exit::COULD_NOT_READ_INPUT);
     }
 
     #[test]

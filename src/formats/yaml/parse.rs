@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 use super::comments::{self, After, Closing, CommentAt, Target};
 use super::render;
 use super::resolve::{self, Unsupported};
+use crate::formats::limits::{AliasLimit, AliasRatio, CopyBudget, MAX_DEPTH, Size};
 use crate::formats::{Format, FormatError};
 use crate::tree::{
     BlockHeader, Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar,
@@ -88,6 +89,8 @@ struct Frame {
     /// Lines on which the last complete item started and ended, for trailing comments (a
     /// comment after a block scalar's header trails the entry that starts on that line).
     last_item_lines: Option<(usize, usize)>,
+    /// What the collection holds so far, for charging copies of it.
+    size: Size,
 }
 
 struct PendingKey {
@@ -114,7 +117,12 @@ struct Builder<'a> {
     file: &'a str,
     frames: Vec<Frame>,
     documents: Vec<Document>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes (without source positions) and their sizes, by anchor id.
+    anchors: HashMap<usize, (Node, Size)>,
+    /// go-yaml's count of the current document's nodes and aliased nodes.
+    alias_ratio: AliasRatio,
+    /// What anchors and aliases copied in the whole stream.
+    copies: CopyBudget,
     pending: Vec<PendingComment>,
     doc: DocState,
     /// End of the last content token (not a comment), for the `sops` entry's extent.
@@ -129,6 +137,7 @@ struct Built {
     end: usize,
     start_line: usize,
     end_line: usize,
+    size: Size,
 }
 
 impl<'a> Builder<'a> {
@@ -139,6 +148,8 @@ impl<'a> Builder<'a> {
             frames: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
+            alias_ratio: AliasRatio::default(),
+            copies: CopyBudget::default(),
             pending: Vec::new(),
             doc: DocState::default(),
             last_content_end: 0,
@@ -181,9 +192,13 @@ impl<'a> Builder<'a> {
                     ..DocState::default()
                 };
                 self.anchors.clear();
+                // go-yaml counts per document, the document node included.
+                self.alias_ratio = AliasRatio::default();
+                self.charge_own(1, 0, &span)?;
             }
             Event::DocumentEnd => self.end_document(start)?,
             Event::MappingStart(style, anchor, _tag) => {
+                self.enter_collection(&span)?;
                 self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
                 let column = span.start.col();
@@ -196,6 +211,7 @@ impl<'a> Builder<'a> {
                 )?;
             }
             Event::SequenceStart(style, anchor, _tag) => {
+                self.enter_collection(&span)?;
                 self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
                 let column = if flow {
@@ -224,15 +240,16 @@ impl<'a> Builder<'a> {
                         ..
                     })
                 );
+                self.charge_own(1, value.len(), &span)?;
                 if is_key {
                     self.resolve_pending(Next::Token);
-                    self.on_key(&value, style, tag.as_deref(), start, end, span.start.line())?;
+                    self.on_key(&value, style, tag.as_deref(), (start, end), &span)?;
                 } else {
                     let value_start = self.value_start(start, &span, style);
                     self.resolve_pending(Next::Value);
                     let built = self.scalar(&value, style, tag.as_deref(), value_start, start, end, &span)?;
                     if anchor != 0 {
-                        self.anchors.insert(anchor, detach(built.node.clone()));
+                        self.anchor(anchor, &built, &span)?;
                     }
                     self.attach(built)?;
                 }
@@ -246,14 +263,10 @@ impl<'a> Builder<'a> {
                         ..
                     })
                 ) {
-                    return Err(self.unsupported("aliases used as mapping keys are not supported"));
+                    return Err(self.unsupported("aliases used as mapping keys are not supported", place(&span)));
                 }
                 self.resolve_pending(Next::Value);
-                let node = self
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| self.unsupported("an alias refers to an unknown anchor"))?;
+                let (node, size) = self.expand_alias(id, &span)?;
                 let frame = self.frames.last();
                 let origin = Origin {
                     span: Span::new(start, end),
@@ -278,20 +291,93 @@ impl<'a> Builder<'a> {
                     end,
                     start_line: span.start.line(),
                     end_line: span.end.line(),
+                    // go-yaml counts the alias node and what it expands to.
+                    size: Size {
+                        nodes: size.nodes.saturating_add(1),
+                        ..size
+                    },
                 })?;
             }
-            Event::UnresolvedAlias(..) => return Err(self.unsupported("an alias refers to an unknown anchor")),
+            Event::UnresolvedAlias(..) => {
+                return Err(self.unsupported("an alias refers to an unknown anchor", place(&span)));
+            }
             _ => {}
         }
         Ok(())
     }
 
-    fn unsupported(&self, reason: &str) -> FormatError {
+    fn unsupported(&self, reason: &str, at: At) -> FormatError {
         FormatError::Unsupported {
             file: self.file.to_string(),
-            line: None,
+            line: Some(at.line),
+            column: at.column,
             reason: reason.to_string(),
         }
+    }
+
+    fn excessive_aliasing(&self, limit: AliasLimit, span: &GranitSpan) -> FormatError {
+        FormatError::ExcessiveAliasing {
+            file: self.file.to_string(),
+            line: span.start.line(),
+            column: span.start.col() + 1,
+            limit,
+        }
+    }
+
+    fn too_deep(&self, span: &GranitSpan) -> FormatError {
+        FormatError::TooDeep {
+            file: self.file.to_string(),
+            format: Format::Yaml,
+            line: Some(span.start.line()),
+            column: Some(span.start.col() + 1),
+            limit: MAX_DEPTH,
+        }
+    }
+
+    /// Counts `nodes` nodes holding `bytes` bytes of text, read from the text itself.
+    fn charge_own(&mut self, nodes: u64, bytes: usize, span: &GranitSpan) -> Result<(), FormatError> {
+        self.copies.own(nodes, bytes as u64);
+        self.alias_ratio
+            .own(nodes)
+            .map_err(|limit| self.excessive_aliasing(limit, span))
+    }
+
+    /// A new mapping or sequence: one level deeper, and one more node.
+    fn enter_collection(&mut self, span: &GranitSpan) -> Result<(), FormatError> {
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        self.charge_own(1, 0, span)
+    }
+
+    /// Keeps a copy of an anchored node for its aliases, once the copy is paid for.
+    fn anchor(&mut self, id: usize, built: &Built, span: &GranitSpan) -> Result<(), FormatError> {
+        self.copies
+            .copy(built.size)
+            .map_err(|limit| self.excessive_aliasing(limit, span))?;
+        self.anchors.insert(id, (detach(built.node.clone()), built.size));
+        Ok(())
+    }
+
+    /// A copy of the node an alias stands for, once its size has been charged against every
+    /// limit: nothing is copied for an alias the limits refuse.
+    fn expand_alias(&mut self, id: usize, span: &GranitSpan) -> Result<(Node, Size), FormatError> {
+        let size = match self.anchors.get(&id) {
+            Some((_, size)) => *size,
+            None => return Err(self.unsupported("an alias refers to an unknown anchor", place(span))),
+        };
+        if self.frames.len().saturating_add(size.height) > MAX_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        // The alias node itself, then what it expands to.
+        self.charge_own(1, 0, span)?;
+        let charged = self.alias_ratio.alias(size.nodes).and_then(|()| self.copies.copy(size));
+        if let Err(limit) = charged {
+            return Err(self.excessive_aliasing(limit, span));
+        }
+        let node = self.anchors.get(&id).map(|(node, _)| node.clone());
+        node.map(|n| (n, size))
+            .ok_or_else(|| self.unsupported("an alias refers to an unknown anchor", place(span)))
     }
 
     fn parse_error(&self, reason: String) -> FormatError {
@@ -352,13 +438,19 @@ impl<'a> Builder<'a> {
             ..
         }) = self.frames.last()
         {
-            return Err(self.unsupported("complex mapping keys (collections as keys) are not supported"));
+            return Err(self.unsupported(
+                "complex mapping keys (collections as keys) are not supported",
+                At::new(start_line, column),
+            ));
         }
         let parent_column = self.frames.last().map(|f| f.column);
         let is_root = self.frames.is_empty();
         if is_root {
             if matches!(kind, FrameKind::Sequence(_)) {
-                return Err(self.unsupported("YAML documents that are sequences are not supported"));
+                return Err(self.unsupported(
+                    "YAML documents that are sequences are not supported",
+                    At::new(start_line, column),
+                ));
             }
             self.doc.has_root = true;
             self.doc.root_flow = flow;
@@ -380,6 +472,11 @@ impl<'a> Builder<'a> {
             pending_key: None,
             deferred: Vec::new(),
             last_item_lines: None,
+            size: Size {
+                nodes: 1,
+                bytes: 0,
+                height: 1,
+            },
         };
         // Comments left for a nested block collection open it (see `resolve_pending`); a flow
         // collection leaves them with its parent entry.
@@ -427,27 +524,42 @@ impl<'a> Builder<'a> {
                 Node::Sequence(s)
             }
         };
+        let built = Built {
+            node,
+            end,
+            start_line: frame.start_line,
+            end_line,
+            size: frame.size,
+        };
         if frame.anchor != 0 {
-            self.anchors.insert(frame.anchor, detach(node.clone()));
+            self.copies
+                .copy(built.size)
+                .map_err(|limit| FormatError::ExcessiveAliasing {
+                    file: self.file.to_string(),
+                    line: frame.start_line,
+                    column: frame.column + 1,
+                    limit,
+                })?;
+            self.anchors
+                .insert(frame.anchor, (detach(built.node.clone()), built.size));
         }
         if self.frames.is_empty() {
             // The document's root mapping.
-            match node {
+            match built.node {
                 Node::Mapping(m) => {
                     self.doc.root_span = m.span;
                     self.doc.root = Some(m);
                 }
-                _ => return Err(self.unsupported("YAML documents that are sequences are not supported")),
+                _ => {
+                    return Err(self.unsupported(
+                        "YAML documents that are sequences are not supported",
+                        At::new(frame.start_line, frame.column),
+                    ));
+                }
             }
             return Ok(());
         }
-        let start_line = frame.start_line;
-        self.attach(Built {
-            node,
-            end,
-            start_line,
-            end_line,
-        })
+        self.attach(built)
     }
 
     /// Where the bytes a new rendering replaces begin: the tag for tagged scalars, the header
@@ -478,7 +590,7 @@ impl<'a> Builder<'a> {
         end: usize,
         span: &GranitSpan,
     ) -> Result<Built, FormatError> {
-        let value = self.resolve(text, style, tag)?;
+        let value = self.resolve(text, style, tag, span)?;
         let frame = self.frames.last();
         let in_flow = frame.is_some_and(|f| f.flow);
         let in_sequence = matches!(
@@ -555,6 +667,11 @@ impl<'a> Builder<'a> {
             end: replace_end,
             start_line: span.start.line(),
             end_line,
+            size: Size {
+                nodes: 1,
+                bytes: text.len() as u64,
+                height: 0,
+            },
         })
     }
 
@@ -565,15 +682,28 @@ impl<'a> Builder<'a> {
         s.chars().any(|c| c as u32 >= 0x10000) && self.text[start..end] == render::double_quoted(s, false)
     }
 
-    fn resolve(&self, text: &str, style: GranitStyle, tag: Option<&Tag>) -> Result<Value, FormatError> {
+    fn resolve(
+        &self,
+        text: &str,
+        style: GranitStyle,
+        tag: Option<&Tag>,
+        span: &GranitSpan,
+    ) -> Result<Value, FormatError> {
         let resolved = match tag {
             Some(tag) => {
-                let full = format!("{}{}", tag.handle(), tag.suffix());
-                resolve::resolve_tagged(&full, text).map_err(|m| self.parse_error(m))?
+                let full = full_tag(tag);
+                resolve::resolve_tagged(&full, text).map_err(|reason| FormatError::Syntax {
+                    file: self.file.to_string(),
+                    format: Format::Yaml,
+                    line: Some(span.start.line()),
+                    column: Some(span.start.col() + 1),
+                    reason,
+                })?
             }
             _ if style == GranitStyle::Plain => resolve::resolve_plain(text).map_err(|u| match u {
                 Unsupported::Uint64 => self.unsupported(
                     "an integer is between 2^63 and 2^64; sops cannot store it (quote it to keep it as a string)",
+                    place(span),
                 ),
             })?,
             _ => Value::str(text),
@@ -586,21 +716,23 @@ impl<'a> Builder<'a> {
         text: &str,
         style: GranitStyle,
         tag: Option<&Tag>,
-        start: usize,
-        end: usize,
-        line: usize,
+        (start, end): (usize, usize),
+        span: &GranitSpan,
     ) -> Result<(), FormatError> {
-        let key = match self.resolve(text, style, tag)? {
+        let line = span.start.line();
+        let key = match self.resolve(text, style, tag, span)? {
             Value::Str(s) => s.to_string(),
             _ => {
-                return Err(FormatError::Unsupported {
-                    file: self.file.to_string(),
-                    line: Some(line),
-                    reason: format!("only string keys are supported (quote the key {text:?} to make it a string)"),
-                });
+                return Err(self.unsupported(
+                    &format!("only string keys are supported (quote the key {text:?} to make it a string)"),
+                    place(span),
+                ));
             }
         };
         let frame = self.frames.last_mut().expect("checked by caller");
+        // go-yaml counts a key as a node of its mapping.
+        frame.size.nodes = frame.size.nodes.saturating_add(1);
+        frame.size.bytes = frame.size.bytes.saturating_add(key.len() as u64);
         frame.pending_key = Some(PendingKey { key, start, line });
         self.last_content_end = end;
         self.last_content_line = line;
@@ -627,8 +759,17 @@ impl<'a> Builder<'a> {
             if matches!(&built.node, Node::Scalar(s) if s.value == Value::Null) {
                 return Ok(());
             }
-            return Err(self.unsupported("YAML documents that are values are not supported"));
+            return Err(self.unsupported(
+                "YAML documents that are values are not supported",
+                At {
+                    line: built.start_line,
+                    column: None,
+                },
+            ));
         };
+        frame.size.nodes = frame.size.nodes.saturating_add(built.size.nodes);
+        frame.size.bytes = frame.size.bytes.saturating_add(built.size.bytes);
+        frame.size.height = frame.size.height.max(built.size.height.saturating_add(1));
         let mut entry_line = None;
         match &mut frame.kind {
             FrameKind::Mapping(m) => {
@@ -892,6 +1033,33 @@ fn duplicate_key(m: &Mapping) -> Option<&str> {
     keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
+/// Where a message points: a line, and a column (1-based) when known.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    line: usize,
+    column: Option<usize>,
+}
+
+impl At {
+    /// At a 0-based column.
+    fn new(line: usize, column: usize) -> At {
+        At {
+            line,
+            column: Some(column + 1),
+        }
+    }
+}
+
+/// Where a token starts.
+fn place(span: &GranitSpan) -> At {
+    At::new(span.start.line(), span.start.col())
+}
+
+/// A tag as resolved from its handle, e.g. `tag:yaml.org,2002:str` or `!custom`.
+fn full_tag(tag: &Tag) -> String {
+    format!("{}{}", tag.handle(), tag.suffix())
+}
+
 fn is_str_tag(tag: Option<&Tag>) -> bool {
     tag.is_some_and(|t| t.handle() == "tag:yaml.org,2002:" && t.suffix() == "str")
 }
@@ -1149,6 +1317,152 @@ mod tests {
     fn invalid_utf8_is_refused_with_its_offset() {
         let error = parse(b"a: \xff\n", "s.yaml").expect_err("not UTF-8");
         assert!(error.to_string().contains("byte 3"), "{error}");
+    }
+
+    /// Nine anchors of nine aliases each: 342 bytes that expand to 9^9 values.
+    const BILLION_LAUGHS: &str = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+";
+
+    /// Each map's two values alias the previous map: the work doubles with every line.
+    fn doubling_aliases(lines: usize) -> String {
+        let mut text = String::from("a0: &a0 {x: s, y: s}\n");
+        for i in 1..lines {
+            text.push_str(&format!("a{i}: &a{i} {{x: *a{p}, y: *a{p}}}\n", p = i - 1));
+        }
+        text
+    }
+
+    fn refusal(text: &str) -> FormatError {
+        parse(text.as_bytes(), "bomb.yaml").expect_err("refused")
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_before_it_expands_naming_the_alias_and_the_limit() {
+        let error = refusal(BILLION_LAUGHS);
+        let FormatError::ExcessiveAliasing {
+            line, column, limit, ..
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        // The first alias that tips the share over go-yaml's 99%, in the fourth anchor.
+        assert_eq!((*line, *column), (4, 17), "{error}");
+        assert!(matches!(limit, AliasLimit::Ratio { .. }), "{limit:?}");
+        let message = error.to_string();
+        assert!(message.contains("bomb.yaml") && message.contains("99%"), "{message}");
+        assert!(error.is_limit());
+        let error = refusal(&doubling_aliases(15));
+        assert!(
+            matches!(error, FormatError::ExcessiveAliasing { line: 10, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn aliases_as_real_files_use_them_are_read() {
+        // A block of defaults merged into many places, as in compose files and Helm values.
+        let mut text = String::from("defaults: &defaults\n");
+        for i in 0..50 {
+            text.push_str(&format!("  key{i}: value{i}\n"));
+        }
+        for i in 0..200 {
+            text.push_str(&format!("service{i}:\n  settings: *defaults\n  name: s{i}\n"));
+        }
+        let tree = parse_text(&text);
+        assert_eq!(tree.documents[0].root.entries().count(), 201);
+        // go-yaml's floor: up to 1000 nodes, anything goes.
+        parse_text(&doubling_aliases(8));
+    }
+
+    #[test]
+    fn copies_of_nested_anchors_are_bounded_even_without_aliases() {
+        // Each anchor keeps a copy of what it encloses: 128 levels of anchors around a long
+        // list would copy it 128 times.
+        let mut text = String::from("k: ");
+        for i in 0..100 {
+            text.push_str(&format!("&a{i} ["));
+        }
+        text.push_str(&vec!["1"; 20_000].join(","));
+        text.push_str(&"]".repeat(100));
+        text.push('\n');
+        let error = refusal(&text);
+        assert!(
+            matches!(
+                error,
+                FormatError::ExcessiveAliasing {
+                    limit: AliasLimit::CopiedNodes { .. },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn aliased_text_is_bounded_where_go_would_share_it() {
+        let big = "x".repeat(1 << 20);
+        let mut text = format!("a: &a {big}\nl:\n");
+        for _ in 0..20 {
+            text.push_str("- *a\n");
+        }
+        let error = refusal(&text);
+        assert!(
+            matches!(
+                error,
+                FormatError::ExcessiveAliasing {
+                    limit: AliasLimit::CopiedBytes { .. },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn nesting_is_limited_as_in_json_counting_what_aliases_add() {
+        let nested = |levels: usize| format!("k: {}{}\n", "[".repeat(levels - 1), "]".repeat(levels - 1));
+        parse_text(&nested(MAX_DEPTH));
+        let error = refusal(&nested(MAX_DEPTH + 1));
+        let message = error.to_string();
+        assert!(
+            matches!(
+                error,
+                FormatError::TooDeep {
+                    line: Some(1),
+                    column: Some(131),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            message.contains("bomb.yaml") && message.contains("128 levels"),
+            "{message}"
+        );
+        // 100 levels, then an alias of 100 levels inside 100 more.
+        let deep = format!(
+            "a: &a {}{}\nb: {}*a{}\n",
+            "[".repeat(99),
+            "]".repeat(99),
+            "[".repeat(99),
+            "]".repeat(99)
+        );
+        let error = refusal(&deep);
+        assert!(matches!(error, FormatError::TooDeep { line: Some(2), .. }), "{error:?}");
+        // Block nesting counts the same.
+        let block: String = (0..=MAX_DEPTH).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        assert!(matches!(
+            refusal(&format!("{block}x: 1\n")),
+            FormatError::TooDeep { .. }
+        ));
     }
 
     #[test]
