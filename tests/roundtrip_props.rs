@@ -1741,3 +1741,22 @@ fn sops_decrypts_a_comment_after_a_nested_mapping() {
 fn sops_decrypts_a_comment_on_an_empty_list_item() {
     assert_sops_reads("data:\n  - # c\n", &Rules::default());
 }
+
+/// Found by the sops sample (yaml-text, once tags were generated): go-yaml hangs the comments
+/// above an empty list item (`-`, or only a tag or anchor) on the next item, so under
+/// `encrypted_comment_regex` sops expected that item encrypted and panicked on it in clear.
+#[test]
+fn sops_decrypts_a_comment_above_an_empty_list_item() {
+    for item in [
+        "-",
+        "- !!null",
+        "- &x",
+        "- !!str",
+        "- x\n    # sops:enc below\n    -\n    -",
+    ] {
+        for next in ["    - -9091\n", ""] {
+            let text = format!("y:\n  a:\n    # sops:enc below\n    {item}\n{next}# sops:enc x\nk: v\n");
+            assert_sops_reads(&text, &rule("encrypted_comment_regex", "sops:enc"));
+        }
+    }
+}

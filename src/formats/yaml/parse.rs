@@ -252,6 +252,10 @@ impl<'a> Builder<'a> {
                         self.anchor(anchor, &built, &span)?;
                     }
                     self.attach(built)?;
+                    // No text at all (granit reports `~` for an untagged one).
+                    if start == end && style == GranitStyle::Plain {
+                        self.pass_comments_over_empty_item();
+                    }
                 }
             }
             Event::Alias(id) => {
@@ -803,6 +807,29 @@ impl<'a> Builder<'a> {
         frame.last_item_lines = Some((entry_line.unwrap_or(built.start_line), built.end_line));
         flush_deferred(frame);
         Ok(())
+    }
+
+    /// A list item with no text (`-`, or only a tag or anchor) has no token of its own for
+    /// go-yaml to hang the comments above it on: they head the next item (or what follows the
+    /// list). sops applies `encrypted_comment_regex` to that next item, so ksec must too.
+    fn pass_comments_over_empty_item(&mut self) {
+        let Some(Frame {
+            kind: FrameKind::Sequence(s),
+            flow: false,
+            ..
+        }) = self.frames.last_mut()
+        else {
+            return;
+        };
+        let Some(item) = s.items.len().checked_sub(1) else {
+            return;
+        };
+        let heads = s.items[..item]
+            .iter()
+            .rev()
+            .take_while(|i| matches!(i, SequenceItem::Comment(_)))
+            .count();
+        s.items[item - heads..].rotate_right(1);
     }
 
     /// Files the own-line comments read since the last token, as go-yaml and sops file them
