@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::render::{self, Context, Style};
+use super::resolve;
 use crate::formats::FormatError;
 use crate::tree::{
     Comment, Document, Mapping, MappingItem, Node, Origin, Scalar, ScalarStyle, Sequence, SequenceItem, Source, Span,
@@ -430,7 +431,13 @@ impl<S: State> PatchWalker<'_, S> {
                     ctx.block_indent = block_content_column(origin, self.canonical_indent);
                     ctx.indent_indicator = ctx.block_indent.saturating_sub(origin.parent_column).clamp(1, 9);
                 }
-                render::write(s, style, &ctx)
+                let text = render::write(s, style, &ctx);
+                // A plain string only reads as one when its text resolves to no other type; the
+                // input said `!!str 123` then, and so does the output.
+                if style == Style::Plain && text == s && resolve::resolve_plain(s).ok().as_ref() != Some(value) {
+                    return format!("!!str {text}");
+                }
+                text
             }
             None => render::canonical(value, &ctx),
         }

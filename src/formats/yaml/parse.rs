@@ -197,7 +197,8 @@ impl<'a> Builder<'a> {
                 self.charge_own(1, 0, &span)?;
             }
             Event::DocumentEnd => self.end_document(start)?,
-            Event::MappingStart(style, anchor, _tag) => {
+            Event::MappingStart(style, anchor, tag) => {
+                self.check_collection_tag(tag.as_deref(), "map", &span)?;
                 self.enter_collection(&span)?;
                 self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
@@ -210,7 +211,8 @@ impl<'a> Builder<'a> {
                     span.start.line(),
                 )?;
             }
-            Event::SequenceStart(style, anchor, _tag) => {
+            Event::SequenceStart(style, anchor, tag) => {
+                self.check_collection_tag(tag.as_deref(), "seq", &span)?;
                 self.enter_collection(&span)?;
                 self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
@@ -382,6 +384,16 @@ impl<'a> Builder<'a> {
         let node = self.anchors.get(&id).map(|(node, _)| node.clone());
         node.map(|n| (n, size))
             .ok_or_else(|| self.unsupported("an alias refers to an unknown anchor", place(span)))
+    }
+
+    /// Mappings may carry `!!map` and sequences `!!seq`, which change nothing; sops drops any
+    /// other tag (`!!set`, `!!omap`, `!custom`) and keeps the bare collection.
+    fn check_collection_tag(&self, tag: Option<&Tag>, kind: &str, span: &GranitSpan) -> Result<(), FormatError> {
+        let Some(tag) = tag else { return Ok(()) };
+        if tag.suffix_in_namespace(resolve::CORE_TAG_PREFIX).as_deref() == Some(kind) {
+            return Ok(());
+        }
+        Err(self.unsupported(&resolve::dropped_tag_reason(&full_tag(tag)), tag_place(span)))
     }
 
     fn parse_error(&self, reason: String) -> FormatError {
@@ -569,18 +581,27 @@ impl<'a> Builder<'a> {
     /// Where the bytes a new rendering replaces begin: the tag for tagged scalars, the header
     /// for block scalars.
     fn value_start(&self, start: usize, span: &GranitSpan, style: GranitStyle) -> usize {
-        let mut from = span.tag_start.as_ref().map(offset).unwrap_or(start).min(start);
-        if matches!(style, GranitStyle::Literal | GranitStyle::Folded) {
-            // The span starts at the content; the header (`|`, `>-`, `|2`…) comes before it, after
-            // the last content token (the key's `:` or the sequence dash).
-            let head = &self.text.as_bytes()[self.last_content_end..start];
-            if let Some(pos) = head.iter().enumerate().position(|(i, &b)| {
-                (b == b'|' || b == b'>') && (i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b':' | b'-'))
-            }) {
-                from = from.min(self.last_content_end + pos);
-            }
+        let from = span.tag_start.as_ref().map(offset).unwrap_or(start).min(start);
+        match self.block_indicator(start, style) {
+            Some(header) => from.min(header),
+            None => from,
         }
-        from
+    }
+
+    /// Where a block scalar's header (`|`, `>-`, `|2`…) starts: granit's span starts at the
+    /// content, and the header comes before it, after the last content token (the key's `:`
+    /// or the sequence dash) and any tag.
+    fn block_indicator(&self, start: usize, style: GranitStyle) -> Option<usize> {
+        if !matches!(style, GranitStyle::Literal | GranitStyle::Folded) {
+            return None;
+        }
+        let head = &self.text.as_bytes()[self.last_content_end..start];
+        head.iter()
+            .enumerate()
+            .position(|(i, &b)| {
+                (b == b'|' || b == b'>') && (i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b':' | b'-'))
+            })
+            .map(|pos| self.last_content_end + pos)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -595,6 +616,9 @@ impl<'a> Builder<'a> {
         span: &GranitSpan,
     ) -> Result<Built, FormatError> {
         let value = self.resolve(text, style, tag, span)?;
+        // A tag before a block's header (`!!str |`) stays as it is; only the header and body
+        // are rewritten.
+        let header_from = self.block_indicator(start, style).unwrap_or(replace_from);
         let frame = self.frames.last();
         let in_flow = frame.is_some_and(|f| f.flow);
         let in_sequence = matches!(
@@ -621,7 +645,7 @@ impl<'a> Builder<'a> {
                 } else {
                     start
                 };
-                let header = block_header(self.text, replace_from, content_start);
+                let header = block_header(self.text, header_from, content_start);
                 // An empty block ends with its header line.
                 let core_end = block_core_end(self.text, content_start, end, content_indent).max(header.body_start);
                 let line = if core_end >= start {
@@ -640,7 +664,7 @@ impl<'a> Builder<'a> {
         self.last_content_end = replace_end;
         self.last_content_line = end_line;
         let block_header = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-            .then(|| block_header(self.text, replace_from, start));
+            .then(|| block_header(self.text, header_from, start));
         // A block without content lines has no content column.
         let empty_block = block_header.is_some_and(|h| replace_end <= h.body_start);
         let content_column = match block_header {
@@ -686,6 +710,8 @@ impl<'a> Builder<'a> {
         s.chars().any(|c| c as u32 >= 0x10000) && self.text[start..end] == render::double_quoted(s, false)
     }
 
+    /// The value of a scalar. Tags that sops would drop, and `!!binary` text it would store
+    /// decoded, are refused: the file would not decrypt to what was written.
     fn resolve(
         &self,
         text: &str,
@@ -696,13 +722,17 @@ impl<'a> Builder<'a> {
         let resolved = match tag {
             Some(tag) => {
                 let full = full_tag(tag);
-                resolve::resolve_tagged(&full, text).map_err(|reason| FormatError::Syntax {
+                let value = resolve::resolve_tagged(&full, text).map_err(|reason| FormatError::Syntax {
                     file: self.file.to_string(),
                     format: Format::Yaml,
                     line: Some(span.start.line()),
                     column: Some(span.start.col() + 1),
                     reason,
-                })?
+                })?;
+                if let Some(reason) = resolve::unsupported_tag(&full, text, &value) {
+                    return Err(self.unsupported(&reason, tag_place(span)));
+                }
+                value
             }
             _ if style == GranitStyle::Plain => resolve::resolve_plain(text).map_err(|u| match u {
                 Unsupported::Uint64 => self.unsupported(
@@ -1080,6 +1110,12 @@ impl At {
 /// Where a token starts.
 fn place(span: &GranitSpan) -> At {
     At::new(span.start.line(), span.start.col())
+}
+
+/// Where a node's tag starts, for messages about the tag.
+fn tag_place(span: &GranitSpan) -> At {
+    let marker = span.tag_start.as_ref().unwrap_or(&span.start);
+    At::new(marker.line(), marker.col())
 }
 
 /// A tag as resolved from its handle, e.g. `tag:yaml.org,2002:str` or `!custom`.
@@ -1490,6 +1526,53 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
             refusal(&format!("{block}x: 1\n")),
             FormatError::TooDeep { .. }
         ));
+    }
+
+    #[test]
+    fn tags_sops_would_drop_are_refused_where_they_are_written() {
+        for (text, place, what) in [
+            (
+                "a: 1\nk: !custom value\n",
+                "line 2, column 4",
+                "the tag !custom is not supported",
+            ),
+            (
+                "k: !!binary aGVsbG8=\n",
+                "line 1, column 4",
+                "!!binary text is not supported",
+            ),
+            (
+                "k: !!set {a: null}\n",
+                "line 1, column 4",
+                "the tag !!set is not supported",
+            ),
+            (
+                "k:\n  - !!omap [a: 1]\n",
+                "line 2, column 5",
+                "the tag !!omap is not supported",
+            ),
+            ("!local key: 1\n", "line 1, column 1", "the tag !local is not supported"),
+            ("k: ! 12\n", "line 1, column 4", "the tag ! is not supported"),
+            ("k: !!merge x\n", "line 1, column 4", "the tag !!merge is not supported"),
+        ] {
+            let error = refusal(text);
+            let message = error.to_string();
+            assert!(matches!(error, FormatError::Unsupported { .. }), "{text}: {error:?}");
+            assert!(message.contains(place) && message.contains(what), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn tags_whose_value_round_trips_are_read() {
+        let tree = parse_text(
+            "s: !!str 123\ni: !!int \"12\"\nb: !!bool true\nf: !!float 1\nn: !!null ~\n\
+             t: !!timestamp 2024-01-01\nm: !!map {a: 1}\nq: !!seq [1]\nbytes: !!binary /w==\n!!merge <<: x\n",
+        );
+        let root = &tree.documents[0].root;
+        assert_eq!(scalar(root, "s").value.as_str(), Some("123"));
+        assert!(matches!(scalar(root, "i").value, Value::Int(12)));
+        assert!(matches!(scalar(root, "bytes").value, Value::Bytes(_)));
+        assert_eq!(scalar(root, "<<").value.as_str(), Some("x"));
     }
 
     #[test]
