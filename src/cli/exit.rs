@@ -130,12 +130,18 @@ fn io_code(e: &IoError) -> i32 {
         IoError::InputNotFound { .. } => NO_FILE_SPECIFIED,
         IoError::Read { .. } => COULD_NOT_READ_INPUT,
         IoError::Write { .. } => COULD_NOT_WRITE_OUTPUT,
+        IoError::TooLarge { .. } => COULD_NOT_READ_INPUT,
+        IoError::InvalidMaxInputSize { .. } => GENERIC,
     }
 }
 
 fn io_hint(e: &IoError) -> Option<&'static str> {
     match e {
         IoError::InputNotFound { .. } => Some("check the path, or pass `-` to read stdin"),
+        IoError::TooLarge { .. } => Some(
+            "no secrets file needs this much; if this one is meant to be this large, raise the limit with \
+             KSEC_MAX_INPUT_SIZE (e.g. KSEC_MAX_INPUT_SIZE=64M)",
+        ),
         _ => None,
     }
 }
