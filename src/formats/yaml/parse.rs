@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
 use zeroize::Zeroizing;
 
 use super::comments::{self, After, Closing, CommentAt, Target};
@@ -33,12 +33,23 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut builder = Builder::new(text, file);
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| FormatError::Syntax {
-            file: file.to_string(),
-            format: Format::Yaml,
-            line: Some(e.marker().line()),
-            column: Some(e.marker().col() + 1),
-            reason: e.info().to_string(),
+        let (event, span) = event.map_err(|e| match e.kind() {
+            // granit's own nesting limit, which its scanner can meet while looking ahead in
+            // flow collections before ksec's lower one is reached.
+            ErrorKind::RecursionLimitExceeded => FormatError::TooDeep {
+                file: file.to_string(),
+                format: Format::Yaml,
+                line: Some(e.marker().line()),
+                column: Some(e.marker().col() + 1),
+                limit: MAX_DEPTH,
+            },
+            _ => FormatError::Syntax {
+                file: file.to_string(),
+                format: Format::Yaml,
+                line: Some(e.marker().line()),
+                column: Some(e.marker().col() + 1),
+                reason: e.info().to_string(),
+            },
         })?;
         builder.on_event(event, span)?;
     }
@@ -1520,6 +1531,13 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
         );
         let error = refusal(&deep);
         assert!(matches!(error, FormatError::TooDeep { line: Some(2), .. }), "{error:?}");
+        // Deeper still, granit's scanner (looking ahead) meets its own limit first: the same
+        // refusal.
+        let error = refusal(&nested(5000));
+        assert!(
+            matches!(error, FormatError::TooDeep { limit: MAX_DEPTH, .. }),
+            "{error:?}"
+        );
         // Block nesting counts the same.
         let block: String = (0..=MAX_DEPTH).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
         assert!(matches!(
