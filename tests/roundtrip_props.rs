@@ -1821,6 +1821,21 @@ fn sops_decrypts_a_comment_trailing_a_flow_collection() {
     }
 }
 
+/// Found by the yaml fuzz target: a top-level mapping may be indented, and the `sops` block
+/// was written at column 0 after it, so the output did not read back and `encrypt` stopped
+/// with "this is a ksec bug".
+#[test]
+fn an_indented_top_level_mapping_round_trips() {
+    for text in [
+        "  a: 1\n  b: [x, z]\n",
+        "  a: 1\n  sops_unencrypted: x\n",
+        "# c\n   a:\n      b: v\n   c: [1]\n",
+    ] {
+        assert_round_trip(text, &Rules::default());
+        assert_sops_reads(text, &Rules::default());
+    }
+}
+
 /// Found by `yaml_trees_round_trip_byte_for_byte` (fixed in 7bdcc43): the decrypted file was
 /// empty, so `ops::decrypt` refused it (sops prints `{}`), for sops's encryption of it too.
 #[test]

@@ -114,7 +114,10 @@ fn document_patches<S: State>(
     let metadata_text = doc.metadata.as_ref().map(|meta| {
         let mut text = String::new();
         let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
-        fresh_entry("sops", meta, 0, indent, newline, &mut text);
+        // Beside the document's own keys: a top-level mapping may be indented (`  a: 1`), and
+        // a `sops:` at column 0 after it would not read back.
+        let column = doc.root.column.unwrap_or(0);
+        fresh_entry("sops", meta, column, indent, newline, &mut text);
         text
     });
     // A document that held nothing but its `sops` block is an empty mapping, as sops writes it.
