@@ -30,6 +30,7 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
         format: Format::Yaml,
         valid_up_to: e.valid_up_to(),
     })?;
+    refuse_lone_carriage_return(text, file)?;
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut builder = Builder::new(text, file);
     for event in Parser::new_from_str(text) {
@@ -58,6 +59,26 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
         newline,
     };
     Ok(Tree::parsed(builder.documents, Some(Arc::new(source))))
+}
+
+/// A carriage return alone ends a line in YAML (old Mac line endings), but everything that
+/// keeps the layout (the `sops` block's lines, comments, blank lines, new entries) finds lines
+/// by `\n`: such a file would lose the entries after its `sops` block. sops reads it; ksec
+/// refuses it where the first one is. ksec never writes one (it escapes `\r` in a string).
+fn refuse_lone_carriage_return(text: &str, file: &str) -> Result<(), FormatError> {
+    let bytes = text.as_bytes();
+    let lone = (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let Some(at) = lone else { return Ok(()) };
+    let start = line_start(text, at);
+    Err(FormatError::Unsupported {
+        file: file.to_string(),
+        line: Some(text[..at].matches('\n').count() + 1),
+        column: Some(text[start..at].chars().count() + 1),
+        reason: "a line ends in a carriage return without a line feed (old Mac line endings); \
+                 ksec reads lines ending in \\n or \\r\\n: convert the file, for example with \
+                 `tr '\\r' '\\n'`"
+            .to_string(),
+    })
 }
 
 /// An own-line comment waiting for the next token to decide its container.
@@ -1377,6 +1398,34 @@ mod tests {
         let tree = parse_text("a: 1\r\nb: 2\r\n");
         assert_eq!(tree.source.as_ref().expect("source").newline, "\r\n");
         assert_eq!(keys(&tree.documents[0].root), ["a", "b"]);
+    }
+
+    /// Found by the yaml fuzz target: with `\r` alone as the line break, the `sops` block's
+    /// lines ran to the end of the text, and the entries after it were lost on writing.
+    #[test]
+    fn a_carriage_return_alone_is_refused_where_it_is() {
+        for (text, line, column) in [
+            ("sops: 1\ra: 1\n", 1, 8),
+            ("a: 1\r\nb: 2\r\n# c\rd: 4\r\n", 3, 4),
+            ("a: \"x\ry\"\n", 1, 6),
+        ] {
+            match parse(text.as_bytes(), "mac.yaml") {
+                Err(FormatError::Unsupported {
+                    file,
+                    line: l,
+                    column: c,
+                    reason,
+                }) => {
+                    assert_eq!(
+                        (file.as_str(), l, c),
+                        ("mac.yaml", Some(line), Some(column)),
+                        "{text:?}"
+                    );
+                    assert!(reason.contains("carriage return"), "{reason}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]
