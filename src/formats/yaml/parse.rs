@@ -7,7 +7,7 @@
 //! is at most the comment's column (and, between a key and its nested collection, to that
 //! collection); a trailing comment goes before the entry or item it trails.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
@@ -151,6 +151,9 @@ struct Builder<'a> {
     documents: Vec<Document>,
     /// Anchored nodes (without source positions) and their sizes, by anchor id.
     anchors: HashMap<usize, (Node, Size)>,
+    /// Anchors defined inside the document's `sops` block, which is written anew (without
+    /// anchors) at the end: an alias after the block cannot refer to them.
+    metadata_anchors: HashSet<usize>,
     /// go-yaml's count of the current document's nodes and aliased nodes.
     alias_ratio: AliasRatio,
     /// What anchors and aliases copied in the whole stream.
@@ -180,6 +183,7 @@ impl<'a> Builder<'a> {
             frames: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
+            metadata_anchors: HashSet::new(),
             alias_ratio: AliasRatio::default(),
             copies: CopyBudget::default(),
             pending: Vec::new(),
@@ -224,6 +228,7 @@ impl<'a> Builder<'a> {
                     ..DocState::default()
                 };
                 self.anchors.clear();
+                self.metadata_anchors.clear();
                 // go-yaml counts per document, the document node included.
                 self.alias_ratio = AliasRatio::default();
                 self.charge_own(1, 0, &span)?;
@@ -393,8 +398,22 @@ impl<'a> Builder<'a> {
         self.copies
             .copy(built.size)
             .map_err(|limit| self.excessive_aliasing(limit, span))?;
-        self.anchors.insert(id, (detach(built.node.clone()), built.size));
+        self.keep_anchor(id, built.node.clone(), built.size);
         Ok(())
+    }
+
+    fn keep_anchor(&mut self, id: usize, node: Node, size: Size) {
+        if self.in_metadata() {
+            self.metadata_anchors.insert(id);
+        }
+        self.anchors.insert(id, (detach(node), size));
+    }
+
+    /// Whether the event being read is part of the value of the document's `sops` key.
+    fn in_metadata(&self) -> bool {
+        self.frames.first().is_some_and(|root| {
+            matches!(root.kind, FrameKind::Mapping(_)) && root.pending_key.as_ref().is_some_and(|k| k.key == "sops")
+        })
     }
 
     /// A copy of the node an alias stands for, once its size has been charged against every
@@ -404,6 +423,12 @@ impl<'a> Builder<'a> {
             Some((_, size)) => *size,
             None => return Err(self.unsupported("an alias refers to an unknown anchor", place(span))),
         };
+        if self.metadata_anchors.contains(&id) && !self.in_metadata() {
+            return Err(self.unsupported(
+                "an alias refers to an anchor inside the sops block, which ksec writes anew without anchors",
+                place(span),
+            ));
+        }
         if self.frames.len().saturating_add(size.height) > MAX_DEPTH {
             return Err(self.too_deep(span));
         }
@@ -588,8 +613,7 @@ impl<'a> Builder<'a> {
                     column: frame.column + 1,
                     limit,
                 })?;
-            self.anchors
-                .insert(frame.anchor, (detach(built.node.clone()), built.size));
+            self.keep_anchor(frame.anchor, built.node.clone(), built.size);
         }
         if self.frames.is_empty() {
             // The document's root mapping.
@@ -842,11 +866,16 @@ impl<'a> Builder<'a> {
                 let key = frame.pending_key.take().expect("a value follows its key");
                 entry_line = Some(key.line);
                 if root_level && key.key == "sops" {
+                    // go-yaml refuses the repeated key, so sops does; the first block's text
+                    // would also stay behind when the second is replaced.
+                    if self.doc.metadata.is_some() {
+                        return Err(FormatError::RepeatedMetadataKey {
+                            file: self.file.to_string(),
+                        });
+                    }
                     let start = line_start(text, key.start);
                     let end = line_end(text, built.end);
-                    if self.doc.metadata.is_none() {
-                        self.doc.metadata = Some(built.node);
-                    }
+                    self.doc.metadata = Some(built.node);
                     self.doc.metadata_span = Some(Span::new(start, end));
                 } else {
                     // Entries of a block mapping own their lines (for removal); a flow mapping is
@@ -1398,6 +1427,34 @@ mod tests {
         let tree = parse_text("a: 1\r\nb: 2\r\n");
         assert_eq!(tree.source.as_ref().expect("source").newline, "\r\n");
         assert_eq!(keys(&tree.documents[0].root), ["a", "b"]);
+    }
+
+    /// Found by the yaml fuzz target: the `sops` block is written anew at the end, without
+    /// its anchors, so an alias after it to one of them made a file that did not read back.
+    #[test]
+    fn an_alias_to_an_anchor_inside_the_sops_block_is_refused_after_it() {
+        match parse(b"sops:\n  k: &a {x: 1}\na: *a\n", "s.yaml") {
+            Err(FormatError::Unsupported {
+                line, column, reason, ..
+            }) => {
+                assert_eq!((line, column), (Some(3), Some(4)));
+                assert!(reason.contains("inside the sops block"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Within the block, or from the block to the document, aliases are fine.
+        for text in ["sops:\n  k: &a 1\n  j: *a\na: 1\n", "a: &a 1\nsops:\n  k: *a\n"] {
+            let tree = parse_text(text);
+            assert!(tree.documents[0].metadata.is_some(), "{text:?}");
+        }
+    }
+
+    /// Found with the test above: go-yaml refuses a repeated key, and the first block's text
+    /// stayed in the file beside the block written anew.
+    #[test]
+    fn a_repeated_sops_key_is_refused() {
+        let error = parse(b"sops: 1\nsops: 2\na: 1\n", "s.yaml").expect_err("a repeated key");
+        assert!(matches!(error, FormatError::RepeatedMetadataKey { .. }), "{error:?}");
     }
 
     /// Found by the yaml fuzz target: with `\r` alone as the line break, the `sops` block's
