@@ -30,7 +30,7 @@ pub struct EmitOptions {
 /// Writes a tree as YAML.
 pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8>, FormatError> {
     // An indent of 0 cannot nest anything: it means the default.
-    options.indent = options.indent.filter(|&n| n > 0);
+    options.indent = options.indent.filter(|&n| n > 0).map(go_yaml_step);
     let canonical_indent = options.indent.unwrap_or(DEFAULT_INDENT);
     let mut out = String::new();
     match &tree.source {
@@ -51,6 +51,14 @@ pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8
         }
     }
     Ok(out.into_bytes())
+}
+
+/// The indentation step of text written from scratch, as go-yaml v3 takes it: 2 for anything
+/// outside 2 to 9 (sops writes `stores.yaml.indent: 1` with 2). A document indented by one
+/// space keeps its own lines, but new text steps by 2: one space cannot hold the value of an
+/// explicit key (`? long key` then `: x: 1`).
+fn go_yaml_step(indent: usize) -> usize {
+    if (2..=9).contains(&indent) { indent } else { 2 }
 }
 
 /// A replacement of a source range.
@@ -83,7 +91,9 @@ fn document_patches<S: State>(
 ) {
     let Some(layout) = &doc.layout else { return };
     let newline = source.newline;
-    let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
+    let indent = requested_indent
+        .or(layout.indent.map(go_yaml_step))
+        .unwrap_or(canonical_indent);
     if layout.rewrite {
         rewrite_document(doc, source, indent, false, patches);
         // Comments outside the rewritten span keep their place; patches inside it are
@@ -113,7 +123,6 @@ fn document_patches<S: State>(
     walker.mapping(&doc.root);
     let metadata_text = doc.metadata.as_ref().map(|meta| {
         let mut text = String::new();
-        let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
         // Beside the document's own keys: a top-level mapping may be indented (`  a: 1`), and
         // a `sops:` at column 0 after it would not read back.
         let column = doc.root.column.unwrap_or(0);
@@ -906,6 +915,33 @@ mod tests {
         let two = "# head\napiVersion: v1\nkind: Secret\nmetadata:\n  # trailing\n  name: db\n\
                    stringData:\n  password: hunter2\n  script: |\n    echo hi\n  list:\n    - a\n    - b\n";
         assert_eq!(emitted(&tree, Some(2)), two, "--indent 2");
+    }
+
+    /// go-yaml v3 takes 2 for a step outside 2 to 9, and so sops does for
+    /// `stores.yaml.indent: 1` or `12`.
+    #[test]
+    fn a_step_outside_two_to_nine_is_written_as_two() {
+        let mut tree = parsed(LAYOUT);
+        tree.forget_layout();
+        for step in [1, 10, 12] {
+            assert_eq!(emitted(&tree, Some(step)), emitted(&tree, Some(2)), "--indent {step}");
+        }
+    }
+
+    /// Found by the yaml fuzz target: in a document indented by one space, the `sops` block
+    /// written anew stepped by one too, and the value of a long (explicit) key then started
+    /// right after its `:` (`:x: 1`), which does not read back.
+    #[test]
+    fn new_text_in_a_document_indented_by_one_space_steps_by_two() {
+        let key = "K".repeat(130);
+        let text = format!("a: 1\nsops:\n {key}:\n  x: 1\n  y: 2\n");
+        let mut tree = parsed(&text);
+        let output = emitted(&tree, None);
+        assert_eq!(output, format!("a: 1\nsops:\n  ? {key}\n  : x: 1\n    \"y\": 2\n"));
+        let again = parsed(&output);
+        assert!(again.documents[0].metadata.is_some());
+        tree.documents[0].metadata = None;
+        assert_eq!(emitted(&tree, None), "a: 1\n");
     }
 
     #[test]
