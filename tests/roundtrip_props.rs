@@ -1836,6 +1836,24 @@ fn an_indented_top_level_mapping_round_trips() {
     }
 }
 
+/// Found by the yaml fuzz target: a block scalar whose text begins with `|` or `>` was taken
+/// for one without text (granit's span then starts at the header), so encrypting it failed
+/// ("this is a ksec bug"); and a `|` in a comment between the key and the header was taken
+/// for the header, so decryption changed the block's indentation.
+#[test]
+fn block_scalars_whose_text_or_comment_looks_like_a_header_round_trip() {
+    for text in [
+        "a: |-\n  |+\nb: 1\n",
+        "a: |\n  > quoted\n  text\nb: 1\n",
+        "a: >\n  |x\nb: 1\n",
+        "a: # |\n  |\n  x\nb: 1\n",
+        "l:\n  - |\n    >-\n  - x\n",
+    ] {
+        assert_round_trip(text, &Rules::default());
+        assert_sops_reads(text, &Rules::default());
+    }
+}
+
 /// Found by `yaml_trees_round_trip_byte_for_byte` (fixed in 7bdcc43): the decrypted file was
 /// empty, so `ops::decrypt` refused it (sops prints `{}`), for sops's encryption of it too.
 #[test]

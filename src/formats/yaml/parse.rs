@@ -647,17 +647,28 @@ impl<'a> Builder<'a> {
     /// Where a block scalar's header (`|`, `>-`, `|2`…) starts: granit's span starts at the
     /// content, and the header comes before it, after the last content token (the key's `:`
     /// or the sequence dash) and any tag.
+    /// Where the header (`|`, `>`) of a block scalar starting at `start` is, when it comes
+    /// before `start`: granit's span starts at the content, or at the header when the block
+    /// has no content. A `|` or `>` in a comment between the key and the header is not it.
     fn block_indicator(&self, start: usize, style: GranitStyle) -> Option<usize> {
         if !matches!(style, GranitStyle::Literal | GranitStyle::Folded) {
             return None;
         }
         let head = &self.text.as_bytes()[self.last_content_end..start];
-        head.iter()
-            .enumerate()
-            .position(|(i, &b)| {
-                (b == b'|' || b == b'>') && (i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b':' | b'-'))
-            })
-            .map(|pos| self.last_content_end + pos)
+        let mut i = 0;
+        while i < head.len() {
+            let after_space = i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b'\r');
+            match head[i] {
+                b'#' if i > 0 && after_space => {
+                    i += head[i..].iter().position(|&b| b == b'\n').unwrap_or(head.len() - i);
+                }
+                b'|' | b'>' if after_space || matches!(head[i - 1], b':' | b'-') => {
+                    return Some(self.last_content_end + i);
+                }
+                _ => i += 1,
+            }
+        }
+        None
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -674,7 +685,8 @@ impl<'a> Builder<'a> {
         let value = self.resolve(text, style, tag, span)?;
         // A tag before a block's header (`!!str |`) stays as it is; only the header and body
         // are rewritten.
-        let header_from = self.block_indicator(start, style).unwrap_or(replace_from);
+        let indicator = self.block_indicator(start, style);
+        let header_from = indicator.unwrap_or(replace_from);
         let frame = self.frames.last();
         let in_flow = frame.is_some_and(|f| f.flow);
         let in_sequence = matches!(
@@ -695,11 +707,11 @@ impl<'a> Builder<'a> {
             }
             GranitStyle::DoubleQuoted => (ScalarStyle::DoubleQuoted, end, span.end.line()),
             GranitStyle::Literal | GranitStyle::Folded => {
-                // granit's span starts at the content, or at the header when there is none.
-                let content_start = if matches!(self.text.as_bytes().get(start), Some(b'|' | b'>')) {
-                    self.text[start..end].find('\n').map_or(end, |i| start + i + 1)
-                } else {
-                    start
+                // granit's span starts at the content, or at the header when there is none (no
+                // header came before it). Content may begin with `|` or `>` too.
+                let content_start = match indicator {
+                    Some(_) => start,
+                    None => self.text[start..end].find('\n').map_or(end, |i| start + i + 1),
                 };
                 let header = block_header(self.text, header_from, content_start);
                 // An empty block ends with its header line.
