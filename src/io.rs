@@ -19,6 +19,8 @@ use zeroize::Zeroizing;
 
 pub use private_dir::{DiskUse, MEMORY_DIRS_VAR, PrivateDir};
 pub use replace::{DEFAULT_LOCK_TIMEOUT, FileLock, check_replaceable, keep_beside};
+mod limit;
+pub use limit::{DEFAULT_MAX_INPUT_SIZE, MAX_INPUT_SIZE_VAR, max_input_size, parse_size};
 
 /// Why an input could not be read or an output written. Paths name what the user named (or
 /// `stdin`/`stdout`), never a temporary file.
@@ -67,6 +69,21 @@ pub enum IoError {
         .tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     NoMemoryBackedDir { tried: Vec<PathBuf> },
+    /// An input larger than ksec reads; `size` when it was known before reading (a file).
+    #[error(
+        "{} {} the {} ksec reads",
+        .path.display(),
+        .size.map_or_else(|| "holds more than".to_string(), |size| format!("is {}, more than", limit::describe(size))),
+        limit::describe(*.limit)
+    )]
+    TooLarge {
+        path: PathBuf,
+        size: Option<u64>,
+        limit: u64,
+    },
+    /// `KSEC_MAX_INPUT_SIZE` is not a size.
+    #[error("{MAX_INPUT_SIZE_VAR}={value:?} is not a size in bytes (such as 1048576, 512K or 64M)")]
+    InvalidMaxInputSize { value: String },
 }
 
 /// Where input comes from.
@@ -94,29 +111,52 @@ impl Input {
         }
     }
 
-    /// Reads all of it.
+    /// Reads all of it, up to [`max_input_size`]: a larger input is refused, a file before any
+    /// of it is read, anything else (stdin, a device) once one byte more than the limit came.
     pub fn read(&self) -> Result<Zeroizing<Vec<u8>>, IoError> {
-        match self {
-            Input::Stdin => read_to_end_zeroizing(&mut io::stdin().lock(), 0).map_err(|source| IoError::Read {
-                path: PathBuf::from("stdin"),
-                source,
-            }),
-            Input::File(path) => {
-                let mut file = File::open(path).map_err(|source| match source.kind() {
-                    io::ErrorKind::NotFound => IoError::InputNotFound { path: path.clone() },
-                    _ => IoError::Read {
-                        path: path.clone(),
+        let limit = max_input_size()?;
+        let too_large = |path: &Path, size: Option<u64>| IoError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        };
+        let bytes =
+            match self {
+                Input::Stdin => read_to_end_zeroizing(&mut io::stdin().lock().take(limit.saturating_add(1)), 0)
+                    .map_err(|source| IoError::Read {
+                        path: PathBuf::from("stdin"),
                         source,
-                    },
-                })?;
-                // One more than the size: the read that finds the end needs room too.
-                let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-                read_to_end_zeroizing(&mut file, len.saturating_add(1)).map_err(|source| IoError::Read {
-                    path: path.clone(),
-                    source,
-                })
-            }
+                    })?,
+                Input::File(path) => {
+                    let mut file = File::open(path).map_err(|source| match source.kind() {
+                        io::ErrorKind::NotFound => IoError::InputNotFound { path: path.clone() },
+                        _ => IoError::Read {
+                            path: path.clone(),
+                            source,
+                        },
+                    })?;
+                    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    if len > limit {
+                        return Err(too_large(path, Some(len)));
+                    }
+                    // One more than the size: the read that finds the end needs room too.
+                    let expected = usize::try_from(len.saturating_add(1)).unwrap_or(usize::MAX);
+                    read_to_end_zeroizing(&mut (&mut file).take(limit.saturating_add(1)), expected).map_err(
+                        |source| IoError::Read {
+                            path: path.clone(),
+                            source,
+                        },
+                    )?
+                }
+            };
+        if bytes.len() as u64 > limit {
+            let path = match self {
+                Input::Stdin => PathBuf::from("stdin"),
+                Input::File(path) => path.clone(),
+            };
+            return Err(too_large(&path, None));
         }
+        Ok(bytes)
     }
 }
 

@@ -15,8 +15,9 @@ use regex::bytes::Regex;
 
 use crate::config::Config;
 use crate::crypt::cipher::Ciphertext;
+use crate::error::Error;
 use crate::formats::{self, Format};
-use crate::io::{self, Input, IoError};
+use crate::io::{self, Input};
 use crate::kube;
 use crate::metadata::Metadata;
 use crate::sops_file::EncryptedFile;
@@ -43,8 +44,10 @@ pub struct Report {
     pub files_read: usize,
 }
 
-/// Checks each file; problems come in file order.
-pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Report, IoError> {
+/// Checks each file; problems come in file order. A file that cannot be read, or that is
+/// refused for the work reading it would cause (an alias bomb), fails the check: it cannot be
+/// told free of Secrets in clear.
+pub fn check_files(files: &[PathBuf], config: Option<&Config>) -> Result<Report, Error> {
     let mut report = Report::default();
     for file in files {
         if check_file(file, config, &mut report.problems)? {
@@ -68,7 +71,7 @@ pub fn name_says_encrypted(path: &Path) -> bool {
 }
 
 /// Checks one file; returns whether it was read.
-fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<bool, IoError> {
+fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>) -> Result<bool, Error> {
     let mut report = |message: String| {
         problems.push(Problem {
             file: path.to_path_buf(),
@@ -107,6 +110,7 @@ fn check_file(path: &Path, config: Option<&Config>, problems: &mut Vec<Problem>)
     let format = named.unwrap_or(if unclaimed { Format::Yaml } else { Format::Binary });
     let tree = match formats::parse(format, &input, &name) {
         Ok(tree) => tree,
+        Err(e) if e.is_limit() => return Err(e.into()),
         // Templates (Helm charts) are not YAML; only files that claim to hold secrets matter.
         Err(e) if !unclaimed && (mentions_secrets(&input) || says_encrypted) => {
             report(format!("cannot be read: {}", without_file(&e, &name)));

@@ -2,7 +2,10 @@
 //! (Secret `data` decoded), and any other file as it is, so `git diff` and `git log -p` show
 //! plaintext changes. It never fails a diff (Git would stop `git log -p` at the first file
 //! it fails on): what it cannot decrypt, or whose MAC does not match, is shown as stored, with
-//! a warning, so no plaintext is ever shown that the file's MAC does not vouch for.
+//! a warning, so no plaintext is ever shown that the file's MAC does not vouch for. The one
+//! exception is a file refused for the work reading it would cause (an alias bomb): like every
+//! command, `diff` refuses it (exit 2), so a hostile file in the history is reported, not
+//! passed over with a warning nobody reads.
 
 use super::args::{DiffArgs, GlobalArgs, IoArgs};
 use super::inputs;
@@ -19,6 +22,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<(), Error> {
     match decrypted_view(global, args, &input) {
         Ok(Some(text)) => io::write_stdout(&text)?,
         Ok(None) => io::write_stdout(&input)?,
+        Err(e) if refused_for_its_work(&e) => return Err(e),
         Err(e) => {
             super::warn(&format!("{}; showing the file as stored", reason(&e)));
             io::write_stdout(&input)?
@@ -37,6 +41,14 @@ fn reason(e: &Error) -> String {
             format!("{file}: no key here decrypts it (`ksec decrypt` of the file says why)")
         }
         other => other.to_string(),
+    }
+}
+
+/// Whether the file was refused for the work reading it would cause (an alias bomb).
+fn refused_for_its_work(error: &Error) -> bool {
+    match error {
+        Error::Format(e) | Error::File(FileError::Format(e)) => e.is_limit(),
+        _ => false,
     }
 }
 

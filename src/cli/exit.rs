@@ -57,6 +57,8 @@ pub const KEYBOARD_INTERRUPT: i32 = 85;
 const CONFLICT_HINT: &str = "see `ksec help` for which options go together";
 const TREE_PATH_HINT: &str = "write paths like '[\"data\"][\"password\"]' or '[\"items\"][0]'";
 const PARSE_HINT: &str = "fix the syntax, or pass --input-type if the format was guessed wrong";
+const LIMIT_HINT: &str =
+    "no real file needs this much; ksec refuses it to bound its work (see \"Limits\" in the README)";
 
 impl Error {
     /// The process exit code, equal to sops's for the same failure.
@@ -190,6 +192,8 @@ fn io_code(e: &IoError) -> i32 {
         Write { .. } | Lock { .. } | HardLinked { .. } | NotRegularFile { .. } => COULD_NOT_WRITE_OUTPUT,
         NoMemoryBackedDir { .. } => COULD_NOT_WRITE_OUTPUT,
         Locked { .. } | ChangedSinceRead { .. } => CONCURRENT_WRITER,
+        TooLarge { .. } => COULD_NOT_READ_INPUT,
+        InvalidMaxInputSize { .. } => GENERIC,
     }
 }
 
@@ -214,7 +218,11 @@ fn io_hint(e: &IoError) -> Option<&'static str> {
             "set KSEC_MEMORY_DIRS (or XDG_RUNTIME_DIR) to a directory on tmpfs, or unset KSEC_REQUIRE_TMPFS \
              to allow a disk",
         ),
-        Read { .. } | Write { .. } | Lock { .. } => None,
+        TooLarge { .. } => Some(
+            "no secrets file needs this much; if this one is meant to be this large, raise the limit with \
+             KSEC_MAX_INPUT_SIZE (e.g. KSEC_MAX_INPUT_SIZE=64M)",
+        ),
+        Read { .. } | Write { .. } | Lock { .. } | InvalidMaxInputSize { .. } => None,
     }
 }
 
@@ -223,6 +231,7 @@ fn format_code(e: &FormatError) -> i32 {
     match e {
         UnknownFormat { .. } => GENERIC,
         NotText { .. } | Syntax { .. } | Unsupported { .. } => COULD_NOT_READ_INPUT,
+        TooDeep { .. } | ExcessiveAliasing { .. } => COULD_NOT_READ_INPUT,
         NoDocuments { .. } => NEED_AT_LEAST_ONE_DOCUMENT,
         // sops's reader fails on these files too, as a plain error.
         RepeatedMetadataKey { .. } | MetadataEntry { .. } => GENERIC,
@@ -233,6 +242,7 @@ fn format_code(e: &FormatError) -> i32 {
 fn format_hint(e: &FormatError) -> Option<&'static str> {
     match e {
         FormatError::NotText { .. } | FormatError::Syntax { .. } => Some(PARSE_HINT),
+        FormatError::TooDeep { .. } | FormatError::ExcessiveAliasing { .. } => Some(LIMIT_HINT),
         _ => None,
     }
 }

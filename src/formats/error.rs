@@ -2,6 +2,7 @@
 //! and where in it, never a value (a line of dotenv may be a secret).
 
 use super::Format;
+use super::limits::AliasLimit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
@@ -28,12 +29,35 @@ pub enum FormatError {
     },
 
     /// Valid syntax that holds something a sops file cannot (a YAML alias as a key, a list as
-    /// the document).
-    #[error("{file}: {}", at_line(*.line, .reason))]
+    /// the document, a tag sops would drop).
+    #[error("{file}: {}", at_place(*.line, *.column, .reason))]
     Unsupported {
         file: String,
         line: Option<usize>,
+        column: Option<usize>,
         reason: String,
+    },
+
+    /// Mappings and lists nested deeper than ksec reads ([`MAX_DEPTH`](super::limits::MAX_DEPTH)).
+    #[error(
+        "cannot read {file}: {}",
+        at_place(*.line, *.column, &format!("{} nested deeper than {limit} levels (ksec's limit)", .format.label()))
+    )]
+    TooDeep {
+        file: String,
+        format: Format,
+        line: Option<usize>,
+        column: Option<usize>,
+        limit: usize,
+    },
+
+    /// Anchors and aliases that would expand beyond what any real file needs.
+    #[error("cannot read {file}: excessive aliasing at line {line}, column {column}: {limit}")]
+    ExcessiveAliasing {
+        file: String,
+        line: usize,
+        column: usize,
+        limit: AliasLimit,
     },
 
     #[error("{file} has no documents")]
@@ -52,11 +76,29 @@ pub enum FormatError {
     Unwritable { format: Format, reason: String },
 }
 
+impl FormatError {
+    /// Whether the input was refused for the work it would cause, not for what it says: such
+    /// input is refused the same way (exit 2) by every command, encrypted or not.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            FormatError::TooDeep { .. } | FormatError::ExcessiveAliasing { .. }
+        )
+    }
+}
+
 /// A reason with the position where each parser has always put it, so messages stay as users
 /// (and their scripts) know them: after the reason for YAML's scanner, before it for the others.
 fn located(format: Format, line: Option<usize>, column: Option<usize>, reason: &str) -> String {
     match (line, column) {
         (Some(line), Some(column)) if format == Format::Yaml => format!("{reason} at line {line} column {column}"),
+        (Some(line), Some(column)) => format!("line {line}, column {column}: {reason}"),
+        (line, _) => at_line(line, reason),
+    }
+}
+
+fn at_place(line: Option<usize>, column: Option<usize>, reason: &str) -> String {
+    match (line, column) {
         (Some(line), Some(column)) => format!("line {line}, column {column}: {reason}"),
         (line, _) => at_line(line, reason),
     }

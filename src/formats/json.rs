@@ -7,21 +7,23 @@
 //! `json.Indent`: one item per line, `": "` between key and value, `{}`/`[]` kept compact,
 //! strings escaped as Go's `json.Marshal` escapes them, and a final newline.
 //!
-//! The parser is hand-written rather than built on `serde_json` because sops's decoder (Go
-//! `encoding/json`) accepts input `serde_json` rejects and we must read it the same way:
-//! invalid UTF-8 inside strings becomes one U+FFFD per bad byte, unpaired surrogate escapes
-//! become U+FFFD, and nothing after the top-level object is looked at. It is also small, needs
-//! no dependency, and decodes each string into a buffer sized up front, so secret text is not
-//! left behind in reallocated memory.
+//! The parser is hand-written rather than built on `serde_json` because it reads numbers,
+//! duplicate keys and escapes as sops's decoder (Go `encoding/json`) does. Where Go changes the
+//! data without a word, ksec refuses the file instead, naming the line and column: text after
+//! the top-level object (Go never reads it: a second object would be dropped), invalid UTF-8 in
+//! a string and `\u` escapes of unpaired surrogates (Go turns both into U+FFFD). It is also
+//! small, needs no dependency, and decodes each string into a buffer sized up front, so secret
+//! text is not left behind in reallocated memory.
 //!
 //! The same reader checks bytes as Go's `json.Unmarshal` into a map would ([`check_map`]): the
-//! API server's test of a docker config Secret.
+//! API server's test of a docker config Secret, which reads strings as Go does.
 
 use std::fmt;
 use std::fmt::Write as _;
 
 use zeroize::Zeroizing;
 
+use super::limits::MAX_DEPTH;
 use super::{Format, FormatError};
 use crate::scalar::format_float_json;
 use crate::timestamp::Timestamp;
@@ -31,11 +33,6 @@ const FORMAT: Format = Format::Json;
 
 /// The top-level key that holds sops's metadata.
 const METADATA_KEY: &str = "sops";
-
-/// Deepest nesting of objects and arrays we accept. Go's token decoder has no limit, but our
-/// parser, emitter and the tree walks after them recurse, and a hostile file must not overflow
-/// the stack. `serde_json` uses the same limit; real secrets files are nowhere near it.
-const MAX_DEPTH: usize = 128;
 
 /// Indentation of JSON output: sops writes tabs by default (`stores.json.indent: -1`), N spaces
 /// when configured (0 = newlines, no indent).
@@ -48,7 +45,7 @@ pub enum JsonIndent {
 
 /// Parses a JSON document as sops 3.11 does. `file` is the name used in error messages.
 pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
-    let mut parser = Parser { input, pos: 0 };
+    let mut parser = Parser::strict(input);
     let mut root = parser.top_level_object().map_err(|stop| stop.error(input, file))?;
     let metadata = root.remove(METADATA_KEY);
     if root.get(METADATA_KEY).is_some() {
@@ -65,7 +62,7 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
 /// Parses one JSON value (what `set` takes) as sops reads values: nothing but whitespace may
 /// follow it.
 pub fn parse_value(input: &[u8], file: &str) -> Result<Node, FormatError> {
-    Parser { input, pos: 0 }
+    Parser::strict(input)
         .whole_value()
         .map_err(|stop| stop.error(input, file))
 }
@@ -115,12 +112,19 @@ impl fmt::Display for MapError {
 /// One difference from Go, kept for the stack's sake: nesting deeper than `MAX_DEPTH` levels is
 /// refused, where Go allows up to 10000.
 pub fn check_map(input: &[u8]) -> Result<(), MapError> {
-    let node = Parser { input, pos: 0 }.whole_value().map_err(|stop| match stop.why {
+    let mut lenient = Parser {
+        input,
+        pos: 0,
+        strict: false,
+    };
+    let node = lenient.whole_value().map_err(|stop| match stop.why {
         Why::End(_) => MapError::UnexpectedEnd,
         Why::Syntax(_) if stop.at >= input.len() => MapError::UnexpectedEnd,
         Why::Syntax(_) => MapError::UnexpectedByte(stop.at),
         Why::OutOfRange => MapError::NumberOutOfRange(stop.at),
         Why::TooDeep => MapError::TooDeep(stop.at),
+        // The lenient reader never stops for these.
+        Why::NotUtf8 | Why::LoneSurrogate => MapError::UnexpectedByte(stop.at),
     })?;
     match node {
         Node::Mapping(_) => Ok(()),
@@ -158,6 +162,9 @@ pub fn emit<S>(tree: &Tree<S>, indent: JsonIndent) -> Result<Vec<u8>, FormatErro
 struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
+    /// Refuse what Go would change silently (invalid UTF-8 and unpaired surrogates in
+    /// strings), instead of reading it as Go does.
+    strict: bool,
 }
 
 /// Where the reader stopped (a byte offset into the input) and why. [`parse`] and
@@ -176,6 +183,10 @@ enum Why {
     OutOfRange,
     /// The container opening at the offset is nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// The byte at the offset, in a string, is not part of valid UTF-8.
+    NotUtf8,
+    /// The `\u` escape at the offset is half of a surrogate pair without its other half.
+    LoneSurrogate,
 }
 
 impl Stop {
@@ -192,7 +203,19 @@ impl Stop {
         let what = match self.why {
             Why::Syntax(what) | Why::End(what) => what.to_string(),
             Why::OutOfRange => "number out of the range of a 64-bit float".to_string(),
-            Why::TooDeep => format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
+            Why::TooDeep => {
+                return FormatError::TooDeep {
+                    file: file.to_string(),
+                    format: FORMAT,
+                    line: Some(line),
+                    column: Some(column),
+                    limit: MAX_DEPTH,
+                };
+            }
+            Why::NotUtf8 => "invalid UTF-8 in a string (sops would turn it into U+FFFD)".to_string(),
+            Why::LoneSurrogate => {
+                "a \\u escape of half a surrogate pair in a string (sops would turn it into U+FFFD)".to_string()
+            }
         };
         FormatError::Syntax {
             file: file.to_string(),
@@ -204,7 +227,16 @@ impl Stop {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// A reader of documents: what Go would change silently is refused.
+    fn strict(input: &'a [u8]) -> Parser<'a> {
+        Parser {
+            input,
+            pos: 0,
+            strict: true,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
@@ -220,15 +252,23 @@ impl Parser<'_> {
         Stop::new(self.pos, Why::Syntax(what))
     }
 
-    /// The top-level object of a document. sops reads token by token and stops at the closing
-    /// brace: trailing bytes are never read.
+    /// The top-level object of a document, with nothing but whitespace after it. sops reads
+    /// token by token and stops at the closing brace, so a second object after the first
+    /// (`{"a": 1} {"b": 2}`) would be dropped without a word; ksec refuses it.
     fn top_level_object(&mut self) -> Result<Mapping, Stop> {
         self.skip_whitespace();
-        match self.peek() {
-            Some(b'{') => self.object(1),
-            None => Err(self.error("the input is empty; the top level must be an object")),
-            Some(_) => Err(self.error("the top level must be an object")),
+        let object = match self.peek() {
+            Some(b'{') => self.object(1)?,
+            None => return Err(self.error("the input is empty; the top level must be an object")),
+            Some(_) => return Err(self.error("the top level must be an object")),
+        };
+        self.skip_whitespace();
+        if self.pos != self.input.len() {
+            return Err(
+                self.error("text after the top-level object: a JSON file holds one value (sops would ignore the rest)")
+            );
         }
+        Ok(object)
     }
 
     /// One value with nothing but whitespace around it. A container here is at level 1, as
@@ -430,6 +470,12 @@ impl Parser<'_> {
             }
         }
         let raw = &self.input[start..end];
+        if self.strict
+            && non_ascii > 0
+            && let Err(e) = std::str::from_utf8(raw)
+        {
+            return Err(Stop::new(start + e.valid_up_to(), Why::NotUtf8));
+        }
         self.pos = end + 1;
         // Each invalid byte grows into a 3-byte U+FFFD; escapes only shrink.
         let mut out = Zeroizing::new(String::with_capacity(raw.len() + 2 * non_ascii));
@@ -481,6 +527,9 @@ impl Parser<'_> {
             } else {
                 char::from_u32(unit)
             };
+            if c.is_none() && self.strict {
+                return Err(Stop::new(start + i - 6, Why::LoneSurrogate));
+            }
             out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
         }
         Ok(out)
@@ -858,9 +907,21 @@ mod tests {
     }
 
     #[test]
-    fn anything_after_the_top_level_object_is_ignored() {
-        let tree = parse_ok(b"\n {\"a\": \"b\"} trailing {garbage \xff");
+    fn text_after_the_top_level_object_is_refused_where_it_starts() {
+        let tree = parse_ok(b"\n {\"a\": \"b\"} \r\n\t");
         assert_eq!(data(&tree), map(&[("a", string("b"))]));
+        for (input, place) in [
+            (&b"{\"a\":\"x\"} {\"b\":\"secret\"}"[..], "line 1, column 11"),
+            (b"{\"a\": 1}\n]", "line 2, column 1"),
+            (b"{}\n\n  trailing \xff", "line 3, column 3"),
+        ] {
+            let message = parse_err(input);
+            assert!(
+                message.contains(place) && message.contains("text after the top-level object"),
+                "{message}"
+            );
+            assert!(!message.contains("secret"), "{message}");
+        }
     }
 
     #[test]
@@ -917,28 +978,42 @@ mod tests {
 
     #[test]
     fn strings_are_decoded_as_go_does() {
-        let tree = parse_ok(
-            b"{\"s\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\", \
-               \"lone\": \"\\ud800|\\udc00|\\ud800\\u0041\", \"bad\": \"a\xffb\xe2\x82c\xed\xa0\x80\"}",
-        );
-        assert_eq!(
-            data(&tree),
-            map(&[
-                ("s", string("\"\\/\u{8}\u{c}\n\r\té😀")),
-                ("lone", string("\u{fffd}|\u{fffd}|\u{fffd}A")),
-                ("bad", string("a\u{fffd}b\u{fffd}\u{fffd}c\u{fffd}\u{fffd}\u{fffd}")),
-            ])
-        );
+        let tree = parse_ok(b"{\"s\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\\ufffd\"}");
+        assert_eq!(data(&tree), map(&[("s", string("\"\\/\u{8}\u{c}\n\r\té😀\u{fffd}"))]));
+    }
+
+    /// Go reads these as U+FFFD: the file would not decrypt to what was written.
+    #[test]
+    fn invalid_utf8_and_unpaired_surrogates_in_strings_are_refused_where_they_are() {
+        for (input, place, what) in [
+            (&b"{\"bad\": \"a\xffb\"}"[..], "line 1, column 11", "invalid UTF-8"),
+            (
+                b"{\"k\":\n \"ok\xc3\xa9\xe2\x82\"}",
+                "line 2, column 6",
+                "invalid UTF-8",
+            ),
+            (b"{\"k\xed\xa0\x80\": 1}", "line 1, column 4", "invalid UTF-8"),
+            (b"{\"lone\": \"x\\ud800|\"}", "line 1, column 12", "surrogate"),
+            (b"{\"lone\": \"\\udc00\"}", "line 1, column 11", "surrogate"),
+            (b"{\"lone\": \"\\ud800\\u0041\"}", "line 1, column 11", "surrogate"),
+        ] {
+            let message = parse_err(input);
+            assert!(message.contains(place) && message.contains(what), "{message}");
+        }
+        // The API server's reader (Go's) takes them.
+        assert_eq!(check_map(b"{\"bad\": \"a\xffb\\ud800\"}"), Ok(()));
     }
 
     /// `sops encrypt --unencrypted-regex .` of `INPUT`, then `sops decrypt`, with sops 3.11.
+    /// (sops was given lone surrogates, invalid UTF-8 and text after the object where `INPUT`
+    /// now has the U+FFFD it read them as, and nothing: ksec refuses those.)
     #[test]
     fn output_matches_sops_for_escapes_numbers_and_nesting() {
-        const INPUT: &[u8] = b"  {\"k<&>\": \"x\\b\\f\\u0001\\u001f\\u007f\\u2028\\u2029\xe2\x80\xa8 <>& \\ud800 \
-            \\udc00\\udc00\\ud83d\\ude00 \\/ \xff\xe2\x82z\xc3\xa9\", \"n\": [1e21, 1e-7, -0, \
+        const INPUT: &[u8] = b"  {\"k<&>\": \"x\\b\\f\\u0001\\u001f\\u007f\\u2028\\u2029\xe2\x80\xa8 <>& \xef\xbf\xbd \
+            \\ufffd\xef\xbf\xbd\\ud83d\\ude00 \\/ \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xc3\xa9\", \"n\": [1e21, 1e-7, -0, \
             12345678901234567890, 0.000001, 1E-400, 1.5e300, 5e-324, 100, 0.1, -2.5E+3],\r\n \"dup\": 1, \
             \"e\": {\"o\": {}, \"l\": [], \"ll\": [[], [{}]]}, \"dup\": true, \"z\": null, \"f\": false, \
-            \"q\": \"\\\"\\\\\\/\\n\\r\\t\"}  trailing garbage [";
+            \"q\": \"\\\"\\\\\\/\\n\\r\\t\"}  ";
         const SOPS_OUTPUT: &[u8] = b"{\n\
             \t\"k\\u003c\\u0026\\u003e\": \"x\\b\\f\\u0001\\u001f\x7f\\u2028\\u2029\\u2028 \\u003c\\u003e\\u0026 \
             \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xf0\x9f\x98\x80 / \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xc3\xa9\",\n\
@@ -1117,8 +1192,17 @@ mod tests {
         };
         let tree = parse_ok(&deep(MAX_DEPTH));
         assert!(emit(&tree, JsonIndent::Spaces(0)).is_ok());
-        let message = parse_err(&deep(MAX_DEPTH + 1));
-        assert!(message.contains("nested deeper"), "{message}");
+        let error = parse(&deep(MAX_DEPTH + 1), "deep.json").expect_err("too deep");
+        assert!(
+            matches!(error, FormatError::TooDeep { limit: MAX_DEPTH, .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("deep.json") && message.contains("line 1, column 134") && message.contains("128 levels"),
+            "{message}"
+        );
+        assert_eq!(crate::Error::from(error).exit_code(), exit::COULD_NOT_READ_INPUT);
     }
 
     #[test]

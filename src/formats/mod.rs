@@ -6,6 +6,7 @@ mod error;
 mod flat;
 pub mod ini;
 pub mod json;
+pub mod limits;
 pub mod styles;
 pub mod yaml;
 
@@ -101,6 +102,8 @@ pub fn parse_guessing(input: &[u8], file: &str) -> Result<(Format, Tree<Parsed>)
     }
     match parse(Format::Yaml, input, file) {
         Ok(tree) => Ok((Format::Yaml, tree)),
+        // Refused for the work it would cause, not for its syntax: never taken as a blob.
+        Err(error) if error.is_limit() => Err(error),
         Err(_) if !looks_structured(input) => Ok((Format::Binary, binary::wrap(input))),
         Err(error) => Err(error),
     }

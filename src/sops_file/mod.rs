@@ -87,6 +87,8 @@ impl EncryptedFile {
         let (format, tree) = parsed.map_err(|e| match e {
             // Nothing in it, so no metadata either: what sops says of an empty file.
             FormatError::NoDocuments { file } => FileError::MetadataNotFound { file },
+            // Refused for the work it would cause: the same refusal (exit 2) for every command.
+            e if e.is_limit() => FileError::Format(e),
             e @ (FormatError::NotText { .. } | FormatError::Syntax { .. } | FormatError::Unsupported { .. }) => {
                 FileError::Unreadable(e)
             }

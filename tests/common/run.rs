@@ -196,7 +196,7 @@ fn finish_feeding(feeder: Option<JoinHandle<()>>) {
 /// metadata service is turned off (AWS_EC2_METADATA_DISABLED), so that no command looks for
 /// credentials at the link-local address where a cloud machine has them; a test of that
 /// source removes the variable and names a local stand-in. Returns the variables it set.
-fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, OsString)> {
+pub fn isolate(cmd: &mut Command, home: &Path, gnupg_home: &Path) -> Vec<(OsString, OsString)> {
     const CLOUD_VARS: [&str; 7] = [
         "CLOUDSDK_CONFIG",
         "IDENTITY_ENDPOINT",

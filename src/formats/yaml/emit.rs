@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::render::{self, Context, Style};
+use super::resolve;
 use crate::formats::FormatError;
 use crate::tree::{
     Comment, Document, Mapping, MappingItem, Node, Origin, Scalar, ScalarStyle, Sequence, SequenceItem, Source, Span,
@@ -29,7 +30,7 @@ pub struct EmitOptions {
 /// Writes a tree as YAML.
 pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8>, FormatError> {
     // An indent of 0 cannot nest anything: it means the default.
-    options.indent = options.indent.filter(|&n| n > 0);
+    options.indent = options.indent.filter(|&n| n > 0).map(go_yaml_step);
     let canonical_indent = options.indent.unwrap_or(DEFAULT_INDENT);
     let mut out = String::new();
     match &tree.source {
@@ -50,6 +51,14 @@ pub fn emit<S: State>(tree: &Tree<S>, mut options: EmitOptions) -> Result<Vec<u8
         }
     }
     Ok(out.into_bytes())
+}
+
+/// The indentation step of text written from scratch, as go-yaml v3 takes it: 2 for anything
+/// outside 2 to 9 (sops writes `stores.yaml.indent: 1` with 2). A document indented by one
+/// space keeps its own lines, but new text steps by 2: one space cannot hold the value of an
+/// explicit key (`? long key` then `: x: 1`).
+fn go_yaml_step(indent: usize) -> usize {
+    if (2..=9).contains(&indent) { indent } else { 2 }
 }
 
 /// A replacement of a source range.
@@ -82,7 +91,9 @@ fn document_patches<S: State>(
 ) {
     let Some(layout) = &doc.layout else { return };
     let newline = source.newline;
-    let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
+    let indent = requested_indent
+        .or(layout.indent.map(go_yaml_step))
+        .unwrap_or(canonical_indent);
     if layout.rewrite {
         rewrite_document(doc, source, indent, false, patches);
         // Comments outside the rewritten span keep their place; patches inside it are
@@ -112,8 +123,10 @@ fn document_patches<S: State>(
     walker.mapping(&doc.root);
     let metadata_text = doc.metadata.as_ref().map(|meta| {
         let mut text = String::new();
-        let indent = requested_indent.or(layout.indent).unwrap_or(canonical_indent);
-        fresh_entry("sops", meta, 0, indent, newline, &mut text);
+        // Beside the document's own keys: a top-level mapping may be indented (`  a: 1`), and
+        // a `sops:` at column 0 after it would not read back.
+        let column = doc.root.column.unwrap_or(0);
+        fresh_entry("sops", meta, column, indent, newline, &mut text);
         text
     });
     // A document that held nothing but its `sops` block is an empty mapping, as sops writes it.
@@ -362,12 +375,14 @@ impl<S: State> PatchWalker<'_, S> {
         let Some(s) = value.as_str() else {
             return render::canonical(value, &self.block_context(origin));
         };
-        let indent = " ".repeat(block_content_column(origin, self.canonical_indent));
+        // Only blocks need it: a scalar in a long flow line has a column as large as the line,
+        // and spaces made for every such scalar would cost the square of the line's length.
+        let indent = || " ".repeat(block_content_column(origin, self.canonical_indent));
         match origin.style {
             ScalarStyle::SingleQuoted => format!("'{s}'"),
             ScalarStyle::DoubleQuoted if !origin.in_flow => format!("\"{s}\""),
-            ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{indent}{s}"),
-            ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{indent}{s}"),
+            ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{}{s}", indent()),
+            ScalarStyle::Folded if !origin.in_flow => format!(">-{newline}{}{s}", indent()),
             _ if origin.in_flow => format!("\"{s}\""),
             ScalarStyle::Plain if s.ends_with(",type:str]") && self.plain_string_would_be_quoted(origin) => {
                 format!("!!str {s}")
@@ -428,7 +443,13 @@ impl<S: State> PatchWalker<'_, S> {
                     ctx.block_indent = block_content_column(origin, self.canonical_indent);
                     ctx.indent_indicator = ctx.block_indent.saturating_sub(origin.parent_column).clamp(1, 9);
                 }
-                render::write(s, style, &ctx)
+                let text = render::write(s, style, &ctx);
+                // A plain string only reads as one when its text resolves to no other type; the
+                // input said `!!str 123` then, and so does the output.
+                if style == Style::Plain && text == s && resolve::resolve_plain(s).ok().as_ref() != Some(value) {
+                    return format!("!!str {text}");
+                }
+                text
             }
             None => render::canonical(value, &ctx),
         }
@@ -894,6 +915,33 @@ mod tests {
         let two = "# head\napiVersion: v1\nkind: Secret\nmetadata:\n  # trailing\n  name: db\n\
                    stringData:\n  password: hunter2\n  script: |\n    echo hi\n  list:\n    - a\n    - b\n";
         assert_eq!(emitted(&tree, Some(2)), two, "--indent 2");
+    }
+
+    /// go-yaml v3 takes 2 for a step outside 2 to 9, and so sops does for
+    /// `stores.yaml.indent: 1` or `12`.
+    #[test]
+    fn a_step_outside_two_to_nine_is_written_as_two() {
+        let mut tree = parsed(LAYOUT);
+        tree.forget_layout();
+        for step in [1, 10, 12] {
+            assert_eq!(emitted(&tree, Some(step)), emitted(&tree, Some(2)), "--indent {step}");
+        }
+    }
+
+    /// Found by the yaml fuzz target: in a document indented by one space, the `sops` block
+    /// written anew stepped by one too, and the value of a long (explicit) key then started
+    /// right after its `:` (`:x: 1`), which does not read back.
+    #[test]
+    fn new_text_in_a_document_indented_by_one_space_steps_by_two() {
+        let key = "K".repeat(130);
+        let text = format!("a: 1\nsops:\n {key}:\n  x: 1\n  y: 2\n");
+        let mut tree = parsed(&text);
+        let output = emitted(&tree, None);
+        assert_eq!(output, format!("a: 1\nsops:\n  ? {key}\n  : x: 1\n    \"y\": 2\n"));
+        let again = parsed(&output);
+        assert!(again.documents[0].metadata.is_some());
+        tree.documents[0].metadata = None;
+        assert_eq!(emitted(&tree, None), "a: 1\n");
     }
 
     #[test]

@@ -7,15 +7,16 @@
 //! is at most the comment's column (and, between a key and its nested collection, to that
 //! collection); a trailing comment goes before the entry or item it trails.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
 use zeroize::Zeroizing;
 
 use super::comments::{self, After, Closing, CommentAt, Target};
 use super::render;
 use super::resolve::{self, Unsupported};
+use crate::formats::limits::{AliasLimit, AliasRatio, CopyBudget, MAX_DEPTH, Size};
 use crate::formats::{Format, FormatError};
 use crate::tree::{
     BlockHeader, Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar,
@@ -29,15 +30,27 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
         format: Format::Yaml,
         valid_up_to: e.valid_up_to(),
     })?;
+    refuse_lone_carriage_return(text, file)?;
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut builder = Builder::new(text, file);
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| FormatError::Syntax {
-            file: file.to_string(),
-            format: Format::Yaml,
-            line: Some(e.marker().line()),
-            column: Some(e.marker().col() + 1),
-            reason: e.info().to_string(),
+        let (event, span) = event.map_err(|e| match e.kind() {
+            // granit's own nesting limit, which its scanner can meet while looking ahead in
+            // flow collections before ksec's lower one is reached.
+            ErrorKind::RecursionLimitExceeded => FormatError::TooDeep {
+                file: file.to_string(),
+                format: Format::Yaml,
+                line: Some(e.marker().line()),
+                column: Some(e.marker().col() + 1),
+                limit: MAX_DEPTH,
+            },
+            _ => FormatError::Syntax {
+                file: file.to_string(),
+                format: Format::Yaml,
+                line: Some(e.marker().line()),
+                column: Some(e.marker().col() + 1),
+                reason: e.info().to_string(),
+            },
         })?;
         builder.on_event(event, span)?;
     }
@@ -46,6 +59,26 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
         newline,
     };
     Ok(Tree::parsed(builder.documents, Some(Arc::new(source))))
+}
+
+/// A carriage return alone ends a line in YAML (old Mac line endings), but everything that
+/// keeps the layout (the `sops` block's lines, comments, blank lines, new entries) finds lines
+/// by `\n`: such a file would lose the entries after its `sops` block. sops reads it; ksec
+/// refuses it where the first one is. ksec never writes one (it escapes `\r` in a string).
+fn refuse_lone_carriage_return(text: &str, file: &str) -> Result<(), FormatError> {
+    let bytes = text.as_bytes();
+    let lone = (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let Some(at) = lone else { return Ok(()) };
+    let start = line_start(text, at);
+    Err(FormatError::Unsupported {
+        file: file.to_string(),
+        line: Some(text[..at].matches('\n').count() + 1),
+        column: Some(text[start..at].chars().count() + 1),
+        reason: "a line ends in a carriage return without a line feed (old Mac line endings); \
+                 ksec reads lines ending in \\n or \\r\\n: convert the file, for example with \
+                 `tr '\\r' '\\n'`"
+            .to_string(),
+    })
 }
 
 /// An own-line comment waiting for the next token to decide its container.
@@ -88,6 +121,8 @@ struct Frame {
     /// Lines on which the last complete item started and ended, for trailing comments (a
     /// comment after a block scalar's header trails the entry that starts on that line).
     last_item_lines: Option<(usize, usize)>,
+    /// What the collection holds so far, for charging copies of it.
+    size: Size,
 }
 
 struct PendingKey {
@@ -114,7 +149,15 @@ struct Builder<'a> {
     file: &'a str,
     frames: Vec<Frame>,
     documents: Vec<Document>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes (without source positions) and their sizes, by anchor id.
+    anchors: HashMap<usize, (Node, Size)>,
+    /// Anchors defined inside the document's `sops` block, which is written anew (without
+    /// anchors) at the end: an alias after the block cannot refer to them.
+    metadata_anchors: HashSet<usize>,
+    /// go-yaml's count of the current document's nodes and aliased nodes.
+    alias_ratio: AliasRatio,
+    /// What anchors and aliases copied in the whole stream.
+    copies: CopyBudget,
     pending: Vec<PendingComment>,
     doc: DocState,
     /// End of the last content token (not a comment), for the `sops` entry's extent.
@@ -129,6 +172,7 @@ struct Built {
     end: usize,
     start_line: usize,
     end_line: usize,
+    size: Size,
 }
 
 impl<'a> Builder<'a> {
@@ -139,6 +183,9 @@ impl<'a> Builder<'a> {
             frames: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
+            metadata_anchors: HashSet::new(),
+            alias_ratio: AliasRatio::default(),
+            copies: CopyBudget::default(),
             pending: Vec::new(),
             doc: DocState::default(),
             last_content_end: 0,
@@ -181,9 +228,15 @@ impl<'a> Builder<'a> {
                     ..DocState::default()
                 };
                 self.anchors.clear();
+                self.metadata_anchors.clear();
+                // go-yaml counts per document, the document node included.
+                self.alias_ratio = AliasRatio::default();
+                self.charge_own(1, 0, &span)?;
             }
             Event::DocumentEnd => self.end_document(start)?,
-            Event::MappingStart(style, anchor, _tag) => {
+            Event::MappingStart(style, anchor, tag) => {
+                self.check_collection_tag(tag.as_deref(), "map", &span)?;
+                self.enter_collection(&span)?;
                 self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
                 let column = span.start.col();
@@ -195,7 +248,9 @@ impl<'a> Builder<'a> {
                     span.start.line(),
                 )?;
             }
-            Event::SequenceStart(style, anchor, _tag) => {
+            Event::SequenceStart(style, anchor, tag) => {
+                self.check_collection_tag(tag.as_deref(), "seq", &span)?;
+                self.enter_collection(&span)?;
                 self.resolve_pending(Next::Collection);
                 let flow = style == StructureStyle::Flow;
                 let column = if flow {
@@ -224,17 +279,22 @@ impl<'a> Builder<'a> {
                         ..
                     })
                 );
+                self.charge_own(1, value.len(), &span)?;
                 if is_key {
                     self.resolve_pending(Next::Token);
-                    self.on_key(&value, style, tag.as_deref(), start, end, span.start.line())?;
+                    self.on_key(&value, style, tag.as_deref(), (start, end), &span)?;
                 } else {
                     let value_start = self.value_start(start, &span, style);
                     self.resolve_pending(Next::Value);
                     let built = self.scalar(&value, style, tag.as_deref(), value_start, start, end, &span)?;
                     if anchor != 0 {
-                        self.anchors.insert(anchor, detach(built.node.clone()));
+                        self.anchor(anchor, &built, &span)?;
                     }
                     self.attach(built)?;
+                    // No text at all (granit reports `~` for an untagged one).
+                    if start == end && style == GranitStyle::Plain {
+                        self.pass_comments_over_empty_item();
+                    }
                 }
             }
             Event::Alias(id) => {
@@ -246,14 +306,10 @@ impl<'a> Builder<'a> {
                         ..
                     })
                 ) {
-                    return Err(self.unsupported("aliases used as mapping keys are not supported"));
+                    return Err(self.unsupported("aliases used as mapping keys are not supported", place(&span)));
                 }
                 self.resolve_pending(Next::Value);
-                let node = self
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| self.unsupported("an alias refers to an unknown anchor"))?;
+                let (node, size) = self.expand_alias(id, &span)?;
                 let frame = self.frames.last();
                 let origin = Origin {
                     span: Span::new(start, end),
@@ -278,20 +334,123 @@ impl<'a> Builder<'a> {
                     end,
                     start_line: span.start.line(),
                     end_line: span.end.line(),
+                    // go-yaml counts the alias node and what it expands to.
+                    size: Size {
+                        nodes: size.nodes.saturating_add(1),
+                        ..size
+                    },
                 })?;
             }
-            Event::UnresolvedAlias(..) => return Err(self.unsupported("an alias refers to an unknown anchor")),
+            Event::UnresolvedAlias(..) => {
+                return Err(self.unsupported("an alias refers to an unknown anchor", place(&span)));
+            }
             _ => {}
         }
         Ok(())
     }
 
-    fn unsupported(&self, reason: &str) -> FormatError {
+    fn unsupported(&self, reason: &str, at: At) -> FormatError {
         FormatError::Unsupported {
             file: self.file.to_string(),
-            line: None,
+            line: Some(at.line),
+            column: at.column,
             reason: reason.to_string(),
         }
+    }
+
+    fn excessive_aliasing(&self, limit: AliasLimit, span: &GranitSpan) -> FormatError {
+        FormatError::ExcessiveAliasing {
+            file: self.file.to_string(),
+            line: span.start.line(),
+            column: span.start.col() + 1,
+            limit,
+        }
+    }
+
+    fn too_deep(&self, span: &GranitSpan) -> FormatError {
+        FormatError::TooDeep {
+            file: self.file.to_string(),
+            format: Format::Yaml,
+            line: Some(span.start.line()),
+            column: Some(span.start.col() + 1),
+            limit: MAX_DEPTH,
+        }
+    }
+
+    /// Counts `nodes` nodes holding `bytes` bytes of text, read from the text itself.
+    fn charge_own(&mut self, nodes: u64, bytes: usize, span: &GranitSpan) -> Result<(), FormatError> {
+        self.copies.own(nodes, bytes as u64);
+        self.alias_ratio
+            .own(nodes)
+            .map_err(|limit| self.excessive_aliasing(limit, span))
+    }
+
+    /// A new mapping or sequence: one level deeper, and one more node.
+    fn enter_collection(&mut self, span: &GranitSpan) -> Result<(), FormatError> {
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        self.charge_own(1, 0, span)
+    }
+
+    /// Keeps a copy of an anchored node for its aliases, once the copy is paid for.
+    fn anchor(&mut self, id: usize, built: &Built, span: &GranitSpan) -> Result<(), FormatError> {
+        self.copies
+            .copy(built.size)
+            .map_err(|limit| self.excessive_aliasing(limit, span))?;
+        self.keep_anchor(id, built.node.clone(), built.size);
+        Ok(())
+    }
+
+    fn keep_anchor(&mut self, id: usize, node: Node, size: Size) {
+        if self.in_metadata() {
+            self.metadata_anchors.insert(id);
+        }
+        self.anchors.insert(id, (detach(node), size));
+    }
+
+    /// Whether the event being read is part of the value of the document's `sops` key.
+    fn in_metadata(&self) -> bool {
+        self.frames.first().is_some_and(|root| {
+            matches!(root.kind, FrameKind::Mapping(_)) && root.pending_key.as_ref().is_some_and(|k| k.key == "sops")
+        })
+    }
+
+    /// A copy of the node an alias stands for, once its size has been charged against every
+    /// limit: nothing is copied for an alias the limits refuse.
+    fn expand_alias(&mut self, id: usize, span: &GranitSpan) -> Result<(Node, Size), FormatError> {
+        let size = match self.anchors.get(&id) {
+            Some((_, size)) => *size,
+            None => return Err(self.unsupported("an alias refers to an unknown anchor", place(span))),
+        };
+        if self.metadata_anchors.contains(&id) && !self.in_metadata() {
+            return Err(self.unsupported(
+                "an alias refers to an anchor inside the sops block, which ksec writes anew without anchors",
+                place(span),
+            ));
+        }
+        if self.frames.len().saturating_add(size.height) > MAX_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        // The alias node itself, then what it expands to.
+        self.charge_own(1, 0, span)?;
+        let charged = self.alias_ratio.alias(size.nodes).and_then(|()| self.copies.copy(size));
+        if let Err(limit) = charged {
+            return Err(self.excessive_aliasing(limit, span));
+        }
+        let node = self.anchors.get(&id).map(|(node, _)| node.clone());
+        node.map(|n| (n, size))
+            .ok_or_else(|| self.unsupported("an alias refers to an unknown anchor", place(span)))
+    }
+
+    /// Mappings may carry `!!map` and sequences `!!seq`, which change nothing; sops drops any
+    /// other tag (`!!set`, `!!omap`, `!custom`) and keeps the bare collection.
+    fn check_collection_tag(&self, tag: Option<&Tag>, kind: &str, span: &GranitSpan) -> Result<(), FormatError> {
+        let Some(tag) = tag else { return Ok(()) };
+        if tag.suffix_in_namespace(resolve::CORE_TAG_PREFIX).as_deref() == Some(kind) {
+            return Ok(());
+        }
+        Err(self.unsupported(&resolve::dropped_tag_reason(&full_tag(tag)), tag_place(span)))
     }
 
     fn parse_error(&self, reason: String) -> FormatError {
@@ -352,13 +511,19 @@ impl<'a> Builder<'a> {
             ..
         }) = self.frames.last()
         {
-            return Err(self.unsupported("complex mapping keys (collections as keys) are not supported"));
+            return Err(self.unsupported(
+                "complex mapping keys (collections as keys) are not supported",
+                At::new(start_line, column),
+            ));
         }
         let parent_column = self.frames.last().map(|f| f.column);
         let is_root = self.frames.is_empty();
         if is_root {
             if matches!(kind, FrameKind::Sequence(_)) {
-                return Err(self.unsupported("YAML documents that are sequences are not supported"));
+                return Err(self.unsupported(
+                    "YAML documents that are sequences are not supported",
+                    At::new(start_line, column),
+                ));
             }
             self.doc.has_root = true;
             self.doc.root_flow = flow;
@@ -380,6 +545,11 @@ impl<'a> Builder<'a> {
             pending_key: None,
             deferred: Vec::new(),
             last_item_lines: None,
+            size: Size {
+                nodes: 1,
+                bytes: 0,
+                height: 1,
+            },
         };
         // Comments left for a nested block collection open it (see `resolve_pending`); a flow
         // collection leaves them with its parent entry.
@@ -427,44 +597,78 @@ impl<'a> Builder<'a> {
                 Node::Sequence(s)
             }
         };
+        let built = Built {
+            node,
+            end,
+            start_line: frame.start_line,
+            end_line,
+            size: frame.size,
+        };
         if frame.anchor != 0 {
-            self.anchors.insert(frame.anchor, detach(node.clone()));
+            self.copies
+                .copy(built.size)
+                .map_err(|limit| FormatError::ExcessiveAliasing {
+                    file: self.file.to_string(),
+                    line: frame.start_line,
+                    column: frame.column + 1,
+                    limit,
+                })?;
+            self.keep_anchor(frame.anchor, built.node.clone(), built.size);
         }
         if self.frames.is_empty() {
             // The document's root mapping.
-            match node {
+            match built.node {
                 Node::Mapping(m) => {
                     self.doc.root_span = m.span;
                     self.doc.root = Some(m);
                 }
-                _ => return Err(self.unsupported("YAML documents that are sequences are not supported")),
+                _ => {
+                    return Err(self.unsupported(
+                        "YAML documents that are sequences are not supported",
+                        At::new(frame.start_line, frame.column),
+                    ));
+                }
             }
             return Ok(());
         }
-        let start_line = frame.start_line;
-        self.attach(Built {
-            node,
-            end,
-            start_line,
-            end_line,
-        })
+        self.attach(built)
     }
 
     /// Where the bytes a new rendering replaces begin: the tag for tagged scalars, the header
     /// for block scalars.
     fn value_start(&self, start: usize, span: &GranitSpan, style: GranitStyle) -> usize {
-        let mut from = span.tag_start.as_ref().map(offset).unwrap_or(start).min(start);
-        if matches!(style, GranitStyle::Literal | GranitStyle::Folded) {
-            // The span starts at the content; the header (`|`, `>-`, `|2`…) comes before it, after
-            // the last content token (the key's `:` or the sequence dash).
-            let head = &self.text.as_bytes()[self.last_content_end..start];
-            if let Some(pos) = head.iter().enumerate().position(|(i, &b)| {
-                (b == b'|' || b == b'>') && (i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b':' | b'-'))
-            }) {
-                from = from.min(self.last_content_end + pos);
+        let from = span.tag_start.as_ref().map(offset).unwrap_or(start).min(start);
+        match self.block_indicator(start, style) {
+            Some(header) => from.min(header),
+            None => from,
+        }
+    }
+
+    /// Where a block scalar's header (`|`, `>-`, `|2`…) starts: granit's span starts at the
+    /// content, and the header comes before it, after the last content token (the key's `:`
+    /// or the sequence dash) and any tag.
+    /// Where the header (`|`, `>`) of a block scalar starting at `start` is, when it comes
+    /// before `start`: granit's span starts at the content, or at the header when the block
+    /// has no content. A `|` or `>` in a comment between the key and the header is not it.
+    fn block_indicator(&self, start: usize, style: GranitStyle) -> Option<usize> {
+        if !matches!(style, GranitStyle::Literal | GranitStyle::Folded) {
+            return None;
+        }
+        let head = &self.text.as_bytes()[self.last_content_end..start];
+        let mut i = 0;
+        while i < head.len() {
+            let after_space = i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b'\r');
+            match head[i] {
+                b'#' if i > 0 && after_space => {
+                    i += head[i..].iter().position(|&b| b == b'\n').unwrap_or(head.len() - i);
+                }
+                b'|' | b'>' if after_space || matches!(head[i - 1], b':' | b'-') => {
+                    return Some(self.last_content_end + i);
+                }
+                _ => i += 1,
             }
         }
-        from
+        None
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -478,7 +682,11 @@ impl<'a> Builder<'a> {
         end: usize,
         span: &GranitSpan,
     ) -> Result<Built, FormatError> {
-        let value = self.resolve(text, style, tag)?;
+        let value = self.resolve(text, style, tag, span)?;
+        // A tag before a block's header (`!!str |`) stays as it is; only the header and body
+        // are rewritten.
+        let indicator = self.block_indicator(start, style);
+        let header_from = indicator.unwrap_or(replace_from);
         let frame = self.frames.last();
         let in_flow = frame.is_some_and(|f| f.flow);
         let in_sequence = matches!(
@@ -499,13 +707,13 @@ impl<'a> Builder<'a> {
             }
             GranitStyle::DoubleQuoted => (ScalarStyle::DoubleQuoted, end, span.end.line()),
             GranitStyle::Literal | GranitStyle::Folded => {
-                // granit's span starts at the content, or at the header when there is none.
-                let content_start = if matches!(self.text.as_bytes().get(start), Some(b'|' | b'>')) {
-                    self.text[start..end].find('\n').map_or(end, |i| start + i + 1)
-                } else {
-                    start
+                // granit's span starts at the content, or at the header when there is none (no
+                // header came before it). Content may begin with `|` or `>` too.
+                let content_start = match indicator {
+                    Some(_) => start,
+                    None => self.text[start..end].find('\n').map_or(end, |i| start + i + 1),
                 };
-                let header = block_header(self.text, replace_from, content_start);
+                let header = block_header(self.text, header_from, content_start);
                 // An empty block ends with its header line.
                 let core_end = block_core_end(self.text, content_start, end, content_indent).max(header.body_start);
                 let line = if core_end >= start {
@@ -524,7 +732,7 @@ impl<'a> Builder<'a> {
         self.last_content_end = replace_end;
         self.last_content_line = end_line;
         let block_header = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-            .then(|| block_header(self.text, replace_from, start));
+            .then(|| block_header(self.text, header_from, start));
         // A block without content lines has no content column.
         let empty_block = block_header.is_some_and(|h| replace_end <= h.body_start);
         let content_column = match block_header {
@@ -555,6 +763,11 @@ impl<'a> Builder<'a> {
             end: replace_end,
             start_line: span.start.line(),
             end_line,
+            size: Size {
+                nodes: 1,
+                bytes: text.len() as u64,
+                height: 0,
+            },
         })
     }
 
@@ -565,15 +778,34 @@ impl<'a> Builder<'a> {
         s.chars().any(|c| c as u32 >= 0x10000) && self.text[start..end] == render::double_quoted(s, false)
     }
 
-    fn resolve(&self, text: &str, style: GranitStyle, tag: Option<&Tag>) -> Result<Value, FormatError> {
+    /// The value of a scalar. Tags that sops would drop, and `!!binary` text it would store
+    /// decoded, are refused: the file would not decrypt to what was written.
+    fn resolve(
+        &self,
+        text: &str,
+        style: GranitStyle,
+        tag: Option<&Tag>,
+        span: &GranitSpan,
+    ) -> Result<Value, FormatError> {
         let resolved = match tag {
             Some(tag) => {
-                let full = format!("{}{}", tag.handle(), tag.suffix());
-                resolve::resolve_tagged(&full, text).map_err(|m| self.parse_error(m))?
+                let full = full_tag(tag);
+                let value = resolve::resolve_tagged(&full, text).map_err(|reason| FormatError::Syntax {
+                    file: self.file.to_string(),
+                    format: Format::Yaml,
+                    line: Some(span.start.line()),
+                    column: Some(span.start.col() + 1),
+                    reason,
+                })?;
+                if let Some(reason) = resolve::unsupported_tag(&full, text, &value) {
+                    return Err(self.unsupported(&reason, tag_place(span)));
+                }
+                value
             }
             _ if style == GranitStyle::Plain => resolve::resolve_plain(text).map_err(|u| match u {
                 Unsupported::Uint64 => self.unsupported(
                     "an integer is between 2^63 and 2^64; sops cannot store it (quote it to keep it as a string)",
+                    place(span),
                 ),
             })?,
             _ => Value::str(text),
@@ -586,21 +818,23 @@ impl<'a> Builder<'a> {
         text: &str,
         style: GranitStyle,
         tag: Option<&Tag>,
-        start: usize,
-        end: usize,
-        line: usize,
+        (start, end): (usize, usize),
+        span: &GranitSpan,
     ) -> Result<(), FormatError> {
-        let key = match self.resolve(text, style, tag)? {
+        let line = span.start.line();
+        let key = match self.resolve(text, style, tag, span)? {
             Value::Str(s) => s.to_string(),
             _ => {
-                return Err(FormatError::Unsupported {
-                    file: self.file.to_string(),
-                    line: Some(line),
-                    reason: format!("only string keys are supported (quote the key {text:?} to make it a string)"),
-                });
+                return Err(self.unsupported(
+                    &format!("only string keys are supported (quote the key {text:?} to make it a string)"),
+                    place(span),
+                ));
             }
         };
         let frame = self.frames.last_mut().expect("checked by caller");
+        // go-yaml counts a key as a node of its mapping.
+        frame.size.nodes = frame.size.nodes.saturating_add(1);
+        frame.size.bytes = frame.size.bytes.saturating_add(key.len() as u64);
         frame.pending_key = Some(PendingKey { key, start, line });
         self.last_content_end = end;
         self.last_content_line = line;
@@ -627,22 +861,43 @@ impl<'a> Builder<'a> {
             if matches!(&built.node, Node::Scalar(s) if s.value == Value::Null) {
                 return Ok(());
             }
-            return Err(self.unsupported("YAML documents that are values are not supported"));
+            return Err(self.unsupported(
+                "YAML documents that are values are not supported",
+                At {
+                    line: built.start_line,
+                    column: None,
+                },
+            ));
         };
+        frame.size.nodes = frame.size.nodes.saturating_add(built.size.nodes);
+        frame.size.bytes = frame.size.bytes.saturating_add(built.size.bytes);
+        frame.size.height = frame.size.height.max(built.size.height.saturating_add(1));
         let mut entry_line = None;
         match &mut frame.kind {
             FrameKind::Mapping(m) => {
                 let key = frame.pending_key.take().expect("a value follows its key");
                 entry_line = Some(key.line);
                 if root_level && key.key == "sops" {
+                    // go-yaml refuses the repeated key, so sops does; the first block's text
+                    // would also stay behind when the second is replaced.
+                    if self.doc.metadata.is_some() {
+                        return Err(FormatError::RepeatedMetadataKey {
+                            file: self.file.to_string(),
+                        });
+                    }
                     let start = line_start(text, key.start);
                     let end = line_end(text, built.end);
-                    if self.doc.metadata.is_none() {
-                        self.doc.metadata = Some(built.node);
-                    }
+                    self.doc.metadata = Some(built.node);
                     self.doc.metadata_span = Some(Span::new(start, end));
                 } else {
-                    let span = Span::new(line_start(text, key.start), line_end(text, built.end));
+                    // Entries of a block mapping own their lines (for removal); a flow mapping is
+                    // written anew when an entry goes, and looking for the line's ends from
+                    // every entry of a long flow line would cost the square of its length.
+                    let span = if frame.flow {
+                        Span::new(key.start, built.end)
+                    } else {
+                        Span::new(line_start(text, key.start), line_end(text, built.end))
+                    };
                     m.items.push(MappingItem::Entry(Entry {
                         key: key.key,
                         value: built.node,
@@ -655,6 +910,29 @@ impl<'a> Builder<'a> {
         frame.last_item_lines = Some((entry_line.unwrap_or(built.start_line), built.end_line));
         flush_deferred(frame);
         Ok(())
+    }
+
+    /// A list item with no text (`-`, or only a tag or anchor) has no token of its own for
+    /// go-yaml to hang the comments above it on: they head the next item (or what follows the
+    /// list). sops applies `encrypted_comment_regex` to that next item, so ksec must too.
+    fn pass_comments_over_empty_item(&mut self) {
+        let Some(Frame {
+            kind: FrameKind::Sequence(s),
+            flow: false,
+            ..
+        }) = self.frames.last_mut()
+        else {
+            return;
+        };
+        let Some(item) = s.items.len().checked_sub(1) else {
+            return;
+        };
+        let heads = s.items[..item]
+            .iter()
+            .rev()
+            .take_while(|i| matches!(i, SequenceItem::Comment(_)))
+            .count();
+        s.items[item - heads..].rotate_right(1);
     }
 
     /// Files the own-line comments read since the last token, as go-yaml and sops file them
@@ -883,6 +1161,39 @@ fn duplicate_key(m: &Mapping) -> Option<&str> {
     let mut keys: Vec<&str> = m.entries().map(|e| e.key.as_str()).collect();
     keys.sort_unstable();
     keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
+/// Where a message points: a line, and a column (1-based) when known.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    line: usize,
+    column: Option<usize>,
+}
+
+impl At {
+    /// At a 0-based column.
+    fn new(line: usize, column: usize) -> At {
+        At {
+            line,
+            column: Some(column + 1),
+        }
+    }
+}
+
+/// Where a token starts.
+fn place(span: &GranitSpan) -> At {
+    At::new(span.start.line(), span.start.col())
+}
+
+/// Where a node's tag starts, for messages about the tag.
+fn tag_place(span: &GranitSpan) -> At {
+    let marker = span.tag_start.as_ref().unwrap_or(&span.start);
+    At::new(marker.line(), marker.col())
+}
+
+/// A tag as resolved from its handle, e.g. `tag:yaml.org,2002:str` or `!custom`.
+fn full_tag(tag: &Tag) -> String {
+    format!("{}{}", tag.handle(), tag.suffix())
 }
 
 fn is_str_tag(tag: Option<&Tag>) -> bool {
@@ -1130,6 +1441,62 @@ mod tests {
         assert_eq!(keys(&tree.documents[0].root), ["a", "b"]);
     }
 
+    /// Found by the yaml fuzz target: the `sops` block is written anew at the end, without
+    /// its anchors, so an alias after it to one of them made a file that did not read back.
+    #[test]
+    fn an_alias_to_an_anchor_inside_the_sops_block_is_refused_after_it() {
+        match parse(b"sops:\n  k: &a {x: 1}\na: *a\n", "s.yaml") {
+            Err(FormatError::Unsupported {
+                line, column, reason, ..
+            }) => {
+                assert_eq!((line, column), (Some(3), Some(4)));
+                assert!(reason.contains("inside the sops block"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Within the block, or from the block to the document, aliases are fine.
+        for text in ["sops:\n  k: &a 1\n  j: *a\na: 1\n", "a: &a 1\nsops:\n  k: *a\n"] {
+            let tree = parse_text(text);
+            assert!(tree.documents[0].metadata.is_some(), "{text:?}");
+        }
+    }
+
+    /// Found with the test above: go-yaml refuses a repeated key, and the first block's text
+    /// stayed in the file beside the block written anew.
+    #[test]
+    fn a_repeated_sops_key_is_refused() {
+        let error = parse(b"sops: 1\nsops: 2\na: 1\n", "s.yaml").expect_err("a repeated key");
+        assert!(matches!(error, FormatError::RepeatedMetadataKey { .. }), "{error:?}");
+    }
+
+    /// Found by the yaml fuzz target: with `\r` alone as the line break, the `sops` block's
+    /// lines ran to the end of the text, and the entries after it were lost on writing.
+    #[test]
+    fn a_carriage_return_alone_is_refused_where_it_is() {
+        for (text, line, column) in [
+            ("sops: 1\ra: 1\n", 1, 8),
+            ("a: 1\r\nb: 2\r\n# c\rd: 4\r\n", 3, 4),
+            ("a: \"x\ry\"\n", 1, 6),
+        ] {
+            match parse(text.as_bytes(), "mac.yaml") {
+                Err(FormatError::Unsupported {
+                    file,
+                    line: l,
+                    column: c,
+                    reason,
+                }) => {
+                    assert_eq!(
+                        (file.as_str(), l, c),
+                        ("mac.yaml", Some(line), Some(column)),
+                        "{text:?}"
+                    );
+                    assert!(reason.contains("carriage return"), "{reason}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn syntax_errors_name_the_file_and_the_line_but_not_the_text() {
         let error = parse(b"ok: 1\nbad: [unclosed, hunter2\n", "s.yaml").expect_err("a syntax error");
@@ -1142,6 +1509,206 @@ mod tests {
     fn invalid_utf8_is_refused_with_its_offset() {
         let error = parse(b"a: \xff\n", "s.yaml").expect_err("not UTF-8");
         assert!(error.to_string().contains("byte 3"), "{error}");
+    }
+
+    /// Nine anchors of nine aliases each: 342 bytes that expand to 9^9 values.
+    const BILLION_LAUGHS: &str = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+";
+
+    /// Each map's two values alias the previous map: the work doubles with every line.
+    fn doubling_aliases(lines: usize) -> String {
+        let mut text = String::from("a0: &a0 {x: s, y: s}\n");
+        for i in 1..lines {
+            text.push_str(&format!("a{i}: &a{i} {{x: *a{p}, y: *a{p}}}\n", p = i - 1));
+        }
+        text
+    }
+
+    fn refusal(text: &str) -> FormatError {
+        parse(text.as_bytes(), "bomb.yaml").expect_err("refused")
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_before_it_expands_naming_the_alias_and_the_limit() {
+        let error = refusal(BILLION_LAUGHS);
+        let FormatError::ExcessiveAliasing {
+            line, column, limit, ..
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        // The first alias that tips the share over go-yaml's 99%, in the fourth anchor.
+        assert_eq!((*line, *column), (4, 17), "{error}");
+        assert!(matches!(limit, AliasLimit::Ratio { .. }), "{limit:?}");
+        let message = error.to_string();
+        assert!(message.contains("bomb.yaml") && message.contains("99%"), "{message}");
+        assert!(error.is_limit());
+        let error = refusal(&doubling_aliases(15));
+        assert!(
+            matches!(error, FormatError::ExcessiveAliasing { line: 10, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn aliases_as_real_files_use_them_are_read() {
+        // A block of defaults merged into many places, as in compose files and Helm values.
+        let mut text = String::from("defaults: &defaults\n");
+        for i in 0..50 {
+            text.push_str(&format!("  key{i}: value{i}\n"));
+        }
+        for i in 0..200 {
+            text.push_str(&format!("service{i}:\n  settings: *defaults\n  name: s{i}\n"));
+        }
+        let tree = parse_text(&text);
+        assert_eq!(tree.documents[0].root.entries().count(), 201);
+        // go-yaml's floor: up to 1000 nodes, anything goes.
+        parse_text(&doubling_aliases(8));
+    }
+
+    #[test]
+    fn copies_of_nested_anchors_are_bounded_even_without_aliases() {
+        // Each anchor keeps a copy of what it encloses: 128 levels of anchors around a long
+        // list would copy it 128 times.
+        let mut text = String::from("k: ");
+        for i in 0..100 {
+            text.push_str(&format!("&a{i} ["));
+        }
+        text.push_str(&vec!["1"; 20_000].join(","));
+        text.push_str(&"]".repeat(100));
+        text.push('\n');
+        let error = refusal(&text);
+        assert!(
+            matches!(
+                error,
+                FormatError::ExcessiveAliasing {
+                    limit: AliasLimit::CopiedNodes { .. },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn aliased_text_is_bounded_where_go_would_share_it() {
+        let big = "x".repeat(1 << 20);
+        let mut text = format!("a: &a {big}\nl:\n");
+        for _ in 0..20 {
+            text.push_str("- *a\n");
+        }
+        let error = refusal(&text);
+        assert!(
+            matches!(
+                error,
+                FormatError::ExcessiveAliasing {
+                    limit: AliasLimit::CopiedBytes { .. },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn nesting_is_limited_as_in_json_counting_what_aliases_add() {
+        let nested = |levels: usize| format!("k: {}{}\n", "[".repeat(levels - 1), "]".repeat(levels - 1));
+        parse_text(&nested(MAX_DEPTH));
+        let error = refusal(&nested(MAX_DEPTH + 1));
+        let message = error.to_string();
+        assert!(
+            matches!(
+                error,
+                FormatError::TooDeep {
+                    line: Some(1),
+                    column: Some(131),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            message.contains("bomb.yaml") && message.contains("128 levels"),
+            "{message}"
+        );
+        // 100 levels, then an alias of 100 levels inside 100 more.
+        let deep = format!(
+            "a: &a {}{}\nb: {}*a{}\n",
+            "[".repeat(99),
+            "]".repeat(99),
+            "[".repeat(99),
+            "]".repeat(99)
+        );
+        let error = refusal(&deep);
+        assert!(matches!(error, FormatError::TooDeep { line: Some(2), .. }), "{error:?}");
+        // Deeper still, granit's scanner (looking ahead) meets its own limit first: the same
+        // refusal.
+        let error = refusal(&nested(5000));
+        assert!(
+            matches!(error, FormatError::TooDeep { limit: MAX_DEPTH, .. }),
+            "{error:?}"
+        );
+        // Block nesting counts the same.
+        let block: String = (0..=MAX_DEPTH).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        assert!(matches!(
+            refusal(&format!("{block}x: 1\n")),
+            FormatError::TooDeep { .. }
+        ));
+    }
+
+    #[test]
+    fn tags_sops_would_drop_are_refused_where_they_are_written() {
+        for (text, place, what) in [
+            (
+                "a: 1\nk: !custom value\n",
+                "line 2, column 4",
+                "the tag !custom is not supported",
+            ),
+            (
+                "k: !!binary aGVsbG8=\n",
+                "line 1, column 4",
+                "!!binary text is not supported",
+            ),
+            (
+                "k: !!set {a: null}\n",
+                "line 1, column 4",
+                "the tag !!set is not supported",
+            ),
+            (
+                "k:\n  - !!omap [a: 1]\n",
+                "line 2, column 5",
+                "the tag !!omap is not supported",
+            ),
+            ("!local key: 1\n", "line 1, column 1", "the tag !local is not supported"),
+            ("k: ! 12\n", "line 1, column 4", "the tag ! is not supported"),
+            ("k: !!merge x\n", "line 1, column 4", "the tag !!merge is not supported"),
+        ] {
+            let error = refusal(text);
+            let message = error.to_string();
+            assert!(matches!(error, FormatError::Unsupported { .. }), "{text}: {error:?}");
+            assert!(message.contains(place) && message.contains(what), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn tags_whose_value_round_trips_are_read() {
+        let tree = parse_text(
+            "s: !!str 123\ni: !!int \"12\"\nb: !!bool true\nf: !!float 1\nn: !!null ~\n\
+             t: !!timestamp 2024-01-01\nm: !!map {a: 1}\nq: !!seq [1]\nbytes: !!binary /w==\n!!merge <<: x\n",
+        );
+        let root = &tree.documents[0].root;
+        assert_eq!(scalar(root, "s").value.as_str(), Some("123"));
+        assert!(matches!(scalar(root, "i").value, Value::Int(12)));
+        assert!(matches!(scalar(root, "bytes").value, Value::Bytes(_)));
+        assert_eq!(scalar(root, "<<").value.as_str(), Some("x"));
     }
 
     #[test]

@@ -57,6 +57,38 @@ impl Resolved {
     }
 }
 
+/// The namespace of the YAML core schema's tags (`!!str` is `tag:yaml.org,2002:str`).
+pub const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// Why a scalar tagged `tag` (the full tag), written as `text` and read as `value`, cannot be
+/// kept: sops drops tags outside the core schema and keeps the bare text, and stores a
+/// `!!binary` scalar's decoded text, so such a file would not decrypt to what was written.
+/// `None` for the tags whose value round-trips: the core schema's, `!!merge` on `<<` (which
+/// sops writes), and `!!binary` of bytes that are not text (go-yaml writes those back as
+/// `!!binary`, and so does ksec).
+pub fn unsupported_tag(tag: &str, text: &str, value: &Value) -> Option<String> {
+    match short_tag(tag).as_str() {
+        "" | "!!str" | "!!int" | "!!bool" | "!!float" | "!!null" | "!!timestamp" => None,
+        "!!merge" if text == "<<" => None,
+        "!!binary" if matches!(value, Value::Bytes(_)) => None,
+        "!!binary" => Some(
+            "!!binary text is not supported: sops stores the decoded text and drops the tag, so the file would not \
+             decrypt to what was written (write the decoded text, or remove the tag to keep the base64 text)"
+                .to_string(),
+        ),
+        _ => Some(dropped_tag_reason(tag)),
+    }
+}
+
+/// Why a tag sops drops is refused.
+pub fn dropped_tag_reason(tag: &str) -> String {
+    format!(
+        "the tag {} is not supported: sops drops it and keeps the bare value, so the file would not decrypt to what \
+         was written (remove the tag)",
+        short_tag(tag)
+    )
+}
+
 /// Types an untagged plain scalar.
 pub fn resolve_plain(text: &str) -> Result<Value, Unsupported> {
     resolve(text, true).into_value(text)
@@ -113,7 +145,7 @@ pub fn format_float(v: f64) -> String {
 
 /// yaml.v3's `shortTag`: `tag:yaml.org,2002:x` becomes `!!x`; other tags stay as written.
 fn short_tag(tag: &str) -> String {
-    match tag.strip_prefix("tag:yaml.org,2002:") {
+    match tag.strip_prefix(CORE_TAG_PREFIX) {
         Some(rest) => format!("!!{rest}"),
         None => tag.to_string(),
     }
