@@ -657,7 +657,10 @@ impl<'a> Builder<'a> {
         let head = &self.text.as_bytes()[self.last_content_end..start];
         let mut i = 0;
         while i < head.len() {
-            let after_space = i == 0 || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b'\r');
+            // A byte order mark is not part of the text (`\u{FEFF}|` starts a block).
+            let after_space = i == 0
+                || matches!(head[i - 1], b' ' | b'\t' | b'\n' | b'\r')
+                || head[..i].ends_with("\u{FEFF}".as_bytes());
             match head[i] {
                 b'#' if i > 0 && after_space => {
                     i += head[i..].iter().position(|&b| b == b'\n').unwrap_or(head.len() - i);
@@ -709,9 +712,11 @@ impl<'a> Builder<'a> {
             GranitStyle::Literal | GranitStyle::Folded => {
                 // granit's span starts at the content, or at the header when there is none (no
                 // header came before it). Content may begin with `|` or `>` too.
-                let content_start = match indicator {
-                    Some(_) => start,
-                    None => self.text[start..end].find('\n').map_or(end, |i| start + i + 1),
+                let at_header = indicator.is_none() && matches!(self.text.as_bytes().get(start), Some(b'|' | b'>'));
+                let content_start = if at_header {
+                    self.text[start..end].find('\n').map_or(end, |i| start + i + 1)
+                } else {
+                    start
                 };
                 let header = block_header(self.text, header_from, content_start);
                 // An empty block ends with its header line.
@@ -1286,7 +1291,12 @@ fn first_content_column(body: &str) -> usize {
 fn block_header(text: &str, from: usize, content: usize) -> BlockHeader {
     let bytes = text.as_bytes();
     let mut end = from;
-    while end < content && (end == from || matches!(bytes[end], b'+' | b'-' | b'0'..=b'9')) {
+    while end < content
+        && matches!(
+            (end == from, bytes[end]),
+            (true, b'|' | b'>') | (false, b'+' | b'-' | b'0'..=b'9')
+        )
+    {
         end += 1;
     }
     let body_start = text[end..content].find(['\r', '\n']).map_or(content, |i| end + i);
@@ -1438,6 +1448,17 @@ mod tests {
     fn crlf_text_is_recorded_as_such() {
         let tree = parse_text("a: 1\r\nb: 2\r\n");
         assert_eq!(tree.source.as_ref().expect("source").newline, "\r\n");
+        assert_eq!(keys(&tree.documents[0].root), ["a", "b"]);
+    }
+
+    /// Found by the yaml fuzz target: after a byte order mark the header was not found, the
+    /// text was taken for the header and sliced inside a character (a panic).
+    #[test]
+    fn a_block_scalar_after_a_byte_order_mark_is_read() {
+        let error = parse("\u{FEFF}|\n é\n".as_bytes(), "s.yaml").expect_err("a document that is a value");
+        assert!(error.to_string().contains("documents that are values"), "{error}");
+        let tree = parse_text("\u{FEFF}a: |-\n  |+\nb: 1\n");
+        assert_eq!(scalar(&tree.documents[0].root, "a").value, Value::str("|+"));
         assert_eq!(keys(&tree.documents[0].root), ["a", "b"]);
     }
 
