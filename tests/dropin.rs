@@ -1376,6 +1376,19 @@ fn shared_vectors_in_the_legacy_form_behave_as_with_sops() {
             let files = [(name.as_str(), read(&entry))];
             let argv = ["-e", "--age", RECIPIENT, name.as_str()];
             let runs = both(&lab, "vectors-e", &files, &argv, None, &env);
+            if ROUNDED_BY_SOPS.contains(&name.as_str()) {
+                let [(sops, _), (ksec, _)] = &runs;
+                assert_eq!(sops.code, 0, "sops -e {name}: {}", sops.stderr_text());
+                assert_eq!(ksec.code, 2, "sops -e {name} through ksec: {}", ksec.stderr_text());
+                assert!(
+                    ksec.stderr_text().contains("an integer beyond 64 bits"),
+                    "{}",
+                    ksec.stderr_text()
+                );
+                assert!(ksec.stdout.is_empty());
+                encrypted += 1;
+                continue;
+            }
             let decrypted = runs.map(|(run, dir)| {
                 assert_eq!(run.code, 0, "sops -e {name}: {}", run.stderr_text());
                 let file = dir.join(name.replacen(".plain.", ".enc.", 1));
@@ -1393,6 +1406,11 @@ fn shared_vectors_in_the_legacy_form_behave_as_with_sops() {
     assert!(encrypted >= 10, "only {encrypted} vector plaintexts found");
     eprintln!("legacy form: {encrypted} vector plaintexts encrypted with `sops -e` decrypt alike");
 }
+
+/// Vector plaintexts holding a JSON integer beyond 64 bits (`"big": 12345678901234567890`),
+/// which sops encrypts as a float and decrypts rounded (`12345678901234567000`); ksec refuses
+/// them with the place and exit 2 rather than change the number without a word.
+const ROUNDED_BY_SOPS: &[&str] = &["types.plain.json"];
 
 fn sorted(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)

@@ -1774,6 +1774,8 @@ enum Refusal {
     SecretLeftInClear,
     /// Exit 32: the rule matches no value, so nothing would be encrypted.
     MatchesNothing,
+    /// Exit 2: a JSON integer beyond 64 bits that sops rounds silently (no silent changes).
+    RoundedInteger,
 }
 
 /// Refusals counted for a summary line.
@@ -1781,6 +1783,7 @@ enum Refusal {
 struct Refusals {
     secret_left_in_clear: usize,
     matches_nothing: usize,
+    rounded_integer: usize,
 }
 
 impl Refusals {
@@ -1788,11 +1791,12 @@ impl Refusals {
         match refusal {
             Refusal::SecretLeftInClear => self.secret_left_in_clear += 1,
             Refusal::MatchesNothing => self.matches_nothing += 1,
+            Refusal::RoundedInteger => self.rounded_integer += 1,
         }
     }
 
     fn total(&self) -> usize {
-        self.secret_left_in_clear + self.matches_nothing
+        self.secret_left_in_clear + self.matches_nothing + self.rounded_integer
     }
 
     /// `, N refused by design (…), M refused by design (…), …` saying whether each refusal was
@@ -1811,6 +1815,13 @@ impl Refusals {
                 out,
                 ", {} refused by design (the rule matches no value)",
                 self.matches_nothing
+            );
+        }
+        if self.rounded_integer > 0 {
+            let _ = write!(
+                out,
+                ", {} refused by design (a JSON integer beyond 64 bits that sops rounds)",
+                self.rounded_integer
             );
         }
         if self.total() > 0 {
@@ -1885,7 +1896,38 @@ fn justify_refusal(what: &str, input: &Path, by_ksec: &Run, sops_file: &[u8]) ->
             }
             Ok(Refusal::MatchesNothing)
         }
+        2 => rounded_integer(input, by_ksec).map_err(fail),
         _ => Err(fail("that is not a refusal by design".into())),
+    }
+}
+
+/// Exit 2 is by design when it names the place of a JSON integer literal beyond 64 bits: sops
+/// reads it as a float64 and writes back another number (`12345678901234567890` comes back as
+/// `…7000`). The place is checked in the input's text, not with ksec's reader.
+fn rounded_integer(input: &Path, by_ksec: &Run) -> Result<Refusal, String> {
+    let stderr = by_ksec.stderr_text();
+    let place = regex::Regex::new(r"line (\d+), column (\d+): an integer beyond 64 bits")
+        .expect("a valid regex")
+        .captures(&stderr)
+        .ok_or("that is not a refusal by design")?;
+    let (line, column): (usize, usize) = (place[1].parse().expect("digits"), place[2].parse().expect("digits"));
+    let text = String::from_utf8_lossy(&read(input)).into_owned();
+    let at_place: String = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.get(column - 1..))
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    let digits = at_place.trim_start_matches('-');
+    let beyond_64_bits =
+        !digits.is_empty() && (digits.len() > 19 || at_place.parse::<i128>().is_ok_and(|n| i64::try_from(n).is_err()));
+    match beyond_64_bits {
+        true => Ok(Refusal::RoundedInteger),
+        false => Err(format!(
+            "line {line}, column {column} of the input holds `{at_place}`, not an integer beyond 64 bits"
+        )),
     }
 }
 

@@ -124,7 +124,7 @@ pub fn check_map(input: &[u8]) -> Result<(), MapError> {
         Why::OutOfRange => MapError::NumberOutOfRange(stop.at),
         Why::TooDeep => MapError::TooDeep(stop.at),
         // The lenient reader never stops for these.
-        Why::NotUtf8 | Why::LoneSurrogate => MapError::UnexpectedByte(stop.at),
+        Why::RoundedInteger | Why::NotUtf8 | Why::LoneSurrogate => MapError::UnexpectedByte(stop.at),
     })?;
     match node {
         Node::Mapping(_) => Ok(()),
@@ -183,6 +183,9 @@ enum Why {
     OutOfRange,
     /// The container opening at the offset is nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// The integer at the offset is beyond 64 bits and a float64 cannot hold it exactly, so it
+    /// would be written back as another number.
+    RoundedInteger,
     /// The byte at the offset, in a string, is not part of valid UTF-8.
     NotUtf8,
     /// The `\u` escape at the offset is half of a surrogate pair without its other half.
@@ -212,6 +215,9 @@ impl Stop {
                     limit: MAX_DEPTH,
                 };
             }
+            Why::RoundedInteger => "an integer beyond 64 bits that would be written back rounded (sops \
+                                     rounds it silently); quote it to keep it as a string"
+                .to_string(),
             Why::NotUtf8 => "invalid UTF-8 in a string (sops would turn it into U+FFFD)".to_string(),
             Why::LoneSurrogate => {
                 "a \\u escape of half a surrogate pair in a string (sops would turn it into U+FFFD)".to_string()
@@ -225,6 +231,11 @@ impl Stop {
             reason: what,
         }
     }
+}
+
+/// Whether a JSON number's text is an integer: no fraction and no exponent.
+fn is_integer_literal(text: &str) -> bool {
+    !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
 impl<'a> Parser<'a> {
@@ -424,6 +435,12 @@ impl<'a> Parser<'a> {
             return Ok(Value::Int(int));
         }
         match text.parse::<f64>() {
+            // An integer literal beyond i64 becomes a float64, as in sops, but only when it is
+            // written back as it was read (`9223372036854776000`, as Go writes every such number):
+            // `9223372036854775809` would silently come back as …6000.
+            Ok(n) if self.strict && is_integer_literal(text) && format_float_json(n).as_deref() != Some(text) => {
+                Err(Stop::new(start, Why::RoundedInteger))
+            }
             Ok(n) if n.is_finite() => Ok(Value::Float(n)),
             _ => Err(Stop::new(start, Why::OutOfRange)),
         }
@@ -830,7 +847,11 @@ mod tests {
 
     #[test]
     fn plaintext_file_parses_to_the_data_sops_sees() {
-        let tree = parse_ok(&vector("generated-by-sops-3.11.0/types.plain.json"));
+        // The input given to sops holds `"big": 12345678901234567890`, which sops rounded:
+        // ksec refuses it there, and reads what sops wrote.
+        let message = parse_err(&vector("generated-by-sops-3.11.0/types.plain.json"));
+        assert!(message.contains("line 7, column 10"), "{message}");
+        let tree = parse_ok(&vector("generated-by-sops-3.11.0/types.decrypted.json"));
         let root = &tree.documents[0].root;
         assert_eq!(root.get("int").and_then(Node::as_value), Some(&Value::Int(10)));
         assert_eq!(root.get("null").and_then(Node::as_value), Some(&Value::Null));
@@ -863,7 +884,7 @@ mod tests {
     #[test]
     fn integers_that_fit_64_bits_are_ints_kept_exactly_and_other_numbers_floats_as_sops_3_13() {
         let tree = parse_ok(
-            br#"{"n": [10, -0, 9007199254740993, -9223372036854775808, 12345678901234567890, 1.0, 1e2, 1.5e300, 1E-400, 0.1, 5e-324]}"#,
+            br#"{"n": [10, -0, 9007199254740993, -9223372036854775808, 12345678901234567000, 1.0, 1e2, 1.5e300, 1E-400, 0.1, 5e-324]}"#,
         );
         let Data::Mapping(entries) = data(&tree) else {
             panic!("mapping")
@@ -890,6 +911,36 @@ mod tests {
         assert_eq!(bits, expected.map(f64::to_bits));
         let written = emit_str(&tree, JsonIndent::Spaces(0));
         assert!(written.contains("9007199254740993,"), "{written}");
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_that_would_be_rounded_are_refused_with_their_place() {
+        for (json, column) in [
+            (r#"{"id": 9223372036854775808}"#, 8),
+            (r#"{"a": [1, -9223372036854775809]}"#, 11),
+            (r#"{"n": 12345678901234567890}"#, 7),
+            (r#"{"n": 100000000000000000000000}"#, 7),
+        ] {
+            let message = parse_err(json.as_bytes());
+            assert!(
+                message.contains(&format!("line 1, column {column}")),
+                "{json}: {message}"
+            );
+            assert!(
+                message.contains("beyond 64 bits") && message.contains("quote it"),
+                "{message}"
+            );
+        }
+        // What Go writes for such a float reads back as the same float: sops 3.13's files open.
+        let tree = parse_ok(br#"{"n": 9223372036854776000, "m": -12345678901234567000}"#);
+        let written = emit_str(&tree, JsonIndent::Spaces(0));
+        assert!(
+            written.contains("9223372036854776000") && written.contains("-12345678901234567000"),
+            "{written}"
+        );
+        // Where JSON is only checked the way the API server reads it, Go's rounding is not ours
+        // to refuse.
+        assert_eq!(check_map(br#"{"a": 12345678901234567890}"#), Ok(()));
     }
 
     #[test]
@@ -1011,7 +1062,7 @@ mod tests {
     fn output_matches_sops_for_escapes_numbers_and_nesting() {
         const INPUT: &[u8] = b"  {\"k<&>\": \"x\\b\\f\\u0001\\u001f\\u007f\\u2028\\u2029\xe2\x80\xa8 <>& \xef\xbf\xbd \
             \\ufffd\xef\xbf\xbd\\ud83d\\ude00 \\/ \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xc3\xa9\", \"n\": [1e21, 1e-7, -0, \
-            12345678901234567890, 0.000001, 1E-400, 1.5e300, 5e-324, 100, 0.1, -2.5E+3],\r\n \"dup\": 1, \
+            12345678901234567000, 0.000001, 1E-400, 1.5e300, 5e-324, 100, 0.1, -2.5E+3],\r\n \"dup\": 1, \
             \"e\": {\"o\": {}, \"l\": [], \"ll\": [[], [{}]]}, \"dup\": true, \"z\": null, \"f\": false, \
             \"q\": \"\\\"\\\\\\/\\n\\r\\t\"}  ";
         const SOPS_OUTPUT: &[u8] = b"{\n\
