@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{CloudMock, Dir, Run, TestCommand, VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2};
+use common::{
+    CloudMock, Dir, TestCommand, VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2, decrypts_to, refused_within,
+};
 
 /// A plaintext both tools print back byte for byte.
 const PLAIN: &str = "password: hunter2\nport: 5432\n";
@@ -104,16 +106,6 @@ fn metadata_without_account() -> &'static str {
         let (addr, _) = common::fixed_answer_server(404, r#"{"error":"Not Found"}"#);
         addr.trim_start_matches("http://").to_string()
     })
-}
-
-fn decrypts_to(run: Run, expected: &str) {
-    let run = run.ok();
-    assert_eq!(run.stdout_text(), expected);
-}
-
-/// `cmd` with the first age test identity.
-fn with_age(cmd: &mut TestCommand) -> &mut TestCommand {
-    cmd.env("SOPS_AGE_KEY_FILE", common::vector_key())
 }
 
 /// The value of the first `field: ` line under `section` in a YAML `sops:` block.
@@ -645,10 +637,11 @@ fn shamir_groups_of_a_gcp_key_an_azure_key_and_age_open_with_any_two() {
     lab.dir.write("f.enc.yaml", &out);
     // age and GCP, Azure not set up.
     decrypts_to(
-        with_age(
+        common::with_vector_age(
             lab.ksec()
                 .env("GOOGLE_OAUTH_ACCESS_TOKEN", &google)
                 .args(["decrypt", "f.enc.yaml"]),
+            false,
         )
         .run(),
         PLAIN,
@@ -662,7 +655,7 @@ fn shamir_groups_of_a_gcp_key_an_azure_key_and_age_open_with_any_two() {
         PLAIN,
     );
     // age alone is one share of two, and the report says how each group failed.
-    with_age(lab.ksec().args(["decrypt", "f.enc.yaml"]))
+    common::with_vector_age(lab.ksec().args(["decrypt", "f.enc.yaml"]), false)
         .run()
         .expect_code(NO_KEY)
         .stderr_has(format!("  group 0: FAILED\n    gcp_kms {id}: no credentials"))
@@ -682,15 +675,18 @@ fn rotate_adds_a_gcp_key_and_removes_an_azure_key_as_sops_names_them() {
         .run()
         .ok();
     lab.dir.write("f.enc.yaml", enc.stdout);
-    with_age(lab.ksec_google("rotate@gcp").args([
-        "rotate",
-        "-i",
-        "--add-gcp-kms",
-        &id,
-        "--rm-azure-kv",
-        &url,
-        "f.enc.yaml",
-    ]))
+    common::with_vector_age(
+        lab.ksec_google("rotate@gcp").args([
+            "rotate",
+            "-i",
+            "--add-gcp-kms",
+            &id,
+            "--rm-azure-kv",
+            &url,
+            "f.enc.yaml",
+        ]),
+        false,
+    )
     .run()
     .ok();
     let text = lab.dir.read_string("f.enc.yaml");
@@ -714,10 +710,11 @@ fn updatekeys_adds_gcp_and_azure_keys_from_sops_yaml_and_keeps_them_without_aski
     lab.write_config(&format!(
         "creation_rules:\n  - age: {AGE1}\n    gcp_kms: {id}\n    azure_keyvault: {url}\n"
     ));
-    with_age(
+    common::with_vector_age(
         lab.ksec_azure("tenant-update", "update-app")
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", lab.mock.google_token("update@gcp"))
             .args(["updatekeys", "-y", "f.enc.yaml"]),
+        false,
     )
     .run()
     .ok()
@@ -733,7 +730,7 @@ fn updatekeys_adds_gcp_and_azure_keys_from_sops_yaml_and_keeps_them_without_aski
         "creation_rules:\n  - age: {AGE1},{AGE2}\n    gcp_kms: {id}\n    azure_keyvault: {url}\n"
     ));
     let asked = lab.mock.requests_with("updatekeys").len();
-    with_age(lab.ksec().args(["updatekeys", "-y", "f.enc.yaml"]))
+    common::with_vector_age(lab.ksec().args(["updatekeys", "-y", "f.enc.yaml"]), false)
         .run()
         .ok()
         .stderr_has(format!("+ age {AGE2}"));
@@ -781,11 +778,12 @@ fn age_opens_a_file_before_any_cloud_service_is_asked() {
     lab.dir.write("f.enc.yaml", enc.stdout);
     // Unusable cloud settings do not matter to a file age opens.
     decrypts_to(
-        with_age(
+        common::with_vector_age(
             lab.ksec()
                 .env("SOPS_GCP_KMS_ENDPOINT", "http://kms.example.com")
                 .env("AZURE_TOKEN_CREDENTIALS", "nonsense")
                 .args(["decrypt", "f.enc.yaml"]),
+            false,
         )
         .run(),
         PLAIN,
@@ -796,19 +794,6 @@ fn age_opens_a_file_before_any_cloud_service_is_asked() {
 // ---------------------------------------------------------------------------------------------
 // Faults: what the user is told, and how fast
 // ---------------------------------------------------------------------------------------------
-
-/// `decrypt f.enc.yaml` failing with 128 within `limit`; its run.
-fn refused_within(cmd: &mut TestCommand, limit: Duration) -> Run {
-    let start = Instant::now();
-    let run = cmd
-        .args(["decrypt", "f.enc.yaml"])
-        .run_within(limit + Duration::from_secs(10))
-        .expect_code(NO_KEY);
-    let took = start.elapsed();
-    assert!(took < limit, "took {took:?}");
-    assert!(run.stdout.is_empty());
-    run
-}
 
 #[test]
 fn gcp_refusals_name_the_key_the_identity_and_what_cloud_kms_said() {

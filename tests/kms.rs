@@ -20,8 +20,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    AWS_TEST_ACCESS_KEY_ID as ACCESS_KEY_ID, AWS_TEST_SECRET as SECRET, Dir, Moto, Route, Run, TestCommand,
-    VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2, block_shape, block_without_stamps,
+    AWS_TEST_ACCESS_KEY_ID as ACCESS_KEY_ID, AWS_TEST_SECRET as SECRET, Dir, Moto, Route, TestCommand,
+    VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2, block_shape, block_without_stamps, decrypts_to,
+    refused_within,
 };
 
 /// A plaintext both tools print back byte for byte.
@@ -113,37 +114,6 @@ impl Lab {
             .ok();
         self.dir.write("f.enc.yaml", out.stdout);
     }
-}
-
-/// `cmd` with the first age test identity (or both, through SOPS_AGE_KEY).
-fn with_age(cmd: &mut TestCommand, both: bool) -> &mut TestCommand {
-    if both {
-        let keys = format!(
-            "{}\n{}",
-            std::fs::read_to_string(common::vector_key()).expect("age identity 1"),
-            std::fs::read_to_string(common::vector_key_2()).expect("age identity 2")
-        );
-        return cmd.env("SOPS_AGE_KEY", keys);
-    }
-    cmd.env("SOPS_AGE_KEY_FILE", common::vector_key())
-}
-
-fn decrypts_to(run: Run, expected: &str) {
-    let run = run.ok();
-    assert_eq!(run.stdout_text(), expected);
-}
-
-/// `decrypt f.enc.yaml` failing with 128 within `limit`, printing nothing; its run.
-fn refused_within(cmd: &mut TestCommand, limit: Duration) -> Run {
-    let start = Instant::now();
-    let run = cmd
-        .args(["decrypt", "f.enc.yaml"])
-        .run_within(limit + Duration::from_secs(30))
-        .expect_code(NO_KEY);
-    let took = start.elapsed();
-    assert!(took < limit, "took {took:?}");
-    assert!(run.stdout.is_empty());
-    run
 }
 
 /// The same for sops, which has no time limit of its own to check.
@@ -254,10 +224,16 @@ fn a_shamir_group_of_a_kms_key_and_a_group_of_age_need_both_in_both_tools() {
         lab.dir.write(&format!("{tool}.enc.yaml"), &out);
     }
     for file in ["ksec.enc.yaml", "sops.enc.yaml"] {
-        decrypts_to(with_age(lab.ksec(As::Env).args(["decrypt", file]), false).run(), PLAIN);
-        decrypts_to(with_age(lab.sops(As::Env).args(["decrypt", file]), false).run(), PLAIN);
+        decrypts_to(
+            common::with_vector_age(lab.ksec(As::Env).args(["decrypt", file]), false).run(),
+            PLAIN,
+        );
+        decrypts_to(
+            common::with_vector_age(lab.sops(As::Env).args(["decrypt", file]), false).run(),
+            PLAIN,
+        );
         // Either group alone is not enough, in both tools.
-        with_age(lab.ksec(As::Nobody).args(["decrypt", file]), false)
+        common::with_vector_age(lab.ksec(As::Nobody).args(["decrypt", file]), false)
             .run()
             .expect_code(NO_KEY)
             .stderr_has("1 of 2 key groups decrypted; the Shamir threshold is 2");
@@ -280,7 +256,7 @@ fn a_shamir_file_opens_with_the_groups_that_can_be_reached_without_waiting_for_k
     let silent = common::silent_server();
     let start = Instant::now();
     decrypts_to(
-        with_age(
+        common::with_vector_age(
             lab.ksec(As::Env)
                 .env("AWS_ENDPOINT_URL_KMS", &silent)
                 .args(["decrypt", "f.enc.yaml"]),
@@ -292,7 +268,7 @@ fn a_shamir_file_opens_with_the_groups_that_can_be_reached_without_waiting_for_k
     assert!(start.elapsed() < Duration::from_secs(5));
     // One age key and KMS down: not enough, and the report says which group failed how.
     let down = format!("http://127.0.0.1:{}", common::free_port());
-    with_age(
+    common::with_vector_age(
         lab.ksec(As::Env)
             .env("AWS_ENDPOINT_URL_KMS", &down)
             .args(["decrypt", "f.enc.yaml"]),
@@ -408,7 +384,7 @@ fn rotate_adds_and_removes_kms_keys_as_sops_names_them() {
         .run()
         .ok();
     lab.dir.write("f.enc.yaml", out.stdout);
-    with_age(
+    common::with_vector_age(
         lab.ksec(As::Env)
             .args(["rotate", "-i", "--add-kms", &arn, "--rm-age", AGE1, "f.enc.yaml"]),
         false,
@@ -442,7 +418,7 @@ fn updatekeys_adds_a_kms_key_and_keeps_it_without_asking_kms_again() {
         .ok();
     lab.dir.write("f.enc.yaml", enc.stdout);
     lab.write_config(&format!("creation_rules:\n  - age: {AGE1}\n    kms: {arn}\n"));
-    with_age(lab.ksec(As::Env).args(["updatekeys", "-y", "f.enc.yaml"]), false)
+    common::with_vector_age(lab.ksec(As::Env).args(["updatekeys", "-y", "f.enc.yaml"]), false)
         .run()
         .ok()
         .stderr_has(format!("+ kms {arn}"));
@@ -452,7 +428,7 @@ fn updatekeys_adds_a_kms_key_and_keeps_it_without_asking_kms_again() {
     // Adding an age key keeps the KMS entry as it is: KMS is not asked (there are no
     // credentials here), and the entry stays byte for byte.
     lab.write_config(&format!("creation_rules:\n  - age: {AGE1},{AGE2}\n    kms: {arn}\n"));
-    with_age(lab.ksec(As::Nobody).args(["updatekeys", "-y", "f.enc.yaml"]), false)
+    common::with_vector_age(lab.ksec(As::Nobody).args(["updatekeys", "-y", "f.enc.yaml"]), false)
         .run()
         .ok()
         .stderr_has(format!("+ age {AGE2}"));
@@ -757,7 +733,7 @@ fn a_file_without_kms_keys_never_starts_the_aws_sdk() {
     lab.dir.write("age.enc.yaml", enc.stdout);
     // Settings that would make any AWS request fail are never read.
     decrypts_to(
-        with_age(
+        common::with_vector_age(
             lab.ksec(As::Nobody)
                 .env("AWS_ENDPOINT_URL", "not a url")
                 .env("HTTPS_PROXY", "not a url either")

@@ -15,7 +15,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    Bao, Dir, Run, TestCommand, VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2, block_shape, block_without_stamps,
+    Bao, Dir, TestCommand, VECTOR_RECIPIENT as AGE1, VECTOR_RECIPIENT_2 as AGE2, block_shape, block_without_stamps,
+    decrypts_to, refused_within,
 };
 
 /// A plaintext both tools print back byte for byte.
@@ -78,24 +79,6 @@ impl Lab {
     fn write_config(&self, text: &str) {
         self.dir.write(".sops.yaml", text);
     }
-}
-
-/// `cmd` with the first age test identity (or both, through SOPS_AGE_KEY).
-fn with_age(cmd: &mut TestCommand, both: bool) -> &mut TestCommand {
-    if both {
-        let keys = format!(
-            "{}\n{}",
-            std::fs::read_to_string(common::vector_key()).expect("age identity 1"),
-            std::fs::read_to_string(common::vector_key_2()).expect("age identity 2")
-        );
-        return cmd.env("SOPS_AGE_KEY", keys);
-    }
-    cmd.env("SOPS_AGE_KEY_FILE", common::vector_key())
-}
-
-fn decrypts_to(run: Run, expected: &str) {
-    let run = run.ok();
-    assert_eq!(run.stdout_text(), expected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,10 +161,16 @@ fn a_shamir_group_of_a_vault_key_and_a_group_of_age_need_both_in_both_tools() {
         lab.dir.write(&format!("{tool}.enc.yaml"), &out);
     }
     for file in ["ksec.enc.yaml", "sops.enc.yaml"] {
-        decrypts_to(with_age(lab.ksec(As::Root).args(["decrypt", file]), false).run(), PLAIN);
-        decrypts_to(with_age(lab.sops(As::Root).args(["decrypt", file]), false).run(), PLAIN);
+        decrypts_to(
+            common::with_vector_age(lab.ksec(As::Root).args(["decrypt", file]), false).run(),
+            PLAIN,
+        );
+        decrypts_to(
+            common::with_vector_age(lab.sops(As::Root).args(["decrypt", file]), false).run(),
+            PLAIN,
+        );
         // Either group alone is not enough, in both tools.
-        with_age(lab.ksec(As::Token("not-a-token")).args(["decrypt", file]), false)
+        common::with_vector_age(lab.ksec(As::Token("not-a-token")).args(["decrypt", file]), false)
             .run()
             .expect_code(NO_KEY)
             .stderr_has("1 of 2 key groups decrypted; the Shamir threshold is 2");
@@ -204,11 +193,11 @@ fn a_vault_key_in_a_group_with_age_opens_with_either() {
     decrypts_to(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]).run(), PLAIN);
     decrypts_to(lab.sops(As::Root).args(["decrypt", "f.enc.yaml"]).run(), PLAIN);
     decrypts_to(
-        with_age(lab.ksec(As::NoToken).args(["decrypt", "f.enc.yaml"]), false).run(),
+        common::with_vector_age(lab.ksec(As::NoToken).args(["decrypt", "f.enc.yaml"]), false).run(),
         PLAIN,
     );
     decrypts_to(
-        with_age(lab.sops(As::NoToken).args(["decrypt", "f.enc.yaml"]), false).run(),
+        common::with_vector_age(lab.sops(As::NoToken).args(["decrypt", "f.enc.yaml"]), false).run(),
         PLAIN,
     );
 }
@@ -255,7 +244,7 @@ fn rotate_adds_and_removes_vault_keys_as_sops_names_them() {
         .run()
         .ok();
     lab.dir.write("f.enc.yaml", out.stdout);
-    with_age(
+    common::with_vector_age(
         lab.ksec(As::Root).args([
             "rotate",
             "-i",
@@ -303,7 +292,7 @@ fn updatekeys_adds_a_vault_key_and_keeps_it_without_asking_vault_again() {
     lab.write_config(&format!(
         "creation_rules:\n  - age: {AGE1}\n    hc_vault_transit_uri: {uri}\n"
     ));
-    with_age(lab.ksec(As::Root).args(["updatekeys", "-y", "f.enc.yaml"]), false)
+    common::with_vector_age(lab.ksec(As::Root).args(["updatekeys", "-y", "f.enc.yaml"]), false)
         .run()
         .ok()
         .stderr_has(format!("+ hc_vault {uri}"));
@@ -315,7 +304,7 @@ fn updatekeys_adds_a_vault_key_and_keeps_it_without_asking_vault_again() {
     lab.write_config(&format!(
         "creation_rules:\n  - age: {AGE1},{AGE2}\n    hc_vault_transit_uri: {uri}\n"
     ));
-    with_age(
+    common::with_vector_age(
         lab.ksec(As::Token("refused")).args(["updatekeys", "-y", "f.enc.yaml"]),
         false,
     )
@@ -341,7 +330,7 @@ fn groups_add_gives_a_vault_key_a_group_of_its_own() {
         .run()
         .ok();
     lab.dir.write("f.enc.yaml", enc.stdout);
-    with_age(
+    common::with_vector_age(
         lab.ksec(As::Root).args([
             "groups",
             "add",
@@ -363,7 +352,7 @@ fn groups_add_gives_a_vault_key_a_group_of_its_own() {
         "{text}"
     );
     decrypts_to(
-        with_age(lab.sops(As::Root).args(["decrypt", "f.enc.yaml"]), false).run(),
+        common::with_vector_age(lab.sops(As::Root).args(["decrypt", "f.enc.yaml"]), false).run(),
         PLAIN,
     );
     lab.sops(As::Root)
@@ -501,7 +490,7 @@ fn age_opens_a_file_before_a_silent_vault_is_asked_unless_the_order_puts_vault_f
     let text = enc.stdout_text().replace(&lab.bao.addr, &silent);
     lab.dir.write("f.enc.yaml", text);
     let start = Instant::now();
-    with_age(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]), false)
+    common::with_vector_age(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]), false)
         .run()
         .ok();
     assert!(
@@ -510,7 +499,7 @@ fn age_opens_a_file_before_a_silent_vault_is_asked_unless_the_order_puts_vault_f
     );
 
     let start = Instant::now();
-    with_age(
+    common::with_vector_age(
         lab.ksec(As::Root).env("KSEC_KEY_SERVICE_TIMEOUT", "1").args([
             "decrypt",
             "--decryption-order",
@@ -541,16 +530,6 @@ fn file_for_key(lab: &Lab, name: &str) -> String {
         .ok();
     lab.dir.write("f.enc.yaml", enc.stdout);
     uri
-}
-
-/// `decrypt f.enc.yaml` failing with 128 within `limit`; its run.
-fn refused_within(cmd: &mut TestCommand, limit: Duration) -> Run {
-    let start = Instant::now();
-    let run = cmd.args(["decrypt", "f.enc.yaml"]).run().expect_code(NO_KEY);
-    let took = start.elapsed();
-    assert!(took < limit, "took {took:?}");
-    assert!(run.stdout.is_empty());
-    run
 }
 
 #[test]
@@ -700,12 +679,12 @@ fn a_shamir_file_opens_with_the_groups_that_can_be_reached() {
         .write("f.enc.yaml", enc.stdout_text().replace(&lab.bao.addr, &silent));
     let start = Instant::now();
     decrypts_to(
-        with_age(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]), true).run(),
+        common::with_vector_age(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]), true).run(),
         PLAIN,
     );
     assert!(start.elapsed() < Duration::from_secs(5));
     decrypts_to(
-        with_age(lab.sops(As::Root).args(["decrypt", "f.enc.yaml"]), true)
+        common::with_vector_age(lab.sops(As::Root).args(["decrypt", "f.enc.yaml"]), true)
             .env("VAULT_CLIENT_TIMEOUT", "2")
             .env("VAULT_MAX_RETRIES", "0")
             .run(),
@@ -715,7 +694,7 @@ fn a_shamir_file_opens_with_the_groups_that_can_be_reached() {
     let down = format!("http://127.0.0.1:{}", common::free_port());
     lab.dir
         .write("f.enc.yaml", enc.stdout_text().replace(&lab.bao.addr, &down));
-    with_age(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]), false)
+    common::with_vector_age(lab.ksec(As::Root).args(["decrypt", "f.enc.yaml"]), false)
         .run()
         .expect_code(NO_KEY)
         .stderr_has("  group 0: FAILED\n    hc_vault ")
@@ -794,7 +773,7 @@ fn bad_vault_settings_are_named_when_vault_is_asked() {
         .ok();
     lab.dir.write("age.enc.yaml", enc.stdout);
     decrypts_to(
-        with_age(
+        common::with_vector_age(
             lab.ksec(As::Root)
                 .env("VAULT_SKIP_VERIFY", "perhaps")
                 .args(["decrypt", "age.enc.yaml"]),

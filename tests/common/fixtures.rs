@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use super::TestCommand;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -84,4 +86,18 @@ pub fn pgp_expected_plaintext(rel: &str) -> Option<String> {
         }
     };
     vectors().join(&expected).is_file().then_some(expected)
+}
+
+/// `cmd` with the first vector age identity (`SOPS_AGE_KEY_FILE`), or with both of them
+/// (`SOPS_AGE_KEY`) when `both`.
+pub fn with_vector_age(cmd: &mut TestCommand, both: bool) -> &mut TestCommand {
+    if both {
+        let keys = format!(
+            "{}\n{}",
+            std::fs::read_to_string(vector_key()).expect("age identity 1"),
+            std::fs::read_to_string(vector_key_2()).expect("age identity 2")
+        );
+        return cmd.env("SOPS_AGE_KEY", keys);
+    }
+    cmd.env("SOPS_AGE_KEY_FILE", vector_key())
 }

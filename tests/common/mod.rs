@@ -32,4 +32,4 @@ pub use fakes::{Route, fixed_answer_server, free_port, http_status, routed_serve
 pub use fixtures::*;
 pub use moto::{ACCESS_KEY_ID as AWS_TEST_ACCESS_KEY_ID, Moto, SECRET_ACCESS_KEY as AWS_TEST_SECRET, moto, moto_tls};
 pub use peers::*;
-pub use run::{Run, Running, TestCommand, isolate, pipe};
+pub use run::{Run, Running, TestCommand, decrypts_to, isolate, pipe, refused_within};

@@ -464,3 +464,23 @@ impl Run {
         )
     }
 }
+
+/// Asserts that `run` succeeded and printed exactly `expected`.
+pub fn decrypts_to(run: Run, expected: &str) {
+    let run = run.ok();
+    assert_eq!(run.stdout_text(), expected);
+}
+
+/// `decrypt f.enc.yaml` run by `cmd`: it must fail with 128 (no key opened the file), print
+/// nothing, and end within `limit` (the process is stopped 30 s after it); its run.
+pub fn refused_within(cmd: &mut TestCommand, limit: Duration) -> Run {
+    let start = Instant::now();
+    let run = cmd
+        .args(["decrypt", "f.enc.yaml"])
+        .run_within(limit + Duration::from_secs(30))
+        .expect_code(128);
+    let took = start.elapsed();
+    assert!(took < limit, "took {took:?}");
+    assert!(run.stdout.is_empty());
+    run
+}
