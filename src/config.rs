@@ -193,8 +193,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parse(path, &text)
 }
 
-/// Parses config text; `path` names the file in errors and anchors relative matching.
-fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+/// Parses config text; `path` names the file in errors and anchors relative matching. (Public
+/// for the fuzz target, which feeds it text without a file.)
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     // Like Go's yaml.Unmarshal, only the first document counts; an empty file is an empty config.
