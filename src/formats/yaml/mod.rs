@@ -4,6 +4,7 @@ pub mod comments;
 pub mod emit;
 pub mod parse;
 pub mod render;
+mod repeats;
 pub mod resolve;
 
 pub use emit::{EmitOptions, emit};

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use super::comments::{self, After, Closing, CommentAt, Target};
 use super::render;
+use super::repeats::{self, Repeat};
 use super::resolve::{self, Unsupported};
 use crate::formats::limits::{AliasLimit, AliasRatio, CopyBudget, MAX_DEPTH, Size};
 use crate::formats::{Format, FormatError};
@@ -32,8 +33,28 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
     })?;
     refuse_lone_carriage_return(text, file)?;
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut builder = Builder::new(text, file);
-    for event in Parser::new_from_str(text) {
+    // A stream whose documents repeat one `sops` block is read with the copies left out, each
+    // taking the first copy's node, unless a copy was not where it was expected to be (see
+    // `repeats`): then, and to report any error, the text is read as it is.
+    let repeats = repeats::find(text);
+    let read_once = (!repeats.is_empty()).then(|| read(text, file, &repeats).ok()).flatten();
+    let documents = match read_once {
+        Some((documents, true)) => documents,
+        _ => read(text, file, &[])?.0,
+    };
+    let source = Source {
+        text: Zeroizing::new(text.to_string()),
+        newline,
+    };
+    Ok(Tree::parsed(documents, Some(Arc::new(source))))
+}
+
+/// The documents of `text`, read without the lines of the `repeats`, and whether every repeat
+/// was read as the `sops` key of its document.
+fn read(text: &str, file: &str, repeats: &[Repeat]) -> Result<(Vec<Document>, bool), FormatError> {
+    let cut = repeats::Cut::new(text, repeats);
+    let mut builder = Builder::new(text, file, repeats);
+    for event in Parser::new_from_str(cut.text()) {
         let (event, span) = event.map_err(|e| match e.kind() {
             // granit's own nesting limit, which its scanner can meet while looking ahead in
             // flow collections before ksec's lower one is reached.
@@ -52,13 +73,10 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
                 reason: e.info().to_string(),
             },
         })?;
-        builder.on_event(event, span)?;
+        builder.on_event(event, cut.restore(span))?;
     }
-    let source = Source {
-        text: Zeroizing::new(text.to_string()),
-        newline,
-    };
-    Ok(Tree::parsed(builder.documents, Some(Arc::new(source))))
+    let every_repeat_read = builder.repeats_read == repeats.len();
+    Ok((builder.documents, every_repeat_read))
 }
 
 /// A carriage return alone ends a line in YAML (old Mac line endings), but everything that
@@ -141,7 +159,22 @@ struct DocState {
     root_span: Option<Span>,
     start: usize,
     indent: Option<usize>,
+    /// The first indentation step inside the `sops` block, as `indent` would take it.
+    metadata_indent: Option<usize>,
+    /// The start and line of the `sops:` line, when its text repeats later in the stream.
+    first_of_repeats: Option<(usize, usize)>,
     has_root: bool,
+}
+
+/// What the first copy of a repeated `sops` block read to, for the copies that follow.
+struct FirstBlock {
+    node: Node,
+    /// The block's length from its `sops:` line.
+    len: usize,
+    /// Its last content token's end and line, from the `sops:` line's start and line.
+    last_content: (usize, usize),
+    /// The indentation step it sets when the document has none yet.
+    indent: Option<usize>,
 }
 
 struct Builder<'a> {
@@ -164,6 +197,13 @@ struct Builder<'a> {
     last_content_end: usize,
     /// Line of `last_content_end`.
     last_content_line: usize,
+    /// The blanked copies of a repeated `sops` block, by the start of their `sops:` line, with
+    /// the start of the first copy's.
+    repeats: HashMap<usize, usize>,
+    /// What each first copy read to, by the start of its `sops:` line (`None` until read).
+    first_blocks: HashMap<usize, Option<FirstBlock>>,
+    /// How many blanked copies took their first copy's node.
+    repeats_read: usize,
 }
 
 /// A finished node and where it ended.
@@ -176,8 +216,11 @@ struct Built {
 }
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str, file: &'a str) -> Self {
+    fn new(text: &'a str, file: &'a str, repeats: &[Repeat]) -> Self {
         Builder {
+            repeats: repeats.iter().map(|r| (r.start, r.first)).collect(),
+            first_blocks: repeats.iter().map(|r| (r.first, None)).collect(),
+            repeats_read: 0,
             text,
             file,
             frames: Vec::new(),
@@ -529,11 +572,13 @@ impl<'a> Builder<'a> {
             self.doc.root_flow = flow;
         } else if !flow
             && !in_flow
-            && self.doc.indent.is_none()
             && let Some(parent) = parent_column
             && column > parent
         {
-            self.doc.indent = Some(column - parent);
+            self.doc.indent.get_or_insert(column - parent);
+            if self.in_metadata() {
+                self.doc.metadata_indent.get_or_insert(column - parent);
+            }
         }
         let mut frame = Frame {
             kind,
@@ -892,8 +937,33 @@ impl<'a> Builder<'a> {
                     }
                     let start = line_start(text, key.start);
                     let end = line_end(text, built.end);
-                    self.doc.metadata = Some(built.node);
-                    self.doc.metadata_span = Some(Span::new(start, end));
+                    let first = self.repeats.get(&start).copied();
+                    if let Some(first) = first
+                        && let Some(Some(block)) = self.first_blocks.get(&first)
+                    {
+                        // A blanked copy: the first copy's node, span and last token, moved
+                        // to where the copy stands.
+                        self.doc.metadata = Some(moved(block.node.clone(), start - first));
+                        self.doc.metadata_span = Some(Span::new(start, start + block.len));
+                        self.last_content_end = start + block.last_content.0;
+                        self.last_content_line = key.line + block.last_content.1;
+                        if self.doc.indent.is_none() {
+                            self.doc.indent = block.indent;
+                        }
+                        self.repeats_read += 1;
+                    } else {
+                        if let Some(slot @ None) = self.first_blocks.get_mut(&start) {
+                            *slot = Some(FirstBlock {
+                                node: built.node.clone(),
+                                len: end - start,
+                                last_content: (0, 0),
+                                indent: None,
+                            });
+                            self.doc.first_of_repeats = Some((start, key.line));
+                        }
+                        self.doc.metadata = Some(built.node);
+                        self.doc.metadata_span = Some(Span::new(start, end));
+                    }
                 } else {
                     // Entries of a block mapping own their lines (for removal); a flow mapping is
                     // written anew when an entry goes, and looking for the line's ends from
@@ -1070,6 +1140,14 @@ impl<'a> Builder<'a> {
             .map(|p| p.comment)
             .collect();
         let doc = std::mem::take(&mut self.doc);
+        if let Some((start, line)) = doc.first_of_repeats
+            && let Some(Some(block)) = self.first_blocks.get_mut(&start)
+        {
+            // The block ends its document (`repeats::find`), so its last token is the
+            // document's.
+            block.last_content = (self.last_content_end - start, self.last_content_line - line);
+            block.indent = doc.metadata_indent;
+        }
         let mut root = doc.root.unwrap_or_default();
         for c in leftover {
             root.items.push(MappingItem::Comment(c));
@@ -1353,6 +1431,61 @@ fn detach(node: Node) -> Node {
     }
 }
 
+/// `node` with every position in it moved `by` bytes further into the text: a copy of a block
+/// read `by` bytes earlier, as if read where the copy stands. (Mappings from text have no
+/// removed lines yet.)
+fn moved(node: Node, by: usize) -> Node {
+    let span = |s: Span| Span::new(s.start + by, s.end + by);
+    let origin = |o: Origin| Origin {
+        span: span(o.span),
+        block_header: o.block_header.map(|h| BlockHeader {
+            indicators: span(h.indicators),
+            body_start: h.body_start + by,
+        }),
+        ..o
+    };
+    let comment = |mut c: Comment| {
+        c.origin = c.origin.map(origin);
+        c
+    };
+    match node {
+        Node::Scalar(mut s) => {
+            s.origin = s.origin.map(origin);
+            Node::Scalar(s)
+        }
+        Node::Mapping(m) => Node::Mapping(Mapping {
+            items: m
+                .items
+                .into_iter()
+                .map(|item| match item {
+                    MappingItem::Entry(e) => MappingItem::Entry(Entry {
+                        key: e.key,
+                        value: moved(e.value, by),
+                        span: e.span.map(span),
+                    }),
+                    MappingItem::Comment(c) => MappingItem::Comment(comment(c)),
+                })
+                .collect(),
+            span: m.span.map(span),
+            alias: m.alias.map(origin),
+            ..m
+        }),
+        Node::Sequence(s) => Node::Sequence(Sequence {
+            items: s
+                .items
+                .into_iter()
+                .map(|item| match item {
+                    SequenceItem::Node(n) => SequenceItem::Node(moved(n, by)),
+                    SequenceItem::Comment(c) => SequenceItem::Comment(comment(c)),
+                })
+                .collect(),
+            span: s.span.map(span),
+            alias: s.alias.map(origin),
+            ..s
+        }),
+    }
+}
+
 /// Marks an alias expansion with the `*name` token it replaces.
 fn mark_alias(node: Node, origin: Origin) -> Node {
     match node {
@@ -1387,6 +1520,78 @@ mod tests {
         match m.get(key) {
             Some(Node::Scalar(s)) => s,
             other => panic!("{key}: not a scalar: {other:?}"),
+        }
+    }
+
+    /// The documents as read with every `sops` block read in full.
+    fn read_every_copy(text: &str) -> String {
+        format!("{:?}", read(text, "t.yaml", &[]).unwrap_or_else(|e| panic!("{e}")).0)
+    }
+
+    /// Streams built from sops's files, whose documents repeat the file's `sops` block.
+    fn streams_repeating_a_block() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sops-upstream");
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("generated-by-sops-3.11.0"))
+            .expect("the shared vectors")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".enc.yaml"))
+            .collect();
+        files.sort();
+        files.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/secret.enc.yaml"));
+        let mut streams = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a vector");
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(at) = text.rfind("\nsops:\n").map(|i| i + 1) else {
+                continue;
+            };
+            let (content, block) = text.split_at(at);
+            streams.push((format!("{name} as it is"), text.clone()));
+            let stream = format!("{content}{block}---\n{content}{block}---\n# a comment\nother: 1\n{block}");
+            streams.push((format!("{name}, three documents"), stream.clone()));
+            streams.push((format!("{name}, CRLF"), stream.replace('\n', "\r\n")));
+            streams.push((
+                format!("{name}, flat documents"),
+                format!("x: 1\n{block}---\ny: 2\n{block}"),
+            ));
+            streams.push((
+                format!("{name}, explicit ends"),
+                format!("{content}{block}...\n---\n{content}{block}...\n"),
+            ));
+        }
+        streams
+    }
+
+    #[test]
+    fn a_repeated_sops_block_read_once_gives_the_documents_read_in_full() {
+        let mut read_once = 0;
+        for (name, text) in streams_repeating_a_block() {
+            let repeats = repeats::find(&text);
+            let expected = read_every_copy(&text);
+            if repeats.is_empty() {
+                continue;
+            }
+            let (documents, every_repeat_read) =
+                read(&text, "t.yaml", &repeats).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(every_repeat_read, "{name}: a repeat was not read");
+            assert_eq!(format!("{documents:?}"), expected, "{name}");
+            assert_eq!(format!("{:?}", parse_text(&text).documents), expected, "{name}");
+            read_once += 1;
+        }
+        assert!(read_once >= 30, "only {read_once} streams had repeats");
+    }
+
+    #[test]
+    fn a_stream_with_repeats_reports_the_same_error_as_without() {
+        let block = "sops:\n    version: 3.11.0\n";
+        for bad in ["  a: 1\nb: [\n", "a: 1\na: 2\n", "a: {b: 1\n"] {
+            let text = format!("x: 1\n{block}---\n{bad}{block}---\ny: 1\n{block}");
+            assert!(!repeats::find(&text).is_empty(), "{bad}");
+            let with = parse(text.as_bytes(), "t.yaml")
+                .expect_err("a syntax error")
+                .to_string();
+            let without = read(&text, "t.yaml", &[]).expect_err("a syntax error").to_string();
+            assert_eq!(with, without, "{bad}");
         }
     }
 
