@@ -170,7 +170,7 @@ impl Span {
 }
 
 /// A node of the tree.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Mapping(Mapping),
     Sequence(Sequence),
@@ -178,7 +178,7 @@ pub enum Node {
 }
 
 /// An ordered mapping; duplicate keys are kept (JSON allows them, sops keeps them).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mapping {
     pub items: Vec<MappingItem>,
     /// Written in flow style (`{a: b}`) in the source.
@@ -194,14 +194,14 @@ pub struct Mapping {
 }
 
 /// A mapping entry or a comment between entries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MappingItem {
     Entry(Entry),
     Comment(Comment),
 }
 
 /// A key and its value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub key: String,
     pub value: Node,
@@ -222,7 +222,7 @@ impl Entry {
 }
 
 /// An ordered sequence with comments between items.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sequence {
     pub items: Vec<SequenceItem>,
     pub flow: bool,
@@ -232,14 +232,14 @@ pub struct Sequence {
 }
 
 /// A sequence element or a comment between elements.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SequenceItem {
     Node(Node),
     Comment(Comment),
 }
 
 /// A leaf value with its source information.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
     pub value: Value,
     pub origin: Option<Origin>,
@@ -265,7 +265,7 @@ impl Scalar {
 }
 
 /// A comment line, without its `#`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
     pub text: Zeroizing<String>,
     pub origin: Option<Origin>,
@@ -288,7 +288,7 @@ impl Comment {
 }
 
 /// How and where a scalar or comment was written.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Origin {
     /// The bytes a new rendering replaces (for block scalars: header and content lines; for
     /// tagged or aliased nodes: the tag or alias token too).
@@ -308,7 +308,7 @@ pub struct Origin {
 }
 
 /// Where a block scalar's header and body are.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BlockHeader {
     pub indicators: Span,
     pub body_start: usize,
