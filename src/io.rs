@@ -81,6 +81,15 @@ pub enum IoError {
         size: Option<u64>,
         limit: u64,
     },
+    /// An output larger than ksec reads: written, it could not be read back without raising
+    /// the limit, so it is not written.
+    #[error(
+        "the output for {} would be {}, more than the {} ksec reads back",
+        .path.display(),
+        limit::describe(*.size),
+        limit::describe(*.limit)
+    )]
+    OutputTooLarge { path: PathBuf, size: u64, limit: u64 },
     /// `KSEC_MAX_INPUT_SIZE` is not a size.
     #[error("{MAX_INPUT_SIZE_VAR}={value:?} is not a size in bytes (such as 1048576, 512K or 64M)")]
     InvalidMaxInputSize { value: String },
@@ -273,6 +282,7 @@ fn walk(dir: &Path, recursive: bool, wanted: Walk, files: &mut Vec<PathBuf>) -> 
 
 /// Writes to stdout. A closed pipe (`ksec decrypt … | head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<(), IoError> {
+    readable_size(Path::new("stdout"), bytes)?;
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -281,6 +291,22 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), IoError> {
             path: PathBuf::from("stdout"),
             source,
         }),
+    }
+}
+
+/// Refuses output that ksec would refuse to read ([`max_input_size`]): an encrypted file is
+/// about three times the size of its plaintext, so without this check a large input would
+/// encrypt into a file that no later command opens until the limit is raised.
+pub fn readable_size(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    let limit = max_input_size()?;
+    let size = bytes.len() as u64;
+    match size > limit {
+        true => Err(IoError::OutputTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        }),
+        false => Ok(()),
     }
 }
 

@@ -257,7 +257,8 @@ fn a_long_flow_line_is_read_and_written_in_linear_time() {
     let dir = tempfile::tempdir().expect("a scratch directory");
     let entries: Vec<String> = (0..200_000).map(|i| format!("k{i}: v")).collect();
     std::fs::write(dir.path().join("flow.yaml"), format!("m: {{{}}}\n", entries.join(", "))).expect("written");
-    let list = vec!["a"; 200_000].join(",");
+    // 450 KB on one line, in 50,000 values: encrypted, about 6 MB, within what ksec reads back.
+    let list = vec!["aaaaaaaa"; 50_000].join(",");
     std::fs::write(dir.path().join("list.yaml"), format!("l: [{list}]\n")).expect("written");
     let run = ksec(dir.path(), &["filestatus", "flow.yaml"], None);
     assert_eq!(run.code(), Some(0), "{}", run.stderr());
@@ -344,7 +345,7 @@ fn the_input_limit_is_set_by_an_environment_variable() {
             && stderr.contains("KSEC_MAX_INPUT_SIZE"),
         "{stderr}"
     );
-    assert_eq!(encrypt("1K").status.code(), Some(0));
+    assert_eq!(encrypt("4K").status.code(), Some(0));
     let invalid = encrypt("lots");
     let stderr = String::from_utf8_lossy(&invalid.stderr);
     assert_eq!(invalid.status.code(), Some(1), "{stderr}");
@@ -352,6 +353,44 @@ fn the_input_limit_is_set_by_an_environment_variable() {
         stderr.contains("KSEC_MAX_INPUT_SIZE=\"lots\" is not a size"),
         "{stderr}"
     );
+}
+
+/// An encrypted file is several times its plaintext's size: ksec does not write one that it
+/// would refuse to read back, on stdout or in place, and says how to raise the limit.
+#[test]
+fn an_output_larger_than_ksec_reads_is_not_written() {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let plain = "a: 1\nb: two\n";
+    std::fs::write(dir.path().join("s.yaml"), plain).expect("written");
+    let encrypt = |limit: &str, in_place: bool| {
+        let home = dir.path().join("home");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksec"));
+        common::isolate(&mut cmd, &home, &home.join(".gnupg"));
+        cmd.env("KSEC_MAX_INPUT_SIZE", limit)
+            .args(["encrypt", "--age", common::SAMPLE_RECIPIENT])
+            .args(in_place.then_some("-i"))
+            .arg("s.yaml")
+            .current_dir(dir.path())
+            .output()
+            .expect("ksec starts")
+    };
+    for in_place in [false, true] {
+        let refused = encrypt("1K", in_place);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(3), "{stderr}");
+        assert!(refused.stdout.is_empty(), "nothing on stdout");
+        assert!(
+            stderr.contains("the output for ")
+                && stderr.contains("more than the 1024 bytes ksec reads back")
+                && stderr.contains("nothing was written")
+                && stderr.contains("KSEC_MAX_INPUT_SIZE"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(dir.path().join("s.yaml")).expect("read"), plain);
+    }
+    let written = encrypt("4K", false);
+    assert_eq!(written.status.code(), Some(0));
+    assert!(written.stdout.len() > 1024 && written.stdout.len() <= 4096);
 }
 
 /// Go stops at the first object and turns invalid UTF-8 into U+FFFD: sops keeps the first

@@ -190,6 +190,7 @@ fn io_code(e: &IoError) -> i32 {
         InputNotFound { .. } => NO_FILE_SPECIFIED,
         Read { .. } => COULD_NOT_READ_INPUT,
         Write { .. } | Lock { .. } | HardLinked { .. } | NotRegularFile { .. } => COULD_NOT_WRITE_OUTPUT,
+        OutputTooLarge { .. } => COULD_NOT_WRITE_OUTPUT,
         NoMemoryBackedDir { .. } => COULD_NOT_WRITE_OUTPUT,
         Locked { .. } | ChangedSinceRead { .. } => CONCURRENT_WRITER,
         TooLarge { .. } => COULD_NOT_READ_INPUT,
@@ -221,6 +222,11 @@ fn io_hint(e: &IoError) -> Option<&'static str> {
         TooLarge { .. } => Some(
             "no secrets file needs this much; if this one is meant to be this large, raise the limit with \
              KSEC_MAX_INPUT_SIZE (e.g. KSEC_MAX_INPUT_SIZE=64M)",
+        ),
+        OutputTooLarge { .. } => Some(
+            "nothing was written; to write and later read a file this large, raise the limit with \
+             KSEC_MAX_INPUT_SIZE for this command and for every command that reads the file \
+             (e.g. KSEC_MAX_INPUT_SIZE=64M)",
         ),
         Read { .. } | Write { .. } | Lock { .. } | InvalidMaxInputSize { .. } => None,
     }

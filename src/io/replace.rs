@@ -145,6 +145,7 @@ impl FileLock {
             path: self.named.clone(),
             source: without_path(source),
         };
+        super::readable_size(&self.named, bytes)?;
         let existing = check_replaceable(&self.named)?;
         let dir = parent_dir(&self.target);
         remove_leftovers(&dir, &file_name(&self.target));
