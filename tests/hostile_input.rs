@@ -22,20 +22,29 @@ const QUICK: Duration = Duration::from_secs(2);
 /// How long a run may take before it is killed and the test fails.
 const KILL_AFTER: Duration = Duration::from_secs(30);
 
-/// The release binary, built once for this test run (`cargo build --release`): the one users
-/// run, and the one whose time the bounds are meant for.
+/// The optimized binary, built once for this test run (`cargo build --profile release-test`:
+/// the release profile users run, without its link-time optimization), whose time the bounds
+/// are meant for.
 fn release_ksec() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--release", "--locked", "--bin", "ksec", "--target-dir"])
+            .args([
+                "build",
+                "--profile",
+                "release-test",
+                "--locked",
+                "--bin",
+                "ksec",
+                "--target-dir",
+            ])
             .arg(target_dir())
             .current_dir(common::root())
             .status()
             .expect("cargo starts");
-        assert!(status.success(), "cargo build --release failed");
-        target_dir().join("release/ksec")
+        assert!(status.success(), "cargo build --profile release-test failed");
+        target_dir().join("release-test/ksec")
     })
 }
 
