@@ -1581,6 +1581,72 @@ mod tests {
         assert!(read_once >= 30, "only {read_once} streams had repeats");
     }
 
+    /// Lines a document may hold, some of them close to what `repeats::find` looks for: a
+    /// `sops:` inside a block scalar or a quoted string, a marker-like line, comments.
+    const BODY_LINES: &[&str] = &[
+        "a: 1",
+        "b: \"two\"",
+        "c:\n  d: 3\n  e: [4, 5]",
+        "f: |\n  sops:\n  ---x",
+        "g: 'x\n  sops:'",
+        "# sops:",
+        "h:\n  - i\n  - j: k",
+        "l: {m: n}",
+        "",
+        "o: >-\n  p\n\n  q",
+    ];
+
+    /// `sops` blocks, the first with a comment and nested lists, one with trailing blank lines.
+    const BLOCKS: &[&str] = &[
+        "sops:\n    age:\n        - recipient: age1x\n          enc: |\n            abc\n    # note\n    version: 3.11.0\n",
+        "sops:\n  version: 3.11.0\n\n",
+        "sops:\n    kms: []\n    mac: ENC[x]\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Any stream of such documents reads the same with repeated blocks read once.
+        #[test]
+        fn streams_read_the_same_with_repeated_blocks_read_once(
+            docs in proptest::collection::vec(
+                (proptest::collection::vec(0..BODY_LINES.len(), 0..5), 0..BLOCKS.len(), proptest::bool::ANY),
+                1..6,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            for (i, (lines, block, explicit_end)) in docs.iter().enumerate() {
+                if i > 0 {
+                    text.push_str("---\n");
+                }
+                for &line in lines {
+                    text.push_str(BODY_LINES[line]);
+                    text.push('\n');
+                }
+                text.push_str(BLOCKS[*block]);
+                if *explicit_end {
+                    text.push_str("...\n");
+                }
+            }
+            if crlf {
+                text = text.replace('\n', "\r\n");
+            }
+            let full = read(&text, "t.yaml", &[]).map(|(documents, _)| format!("{documents:?}"));
+            let once = parse(text.as_bytes(), "t.yaml").map(|tree| format!("{:?}", tree.documents));
+            let repeats = repeats::find(&text);
+            if full.is_ok() && !repeats.is_empty() {
+                // A valid stream never falls back to the full parse.
+                let read_once = read(&text, "t.yaml", &repeats);
+                proptest::prop_assert!(matches!(read_once, Ok((_, true))), "{:?}", read_once.err());
+            }
+            match (full, once) {
+                (Ok(full), Ok(once)) => proptest::prop_assert_eq!(full, once),
+                (Err(full), Err(once)) => proptest::prop_assert_eq!(full.to_string(), once.to_string()),
+                (full, once) => proptest::prop_assert!(false, "{:?} / {:?}", full.err(), once.err()),
+            }
+        }
+    }
+
     #[test]
     fn a_stream_with_repeats_reports_the_same_error_as_without() {
         let block = "sops:\n    version: 3.11.0\n";
