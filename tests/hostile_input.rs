@@ -332,20 +332,26 @@ fn inputs_larger_than_the_limit_are_refused_before_they_are_read() {
     run.assert_refused("holds more than the 16 MiB ksec reads", "stdin", "encrypt < /dev/zero");
 }
 
+/// `ksec encrypt [-i] s.yaml` in `dir` (the debug binary, no memory limit) with
+/// `KSEC_MAX_INPUT_SIZE=limit`.
+fn encrypt_with_limit(dir: &Path, limit: &str, in_place: bool) -> std::process::Output {
+    let home = dir.join("home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksec"));
+    common::isolate(&mut cmd, &home, &home.join(".gnupg"));
+    cmd.env("KSEC_MAX_INPUT_SIZE", limit)
+        .args(["encrypt", "--age", common::SAMPLE_RECIPIENT])
+        .args(in_place.then_some("-i"))
+        .arg("s.yaml")
+        .current_dir(dir)
+        .output()
+        .expect("ksec starts")
+}
+
 #[test]
 fn the_input_limit_is_set_by_an_environment_variable() {
     let dir = tempfile::tempdir().expect("a scratch directory");
     std::fs::write(dir.path().join("s.yaml"), "a: 1\nb: two\n").expect("written");
-    let encrypt = |limit: &str| {
-        let home = dir.path().join("home");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksec"));
-        common::isolate(&mut cmd, &home, &home.join(".gnupg"));
-        cmd.env("KSEC_MAX_INPUT_SIZE", limit)
-            .args(["encrypt", "--age", common::SAMPLE_RECIPIENT, "s.yaml"])
-            .current_dir(dir.path())
-            .output()
-            .expect("ksec starts")
-    };
+    let encrypt = |limit: &str| encrypt_with_limit(dir.path(), limit, false);
     let small = encrypt("8");
     let stderr = String::from_utf8_lossy(&small.stderr);
     assert_eq!(small.status.code(), Some(2), "{stderr}");
@@ -371,18 +377,7 @@ fn an_output_larger_than_ksec_reads_is_not_written() {
     let dir = tempfile::tempdir().expect("a scratch directory");
     let plain = "a: 1\nb: two\n";
     std::fs::write(dir.path().join("s.yaml"), plain).expect("written");
-    let encrypt = |limit: &str, in_place: bool| {
-        let home = dir.path().join("home");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksec"));
-        common::isolate(&mut cmd, &home, &home.join(".gnupg"));
-        cmd.env("KSEC_MAX_INPUT_SIZE", limit)
-            .args(["encrypt", "--age", common::SAMPLE_RECIPIENT])
-            .args(in_place.then_some("-i"))
-            .arg("s.yaml")
-            .current_dir(dir.path())
-            .output()
-            .expect("ksec starts")
-    };
+    let encrypt = |limit: &str, in_place: bool| encrypt_with_limit(dir.path(), limit, in_place);
     for in_place in [false, true] {
         let refused = encrypt("1K", in_place);
         let stderr = String::from_utf8_lossy(&refused.stderr);
