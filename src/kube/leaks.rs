@@ -2,7 +2,7 @@
 //! misspelt ones included, and kubectl's last-applied copy of the whole object), and which other
 //! manifests hold ciphertext they should not.
 
-use super::{Finding, ManifestId, is_secret, manifests};
+use super::{Finding, ManifestId, is_manifest, is_secret, manifests};
 use crate::crypt::cipher::looks_encrypted;
 use crate::tree::{Comment, Mapping, MappingItem, Node, SequenceItem, Tree, Value};
 
@@ -53,12 +53,13 @@ pub fn plaintext_in_secrets<S>(tree: &Tree<S>) -> Vec<Finding> {
 }
 
 /// Manifests that are not Secrets but hold encrypted values or comments (a ConfigMap's `data`
-/// matches the Secret rule too), in document order.
+/// matches the Secret rule too), in document order. Only Kubernetes objects count (a readable
+/// `apiVersion` and `kind`): a JSON or YAML file that merely has a `kind` key is not one.
 pub fn encrypted_non_secrets<S>(tree: &Tree<S>) -> Vec<ManifestId> {
     tree.documents
         .iter()
         .flat_map(manifests)
-        .filter(|m| !is_secret(m) && mapping_has_ciphertext(m))
+        .filter(|m| is_manifest(m) && !is_secret(m) && mapping_has_ciphertext(m))
         .filter_map(ManifestId::of)
         .collect()
 }
@@ -239,5 +240,21 @@ mod tests {
             }]
         );
         assert_eq!(encrypted_non_secrets(&tree)[0].to_string(), "ConfigMap/prod/cfg");
+    }
+
+    #[test]
+    fn encrypted_non_secrets_names_no_file_that_is_not_a_manifest() {
+        // A whole file encrypted: its `kind` is ciphertext, and it has no `apiVersion`. Naming
+        // it would print the ciphertext of a value as the object's kind.
+        let sealed_kind = format!(
+            "kind: {}\ndata:\n  a: {}\n",
+            enc("UruaOS5EKzA=", "str"),
+            enc("KA7/eA==", "str")
+        );
+        assert_eq!(encrypted_non_secrets(&yaml(&sealed_kind)), []);
+        let no_api_version = format!("kind: inventory\nrecords:\n  a: {}\n", enc("KA7/eA==", "str"));
+        assert_eq!(encrypted_non_secrets(&yaml(&no_api_version)), []);
+        let sealed_kind_manifest = format!("apiVersion: v1\n{sealed_kind}");
+        assert_eq!(encrypted_non_secrets(&yaml(&sealed_kind_manifest)), []);
     }
 }

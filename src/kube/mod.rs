@@ -86,9 +86,9 @@ pub struct ManifestId {
 
 impl ManifestId {
     /// The identity of a mapping with a string `kind`. An encrypted name or namespace is shown
-    /// as missing rather than as ciphertext.
+    /// as missing rather than as ciphertext; an encrypted `kind` names nothing (`None`).
     fn of(manifest: &Mapping) -> Option<ManifestId> {
-        let kind = str_field(manifest, "kind")?;
+        let kind = str_field(manifest, "kind").filter(|k| !looks_encrypted(k))?;
         let metadata = manifest.get("metadata").and_then(Node::as_mapping);
         let part = |key| {
             metadata
@@ -145,7 +145,7 @@ fn is_empty(document: &Document) -> bool {
     document.root.entries().next().is_none()
 }
 
-fn is_manifest(root: &Mapping) -> bool {
+pub(super) fn is_manifest(root: &Mapping) -> bool {
     str_field(root, "apiVersion").is_some() && str_field(root, "kind").is_some()
 }
 
