@@ -568,6 +568,11 @@ fn hex4(s: &[u8]) -> Option<u32> {
 /// Appends bytes as text, each byte of an invalid UTF-8 sequence becoming one U+FFFD, as Go's
 /// `utf8.DecodeRune` loop does (Rust's `from_utf8_lossy` would merge a truncated sequence).
 fn push_lossy(out: &mut String, bytes: &[u8]) {
+    // Nearly every string is valid UTF-8, and checking that is much faster than chunking.
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        out.push_str(text);
+        return;
+    }
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());
         for _ in chunk.invalid() {
@@ -709,17 +714,40 @@ fn check_json_time(t: &Timestamp) -> Result<(), &'static str> {
 /// invalid UTF-8 written as `\ufffd`.
 fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    for chunk in bytes.utf8_chunks() {
-        write_escaped(out, chunk.valid());
-        for _ in chunk.invalid() {
-            out.extend_from_slice(b"\\ufffd");
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        write_escaped(out, text);
+    } else {
+        for chunk in bytes.utf8_chunks() {
+            write_escaped(out, chunk.valid());
+            for _ in chunk.invalid() {
+                out.extend_from_slice(b"\\ufffd");
+            }
         }
     }
     out.push(b'"');
 }
 
+/// Bytes that may start a character Go's encoder escapes: the controls, `"`, `\\`, the HTML
+/// characters `<`, `>` and `&`, and 0xE2, the first byte of U+2028 and U+2029.
+const MAY_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || matches!(b as u8, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xE2);
+        b += 1;
+    }
+    table
+};
+
 fn write_escaped(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Most strings (every `ENC[...]`, base64, names) need no escape at all.
+    let Some(first) = s.bytes().position(|b| MAY_ESCAPE[usize::from(b)]) else {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    };
+    out.extend_from_slice(&s.as_bytes()[..first]);
+    let s = &s[first..];
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let short: &[u8] = match c {
@@ -1306,5 +1334,25 @@ mod tests {
         };
         let written = emit(&plain(root), JsonIndent::Tab).expect("emit");
         assert_eq!(written, b"{\n\t\"z\": null,\n\t\"a\\u2028\": 1\n}\n");
+    }
+
+    #[test]
+    fn strings_are_escaped_after_a_clean_prefix_and_only_where_go_escapes() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (
+                b"ENC[AES256_GCM,data:a+b/c=,type:str]",
+                b"\"ENC[AES256_GCM,data:a+b/c=,type:str]\"",
+            ),
+            ("5€ per <unit>".as_bytes(), "\"5€ per \\u003cunit\\u003e\"".as_bytes()),
+            ("€€\u{2028}".as_bytes(), "\"€€\\u2028\"".as_bytes()),
+            (b"tab\there", b"\"tab\\there\""),
+            (b"bad \xff byte", b"\"bad \\ufffd byte\""),
+            (b"", b"\"\""),
+        ];
+        for (input, want) in cases {
+            let mut out = Vec::new();
+            write_string(&mut out, input);
+            assert_eq!(out, want, "{}", String::from_utf8_lossy(input));
+        }
     }
 }

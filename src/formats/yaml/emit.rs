@@ -428,8 +428,8 @@ impl<S: State> PatchWalker<'_, S> {
         // Text that is not plain here (an editing view quoted or tagged it; the file had it
         // plain) says nothing about how the plaintext was spelled.
         !written.starts_with(['"', '\'', '|', '>', '!', '&', '*'])
-            && !written.contains(['\n', '\r'])
-            && render::canonical_str(written, &self.block_context(origin)) != written
+            && memchr::memchr2(b'\n', b'\r', written.as_bytes()).is_none()
+            && !render::is_canonical_str(written, &self.block_context(origin))
     }
 
     /// A decrypted value, in the style its ciphertext was written in (a plain `ENC[...]`, as
