@@ -467,22 +467,24 @@ impl<'a> Parser<'a> {
         let mut end = start;
         let mut escaped = false;
         let mut non_ascii = 0;
+        // Runs between quotes and backslashes are found a word at a time; each run is then
+        // checked for control characters and its non-ASCII bytes counted in one pass each.
         loop {
-            match self.input.get(end) {
-                None => {
-                    return Err(Stop::new(open, Why::End("unterminated string")));
-                }
+            let rest = self.input.get(end..).unwrap_or_default();
+            let stop = memchr::memchr2(b'"', b'\\', rest);
+            let run = &rest[..stop.unwrap_or(rest.len())];
+            if run.iter().fold(false, |any, &b| any | (b < 0x20)) {
+                let at = run.iter().position(|&b| b < 0x20).unwrap_or_default();
+                return Err(Stop::new(end + at, Why::Syntax("control character in a string")));
+            }
+            non_ascii += run.iter().fold(0, |n, &b| n + usize::from(b >= 0x80));
+            end += run.len();
+            match stop.map(|at| rest[at]) {
+                None => return Err(Stop::new(open, Why::End("unterminated string"))),
                 Some(b'"') => break,
-                Some(b'\\') => {
+                Some(_) => {
                     escaped = true;
                     end += 2;
-                }
-                Some(&b) if b < 0x20 => {
-                    return Err(Stop::new(end, Why::Syntax("control character in a string")));
-                }
-                Some(&b) => {
-                    non_ascii += usize::from(b >= 0x80);
-                    end += 1;
                 }
             }
         }
@@ -1081,6 +1083,27 @@ mod tests {
         }
         // The API server's reader (Go's) takes them.
         assert_eq!(check_map(b"{\"bad\": \"a\xffb\\ud800\"}"), Ok(()));
+    }
+
+    #[test]
+    fn string_ends_escapes_and_control_characters_are_found_where_they_are() {
+        for (input, place, what) in [
+            (&b"{\"k\": \"ab\tc\"}"[..], "line 1, column 10", "control character"),
+            (b"{\"k\": \"a\\\"\n\"}", "line 1, column 11", "control character"),
+            (b"{\"k\": \"abc", "line 1, column 7", "unterminated string"),
+            (b"{\"k\": \"abc\\", "line 1, column 7", "unterminated string"),
+            (b"{\"k\": \"abc\\\"}", "line 1, column 7", "unterminated string"),
+        ] {
+            let message = parse_err(input);
+            assert!(message.contains(place) && message.contains(what), "{message}");
+        }
+        // An escaped quote or backslash does not end the string; an escaped control character
+        // is read as the escape it is (and refused as one).
+        let tree = parse_ok("{\"k\": \"a\\\"b\\\\\", \"é\": \"ü\\u00e9\"}".as_bytes());
+        let root = &tree.documents[0].root;
+        assert_eq!(root.get("k").and_then(Node::as_value), Some(&Value::str("a\"b\\")));
+        assert_eq!(root.get("é").and_then(Node::as_value), Some(&Value::str("üé")));
+        assert!(parse_err(b"{\"k\": \"a\\\tb\"}").contains("invalid escape"));
     }
 
     /// `sops encrypt --unencrypted-regex .` of `INPUT`, then `sops decrypt`, with sops 3.11.
