@@ -214,6 +214,24 @@ impl<'t, V: Visitor> Walk<'_, '_, 't, V> {
 /// starting them (a small Secret must stay a few milliseconds).
 const PARALLEL_FROM: usize = 2048;
 
+/// How many bytes of values make it worth starting a thread, however few the values.
+const PARALLEL_FROM_BYTES: usize = 1 << 20;
+
+/// Whether work over `items` leaves holding `bytes` bytes is large enough for threads (and
+/// there is more than one core to run them).
+pub(super) fn worth_threads(items: usize, bytes: usize) -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores >= 2 && (items >= PARALLEL_FROM || bytes >= PARALLEL_FROM_BYTES)
+}
+
+/// The result of a scoped thread; a panic in it (a bug) is carried to the caller's thread.
+pub(super) fn join<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    match handle.join() {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 /// Applies `f` to every item, on all cores when there are enough items, each thread with its
 /// own state from `init` (an expanded AES key); the results come back in the items' order, so
 /// the outcome is the same as a sequential run.
@@ -239,13 +257,6 @@ pub(super) fn par_map<T: Sync, S, R: Send>(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(results) => results,
-                // A panic in a worker is a bug; carry it to the caller's thread as it is.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+        handles.into_iter().flat_map(join).collect()
     })
 }
