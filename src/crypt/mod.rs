@@ -145,7 +145,15 @@ impl MacHash {
 
     /// Adds a value (in clear) unless the MAC covers only encrypted values and it is not one.
     fn value(&mut self, value: &Value, encrypted: bool) {
-        if !self.mac_only_encrypted || encrypted {
+        if self.mac_only_encrypted && !encrypted {
+            return;
+        }
+        // A string's canonical bytes are the string: hashed where it is, not copied first.
+        if let Value::Str(s) = value {
+            self.hash.update(s.as_bytes());
+        } else if let Value::Bytes(b) = value {
+            self.hash.update(b.as_slice());
+        } else {
             self.scratch.clear();
             scalar::write_canonical(value, &mut self.scratch);
             self.hash.update(self.scratch.as_slice());
@@ -390,8 +398,6 @@ enum ToOpen {
 /// A value opened in the parallel phase.
 struct Opened {
     decoded: Decoded,
-    /// The value's canonical bytes (what the MAC hashes), for a value.
-    canonical: Zeroizing<Vec<u8>>,
     /// The IV, when the plaintext was canonical and the caller keeps IVs.
     iv: Option<cipher::Iv>,
     value_type: ValueType,
@@ -527,19 +533,31 @@ fn open_value(opener: &Opener<'_>, text: &str, aad: &str, keep_iv: bool, file: &
     let value_type = ciphertext.value_type;
     let iv = keep_iv.then(|| <cipher::Iv>::try_from(ciphertext.iv()).ok()).flatten();
     let plaintext = opener.open(ciphertext, aad.as_bytes()).map_err(error)?;
-    let decoded = scalar::parse_plaintext(value_type, &plaintext).map_err(error)?;
-    let mut canonical = Zeroizing::new(Vec::new());
-    if let Decoded::Value(value) = &decoded {
-        scalar::write_canonical(value, &mut canonical);
-    }
+    // A string's plaintext becomes its value without a copy (it is its own canonical form);
+    // other types are parsed, and their plaintext kept apart only to compare it.
+    let (decoded, canonical_plaintext) = if value_type == ValueType::Str {
+        (Decoded::Value(scalar::string_or_bytes(plaintext)), true)
+    } else {
+        let decoded = scalar::parse_plaintext(value_type, &plaintext).map_err(error)?;
+        let canonical = match &decoded {
+            Decoded::Value(value) if iv.is_some() => canonical_bytes(value) == plaintext,
+            _ => false,
+        };
+        (decoded, canonical)
+    };
     // Only a canonical plaintext may be stashed: the IV is reused for these bytes.
-    let iv = iv.filter(|_| canonical.as_slice() == plaintext.as_slice());
+    let iv = iv.filter(|_| canonical_plaintext);
     Ok(Opened {
         decoded,
-        canonical,
         iv,
         value_type,
     })
+}
+
+fn canonical_bytes(value: &Value) -> Zeroizing<Vec<u8>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    scalar::write_canonical(value, &mut bytes);
+    bytes
 }
 
 /// Opens every value to open, on all cores for a large file.
@@ -622,16 +640,15 @@ fn decrypt_into(
         };
         let Opened {
             decoded,
-            canonical,
             iv,
             value_type,
         } = opened?;
         match decoded {
             Decoded::Value(value) => {
                 if let (Some(stash), Some(iv)) = (&mut decrypter.stash, iv) {
-                    stash.record(leaf.aad(&aads), value_type, &canonical, &iv);
+                    stash.record(leaf.aad(&aads), value_type, &canonical_bytes(&value), &iv);
                 }
-                mac.canonical(&canonical, true);
+                mac.value(&value, true);
                 leaf.slot.scalar_mut().replace(value);
             }
             // A list item sops 3.11 wrote for a comment: a comment again, not in the MAC.
@@ -687,10 +704,9 @@ pub(crate) fn mac_of_encrypted(
         match opened.transpose()? {
             None => mac.value(&leaf.slot.scalar().value, leaf.encrypted),
             Some(Opened {
-                decoded: Decoded::Value(_),
-                canonical,
+                decoded: Decoded::Value(value),
                 ..
-            }) => mac.canonical(&canonical, true),
+            }) => mac.value(&value, true),
             // A list item sops 3.11 wrote for a comment: not a value, not in the MAC.
             Some(_) => {}
         }
