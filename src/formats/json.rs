@@ -477,7 +477,9 @@ impl<'a> Parser<'a> {
                 let at = run.iter().position(|&b| b < 0x20).unwrap_or_default();
                 return Err(Stop::new(end + at, Why::Syntax("control character in a string")));
             }
-            non_ascii += run.iter().fold(0, |n, &b| n + usize::from(b >= 0x80));
+            if !run.is_ascii() {
+                non_ascii += run.iter().filter(|&&b| b >= 0x80).count();
+            }
             end += run.len();
             match stop.map(|at| rest[at]) {
                 None => return Err(Stop::new(open, Why::End("unterminated string"))),
@@ -729,23 +731,27 @@ fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-/// Bytes that may start a character Go's encoder escapes: the controls, `"`, `\\`, the HTML
-/// characters `<`, `>` and `&`, and 0xE2, the first byte of U+2028 and U+2029.
-const MAY_ESCAPE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = b < 0x20 || matches!(b as u8, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xE2);
-        b += 1;
-    }
-    table
-};
+/// Whether a byte may start a character Go's encoder escapes: the controls, `"`, `\\`, the HTML
+/// characters `<`, `>` and `&`, and 0xE2, the first byte of U+2028 and U+2029. Comparisons, not
+/// a table, so a chunk of bytes is checked in vector registers.
+fn may_escape(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\') | (b == b'<') | (b == b'>') | (b == b'&') | (b == 0xE2)
+}
 
 fn write_escaped(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Most strings (every `ENC[...]`, base64, names) need no escape at all.
-    let Some(first) = s.bytes().position(|b| MAY_ESCAPE[usize::from(b)]) else {
-        out.extend_from_slice(s.as_bytes());
+    // Most strings (every `ENC[...]`, base64, names) need no escape at all; 32 bytes at a time
+    // are checked without a branch, then the first chunk with a candidate byte by byte.
+    let bytes = s.as_bytes();
+    let first = bytes
+        .chunks(32)
+        .position(|chunk| chunk.iter().fold(false, |any, &b| any | may_escape(b)))
+        .and_then(|chunk| {
+            let from = chunk * 32;
+            bytes[from..].iter().position(|&b| may_escape(b)).map(|at| from + at)
+        });
+    let Some(first) = first else {
+        out.extend_from_slice(bytes);
         return;
     };
     out.extend_from_slice(&s.as_bytes()[..first]);

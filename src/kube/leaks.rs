@@ -2,6 +2,8 @@
 //! misspelt ones included, and kubectl's last-applied copy of the whole object), and which other
 //! manifests hold ciphertext they should not.
 
+use std::fmt::Write as _;
+
 use super::{Finding, ManifestId, is_manifest, is_secret, manifests};
 use crate::crypt::cipher::looks_encrypted;
 use crate::tree::{Comment, Mapping, MappingItem, Node, SequenceItem, Tree, Value};
@@ -36,11 +38,11 @@ pub fn plaintext_in_secrets<S>(tree: &Tree<S>) -> Vec<Finding> {
                     .and_then(Node::as_mapping)
                     .and_then(|a| a.get(LAST_APPLIED))
                 {
-                    clear_leaves(copy, &format!("metadata.annotations.{LAST_APPLIED}"), &mut clear);
+                    clear_leaves(copy, &mut format!("metadata.annotations.{LAST_APPLIED}"), &mut clear);
                     why = " (the annotation is a copy of the whole Secret, data included)";
                 }
             } else if !SECRET_FREE_FIELDS.contains(&entry.key.as_str()) {
-                clear_leaves(&entry.value, &entry.key, &mut clear);
+                clear_leaves(&entry.value, &mut entry.key.to_string(), &mut clear);
             }
             findings.extend(clear.into_iter().map(|(field, what)| Finding {
                 document: document.clone(),
@@ -64,8 +66,9 @@ pub fn encrypted_non_secrets<S>(tree: &Tree<S>) -> Vec<ManifestId> {
         .collect()
 }
 
-/// Leaves and comments under `node` that are neither empty nor `ENC[...]`, with their paths.
-fn clear_leaves(node: &Node, path: &str, out: &mut Vec<(String, &'static str)>) {
+/// Leaves and comments under `node` that are neither empty nor `ENC[...]`, with their paths
+/// (`path` is the node's own, extended in place while the walk is under it).
+fn clear_leaves(node: &Node, path: &mut String, out: &mut Vec<(String, &'static str)>) {
     match node {
         Node::Scalar(scalar) => {
             let empty = match &scalar.value {
@@ -82,7 +85,13 @@ fn clear_leaves(node: &Node, path: &str, out: &mut Vec<(String, &'static str)>) 
         Node::Mapping(mapping) => {
             for item in &mapping.items {
                 match item {
-                    MappingItem::Entry(e) => clear_leaves(&e.value, &format!("{path}.{}", e.key), out),
+                    MappingItem::Entry(e) => {
+                        let len = path.len();
+                        path.push('.');
+                        path.push_str(&e.key);
+                        clear_leaves(&e.value, path, out);
+                        path.truncate(len);
+                    }
                     MappingItem::Comment(c) => clear_comment(c, path, out),
                 }
             }
@@ -92,7 +101,10 @@ fn clear_leaves(node: &Node, path: &str, out: &mut Vec<(String, &'static str)>) 
             for item in &sequence.items {
                 match item {
                     SequenceItem::Node(n) => {
-                        clear_leaves(n, &format!("{path}[{index}]"), out);
+                        let len = path.len();
+                        let _ = write!(path, "[{index}]");
+                        clear_leaves(n, path, out);
+                        path.truncate(len);
                         index += 1;
                     }
                     SequenceItem::Comment(c) => clear_comment(c, path, out),
