@@ -626,7 +626,7 @@ impl<'a> Writer<'a> {
             }
             empty = false;
             self.newline(depth + 1);
-            write_string(&mut self.out, key.as_bytes());
+            write_str(&mut self.out, key);
             self.out.extend_from_slice(b": ");
             self.path.push(Step::Key(key));
             self.node(value, depth + 1)?;
@@ -673,11 +673,11 @@ impl<'a> Writer<'a> {
                     .ok_or_else(|| self.error("is NaN or infinite, which JSON cannot represent"))?;
                 self.out.extend_from_slice(text.as_bytes());
             }
-            Value::Str(s) => write_string(&mut self.out, s.as_bytes()),
+            Value::Str(s) => write_str(&mut self.out, s),
             Value::Bytes(b) => write_string(&mut self.out, b),
             Value::Time(t) => {
                 check_json_time(t).map_err(|why| self.error(why))?;
-                write_string(&mut self.out, t.to_rfc3339_nano().as_bytes());
+                write_str(&mut self.out, &t.to_rfc3339_nano());
             }
         }
         Ok(())
@@ -714,18 +714,24 @@ fn check_json_time(t: &Timestamp) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Appends a JSON string as Go's `json.Marshal` writes it (HTML-safe escaping), each byte of
-/// invalid UTF-8 written as `\ufffd`.
-fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
+/// Appends a JSON string as Go's `json.Marshal` writes it (HTML-safe escaping).
+fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
+    write_escaped(out, s);
+    out.push(b'"');
+}
+
+/// [`write_str`] for bytes that may not be UTF-8: each byte of invalid UTF-8 is written as
+/// `\ufffd`.
+fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        write_escaped(out, text);
-    } else {
-        for chunk in bytes.utf8_chunks() {
-            write_escaped(out, chunk.valid());
-            for _ in chunk.invalid() {
-                out.extend_from_slice(b"\\ufffd");
-            }
+        return write_str(out, text);
+    }
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        write_escaped(out, chunk.valid());
+        for _ in chunk.invalid() {
+            out.extend_from_slice(b"\\ufffd");
         }
     }
     out.push(b'"');

@@ -85,7 +85,7 @@ fn read(text: &str, file: &str, repeats: &[Repeat]) -> Result<(Vec<Document>, bo
 /// refuses it where the first one is. ksec never writes one (it escapes `\r` in a string).
 fn refuse_lone_carriage_return(text: &str, file: &str) -> Result<(), FormatError> {
     let bytes = text.as_bytes();
-    let lone = (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let lone = memchr::memchr_iter(b'\r', bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n'));
     let Some(at) = lone else { return Ok(()) };
     let start = line_start(text, at);
     Err(FormatError::Unsupported {
