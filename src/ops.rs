@@ -423,7 +423,7 @@ fn verify_plain(
     file: &str,
 ) -> Result<(), OpsError> {
     let fail = |fault: PlainOutputFault| OpsError::DecryptedOutput { format, fault };
-    let reparsed = formats::parse(format, bytes, file).map_err(|_| fail(PlainOutputFault::DoesNotParse))?;
+    let reparsed = formats::parse_values(format, bytes, file).map_err(|_| fail(PlainOutputFault::DoesNotParse))?;
     let reparsed: Tree<Plain> = reparsed
         .into_plain(file)
         .map_err(|_| fail(PlainOutputFault::HasMetadata))?;

@@ -162,8 +162,20 @@ pub struct OutputOptions {
 
 /// Parses input of a known format.
 pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    parse_keeping_text(format, input, file, true)
+}
+
+/// [`parse`] for a check that compares values (the self-check's read-back): the tree keeps no
+/// copy of the text, so it cannot be written back in place, and an output about to be written
+/// is not held twice.
+pub fn parse_values(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    parse_keeping_text(format, input, file, false)
+}
+
+fn parse_keeping_text(format: Format, input: &[u8], file: &str, keep_text: bool) -> Result<Tree<Parsed>, FormatError> {
     let tree = match format {
-        Format::Yaml => yaml::parse(input, file)?,
+        Format::Yaml if keep_text => yaml::parse(input, file)?,
+        Format::Yaml => yaml::parse::parse_values(input, file)?,
         Format::Json => json::parse(input, file)?,
         Format::Dotenv => dotenv::parse(input, file)?,
         Format::Ini => ini::parse(input, file)?,

@@ -202,7 +202,7 @@ fn read_back(
     (written, metadata, strict): (&Tree<Encrypted>, &Metadata, bool),
 ) -> Result<(), FileError> {
     let fail = |fault: ReadBackFault| FileError::OutputUnreadable { format, fault };
-    let parsed = formats::parse(format, bytes, name).map_err(|e| fail(ReadBackFault::Parse(e)))?;
+    let parsed = formats::parse_values(format, bytes, name).map_err(|e| fail(ReadBackFault::Parse(e)))?;
     let file =
         EncryptedFile::from_parsed(parsed, format, name).map_err(|e| fail(ReadBackFault::NotEncrypted(Box::new(e))))?;
     if !same_trees(&file.tree, written, metadata, strict, name) {

@@ -77,7 +77,17 @@ struct Patch {
 
 fn apply(source: &str, mut patches: Vec<Patch>, out: &mut String) {
     patches.sort_by_key(|p| (p.span.start, p.span.end));
-    out.reserve(source.len());
+    // The output's size, so its buffer is allocated once and not larger (ciphertext makes the
+    // output of an encryption three times the input; doubling would leave it half empty).
+    let mut size = source.len();
+    let mut cursor = 0;
+    for p in &patches {
+        if p.span.start >= cursor {
+            size = size - (p.span.end - p.span.start) + p.text.len();
+            cursor = p.span.end;
+        }
+    }
+    out.reserve(size);
     let mut cursor = 0;
     for p in patches {
         if p.span.start < cursor {

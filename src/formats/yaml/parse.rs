@@ -26,6 +26,16 @@ use crate::tree::{
 
 /// Parses a YAML stream. `file` names the input in error messages.
 pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    parse_keeping_text(input, file, true)
+}
+
+/// [`parse`] without a copy of the text for writing the tree back in place: for a check that
+/// compares what was read (the self-check's read-back of an output about to be written).
+pub fn parse_values(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
+    parse_keeping_text(input, file, false)
+}
+
+fn parse_keeping_text(input: &[u8], file: &str, keep_text: bool) -> Result<Tree<Parsed>, FormatError> {
     let text = std::str::from_utf8(input).map_err(|e| FormatError::NotText {
         file: file.to_string(),
         format: Format::Yaml,
@@ -42,11 +52,13 @@ pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
         Some((documents, true)) => documents,
         _ => read(text, file, &[])?.0,
     };
-    let source = Source {
-        text: Zeroizing::new(text.to_string()),
-        newline,
-    };
-    Ok(Tree::parsed(documents, Some(Arc::new(source))))
+    let source = keep_text.then(|| {
+        Arc::new(Source {
+            text: Zeroizing::new(text.to_string()),
+            newline,
+        })
+    });
+    Ok(Tree::parsed(documents, source))
 }
 
 /// The documents of `text`, read without the lines of the `repeats`, and whether every repeat
