@@ -185,8 +185,9 @@ pub struct Mapping {
     pub flow: bool,
     /// Where the collection was written, when it came from text.
     pub span: Option<Span>,
-    /// The alias token (`*name`) this copy of an anchored collection stands for.
-    pub alias: Option<Origin>,
+    /// The alias token (`*name`) this copy of an anchored collection stands for (boxed: rare,
+    /// and every node of a tree is as large as its largest kind).
+    pub alias: Option<Box<Origin>>,
     /// Column of the keys of a block mapping written in the source: new entries go there.
     pub column: Option<usize>,
     /// Source lines of entries removed since parsing, for the emitter to drop.
@@ -227,8 +228,9 @@ pub struct Sequence {
     pub items: Vec<SequenceItem>,
     pub flow: bool,
     pub span: Option<Span>,
-    /// The alias token (`*name`) this copy of an anchored collection stands for.
-    pub alias: Option<Origin>,
+    /// The alias token (`*name`) this copy of an anchored collection stands for (boxed: rare,
+    /// and every node of a tree is as large as its largest kind).
+    pub alias: Option<Box<Origin>>,
 }
 
 /// A sequence element or a comment between elements.

@@ -1479,7 +1479,7 @@ fn moved(node: Node, by: usize) -> Node {
                 })
                 .collect(),
             span: m.span.map(span),
-            alias: m.alias.map(origin),
+            alias: m.alias.map(|o| Box::new(origin(*o))),
             ..m
         }),
         Node::Sequence(s) => Node::Sequence(Sequence {
@@ -1492,7 +1492,7 @@ fn moved(node: Node, by: usize) -> Node {
                 })
                 .collect(),
             span: s.span.map(span),
-            alias: s.alias.map(origin),
+            alias: s.alias.map(|o| Box::new(origin(*o))),
             ..s
         }),
     }
@@ -1506,11 +1506,11 @@ fn mark_alias(node: Node, origin: Origin) -> Node {
             Node::Scalar(s)
         }
         Node::Mapping(mut m) => {
-            m.alias = Some(origin);
+            m.alias = Some(Box::new(origin));
             Node::Mapping(m)
         }
         Node::Sequence(mut s) => {
-            s.alias = Some(origin);
+            s.alias = Some(Box::new(origin));
             Node::Sequence(s)
         }
     }
