@@ -240,11 +240,11 @@ pub(super) fn par_map<T: Sync, S, R: Send>(
     init: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, &T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < PARALLEL_FROM {
+    if !worth_threads(items.len(), 0) {
         let mut state = init();
         return items.iter().map(|item| f(&mut state, item)).collect();
     }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let (init, f) = (&init, &f);

@@ -77,22 +77,23 @@ struct Patch {
 
 fn apply(source: &str, mut patches: Vec<Patch>, out: &mut String) {
     patches.sort_by_key(|p| (p.span.start, p.span.end));
-    // The output's size, so its buffer is allocated once and not larger (ciphertext makes the
-    // output of an encryption three times the input; doubling would leave it half empty).
-    let mut size = source.len();
+    // A patch nested in an earlier one (an alias copy already rewritten) is dropped.
     let mut cursor = 0;
-    for p in &patches {
-        if p.span.start >= cursor {
-            size = size - (p.span.end - p.span.start) + p.text.len();
+    patches.retain(|p| {
+        let outside = p.span.start >= cursor;
+        if outside {
             cursor = p.span.end;
         }
-    }
+        outside
+    });
+    // The output's size, so its buffer is allocated once and not larger (ciphertext makes the
+    // output of an encryption three times the input; doubling would leave it half empty).
+    let size = patches.iter().fold(source.len(), |size, p| {
+        size - (p.span.end - p.span.start) + p.text.len()
+    });
     out.reserve(size);
     let mut cursor = 0;
     for p in patches {
-        if p.span.start < cursor {
-            continue; // nested in an earlier replacement (an alias copy already rewritten)
-        }
         out.push_str(&source[cursor..p.span.start]);
         out.push_str(&p.text);
         cursor = p.span.end;
