@@ -2202,7 +2202,8 @@ fn examples_dir() -> PathBuf {
     let dir = profile.join("examples");
     assert!(
         dir.join("age-plugin-unencrypted").is_file(),
-        "the test plugin is missing from {}: cargo test builds examples",
+        "the test plugin is missing from {}: a plain `cargo test` builds examples; with a \
+         `--test` filter, run `cargo build --examples` first",
         dir.display()
     );
     dir
