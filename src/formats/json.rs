@@ -27,7 +27,7 @@ use super::limits::MAX_DEPTH;
 use super::{Format, FormatError};
 use crate::scalar::format_float_json;
 use crate::timestamp::Timestamp;
-use crate::tree::{Document, Mapping, Node, Parsed, Scalar, Sequence, SequenceItem, Tree, Value};
+use crate::tree::{Document, Entry, Mapping, MappingItem, Node, Parsed, Scalar, Sequence, SequenceItem, Tree, Value};
 
 const FORMAT: Format = Format::Json;
 
@@ -113,9 +113,8 @@ impl fmt::Display for MapError {
 /// refused, where Go allows up to 10000.
 pub fn check_map(input: &[u8]) -> Result<(), MapError> {
     let mut lenient = Parser {
-        input,
-        pos: 0,
         strict: false,
+        ..Parser::strict(input)
     };
     let node = lenient.whole_value().map_err(|stop| match stop.why {
         Why::End(_) => MapError::UnexpectedEnd,
@@ -165,6 +164,12 @@ struct Parser<'a> {
     /// Refuse what Go would change silently (invalid UTF-8 and unpaired surrogates in
     /// strings), instead of reading it as Go does.
     strict: bool,
+    /// The entries of the objects being read, innermost last: each object's entries are
+    /// gathered here and moved into a vector of their exact size when it closes, instead of
+    /// growing (copying, and with ksec's allocator wiping) a vector per object.
+    entries: Vec<MappingItem>,
+    /// The same for the elements of the arrays being read.
+    elements: Vec<SequenceItem>,
 }
 
 /// Where the reader stopped (a byte offset into the input) and why. [`parse`] and
@@ -245,6 +250,8 @@ impl<'a> Parser<'a> {
             input,
             pos: 0,
             strict: true,
+            entries: Vec::new(),
+            elements: Vec::new(),
         }
     }
 
@@ -329,11 +336,14 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             return Ok(mapping);
         }
+        let first = self.entries.len();
         loop {
             if self.peek() != Some(b'"') {
                 return Err(self.error("expected a string key"));
             }
-            let key = self.string()?;
+            // Keys are not secret (sops stores them in clear): the string moves out of its
+            // wiping wrapper into the entry.
+            let key = std::mem::take(&mut *self.string()?);
             self.skip_whitespace();
             if self.peek() != Some(b':') {
                 return Err(self.error("expected ':' after an object key"));
@@ -341,8 +351,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.skip_whitespace();
             let value = self.value(depth)?;
-            // Keys are not secret (sops stores them in clear), so a plain String is fine.
-            mapping.push(key.as_str(), value);
+            self.entries.push(MappingItem::Entry(Entry::new(key, value)));
             self.skip_whitespace();
             match self.peek() {
                 Some(b',') => {
@@ -351,6 +360,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
+                    mapping.items = self.entries.drain(first..).collect();
                     return Ok(mapping);
                 }
                 _ => return Err(self.error("expected ',' or '}' after an object entry")),
@@ -367,9 +377,10 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             return Ok(sequence);
         }
+        let first = self.elements.len();
         loop {
             let value = self.value(depth)?;
-            sequence.items.push(SequenceItem::Node(value));
+            self.elements.push(SequenceItem::Node(value));
             self.skip_whitespace();
             match self.peek() {
                 Some(b',') => {
@@ -378,6 +389,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b']') => {
                     self.pos += 1;
+                    sequence.items = self.elements.drain(first..).collect();
                     return Ok(sequence);
                 }
                 _ => return Err(self.error("expected ',' or ']' after an array element")),
@@ -908,6 +920,49 @@ mod tests {
             panic!("scalar")
         };
         assert!(!s.modified && s.origin.is_none());
+    }
+
+    /// Any JSON value of a few levels: objects and arrays of varied sizes (the reader gathers
+    /// each container's members on a shared stack), strings with escapes, integers.
+    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z\"\\\n é]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                prop::collection::vec(("[a-z]{1,3}", inner), 0..6)
+                    .prop_map(|entries| serde_json::Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// What serde_json reads, in ksec's terms (keys in the order they are written).
+    fn expected_data(value: &serde_json::Value) -> Data {
+        match value {
+            serde_json::Value::Object(map) => {
+                Data::Mapping(map.iter().map(|(k, v)| (k.clone(), expected_data(v))).collect())
+            }
+            serde_json::Value::Array(items) => Data::Sequence(items.iter().map(expected_data).collect()),
+            serde_json::Value::String(s) => string(s),
+            serde_json::Value::Number(n) => int(n.as_i64().expect("the strategy makes integers")),
+            other => unreachable!("the strategy makes no {other}"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn nested_objects_and_arrays_read_whole_and_in_order(entries in proptest::collection::vec(("[a-z]{1,3}", arbitrary_json()), 0..5)) {
+            let object = serde_json::Value::Object(entries.into_iter().collect());
+            let expected = expected_data(&object);
+            for text in [serde_json::to_string(&object), serde_json::to_string_pretty(&object)] {
+                let text = text.expect("serde_json writes any value");
+                proptest::prop_assert_eq!(data(&parse_ok(text.as_bytes())), expected.clone(), "{}", text);
+            }
+        }
     }
 
     #[test]
