@@ -179,18 +179,45 @@ impl Sealer {
             .cipher
             .encrypt_in_place_detached(GenericArray::from_slice(iv), aad, &mut self.buffer)
             .expect("AES-GCM encryption of an in-memory buffer cannot fail below 64 GiB");
-        let mut out = String::with_capacity(PREFIX.len() + plaintext.len() * 4 / 3 + 100);
-        out.push_str(PREFIX);
-        B64.encode_string(self.buffer.as_slice(), &mut out);
-        out.push_str(",iv:");
-        B64.encode_string(iv, &mut out);
-        out.push_str(",tag:");
-        B64.encode_string(tag, &mut out);
-        out.push_str(",type:");
-        out.push_str(value_type.name());
-        out.push(']');
-        out
+        let ciphertext = self.buffer.as_slice();
+        let type_name = value_type.name();
+        // Sized exactly and written in place (base64's `encode_string` zeroes a 1 KiB stack
+        // buffer per call, three calls per value).
+        let len = PREFIX.len()
+            + base64_len(ciphertext)
+            + ",iv:".len()
+            + base64_len(iv)
+            + ",tag:".len()
+            + base64_len(&tag)
+            + ",type:".len()
+            + type_name.len()
+            + "]".len();
+        let mut out = Vec::with_capacity(len);
+        out.extend_from_slice(PREFIX.as_bytes());
+        push_base64(&mut out, ciphertext);
+        out.extend_from_slice(b",iv:");
+        push_base64(&mut out, iv);
+        out.extend_from_slice(b",tag:");
+        push_base64(&mut out, &tag);
+        out.extend_from_slice(b",type:");
+        out.extend_from_slice(type_name.as_bytes());
+        out.push(b']');
+        debug_assert_eq!(out.len(), len);
+        String::from_utf8(out).expect("base64 and the ASCII of the ENC[...] syntax")
     }
+}
+
+/// The length of `bytes` in padded standard base64.
+fn base64_len(bytes: &[u8]) -> usize {
+    base64::encoded_len(bytes.len(), true).expect("a value held in memory")
+}
+
+/// Appends `bytes` in padded standard base64.
+fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + base64_len(bytes), 0);
+    B64.encode_slice(bytes, &mut out[start..])
+        .expect("the space was sized by base64_len");
 }
 
 /// Random IVs, drawn from the OS in batches (one system call per 128 values).
