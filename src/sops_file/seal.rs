@@ -154,6 +154,7 @@ pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptio
         MacPolicy::Verify,
         (&encrypted, &metadata, strict),
     )?;
+    encrypted.discard(is_large(&bytes));
     Ok(Sealed {
         bytes,
         format,
@@ -174,12 +175,20 @@ pub(super) fn write_encrypted(
     attach(&mut tree, metadata);
     let bytes = Zeroizing::new(formats::emit(format, &mut tree, format, output)?);
     read_back(&bytes, (name, format), key, mac, (&tree, metadata, true))?;
+    tree.discard(is_large(&bytes));
     Ok(Sealed {
         bytes,
         format,
         warnings: Vec::new(),
         encrypted_non_secrets: Vec::new(),
     })
+}
+
+/// Whether an output is large enough that its trees are freed on a thread of their own
+/// ([`Tree::discard`]): starting one costs about as much as freeing a few hundred nodes.
+fn is_large(output: &[u8]) -> bool {
+    const LARGE_OUTPUT: usize = 1 << 20;
+    output.len() >= LARGE_OUTPUT
 }
 
 /// sops writes the same `sops` block into every document.
@@ -208,6 +217,7 @@ fn read_back(
     if !same_trees(&file.tree, written, metadata, strict, name) {
         return Err(fail(ReadBackFault::NotTheInput));
     }
+    file.tree.discard(is_large(bytes));
     if mac == MacPolicy::Verify {
         crypt::open_mac(
             &metadata.mac,
@@ -396,3 +406,4 @@ fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
     scalar::write_canonical(b, &mut y);
     x == y
 }
+
