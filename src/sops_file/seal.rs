@@ -398,6 +398,8 @@ fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
         (Value::Bytes(x), Value::Bytes(y)) => return x == y,
         (Value::Int(x), Value::Int(y)) => return x == y,
         (Value::Bool(x), Value::Bool(y)) => return x == y,
+        // The same bits print the same; other pairs (0 and -0, two NaNs) go by their text.
+        (Value::Float(x), Value::Float(y)) if x.to_bits() == y.to_bits() => return true,
         _ => {}
     }
     let mut x = Zeroizing::new(Vec::new());
@@ -407,3 +409,23 @@ fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
     x == y
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two values compare equal exactly when they are written alike.
+    #[test]
+    fn values_are_the_same_exactly_when_their_texts_are() {
+        let float = Value::Float;
+        assert!(same_value(&float(1.5), &float(1.5), true));
+        assert!(!same_value(&float(1.5), &float(2.5), true));
+        // Equal as numbers, written differently: `0` and `-0`.
+        assert!(!same_value(&float(0.0), &float(-0.0), true));
+        // Never equal as numbers, written alike: `.nan`.
+        assert!(same_value(&float(f64::NAN), &float(-f64::NAN), true));
+        assert!(same_value(&float(3.0), &Value::Int(3), true));
+        assert!(!same_value(&float(3.5), &Value::Int(3), true));
+        assert!(!same_value(&Value::str("1"), &Value::Int(1), true));
+        assert!(same_value(&Value::str("a"), &Value::str("a"), true));
+    }
+}
