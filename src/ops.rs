@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::edit::EditError;
 use crate::formats::styles::{StyleMap, restore_file_styles, style_map};
-use crate::formats::{self, Format, FormatError, OutputOptions};
+use crate::formats::{self, Format, FormatError, InputBytes, OutputOptions};
 use crate::io::IoError;
 use crate::keys::{self, DataKey, Env, Identities, KeyError, RecipientGroup};
 use crate::kube;
@@ -192,22 +192,22 @@ pub struct DecryptOptions<'a> {
 }
 
 fn parse_input(
-    input: &[u8],
+    input: InputBytes<'_>,
     file: &str,
     format: Option<Format>,
 ) -> Result<(Format, Tree<crate::tree::Parsed>), FormatError> {
     match format {
         Some(f) => Ok((f, formats::parse(f, input, file)?)),
-        None => formats::parse_guessing(input, file),
+        None => formats::parse_guessing(&input, file),
     }
 }
 
 /// Encrypts a plaintext file: a new data key, wrapped for every recipient; the selected values
 /// encrypted under it; the MAC over all values.
-pub fn encrypt(input: &[u8], options: &EncryptOptions<'_>) -> Result<Output, OpsError> {
+pub fn encrypt<'a>(input: impl Into<InputBytes<'a>>, options: &EncryptOptions<'_>) -> Result<Output, OpsError> {
     let file = options.file;
     options.require_recipients()?;
-    let (input_format, parsed) = parse_input(input, file, options.input_format)?;
+    let (input_format, parsed) = parse_input(input.into(), file, options.input_format)?;
     let mut plain = parsed.into_plain(file).map_err(FileError::from)?;
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
@@ -341,7 +341,7 @@ fn server_fields_note(file: &str, found: &[kube::ServerFields]) -> String {
 }
 
 /// Decrypts an encrypted file (its MAC checked as `options.mac` says) to bytes.
-pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, OpsError> {
+pub fn decrypt<'a>(input: impl Into<InputBytes<'a>>, options: &DecryptOptions<'_>) -> Result<Output, OpsError> {
     let plain = open_plain(input, options)?;
     let input_format = plain.format();
     let output_format = options.output_format.unwrap_or(input_format);
@@ -363,7 +363,7 @@ pub fn decrypt(input: &[u8], options: &DecryptOptions<'_>) -> Result<Output, Ops
 }
 
 /// Decrypts a file to its plaintext tree, through the one door.
-pub fn open_plain(input: &[u8], options: &DecryptOptions<'_>) -> Result<PlainFile, FileError> {
+pub fn open_plain<'a>(input: impl Into<InputBytes<'a>>, options: &DecryptOptions<'_>) -> Result<PlainFile, FileError> {
     EncryptedFile::read(input, options.input_format, options.file)?.decrypt(options.identities, options.mac)
 }
 

@@ -150,6 +150,14 @@ pub struct Source {
     pub newline: &'static str,
 }
 
+impl Source {
+    /// The source of a text, its line ending found.
+    pub fn new(text: Zeroizing<String>) -> Source {
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        Source { text, newline }
+    }
+}
+
 /// One document (a sops "branch"): a mapping at the top plus the raw `sops` metadata node.
 #[derive(Debug, Clone, Default)]
 pub struct Document {

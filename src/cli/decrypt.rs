@@ -47,7 +47,7 @@ pub fn run(global: &GlobalArgs, args: &DecryptArgs) -> Result<(), Error> {
     let input = plan.input.read()?;
     let output = match &extract {
         Some(path) => ops::extract(&input, &options, path)?,
-        None => ops::decrypt(&input, &options)?,
+        None => ops::decrypt(input, &options)?,
     };
     for w in &output.warnings {
         super::warn(w);

@@ -54,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: &EncryptArgs) -> Result<(), Error> {
             .map(|(bytes, identities)| Previous { bytes, identities }),
         ..options
     };
-    let output = ops::encrypt(&input, &options)?;
+    let output = ops::encrypt(input, &options)?;
     for note in &output.notes {
         super::note(note);
     }

@@ -61,7 +61,7 @@ pub fn run_file(global: &GlobalArgs, args: &ExecFileArgs) -> Result<i32, Error> 
         output: inputs::output_options(&IoArgs::default(), config.as_ref()),
     };
     let run_as = args.user.as_deref().map(process::RunAs::lookup).transpose()?;
-    let output = ops::decrypt(&input, &options)?;
+    let output = ops::decrypt(input, &options)?;
     for w in &output.warnings {
         super::warn(w);
     }

@@ -16,7 +16,7 @@ pub fn run(global: &GlobalArgs, args: &RotateArgs) -> Result<(), Error> {
     // `rotate -i` reads the file it replaces: under its lock.
     plan.lock()?;
     let input = plan.input.read()?;
-    let encrypted = EncryptedFile::read(&input, plan.input_format, file)?;
+    let encrypted = EncryptedFile::read(input, plan.input_format, file)?;
     let access = Access {
         identities: &identities,
         mac: MacPolicy::from_ignore_mac_flag(args.ignore_mac),

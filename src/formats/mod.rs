@@ -12,6 +12,8 @@ pub mod yaml;
 
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 use crate::tree::{Parsed, State, Tree};
 pub use error::FormatError;
 
@@ -160,9 +162,44 @@ pub struct OutputOptions {
     pub json_binary_indent: json::JsonIndent,
 }
 
+/// The bytes of a file to parse, lent or handed over. A YAML tree keeps the text it was read
+/// from (to write it back in place): handed over, the bytes become that text without a copy,
+/// so a large file is not held twice.
+pub enum InputBytes<'a> {
+    Lent(&'a [u8]),
+    Given(Zeroizing<Vec<u8>>),
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> From<&'a T> for InputBytes<'a> {
+    fn from(bytes: &'a T) -> Self {
+        InputBytes::Lent(bytes.as_ref())
+    }
+}
+
+impl From<Zeroizing<Vec<u8>>> for InputBytes<'static> {
+    fn from(bytes: Zeroizing<Vec<u8>>) -> Self {
+        InputBytes::Given(bytes)
+    }
+}
+
+impl std::ops::Deref for InputBytes<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            InputBytes::Lent(bytes) => bytes,
+            InputBytes::Given(bytes) => bytes,
+        }
+    }
+}
+
 /// Parses input of a known format.
-pub fn parse(format: Format, input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
-    parse_keeping_text(format, input, file, true)
+pub fn parse<'a>(format: Format, input: impl Into<InputBytes<'a>>, file: &str) -> Result<Tree<Parsed>, FormatError> {
+    let input = input.into();
+    if format == Format::Yaml {
+        return non_empty(yaml::parse(input, file)?, file);
+    }
+    parse_keeping_text(format, &input, file, true)
 }
 
 /// [`parse`] for a check that compares values (the self-check's read-back): the tree keeps no
@@ -181,6 +218,10 @@ fn parse_keeping_text(format: Format, input: &[u8], file: &str, keep_text: bool)
         Format::Ini => ini::parse(input, file)?,
         Format::Binary => binary::parse(input, file)?,
     };
+    non_empty(tree, file)
+}
+
+fn non_empty(tree: Tree<Parsed>, file: &str) -> Result<Tree<Parsed>, FormatError> {
     if tree.documents.is_empty() {
         return Err(FormatError::NoDocuments { file: file.to_string() });
     }

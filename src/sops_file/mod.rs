@@ -20,7 +20,7 @@ mod seal;
 use zeroize::Zeroizing;
 
 use crate::crypt::{self, Selection, Stash};
-use crate::formats::{self, Format, FormatError, OutputOptions};
+use crate::formats::{self, Format, FormatError, InputBytes, OutputOptions};
 use crate::keys::{self, DataKey, Identities};
 use crate::metadata::{KeyGroup, Metadata};
 use crate::rules::EncryptionRule;
@@ -78,11 +78,16 @@ impl EncryptedFile {
     /// Reads an encrypted file, guessing its format from the content when `format` is `None`
     /// (stdin). Input that does not parse at all is an error of the file to decrypt (exit 1,
     /// as sops), not of plaintext input (2).
-    pub fn read(bytes: &[u8], format: Option<Format>, name: impl Into<String>) -> Result<EncryptedFile, FileError> {
+    pub fn read<'a>(
+        bytes: impl Into<InputBytes<'a>>,
+        format: Option<Format>,
+        name: impl Into<String>,
+    ) -> Result<EncryptedFile, FileError> {
         let name = name.into();
+        let bytes = bytes.into();
         let parsed = match format {
             Some(format) => formats::parse(format, bytes, &name).map(|tree| (format, tree)),
-            None => formats::parse_guessing(bytes, &name),
+            None => formats::parse_guessing(&bytes, &name),
         };
         let (format, tree) = parsed.map_err(|e| match e {
             // Nothing in it, so no metadata either: what sops says of an empty file.

@@ -18,15 +18,28 @@ use super::render;
 use super::repeats::{self, Repeat};
 use super::resolve::{self, Unsupported};
 use crate::formats::limits::{AliasLimit, AliasRatio, CopyBudget, MAX_DEPTH, Size};
-use crate::formats::{Format, FormatError};
+use crate::formats::{Format, FormatError, InputBytes};
 use crate::tree::{
     BlockHeader, Comment, Document, DocumentLayout, Entry, Mapping, MappingItem, Node, Origin, Parsed, Scalar,
     ScalarStyle, Sequence, SequenceItem, Source, Span, Tree, Value,
 };
 
 /// Parses a YAML stream. `file` names the input in error messages.
-pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
-    parse_keeping_text(input, file, true)
+pub fn parse<'a>(input: impl Into<InputBytes<'a>>, file: &str) -> Result<Tree<Parsed>, FormatError> {
+    match input.into() {
+        InputBytes::Lent(bytes) => parse_keeping_text(bytes, file, true),
+        InputBytes::Given(mut bytes) => {
+            // The buffer becomes the kept text: no copy.
+            let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|e| {
+                let valid_up_to = e.utf8_error().valid_up_to();
+                drop(Zeroizing::new(e.into_bytes()));
+                not_text(file, valid_up_to)
+            })?;
+            let text = Zeroizing::new(text);
+            let documents = read_documents(&text, file)?;
+            Ok(Tree::parsed(documents, Some(Arc::new(Source::new(text)))))
+        }
+    }
 }
 
 /// [`parse`] without a copy of the text for writing the tree back in place: for a check that
@@ -36,29 +49,32 @@ pub fn parse_values(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatErro
 }
 
 fn parse_keeping_text(input: &[u8], file: &str, keep_text: bool) -> Result<Tree<Parsed>, FormatError> {
-    let text = std::str::from_utf8(input).map_err(|e| FormatError::NotText {
+    let text = std::str::from_utf8(input).map_err(|e| not_text(file, e.valid_up_to()))?;
+    let documents = read_documents(text, file)?;
+    let source = keep_text.then(|| Arc::new(Source::new(Zeroizing::new(text.to_string()))));
+    Ok(Tree::parsed(documents, source))
+}
+
+fn not_text(file: &str, valid_up_to: usize) -> FormatError {
+    FormatError::NotText {
         file: file.to_string(),
         format: Format::Yaml,
-        valid_up_to: e.valid_up_to(),
-    })?;
+        valid_up_to,
+    }
+}
+
+/// The documents of a YAML text.
+fn read_documents(text: &str, file: &str) -> Result<Vec<Document>, FormatError> {
     refuse_lone_carriage_return(text, file)?;
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     // A stream whose documents repeat one `sops` block is read with the copies left out, each
     // taking the first copy's node, unless a copy was not where it was expected to be (see
     // `repeats`): then, and to report any error, the text is read as it is.
     let repeats = repeats::find(text);
     let read_once = (!repeats.is_empty()).then(|| read(text, file, &repeats).ok()).flatten();
-    let documents = match read_once {
+    Ok(match read_once {
         Some((documents, true)) => documents,
         _ => read(text, file, &[])?.0,
-    };
-    let source = keep_text.then(|| {
-        Arc::new(Source {
-            text: Zeroizing::new(text.to_string()),
-            newline,
-        })
-    });
-    Ok(Tree::parsed(documents, source))
+    })
 }
 
 /// The documents of `text`, read without the lines of the `repeats`, and whether every repeat
@@ -1526,6 +1542,27 @@ mod tests {
 
     fn keys(m: &Mapping) -> Vec<&str> {
         m.entries().map(|e| e.key.as_str()).collect()
+    }
+
+    /// Handed-over bytes become the tree's source text as they are (no second copy of a large
+    /// file), and read as lent bytes do.
+    #[test]
+    fn given_bytes_become_the_source_text_without_a_copy() {
+        let text = "# head\nkind: Secret\r\ndata:\r\n  a: YQ== # note\r\n";
+        let given = Zeroizing::new(text.as_bytes().to_vec());
+        let buffer = given.as_ptr();
+        let tree = parse(given, "t.yaml").expect("valid YAML");
+        let source = tree.source.as_ref().expect("a YAML tree keeps its text");
+        assert_eq!(source.text.as_ptr(), buffer);
+        assert_eq!(source.newline, "\r\n");
+        let lent = parse_text(text);
+        assert_eq!(format!("{:?}", tree.documents), format!("{:?}", lent.documents));
+
+        let invalid = Zeroizing::new(b"a: \xff\n".to_vec());
+        match parse(invalid, "t.yaml") {
+            Err(FormatError::NotText { valid_up_to: 3, .. }) => {}
+            other => panic!("expected NotText at byte 3, got {other:?}"),
+        }
     }
 
     fn scalar<'t>(m: &'t Mapping, key: &str) -> &'t Scalar {
