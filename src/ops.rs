@@ -18,7 +18,7 @@ use crate::rules::{EncryptionRule, RuleError};
 use crate::scalar;
 use crate::sops_file::{self, EncryptedFile, FileError, MacPolicy, NewFile, OpenFile, PlainFile, SealOptions};
 use crate::tree::path::TreePath;
-use crate::tree::{Node, Plain, Tree};
+use crate::tree::{Node, Plain, Tree, Value};
 
 pub use crate::sops_file::Output;
 
@@ -423,6 +423,16 @@ fn verify_plain(
     file: &str,
 ) -> Result<(), OpsError> {
     let fail = |fault: PlainOutputFault| OpsError::DecryptedOutput { format, fault };
+    if let (Format::Json, [document]) = (format, reference.documents.as_slice()) {
+        // JSON is compared as it is read, without a second tree.
+        let same = |read: &Value, expected: &Value| sops_file::same_value(read, expected, strict);
+        return match formats::json::read_back(bytes, file, &document.root, &same) {
+            Err(_) => Err(fail(PlainOutputFault::DoesNotParse)),
+            Ok(formats::json::ReadBack::Different) => Err(fail(PlainOutputFault::NotTheValues)),
+            Ok(formats::json::ReadBack::Same { metadata: Some(_) }) => Err(fail(PlainOutputFault::HasMetadata)),
+            Ok(formats::json::ReadBack::Same { metadata: None }) => Ok(()),
+        };
+    }
     let reparsed = formats::parse_values(format, bytes, file).map_err(|_| fail(PlainOutputFault::DoesNotParse))?;
     let reparsed: Tree<Plain> = reparsed
         .into_plain(file)

@@ -67,6 +67,54 @@ pub fn parse_value(input: &[u8], file: &str) -> Result<Node, FormatError> {
         .map_err(|stop| stop.error(input, file))
 }
 
+/// What reading a file back against the tree it was written from found (see [`read_back`]).
+#[derive(Debug)]
+pub enum ReadBack {
+    /// Every key and value as expected, in order; the top-level `sops` entry as read.
+    Same { metadata: Option<Node> },
+    /// A key, a value or the number of entries differs.
+    Different,
+}
+
+/// Reads a document back against `expected`, the root it was written from (without its
+/// `sops` entry), without building a second tree: the self-check of every JSON file written.
+/// Keys and values must come in the same order, values equal by `same_value(read, expected)`;
+/// the top-level `sops` entry is read as a node for the caller to compare. The input is
+/// checked exactly as [`parse`] checks it; errors are [`parse`]'s.
+pub fn read_back(
+    input: &[u8],
+    file: &str,
+    expected: &Mapping,
+    same_value: &dyn Fn(&Value, &Value) -> bool,
+) -> Result<ReadBack, FormatError> {
+    let mut parser = Parser::strict(input);
+    let mut against = Against {
+        same_value,
+        metadata: None,
+        repeated_metadata: false,
+    };
+    let same = parser
+        .top_level_against(expected, &mut against)
+        .map_err(|stop| stop.error(input, file))?;
+    if against.repeated_metadata {
+        return Err(FormatError::RepeatedMetadataKey { file: file.to_string() });
+    }
+    Ok(if same {
+        ReadBack::Same {
+            metadata: against.metadata,
+        }
+    } else {
+        ReadBack::Different
+    })
+}
+
+/// The state of [`read_back`]: how values compare, and the `sops` entry found.
+struct Against<'f> {
+    same_value: &'f dyn Fn(&Value, &Value) -> bool,
+    metadata: Option<Node>,
+    repeated_metadata: bool,
+}
+
 /// Why bytes are not what Go's `json.Unmarshal` accepts into a `map[string]interface{}`. It
 /// locates the problem by byte offset and never holds any of the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,6 +337,147 @@ impl<'a> Parser<'a> {
         Ok(object)
     }
 
+    /// [`Self::top_level_object`], compared with `expected` as it is read (see [`read_back`]):
+    /// whether it matches. After a difference the rest is still read, for its errors.
+    fn top_level_against(&mut self, expected: &Mapping, against: &mut Against<'_>) -> Result<bool, Stop> {
+        self.skip_whitespace();
+        let same = match self.peek() {
+            Some(b'{') => self.object_against(1, expected, against, true)?,
+            None => return Err(self.error("the input is empty; the top level must be an object")),
+            Some(_) => return Err(self.error("the top level must be an object")),
+        };
+        self.skip_whitespace();
+        if self.pos != self.input.len() {
+            return Err(
+                self.error("text after the top-level object: a JSON file holds one value (sops would ignore the rest)")
+            );
+        }
+        Ok(same)
+    }
+
+    /// A value read and compared with `expected`; containers are compared member by member
+    /// and no node is built, and a string is compared where it stands.
+    fn value_against(&mut self, depth: usize, expected: &Node, against: &mut Against<'_>) -> Result<bool, Stop> {
+        match (self.peek(), expected) {
+            (Some(b'{'), Node::Mapping(m)) => self.object_against(depth + 1, m, against, false),
+            (Some(b'['), Node::Sequence(s)) => self.array_against(depth + 1, s, against),
+            (
+                Some(b'"'),
+                Node::Scalar(Scalar {
+                    value: Value::Str(s), ..
+                }),
+            ) => self.string_is(s),
+            (_, Node::Scalar(expected)) if !matches!(self.peek(), Some(b'{' | b'[')) => match self.value(depth)? {
+                Node::Scalar(read) => Ok((against.same_value)(&read.value, &expected.value)),
+                _ => Ok(false),
+            },
+            _ => {
+                self.value(depth)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// [`Self::object`] compared with `expected`; at the top level (`root`), the `sops` entry
+    /// is read into `against` instead.
+    fn object_against(
+        &mut self,
+        depth: usize,
+        expected: &Mapping,
+        against: &mut Against<'_>,
+        root: bool,
+    ) -> Result<bool, Stop> {
+        self.enter(depth)?;
+        let mut entries = expected.entries();
+        let mut same = true;
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(entries.next().is_none());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.scan_string()?;
+            let is_metadata = root && self.raw_is(key, METADATA_KEY)?;
+            let mut expected_entry = None;
+            if same && !is_metadata {
+                match entries.next() {
+                    Some(entry) if self.raw_is(key, &entry.key)? => expected_entry = Some(entry),
+                    // Another key, or one more than was written.
+                    _ => same = false,
+                }
+            }
+            if expected_entry.is_none() && key.escaped {
+                // A key not compared is still decoded, for the errors `parse` would give.
+                self.decode_string(key)?;
+            }
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected ':' after an object key"));
+            }
+            self.pos += 1;
+            self.skip_whitespace();
+            if is_metadata {
+                let node = self.value(depth)?;
+                against.repeated_metadata |= against.metadata.replace(node).is_some();
+            } else if let Some(entry) = expected_entry {
+                same = self.value_against(depth, &entry.value, against)?;
+            } else {
+                self.value(depth)?;
+            }
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(same && entries.next().is_none());
+                }
+                _ => return Err(self.error("expected ',' or '}' after an object entry")),
+            }
+        }
+    }
+
+    /// [`Self::array`] compared with `expected`.
+    fn array_against(&mut self, depth: usize, expected: &Sequence, against: &mut Against<'_>) -> Result<bool, Stop> {
+        self.enter(depth)?;
+        let mut elements = expected.items.iter().filter_map(|item| match item {
+            SequenceItem::Node(node) => Some(node),
+            SequenceItem::Comment(_) => None,
+        });
+        let mut same = true;
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(elements.next().is_none());
+        }
+        loop {
+            match elements.next().filter(|_| same) {
+                Some(element) => same = self.value_against(depth, element, against)?,
+                None => {
+                    same = false;
+                    self.value(depth)?;
+                }
+            }
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(same && elements.next().is_none());
+                }
+                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            }
+        }
+    }
+
     /// One value with nothing but whitespace around it. A container here is at level 1, as
     /// the top-level object of a document is.
     fn whole_value(&mut self) -> Result<Node, Stop> {
@@ -474,6 +663,29 @@ impl<'a> Parser<'a> {
 
     /// A string, from its opening quote through its closing quote, decoded as Go does.
     fn string(&mut self) -> Result<Zeroizing<String>, Stop> {
+        let raw = self.scan_string()?;
+        self.decode_string(raw)
+    }
+
+    /// Whether the string at the current position reads as `expected`: without escapes, its
+    /// bytes are compared where they stand.
+    fn string_is(&mut self, expected: &str) -> Result<bool, Stop> {
+        let raw = self.scan_string()?;
+        self.raw_is(raw, expected)
+    }
+
+    /// Whether a scanned string reads as `expected`.
+    fn raw_is(&self, raw: RawString, expected: &str) -> Result<bool, Stop> {
+        // Unescaped text decodes to itself, once checked as UTF-8 (as the strict reader does).
+        if !raw.escaped && (raw.non_ascii == 0 || self.strict) {
+            return Ok(&self.input[raw.start..raw.end] == expected.as_bytes());
+        }
+        Ok(self.decode_string(raw)?.as_str() == expected)
+    }
+
+    /// Steps over a string, from its opening quote through its closing quote, checking it
+    /// (control characters, and UTF-8 when strict) without decoding it.
+    fn scan_string(&mut self) -> Result<RawString, Stop> {
         let open = self.pos;
         let start = open + 1;
         let mut end = start;
@@ -510,6 +722,23 @@ impl<'a> Parser<'a> {
             return Err(Stop::new(start + e.valid_up_to(), Why::NotUtf8));
         }
         self.pos = end + 1;
+        Ok(RawString {
+            start,
+            end,
+            escaped,
+            non_ascii,
+        })
+    }
+
+    /// A scanned string's text, decoded as Go does.
+    fn decode_string(&self, raw: RawString) -> Result<Zeroizing<String>, Stop> {
+        let RawString {
+            start,
+            end,
+            escaped,
+            non_ascii,
+        } = raw;
+        let raw = &self.input[start..end];
         // Each invalid byte grows into a 3-byte U+FFFD; escapes only shrink.
         let mut out = Zeroizing::new(String::with_capacity(raw.len() + 2 * non_ascii));
         if !escaped {
@@ -567,6 +796,15 @@ impl<'a> Parser<'a> {
         }
         Ok(out)
     }
+}
+
+/// Where a string's text lies between its quotes, and what decoding it involves.
+#[derive(Debug, Clone, Copy)]
+struct RawString {
+    start: usize,
+    end: usize,
+    escaped: bool,
+    non_ascii: usize,
 }
 
 fn is_continuation(b: u8) -> bool {
@@ -963,6 +1201,78 @@ mod tests {
                 proptest::prop_assert_eq!(data(&parse_ok(text.as_bytes())), expected.clone(), "{}", text);
             }
         }
+    }
+
+    /// What reading `text` back against `expected` concludes.
+    #[derive(Debug, PartialEq)]
+    enum Verdict {
+        Unreadable,
+        Different,
+        Same(Option<Data>),
+    }
+
+    /// The verdict of parsing a whole tree and comparing it (what [`read_back`] replaces).
+    fn verdict_of_tree(text: &[u8], expected: &Mapping) -> Verdict {
+        match parse(text, "t.json") {
+            Err(_) => Verdict::Unreadable,
+            Ok(tree) if data(&tree) != Data::from(expected) => Verdict::Different,
+            Ok(tree) => Verdict::Same(tree.documents[0].metadata.as_ref().map(Data::from)),
+        }
+    }
+
+    fn verdict_as_read(text: &[u8], expected: &Mapping) -> Verdict {
+        match read_back(text, "t.json", expected, &|read, written| read == written) {
+            Err(_) => Verdict::Unreadable,
+            Ok(ReadBack::Different) => Verdict::Different,
+            Ok(ReadBack::Same { metadata }) => Verdict::Same(metadata.as_ref().map(Data::from)),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+        /// Comparing as it reads concludes what parsing a tree and comparing it does: on the
+        /// text as written, and on that text with one byte changed (a key, a value, a bracket,
+        /// an escape, the `sops` entry).
+        #[test]
+        fn reading_back_against_a_tree_concludes_as_comparing_two_trees(
+            entries in proptest::collection::vec(("[a-z]{1,3}", arbitrary_json()), 0..5),
+            metadata in proptest::option::of(arbitrary_json()),
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::sample::select(b"{}[]\",:0a\\ u-.e".to_vec()),
+        ) {
+            let mut object: serde_json::Map<String, serde_json::Value> = entries.into_iter().collect();
+            if let Some(metadata) = metadata {
+                object.insert(METADATA_KEY.to_string(), metadata);
+            }
+            let text = serde_json::to_string_pretty(&object).expect("serde_json writes any value");
+            let expected = parse_ok(text.as_bytes()).documents.swap_remove(0).root;
+            let as_written = verdict_as_read(text.as_bytes(), &expected);
+            proptest::prop_assert!(matches!(as_written, Verdict::Same(_)), "{:?}", as_written);
+            proptest::prop_assert_eq!(&as_written, &verdict_of_tree(text.as_bytes(), &expected));
+            let mut changed = text.into_bytes();
+            let at = at.index(changed.len());
+            changed[at] = byte;
+            proptest::prop_assert_eq!(
+                verdict_as_read(&changed, &expected),
+                verdict_of_tree(&changed, &expected),
+                "{}",
+                String::from_utf8_lossy(&changed)
+            );
+        }
+    }
+
+    #[test]
+    fn reading_back_refuses_a_repeated_sops_entry_as_parse_does() {
+        let text = br#"{"a": 1, "sops": {}, "sops": {}}"#;
+        let expected = parse_ok(br#"{"a": 1}"#).documents.swap_remove(0).root;
+        assert!(matches!(
+            read_back(text, "t.json", &expected, &|a, b| a == b),
+            Err(FormatError::RepeatedMetadataKey { .. })
+        ));
+        assert!(matches!(
+            parse(text, "t.json"),
+            Err(FormatError::RepeatedMetadataKey { .. })
+        ));
     }
 
     #[test]

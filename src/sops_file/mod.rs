@@ -27,8 +27,8 @@ use crate::rules::EncryptionRule;
 use crate::tree::{Encrypted, MappingItem, Node, Parsed, Plain, SequenceItem, Tree, Value};
 
 pub use error::{FileError, ReadBackFault};
-pub(crate) use seal::same_documents;
 pub use seal::{NewFile, SealOptions, Sealed, create};
+pub(crate) use seal::{same_documents, same_value};
 
 /// Whether the MAC is checked when a file is opened. There is no default: `Ignore` is for
 /// `--ignore-mac` only.

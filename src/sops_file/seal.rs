@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use super::{EncryptedFile, FileError, MacPolicy, ReadBackFault, selection};
 use crate::crypt::{self, Stash};
-use crate::formats::{self, Format, OutputOptions};
+use crate::formats::{self, Format, OutputOptions, json};
 use crate::keys::DataKey;
 use crate::kube::{self, KubeError, ManifestId};
 use crate::metadata::Metadata;
@@ -211,13 +211,35 @@ fn read_back(
     (written, metadata, strict): (&Tree<Encrypted>, &Metadata, bool),
 ) -> Result<(), FileError> {
     let fail = |fault: ReadBackFault| FileError::OutputUnreadable { format, fault };
-    let parsed = formats::parse_values(format, bytes, name).map_err(|e| fail(ReadBackFault::Parse(e)))?;
-    let file =
-        EncryptedFile::from_parsed(parsed, format, name).map_err(|e| fail(ReadBackFault::NotEncrypted(Box::new(e))))?;
-    if !same_trees(&file.tree, written, metadata, strict, name) {
-        return Err(fail(ReadBackFault::NotTheInput));
+    match json_document(format, written) {
+        // JSON is compared as it is read, without a second tree.
+        Some(root) => {
+            let same = |read: &Value, expected: &Value| same_value(read, expected, strict);
+            let found = json::read_back(bytes, name, root, &same).map_err(|e| fail(ReadBackFault::Parse(e)))?;
+            let json::ReadBack::Same { metadata: node } = found else {
+                return Err(fail(ReadBackFault::NotTheInput));
+            };
+            let node = node.ok_or_else(|| {
+                fail(ReadBackFault::NotEncrypted(Box::new(FileError::MetadataNotFound {
+                    file: name.to_string(),
+                })))
+            })?;
+            let read =
+                Metadata::from_node(&node, name).map_err(|e| fail(ReadBackFault::NotEncrypted(Box::new(e.into()))))?;
+            if !same_metadata(&read, metadata) {
+                return Err(fail(ReadBackFault::NotTheInput));
+            }
+        }
+        None => {
+            let parsed = formats::parse_values(format, bytes, name).map_err(|e| fail(ReadBackFault::Parse(e)))?;
+            let file = EncryptedFile::from_parsed(parsed, format, name)
+                .map_err(|e| fail(ReadBackFault::NotEncrypted(Box::new(e))))?;
+            if !same_trees(&file.tree, written, metadata, strict, name) {
+                return Err(fail(ReadBackFault::NotTheInput));
+            }
+            file.tree.discard(is_large(bytes));
+        }
     }
-    file.tree.discard(is_large(bytes));
     if mac == MacPolicy::Verify {
         crypt::open_mac(
             &metadata.mac,
@@ -228,6 +250,20 @@ fn read_back(
         .map_err(|e| fail(ReadBackFault::Mac(Box::new(e.into()))))?;
     }
     Ok(())
+}
+
+/// The root of a JSON file's one document when it can be compared as it is read
+/// ([`json::read_back`]): a JSON document has no comments to compare, and carries the `sops`
+/// block. Anything else is read back whole and compared by [`same_trees`].
+fn json_document(format: Format, written: &Tree<Encrypted>) -> Option<&Mapping> {
+    match written.documents.as_slice() {
+        [document]
+            if format == Format::Json && document.metadata.is_some() && comments_of(&document.root).is_empty() =>
+        {
+            Some(&document.root)
+        }
+        _ => None,
+    }
 }
 
 /// Whether two metadata blocks say the same thing, field by field.
@@ -382,7 +418,7 @@ fn item_node(item: &SequenceItem) -> Option<&Node> {
     }
 }
 
-fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
+pub(crate) fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
     // go-yaml writes integral floats without a fraction (`1`, `-0`), so they re-read as ints;
     // sops's own output does this, and the number is unchanged.
     if let (Value::Float(f), Value::Int(i)) | (Value::Int(i), Value::Float(f)) = (a, b) {
