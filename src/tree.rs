@@ -116,25 +116,6 @@ impl Tree<Parsed> {
     }
 }
 
-impl Tree<Encrypted> {
-    /// Frees the tree; a large one on a thread of its own, so that a command does not wait
-    /// for hundreds of thousands of small frees (each block wiped by ksec's allocator) before
-    /// its output is written. Only the nodes go to that thread: they hold ciphertexts and the
-    /// values the file keeps in clear, both written out in the file. The source text, which
-    /// may be the plaintext the tree was encrypted from, is freed here, before this returns.
-    pub fn discard(mut self, large: bool) {
-        self.source = None;
-        if !large {
-            return;
-        }
-        let documents = std::mem::take(&mut self.documents);
-        // If no thread can be started, the closure (and the nodes) are dropped right here.
-        let _ = std::thread::Builder::new()
-            .name("ksec-free".to_string())
-            .spawn(move || drop(documents));
-    }
-}
-
 impl Tree<Plain> {
     /// A plaintext tree built by hand (tests, `set`, conversions). It has no source layout.
     pub fn new_plain(documents: Vec<Document>) -> Self {
@@ -394,6 +375,16 @@ impl Value {
     }
 }
 
+impl Sequence {
+    /// Elements in order, comments skipped.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.items.iter().filter_map(|item| match item {
+            SequenceItem::Node(n) => Some(n),
+            SequenceItem::Comment(_) => None,
+        })
+    }
+}
+
 impl Mapping {
     /// The value of the first entry named `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
@@ -478,36 +469,5 @@ impl From<&Node> for Data {
 impl From<&Mapping> for Data {
     fn from(m: &Mapping) -> Data {
         Data::Mapping(m.entries().map(|e| (e.key.clone(), Data::from(&e.value))).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn encrypted_with_source(text: &str) -> (Tree<Encrypted>, Arc<Source>) {
-        let source = Arc::new(Source {
-            text: Zeroizing::new(text.to_string()),
-            newline: "\n",
-        });
-        let mut root = Mapping::default();
-        root.push("k", Node::Scalar(Scalar::new(Value::str("ENC[AES256_GCM,data:…]"))));
-        let document = Document {
-            root,
-            metadata: None,
-            layout: None,
-        };
-        (Tree::from_parts(vec![document], Some(Arc::clone(&source))), source)
-    }
-
-    /// The source text may be the plaintext: it never goes to the freeing thread.
-    #[test]
-    fn discard_frees_the_source_text_before_it_returns() {
-        for large in [false, true] {
-            let (tree, source) = encrypted_with_source("k: secret\n");
-            assert_eq!(Arc::strong_count(&source), 2);
-            tree.discard(large);
-            assert_eq!(Arc::strong_count(&source), 1, "large: {large}");
-        }
     }
 }

@@ -44,14 +44,7 @@ fn child<'a>(root: &'a Mapping, node: Option<&'a Node>, step: &Step) -> Option<&
     match (node, step) {
         (None, Step::Key(k)) => root.get(k),
         (Some(Node::Mapping(m)), Step::Key(k)) => m.get(k),
-        (Some(Node::Sequence(s)), Step::Index(i)) => s
-            .items
-            .iter()
-            .filter_map(|item| match item {
-                SequenceItem::Node(n) => Some(n),
-                SequenceItem::Comment(_) => None,
-            })
-            .nth(*i),
+        (Some(Node::Sequence(s)), Step::Index(i)) => s.nodes().nth(*i),
         _ => None,
     }
 }
@@ -479,10 +472,7 @@ fn duplicate_key(node: &Node) -> Option<&str> {
             }
             m.entries().find_map(|e| duplicate_key(&e.value))
         }
-        Node::Sequence(s) => s.items.iter().find_map(|item| match item {
-            SequenceItem::Node(n) => duplicate_key(n),
-            SequenceItem::Comment(_) => None,
-        }),
+        Node::Sequence(s) => s.nodes().find_map(duplicate_key),
         Node::Scalar(_) => None,
     }
 }

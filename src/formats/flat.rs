@@ -33,11 +33,7 @@ fn flatten_into(prefix: &str, node: &Node, out: &mut Vec<(String, String)>) {
             }
         }
         Node::Sequence(s) => {
-            let items = s.items.iter().filter_map(|item| match item {
-                SequenceItem::Node(n) => Some(n),
-                SequenceItem::Comment(_) => None,
-            });
-            for (index, item) in items.enumerate() {
+            for (index, item) in s.nodes().enumerate() {
                 flatten_into(&format!("{prefix}{LIST}{index}"), item, out);
             }
         }

@@ -387,18 +387,13 @@ impl<'a> Parser<'a> {
         against: &mut Against<'_>,
         root: bool,
     ) -> Result<bool, Stop> {
-        self.enter(depth)?;
         let mut entries = expected.entries();
-        let mut same = true;
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
+        if self.open(depth, b'}')? {
             return Ok(entries.next().is_none());
         }
+        let mut same = true;
         loop {
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key"));
-            }
+            self.expect_key()?;
             let key = self.scan_string()?;
             let is_metadata = root && self.raw_is(key, METADATA_KEY)?;
             let mut expected_entry = None;
@@ -413,12 +408,7 @@ impl<'a> Parser<'a> {
                 // A key not compared is still decoded, for the errors `parse` would give.
                 self.decode_string(key)?;
             }
-            self.skip_whitespace();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected ':' after an object key"));
-            }
-            self.pos += 1;
-            self.skip_whitespace();
+            self.colon()?;
             if is_metadata {
                 let node = self.value(depth)?;
                 against.repeated_metadata |= against.metadata.replace(node).is_some();
@@ -427,34 +417,19 @@ impl<'a> Parser<'a> {
             } else {
                 self.value(depth)?;
             }
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_whitespace();
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(same && entries.next().is_none());
-                }
-                _ => return Err(self.error("expected ',' or '}' after an object entry")),
+            if self.after_member(b'}', "expected ',' or '}' after an object entry")? {
+                return Ok(same && entries.next().is_none());
             }
         }
     }
 
     /// [`Self::array`] compared with `expected`.
     fn array_against(&mut self, depth: usize, expected: &Sequence, against: &mut Against<'_>) -> Result<bool, Stop> {
-        self.enter(depth)?;
-        let mut elements = expected.items.iter().filter_map(|item| match item {
-            SequenceItem::Node(node) => Some(node),
-            SequenceItem::Comment(_) => None,
-        });
-        let mut same = true;
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
+        let mut elements = expected.nodes();
+        if self.open(depth, b']')? {
             return Ok(elements.next().is_none());
         }
+        let mut same = true;
         loop {
             match elements.next().filter(|_| same) {
                 Some(element) => same = self.value_against(depth, element, against)?,
@@ -463,17 +438,8 @@ impl<'a> Parser<'a> {
                     self.value(depth)?;
                 }
             }
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_whitespace();
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(same && elements.next().is_none());
-                }
-                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            if self.after_member(b']', "expected ',' or ']' after an array element")? {
+                return Ok(same && elements.next().is_none());
             }
         }
     }
@@ -518,81 +484,93 @@ impl<'a> Parser<'a> {
 
     /// An object, from its `{` through its `}`.
     fn object(&mut self, depth: usize) -> Result<Mapping, Stop> {
-        self.enter(depth)?;
         let mut mapping = Mapping::default();
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
+        if self.open(depth, b'}')? {
             return Ok(mapping);
         }
         let first = self.entries.len();
         loop {
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key"));
-            }
+            self.expect_key()?;
             // Keys are not secret (sops stores them in clear): the string moves out of its
             // wiping wrapper into the entry.
             let key = std::mem::take(&mut *self.string()?);
-            self.skip_whitespace();
-            if self.peek() != Some(b':') {
-                return Err(self.error("expected ':' after an object key"));
-            }
-            self.pos += 1;
-            self.skip_whitespace();
+            self.colon()?;
             let value = self.value(depth)?;
             self.entries.push(MappingItem::Entry(Entry::new(key, value)));
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_whitespace();
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    mapping.items = self.entries.drain(first..).collect();
-                    return Ok(mapping);
-                }
-                _ => return Err(self.error("expected ',' or '}' after an object entry")),
+            if self.after_member(b'}', "expected ',' or '}' after an object entry")? {
+                mapping.items = self.entries.drain(first..).collect();
+                return Ok(mapping);
             }
         }
     }
 
     /// An array, from its `[` through its `]`.
     fn array(&mut self, depth: usize) -> Result<Sequence, Stop> {
-        self.enter(depth)?;
         let mut sequence = Sequence::default();
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
+        if self.open(depth, b']')? {
             return Ok(sequence);
         }
         let first = self.elements.len();
         loop {
             let value = self.value(depth)?;
             self.elements.push(SequenceItem::Node(value));
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_whitespace();
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    sequence.items = self.elements.drain(first..).collect();
-                    return Ok(sequence);
-                }
-                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            if self.after_member(b']', "expected ',' or ']' after an array element")? {
+                sequence.items = self.elements.drain(first..).collect();
+                return Ok(sequence);
             }
         }
     }
 
-    /// Steps over the opening bracket of a container at nesting level `depth`.
-    fn enter(&mut self, depth: usize) -> Result<(), Stop> {
+    /// Steps over the opening bracket of a container at nesting level `depth` and the
+    /// whitespace after it; true when the container closes right there (`{}`, `[]`).
+    fn open(&mut self, depth: usize, close: u8) -> Result<bool, Stop> {
         if depth > MAX_DEPTH {
             return Err(Stop::new(self.pos, Why::TooDeep));
         }
         self.pos += 1;
+        self.skip_whitespace();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Refuses anything but a string where an object key belongs.
+    fn expect_key(&self) -> Result<(), Stop> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a string key"));
+        }
         Ok(())
+    }
+
+    /// The `:` after an object key, with the whitespace around it.
+    fn colon(&mut self) -> Result<(), Stop> {
+        self.skip_whitespace();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected ':' after an object key"));
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        Ok(())
+    }
+
+    /// What follows a member of a container: a comma (and whitespace) before the next one,
+    /// or the closing bracket; true when the container closed.
+    fn after_member(&mut self, close: u8, expected: &'static str) -> Result<bool, Stop> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_whitespace();
+                Ok(false)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.error(expected)),
+        }
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, Stop> {
@@ -891,10 +869,7 @@ impl<'a> Writer<'a> {
 
     fn array(&mut self, sequence: &'a Sequence, depth: usize) -> Result<(), FormatError> {
         self.out.push(b'[');
-        let elements = sequence.items.iter().filter_map(|item| match item {
-            SequenceItem::Node(n) => Some(n),
-            SequenceItem::Comment(_) => None,
-        });
+        let elements = sequence.nodes();
         let mut empty = true;
         for (index, element) in elements.enumerate() {
             if !empty {

@@ -342,14 +342,7 @@ fn read_group(map: &Mapping, file: &str) -> Result<KeyGroup, MetadataError> {
     let mut group = KeyGroup::default();
     for entry in map.entries() {
         let items: Vec<&Node> = match &entry.value {
-            Node::Sequence(s) => s
-                .items
-                .iter()
-                .filter_map(|i| match i {
-                    SequenceItem::Node(n) => Some(n),
-                    SequenceItem::Comment(_) => None,
-                })
-                .collect(),
+            Node::Sequence(s) => s.nodes().collect(),
             _ => continue,
         };
         match entry.key.as_str() {

@@ -154,7 +154,7 @@ pub(super) fn seal(plain: Tree<Plain>, sealing: Sealing<'_>, options: &SealOptio
         MacPolicy::Verify,
         (&encrypted, &metadata, strict),
     )?;
-    encrypted.discard(is_large(&bytes));
+    discard(encrypted, is_large(&bytes));
     Ok(Sealed {
         bytes,
         format,
@@ -175,7 +175,7 @@ pub(super) fn write_encrypted(
     attach(&mut tree, metadata);
     let bytes = Zeroizing::new(formats::emit(format, &mut tree, format, output)?);
     read_back(&bytes, (name, format), key, mac, (&tree, metadata, true))?;
-    tree.discard(is_large(&bytes));
+    discard(tree, is_large(&bytes));
     Ok(Sealed {
         bytes,
         format,
@@ -184,8 +184,25 @@ pub(super) fn write_encrypted(
     })
 }
 
+/// Frees an encrypted tree; a large one on a thread of its own, so that a command does not
+/// wait for hundreds of thousands of small frees (each block wiped by ksec's allocator) before
+/// its output is written. Only the nodes go to that thread: they hold ciphertexts and the
+/// values the file keeps in clear, both written out in the file. The source text, which may
+/// be the plaintext the tree was encrypted from, is freed here, before this returns.
+fn discard(mut tree: Tree<Encrypted>, large: bool) {
+    tree.source = None;
+    if !large {
+        return;
+    }
+    let documents = std::mem::take(&mut tree.documents);
+    // If no thread can be started, the closure (and the nodes) are dropped right here.
+    let _ = std::thread::Builder::new()
+        .name("ksec-free".to_string())
+        .spawn(move || drop(documents));
+}
+
 /// Whether an output is large enough that its trees are freed on a thread of their own
-/// ([`Tree::discard`]): starting one costs about as much as freeing a few hundred nodes.
+/// ([`discard`]): starting one costs about as much as freeing a few hundred nodes.
 fn is_large(output: &[u8]) -> bool {
     const LARGE_OUTPUT: usize = 1 << 20;
     output.len() >= LARGE_OUTPUT
@@ -237,7 +254,7 @@ fn read_back(
             if !same_trees(&file.tree, written, metadata, strict, name) {
                 return Err(fail(ReadBackFault::NotTheInput));
             }
-            file.tree.discard(is_large(bytes));
+            discard(file.tree, is_large(bytes));
         }
     }
     if mac == MacPolicy::Verify {
@@ -368,7 +385,7 @@ fn has_values<S>(tree: &Tree<S>) -> bool {
     fn node(n: &Node) -> bool {
         match n {
             Node::Mapping(m) => m.entries().any(|e| node(&e.value)),
-            Node::Sequence(s) => s.items.iter().filter_map(item_node).any(node),
+            Node::Sequence(s) => s.nodes().any(node),
             Node::Scalar(s) => !matches!(&s.value, Value::Null) && s.value.as_str() != Some(""),
         }
     }
@@ -402,19 +419,17 @@ fn same_node(a: &Node, b: &Node, strict: bool) -> bool {
     match (a, b) {
         (Node::Mapping(x), Node::Mapping(y)) => same_mapping(x, y, strict),
         (Node::Sequence(x), Node::Sequence(y)) => {
-            let xs: Vec<&Node> = x.items.iter().filter_map(item_node).collect();
-            let ys: Vec<&Node> = y.items.iter().filter_map(item_node).collect();
-            xs.len() == ys.len() && xs.iter().zip(&ys).all(|(p, q)| same_node(p, q, strict))
+            let (mut xs, mut ys) = (x.nodes(), y.nodes());
+            loop {
+                match (xs.next(), ys.next()) {
+                    (None, None) => return true,
+                    (Some(p), Some(q)) if same_node(p, q, strict) => {}
+                    _ => return false,
+                }
+            }
         }
         (Node::Scalar(x), Node::Scalar(y)) => same_value(&x.value, &y.value, strict),
         _ => false,
-    }
-}
-
-fn item_node(item: &SequenceItem) -> Option<&Node> {
-    match item {
-        SequenceItem::Node(n) => Some(n),
-        SequenceItem::Comment(_) => None,
     }
 }
 
@@ -447,7 +462,29 @@ pub(crate) fn same_value(a: &Value, b: &Value, strict: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::tree::{Document, Scalar, Source};
+
+    /// The source text may be the plaintext: it never goes to the freeing thread.
+    #[test]
+    fn discard_frees_the_source_text_before_it_returns() {
+        for large in [false, true] {
+            let source = Arc::new(Source::new(Zeroizing::new("k: secret\n".to_string())));
+            let mut root = Mapping::default();
+            root.push("k", Node::Scalar(Scalar::new(Value::str("ENC[AES256_GCM,data:…]"))));
+            let document = Document {
+                root,
+                metadata: None,
+                layout: None,
+            };
+            let tree = Tree::from_parts(vec![document], Some(Arc::clone(&source)));
+            assert_eq!(Arc::strong_count(&source), 2);
+            discard(tree, large);
+            assert_eq!(Arc::strong_count(&source), 1, "large: {large}");
+        }
+    }
 
     /// Two values compare equal exactly when they are written alike.
     #[test]
