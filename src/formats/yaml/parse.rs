@@ -10,7 +10,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GranitStyle, Span as GranitSpan, StructureStyle, Tag};
+use granit_parser::{
+    ErrorKind, Event, ParseResult, Parser, ScalarStyle as GranitStyle, ScanError, Span as GranitSpan, StructureStyle,
+    Tag,
+};
 use zeroize::Zeroizing;
 
 use super::comments::{self, After, Closing, CommentAt, Target};
@@ -65,46 +68,120 @@ fn not_text(file: &str, valid_up_to: usize) -> FormatError {
 
 /// The documents of a YAML text.
 fn read_documents(text: &str, file: &str) -> Result<Vec<Document>, FormatError> {
+    read_documents_scanning(text, file, Scan::for_len(text.len()))
+}
+
+/// [`read_documents`] with the scanner where `scan` says.
+fn read_documents_scanning(text: &str, file: &str, scan: Scan) -> Result<Vec<Document>, FormatError> {
     refuse_lone_carriage_return(text, file)?;
     // A stream whose documents repeat one `sops` block is read with the copies left out, each
     // taking the first copy's node, unless a copy was not where it was expected to be (see
     // `repeats`): then, and to report any error, the text is read as it is.
     let repeats = repeats::find(text);
-    let read_once = (!repeats.is_empty()).then(|| read(text, file, &repeats).ok()).flatten();
+    let read_once = (!repeats.is_empty())
+        .then(|| read(text, file, &repeats, scan).ok())
+        .flatten();
     Ok(match read_once {
         Some((documents, true)) => documents,
-        _ => read(text, file, &[])?.0,
+        _ => read(text, file, &[], scan)?.0,
     })
 }
 
+/// Where granit's scanner runs while the tree is built.
+#[derive(Debug, Clone, Copy)]
+enum Scan {
+    /// On this thread, between the builder's steps.
+    Here,
+    /// On a second thread ([`scan_beside`]).
+    Beside,
+}
+
+impl Scan {
+    /// Beside for texts of [`SCAN_BESIDE_FROM`] bytes or more; below, starting a thread costs
+    /// more than the overlap gains.
+    fn for_len(len: usize) -> Scan {
+        if len >= SCAN_BESIDE_FROM {
+            Scan::Beside
+        } else {
+            Scan::Here
+        }
+    }
+}
+
+/// Texts at least this long are scanned on a second thread while this one builds the tree.
+const SCAN_BESIDE_FROM: usize = 32 * 1024;
+
+/// Events handed from the scanning thread to the building one at a time: large enough that
+/// the hand-over is a small share of the work, small enough that little is held in between.
+const EVENT_BATCH: usize = 512;
+
 /// The documents of `text`, read without the lines of the `repeats`, and whether every repeat
 /// was read as the `sops` key of its document.
-fn read(text: &str, file: &str, repeats: &[Repeat]) -> Result<(Vec<Document>, bool), FormatError> {
+fn read(text: &str, file: &str, repeats: &[Repeat], scan: Scan) -> Result<(Vec<Document>, bool), FormatError> {
     let cut = repeats::Cut::new(text, repeats);
     let mut builder = Builder::new(text, file, repeats);
-    for event in Parser::new_from_str(cut.text()) {
-        let (event, span) = event.map_err(|e| match e.kind() {
-            // granit's own nesting limit, which its scanner can meet while looking ahead in
-            // flow collections before ksec's lower one is reached.
-            ErrorKind::RecursionLimitExceeded => FormatError::TooDeep {
-                file: file.to_string(),
-                format: Format::Yaml,
-                line: Some(e.marker().line()),
-                column: Some(e.marker().col() + 1),
-                limit: MAX_DEPTH,
-            },
-            _ => FormatError::Syntax {
-                file: file.to_string(),
-                format: Format::Yaml,
-                line: Some(e.marker().line()),
-                column: Some(e.marker().col() + 1),
-                reason: e.info().to_string(),
-            },
-        })?;
-        builder.on_event(event, cut.restore(span))?;
+    let feed = |event: ParseResult<'_>| -> Result<(), FormatError> {
+        let (event, span) = event.map_err(|e| scan_error(&e, file))?;
+        builder.on_event(event, cut.restore(span))
+    };
+    match scan {
+        Scan::Here => Parser::new_from_str(cut.text()).try_for_each(feed)?,
+        Scan::Beside => scan_beside(cut.text(), feed)?,
     }
     let every_repeat_read = builder.repeats_read == repeats.len();
     Ok((builder.documents, every_repeat_read))
+}
+
+/// Runs granit's scanner and parser over `text` on a second thread and gives its events to
+/// `feed` on this one, in order. Scanning is most of a large file's parse and does not depend
+/// on the tree being built, so the two overlap: a 50,000-key Secret reads in about two thirds
+/// of the wall time. The first error, from either side, ends both.
+fn scan_beside<'t>(
+    text: &'t str,
+    mut feed: impl FnMut(ParseResult<'t>) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<ParseResult<'t>>>(4);
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(EVENT_BATCH);
+            for event in Parser::new_from_str(text) {
+                let failed = event.is_err();
+                batch.push(event);
+                if batch.len() == EVENT_BATCH || failed {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EVENT_BATCH));
+                    // A closed channel means the builder stopped at an error: so does this side.
+                    if sender.send(full).is_err() || failed {
+                        return;
+                    }
+                }
+            }
+            let _ = sender.send(batch);
+        });
+        // Returning early drops the receiver, which ends the scanning thread at its next batch.
+        receiver.iter().flatten().try_for_each(&mut feed)
+    })
+}
+
+/// A granit error as ksec's, at the place granit reports.
+fn scan_error(e: &ScanError, file: &str) -> FormatError {
+    match e.kind() {
+        // granit's own nesting limit, which its scanner can meet while looking ahead in flow
+        // collections before ksec's lower one is reached.
+        ErrorKind::RecursionLimitExceeded => FormatError::TooDeep {
+            file: file.to_string(),
+            format: Format::Yaml,
+            line: Some(e.marker().line()),
+            column: Some(e.marker().col() + 1),
+            limit: MAX_DEPTH,
+        },
+        _ => FormatError::Syntax {
+            file: file.to_string(),
+            format: Format::Yaml,
+            line: Some(e.marker().line()),
+            column: Some(e.marker().col() + 1),
+            reason: e.info().to_string(),
+        },
+    }
 }
 
 /// A carriage return alone ends a line in YAML (old Mac line endings), but everything that
@@ -1574,7 +1651,12 @@ mod tests {
 
     /// The documents as read with every `sops` block read in full.
     fn read_every_copy(text: &str) -> String {
-        format!("{:?}", read(text, "t.yaml", &[]).unwrap_or_else(|e| panic!("{e}")).0)
+        format!(
+            "{:?}",
+            read(text, "t.yaml", &[], Scan::Here)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .0
+        )
     }
 
     /// Streams built from sops's files, whose documents repeat the file's `sops` block.
@@ -1611,6 +1693,78 @@ mod tests {
         streams
     }
 
+    /// A stream of `copies` documents using what the builder handles: comments in every place,
+    /// anchors and aliases, flow and block collections, block and quoted scalars.
+    fn varied_stream(copies: usize) -> String {
+        (0..copies)
+            .map(|i| {
+                format!(
+                    "# head {i}\napiVersion: v1   # trailing\nkind: Secret\nmetadata:\n  name: s{i}\n  \
+                     labels: {{app: web, tier: \"back\"}}\n  base: &a{i}\n    x: {i}\n  copy: *a{i}\ndata:\n  \
+                     # own-line comment\n  k{i}: dmFsdWU=\n  list:\n    - one\n    - {{a: 1}}   # trail\n    \
+                     - - nested\n  folded: >\n    some folded\n    text\n  literal: |-\n    line one\n    \
+                     line two\n  quoted: \"esc\\tape \\u00e9 {i}\"\n  single: 'it''s'\n  empty:\n  n: 0x1F\n"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("---\n")
+    }
+
+    /// Reads `text` with the scanner on this thread and beside it: the documents, or the error,
+    /// must be the same.
+    fn same_both_ways(name: &str, text: &str) -> Result<String, String> {
+        let read = |scan| {
+            read_documents_scanning(text, "t.yaml", scan)
+                .map(|d| format!("{d:?}"))
+                .map_err(|e| e.to_string())
+        };
+        let here = read(Scan::Here);
+        assert_eq!(read(Scan::Beside), here, "{name}: read beside the scanner differs");
+        here
+    }
+
+    #[test]
+    fn scanning_beside_builds_what_scanning_here_builds() {
+        let varied = varied_stream(300);
+        assert!(varied.len() > 2 * SCAN_BESIDE_FROM);
+        same_both_ways("varied", &varied).expect("the varied stream is valid YAML");
+        for (name, stream) in streams_repeating_a_block() {
+            let copies = SCAN_BESIDE_FROM / stream.len() + 2;
+            let long = vec![stream.as_str(); copies].join("---\n");
+            same_both_ways(&name, &long).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        // Cut anywhere, the text ends inside a token, a collection or a document: errors (from
+        // the scanner or from the builder) and partial reads agree too.
+        for cut in (1..64).map(|k| varied.len() * k / 64) {
+            let at = (0..=cut).rev().find(|&i| varied.is_char_boundary(i)).unwrap();
+            let _ = same_both_ways(&format!("cut at {at}"), &varied[..at]);
+        }
+    }
+
+    #[test]
+    fn an_error_early_in_a_long_text_stops_both_sides() {
+        let rest = varied_stream(300);
+        for (what, head, expected) in [
+            ("a duplicate key", "a: 1\na: 2\n---\n", "duplicate key a"),
+            (
+                "an unclosed flow mapping",
+                "a: {b: 1\n---\n",
+                "unclosed bracket '{' at line 1 column 4",
+            ),
+            (
+                "an alias to nothing",
+                "a: *nothing\n---\n",
+                "unknown anchor at line 1 column 4",
+            ),
+        ] {
+            let text = format!("{head}{rest}");
+            let error = same_both_ways(what, &text).expect_err(what);
+            assert!(error.contains(expected), "{what}: {error}");
+        }
+        let text = format!("{rest}---\nlast: [unclosed\n");
+        same_both_ways("an error at the end", &text).expect_err("an unclosed flow sequence");
+    }
+
     #[test]
     fn a_repeated_sops_block_read_once_gives_the_documents_read_in_full() {
         let mut read_once = 0;
@@ -1621,7 +1775,7 @@ mod tests {
                 continue;
             }
             let (documents, every_repeat_read) =
-                read(&text, "t.yaml", &repeats).unwrap_or_else(|e| panic!("{name}: {e}"));
+                read(&text, "t.yaml", &repeats, Scan::Here).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(every_repeat_read, "{name}: a repeat was not read");
             assert_eq!(format!("{documents:?}"), expected, "{name}");
             assert_eq!(format!("{:?}", parse_text(&text).documents), expected, "{name}");
@@ -1680,12 +1834,12 @@ mod tests {
             if crlf {
                 text = text.replace('\n', "\r\n");
             }
-            let full = read(&text, "t.yaml", &[]).map(|(documents, _)| format!("{documents:?}"));
+            let full = read(&text, "t.yaml", &[], Scan::Here).map(|(documents, _)| format!("{documents:?}"));
             let once = parse(text.as_bytes(), "t.yaml").map(|tree| format!("{:?}", tree.documents));
             let repeats = repeats::find(&text);
             if full.is_ok() && !repeats.is_empty() {
                 // A valid stream never falls back to the full parse.
-                let read_once = read(&text, "t.yaml", &repeats);
+                let read_once = read(&text, "t.yaml", &repeats, Scan::Here);
                 proptest::prop_assert!(matches!(read_once, Ok((_, true))), "{:?}", read_once.err());
             }
             match (full, once) {
@@ -1705,7 +1859,9 @@ mod tests {
             let with = parse(text.as_bytes(), "t.yaml")
                 .expect_err("a syntax error")
                 .to_string();
-            let without = read(&text, "t.yaml", &[]).expect_err("a syntax error").to_string();
+            let without = read(&text, "t.yaml", &[], Scan::Here)
+                .expect_err("a syntax error")
+                .to_string();
             assert_eq!(with, without, "{bad}");
         }
     }
