@@ -9,8 +9,7 @@ use aes_gcm::aead::consts::{U12, U16, U32};
 use aes_gcm::aead::generic_array::{ArrayLength, GenericArray};
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::aes::Aes256;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
+use base64_simd::{Out, STANDARD as B64};
 use zeroize::Zeroizing;
 
 use crate::keys::DataKey;
@@ -66,27 +65,32 @@ impl Ciphertext {
             return Err(bad());
         }
         let value_type = ValueType::from_name(type_name).ok_or_else(|| format!("unknown datatype {type_name:?}"))?;
-        let mut decoded = Zeroizing::new(Vec::with_capacity(data.len() * 3 / 4 + 3));
-        B64.decode_vec(data, &mut decoded)
-            .map_err(|e| format!("bad base64 in data: {e}"))?;
-        let mut iv_buf = [0u8; MAX_IV_LEN + 3];
+        // Padded standard base64, as strict as Go's decoder in sops (non-zero trailing bits are
+        // refused); sized from the text before anything is decoded.
+        let data_len = B64
+            .decoded_length(data.as_bytes())
+            .map_err(|_| "bad base64 in data".to_string())?;
+        let mut decoded = Zeroizing::new(vec![0u8; data_len]);
+        B64.decode(data.as_bytes(), Out::from_slice(&mut decoded))
+            .map_err(|_| "bad base64 in data".to_string())?;
         let iv_len = B64
-            .decode_slice(iv, &mut iv_buf)
+            .decoded_length(iv.as_bytes())
             .map_err(|_| "bad base64 (or length) in iv".to_string())?;
         if iv_len > MAX_IV_LEN {
             return Err(format!("unsupported IV length {iv_len}"));
         }
-        let mut tag_buf = [0u8; TAG_LEN + 3];
+        let mut iv_array = [0u8; MAX_IV_LEN];
+        B64.decode(iv.as_bytes(), Out::from_slice(&mut iv_array[..iv_len]))
+            .map_err(|_| "bad base64 (or length) in iv".to_string())?;
         let tag_len = B64
-            .decode_slice(tag, &mut tag_buf)
+            .decoded_length(tag.as_bytes())
             .map_err(|_| "bad base64 in tag".to_string())?;
         if tag_len != TAG_LEN {
             return Err("the GCM tag is not 16 bytes".to_string());
         }
-        let mut iv_array = [0u8; MAX_IV_LEN];
-        iv_array[..iv_len].copy_from_slice(&iv_buf[..iv_len]);
         let mut tag_array = [0u8; TAG_LEN];
-        tag_array.copy_from_slice(&tag_buf[..TAG_LEN]);
+        B64.decode(tag.as_bytes(), Out::from_slice(&mut tag_array))
+            .map_err(|_| "bad base64 in tag".to_string())?;
         Ok(Ciphertext {
             data: decoded,
             iv: iv_array,
@@ -209,15 +213,14 @@ impl Sealer {
 
 /// The length of `bytes` in padded standard base64.
 fn base64_len(bytes: &[u8]) -> usize {
-    base64::encoded_len(bytes.len(), true).expect("a value held in memory")
+    B64.encoded_length(bytes.len())
 }
 
 /// Appends `bytes` in padded standard base64.
 fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
     out.resize(start + base64_len(bytes), 0);
-    B64.encode_slice(bytes, &mut out[start..])
-        .expect("the space was sized by base64_len");
+    let _ = B64.encode(bytes, Out::from_slice(&mut out[start..]));
 }
 
 /// Random IVs, drawn from the OS in batches (one system call per 128 values).
@@ -250,6 +253,11 @@ impl IvSource {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as REFERENCE;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
     use super::*;
 
     fn known_key() -> DataKey {
@@ -259,7 +267,7 @@ mod tests {
     #[test]
     fn reproduces_the_known_key_vector() {
         // crafted-independent-writer/deterministic-known-datakey.enc.yaml, research spec §4.
-        let iv: Iv = B64
+        let iv: Iv = REFERENCE
             .decode("lttUAjFJmKTIdM6IDFs1db8MDbqYqtBUgXD0K9SIVrw=")
             .unwrap()
             .try_into()
@@ -300,5 +308,64 @@ mod tests {
         let a = ivs.next_iv().unwrap();
         let b = ivs.next_iv().unwrap();
         assert_ne!(a, b);
+    }
+
+    /// Base64 text made from `raw` with a few characters replaced (by ones that are valid,
+    /// padding, or not base64 at all) and the end cut: valid, non-canonical, and invalid.
+    fn edited_base64() -> impl Strategy<Value = String> {
+        let replacement = prop::sample::select(b"AQgwZaz09+/=-_ \n.".to_vec());
+        (
+            vec(any::<u8>(), 0..80),
+            vec((any::<prop::sample::Index>(), replacement), 0..3),
+            0usize..3,
+        )
+            .prop_map(|(raw, edits, cut)| {
+                let mut text = REFERENCE.encode(raw).into_bytes();
+                for (at, byte) in edits {
+                    if !text.is_empty() {
+                        let i = at.index(text.len());
+                        text[i] = byte;
+                    }
+                }
+                text.truncate(text.len().saturating_sub(cut));
+                String::from_utf8(text).expect("ASCII")
+            })
+    }
+
+    proptest! {
+        /// The data, IV and tag of an `ENC[...]` string are read exactly when base64's strict
+        /// standard engine (the reference) reads them, to the same bytes: a wrong character,
+        /// length, padding or non-zero trailing bits is refused, as sops's Go decoder does.
+        #[test]
+        fn enc_base64_reads_what_the_reference_reads(text in edited_base64()) {
+            let reference = REFERENCE.decode(&text).ok().filter(|bytes| !bytes.is_empty());
+            let (iv, tag) = (REFERENCE.encode([1u8; 32]), REFERENCE.encode([2u8; 16]));
+
+            let as_data = Ciphertext::parse(&format!("ENC[AES256_GCM,data:{text},iv:{iv},tag:{tag},type:str]"));
+            prop_assert_eq!(as_data.ok().map(|c| c.data.to_vec()), reference.clone());
+
+            let as_iv = Ciphertext::parse(&format!("ENC[AES256_GCM,data:AA==,iv:{text},tag:{tag},type:str]"));
+            let iv_expected = reference.clone().filter(|bytes| bytes.len() <= MAX_IV_LEN);
+            prop_assert_eq!(as_iv.ok().map(|c| c.iv().to_vec()), iv_expected);
+
+            let as_tag = Ciphertext::parse(&format!("ENC[AES256_GCM,data:AA==,iv:{iv},tag:{text},type:str]"));
+            let tag_expected = reference.filter(|bytes| bytes.len() == TAG_LEN);
+            prop_assert_eq!(as_tag.ok().map(|c| c.tag.to_vec()), tag_expected);
+        }
+
+        /// What the sealer writes is what the reference encoder writes (sops leaves empty values
+        /// unencrypted, so none is sealed).
+        #[test]
+        fn sealed_base64_is_the_reference_encoding(value in vec(any::<u8>(), 1..200), iv in any::<[u8; 32]>()) {
+            let enc = Sealer::new(&known_key()).seal(&value, b"k:", &iv, ValueType::Str);
+            let parsed = Ciphertext::parse(&enc).expect("what the sealer writes parses");
+            let expected = format!(
+                "ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]",
+                REFERENCE.encode(parsed.data.as_slice()),
+                REFERENCE.encode(iv),
+                REFERENCE.encode(parsed.tag)
+            );
+            prop_assert_eq!(enc, expected);
+        }
     }
 }
