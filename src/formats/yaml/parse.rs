@@ -115,6 +115,9 @@ const SCAN_BESIDE_FROM: usize = 32 * 1024;
 /// the hand-over is a small share of the work, small enough that little is held in between.
 const EVENT_BATCH: usize = 512;
 
+/// Full batches the scanning thread may be ahead by.
+const BATCHES_IN_FLIGHT: usize = 4;
+
 /// The documents of `text`, read without the lines of the `repeats`, and whether every repeat
 /// was read as the `sops` key of its document.
 fn read(text: &str, file: &str, repeats: &[Repeat], scan: Scan) -> Result<(Vec<Document>, bool), FormatError> {
@@ -141,14 +144,18 @@ fn scan_beside<'t>(
     mut feed: impl FnMut(ParseResult<'t>) -> Result<(), FormatError>,
 ) -> Result<(), FormatError> {
     std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<ParseResult<'t>>>(4);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<ParseResult<'t>>>(BATCHES_IN_FLIGHT);
+        // Emptied batches go back to be filled again: a handful is ever allocated, instead of
+        // one per batch (each zeroed when freed).
+        let (returner, returned) = std::sync::mpsc::sync_channel::<Vec<ParseResult<'t>>>(BATCHES_IN_FLIGHT + 1);
         scope.spawn(move || {
-            let mut batch = Vec::with_capacity(EVENT_BATCH);
+            let empty = || returned.try_recv().unwrap_or_else(|_| Vec::with_capacity(EVENT_BATCH));
+            let mut batch = empty();
             for event in Parser::new_from_str(text) {
                 let failed = event.is_err();
                 batch.push(event);
                 if batch.len() == EVENT_BATCH || failed {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EVENT_BATCH));
+                    let full = std::mem::replace(&mut batch, empty());
                     // A closed channel means the builder stopped at an error: so does this side.
                     if sender.send(full).is_err() || failed {
                         return;
@@ -158,7 +165,11 @@ fn scan_beside<'t>(
             let _ = sender.send(batch);
         });
         // Returning early drops the receiver, which ends the scanning thread at its next batch.
-        receiver.iter().flatten().try_for_each(&mut feed)
+        for mut batch in receiver {
+            batch.drain(..).try_for_each(&mut feed)?;
+            let _ = returner.try_send(batch);
+        }
+        Ok(())
     })
 }
 
