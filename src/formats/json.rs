@@ -322,27 +322,21 @@ impl<'a> Parser<'a> {
     /// token by token and stops at the closing brace, so a second object after the first
     /// (`{"a": 1} {"b": 2}`) would be dropped without a word; ksec refuses it.
     fn top_level_object(&mut self) -> Result<Mapping, Stop> {
-        self.skip_whitespace();
-        let object = match self.peek() {
-            Some(b'{') => self.object(1)?,
-            None => return Err(self.error("the input is empty; the top level must be an object")),
-            Some(_) => return Err(self.error("the top level must be an object")),
-        };
-        self.skip_whitespace();
-        if self.pos != self.input.len() {
-            return Err(
-                self.error("text after the top-level object: a JSON file holds one value (sops would ignore the rest)")
-            );
-        }
-        Ok(object)
+        self.top_level(|parser| parser.object(1))
     }
 
     /// [`Self::top_level_object`], compared with `expected` as it is read (see [`read_back`]):
     /// whether it matches. After a difference the rest is still read, for its errors.
     fn top_level_against(&mut self, expected: &Mapping, against: &mut Against<'_>) -> Result<bool, Stop> {
+        self.top_level(|parser| parser.object_against(1, expected, against, true))
+    }
+
+    /// The rules of a document's top level, around `object`, which reads it from its `{`:
+    /// an object, and nothing but whitespace before and after it.
+    fn top_level<T>(&mut self, object: impl FnOnce(&mut Self) -> Result<T, Stop>) -> Result<T, Stop> {
         self.skip_whitespace();
-        let same = match self.peek() {
-            Some(b'{') => self.object_against(1, expected, against, true)?,
+        let read = match self.peek() {
+            Some(b'{') => object(self)?,
             None => return Err(self.error("the input is empty; the top level must be an object")),
             Some(_) => return Err(self.error("the top level must be an object")),
         };
@@ -352,7 +346,7 @@ impl<'a> Parser<'a> {
                 self.error("text after the top-level object: a JSON file holds one value (sops would ignore the rest)")
             );
         }
-        Ok(same)
+        Ok(read)
     }
 
     /// A value read and compared with `expected`; containers are compared member by member
