@@ -2,6 +2,7 @@
 
 pub mod comments;
 pub mod emit;
+mod fast;
 pub mod parse;
 pub mod render;
 mod repeats;

@@ -17,6 +17,7 @@ use granit_parser::{
 use zeroize::Zeroizing;
 
 use super::comments::{self, After, Closing, CommentAt, Target};
+use super::fast;
 use super::render;
 use super::repeats::{self, Repeat};
 use super::resolve::{self, Unsupported};
@@ -122,6 +123,9 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// was read as the `sops` key of its document.
 fn read(text: &str, file: &str, repeats: &[Repeat], scan: Scan) -> Result<(Vec<Document>, bool), FormatError> {
     let cut = repeats::Cut::new(text, repeats);
+    if let Some(read) = read_quickly(text, file, repeats, &cut) {
+        return Ok(read);
+    }
     let mut builder = Builder::new(text, file, repeats);
     let feed = |event: ParseResult<'_>| -> Result<(), FormatError> {
         let (event, span) = event.map_err(|e| scan_error(&e, file))?;
@@ -133,6 +137,22 @@ fn read(text: &str, file: &str, repeats: &[Repeat], scan: Scan) -> Result<(Vec<D
     }
     let every_repeat_read = builder.repeats_read == repeats.len();
     Ok((builder.documents, every_repeat_read))
+}
+
+/// [`read`] with the quick reader of machine-written YAML ([`fast`]), or `None` when the text
+/// leaves its subset or anything fails: then granit reads the whole text again, so that what
+/// ksec accepts and the errors it reports do not depend on which reader ran.
+fn read_quickly(text: &str, file: &str, repeats: &[Repeat], cut: &repeats::Cut<'_>) -> Option<(Vec<Document>, bool)> {
+    if !fast::admissible(cut.text()) {
+        return None;
+    }
+    let mut builder = Builder::new(text, file, repeats);
+    for event in fast::Events::new(cut.text()) {
+        let (event, span) = event.ok()?;
+        builder.on_event(event, cut.restore(span)).ok()?;
+    }
+    let every_repeat_read = builder.repeats_read == repeats.len();
+    Some((builder.documents, every_repeat_read))
 }
 
 /// Runs granit's scanner and parser over `text` on a second thread and gives its events to
