@@ -433,6 +433,9 @@ fn verify_plain(
             Ok(formats::json::ReadBack::Same { metadata: None }) => Ok(()),
         };
     }
+    if format == Format::Yaml && std::str::from_utf8(bytes).is_ok_and(|text| reads_as_plain(text, reference, strict)) {
+        return Ok(());
+    }
     let reparsed = formats::parse_values(format, bytes, file).map_err(|_| fail(PlainOutputFault::DoesNotParse))?;
     let reparsed: Tree<Plain> = reparsed
         .into_plain(file)
@@ -441,6 +444,21 @@ fn verify_plain(
         return Err(fail(PlainOutputFault::NotTheValues));
     }
     Ok(())
+}
+
+/// Whether a YAML text is `reference`, compared as it is read ([`formats::yaml::read_back`]);
+/// `false` when that cheap path cannot tell.
+fn reads_as_plain(text: &str, reference: &Tree<Plain>, strict: bool) -> bool {
+    let documents: Vec<_> = reference
+        .documents
+        .iter()
+        .map(|d| formats::yaml::read_back::Expected {
+            root: &d.root,
+            metadata: None,
+        })
+        .collect();
+    let same = |read: &Value, expected: &Value| sops_file::same_value(read, expected, strict);
+    formats::yaml::read_back::reads_as(text, &documents, &same)
 }
 
 /// Decrypts several files into one YAML stream for `kubectl apply -f -`: encrypted files are

@@ -247,6 +247,7 @@ fn read_back(
                 return Err(fail(ReadBackFault::NotTheInput));
             }
         }
+        None if format == Format::Yaml && reads_as_written(bytes, written, metadata, strict, name) => {}
         None => {
             let parsed = formats::parse_values(format, bytes, name).map_err(|e| fail(ReadBackFault::Parse(e)))?;
             let file = EncryptedFile::from_parsed(parsed, format, name)
@@ -267,6 +268,36 @@ fn read_back(
         .map_err(|e| fail(ReadBackFault::Mac(Box::new(e.into()))))?;
     }
     Ok(())
+}
+
+/// Whether a YAML output is `written` with `metadata` in every document, compared as it is
+/// read ([`formats::yaml::read_back`]); `false` when that cheap path cannot tell. The `sops`
+/// blocks are compared node for node with the one written, which must itself read as
+/// `metadata`, as [`same_trees`] checks of a block read back.
+fn reads_as_written(bytes: &[u8], written: &Tree<Encrypted>, metadata: &Metadata, strict: bool, name: &str) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut documents = Vec::with_capacity(written.documents.len());
+    // Every document of a stream carries the same block: it is read once.
+    let mut checked: Option<&Node> = None;
+    for document in &written.documents {
+        let Some(node) = &document.metadata else {
+            return false;
+        };
+        if checked != Some(node) {
+            if !Metadata::from_node(node, name).is_ok_and(|m| same_metadata(&m, metadata)) {
+                return false;
+            }
+            checked = Some(node);
+        }
+        documents.push(formats::yaml::read_back::Expected {
+            root: &document.root,
+            metadata: Some(node),
+        });
+    }
+    let same = |read: &Value, expected: &Value| same_value(read, expected, strict);
+    formats::yaml::read_back::reads_as(text, &documents, &same)
 }
 
 /// The root of a JSON file's one document when it can be compared as it is read
@@ -483,6 +514,52 @@ mod tests {
             assert_eq!(Arc::strong_count(&source), 2);
             discard(tree, large);
             assert_eq!(Arc::strong_count(&source), 1, "large: {large}");
+        }
+    }
+
+    /// The cheap YAML read-back says "the same" for the text a tree was read from, and never
+    /// where the full comparison of trees does not: every byte of sops-written files, changed
+    /// to each of a few others.
+    #[test]
+    fn the_cheap_yaml_read_back_never_passes_what_the_full_one_refuses() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sops-upstream");
+        for vector in [
+            "regex.enc.yaml",
+            "encrypted-suffix.enc.yaml",
+            "unencrypted-regex.enc.yaml",
+        ] {
+            let text = std::fs::read_to_string(dir.join("generated-by-sops-3.11.0").join(vector)).expect("a vector");
+            let file = EncryptedFile::parse(text.as_bytes(), Format::Yaml, vector).expect("parses");
+            assert!(
+                reads_as_written(text.as_bytes(), &file.tree, &file.metadata, true, vector),
+                "{vector}: not told the same as itself"
+            );
+            let mut passed = 0;
+            for at in 0..text.len() {
+                for byte in [b'x', b'1', b' ', b'\n', b'"'] {
+                    let mut changed = text.clone().into_bytes();
+                    if changed[at] == byte {
+                        continue;
+                    }
+                    changed[at] = byte;
+                    if !reads_as_written(&changed, &file.tree, &file.metadata, true, vector) {
+                        continue;
+                    }
+                    passed += 1;
+                    let read = EncryptedFile::parse(&changed, Format::Yaml, vector)
+                        .unwrap_or_else(|e| panic!("{vector}: byte {at} changed: told the same, but {e}"));
+                    assert!(
+                        same_trees(&read.tree, &file.tree, &file.metadata, true, vector),
+                        "{vector}: byte {at} changed to {:?}: told the same, but the trees differ",
+                        byte as char
+                    );
+                }
+            }
+            // Only changes that leave the file the same may pass (spaces around a value, say).
+            assert!(
+                passed < text.len() / 10,
+                "{vector}: {passed} changed texts told the same"
+            );
         }
     }
 

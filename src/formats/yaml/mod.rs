@@ -4,6 +4,7 @@ pub mod comments;
 pub mod emit;
 mod fast;
 pub mod parse;
+pub mod read_back;
 pub mod render;
 mod repeats;
 pub mod resolve;

@@ -94,6 +94,11 @@ pub fn resolve_plain(text: &str) -> Result<Value, Unsupported> {
     resolve(text, true).into_value(text)
 }
 
+/// Whether an untagged plain scalar types as a string (without making the value).
+pub fn plain_is_string(text: &str) -> bool {
+    matches!(resolve(text, true), Resolved::Str)
+}
+
 /// An explicitly tagged scalar. `tag` is the full resolved tag, e.g. "tag:yaml.org,2002:str",
 /// "tag:yaml.org,2002:binary", or a local tag like "!foo". Quoted scalars without a tag are
 /// always strings (callers handle that).
