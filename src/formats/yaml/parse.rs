@@ -1009,7 +1009,8 @@ impl<'a> Builder<'a> {
     ) -> Result<(), FormatError> {
         let line = span.start.line();
         let key = match self.resolve(text, style, tag, span)? {
-            Value::Str(s) => s.to_string(),
+            // Moved out, not copied: the emptied wrapper has nothing left to wipe.
+            Value::Str(mut s) => std::mem::take(&mut *s),
             _ => {
                 return Err(self.unsupported(
                     &format!("only string keys are supported (quote the key {text:?} to make it a string)"),
