@@ -86,7 +86,29 @@ const CIPHERTEXT_BYTES: [bool; 256] = {
 /// quote or line break; flow indicators only inside, and no `:` at the end): the general
 /// analysis reaches the same answer at twenty times the cost.
 fn is_ciphertext(s: &str) -> bool {
-    s.starts_with("ENC[AES256_GCM,data:") && s.ends_with(']') && s.bytes().all(|b| CIPHERTEXT_BYTES[b as usize])
+    const PREFIX: &str = "ENC[AES256_GCM,data:";
+    if !(s.starts_with(PREFIX) && s.ends_with(']')) {
+        return false;
+    }
+    // The data field is most of a large value's ciphertext: checked as base64 first.
+    let fields = &s.as_bytes()[PREFIX.len()..];
+    let data_end = memchr::memchr(b',', fields).unwrap_or(fields.len());
+    let (data, rest) = fields.split_at(data_end);
+    (is_long_base64(data) || only(data, &CIPHERTEXT_BYTES)) && only(rest, &CIPHERTEXT_BYTES)
+}
+
+/// Whether every byte of `bytes` is in `table`.
+fn only(bytes: &[u8], table: &[bool; 256]) -> bool {
+    bytes
+        .chunks(64)
+        .all(|chunk| chunk.iter().fold(true, |all, &b| all & table[b as usize]))
+}
+
+/// Whether `bytes` is long standard base64, checked with the CPU's vector instructions (then
+/// every byte is a letter, a digit, `+`, `/` or `=`). Short texts are left to [`only`].
+fn is_long_base64(bytes: &[u8]) -> bool {
+    const LONG: usize = 256;
+    bytes.len() >= LONG && base64_simd::STANDARD.check(bytes).is_ok()
 }
 
 /// yaml.v3's `stringv` style choice followed by the emitter's checks.
@@ -131,9 +153,7 @@ fn is_plain_word(s: &str) -> bool {
     bytes
         .first()
         .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-        && bytes
-            .chunks(64)
-            .all(|chunk| chunk.iter().fold(true, |all, &b| all & PLAIN_WORD_BYTES[b as usize]))
+        && (is_long_base64(bytes) || only(bytes, &PLAIN_WORD_BYTES))
 }
 
 /// [`canonical_str`] by the emitter's full analysis.
@@ -753,6 +773,39 @@ mod fast_path_tests {
                     ctx.in_flow
                 );
             }
+        }
+    }
+
+    /// Long base64, as it is or with one byte changed to one that matters to YAML.
+    fn long_base64() -> impl proptest::strategy::Strategy<Value = String> {
+        use base64::Engine;
+        use proptest::prelude::*;
+        (
+            proptest::collection::vec(any::<u8>(), 150..700),
+            any::<bool>(),
+            any::<prop::sample::Index>(),
+            prop::sample::select(b" :#._-=[],\n\"+/A".to_vec()),
+        )
+            .prop_map(|(raw, damage, at, byte)| {
+                let mut text = base64::engine::general_purpose::STANDARD.encode(raw).into_bytes();
+                if damage {
+                    let i = at.index(text.len());
+                    text[i] = byte;
+                }
+                String::from_utf8(text).expect("ASCII")
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+        /// The vector check of long base64 answers as the byte-by-byte one.
+        #[test]
+        fn long_values_are_classified_as_byte_by_byte(text in long_base64()) {
+            let by_bytes = |s: &str, table: &[bool; 256]| s.bytes().all(|b| table[b as usize]);
+            let first_ok = text.as_bytes().first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+            proptest::prop_assert_eq!(is_plain_word(&text), first_ok && by_bytes(&text, &PLAIN_WORD_BYTES));
+            let ciphertext = format!("ENC[AES256_GCM,data:{text},iv:YWJj,tag:ZGVm,type:str]");
+            proptest::prop_assert_eq!(is_ciphertext(&ciphertext), by_bytes(&ciphertext, &CIPHERTEXT_BYTES));
         }
     }
 
