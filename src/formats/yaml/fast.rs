@@ -17,6 +17,14 @@ use granit_parser::{Event, Marker, ScalarStyle, Span, StructureStyle};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Decline;
 
+/// The longest key the reader takes: granit (like libyaml and go-yaml) refuses a key whose
+/// `:` is more than 1024 characters from its start; longer ones are left to it.
+const MAX_KEY_LEN: usize = 1000;
+
+/// The deepest nesting the reader takes: deeper texts (far beyond real files) are left to
+/// granit and the tree builder, whose limits then apply ([`crate::formats::limits::MAX_DEPTH`]).
+const MAX_DEPTH: usize = 64;
+
 /// An event and where it is, as granit gives them.
 pub(super) type SpannedEvent<'t> = (Event<'t>, Span);
 
@@ -252,13 +260,17 @@ impl<'t> Events<'t> {
         Some(frame)
     }
 
-    fn open(&mut self, kind: FrameKind, column: usize, at: Marker) {
+    fn open(&mut self, kind: FrameKind, column: usize, at: Marker) -> Result<(), Decline> {
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(Decline);
+        }
         let event = match kind {
             FrameKind::Mapping => Event::MappingStart(StructureStyle::Block, 0, None),
             FrameKind::Sequence { .. } => Event::SequenceStart(StructureStyle::Block, 0, None),
         };
         self.push(event, Span::empty(at));
         self.frames.push(Frame { kind, column });
+        Ok(())
     }
 
     fn content_line(&mut self, line: Line<'t>) -> Result<(), Decline> {
@@ -271,7 +283,7 @@ impl<'t> Events<'t> {
                 self.push(Event::DocumentStart(false, None), Span::empty(line.marker(0)));
             }
             self.document = DocumentState::Open;
-            self.open(FrameKind::Mapping, 0, line.marker(0));
+            self.open(FrameKind::Mapping, 0, line.marker(0))?;
             return self.entry(line, 0, line.content);
         }
         let column = line.indent;
@@ -311,10 +323,10 @@ impl<'t> Events<'t> {
         }
         if column > key_column {
             if line.is_dash_item() {
-                self.open(FrameKind::Sequence { indentless: false }, column, line.marker(column));
+                self.open(FrameKind::Sequence { indentless: false }, column, line.marker(column))?;
                 self.item(line)
             } else {
-                self.open(FrameKind::Mapping, column, line.marker(column));
+                self.open(FrameKind::Mapping, column, line.marker(column))?;
                 self.entry(line, column, line.content)
             }
         } else if column == key_column && line.is_dash_item() {
@@ -322,7 +334,7 @@ impl<'t> Events<'t> {
                 FrameKind::Sequence { indentless: true },
                 column,
                 line.marker(column + 2),
-            );
+            )?;
             self.item(line)
         } else {
             Err(Decline)
@@ -337,7 +349,7 @@ impl<'t> Events<'t> {
         }
         let column = line.indent + 2;
         if split_key(content).is_some() {
-            self.open(FrameKind::Mapping, column, line.marker(column));
+            self.open(FrameKind::Mapping, column, line.marker(column))?;
             return self.entry(line, column, content);
         }
         let (value, style) = scalar(content)?;
@@ -427,10 +439,10 @@ impl<'t> Iterator for Events<'t> {
 }
 
 /// Splits `key: value` or `key:` at the key's colon; `None` when the text is not a simple key
-/// (`a-z A-Z 0-9 . _ / -`, not starting with `-`) followed by one.
+/// (`a-z A-Z 0-9 . _ / -`, not starting with `-`, at most [`MAX_KEY_LEN`] long) followed by one.
 fn split_key(content: &str) -> Option<(&str, Option<&str>)> {
     let bytes = content.as_bytes();
-    let colon = bytes.iter().position(|&b| !is_key_byte(b))?;
+    let colon = bytes.iter().take(MAX_KEY_LEN + 1).position(|&b| !is_key_byte(b))?;
     if colon == 0 || bytes[colon] != b':' || bytes[0] == b'-' {
         return None;
     }
@@ -573,6 +585,36 @@ mod tests {
         ];
         for text in declined {
             assert!(!agrees(text), "the quick reader accepts:\n{text}");
+        }
+        // Keys granit refuses as too long (1024 characters), and nesting beyond the reader's
+        // own limit, in each place a key or a collection can start.
+        let long = "k".repeat(1025);
+        let deep: String = (0..=MAX_DEPTH)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(MAX_DEPTH + 1)
+            + "a: b\n";
+        let declined = [
+            format!("{long}: v\n"),
+            format!("x: 1\n{long}: v\n"),
+            format!("x:\n  {long}: v\n"),
+            format!("x:\n- {long}: v\n"),
+            format!("x:\n  - {long}: v\n"),
+            format!("a: b\n---\n{long}: v\n"),
+            deep,
+        ];
+        for text in &declined {
+            assert!(!agrees(text), "the quick reader accepts:\n{text}");
+        }
+        // Just within both limits: read, as granit reads it.
+        let longest = format!("{}: v\n", "k".repeat(MAX_KEY_LEN));
+        let deepest: String = (0..MAX_DEPTH - 1)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(MAX_DEPTH - 1)
+            + "a: b\n";
+        for text in [longest, deepest] {
+            assert!(agrees(&text), "the quick reader declines:\n{text}");
         }
     }
 

@@ -207,6 +207,15 @@ mod tests {
         assert!(!reads_as(flow, &expected(&t), &equal));
     }
 
+    /// Deeper than the quick reader goes (the full parse applies ksec's depth limit).
+    #[test]
+    fn deep_nesting_is_not_told() {
+        let deep: String =
+            (0..100).map(|i| format!("{}k:\n", " ".repeat(i))).collect::<String>() + &" ".repeat(100) + "k: v\n";
+        let t = tree(&deep);
+        assert!(!reads_as(&deep, &expected(&t), &equal));
+    }
+
     #[test]
     fn comments_in_the_tree_are_not_told_the_same() {
         let with = tree("a: 1 # note\n");
