@@ -33,11 +33,9 @@ pub(super) type SpannedEvent<'t> = (Event<'t>, Span);
 /// carriage returns and control characters (which YAML refuses in most places) are left to
 /// granit.
 pub(super) fn admissible(text: &str) -> bool {
-    let allowed = |b: u8| b == b'\n' || ((b' '..=b'~').contains(&b) && b != b'#');
-    // A byte at a time within a chunk, without stopping: the compiler makes it vector code.
-    text.as_bytes()
-        .chunks(64)
-        .all(|chunk| chunk.iter().fold(true, |all, &b| all & allowed(b)))
+    super::every_byte(text.as_bytes(), |b| {
+        b == b'\n' || ((b' '..=b'~').contains(&b) && b != b'#')
+    })
 }
 
 /// The events of an [`admissible`] text, or [`Decline`] where it leaves the subset.

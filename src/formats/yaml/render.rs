@@ -99,9 +99,7 @@ fn is_ciphertext(s: &str) -> bool {
 
 /// Whether every byte of `bytes` is in `table`.
 fn only(bytes: &[u8], table: &[bool; 256]) -> bool {
-    bytes
-        .chunks(64)
-        .all(|chunk| chunk.iter().fold(true, |all, &b| all & table[b as usize]))
+    super::every_byte(bytes, |b| table[b as usize])
 }
 
 /// Whether `bytes` is long standard base64, checked with the CPU's vector instructions (then
