@@ -253,7 +253,13 @@ impl Visitor for Encrypter<'_> {
             return Ok(Some(ToSeal::Clear));
         }
         let value_type = ValueType::of(&scalar.value).expect("null values are skipped by the walk");
-        let mut plaintext = Zeroizing::new(Vec::new());
+        // Sized up front: a string's text is the string, and a growing buffer leaves copies.
+        let capacity = match &scalar.value {
+            Value::Str(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+            _ => 0,
+        };
+        let mut plaintext = Zeroizing::new(Vec::with_capacity(capacity));
         scalar::write_canonical(&scalar.value, &mut plaintext);
         if !reads_back_as(&scalar.value, value_type, &plaintext) {
             return Err(self.error(
