@@ -49,18 +49,18 @@ impl Ciphertext {
     pub fn parse(s: &str) -> Result<Ciphertext, String> {
         let bad = || "not in sops' ENC[AES256_GCM,...] format".to_string();
         let rest = s.strip_prefix(PREFIX).ok_or_else(bad)?;
-        let close = rest.rfind(']').ok_or_else(bad)?;
+        let close = memchr::memrchr(b']', rest.as_bytes()).ok_or_else(bad)?;
         let rest = &rest[..close];
-        let (data, rest) = rest.split_once(',').ok_or_else(bad)?;
-        let (iv, rest) = rest
-            .strip_prefix("iv:")
-            .and_then(|r| r.split_once(','))
-            .ok_or_else(bad)?;
-        let (tag, type_name) = rest
-            .strip_prefix("tag:")
-            .and_then(|r| r.split_once(','))
-            .ok_or_else(bad)?;
-        let type_name = type_name.strip_prefix("type:").ok_or_else(bad)?;
+        // The first three commas end the data, the IV and the tag (found in one vector scan
+        // each: the data of a large value is long); the type is the rest.
+        let mut commas = memchr::memchr_iter(b',', rest.as_bytes());
+        let (Some(first), Some(second), Some(third)) = (commas.next(), commas.next(), commas.next()) else {
+            return Err(bad());
+        };
+        let data = &rest[..first];
+        let iv = rest[first + 1..second].strip_prefix("iv:").ok_or_else(bad)?;
+        let tag = rest[second + 1..third].strip_prefix("tag:").ok_or_else(bad)?;
+        let type_name = rest[third + 1..].strip_prefix("type:").ok_or_else(bad)?;
         if data.is_empty() || iv.is_empty() || tag.is_empty() || type_name.is_empty() {
             return Err(bad());
         }
