@@ -672,11 +672,12 @@ impl<'a> Parser<'a> {
             let rest = self.input.get(end..).unwrap_or_default();
             let stop = memchr::memchr2(b'"', b'\\', rest);
             let run = &rest[..stop.unwrap_or(rest.len())];
-            if run.iter().fold(false, |any, &b| any | (b < 0x20)) {
-                let at = run.iter().position(|&b| b < 0x20).unwrap_or_default();
-                return Err(Stop::new(end + at, Why::Syntax("control character in a string")));
-            }
-            if !run.is_ascii() {
+            // One vector pass finds whether the run is anything but printable ASCII (a
+            // control byte wraps below 0x20 to 0xE0 and up); only then is it looked at closely.
+            if run.iter().fold(false, |any, &b| any | (b.wrapping_sub(0x20) >= 0x60)) {
+                if let Some(at) = run.iter().position(|&b| b < 0x20) {
+                    return Err(Stop::new(end + at, Why::Syntax("control character in a string")));
+                }
                 non_ascii += run.iter().filter(|&&b| b >= 0x80).count();
             }
             end += run.len();
