@@ -66,13 +66,12 @@ impl Ciphertext {
         }
         let value_type = ValueType::from_name(type_name).ok_or_else(|| format!("unknown datatype {type_name:?}"))?;
         // Padded standard base64, as strict as Go's decoder in sops (non-zero trailing bits are
-        // refused); sized from the text before anything is decoded.
-        let data_len = B64
-            .decoded_length(data.as_bytes())
-            .map_err(|_| "bad base64 in data".to_string())?;
-        let mut decoded = Zeroizing::new(vec![0u8; data_len]);
-        B64.decode(data.as_bytes(), Out::from_slice(&mut decoded))
-            .map_err(|_| "bad base64 in data".to_string())?;
+        // refused), decoded into a block of its exact size without zero-filling it first (it
+        // is decrypted in place, so it holds the plaintext from then on).
+        let decoded = Zeroizing::new(
+            B64.decode_to_vec(data.as_bytes())
+                .map_err(|_| "bad base64 in data".to_string())?,
+        );
         let iv_len = B64
             .decoded_length(iv.as_bytes())
             .map_err(|_| "bad base64 (or length) in iv".to_string())?;
