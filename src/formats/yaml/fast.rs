@@ -42,12 +42,20 @@ pub(super) fn admissible(text: &str) -> bool {
 pub(super) struct Events<'t> {
     lines: Lines<'t>,
     frames: Vec<Frame>,
-    /// The column of a key written without a value on its line (`key:`): what follows is its
-    /// nested collection.
-    pending_key: Option<usize>,
+    /// A key written without a value on its line (`key:`): what follows is its nested
+    /// collection, or, when nothing deeper follows, its value is empty.
+    pending_key: Option<PendingKey>,
     document: DocumentState,
     queue: VecDeque<SpannedEvent<'t>>,
     finished: bool,
+}
+
+/// A key whose value has not been seen yet.
+#[derive(Debug, Clone, Copy)]
+struct PendingKey {
+    column: usize,
+    /// Where its `:` is: granit puts an empty value there.
+    colon: Marker,
 }
 
 /// An open block collection.
@@ -211,10 +219,11 @@ impl<'t> Events<'t> {
     }
 
     fn finish(&mut self) -> Result<(), Decline> {
-        // A key without a value, an empty stream or document: left to granit.
-        if self.pending_key.is_some() || self.document != DocumentState::Open {
+        // An empty stream or document: left to granit.
+        if self.document != DocumentState::Open {
             return Err(Decline);
         }
+        self.empty_value();
         let end = self.lines.end();
         self.close_document(end);
         self.push(Event::StreamEnd, Span::empty(end));
@@ -227,9 +236,7 @@ impl<'t> Events<'t> {
             DocumentState::Before { explicit_start: true } => return Err(Decline),
             DocumentState::Before { explicit_start: false } => {}
             DocumentState::Open => {
-                if self.pending_key.is_some() {
-                    return Err(Decline);
-                }
+                self.empty_value();
                 self.close_document(line.marker(0));
             }
         }
@@ -239,6 +246,17 @@ impl<'t> Events<'t> {
         );
         self.document = DocumentState::Before { explicit_start: true };
         Ok(())
+    }
+
+    /// Gives the pending key, if any, the empty value granit reads (`~`, at its colon): a
+    /// `sops:` whose block a stream's repeat left out ends each document this way.
+    fn empty_value(&mut self) {
+        if let Some(key) = self.pending_key.take() {
+            self.push(
+                Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None),
+                Span::empty(key.colon),
+            );
+        }
     }
 
     /// Ends every open collection and the document at `at`.
@@ -285,8 +303,8 @@ impl<'t> Events<'t> {
             return self.entry(line, 0, line.content);
         }
         let column = line.indent;
-        if let Some(key_column) = self.pending_key.take() {
-            return self.nested(line, key_column);
+        if let Some(key) = self.pending_key.take() {
+            return self.nested(line, key);
         }
         while self.frames.last().is_some_and(|frame| frame.column > column) {
             self.pop(line.marker(column));
@@ -312,9 +330,10 @@ impl<'t> Events<'t> {
         }
     }
 
-    /// The first line after `key:`, which starts the key's collection.
-    fn nested(&mut self, line: Line<'t>, key_column: usize) -> Result<(), Decline> {
-        let column = line.indent;
+    /// The first line after `key:`, which starts the key's collection, or follows its empty
+    /// value.
+    fn nested(&mut self, line: Line<'t>, key: PendingKey) -> Result<(), Decline> {
+        let (column, key_column) = (line.indent, key.column);
         let in_mapping = self.frames.last().is_some_and(|frame| frame.kind == FrameKind::Mapping);
         if !in_mapping {
             return Err(Decline);
@@ -335,7 +354,9 @@ impl<'t> Events<'t> {
             )?;
             self.item(line)
         } else {
-            Err(Decline)
+            self.pending_key = Some(key);
+            self.empty_value();
+            self.content_line(line)
         }
     }
 
@@ -362,7 +383,10 @@ impl<'t> Events<'t> {
         let key_span = Span::new(line.marker(column), line.marker(column + key.len())).with_indent(Some(column));
         self.push(Event::Scalar(Cow::Borrowed(key), ScalarStyle::Plain, 0, None), key_span);
         let Some(rest) = rest else {
-            self.pending_key = Some(column);
+            self.pending_key = Some(PendingKey {
+                column,
+                colon: line.marker(column + key.len()),
+            });
             return Ok(());
         };
         let value_column = column + key.len() + 2;
@@ -534,6 +558,15 @@ mod tests {
             "l:\n- a: 1\n  b:\n  - x\n- c: 2\n",
             "u: http://example.com/a:b\nv: a,b[c]{d}\nw: ~\n",
             "k: |\n  last\n",
+            // Keys without a value: at the end, before a sibling, a shallower line or `---`
+            // (a stream's repeated `sops` blocks are cut out this way), and in an item.
+            "a:\n",
+            "a:",
+            "a:\nb: 1\n",
+            "x:\n  a:\nb: 1\n",
+            "x:\n  a:\n\n\n  b:\n",
+            "l:\n- a:\n  b:\n- c:\n",
+            "a: 1\nsops:\n---\nb: 2\nsops:\n",
         ];
         for text in accepted {
             assert!(agrees(text), "the quick reader declines:\n{text}");
@@ -554,7 +587,6 @@ mod tests {
             "a: b\n  c\n",
             "a: \"esc\\n\"\n",
             "a: 'it''s'\n",
-            "a:\n",
             "a: >\n  folded\n",
             "a: |+\n  keep\n\n",
             "a: |\n  x\n\n  y\n",
@@ -700,7 +732,8 @@ mod tests {
                 out.extend(lines.iter().map(|l| format!("{}{l}", " ".repeat(extra + 1))));
                 out
             });
-        let entry = prop_oneof![4 => leaf, 1 => literal];
+        let empty = key.prop_map(|k| vec![format!("{k}:")]);
+        let entry = prop_oneof![4 => leaf, 1 => literal, 1 => empty];
         let block = entry.prop_recursive(4, 40, 5, move |inner| {
             let key = "[a-z][a-z0-9]{0,4}";
             prop_oneof![
