@@ -216,7 +216,7 @@ const LAYOUT_NOT_KEPT: &[(&str, &str)] = &[
     (
         "*.json",
         "ksec's JSON store writes exactly what sops writes (tab indent, one item per line, Go's \
-         `\\u003c` escapes, numbers as float64) rather than the input's layout (src/formats/json.rs)",
+         `\\u003c` escapes, numbers as float64) rather than the input's layout (src/formats/json/mod.rs)",
     ),
     (
         "testdata/folded-paragraphs.yaml",

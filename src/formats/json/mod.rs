@@ -18,6 +18,8 @@
 //! The same reader checks bytes as Go's `json.Unmarshal` into a map would ([`check_map`]): the
 //! API server's test of a docker config Secret, which reads strings as Go does.
 
+mod ahead;
+
 use std::fmt;
 use std::fmt::Write as _;
 
@@ -45,8 +47,34 @@ pub enum JsonIndent {
 
 /// Parses a JSON document as sops 3.11 does. `file` is the name used in error messages.
 pub fn parse(input: &[u8], file: &str) -> Result<Tree<Parsed>, FormatError> {
-    let mut parser = Parser::strict(input);
-    let mut root = parser.top_level_object().map_err(|stop| stop.error(input, file))?;
+    let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    parse_reading_ahead(input, file, ahead::split_point(input).filter(|_| two_cores))
+}
+
+/// [`parse`], with a second thread reading ahead from `split` when there is one.
+fn parse_reading_ahead(input: &[u8], file: &str, split: Option<usize>) -> Result<Tree<Parsed>, FormatError> {
+    let read = match split {
+        None => Parser::strict(input).top_level_object(),
+        // A large indented document: its second half is read on a second thread (see `ahead`).
+        Some(at) => std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+            // The main thread's stack: the reader recurses once or twice per nesting level.
+            let spawned = std::thread::Builder::new()
+                .name("json-read-ahead".into())
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, move || {
+                    let _ = sender.send(ahead::read_ahead(input, at));
+                });
+            let mut parser = Parser::strict(input);
+            parser.ahead = spawned.is_ok().then_some(ahead::Plan {
+                at,
+                result: Some(receiver),
+                taken: false,
+            });
+            parser.top_level_object()
+        }),
+    };
+    let mut root = read.map_err(|stop| stop.error(input, file))?;
     let metadata = root.remove(METADATA_KEY);
     if root.get(METADATA_KEY).is_some() {
         return Err(FormatError::RepeatedMetadataKey { file: file.to_string() });
@@ -221,6 +249,10 @@ struct Parser<'a> {
     entries: Vec<MappingItem>,
     /// The same for the elements of the arrays being read.
     elements: Vec<SequenceItem>,
+    /// The deepest nesting level opened so far.
+    deepest: usize,
+    /// The members a second thread reads ahead, when it does ([`ahead`]).
+    ahead: Option<ahead::Plan>,
 }
 
 /// Where the reader stopped (a byte offset into the input) and why. [`parse`] and
@@ -303,7 +335,19 @@ impl<'a> Parser<'a> {
             strict: true,
             entries: Vec::new(),
             elements: Vec::new(),
+            deepest: 0,
+            ahead: None,
         }
+    }
+
+    /// The members read ahead from here, when the second thread started at this member of
+    /// a container at level `depth` and what it read can be taken ([`ahead::Plan::take`]).
+    fn take_ahead(&mut self, depth: usize, object: bool) -> Option<ahead::Ahead> {
+        let plan = self.ahead.as_mut().filter(|plan| plan.at == self.pos)?;
+        let ahead = plan.take(depth, object)?;
+        self.deepest = self.deepest.max(depth + ahead.deepest);
+        self.pos = ahead.close + 1;
+        Some(ahead)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -494,7 +538,15 @@ impl<'a> Parser<'a> {
             self.colon()?;
             let value = self.value(depth)?;
             self.entries.push(MappingItem::Entry(Entry::new(key, value)));
-            if self.after_member(b'}', "expected ',' or '}' after an object entry")? {
+            let mut closed = self.after_member(b'}', "expected ',' or '}' after an object entry")?;
+            if !closed && let Some(ahead) = self.take_ahead(depth, true) {
+                let ahead::Members::Entries(rest) = ahead.members else {
+                    unreachable!("taken only for the same kind")
+                };
+                self.entries.extend(rest);
+                closed = true;
+            }
+            if closed {
                 mapping.items = self.entries.drain(first..).collect();
                 return Ok(mapping);
             }
@@ -511,7 +563,15 @@ impl<'a> Parser<'a> {
         loop {
             let value = self.value(depth)?;
             self.elements.push(SequenceItem::Node(value));
-            if self.after_member(b']', "expected ',' or ']' after an array element")? {
+            let mut closed = self.after_member(b']', "expected ',' or ']' after an array element")?;
+            if !closed && let Some(ahead) = self.take_ahead(depth, false) {
+                let ahead::Members::Elements(rest) = ahead.members else {
+                    unreachable!("taken only for the same kind")
+                };
+                self.elements.extend(rest);
+                closed = true;
+            }
+            if closed {
                 sequence.items = self.elements.drain(first..).collect();
                 return Ok(sequence);
             }
@@ -524,6 +584,7 @@ impl<'a> Parser<'a> {
         if depth > MAX_DEPTH {
             return Err(Stop::new(self.pos, Why::TooDeep));
         }
+        self.deepest = self.deepest.max(depth);
         self.pos += 1;
         self.skip_whitespace();
         if self.peek() == Some(close) {
