@@ -19,7 +19,7 @@
 use std::sync::mpsc::Receiver;
 
 use super::super::limits::MAX_DEPTH;
-use super::{Entry, MappingItem, Parser, SequenceItem};
+use super::{MappingItem, Parser, SequenceItem};
 
 /// Inputs from this size up are read on two threads, when there are two cores.
 pub(super) const READ_AHEAD_FROM: usize = 1 << 20;
@@ -104,32 +104,17 @@ fn previous_token(input: &[u8], at: usize) -> Option<u8> {
         .copied()
 }
 
-/// Reads the members of a container from `at` to its closing bracket, as [`Parser::object`]
-/// and [`Parser::array`] read them after a comma; `None` at anything else.
+/// Reads the members of a container from `at` to its closing bracket, as the first thread
+/// reads them after a comma ([`Parser::members`]); `None` at anything else.
 pub(super) fn read_ahead(input: &[u8], at: usize) -> Option<Ahead> {
     let mut parser = Parser::strict(input);
     parser.pos = at;
-    let members = if parser.member_is_entry() {
-        let mut entries = Vec::new();
-        loop {
-            parser.expect_key().ok()?;
-            let key = std::mem::take(&mut *parser.string().ok()?);
-            parser.colon().ok()?;
-            let value = parser.value(0).ok()?;
-            entries.push(MappingItem::Entry(Entry::new(key, value)));
-            if parser.after_member(b'}', "").ok()? {
-                break Members::Entries(entries);
-            }
-        }
+    let object = parser.member_is_entry();
+    parser.members(0, object).ok()?;
+    let members = if object {
+        Members::Entries(std::mem::take(&mut parser.entries))
     } else {
-        let mut elements = Vec::new();
-        loop {
-            let value = parser.value(0).ok()?;
-            elements.push(SequenceItem::Node(value));
-            if parser.after_member(b']', "").ok()? {
-                break Members::Elements(elements);
-            }
-        }
+        Members::Elements(std::mem::take(&mut parser.elements))
     };
     Some(Ahead {
         members,
@@ -246,15 +231,7 @@ mod tests {
             byte in prop::sample::select(b" ,:[]{}\"\\\n\t0-.eaZ\x01\xff".to_vec()),
             how in 0u8..3,
         ) {
-            let mut bytes = text.into_bytes();
-            if !bytes.is_empty() {
-                let i = at.index(bytes.len());
-                match how {
-                    0 => bytes[i] = byte,
-                    1 => bytes.insert(i, byte),
-                    _ => { bytes.remove(i); }
-                }
-            }
+            let bytes = crate::formats::damaged(text, at, byte, how);
             let (alone, _) = read(&bytes, None);
             for split in 0..=bytes.len() {
                 let (ahead, _) = read(&bytes, Some(split));

@@ -345,7 +345,6 @@ impl<'a> Parser<'a> {
     fn take_ahead(&mut self, depth: usize, object: bool) -> Option<ahead::Ahead> {
         let plan = self.ahead.as_mut().filter(|plan| plan.at == self.pos)?;
         let ahead = plan.take(depth, object)?;
-        self.deepest = self.deepest.max(depth + ahead.deepest);
         self.pos = ahead.close + 1;
         Some(ahead)
     }
@@ -530,27 +529,9 @@ impl<'a> Parser<'a> {
             return Ok(mapping);
         }
         let first = self.entries.len();
-        loop {
-            self.expect_key()?;
-            // Keys are not secret (sops stores them in clear): the string moves out of its
-            // wiping wrapper into the entry.
-            let key = std::mem::take(&mut *self.string()?);
-            self.colon()?;
-            let value = self.value(depth)?;
-            self.entries.push(MappingItem::Entry(Entry::new(key, value)));
-            let mut closed = self.after_member(b'}', "expected ',' or '}' after an object entry")?;
-            if !closed && let Some(ahead) = self.take_ahead(depth, true) {
-                let ahead::Members::Entries(rest) = ahead.members else {
-                    unreachable!("taken only for the same kind")
-                };
-                self.entries.extend(rest);
-                closed = true;
-            }
-            if closed {
-                mapping.items = self.entries.drain(first..).collect();
-                return Ok(mapping);
-            }
-        }
+        self.members(depth, true)?;
+        mapping.items = self.entries.drain(first..).collect();
+        Ok(mapping)
     }
 
     /// An array, from its `[` through its `]`.
@@ -560,20 +541,39 @@ impl<'a> Parser<'a> {
             return Ok(sequence);
         }
         let first = self.elements.len();
+        self.members(depth, false)?;
+        sequence.items = self.elements.drain(first..).collect();
+        Ok(sequence)
+    }
+
+    /// The members of an object (`object`) or an array at level `depth`, from the current one
+    /// through the closing bracket, pushed onto [`Self::entries`] or [`Self::elements`]; where
+    /// members were read ahead from the one about to be read, they are taken instead.
+    fn members(&mut self, depth: usize, object: bool) -> Result<(), Stop> {
         loop {
-            let value = self.value(depth)?;
-            self.elements.push(SequenceItem::Node(value));
-            let mut closed = self.after_member(b']', "expected ',' or ']' after an array element")?;
-            if !closed && let Some(ahead) = self.take_ahead(depth, false) {
-                let ahead::Members::Elements(rest) = ahead.members else {
-                    unreachable!("taken only for the same kind")
-                };
-                self.elements.extend(rest);
-                closed = true;
-            }
+            let closed = if object {
+                self.expect_key()?;
+                // Keys are not secret (sops stores them in clear): the string moves out of its
+                // wiping wrapper into the entry.
+                let key = std::mem::take(&mut *self.string()?);
+                self.colon()?;
+                let value = self.value(depth)?;
+                self.entries.push(MappingItem::Entry(Entry::new(key, value)));
+                self.after_member(b'}', "expected ',' or '}' after an object entry")?
+            } else {
+                let value = self.value(depth)?;
+                self.elements.push(SequenceItem::Node(value));
+                self.after_member(b']', "expected ',' or ']' after an array element")?
+            };
             if closed {
-                sequence.items = self.elements.drain(first..).collect();
-                return Ok(sequence);
+                return Ok(());
+            }
+            if let Some(ahead) = self.take_ahead(depth, object) {
+                match ahead.members {
+                    ahead::Members::Entries(rest) => self.entries.extend(rest),
+                    ahead::Members::Elements(rest) => self.elements.extend(rest),
+                }
+                return Ok(());
             }
         }
     }
