@@ -246,3 +246,21 @@ pub fn emit<S: State>(
         Format::Binary => binary::emit(tree, options.json_binary_indent),
     }
 }
+
+/// `text` with one byte changed to `byte` (`how` 0), `byte` inserted (1) or one removed (2),
+/// at `at`: the damage the readers' property tests apply to generated documents.
+#[cfg(test)]
+pub(crate) fn damaged(text: impl Into<Vec<u8>>, at: proptest::sample::Index, byte: u8, how: u8) -> Vec<u8> {
+    let mut bytes = text.into();
+    if !bytes.is_empty() {
+        let i = at.index(bytes.len());
+        match how {
+            0 => bytes[i] = byte,
+            1 => bytes.insert(i, byte),
+            _ => {
+                bytes.remove(i);
+            }
+        }
+    }
+    bytes
+}

@@ -808,15 +808,7 @@ mod tests {
             byte in prop::sample::select(b" -:|'\"\n>?,[]{}&*!%@`~0aZ./#\t\r\x00\x01\x0b\x0c\x7f".to_vec()),
             how in 0u8..3,
         ) {
-            let mut bytes = text.into_bytes();
-            if !bytes.is_empty() {
-                let i = at.index(bytes.len());
-                match how {
-                    0 => bytes[i] = byte,
-                    1 => bytes.insert(i, byte),
-                    _ => { bytes.remove(i); }
-                }
-            }
+            let bytes = crate::formats::damaged(text, at, byte, how);
             let text = String::from_utf8(bytes).expect("ASCII");
             agrees(&text);
         }
