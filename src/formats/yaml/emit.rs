@@ -6,6 +6,7 @@
 //! Trees without source text (conversions, the metadata block) are written the way go-yaml v3
 //! writes them for sops: block style, sequences indented under their key, comments above keys.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::render::{self, Context, Style};
@@ -69,13 +70,14 @@ fn go_yaml_step(indent: usize) -> usize {
     if (2..=9).contains(&indent) { indent } else { 2 }
 }
 
-/// A replacement of a source range.
-struct Patch {
+/// A replacement of a source range: new text, or a value's own text borrowed from the tree (a
+/// ciphertext as it is written, not copied: a 10 MiB value's was a fifth of the peak memory).
+struct Patch<'t> {
     span: Span,
-    text: String,
+    text: Cow<'t, str>,
 }
 
-fn apply(source: &str, mut patches: Vec<Patch>, out: &mut String) {
+fn apply(source: &str, mut patches: Vec<Patch<'_>>, out: &mut String) {
     patches.sort_by_key(|p| (p.span.start, p.span.end));
     // A patch nested in an earlier one (an alias copy already rewritten) is dropped.
     let mut cursor = 0;
@@ -128,7 +130,7 @@ fn document_patches<'t, S: State>(
     canonical_indent: usize,
     requested_indent: Option<usize>,
     last_block: &mut LastBlock<'t>,
-    patches: &mut Vec<Patch>,
+    patches: &mut Vec<Patch<'t>>,
 ) {
     let Some(layout) = &doc.layout else { return };
     let newline = source.newline;
@@ -173,7 +175,7 @@ fn document_patches<'t, S: State>(
     match (layout.metadata_span, metadata_text) {
         (Some(span), None) if only_metadata => patches.push(Patch {
             span,
-            text: format!("{{}}{newline}"),
+            text: format!("{{}}{newline}").into(),
         }),
         (Some(mut span), None) if span.end == source.text.len() && !source.text.ends_with('\n') => {
             // The block was appended to a text without a final line break (see below): take
@@ -181,14 +183,11 @@ fn document_patches<'t, S: State>(
             if source.text[..span.start].ends_with(newline) {
                 span.start -= newline.len();
             }
-            patches.push(Patch {
-                span,
-                text: String::new(),
-            });
+            patches.push(Patch { span, text: "".into() });
         }
         (Some(span), text) => patches.push(Patch {
             span,
-            text: text.unwrap_or_default(),
+            text: text.unwrap_or_default().into(),
         }),
         (None, Some(mut text)) => {
             let at = layout.append_at;
@@ -203,7 +202,7 @@ fn document_patches<'t, S: State>(
             }
             patches.push(Patch {
                 span: Span::new(at, at),
-                text,
+                text: text.into(),
             });
         }
         (None, None) => {}
@@ -240,7 +239,7 @@ fn node_has_layout(node: &Node) -> bool {
 
 /// Writes a document's mapping from scratch over its layout span: a flow mapping at the top
 /// (`{a: b}`), or nothing at all (an empty or comments-only document).
-fn rewrite_document(doc: &Document, source: &Source, indent: usize, comments: bool, patches: &mut Vec<Patch>) {
+fn rewrite_document(doc: &Document, source: &Source, indent: usize, comments: bool, patches: &mut Vec<Patch<'_>>) {
     let Some(layout) = &doc.layout else { return };
     let newline = source.newline;
     let has_entries = doc.root.entries().next().is_some();
@@ -268,25 +267,25 @@ fn rewrite_document(doc: &Document, source: &Source, indent: usize, comments: bo
     }
     patches.push(Patch {
         span: layout.span,
-        text,
+        text: text.into(),
     });
 }
 
-struct PatchWalker<'a, S> {
+struct PatchWalker<'a, 't, S> {
     source: &'a Source,
     canonical_indent: usize,
     /// The document's own indentation step, for entries written from scratch.
     layout_indent: usize,
-    patches: &'a mut Vec<Patch>,
+    patches: &'a mut Vec<Patch<'t>>,
     state: std::marker::PhantomData<S>,
 }
 
-impl<S: State> PatchWalker<'_, S> {
-    fn mapping(&mut self, m: &Mapping) {
+impl<'t, S: State> PatchWalker<'_, 't, S> {
+    fn mapping(&mut self, m: &'t Mapping) {
         for span in &m.removed {
             self.patches.push(Patch {
                 span: *span,
-                text: String::new(),
+                text: "".into(),
             });
         }
         // New entries go after the entry before them (or before the first one).
@@ -304,7 +303,10 @@ impl<S: State> PatchWalker<'_, S> {
                     (Some(span), Some(column)) => {
                         // The value's shape changed (a scalar became a mapping): a new entry.
                         let text = self.fresh_entry(&e.key, &e.value, column, span.start);
-                        self.patches.push(Patch { span, text });
+                        self.patches.push(Patch {
+                            span,
+                            text: text.into(),
+                        });
                         cursor = Some(span.end);
                     }
                     (None, Some(column)) => {
@@ -312,7 +314,7 @@ impl<S: State> PatchWalker<'_, S> {
                         let text = self.fresh_entry(&e.key, &e.value, column, at);
                         self.patches.push(Patch {
                             span: Span::new(at, at),
-                            text,
+                            text: text.into(),
                         });
                     }
                     _ => self.node(&e.value),
@@ -333,7 +335,7 @@ impl<S: State> PatchWalker<'_, S> {
         text
     }
 
-    fn node(&mut self, node: &Node) {
+    fn node(&mut self, node: &'t Node) {
         match node {
             Node::Scalar(s) => self.scalar(s),
             Node::Mapping(m) => match &m.alias {
@@ -361,11 +363,11 @@ impl<S: State> PatchWalker<'_, S> {
         let text = flow(node, S::ENCRYPTED);
         self.patches.push(Patch {
             span: origin.span,
-            text,
+            text: text.into(),
         });
     }
 
-    fn scalar(&mut self, s: &Scalar) {
+    fn scalar(&mut self, s: &'t Scalar) {
         if !s.modified {
             return;
         }
@@ -382,8 +384,10 @@ impl<S: State> PatchWalker<'_, S> {
             // the header (`key: |  # note`) stays where it is.
             Some(header) => {
                 let (head, body) = match text.find(['\r', '\n']) {
-                    Some(i) if text.starts_with(['|', '>']) => (text[..i].to_string(), text[i..].to_string()),
-                    _ => (text, String::new()),
+                    Some(i) if text.starts_with(['|', '>']) => {
+                        (Cow::Owned(text[..i].to_string()), Cow::Owned(text[i..].to_string()))
+                    }
+                    _ => (text, Cow::Borrowed("")),
                 };
                 self.patches.push(Patch {
                     span: header.indicators,
@@ -409,15 +413,15 @@ impl<S: State> PatchWalker<'_, S> {
     }
 
     /// An `ENC[...]` string written in the style the plaintext had, so decryption can restore it.
-    fn ciphertext(&self, value: &Value, origin: &Origin) -> String {
+    fn ciphertext(&self, value: &'t Value, origin: &Origin) -> Cow<'t, str> {
         let newline = self.source.newline;
         let Some(s) = value.as_str() else {
-            return render::canonical(value, &self.block_context(origin));
+            return render::canonical(value, &self.block_context(origin)).into();
         };
         // Only blocks need it: a scalar in a long flow line has a column as large as the line,
         // and spaces made for every such scalar would cost the square of the line's length.
         let indent = || " ".repeat(block_content_column(origin, self.canonical_indent));
-        match origin.style {
+        let text = match origin.style {
             ScalarStyle::SingleQuoted => format!("'{s}'"),
             ScalarStyle::DoubleQuoted if !origin.in_flow => format!("\"{s}\""),
             ScalarStyle::Literal if !origin.in_flow => format!("|-{newline}{}{s}", indent()),
@@ -428,8 +432,11 @@ impl<S: State> PatchWalker<'_, S> {
             }
             ScalarStyle::PlainString => format!("!!str {s}"),
             ScalarStyle::DoubleQuotedEscaped => format!("!!str \"{s}\""),
+            // The common case, a ciphertext written plain as sops writes it: the text itself.
+            _ if render::is_canonical_str(s, &self.block_context(origin)) => return Cow::Borrowed(s),
             _ => render::canonical(value, &self.block_context(origin)),
-        }
+        };
+        Cow::Owned(text)
     }
 
     /// Whether a plain string as written (`y`, `on`, `1:20`) would come back quoted from
@@ -445,7 +452,7 @@ impl<S: State> PatchWalker<'_, S> {
 
     /// A decrypted value, in the style its ciphertext was written in (a plain `ENC[...]`, as
     /// sops writes them, gives go-yaml v3's rendering).
-    fn plaintext(&self, value: &Value, origin: &Origin) -> String {
+    fn plaintext(&self, value: &'t Value, origin: &Origin) -> Cow<'t, str> {
         let best = self.canonical_indent;
         let canonical_block_indent = if origin.in_sequence {
             origin.parent_column + 2
@@ -462,10 +469,10 @@ impl<S: State> PatchWalker<'_, S> {
             faithful: false,
         };
         let Some(s) = value.as_str() else {
-            return render::canonical(value, &ctx);
+            return render::canonical(value, &ctx).into();
         };
         if origin.style == ScalarStyle::DoubleQuotedEscaped && !origin.in_flow {
-            return render::double_quoted(s, false);
+            return render::double_quoted(s, false).into();
         }
         let explicit = match origin.style {
             ScalarStyle::PlainString => Some(Style::Plain),
@@ -486,11 +493,13 @@ impl<S: State> PatchWalker<'_, S> {
                 // A plain string only reads as one when its text resolves to no other type; the
                 // input said `!!str 123` then, and so does the output.
                 if style == Style::Plain && text == s && resolve::resolve_plain(s).ok().as_ref() != Some(value) {
-                    return format!("!!str {text}");
+                    return format!("!!str {text}").into();
                 }
-                text
+                text.into()
             }
-            None => render::canonical(value, &ctx),
+            // Most values (base64, words) are written as they are: the text itself, not a copy.
+            None if render::is_canonical_str(s, &ctx) => Cow::Borrowed(s),
+            None => render::canonical(value, &ctx).into(),
         }
     }
 
@@ -512,12 +521,13 @@ impl<S: State> PatchWalker<'_, S> {
 
     /// Renderings carry a keep-chomped value's empty lines; blank lines already in the source
     /// after the block stand in for as many of them.
-    fn keep_chomping_text(&self, value: &Value, mut text: String, span: Span) -> String {
+    fn keep_chomping_text<'s>(&self, value: &Value, mut text: Cow<'s, str>, span: Span) -> Cow<'s, str> {
         let (needed, gap) = self.keep_chomping(value, &text, span);
         let newline = self.source.newline;
         for _ in 0..gap.min(needed) {
             if text.ends_with(newline) {
-                text.truncate(text.len() - newline.len());
+                let len = text.len() - newline.len();
+                text.to_mut().truncate(len);
             }
         }
         text
@@ -549,7 +559,7 @@ impl<S: State> PatchWalker<'_, S> {
         }
         self.patches.push(Patch {
             span,
-            text: format!("#{}", c.text.as_str()),
+            text: format!("#{}", c.text.as_str()).into(),
         });
     }
 }
