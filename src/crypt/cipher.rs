@@ -194,10 +194,11 @@ impl Sealer {
             .expect("AES-GCM encryption of an in-memory buffer cannot fail below 64 GiB");
         // Sized exactly and written in place (base64's `encode_string` zeroes a 1 KiB stack
         // buffer per call, three calls per value).
-        let mut out = Vec::with_capacity(enc_len(plaintext.len(), value_type));
+        let len = enc_len(plaintext.len(), value_type);
+        let mut out = Vec::with_capacity(len);
         out.extend_from_slice(PREFIX.as_bytes());
         push_base64(&mut out, &self.buffer);
-        finish_enc(out, iv, &tag, value_type)
+        finish_enc(out, len, iv, &tag, value_type)
     }
 
     /// Encrypts `plaintext` inside the `ENC[...]` string being written, with no buffer of its
@@ -205,7 +206,11 @@ impl Sealer {
     /// plaintext is copied to the end of the room its base64 will take, encrypted there, and
     /// the base64 is written forwards from the start of the room ([`encode_in_place`]).
     fn seal_in_output(&self, plaintext: &[u8], aad: &[u8], iv: &Iv, value_type: ValueType) -> String {
-        let mut out = Vec::with_capacity(enc_len(plaintext.len(), value_type));
+        let len = enc_len(plaintext.len(), value_type);
+        // Allocated once at its final size: the plaintext copied into it is never moved to a
+        // new block, and is encrypted in place right away (a plain `Vec`: it holds ciphertext
+        // once this function returns, and AES-GCM cannot fail in between).
+        let mut out = Vec::with_capacity(len);
         out.extend_from_slice(PREFIX.as_bytes());
         let room = out.len();
         let data_start = room + B64.encoded_length(plaintext.len()) - plaintext.len();
@@ -216,7 +221,7 @@ impl Sealer {
             .encrypt_in_place_detached(GenericArray::from_slice(iv), aad, &mut out[data_start..])
             .expect("AES-GCM encryption of an in-memory buffer cannot fail below 64 GiB");
         encode_in_place(&mut out[room..], data_start - room);
-        finish_enc(out, iv, &tag, value_type)
+        finish_enc(out, len, iv, &tag, value_type)
     }
 }
 
@@ -238,7 +243,7 @@ fn enc_len(len: usize, value_type: ValueType) -> usize {
 }
 
 /// Appends the IV, the tag and the type to an `ENC[...]` string whose data is written.
-fn finish_enc(mut out: Vec<u8>, iv: &Iv, tag: &[u8], value_type: ValueType) -> String {
+fn finish_enc(mut out: Vec<u8>, len: usize, iv: &Iv, tag: &[u8], value_type: ValueType) -> String {
     out.extend_from_slice(b",iv:");
     push_base64(&mut out, iv);
     out.extend_from_slice(b",tag:");
@@ -246,7 +251,7 @@ fn finish_enc(mut out: Vec<u8>, iv: &Iv, tag: &[u8], value_type: ValueType) -> S
     out.extend_from_slice(b",type:");
     out.extend_from_slice(value_type.name().as_bytes());
     out.push(b']');
-    debug_assert_eq!(out.len(), out.capacity(), "sized exactly by enc_len");
+    debug_assert_eq!(out.len(), len, "sized by enc_len");
     String::from_utf8(out).expect("base64 and the ASCII of the ENC[...] syntax")
 }
 
@@ -254,14 +259,15 @@ fn finish_enc(mut out: Vec<u8>, iv: &Iv, tag: &[u8], value_type: ValueType) -> S
 /// with the base64 of that data. Base64 writes 4 bytes for every 3 it reads, so the writing
 /// end catches up with the reading end only at the last byte: the distance between them is a
 /// third of what is left to read. Each chunk takes what fits in that distance (a quarter of
-/// what is left, in whole 3-byte groups), and the last few KiB are encoded from a copy.
+/// what is left, in whole 3-byte groups); once that is under `MIN_CHUNK`, the rest (about
+/// 12 KiB of ciphertext) is encoded from a copy.
 fn encode_in_place(room: &mut [u8], gap: usize) {
-    const LAST_COPIED: usize = 3 << 10;
+    const MIN_CHUNK: usize = 3 << 10;
     let (mut read, mut written) = (gap, 0);
     loop {
         let left = room.len() - read;
         let chunk = ((read - written) / 4 * 3).min(left / 3 * 3);
-        if chunk < LAST_COPIED {
+        if chunk < MIN_CHUNK {
             break;
         }
         let (head, tail) = room.split_at_mut(read);

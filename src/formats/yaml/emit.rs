@@ -433,8 +433,7 @@ impl<'t, S: State> PatchWalker<'_, 't, S> {
             ScalarStyle::PlainString => format!("!!str {s}"),
             ScalarStyle::DoubleQuotedEscaped => format!("!!str \"{s}\""),
             // The common case, a ciphertext written plain as sops writes it: the text itself.
-            _ if render::is_canonical_str(s, &self.block_context(origin)) => return Cow::Borrowed(s),
-            _ => render::canonical(value, &self.block_context(origin)),
+            _ => return render::canonical_str_cow(s, &self.block_context(origin)),
         };
         Cow::Owned(text)
     }
@@ -498,8 +497,7 @@ impl<'t, S: State> PatchWalker<'_, 't, S> {
                 text.into()
             }
             // Most values (base64, words) are written as they are: the text itself, not a copy.
-            None if render::is_canonical_str(s, &ctx) => Cow::Borrowed(s),
-            None => render::canonical(value, &ctx).into(),
+            None => render::canonical_str_cow(s, &ctx),
         }
     }
 

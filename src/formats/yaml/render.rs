@@ -6,6 +6,7 @@
 //! escapes). Values ksec re-renders in the style they were written in use the same writers.
 
 use base64::Engine;
+use std::borrow::Cow;
 
 use super::resolve;
 use crate::timestamp::Timestamp;
@@ -115,6 +116,16 @@ pub(crate) fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
         return s.to_string();
     }
     analyzed_str(s, ctx)
+}
+
+/// [`canonical_str`], borrowing `s` when that is its rendering (most values: base64, words,
+/// ciphertext) and analyzing it once otherwise.
+pub(crate) fn canonical_str_cow<'s>(s: &'s str, ctx: &Context<'_>) -> Cow<'s, str> {
+    if is_written_as_is(s, ctx) {
+        return Cow::Borrowed(s);
+    }
+    let text = analyzed_str(s, ctx);
+    if text == s { Cow::Borrowed(s) } else { Cow::Owned(text) }
 }
 
 /// Whether [`canonical_str`] gives `s` back unchanged, without copying `s` when that is known
@@ -814,6 +825,18 @@ mod fast_path_tests {
             for ctx in contexts() {
                 proptest::prop_assert_eq!(canonical_str(&s, &ctx), analyzed_str(&s, &ctx));
                 proptest::prop_assert_eq!(is_canonical_str(&s, &ctx), analyzed_str(&s, &ctx) == s);
+                proptest::prop_assert_eq!(canonical_str_cow(&s, &ctx), analyzed_str(&s, &ctx));
+            }
+        }
+
+        /// The borrowing rendering the emitter uses is the rendering, for any text (quotes,
+        /// line breaks, indicators, non-ASCII), and borrows exactly when nothing changes.
+        #[test]
+        fn the_borrowing_rendering_is_the_rendering(s in "(?s).{0,40}") {
+            for ctx in contexts() {
+                let rendered = canonical_str_cow(&s, &ctx);
+                proptest::prop_assert_eq!(&rendered, &canonical_str(&s, &ctx));
+                proptest::prop_assert_eq!(matches!(rendered, Cow::Borrowed(_)), rendered == s);
             }
         }
     }
