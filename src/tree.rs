@@ -267,10 +267,10 @@ impl Scalar {
         }
     }
 
-    /// Replaces the value and marks the scalar for re-rendering.
-    pub fn replace(&mut self, value: Value) {
-        self.value = value;
+    /// Replaces the value and marks the scalar for re-rendering; returns the value it held.
+    pub fn replace(&mut self, value: Value) -> Value {
         self.modified = true;
+        std::mem::replace(&mut self.value, value)
     }
 }
 

@@ -357,13 +357,11 @@ impl Visitor for Encrypter<'_> {
     }
 }
 
-/// Whether the text sops stores for a value (its GCM plaintext) decrypts back to that very
-/// value: a number or time written wrongly would otherwise change silently on the next
-/// decryption. Strings are their own text.
+/// Whether the text sops stores for a value that is not a string or bytes (its GCM
+/// plaintext) decrypts back to that very value: a number or time written wrongly would
+/// otherwise change silently on the next decryption. (Strings and bytes are their own text
+/// and are not asked.)
 fn reads_back_as(value: &Value, value_type: ValueType, plaintext: &[u8]) -> bool {
-    if matches!(value, Value::Str(_) | Value::Bytes(_)) {
-        return true;
-    }
     match (value, scalar::parse_plaintext(value_type, plaintext)) {
         (Value::Float(a), Ok(Decoded::Value(Value::Float(b)))) => {
             a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
@@ -732,9 +730,7 @@ fn decrypt_into(
                     let bytes = canonical.unwrap_or_else(|| canonical_bytes(&value));
                     stash.record(leaf.aad(&aads), value_type, &bytes, &iv);
                 }
-                let scalar = leaf.slot.scalar_mut();
-                discard_ciphertext(std::mem::replace(&mut scalar.value, value));
-                scalar.modified = true;
+                discard_ciphertext(leaf.slot.scalar_mut().replace(value));
             }
             // A list item sops 3.11 wrote for a comment: a comment again, not in the MAC.
             Decoded::Comment(text) => {
