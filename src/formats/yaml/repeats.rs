@@ -13,6 +13,7 @@
 //! read where [`find`] expected it (a root-level `sops` key at its first line); otherwise the
 //! stream is read again in full.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use granit_parser::{Marker, Span};
@@ -83,6 +84,9 @@ pub struct Cut<'a> {
     /// From which byte of the cut text on (`from`) how much was left out before it, in bytes,
     /// characters and lines; in order.
     shifts: Vec<Shift>,
+    /// How many shifts applied to the position restored last: the parser reports positions in
+    /// order, so the next one's shift is found by stepping on from there, not by a search.
+    applied: Cell<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,6 +105,7 @@ impl<'a> Cut<'a> {
                 full: text,
                 cut: None,
                 shifts: Vec::new(),
+                applied: Cell::new(0),
             };
         }
         let bytes = text.as_bytes();
@@ -125,6 +130,7 @@ impl<'a> Cut<'a> {
             full: text,
             cut: Some(cut),
             shifts,
+            applied: Cell::new(0),
         }
     }
 
@@ -144,7 +150,16 @@ impl<'a> Cut<'a> {
 
     fn restore_marker(&self, marker: Marker) -> Marker {
         let byte = marker.byte_offset().expect("string input has byte offsets");
-        match self.shifts.partition_point(|s| s.from <= byte) {
+        let mut applied = self.applied.get();
+        if applied > 0 && self.shifts[applied - 1].from > byte {
+            // Behind the last position (a second reading of the text): search from the start.
+            applied = self.shifts.partition_point(|s| s.from <= byte);
+        }
+        while self.shifts.get(applied).is_some_and(|s| s.from <= byte) {
+            applied += 1;
+        }
+        self.applied.set(applied);
+        match applied {
             0 => marker,
             i => {
                 let shift = self.shifts[i - 1];
@@ -157,10 +172,7 @@ impl<'a> Cut<'a> {
 
 /// Where the line after the one starting at `at` starts (past its `\n`), or the text's end.
 fn next_line(bytes: &[u8], at: usize) -> usize {
-    bytes[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| at + i + 1)
+    memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1)
 }
 
 fn trim_line_break(line: &[u8]) -> &[u8] {
@@ -244,6 +256,30 @@ mod tests {
                 "sops:" => assert_eq!(rest(&text, full_at), "sops:"),
                 line => assert_eq!(rest(&text, full_at), line, "byte {at} of the cut text"),
             }
+        }
+    }
+
+    /// The parser reports positions in order, but a second reading starts over: a position
+    /// behind the last one restores as it would in order.
+    #[test]
+    fn positions_restore_alike_in_any_order() {
+        let text = format!("a: 1\n{BLOCK}---\nb: 2\n{BLOCK}---\nc: 3\n{BLOCK}---\nd: 4\n{BLOCK}");
+        let repeats = find(&text);
+        let at_each_byte = |cut: &Cut<'_>, order: &mut dyn Iterator<Item = usize>| {
+            let mut restored = vec![None; cut.text().len() + 1];
+            for at in order {
+                let m = marker(cut.text(), at);
+                restored[at] = Some(cut.restore(Span::new(m, m)).start);
+            }
+            restored
+        };
+        let len = Cut::new(&text, &repeats).text().len();
+        let forward = at_each_byte(&Cut::new(&text, &repeats), &mut (0..=len));
+        let backward = at_each_byte(&Cut::new(&text, &repeats), &mut (0..=len).rev());
+        let twice = at_each_byte(&Cut::new(&text, &repeats), &mut (0..=len).chain(0..=len).step_by(7));
+        assert_eq!(forward, backward);
+        for (at, restored) in twice.iter().enumerate().filter(|(_, r)| r.is_some()) {
+            assert_eq!(*restored, forward[at], "byte {at}");
         }
     }
 
