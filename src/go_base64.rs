@@ -21,9 +21,17 @@ const GO_STD: GeneralPurpose = GeneralPurpose::new(
 /// `text` without its line breaks. What is decoded is usually a secret, so it (and the copy
 /// without line breaks) lives in zeroizing memory sized up front.
 pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, DecodeError> {
-    let compact: Zeroizing<Vec<u8>> = Zeroizing::new(text.bytes().filter(|&c| c != b'\r' && c != b'\n').collect());
-    let mut decoded = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(compact.len())));
-    GO_STD.decode_vec(&*compact, &mut decoded)?;
+    let bytes = text.as_bytes();
+    // Most values are one line: only one with line breaks is copied without them.
+    let compact: Zeroizing<Vec<u8>>;
+    let input = if memchr::memchr2(b'\r', b'\n', bytes).is_none() {
+        bytes
+    } else {
+        compact = Zeroizing::new(bytes.iter().copied().filter(|&c| c != b'\r' && c != b'\n').collect());
+        compact.as_slice()
+    };
+    let mut decoded = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(input.len())));
+    GO_STD.decode_vec(input, &mut decoded)?;
     Ok(decoded)
 }
 
