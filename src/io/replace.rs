@@ -532,10 +532,19 @@ mod tests {
         let gone = dir.path().join(".s.yaml.4000000-aaaaaa.ksec-tmp");
         let live = dir.path().join(".s.yaml.4000001-bbbbbb.ksec-tmp");
         let recent_unlocked = dir.path().join(".s.yaml.cccccc.ksec-tmp");
+        let old_unlocked = dir.path().join(".s.yaml.dddddd.ksec-tmp");
         let other = dir.path().join(".t.yaml.4000000-aaaaaa.ksec-tmp");
-        for p in [&gone, &live, &recent_unlocked, &other] {
+        for p in [&gone, &live, &recent_unlocked, &old_unlocked, &other] {
             fs::write(p, "ciphertext").unwrap();
         }
+        // A leftover of a ksec from before the lock, older than the age that says it is gone.
+        let long_ago = SystemTime::now() - UNLOCKED_LEFTOVER_AGE - Duration::from_secs(5);
+        File::options()
+            .write(true)
+            .open(&old_unlocked)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
         let holder = File::open(&live).unwrap();
         flock(&holder, FlockOperation::LockExclusive).unwrap();
         // flock locks belong to open files, so this process's own lock counts as another's.
@@ -543,6 +552,7 @@ mod tests {
         assert!(!gone.exists());
         assert!(live.exists());
         assert!(recent_unlocked.exists());
+        assert!(!old_unlocked.exists());
         assert!(other.exists());
     }
 }
