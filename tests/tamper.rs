@@ -320,7 +320,7 @@ fn ksec_cases() -> Vec<Case> {
                 args
             },
             expect: Expect::Refused,
-            sops: Sops::NotCompared,
+            sops: Sops::Accepts,
         },
         Case {
             name: "merge (ours tampered)",
