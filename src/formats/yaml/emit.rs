@@ -261,8 +261,12 @@ fn rewrite_document(doc: &Document, source: &Source, indent: usize, comments: bo
     if !starts_line {
         text.insert_str(0, newline);
     }
+    // A line break right after the span ends the rewritten text's last line in its place
+    // (and is read as the last line break of a block scalar that ends the text). Without one,
+    // the text keeps its own: at the end of the file, the value of a block scalar that ends
+    // the text (`|+` after a string ending in line breaks) needs it.
     let rest = &source.text[layout.span.end..];
-    if text.ends_with(newline) && (rest.starts_with(['\n', '\r']) || rest.is_empty() && !starts_line) {
+    if text.ends_with(newline) && rest.starts_with(['\n', '\r']) {
         text.truncate(text.len() - newline.len());
     }
     patches.push(Patch {
@@ -997,5 +1001,36 @@ mod tests {
         let mut tree = parsed(text);
         tree.documents[0].metadata = None;
         assert_eq!(emitted(&tree, None), "{}\n");
+    }
+
+    /// Found by the yaml fuzz target: a top-level flow mapping after an anchor or a document
+    /// marker, at the end of a file without a final line break, was written anew without its
+    /// last line break, and a last value ending in a line break (a `|` or `|+` block) lost it.
+    /// Decryption then refused its own output (the self-check), so the file could not be read.
+    #[test]
+    fn a_rewritten_flow_mapping_at_the_end_of_the_file_keeps_its_last_values_line_breaks() {
+        let values = |tree: &Tree<Parsed>| -> Vec<Option<String>> {
+            let entries = tree.documents.iter().flat_map(|d| d.root.entries());
+            entries
+                .map(|e| match &e.value {
+                    Node::Scalar(s) => s.value.as_str().map(str::to_string),
+                    _ => None,
+                })
+                .collect()
+        };
+        for text in [
+            "&a {\"k\": \"x\\ny\\n\"}",
+            "&a {\"k\": \",}\\n\\n\\n\"}",
+            "--- {\"k\": \"x\\n\"}",
+            "--- {\"k\": \"x\\n\"}\r\n--- {\"k\": \"x\\n\\n\"}",
+        ] {
+            let tree = parsed(text);
+            let output = emitted(&tree, None);
+            assert_eq!(
+                values(&parsed(&output)),
+                values(&tree),
+                "{text:?} written as {output:?}"
+            );
+        }
     }
 }
