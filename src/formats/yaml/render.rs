@@ -112,10 +112,7 @@ fn is_long_base64(bytes: &[u8]) -> bool {
 
 /// yaml.v3's `stringv` style choice followed by the emitter's checks.
 pub(crate) fn canonical_str(s: &str, ctx: &Context<'_>) -> String {
-    if is_written_as_is(s, ctx) {
-        return s.to_string();
-    }
-    analyzed_str(s, ctx)
+    canonical_str_cow(s, ctx).into_owned()
 }
 
 /// [`canonical_str`], borrowing `s` when that is its rendering (most values: base64, words,
@@ -131,7 +128,7 @@ pub(crate) fn canonical_str_cow<'s>(s: &'s str, ctx: &Context<'_>) -> Cow<'s, st
 /// Whether [`canonical_str`] gives `s` back unchanged, without copying `s` when that is known
 /// at a glance (a 10 MiB value was copied only to be compared and dropped).
 pub(crate) fn is_canonical_str(s: &str, ctx: &Context<'_>) -> bool {
-    is_written_as_is(s, ctx) || analyzed_str(s, ctx) == s
+    matches!(canonical_str_cow(s, ctx), Cow::Borrowed(_))
 }
 
 /// The quick cases of [`canonical_str`]: ciphertext, and base64 and identifiers, the bulk of a
